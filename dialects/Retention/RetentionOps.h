@@ -1,0 +1,33 @@
+//===- RetentionOps.h - Retention ops and interface -------------*- C++ -*-===//
+
+#ifndef RETENTION_RETENTIONOPS_H
+#define RETENTION_RETENTIONOPS_H
+
+#include "Retention/RetentionDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "Retention/RetentionEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Retention/RetentionAttrs.h.inc"
+
+namespace mlir::retention {
+/// Verifies the operands, attributes and results shared by every form.
+LogicalResult verifyRetentionOp(Operation *op);
+
+/// The element type of the state for inputs of element type `elementType`:
+/// f64 for f64 inputs, f32 otherwise.
+Type getStateElementType(Type elementType);
+} // namespace mlir::retention
+
+#include "Retention/RetentionInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "Retention/RetentionOps.h.inc"
+
+#endif // RETENTION_RETENTIONOPS_H

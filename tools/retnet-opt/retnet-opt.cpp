@@ -1,0 +1,26 @@
+//===- retnet-opt.cpp - mlir-opt with the retnet dialects and passes ------===//
+
+#include "Retention/RetentionDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+  registry.insert<mlir::retention::RetentionDialect>();
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv,
+      "retnet-opt: optimizer and pass driver for the retention and retnet "
+      "dialects\n",
+      registry));
+}
