@@ -17,6 +17,9 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.retnet_tools_dir, append_path=True)
+
 tool_dirs = [config.retnet_tools_dir, config.llvm_tools_dir]
 tools = ["retnet-opt"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

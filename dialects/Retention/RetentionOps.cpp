@@ -74,7 +74,15 @@ LogicalResult mlir::retention::verifyRetentionOp(Operation *op) {
            << elementType;
 
   ArrayRef<int64_t> qShape = qType.getShape();
-  int64_t batch = qShape[0], heads = qShape[1], length = qShape[2],
+  // B and T may be dynamic in some operands and static in others: take the
+  // first static one, so that every operand is checked against it.
+  auto joinedDim = [&](unsigned dim) {
+    for (RankedTensorType type : {qType, kType, vType})
+      if (type.getRank() == 4 && !type.isDynamicDim(dim))
+        return type.getDimSize(dim);
+    return ShapedType::kDynamic;
+  };
+  int64_t batch = joinedDim(0), heads = qShape[1], length = joinedDim(2),
           keyDim = qShape[3], valueDim = vType.getDimSize(3);
   if (ShapedType::isDynamic(heads) || heads <= 0)
     return op->emitOpError()
@@ -90,8 +98,11 @@ LogicalResult mlir::retention::verifyRetentionOp(Operation *op) {
            << "expected a static, positive value width dv (dim 3 of 'v'), got "
            << vType;
 
-  if (failed(checkTensor(op, "'k'", "[B, H, T, dk] (that of 'q')", kType,
-                         qShape, elementType)))
+  SmallVector<int64_t> keyShape = {batch, heads, length, keyDim};
+  if (failed(checkTensor(op, "'q'", "[B, H, T, dk]", qType, keyShape,
+                         elementType)) ||
+      failed(checkTensor(op, "'k'", "[B, H, T, dk]", kType, keyShape,
+                         elementType)))
     return failure();
   SmallVector<int64_t> valueShape = {batch, heads, length, valueDim};
   if (failed(checkTensor(op, "'v'", "[B, H, T, dv]", vType, valueShape,
@@ -127,9 +138,10 @@ LogicalResult mlir::retention::verifyRetentionOp(Operation *op) {
 }
 
 LogicalResult ChunkwiseOp::verify() {
-  if (getChunkSize() <= 0)
+  int64_t chunkSize = getChunkSizeAttr().getInt();
+  if (chunkSize <= 0)
     return emitOpError() << "expected a positive 'chunk_size', got "
-                         << getChunkSize();
+                         << chunkSize;
   return success();
 }
 

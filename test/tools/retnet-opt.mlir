@@ -1,0 +1,11 @@
+// RUN: retnet-opt --help | FileCheck %s --check-prefix=HELP
+// RUN: not retnet-opt %s 2>&1 | FileCheck %s --check-prefix=BAD
+
+// HELP: Available Dialects:{{.*}} retention,
+
+// A malformed file gets a located diagnostic and a non-zero exit.
+// BAD: retnet-opt.mlir:[[@LINE+2]]:{{[0-9]+}}: error: 'retention.parallel' op expected 'gamma' to hold one decay per head (2), got 1
+func.func @bad(%q: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %o = retention.parallel %q, %q, %q {gamma = array<f64: 0.5>} : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
