@@ -1,6 +1,8 @@
 //===- retnet-opt.cpp - mlir-opt with the retnet dialects and passes ------===//
 
 #include "Retention/RetentionDialect.h"
+#include "retnet/Conversion/Passes.h"
+#include "retnet/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -11,6 +13,8 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::retnet::registerRetNetTransformsPasses();
+  mlir::retnet::registerRetNetConversionPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

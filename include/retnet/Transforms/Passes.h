@@ -1,0 +1,17 @@
+//===- Passes.h - Retention form rewrites and selection ---------*- C++ -*-===//
+
+#ifndef RETNET_TRANSFORMS_PASSES_H
+#define RETNET_TRANSFORMS_PASSES_H
+
+#include "Retention/RetentionDialect.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::retnet {
+#define GEN_PASS_DECL
+#include "retnet/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "retnet/Transforms/Passes.h.inc"
+} // namespace mlir::retnet
+
+#endif // RETNET_TRANSFORMS_PASSES_H
