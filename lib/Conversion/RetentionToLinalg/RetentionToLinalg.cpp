@@ -302,12 +302,14 @@ RetentionEmitter::emitBlock(Value queries, Value keys, Value values,
     return {output, Value()};
 
   // S' = gamma^L S + (K * zeta)^T V.
+  // gamma^L S is computed in place of S, so that a state carried by a loop
+  // stays in one buffer.
   Value stateInit;
   if (!state) {
     stateInit = zeros({dk, dv});
   } else {
     Value blockDecay = decay.blockDecay;
-    stateInit = update(emptyTensor({dk, dv}, computeType), state, map(2, {0, 1}),
+    stateInit = update(state, ValueRange{}, {},
                        [&](OpBuilder &builder, Location loc, ValueRange args) {
                          return arith::MulFOp::create(builder, loc, args[0],
                                                       blockDecay)
