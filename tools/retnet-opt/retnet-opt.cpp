@@ -2,6 +2,7 @@
 
 #include "Retention/RetentionDialect.h"
 #include "retnet/Conversion/Passes.h"
+#include "retnet/Pipelines/Pipelines.h"
 #include "retnet/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -15,6 +16,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::retnet::registerRetNetTransformsPasses();
   mlir::retnet::registerRetNetConversionPasses();
+  mlir::retnet::registerCPUPipeline();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -4,6 +4,9 @@
 #define RETNET_TRANSFORMS_PASSES_H
 
 #include "Retention/RetentionDialect.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::retnet {

@@ -76,4 +76,20 @@ def RetentionSelectForm : Pass<"retention-select-form"> {
   let dependentDialects = ["::mlir::retention::RetentionDialect"];
 }
 
+def RetNetBufferize : Pass<"retnet-bufferize", "::mlir::ModuleOp"> {
+  let summary = "One-shot bufferization for self-contained CPU code";
+  let description = [{
+    Runs one-shot module bufferization across function boundaries (memref
+    arguments with identity layouts) and materialises every buffer copy as a
+    `linalg.copy`, which later lowers to loops. The generated code therefore
+    needs no runtime helper library (such as `memrefCopy`), only libc and
+    libomp.
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // RETNET_TRANSFORMS_PASSES_TD
