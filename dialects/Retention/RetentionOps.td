@@ -124,7 +124,7 @@ def Retention_ChunkwiseOp : Retention_Op<"chunkwise"> {
   }];
   let hasVerifier = 1;
   let arguments = !con(commonArguments,
-                       (ins DefaultValuedAttr<I64Attr, "64">:$chunk_size));
+                       (ins I64Attr:$chunk_size));
   let builders = [
     OpBuilder<(ins "RetentionOpInterface":$source, "int64_t":$chunkSize)>
   ];

@@ -21,7 +21,7 @@ struct RetentionToChunkwisePass
     if (chunkSize <= 0) {
       getOperation()->emitError()
           << "retention-to-chunkwise: chunk-size must be positive, got "
-          << chunkSize;
+          << static_cast<int64_t>(chunkSize);
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

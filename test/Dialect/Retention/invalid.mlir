@@ -44,7 +44,7 @@ func.func @zero_heads(%q: tensor<1x0x8x16xf32>, %k: tensor<1x0x8x16xf32>, %v: te
 
 func.func @dynamic_key_width(%q: tensor<1x1x8x?xf32>, %k: tensor<1x1x8x?xf32>, %v: tensor<1x1x8x16xf32>) {
   // expected-error @+1 {{expected a static, positive key width dk (dim 3 of 'q')}}
-  %o = retention.chunkwise %q, %k, %v {gamma = array<f64: 0.5>} : tensor<1x1x8x?xf32>, tensor<1x1x8x?xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
+  %o = retention.chunkwise %q, %k, %v {gamma = array<f64: 0.5>, chunk_size = 8} : tensor<1x1x8x?xf32>, tensor<1x1x8x?xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
   return
 }
 
@@ -52,7 +52,7 @@ func.func @dynamic_key_width(%q: tensor<1x1x8x?xf32>, %k: tensor<1x1x8x?xf32>, %
 
 func.func @dynamic_value_width(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x1x8x?xf32>) {
   // expected-error @+1 {{expected a static, positive value width dv (dim 3 of 'v')}}
-  %o = retention.chunkwise %q, %k, %v {gamma = array<f64: 0.5>} : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x?xf32> -> tensor<1x1x8x?xf32>
+  %o = retention.chunkwise %q, %k, %v {gamma = array<f64: 0.5>, chunk_size = 8} : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x?xf32> -> tensor<1x1x8x?xf32>
   return
 }
 
@@ -141,7 +141,7 @@ func.func @state_element_f64(%q: tensor<1x1x8x16xf64>, %k: tensor<1x1x8x16xf64>,
 
 func.func @state_batch(%q: tensor<2x1x8x16xf32>, %k: tensor<2x1x8x16xf32>, %v: tensor<2x1x8x16xf32>, %s0: tensor<1x1x16x16xf32>) {
   // expected-error @+1 {{expected 'state' of shape [B, H, dk, dv] = [2, 1, 16, 16] and element type 'f32', got 'tensor<1x1x16x16xf32>'}}
-  %o = retention.chunkwise %q, %k, %v state %s0 {gamma = array<f64: 0.5>} : tensor<2x1x8x16xf32>, tensor<2x1x8x16xf32>, tensor<2x1x8x16xf32>, tensor<1x1x16x16xf32> -> tensor<2x1x8x16xf32>
+  %o = retention.chunkwise %q, %k, %v state %s0 {gamma = array<f64: 0.5>, chunk_size = 8} : tensor<2x1x8x16xf32>, tensor<2x1x8x16xf32>, tensor<2x1x8x16xf32>, tensor<1x1x16x16xf32> -> tensor<2x1x8x16xf32>
   return
 }
 
@@ -189,7 +189,7 @@ func.func @gamma_one(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: ten
 
 func.func @gamma_negative(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x1x8x16xf32>) {
   // expected-error @+1 {{expected every 'gamma' in (0, 1), got -5.000000e-01 for head 0}}
-  %o = retention.chunkwise %q, %k, %v {gamma = array<f64: -0.5>} : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
+  %o = retention.chunkwise %q, %k, %v {gamma = array<f64: -0.5>, chunk_size = 8} : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
   return
 }
 
@@ -248,5 +248,13 @@ func.func @state_without_type(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>
 func.func @not_a_tensor(%q: memref<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x1x8x16xf32>) {
   // expected-error @+1 {{invalid kind of type specified: expected builtin.tensor, but found 'memref<1x1x8x16xf32>'}}
   %o = retention.parallel %q, %k, %v {gamma = array<f64: 0.5>} : memref<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @chunk_size_missing(%q: tensor<1x1x8x16xf32>) {
+  // expected-error @+1 {{requires attribute 'chunk_size'}}
+  %o = retention.chunkwise %q, %q, %q {gamma = array<f64: 0.5>} : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
   return
 }

@@ -22,9 +22,9 @@ func.func @recurrent_plain(%q: tensor<2x2x1x8xf32>, %k: tensor<2x2x1x8xf32>, %v:
 
 // -----
 
-// CHECK-LABEL: func @chunkwise_default_chunk
-// CHECK: retention.chunkwise %{{.*}}, %{{.*}}, %{{.*}} {gamma = array<f64: 5.000000e-01>} :
-func.func @chunkwise_default_chunk(%q: tensor<1x1x100x16xf32>, %k: tensor<1x1x100x16xf32>, %v: tensor<1x1x100x32xf32>) -> tensor<1x1x100x32xf32> {
+// CHECK-LABEL: func @chunkwise_chunk_64
+// CHECK: retention.chunkwise %{{.*}}, %{{.*}}, %{{.*}} {chunk_size = 64 : i64, gamma = array<f64: 5.000000e-01>} :
+func.func @chunkwise_chunk_64(%q: tensor<1x1x100x16xf32>, %k: tensor<1x1x100x16xf32>, %v: tensor<1x1x100x32xf32>) -> tensor<1x1x100x32xf32> {
   %o = retention.chunkwise %q, %k, %v {gamma = array<f64: 0.5>, chunk_size = 64} : tensor<1x1x100x16xf32>, tensor<1x1x100x16xf32>, tensor<1x1x100x32xf32> -> tensor<1x1x100x32xf32>
   return %o : tensor<1x1x100x32xf32>
 }

@@ -1,0 +1,49 @@
+// RUN: retnet-opt %s -retention-select-form | FileCheck %s --check-prefix=CPU
+// RUN: retnet-opt %s -retention-select-form=target=cuda | FileCheck %s --check-prefix=CUDA
+// RUN: retnet-opt %s -retention-select-form="parallel-max-length=512 chunk-size=32" | FileCheck %s --check-prefix=TUNED
+// RUN: not retnet-opt %s -retention-select-form=target=tpu 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: retention-select-form: unknown target 'tpu' (expected cpu or cuda)
+
+// One token: the recurrent form, on every target.
+// CPU-LABEL: func @decode
+// CPU: retention.recurrent
+// CUDA-LABEL: func @decode
+// CUDA: retention.recurrent
+func.func @decode(%q: tensor<4x8x1x64xf32>, %s0: tensor<4x8x64x64xf32>, %p: index) -> (tensor<4x8x1x64xf32>, tensor<4x8x64x64xf32>) {
+  %o, %s = retention.chunkwise %q, %q, %q state %s0 offset %p {gamma = array<f64: 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5>, chunk_size = 64} : tensor<4x8x1x64xf32>, tensor<4x8x1x64xf32>, tensor<4x8x1x64xf32>, tensor<4x8x64x64xf32> -> tensor<4x8x1x64xf32>, tensor<4x8x64x64xf32>
+  return %o, %s : tensor<4x8x1x64xf32>, tensor<4x8x64x64xf32>
+}
+
+// Up to one CPU chunk: parallel. CUDA's threshold is higher.
+// CPU-LABEL: func @short
+// CPU: retention.parallel
+// CUDA-LABEL: func @short
+// CUDA: retention.parallel
+func.func @short(%q: tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32> {
+  %o = retention.recurrent %q, %q, %q {gamma = array<f64: 0.5>} : tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32> -> tensor<1x1x64x16xf32>
+  return %o : tensor<1x1x64x16xf32>
+}
+
+// CPU-LABEL: func @medium
+// CPU: retention.chunkwise {{.*}}chunk_size = 64 : i64
+// CUDA-LABEL: func @medium
+// CUDA: retention.parallel
+// TUNED-LABEL: func @medium
+// TUNED: retention.parallel
+func.func @medium(%q: tensor<1x1x200x16xf32>) -> tensor<1x1x200x16xf32> {
+  %o = retention.recurrent %q, %q, %q {gamma = array<f64: 0.5>} : tensor<1x1x200x16xf32>, tensor<1x1x200x16xf32>, tensor<1x1x200x16xf32> -> tensor<1x1x200x16xf32>
+  return %o : tensor<1x1x200x16xf32>
+}
+
+// Dynamic T: chunkwise, which is right for every length.
+// CPU-LABEL: func @dynamic
+// CPU: retention.chunkwise {{.*}}chunk_size = 64 : i64
+// CUDA-LABEL: func @dynamic
+// CUDA: retention.chunkwise {{.*}}chunk_size = 128 : i64
+// TUNED-LABEL: func @dynamic
+// TUNED: retention.chunkwise {{.*}}chunk_size = 32 : i64
+func.func @dynamic(%q: tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32> {
+  %o = retention.parallel %q, %q, %q {gamma = array<f64: 0.5>} : tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32> -> tensor<1x1x?x16xf32>
+  return %o : tensor<1x1x?x16xf32>
+}

@@ -1,0 +1,34 @@
+// RUN: retnet-opt %s -retention-to-parallel -split-input-file | FileCheck %s
+
+// Every form becomes parallel; operands, attributes and results are kept.
+
+// CHECK-LABEL: func @from_recurrent
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x4x?x16xf32>, %[[K:.*]]: tensor<2x4x?x16xf32>, %[[V:.*]]: tensor<2x4x?x32xf32>, %[[S:.*]]: tensor<2x4x16x32xf32>, %[[P:.*]]: index)
+// CHECK: %[[O:.*]], %[[F:.*]] = retention.parallel %[[Q]], %[[K]], %[[V]] state %[[S]] offset %[[P]] {gamma = array<f64: 5.000000e-01, 6.000000e-01, 0.69999999999999996, 8.000000e-01>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<2x4x?x16xf32>, tensor<2x4x?x16xf32>, tensor<2x4x?x32xf32>, tensor<2x4x16x32xf32> -> tensor<2x4x?x32xf32>, tensor<2x4x16x32xf32>
+// CHECK-NOT: retention.recurrent
+// CHECK: return %[[O]], %[[F]]
+func.func @from_recurrent(%q: tensor<2x4x?x16xf32>, %k: tensor<2x4x?x16xf32>, %v: tensor<2x4x?x32xf32>, %s0: tensor<2x4x16x32xf32>, %p: index) -> (tensor<2x4x?x32xf32>, tensor<2x4x16x32xf32>) {
+  %o, %s = retention.recurrent %q, %k, %v state %s0 offset %p {gamma = array<f64: 0.5, 0.6, 0.7, 0.8>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<2x4x?x16xf32>, tensor<2x4x?x16xf32>, tensor<2x4x?x32xf32>, tensor<2x4x16x32xf32> -> tensor<2x4x?x32xf32>, tensor<2x4x16x32xf32>
+  return %o, %s : tensor<2x4x?x32xf32>, tensor<2x4x16x32xf32>
+}
+
+// -----
+
+// The chunk size is dropped with the chunkwise form.
+// CHECK-LABEL: func @from_chunkwise
+// CHECK: retention.parallel %{{.*}}, %{{.*}}, %{{.*}} {gamma = array<f64: 5.000000e-01>} : tensor<1x1x8x4xf16>, tensor<1x1x8x4xf16>, tensor<1x1x8x4xf16> -> tensor<1x1x8x4xf16>
+// CHECK-NOT: chunk_size
+func.func @from_chunkwise(%q: tensor<1x1x8x4xf16>) -> tensor<1x1x8x4xf16> {
+  %o = retention.chunkwise %q, %q, %q {gamma = array<f64: 0.5>, chunk_size = 4} : tensor<1x1x8x4xf16>, tensor<1x1x8x4xf16>, tensor<1x1x8x4xf16> -> tensor<1x1x8x4xf16>
+  return %o : tensor<1x1x8x4xf16>
+}
+
+// -----
+
+// Parallel ops are left alone.
+// CHECK-LABEL: func @already_parallel
+// CHECK: retention.parallel %{{.*}}, %{{.*}}, %{{.*}} offset
+func.func @already_parallel(%q: tensor<1x1x8x4xf64>, %p: index) -> tensor<1x1x8x4xf64> {
+  %o = retention.parallel %q, %q, %q offset %p {gamma = array<f64: 0.5>} : tensor<1x1x8x4xf64>, tensor<1x1x8x4xf64>, tensor<1x1x8x4xf64> -> tensor<1x1x8x4xf64>
+  return %o : tensor<1x1x8x4xf64>
+}

@@ -1,0 +1,34 @@
+// RUN: retnet-compile --help | FileCheck %s --check-prefix=HELP
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=mlir -o - | FileCheck %s --check-prefix=MLIR
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=llvm --form=recurrent -o - | FileCheck %s --check-prefix=LLVM
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=obj -o %t.o && llvm-nm %t.o | FileCheck %s --check-prefix=SYMBOLS
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --threads=1 --chunk-size=8 -o %t.so && llvm-nm -D %t.so | FileCheck %s --check-prefix=SYMBOLS
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --timing --emit=mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=TIMING
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --print-ir-after-all --emit=mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=PRINT
+// RUN: not retnet-compile %s.missing 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --form=fast 2>&1 | FileCheck %s --check-prefix=FORM
+// RUN: not retnet-compile %s 2>&1 | FileCheck %s --check-prefix=INVALID
+
+// HELP: retnet-compile: compile retention IR to native code
+// HELP: --emit=<value>
+// HELP: --form=<value>
+
+// MLIR: llvm.func @_mlir_ciface_retention
+// LLVM: define void @_mlir_ciface_retention(
+// SYMBOLS: T _mlir_ciface_retention
+// TIMING: Execution time report
+// TIMING: ConvertRetentionToLinalg
+// PRINT: IR Dump After ConvertRetentionToLinalg
+// MISSING: retnet-compile: error: cannot open input file
+// CUDA: retnet-compile: error: --target=cuda is not supported yet
+// TARGET: retnet-compile: error: unknown --target 'tpu' (expected cpu or cuda)
+// FORM: Cannot find option named 'fast'
+
+// An ill-typed input gets the verifier's diagnostic and a non-zero exit.
+// INVALID: retnet-compile.mlir:[[@LINE+2]]:{{[0-9]+}}: error: 'retention.recurrent' op expected 'gamma' to hold one decay per head (1), got 2
+func.func @bad(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = retention.recurrent %q, %q, %q {gamma = array<f64: 0.5, 0.5>} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
+}
