@@ -6,6 +6,7 @@
 #include "retnet/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -52,6 +53,16 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
+  // Matrix products to register tiles of vector.contract, with the
+  // accumulator tile carried in registers across the reduction loop.
+  if (options.vectorize) {
+    pm.addPass(retnet::createRetNetVectorizeContractions());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    pm.addPass(createLoopInvariantSubsetHoistingPass());
+    pm.addPass(createCanonicalizerPass());
+  }
+
   // Tensors -> buffers, with deallocation.
   pm.addPass(retnet::createRetNetBufferize());
   bufferization::buildBufferDeallocationPipeline(pm);
@@ -64,6 +75,11 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   openmp.numThreads = options.threads;
   pm.addPass(createConvertSCFToOpenMPPass(openmp));
 
+  // Vector transfers to 1-d loads and stores; contractions to outer products
+  // (broadcast + FMA).
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
+
   // To the LLVM dialect. memref.alloca_scope (from the OpenMP conversion)
   // holds a single block, so memrefs are lowered before scf.for becomes cf.
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -71,6 +87,10 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertMathToLibmPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorContractLowering =
+      vector::VectorContractLowering::OuterProduct;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());

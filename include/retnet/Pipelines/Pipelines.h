@@ -35,6 +35,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("OpenMP threads of each parallel region (0: the "
                      "runtime's default, OMP_NUM_THREADS or all cores)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Tile matrix products to register tiles and vectorize "
+                     "them (retnet-vectorize-contractions)"),
+      llvm::cl::init(true)};
 };
 
 /// Retention (any form) and linalg on tensors -> LLVM dialect for the host

@@ -92,4 +92,31 @@ def RetNetBufferize : Pass<"retnet-bufferize", "::mlir::ModuleOp"> {
   ];
 }
 
+def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
+  let summary = "Tile matrix-product linalg ops to register tiles and vectorize";
+  let description = [{
+    Tiles every `linalg` contraction with two parallel loops and one
+    reduction loop (the matrix products of retention blocks) to register
+    tiles `tile-sizes = [m, n, k]`, and vectorizes each tile into a
+    `vector.contract` (masked where the tile is partial). With the default
+    `[4, 16, 1]` each step of the reduction is one outer product of a column
+    of 4 with a row of 16: eight 8-wide FMA accumulators on AVX2, which
+    `loop-invariant-subset-hoisting` keeps in registers across the reduction
+    loop and `convert-vector-to-llvm{vector-contract-lowering=outerproduct}`
+    turns into broadcasts and FMAs.
+  }];
+  let options = [
+    ListOption<"tileSizes", "tile-sizes", "int64_t",
+               "Register tile [m, n, k] (default 4,16,1)">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // RETNET_TRANSFORMS_PASSES_TD

@@ -1,0 +1,123 @@
+//===- VectorizeContractions.cpp - Register-tile and vectorize matmuls ----===//
+
+#include "retnet/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::retnet {
+#define GEN_PASS_DEF_RETNETVECTORIZECONTRACTIONS
+#include "retnet/Transforms/Passes.h.inc"
+} // namespace mlir::retnet
+
+using namespace mlir;
+
+/// Matrix products: two parallel loops and one reduction loop.
+static bool isMatrixProduct(linalg::LinalgOp op) {
+  return op.getNumLoops() == 3 && op.getNumParallelLoops() == 2 &&
+         op.getNumReductionLoops() == 1 && op.hasPureTensorSemantics() &&
+         linalg::isaContractionOpInterface(op);
+}
+
+namespace {
+struct RetNetVectorizeContractionsPass
+    : public retnet::impl::RetNetVectorizeContractionsBase<
+          RetNetVectorizeContractionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<int64_t> sizes(tileSizes.begin(), tileSizes.end());
+    if (sizes.empty())
+      sizes = {4, 16, 1};
+    if (sizes.size() != 3 || llvm::any_of(sizes, [](int64_t s) {
+          return s <= 0;
+        })) {
+      getOperation()->emitError()
+          << "retnet-vectorize-contractions: tile-sizes must be three "
+             "positive sizes [m, n, k]";
+      return signalPassFailure();
+    }
+
+    SmallVector<linalg::LinalgOp> products;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (isMatrixProduct(op))
+        products.push_back(op);
+    });
+
+    // Tile to register tiles, peeling partial tiles off each tile loop so
+    // that the main loops hold tiles of static size.
+    IRRewriter rewriter(&getContext());
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    for (linalg::LinalgOp product : products) {
+      rewriter.setInsertionPoint(product);
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(product.getOperation()), options);
+      if (failed(tiled)) {
+        product.emitError("retnet-vectorize-contractions: tiling failed");
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(product, tiled->replacements);
+      for (LoopLikeOpInterface loop : tiled->loops) {
+        scf::ForOp partialIteration;
+        (void)scf::peelForLoopAndSimplifyBounds(
+            rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
+      }
+    }
+
+    // Fold the peeled bounds into static tile shapes.
+    RewritePatternSet canonicalization(&getContext());
+    for (Dialect *dialect : getContext().getLoadedDialects())
+      dialect->getCanonicalizationPatterns(canonicalization);
+    for (RegisteredOperationName op : getContext().getRegisteredOperations())
+      op.getCanonicalizationPatterns(canonicalization, &getContext());
+    if (failed(applyPatternsGreedily(getOperation(),
+                                     std::move(canonicalization)))) {
+      getOperation()->emitError(
+          "retnet-vectorize-contractions: canonicalization did not converge");
+      return signalPassFailure();
+    }
+
+    // Vectorize the full register tiles; partial tiles stay scalar loops.
+    SmallVector<linalg::LinalgOp> fullTiles;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (isMatrixProduct(op) && !op.hasDynamicShape() &&
+          op.getStaticLoopRanges() == ArrayRef<int64_t>(sizes))
+        fullTiles.push_back(op);
+    });
+    for (linalg::LinalgOp tile : fullTiles) {
+      rewriter.setInsertionPoint(tile);
+      FailureOr<linalg::VectorizationResult> vectorized =
+          linalg::vectorize(rewriter, tile);
+      if (failed(vectorized)) {
+        tile.emitError("retnet-vectorize-contractions: vectorization failed");
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(tile, vectorized->replacements);
+    }
+
+    // The vectorizer emits multiply + multi_reduction; fold them into
+    // vector.contract, which lowers to outer products.
+    RewritePatternSet contractions(&getContext());
+    vector::populateVectorReductionToContractPatterns(contractions);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(contractions);
+    vector::ContractionOp::getCanonicalizationPatterns(contractions,
+                                                       &getContext());
+    vector::TransferReadOp::getCanonicalizationPatterns(contractions,
+                                                        &getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(contractions)))) {
+      getOperation()->emitError("retnet-vectorize-contractions: contraction "
+                                "folding did not converge");
+      return signalPassFailure();
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,67 @@
+// RUN: retnet-opt %s -retnet-vectorize-contractions -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -retnet-vectorize-contractions="tile-sizes=2,8,1" -split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: not retnet-opt %s -retnet-vectorize-contractions="tile-sizes=4,0,1" -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
+
+// BAD: retnet-vectorize-contractions: tile-sizes must be three positive sizes [m, n, k]
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// A matrix product divisible by the register tile: loops over 4 x 16 tiles,
+// each step of the reduction one vector.contract of a 4 x 1 column with a
+// 1 x 16 row into the 4 x 16 accumulator.
+// CHECK-LABEL: func @divisible
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK:   scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK:     scf.for %{{.*}} = %c0 to %c5 step %c1
+// CHECK:       vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK-NOT: linalg.generic
+// SMALL-LABEL: func @divisible
+// SMALL: vector.contract {{.*}} : vector<2x1xf32>, vector<1x8xf32> into vector<2x8xf32>
+func.func @divisible(%a: tensor<8x5xf32>, %b: tensor<5x32xf32>, %c: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<8x5xf32>, tensor<5x32xf32>) outs(%c : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// Partial tiles are peeled off: the full tiles are vectorized, the remainder
+// (6 = 4 + 2 rows, 20 = 16 + 4 columns) stays a linalg op.
+// CHECK-LABEL: func @partial
+// CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<1x4xf32>) outs(%{{.*}} : tensor<4x4xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x1xf32>, tensor<1x?xf32>) outs(%{{.*}} : tensor<2x?xf32>)
+func.func @partial(%a: tensor<6x3xf32>, %b: tensor<3x20xf32>, %c: tensor<6x20xf32>) -> tensor<6x20xf32> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<6x3xf32>, tensor<3x20xf32>) outs(%c : tensor<6x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<6x20xf32>
+  return %r : tensor<6x20xf32>
+}
+
+// -----
+
+// Elementwise ops are not matrix products and are left alone.
+// CHECK-LABEL: func @elementwise
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+func.func @elementwise(%a: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%a : tensor<8x16xf32>) outs(%a : tensor<8x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %s = arith.addf %x, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<8x16xf32>
+  return %r : tensor<8x16xf32>
+}
