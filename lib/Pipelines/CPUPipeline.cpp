@@ -56,7 +56,10 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   // Matrix products to register tiles of vector.contract, with the
   // accumulator tile carried in registers across the reduction loop.
   if (options.vectorize) {
-    pm.addPass(retnet::createRetNetVectorizeContractions());
+    retnet::RetNetVectorizeContractionsOptions tiling;
+    tiling.tileSizes.assign(options.registerTile.begin(),
+                            options.registerTile.end());
+    pm.addPass(retnet::createRetNetVectorizeContractions(tiling));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
     pm.addPass(createLoopInvariantSubsetHoistingPass());

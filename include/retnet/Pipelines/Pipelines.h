@@ -40,6 +40,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Tile matrix products to register tiles and vectorize "
                      "them (retnet-vectorize-contractions)"),
       llvm::cl::init(true)};
+  PassOptions::ListOption<int64_t> registerTile{
+      *this, "register-tile",
+      llvm::cl::desc("Register tile [m, n, k] of matrix products (default: "
+                     "that of retnet-vectorize-contractions)")};
 };
 
 /// Retention (any form) and linalg on tensors -> LLVM dialect for the host

@@ -260,9 +260,15 @@ RetentionEmitter::emitBlock(Value queries, Value keys, Value values,
     return arith::MulFOp::create(builder, loc, args[0], args[1]).getResult();
   };
 
-  // Intra-block: (Q K^T * D) V.
-  Value scores = contract(queries, keys, zeros({length, length}),
-                          map(3, {0, 2}), map(3, {1, 2}));
+  // Intra-block: (Q K^T * D) V. K is transposed first so that every matrix
+  // product reads rows of its right operand.
+  Value keysTransposed =
+      linalg::TransposeOp::create(b, keys, emptyTensor({dk, length},
+                                                       computeType),
+                                  ArrayRef<int64_t>{1, 0})
+          .getResult()[0];
+  Value scores = contract(queries, keysTransposed, zeros({length, length}),
+                          map(3, {0, 2}), map(3, {2, 1}));
   scores = update(scores, decay.mask, map(2, {0, 1}), multiply);
   Value output = contract(scores, values, zeros({length, dv}), map(3, {0, 2}),
                           map(3, {2, 1}));
