@@ -4,7 +4,7 @@
 // sequence: Q K^T, the causal decay mask, (.) V; no loop over tokens.
 
 // CHECK-DAG: #[[QK_LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
-// CHECK-DAG: #[[QK_RHS:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[QK_RHS:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func @parallel
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[K:.*]]: tensor<?x4x?x16xf32>, %[[V:.*]]: tensor<?x4x?x32xf32>)
@@ -18,7 +18,8 @@
 // CHECK-NOT: scf.for
 // CHECK:   math.exp
 // CHECK:   arith.cmpi sle
-// CHECK:   %[[SCORES:.*]] = linalg.generic {indexing_maps = [#[[QK_LHS]], #[[QK_RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QH]], %[[KH]] : tensor<?x16xf32>, tensor<?x16xf32>) outs(%{{.*}} : tensor<?x?xf32>)
+// CHECK:   %[[KT:.*]] = linalg.transpose ins(%[[KH]] : tensor<?x16xf32>) outs(%{{.*}} : tensor<16x?xf32>) permutation = [1, 0]
+// CHECK:   %[[SCORES:.*]] = linalg.generic {indexing_maps = [#[[QK_LHS]], #[[QK_RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QH]], %[[KT]] : tensor<?x16xf32>, tensor<16x?xf32>) outs(%{{.*}} : tensor<?x?xf32>)
 // CHECK:   %[[MASKED:.*]] = linalg.generic {{.*}} outs(%[[SCORES]] : tensor<?x?xf32>)
 // CHECK:     arith.mulf
 // CHECK:   %[[O:.*]] = linalg.generic {{.*}} ins(%[[MASKED]], %[[VH]] : tensor<?x?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<?x32xf32>)
@@ -46,7 +47,8 @@ func.func @parallel(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tens
 // CHECK:   %[[LOOP:.*]]:2 = scf.for %[[C:.*]] = %c0 to %[[FULL]] step %c1 iter_args(%[[OACC:.*]] = %{{.*}}, %[[SACC:.*]] = %[[STATE]]) -> (tensor<?x8xf32>, tensor<16x8xf32>)
 // CHECK:     %[[START:.*]] = arith.muli %[[C]], %c4
 // CHECK:     tensor.extract_slice %{{.*}}[%[[START]], 0] [4, 16] [1, 1] : tensor<?x16xf32> to tensor<4x16xf32>
-// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<4x16xf32>) outs(%{{.*}} : tensor<4x4xf32>)
+// CHECK:     linalg.transpose ins(%{{.*}} : tensor<4x16xf32>) outs(%{{.*}} : tensor<16x4xf32>)
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<16x4xf32>) outs(%{{.*}} : tensor<4x4xf32>)
 // CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %[[SACC]] : tensor<4x16xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<4x8xf32>)
 // CHECK:     math.expm1
 // CHECK:     math.sqrt
