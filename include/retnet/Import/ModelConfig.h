@@ -1,0 +1,69 @@
+//===- ModelConfig.h - RetNet model description (config.json) ---*- C++ -*-===//
+
+#ifndef RETNET_IMPORT_MODELCONFIG_H
+#define RETNET_IMPORT_MODELCONFIG_H
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::retnet {
+/// Activation of the GLU feed-forward.
+enum class Activation { Gelu, Swish };
+
+/// A RetNet model description with torchscale `RetNetConfig` field names
+/// (retnet-math.md section 6), plus what follows from it.
+struct ModelConfig {
+  int64_t embedDim = 0;      // decoder_embed_dim (d)
+  int64_t valueEmbedDim = 0; // decoder_value_embed_dim
+  int64_t heads = 0;         // decoder_retention_heads (H)
+  int64_t ffnDim = 0;        // decoder_ffn_embed_dim
+  int64_t layers = 0;        // decoder_layers (L)
+  int64_t vocabSize = 0;     // vocab_size
+  Activation activation = Activation::Gelu; // activation_fn
+  double layerNormEps = 1e-6;               // layernorm_eps
+  bool noScaleEmbedding = true;             // no_scale_embedding
+  bool layerNormEmbedding = false;          // layernorm_embedding
+  bool shareInputOutputEmbed = false;       // share_decoder_input_output_embed
+  bool deepNorm = false;                    // deepnorm
+  int64_t recurrentChunkSize = 512;         // recurrent_chunk_size
+
+  int64_t keyDim() const { return embedDim / heads; }
+  int64_t valueDim() const { return valueEmbedDim / heads; }
+  /// Decay of each head, gamma_h = 1 - 2^(-5-h).
+  std::vector<double> decays() const;
+  /// Embedding scale: 1 or sqrt(d).
+  double embedScale() const;
+  /// Residual scale alpha: (2L)^(1/4) with deepnorm, else 1.
+  double residualScale() const;
+};
+
+/// Parses and validates a model description. Unknown fields are reported
+/// through `warnings` (one line each) and otherwise ignored. Errors name the
+/// field.
+llvm::Expected<ModelConfig> parseModelConfig(llvm::StringRef json,
+                                             std::vector<std::string> &warnings);
+
+/// Reads and parses a model description file.
+llvm::Expected<ModelConfig>
+readModelConfig(llvm::StringRef path, std::vector<std::string> &warnings);
+
+/// Serializes to the torchscale JSON form (all fields).
+std::string printModelConfig(const ModelConfig &config);
+
+/// One weight tensor of a model, with torchscale's name and shape.
+struct WeightInfo {
+  std::string name;
+  llvm::SmallVector<int64_t, 2> shape;
+  bool optional = false;
+};
+
+/// Every weight tensor the model reads, in a fixed order.
+std::vector<WeightInfo> listWeights(const ModelConfig &config);
+} // namespace mlir::retnet
+
+#endif // RETNET_IMPORT_MODELCONFIG_H

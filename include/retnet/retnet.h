@@ -1,0 +1,80 @@
+/*===- retnet.h - C API of models compiled by retnet-compile -------*- C -*-===*
+ *
+ * A library made by `retnet-compile MODEL.json -o libmodel.so` holds one
+ * model description, compiled; this API loads its weights and runs it.
+ *
+ *   char *error = NULL;
+ *   retnet_model *model = retnet_model_load("weights.safetensors", &error);
+ *   retnet_state *state = retnet_state_new(model, 1, &error);
+ *   retnet_prefill(model, state, prompt, prompt_length, logits, 0, &error);
+ *   retnet_decode(model, state, &next_token, logits, &error);
+ *
+ * Functions that can fail return NULL or a non-zero status and, when `error`
+ * is not NULL, store a message there that the caller releases with
+ * retnet_error_free. Nothing aborts the process. A model is read-only after
+ * loading: any number of threads may each use their own state with one model
+ * at the same time. A state holds one sequence per batch row: the retention
+ * states of every layer and the number of tokens consumed.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef RETNET_RETNET_H
+#define RETNET_RETNET_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct retnet_model retnet_model;
+typedef struct retnet_state retnet_state;
+
+/* Releases an error message returned through an `error` argument. */
+void retnet_error_free(char *error);
+
+/* The model description compiled into this library, as JSON. */
+const char *retnet_compiled_config(void);
+
+/* Loads weights (safetensors, F32/F16/BF16, torchscale tensor names) and
+ * checks every tensor's presence, shape and dtype against the compiled model
+ * description. Returns NULL on failure. */
+retnet_model *retnet_model_load(const char *weights_path, char **error);
+void retnet_model_free(retnet_model *model);
+
+int64_t retnet_model_vocab_size(const retnet_model *model);
+int64_t retnet_model_embed_dim(const retnet_model *model);
+int64_t retnet_model_value_embed_dim(const retnet_model *model);
+int64_t retnet_model_num_layers(const retnet_model *model);
+int64_t retnet_model_num_heads(const retnet_model *model);
+int64_t retnet_model_ffn_dim(const retnet_model *model);
+
+/* A state for `batch` sequences, at position 0. Returns NULL on failure. */
+retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
+                               char **error);
+/* Back to position 0 with zero retention states. */
+void retnet_state_reset(retnet_state *state);
+void retnet_state_free(retnet_state *state);
+int64_t retnet_state_batch(const retnet_state *state);
+/* Tokens consumed so far by each sequence. */
+int64_t retnet_state_position(const retnet_state *state);
+
+/* Feeds `length` tokens per sequence (`tokens` is [batch, length], row-major)
+ * and advances the state. Writes logits [batch, length, vocab] when
+ * `all_positions` is non-zero, else those of the last position,
+ * [batch, vocab]. Returns 0 on success. */
+int retnet_prefill(const retnet_model *model, retnet_state *state,
+                   const int32_t *tokens, int64_t length, float *logits,
+                   int all_positions, char **error);
+
+/* Feeds one token per sequence (`tokens` is [batch]) and writes the next
+ * logits, [batch, vocab]. Equal to retnet_prefill with length 1. Returns 0 on
+ * success. */
+int retnet_decode(const retnet_model *model, retnet_state *state,
+                  const int32_t *tokens, float *logits, char **error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RETNET_RETNET_H */
