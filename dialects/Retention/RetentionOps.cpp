@@ -21,8 +21,7 @@ Type mlir::retention::getStateElementType(Type elementType) {
   return Float32Type::get(elementType.getContext());
 }
 
-/// Renders a shape as `[1, 4, ?, 64]`.
-static std::string formatShape(ArrayRef<int64_t> shape) {
+std::string mlir::retention::formatShape(ArrayRef<int64_t> shape) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "[";

@@ -20,6 +20,9 @@ namespace mlir::retention {
 /// Verifies the operands, attributes and results shared by every form.
 LogicalResult verifyRetentionOp(Operation *op);
 
+/// Renders a shape as `[1, 4, ?, 64]` for diagnostics.
+std::string formatShape(ArrayRef<int64_t> shape);
+
 /// The element type of the state for inputs of element type `elementType`:
 /// f64 for f64 inputs, f32 otherwise.
 Type getStateElementType(Type elementType);

@@ -1,6 +1,7 @@
 //===- RetentionToLinalg.cpp - Lower retention forms to linalg ------------===//
 
 #include "retnet/Conversion/Passes.h"
+#include "retnet/Utils/LinalgBuilders.h"
 
 #include "Retention/RetentionOps.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -40,7 +41,7 @@ public:
   SmallVector<Value> emit();
 
 private:
-  // Small builders.
+  // Shorthands of the shared builders, at this op's location.
   Value constantFloat(Type type, double value) {
     return arith::ConstantOp::create(b, type, b.getFloatAttr(type, value));
   }
@@ -50,31 +51,27 @@ private:
     return arith::TruncFOp::create(builder, loc, computeType, value);
   }
   Value emptyTensor(ArrayRef<OpFoldResult> shape, Type elementType) {
-    return tensor::EmptyOp::create(b, shape, elementType);
+    return retnet::buildEmpty(b, b.getLoc(), shape, elementType);
   }
   Value zeros(ArrayRef<OpFoldResult> shape) {
-    Value zero = constantFloat(computeType, 0.0);
-    return linalg::FillOp::create(b, zero, emptyTensor(shape, computeType))
-        .getResult(0);
+    return retnet::buildZeros(b, b.getLoc(), shape, computeType);
   }
   AffineMap map(unsigned numDims, ArrayRef<unsigned> dims) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned dim : dims)
-      exprs.push_back(b.getAffineDimExpr(dim));
-    return AffineMap::get(numDims, 0, exprs, b.getContext());
+    return retnet::projectionMap(b.getContext(), numDims, dims);
   }
-
-  /// `init += lhs * rhs` contracted over the third loop dimension of
-  /// (i, j, r), with the operand maps given.
   Value contract(Value lhs, Value rhs, Value init, AffineMap lhsMap,
-                 AffineMap rhsMap);
-  /// A tensor of `shape` filled elementwise by `body(builder, loc, ivs)`.
-  Value generate(ArrayRef<OpFoldResult> shape,
-                 function_ref<Value(OpBuilder &, Location, ValueRange)> body);
-  /// `init` updated elementwise by `body(builder, loc, inputs..., init)`,
-  /// with each input indexed by its map over the loops of `init`.
+                 AffineMap rhsMap) {
+    return retnet::buildContraction(b, b.getLoc(), lhs, rhs, init, lhsMap,
+                                    rhsMap);
+  }
+  Value generate(ArrayRef<OpFoldResult> shape, retnet::ElementBodyFn body) {
+    return retnet::buildGenerate(b, b.getLoc(), shape, computeType, body);
+  }
   Value update(Value init, ValueRange inputs, ArrayRef<AffineMap> inputMaps,
-               function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+               retnet::ElementBodyFn body) {
+    return retnet::buildElementwise(b, b.getLoc(), init, inputs, inputMaps,
+                                    body);
+  }
   /// Casts a 4-d tensor elementwise to `elementType`.
   Value castElements(Value tensor, Type elementType);
 
@@ -97,59 +94,6 @@ private:
   Value logGamma;
 };
 } // namespace
-
-Value RetentionEmitter::contract(Value lhs, Value rhs, Value init,
-                                 AffineMap lhsMap, AffineMap rhsMap) {
-  SmallVector<AffineMap> maps = {lhsMap, rhsMap, map(3, {0, 1})};
-  SmallVector<utils::IteratorType> iterators = {
-      utils::IteratorType::parallel, utils::IteratorType::parallel,
-      utils::IteratorType::reduction};
-  return linalg::GenericOp::create(
-             b, init.getType(), ValueRange{lhs, rhs}, ValueRange{init}, maps,
-             iterators,
-             [](OpBuilder &builder, Location loc, ValueRange args) {
-               Value product =
-                   arith::MulFOp::create(builder, loc, args[0], args[1]);
-               Value sum = arith::AddFOp::create(builder, loc, args[2], product);
-               linalg::YieldOp::create(builder, loc, sum);
-             })
-      .getResult(0);
-}
-
-Value RetentionEmitter::generate(
-    ArrayRef<OpFoldResult> shape,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  unsigned rank = shape.size();
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  Value init = emptyTensor(shape, computeType);
-  return linalg::GenericOp::create(
-             b, init.getType(), ValueRange{}, ValueRange{init},
-             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)}, iterators,
-             [&](OpBuilder &builder, Location loc, ValueRange) {
-               SmallVector<Value> ivs;
-               for (unsigned dim = 0; dim < rank; ++dim)
-                 ivs.push_back(linalg::IndexOp::create(builder, loc, dim));
-               linalg::YieldOp::create(builder, loc, body(builder, loc, ivs));
-             })
-      .getResult(0);
-}
-
-Value RetentionEmitter::update(
-    Value init, ValueRange inputs, ArrayRef<AffineMap> inputMaps,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  unsigned rank = cast<RankedTensorType>(init.getType()).getRank();
-  SmallVector<AffineMap> maps(inputMaps);
-  maps.push_back(b.getMultiDimIdentityMap(rank));
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, init.getType(), inputs, ValueRange{init}, maps, iterators,
-             [&](OpBuilder &builder, Location loc, ValueRange args) {
-               linalg::YieldOp::create(builder, loc, body(builder, loc, args));
-             })
-      .getResult(0);
-}
 
 Value RetentionEmitter::castElements(Value tensor, Type elementType) {
   auto type = cast<RankedTensorType>(tensor.getType());
@@ -184,10 +128,7 @@ BlockDecay RetentionEmitter::emitBlockDecay(OpFoldResult length) {
         Value distance = arith::SubIOp::create(builder, loc, ivs[0], ivs[1]);
         Value exponent = arith::MulFOp::create(
             builder, loc,
-            arith::SIToFPOp::create(
-                builder, loc, computeType,
-                arith::IndexCastOp::create(builder, loc, builder.getI64Type(),
-                                           distance)),
+            retnet::buildIndexToFloat(builder, loc, distance, computeType),
             logGammaCompute);
         Value power = math::ExpOp::create(builder, loc, exponent);
         Value causal = arith::CmpIOp::create(
@@ -199,10 +140,8 @@ BlockDecay RetentionEmitter::emitBlockDecay(OpFoldResult length) {
       });
   // xi_i = gamma^(i+1) and zeta_j = gamma^(L-1-j), computed in f64.
   auto power = [&](OpBuilder &builder, Location loc, Value exponentIndex) {
-    Value exponent = arith::SIToFPOp::create(
-        builder, loc, f64,
-        arith::IndexCastOp::create(builder, loc, builder.getI64Type(),
-                                   exponentIndex));
+    Value exponent =
+        retnet::buildIndexToFloat(builder, loc, exponentIndex, f64);
     Value logPower = arith::MulFOp::create(builder, loc, exponent, logGamma);
     return toComputeType(builder, loc,
                          math::ExpOp::create(builder, loc, logPower));
@@ -237,11 +176,7 @@ Value RetentionEmitter::emitOutputScale(OpFoldResult length, Value position) {
         builder, loc, arith::AddIOp::create(builder, loc, position, ivs[0]),
         one);
     Value exponent = arith::MulFOp::create(
-        builder, loc,
-        arith::SIToFPOp::create(
-            builder, loc, f64,
-            arith::IndexCastOp::create(builder, loc, builder.getI64Type(),
-                                       count)),
+        builder, loc, retnet::buildIndexToFloat(builder, loc, count, f64),
         logGamma);
     Value denominator = math::ExpM1Op::create(builder, loc, exponent);
     Value ratio = arith::DivFOp::create(builder, loc, numerator, denominator);
