@@ -1,0 +1,337 @@
+//===- RetentionBench.cpp - Speed of compiled retention kernels -----------===//
+//
+// Compiles retention kernels (the ABI of test/Integration/KernelSource.h) with
+// retnet-compile, times them on random data and prints one line per case:
+//   form=F B=b H=h T=t dk=k dv=v chunk=c ctx=p ms=M gflops=G sgemm_ratio=R
+// where gflops counts useful FLOPs (benchmarks/README.md) and sgemm_ratio
+// compares with OpenBLAS's single-precision GEMM measured in the same run.
+//
+// Usage: retention-bench [--compiler=PATH] [--quick] [--filter=FORM]
+//            [--threads=N] [--keep-temp]
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelLibrary.h"
+#include "KernelSource.h"
+
+#if __has_include(<cblas-openblas.h>)
+#include <cblas-openblas.h>
+#else
+#include <cblas.h>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+using namespace retnet::kernel;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string compiler;
+  bool quick = false;
+  std::string filter;
+  unsigned threads = 0;
+  bool keepTemporary = false;
+};
+
+/// `retnet-compile` in the directory of this executable.
+std::string compilerNextToSelf() {
+  std::vector<char> path(4096);
+  ssize_t size = readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (size <= 0)
+    return "retnet-compile";
+  std::filesystem::path self(std::string(path.data(), size));
+  return (self.parent_path() / "retnet-compile").string();
+}
+
+bool parseOptions(int argc, char **argv, Options &options) {
+  for (int i = 1; i < argc; ++i) {
+    std::string argument = argv[i];
+    auto value = [&](const char *prefix) -> const char * {
+      size_t size = std::strlen(prefix);
+      return argument.compare(0, size, prefix) == 0 ? argv[i] + size : nullptr;
+    };
+    if (const char *text = value("--compiler="))
+      options.compiler = text;
+    else if (const char *text = value("--filter="))
+      options.filter = text;
+    else if (const char *text = value("--threads="))
+      options.threads = std::max(0, std::atoi(text));
+    else if (argument == "--quick")
+      options.quick = true;
+    else if (argument == "--keep-temp")
+      options.keepTemporary = true;
+    else {
+      std::fprintf(stderr,
+                   "usage: %s [--compiler=PATH] [--quick] "
+                   "[--filter=parallel|recurrent|chunkwise] [--threads=N] "
+                   "[--keep-temp]\n",
+                   argv[0]);
+      return false;
+    }
+  }
+  if (options.compiler.empty())
+    options.compiler = compilerNextToSelf();
+  return true;
+}
+
+/// Median seconds per call of `call`: `samples` samples, each of as many
+/// calls as make it last at least `minSampleSeconds`, after one warm-up call.
+template <typename Call>
+double medianSeconds(Call call, int samples, double minSampleSeconds) {
+  auto start = Clock::now();
+  call();
+  double once = std::chrono::duration<double>(Clock::now() - start).count();
+  int64_t calls = std::max<int64_t>(
+      1,
+      static_cast<int64_t>(std::ceil(minSampleSeconds / std::max(once, 1e-9))));
+  std::vector<double> perCall;
+  for (int s = 0; s < samples; ++s) {
+    auto sampleStart = Clock::now();
+    for (int64_t c = 0; c < calls; ++c)
+      call();
+    perCall.push_back(
+        std::chrono::duration<double>(Clock::now() - sampleStart).count() /
+        calls);
+  }
+  std::sort(perCall.begin(), perCall.end());
+  return perCall[perCall.size() / 2];
+}
+
+std::vector<float> randomArray(std::mt19937_64 &generator, int64_t size) {
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> values(size);
+  for (float &value : values)
+    value = uniform(generator);
+  return values;
+}
+
+/// GFLOP/s of a square single-precision GEMM (2·n³ FLOPs) through OpenBLAS.
+double sgemmGflops(int n, int samples) {
+  std::mt19937_64 generator(1);
+  std::vector<float> a = randomArray(generator, int64_t(n) * n);
+  std::vector<float> b = randomArray(generator, int64_t(n) * n);
+  std::vector<float> c(int64_t(n) * n);
+  double seconds = medianSeconds(
+      [&] {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
+                    a.data(), n, b.data(), n, 0.0f, c.data(), n);
+      },
+      samples, 0.05);
+  return 2.0 * n * n * n / seconds * 1e-9;
+}
+
+/// FLOPs of one block of L tokens of one head (README.md): the causal part
+/// of Q Kᵀ and of its product with V, L(L+1)/2 pairs × 2 × (dk + dv), plus
+/// Q S and the state update, 2·L·dk·dv each.
+double blockFlops(int64_t length, int64_t keyDim, int64_t valueDim) {
+  return double(length) * (length + 1) * (keyDim + valueDim) +
+         4.0 * length * keyDim * valueDim;
+}
+
+/// Useful FLOPs of a whole call (README.md).
+double usefulFlops(const KernelConfig &config, int64_t batch, int64_t length) {
+  const int64_t dk = config.keyDim, dv = config.valueDim;
+  double perHead = 0.0;
+  switch (config.form) {
+  case Form::Parallel:
+    perHead = blockFlops(length, dk, dv);
+    break;
+  case Form::Chunkwise:
+    perHead = double(length / config.chunkSize) *
+                  blockFlops(config.chunkSize, dk, dv) +
+              blockFlops(length % config.chunkSize, dk, dv);
+    break;
+  case Form::Recurrent:
+    perHead = 4.0 * length * dk * dv;
+    break;
+  }
+  return perHead * batch * config.heads;
+}
+
+/// One timed call shape of a kernel.
+struct BenchCase {
+  int64_t batch;
+  int64_t length;
+  /// Absolute position of the first token (the context of a decode step).
+  int64_t context;
+};
+
+/// Times `library` on `shape` and prints its line.
+void runCase(const KernelLibrary &library, const BenchCase &shape, double sgemm,
+             const Options &options) {
+  const KernelConfig &c = library.config();
+  std::mt19937_64 generator(shape.length * 131 + shape.context);
+  const int64_t tokens = shape.batch * c.heads * shape.length;
+  const int64_t stateSize = shape.batch * c.heads * c.keyDim * c.valueDim;
+  std::vector<float> q = randomArray(generator, tokens * c.keyDim);
+  std::vector<float> k = randomArray(generator, tokens * c.keyDim);
+  std::vector<float> v = randomArray(generator, tokens * c.valueDim);
+  std::vector<float> output(tokens * c.valueDim);
+  // A decode step starts from the state of its context; a prefill from zero.
+  std::vector<float> stateIn = shape.context > 0
+                                   ? randomArray(generator, stateSize)
+                                   : std::vector<float>(stateSize, 0.0f);
+  std::vector<float> stateOut(stateSize);
+  bool carryState = shape.context > 0;
+
+  double seconds = medianSeconds(
+      [&] {
+        library.run<float>(shape.batch, shape.length, q.data(), k.data(),
+                           v.data(), stateIn.data(), shape.context,
+                           output.data(), stateOut.data());
+        // Decoding: each step continues from the previous one's state.
+        if (carryState)
+          stateIn.swap(stateOut);
+      },
+      options.quick ? 3 : 7, options.quick ? 0.02 : 0.1);
+  double gflops = usefulFlops(c, shape.batch, shape.length) / seconds * 1e-9;
+  std::printf("form=%s B=%lld H=%lld T=%lld dk=%lld dv=%lld chunk=%lld "
+              "ctx=%lld ms=%.4f gflops=%.2f sgemm_ratio=%.3f\n",
+              formName(c.form), (long long)shape.batch, (long long)c.heads,
+              (long long)shape.length, (long long)c.keyDim,
+              (long long)c.valueDim,
+              (long long)(c.form == Form::Chunkwise ? c.chunkSize : 0),
+              (long long)shape.context, seconds * 1e3, gflops, gflops / sgemm);
+  std::fflush(stdout);
+}
+
+/// A kernel and the shapes it is timed on.
+struct BenchKernel {
+  KernelConfig config;
+  std::vector<BenchCase> cases;
+};
+
+std::vector<BenchKernel> benchKernels(bool quick) {
+  KernelConfig base;
+  base.heads = 8;
+  base.keyDim = 64;
+  base.valueDim = 128;
+  base.gamma = torchscaleDecays(base.heads);
+  base.scaling = Scaling::DecaySqrtSum;
+  base.elementType = ElementType::F32;
+
+  std::vector<int64_t> lengths = {512, 2048, 8192};
+  std::vector<int64_t> contexts = {128, 512, 2048, 8192, 16384};
+  if (quick) {
+    lengths = {512, 2048};
+    contexts = {128, 2048};
+  }
+  auto prefill = [&](int64_t maxLength) {
+    std::vector<BenchCase> cases;
+    for (int64_t length : lengths)
+      if (length <= maxLength)
+        cases.push_back({1, length, 0});
+    return cases;
+  };
+
+  std::vector<BenchKernel> kernels;
+  for (int64_t chunkSize : {64, 128}) {
+    KernelConfig config = base;
+    config.form = Form::Chunkwise;
+    config.chunkSize = chunkSize;
+    kernels.push_back({config, prefill(INT64_MAX)});
+  }
+  KernelConfig parallel = base;
+  parallel.form = Form::Parallel;
+  kernels.push_back({parallel, prefill(2048)});
+  // Recurrent: prefill up to 2048 tokens, then decode steps (T = 1) after
+  // each context length.
+  KernelConfig recurrent = base;
+  recurrent.form = Form::Recurrent;
+  BenchKernel recurrentKernel{recurrent, prefill(2048)};
+  for (int64_t context : contexts)
+    recurrentKernel.cases.push_back({1, 1, context});
+  kernels.push_back(recurrentKernel);
+  return kernels;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  if (!parseOptions(argc, argv, options))
+    return 2;
+
+  std::vector<BenchKernel> kernels;
+  for (const BenchKernel &kernel : benchKernels(options.quick))
+    if (std::string(formName(kernel.config.form)).find(options.filter) !=
+        std::string::npos)
+      kernels.push_back(kernel);
+  if (kernels.empty()) {
+    std::fprintf(stderr, "no form matches --filter=%s\n",
+                 options.filter.c_str());
+    return 2;
+  }
+
+  std::string directory = makeTemporaryDirectory("retention-bench");
+  if (directory.empty()) {
+    std::fprintf(stderr, "cannot create a temporary directory\n");
+    return 2;
+  }
+  std::vector<CompileRequest> requests;
+  for (const BenchKernel &kernel : kernels) {
+    std::string stem = directory + "/kernel" + std::to_string(requests.size());
+    requests.push_back(
+        {kernel.config, stem + ".mlir", stem + ".so", stem + ".log"});
+  }
+  std::vector<std::string> compileArgs;
+  if (options.threads > 0) {
+    compileArgs.push_back("--threads=" + std::to_string(options.threads));
+#ifdef OPENBLAS_VERSION
+    openblas_set_num_threads(static_cast<int>(options.threads));
+#endif
+  }
+  std::vector<bool> compiled =
+      compileKernels(options.compiler, requests, compileArgs, /*jobs=*/1);
+
+  const int sgemmSize = 1024;
+  double sgemm = sgemmGflops(sgemmSize, options.quick ? 3 : 7);
+  std::printf("# sgemm n=%d gflops=%.2f (OpenBLAS", sgemmSize, sgemm);
+#ifdef OPENBLAS_VERSION
+  std::printf(", %d threads", openblas_get_num_threads());
+#endif
+  std::printf("); kernels: %s threads\n",
+              options.threads > 0 ? std::to_string(options.threads).c_str()
+                                  : "OMP_NUM_THREADS or all");
+
+  int failures = 0;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    std::string error;
+    std::unique_ptr<KernelLibrary> library;
+    if (compiled[i])
+      library = KernelLibrary::load(requests[i].libraryPath, requests[i].config,
+                                    error);
+    else
+      error = readTextFile(requests[i].logPath);
+    if (!library) {
+      std::fprintf(stderr, "%s: %s\n", describe(requests[i].config).c_str(),
+                   error.c_str());
+      ++failures;
+      continue;
+    }
+    for (const BenchCase &shape : kernels[i].cases)
+      runCase(*library, shape, sgemm, options);
+  }
+
+  if (options.keepTemporary || failures > 0) {
+    std::printf("# kernels kept in %s\n", directory.c_str());
+  } else {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+  }
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,115 @@
+//===- KernelLibrary.h - Compile, load, call retention kernels --*- C++ -*-===//
+
+#ifndef RETNET_TEST_INTEGRATION_KERNELLIBRARY_H
+#define RETNET_TEST_INTEGRATION_KERNELLIBRARY_H
+
+#include "KernelSource.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace retnet::kernel {
+
+/// One kernel to compile: its MLIR is written to `sourcePath`, the library
+/// to `libraryPath`, the compiler's messages to `logPath`.
+struct CompileRequest {
+  KernelConfig config;
+  std::string sourcePath;
+  std::string libraryPath;
+  std::string logPath;
+};
+
+/// Writes each request's MLIR and runs
+///   COMPILER SOURCE --emit=lib --form=keep -o LIBRARY EXTRA_ARGS...
+/// with at most `jobs` compilers at a time. Returns, per request, whether it
+/// succeeded.
+std::vector<bool> compileKernels(const std::string &compiler,
+                                 const std::vector<CompileRequest> &requests,
+                                 const std::vector<std::string> &extraArgs,
+                                 unsigned jobs);
+
+/// A fresh directory under $TMPDIR (or /tmp) whose name starts with `prefix`;
+/// empty on failure.
+std::string makeTemporaryDirectory(const std::string &prefix);
+
+/// The contents of a text file (empty if it cannot be read).
+std::string readTextFile(const std::string &path);
+
+/// A compiled kernel, loaded with dlopen.
+class KernelLibrary {
+public:
+  /// Loads `path` and finds `_mlir_ciface_retention`; null and `error` set on
+  /// failure.
+  static std::unique_ptr<KernelLibrary>
+  load(const std::string &path, const KernelConfig &config, std::string &error);
+  ~KernelLibrary();
+  KernelLibrary(const KernelLibrary &) = delete;
+  KernelLibrary &operator=(const KernelLibrary &) = delete;
+
+  const KernelConfig &config() const { return kernelConfig; }
+
+  /// Runs the kernel on dense row-major arrays: q, k [batch, H, length, dk],
+  /// v and output [batch, H, length, dv], states [batch, H, dk, dv]. T must be
+  /// float for f32 kernels and double for f64 ones.
+  template <typename T>
+  void run(int64_t batch, int64_t length, const T *q, const T *k, const T *v,
+           const T *initialState, int64_t offset, T *output,
+           T *finalState) const;
+
+private:
+  KernelLibrary(void *handle, void *entry, const KernelConfig &config)
+      : handle(handle), entry(entry), kernelConfig(config) {}
+
+  void *handle;
+  void *entry;
+  KernelConfig kernelConfig;
+};
+
+/// A descriptor of a dense row-major rank-4 array.
+template <typename T>
+StridedMemRefType<T, 4> denseMemref(const T *data, int64_t size0, int64_t size1,
+                                    int64_t size2, int64_t size3) {
+  StridedMemRefType<T, 4> memref;
+  memref.basePtr = const_cast<T *>(data);
+  memref.data = const_cast<T *>(data);
+  memref.offset = 0;
+  memref.sizes[0] = size0;
+  memref.sizes[1] = size1;
+  memref.sizes[2] = size2;
+  memref.sizes[3] = size3;
+  memref.strides[3] = 1;
+  memref.strides[2] = size3;
+  memref.strides[1] = size2 * size3;
+  memref.strides[0] = size1 * size2 * size3;
+  return memref;
+}
+
+template <typename T>
+void KernelLibrary::run(int64_t batch, int64_t length, const T *q, const T *k,
+                        const T *v, const T *initialState, int64_t offset,
+                        T *output, T *finalState) const {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "kernels take f32 or f64");
+  using Memref = StridedMemRefType<T, 4>;
+  using Entry = void (*)(Memref *, Memref *, Memref *, Memref *, int64_t,
+                         Memref *, Memref *);
+  const KernelConfig &c = kernelConfig;
+  Memref qMemref = denseMemref(q, batch, c.heads, length, c.keyDim);
+  Memref kMemref = denseMemref(k, batch, c.heads, length, c.keyDim);
+  Memref vMemref = denseMemref(v, batch, c.heads, length, c.valueDim);
+  Memref s0Memref =
+      denseMemref(initialState, batch, c.heads, c.keyDim, c.valueDim);
+  Memref oMemref = denseMemref(output, batch, c.heads, length, c.valueDim);
+  Memref sTMemref =
+      denseMemref(finalState, batch, c.heads, c.keyDim, c.valueDim);
+  reinterpret_cast<Entry>(entry)(&qMemref, &kMemref, &vMemref, &s0Memref,
+                                 offset, &oMemref, &sTMemref);
+}
+
+} // namespace retnet::kernel
+
+#endif // RETNET_TEST_INTEGRATION_KERNELLIBRARY_H
