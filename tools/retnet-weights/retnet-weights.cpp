@@ -1,0 +1,380 @@
+//===- retnet-weights.cpp - Seeded random weights for a RetNet model ------===//
+//
+// Writes a safetensors file holding every tensor a model description needs,
+// drawn deterministically from a seed with torchscale's initialisation
+// scales. Test flags write deliberately broken files (a tensor left out, a
+// wrong shape, a wrong dtype).
+//
+//===----------------------------------------------------------------------===//
+
+#include "retnet/Import/ModelConfig.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace mlir::retnet;
+namespace cl = llvm::cl;
+
+namespace {
+enum class DType { F32, F16, BF16 };
+
+cl::OptionCategory category("retnet-weights options");
+cl::OptionCategory testCategory("retnet-weights test options (broken files)");
+
+cl::opt<std::string> configFile(cl::Positional, cl::desc("<MODEL.json>"),
+                                cl::Required, cl::cat(category));
+cl::opt<std::string> outputFile("o", cl::desc("Output safetensors file"),
+                                cl::value_desc("file"), cl::Required,
+                                cl::cat(category));
+cl::opt<uint64_t> seed("seed", cl::desc("Random seed (default 0)"), cl::init(0),
+                       cl::cat(category));
+cl::opt<DType> dtype("dtype", cl::desc("Element type of the tensors"),
+                     cl::init(DType::F32),
+                     cl::values(clEnumValN(DType::F32, "f32", "F32 (default)"),
+                                clEnumValN(DType::F16, "f16", "F16"),
+                                clEnumValN(DType::BF16, "bf16", "BF16")),
+                     cl::cat(category));
+cl::list<std::string>
+    omitTensors("omit", cl::desc("Leave this tensor out (repeatable)"),
+                cl::value_desc("name"), cl::cat(testCategory));
+cl::list<std::string>
+    badShapeTensors("bad-shape",
+                    cl::desc("Write this tensor with its first dimension one "
+                             "larger (repeatable)"),
+                    cl::value_desc("name"), cl::cat(testCategory));
+cl::list<std::string>
+    badDTypeTensors("bad-dtype",
+                    cl::desc("Write this tensor as I32 (repeatable)"),
+                    cl::value_desc("name"), cl::cat(testCategory));
+
+//===----------------------------------------------------------------------===//
+// Random numbers: splitmix64, uniform doubles, Box-Muller normals.
+//===----------------------------------------------------------------------===//
+
+uint64_t splitMix64(uint64_t &state) {
+  state += 0x9e3779b97f4a7c15ULL;
+  uint64_t z = state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/// One independent stream per tensor, so leaving a tensor out (or adding
+/// one) does not change the values of the others.
+class RandomStream {
+public:
+  RandomStream(uint64_t seed, llvm::StringRef tensorName) {
+    // FNV-1a of the name, mixed with the seed.
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (char c : tensorName) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 0x100000001b3ULL;
+    }
+    state = seed ^ hash;
+    splitMix64(state);
+  }
+
+  /// Uniform in [0, 1) with 53 random bits.
+  double uniform01() {
+    return static_cast<double>(splitMix64(state) >> 11) * 0x1.0p-53;
+  }
+  double uniform(double low, double high) {
+    return low + (high - low) * uniform01();
+  }
+  double normal(double mean, double stddev) {
+    if (hasSpare) {
+      hasSpare = false;
+      return mean + stddev * spare;
+    }
+    double u1 = 1.0 - uniform01(); // (0, 1]: log is finite
+    double u2 = uniform01();
+    double radius = std::sqrt(-2.0 * std::log(u1));
+    double angle = 2.0 * M_PI * u2;
+    spare = radius * std::sin(angle);
+    hasSpare = true;
+    return mean + stddev * radius * std::cos(angle);
+  }
+
+private:
+  uint64_t state;
+  bool hasSpare = false;
+  double spare = 0.0;
+};
+
+//===----------------------------------------------------------------------===//
+// Float conversions (round to nearest, ties to even).
+//===----------------------------------------------------------------------===//
+
+uint32_t floatBits(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return bits;
+}
+
+uint16_t floatToBF16(float value) {
+  uint32_t bits = floatBits(value);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it quiet and a NaN
+    return static_cast<uint16_t>((bits >> 16) | 0x0040u);
+  uint32_t roundingBias = 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>((bits + roundingBias) >> 16);
+}
+
+uint16_t floatToF16(float value) {
+  uint32_t bits = floatBits(value);
+  uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  uint32_t exponent = (bits >> 23) & 0xffu;
+  uint32_t mantissa = bits & 0x7fffffu;
+  if (exponent == 0xffu) // Inf or NaN
+    return sign | 0x7c00u | (mantissa ? 0x0200u : 0u);
+  int32_t halfExponent = static_cast<int32_t>(exponent) - 127 + 15;
+  if (halfExponent >= 31) // overflow
+    return sign | 0x7c00u;
+  if (halfExponent <= 0) {
+    // Subnormal half (or zero): value = full / 2^(14 + 10) in half ulps.
+    if (halfExponent < -10)
+      return sign; // below half the smallest subnormal (rounds to zero)
+    uint32_t full = mantissa | 0x800000u;
+    uint32_t shift = static_cast<uint32_t>(14 - halfExponent);
+    uint32_t result = full >> shift;
+    uint32_t remainder = full & ((1u << shift) - 1u);
+    uint32_t halfway = 1u << (shift - 1);
+    if (remainder > halfway || (remainder == halfway && (result & 1u)))
+      ++result;
+    return sign | static_cast<uint16_t>(result);
+  }
+  uint32_t result =
+      (static_cast<uint32_t>(halfExponent) << 10) | (mantissa >> 13);
+  uint32_t remainder = mantissa & 0x1fffu;
+  if (remainder > 0x1000u || (remainder == 0x1000u && (result & 1u)))
+    ++result; // may carry into the exponent, up to infinity: correct
+  return sign | static_cast<uint16_t>(result);
+}
+
+//===----------------------------------------------------------------------===//
+// Initialisation (torchscale's scales).
+//===----------------------------------------------------------------------===//
+
+bool endsWith(llvm::StringRef name, llvm::StringRef suffix) {
+  return name.ends_with(suffix);
+}
+
+/// Values of one tensor, row-major.
+std::vector<float> initialValues(const WeightInfo &info,
+                                 const ModelConfig &config) {
+  int64_t count = 1;
+  for (int64_t dim : info.shape)
+    count *= dim;
+  std::vector<float> values(count);
+  RandomStream random(seed, info.name);
+  llvm::StringRef name = info.name;
+
+  auto fill = [&](auto draw) {
+    for (float &value : values)
+      value = static_cast<float>(draw());
+  };
+  // Weights are [out, in]: fan_in = in, fan_out = out.
+  double fanOut = info.shape.size() == 2 ? info.shape[0] : 1;
+  double fanIn = info.shape.size() == 2 ? info.shape[1] : 1;
+  auto xavierUniform = [&](double gain) {
+    double bound = gain * std::sqrt(6.0 / (fanIn + fanOut));
+    fill([&] { return random.uniform(-bound, bound); });
+  };
+
+  if (endsWith(name, "layer_norm.weight") ||
+      name == "layernorm_embedding.weight") {
+    fill([&] { return 1.0 + random.uniform(-0.1, 0.1); });
+  } else if (name == "embed_tokens.weight" ||
+             name == "output_projection.weight") {
+    double stddev = 1.0 / std::sqrt(static_cast<double>(config.embedDim));
+    fill([&] { return random.normal(0.0, stddev); });
+  } else if (endsWith(name, ".q_proj.weight") ||
+             endsWith(name, ".k_proj.weight") ||
+             endsWith(name, ".v_proj.weight") ||
+             endsWith(name, ".g_proj.weight")) {
+    xavierUniform(std::pow(2.0, -2.5));
+  } else if (endsWith(name, ".out_proj.weight")) {
+    xavierUniform(std::pow(2.0, -1.0));
+  } else if (endsWith(name, ".fc1.weight") || endsWith(name, ".gate.weight") ||
+             endsWith(name, ".fc2.weight")) {
+    double bound = 1.0 / std::sqrt(fanIn);
+    fill([&] { return random.uniform(-bound, bound); });
+  } else {
+    // Not produced by listWeights today; a harmless default.
+    fill([&] { return random.uniform(-0.1, 0.1); });
+  }
+
+  if (config.deepNorm &&
+      (endsWith(name, ".fc1.weight") || endsWith(name, ".fc2.weight") ||
+       endsWith(name, ".out_proj.weight") ||
+       endsWith(name, ".v_proj.weight"))) {
+    double initScale = std::pow(8.0 * static_cast<double>(config.layers), 0.25);
+    for (float &value : values)
+      value = static_cast<float>(value / initScale);
+  }
+  return values;
+}
+
+//===----------------------------------------------------------------------===//
+// safetensors output.
+//===----------------------------------------------------------------------===//
+
+struct EncodedTensor {
+  std::string name;
+  std::string dtypeName;
+  std::vector<int64_t> shape;
+  std::string bytes;
+};
+
+void appendLittleEndian(std::string &out, uint64_t value, unsigned bytes) {
+  for (unsigned i = 0; i < bytes; ++i)
+    out.push_back(static_cast<char>((value >> (8 * i)) & 0xffu));
+}
+
+EncodedTensor encode(const WeightInfo &info, const std::vector<float> &values,
+                     DType type, bool asInt32) {
+  EncodedTensor tensor;
+  tensor.name = info.name;
+  tensor.shape.assign(info.shape.begin(), info.shape.end());
+  if (asInt32) {
+    tensor.dtypeName = "I32";
+    for (float value : values)
+      appendLittleEndian(tensor.bytes,
+                         static_cast<uint32_t>(static_cast<int32_t>(
+                             std::lround(value * 1000.0f))),
+                         4);
+    return tensor;
+  }
+  switch (type) {
+  case DType::F32:
+    tensor.dtypeName = "F32";
+    for (float value : values)
+      appendLittleEndian(tensor.bytes, floatBits(value), 4);
+    break;
+  case DType::F16:
+    tensor.dtypeName = "F16";
+    for (float value : values)
+      appendLittleEndian(tensor.bytes, floatToF16(value), 2);
+    break;
+  case DType::BF16:
+    tensor.dtypeName = "BF16";
+    for (float value : values)
+      appendLittleEndian(tensor.bytes, floatToBF16(value), 2);
+    break;
+  }
+  return tensor;
+}
+
+/// The JSON header: tensors in the given order, then __metadata__, padded
+/// with spaces to a multiple of 8 bytes.
+std::string makeHeader(const std::vector<EncodedTensor> &tensors) {
+  std::string header;
+  llvm::raw_string_ostream os(header);
+  os << "{";
+  uint64_t offset = 0;
+  for (const EncodedTensor &tensor : tensors) {
+    os << "\"" << tensor.name << "\":{\"dtype\":\"" << tensor.dtypeName
+       << "\",\"shape\":[";
+    for (size_t i = 0; i < tensor.shape.size(); ++i)
+      os << (i ? "," : "") << tensor.shape[i];
+    os << "],\"data_offsets\":[" << offset << ","
+       << offset + tensor.bytes.size() << "]},";
+    offset += tensor.bytes.size();
+  }
+  os << "\"__metadata__\":{\"format\":\"pt\",\"generator\":\"retnet-weights\","
+        "\"seed\":\""
+     << seed.getValue() << "\"}}";
+  os.flush();
+  while (header.size() % 8 != 0)
+    header.push_back(' ');
+  return header;
+}
+
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "retnet-weights") << message << "\n";
+  return 1;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions({&category, &testCategory});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "retnet-weights: seeded random weights (safetensors) for a RetNet "
+      "model description\n");
+
+  std::vector<std::string> warnings;
+  llvm::Expected<ModelConfig> config = readModelConfig(configFile, warnings);
+  if (!config)
+    return fail(llvm::toString(config.takeError()));
+  for (const std::string &warning : warnings)
+    llvm::WithColor::warning(llvm::errs(), "retnet-weights") << warning << "\n";
+
+  std::vector<WeightInfo> weights = listWeights(*config);
+  llvm::StringSet<> known;
+  for (const WeightInfo &info : weights)
+    if (!info.optional)
+      known.insert(info.name);
+  llvm::StringSet<> omit, badShape, badDType;
+  struct Flag {
+    const char *spelling;
+    cl::list<std::string> &names;
+    llvm::StringSet<> &set;
+  } flags[] = {{"--omit", omitTensors, omit},
+               {"--bad-shape", badShapeTensors, badShape},
+               {"--bad-dtype", badDTypeTensors, badDType}};
+  for (Flag &flag : flags) {
+    for (const std::string &name : flag.names) {
+      if (!known.contains(name))
+        return fail(llvm::Twine(flag.spelling) + "=" + name +
+                    ": the model has no tensor named '" + name + "'");
+      flag.set.insert(name);
+    }
+  }
+
+  std::vector<EncodedTensor> tensors;
+  for (const WeightInfo &info : weights) {
+    if (info.optional || omit.contains(info.name))
+      continue;
+    WeightInfo written = info;
+    std::vector<float> values = initialValues(info, *config);
+    if (badShape.contains(info.name)) {
+      // One more row (or element), filled with the first row's values.
+      int64_t rowSize = 1;
+      for (size_t i = 1; i < written.shape.size(); ++i)
+        rowSize *= written.shape[i];
+      written.shape[0] += 1;
+      values.insert(values.end(), values.begin(), values.begin() + rowSize);
+    }
+    tensors.push_back(
+        encode(written, values, dtype, badDType.contains(info.name)));
+  }
+
+  std::string header = makeHeader(tensors);
+  std::error_code error;
+  llvm::ToolOutputFile output(outputFile, error, llvm::sys::fs::OF_None);
+  if (error)
+    return fail("cannot write '" + outputFile + "': " + error.message());
+  std::string lengthBytes;
+  appendLittleEndian(lengthBytes, header.size(), 8);
+  output.os() << lengthBytes << header;
+  for (const EncodedTensor &tensor : tensors)
+    output.os() << tensor.bytes;
+  output.os().flush();
+  if (output.os().has_error())
+    return fail("cannot write '" + outputFile +
+                "': " + output.os().error().message());
+  output.keep();
+  return 0;
+}
