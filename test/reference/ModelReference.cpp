@@ -180,7 +180,7 @@ std::vector<double> ModelReference::feedForward(const Layer &layer,
   std::vector<double> hidden = linear(x, layer.fc1, length, d, ffn);
   std::vector<double> gate = linear(x, layer.gate, length, d, ffn);
   for (int64_t i = 0; i < length * ffn; ++i) {
-    double activated = cfg.activation == ModelConfig::Activation::Gelu
+    double activated = cfg.activation == decltype(cfg.activation)::Gelu
                            ? gelu(hidden[i])
                            : silu(hidden[i]);
     hidden[i] = activated * gate[i];
