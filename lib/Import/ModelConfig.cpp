@@ -156,9 +156,9 @@ mlir::retnet::parseModelConfig(StringRef json,
 
   if (activation) {
     if (*activation == "gelu")
-      config.activation = Activation::Gelu;
+      config.activation = ModelConfig::Activation::Gelu;
     else if (*activation == "swish" || *activation == "silu")
-      config.activation = Activation::Swish;
+      config.activation = ModelConfig::Activation::Swish;
     else
       return fieldError("activation_fn", "expected \"gelu\" or \"swish\", "
                                          "got \"" +
@@ -218,7 +218,7 @@ std::string mlir::retnet::printModelConfig(const ModelConfig &config) {
       {"decoder_layers", config.layers},
       {"vocab_size", config.vocabSize},
       {"activation_fn",
-       config.activation == Activation::Gelu ? "gelu" : "swish"},
+       config.activation == ModelConfig::Activation::Gelu ? "gelu" : "swish"},
       {"layernorm_eps", config.layerNormEps},
       {"no_scale_embedding", config.noScaleEmbedding},
       {"layernorm_embedding", config.layerNormEmbedding},

@@ -48,6 +48,7 @@ static void addFormSelection(OpPassManager &pm,
 
 void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options) {
+  pm.addPass(retnet::createRetNetDecompose());
   addFormSelection(pm, options);
   pm.addPass(retnet::createConvertRetentionToLinalg());
   pm.addPass(createCanonicalizerPass());

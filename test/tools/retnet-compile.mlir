@@ -11,7 +11,7 @@
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --form=fast 2>&1 | FileCheck %s --check-prefix=FORM
 // RUN: not retnet-compile %s 2>&1 | FileCheck %s --check-prefix=INVALID
 
-// HELP: retnet-compile: compile retention IR to native code
+// HELP: retnet-compile: compile a RetNet model or retention IR to native code
 // HELP: --emit=<value>
 // HELP: --form=<value>
 

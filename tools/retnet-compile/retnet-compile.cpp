@@ -1,6 +1,8 @@
 //===- retnet-compile.cpp - Compile retnet inputs to native code ----------===//
 
+#include "RetNet/RetNetDialect.h"
 #include "Retention/RetentionDialect.h"
+#include "retnet/Import/ModelImport.h"
 #include "retnet/Pipelines/Pipelines.h"
 #include "retnet/Target/Compile.h"
 
@@ -8,6 +10,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -24,7 +27,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { MLIR, LLVM, Object, Library, Executable };
+enum class EmitKind { Import, MLIR, LLVM, Object, Library, Executable };
 
 cl::OptionCategory category("retnet-compile options");
 
@@ -39,6 +42,9 @@ cl::opt<std::string>
 cl::opt<EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Library),
     cl::values(
+        clEnumValN(EmitKind::Import, "import",
+                   "the imported model graph (retnet dialect), before "
+                   "lowering"),
         clEnumValN(EmitKind::MLIR, "mlir", "MLIR after the pipeline (LLVM "
                                            "dialect)"),
         clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
@@ -100,8 +106,8 @@ int fail(const Twine &message) {
 std::string defaultOutput() {
   SmallString<128> path(llvm::sys::path::stem(inputFile));
   switch (emit) {
+  case EmitKind::Import:
   case EmitKind::MLIR:
-    return "-";
   case EmitKind::LLVM:
     return "-";
   case EmitKind::Object:
@@ -137,11 +143,15 @@ int main(int argc, char **argv) {
   SmallVector<char *> args = spellThreadsOption(argc, argv, storage);
   cl::ParseCommandLineOptions(
       args.size(), args.data(),
-      "retnet-compile: compile retention IR to native code\n\n"
-      "The input is an MLIR file with retention ops of any form and linalg on\n"
-      "tensors (functions with memref arguments and llvm.emit_c_interface\n"
-      "give a C entry point _mlir_ciface_<name>). It is lowered by\n"
-      "retnet-cpu-pipeline and compiled in-process for the host CPU.\n");
+      "retnet-compile: compile a RetNet model or retention IR to native "
+      "code\n\n"
+      "MODEL.json (torchscale RetNetConfig fields) becomes a shared library\n"
+      "with the C API of retnet.h (written next to it), or with --emit=exe a\n"
+      "program that generates tokens. An .mlir input (retention ops of any\n"
+      "form, linalg on tensors; functions with llvm.emit_c_interface get a C\n"
+      "entry point _mlir_ciface_<name>) becomes a library of its functions.\n"
+      "Both are lowered by retnet-cpu-pipeline and compiled in-process for\n"
+      "the host CPU, then linked by the system compiler driver (cc).\n");
 
   if (target == "cuda")
     return fail("--target=cuda is not supported yet; use --target=cpu");
@@ -149,30 +159,51 @@ int main(int argc, char **argv) {
     return fail("unknown --target '" + target + "' (expected cpu or cuda)");
   if (optLevel > 3)
     return fail("-O must be 0, 1, 2 or 3");
-  if (StringRef(inputFile).ends_with(".json"))
-    return fail("'" + inputFile +
-                "': model descriptions are not supported yet; the input must "
-                "be an MLIR file");
-  if (emit == EmitKind::Executable)
-    return fail("--emit=exe needs a model description; for MLIR input use "
-                "--emit=mlir, llvm, obj or lib");
+  bool isModel = StringRef(inputFile).ends_with(".json");
+  if (emit == EmitKind::Executable && !isModel)
+    return fail("--emit=exe needs a model description (.json); for MLIR "
+                "input use --emit=mlir, llvm, obj or lib");
+  if (emit == EmitKind::Import && !isModel)
+    return fail("--emit=import needs a model description (.json)");
 
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
-  registry.insert<retention::RetentionDialect>();
+  registry.insert<retention::RetentionDialect, retnet::RetNetDialect>();
   MLIRContext context(registry);
 
   std::string error;
-  auto input = openInputFile(inputFile, &error);
-  if (!input)
-    return fail(error);
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1;
+  OwningOpRef<ModuleOp> module;
+  if (isModel) {
+    std::vector<std::string> warnings;
+    llvm::Expected<retnet::ModelConfig> config =
+        retnet::readModelConfig(inputFile, warnings);
+    for (const std::string &warning : warnings)
+      llvm::WithColor::warning(llvm::errs(), "retnet-compile")
+          << inputFile << ": " << warning << "\n";
+    if (!config)
+      return fail(llvm::toString(config.takeError()));
+    module = retnet::importModel(&context, *config);
+    if (failed(verify(*module)))
+      return fail("the imported model does not verify");
+  } else {
+    auto input = openInputFile(inputFile, &error);
+    if (!input)
+      return fail(error);
+    sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  }
+  std::string output = outputFile.empty() ? defaultOutput() : outputFile;
+  if (emit == EmitKind::Import) {
+    if (failed(writeText(
+            output, [&](raw_ostream &os) { module->print(os); }, error)))
+      return fail(error);
+    return 0;
+  }
 
   PassManager pm(&context);
   if (timing)
@@ -191,7 +222,6 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return 1;
 
-  std::string output = outputFile.empty() ? defaultOutput() : outputFile;
   if (emit == EmitKind::MLIR) {
     if (failed(writeText(
             output, [&](raw_ostream &os) { module->print(os); }, error)))
@@ -225,10 +255,47 @@ int main(int argc, char **argv) {
   if (emit == EmitKind::Object)
     return 0;
 
+  // Models link the runtime (C API, weights, states) and, for programs,
+  // their main(); both are archives next to this tool's build.
+  SmallVector<std::string> linkArgs;
+  if (isModel) {
+    SmallString<256> libraryDir(llvm::sys::path::parent_path(
+        llvm::sys::path::parent_path(
+            llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail))));
+    llvm::sys::path::append(libraryDir, "lib");
+    auto archive = [&](StringRef name) {
+      SmallString<256> path(libraryDir);
+      llvm::sys::path::append(path, name);
+      return std::string(path);
+    };
+    for (StringRef name :
+         {"libRetNetRuntime.a", "libRetNetExecutableMain.a"})
+      if (!llvm::sys::fs::exists(archive(name)))
+        return fail("the runtime archive '" + archive(name) +
+                    "' is missing (build the RetNetRuntime target)");
+    if (emit == EmitKind::Executable)
+      linkArgs.push_back(archive("libRetNetExecutableMain.a"));
+    linkArgs.append({"-Wl,--whole-archive", archive("libRetNetRuntime.a"),
+                     "-Wl,--no-whole-archive", "-lstdc++"});
+  }
   LogicalResult linked = retnet::linkObjects(
-      {objectPath}, output, retnet::LinkKind::SharedLibrary, {}, error);
+      {objectPath}, output,
+      emit == EmitKind::Executable ? retnet::LinkKind::Executable
+                                   : retnet::LinkKind::SharedLibrary,
+      linkArgs, error);
   llvm::sys::fs::remove(objectPath);
   if (failed(linked))
     return fail(error);
+
+  // The C API header next to a model library.
+  if (isModel && emit == EmitKind::Library) {
+    SmallString<256> header(llvm::sys::path::parent_path(
+        llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail)));
+    llvm::sys::path::append(header, "..", "include", "retnet", "retnet.h");
+    SmallString<256> destination(llvm::sys::path::parent_path(output));
+    llvm::sys::path::append(destination, "retnet.h");
+    if (std::error_code ec = llvm::sys::fs::copy_file(header, destination))
+      return fail("cannot write '" + destination + "': " + ec.message());
+  }
   return 0;
 }

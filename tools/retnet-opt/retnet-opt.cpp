@@ -1,5 +1,6 @@
 //===- retnet-opt.cpp - mlir-opt with the retnet dialects and passes ------===//
 
+#include "RetNet/RetNetDialect.h"
 #include "Retention/RetentionDialect.h"
 #include "retnet/Conversion/Passes.h"
 #include "retnet/Pipelines/Pipelines.h"
@@ -22,7 +23,8 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
-  registry.insert<mlir::retention::RetentionDialect>();
+  registry.insert<mlir::retention::RetentionDialect,
+                  mlir::retnet::RetNetDialect>();
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,

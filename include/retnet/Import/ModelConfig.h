@@ -12,12 +12,12 @@
 #include <vector>
 
 namespace mlir::retnet {
-/// Activation of the GLU feed-forward.
-enum class Activation { Gelu, Swish };
-
 /// A RetNet model description with torchscale `RetNetConfig` field names
 /// (retnet-math.md section 6), plus what follows from it.
 struct ModelConfig {
+  /// Activation of the GLU feed-forward.
+  enum class Activation { Gelu, Swish };
+
   int64_t embedDim = 0;      // decoder_embed_dim (d)
   int64_t valueEmbedDim = 0; // decoder_value_embed_dim
   int64_t heads = 0;         // decoder_retention_heads (H)

@@ -1,0 +1,63 @@
+//===- Driver.h - Generation command line of compiled models ----*- C++ -*-===//
+//
+// The command line shared by `retnet-compile --emit=exe` executables and
+// retnet-run: load weights, prefill a prompt, decode greedily. Plain C++.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RETNET_RUNTIME_DRIVER_H
+#define RETNET_RUNTIME_DRIVER_H
+
+#include "retnet/retnet.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace retnet_runtime {
+/// The C API of one compiled model (linked directly or found with dlsym).
+struct ModelApi {
+  decltype(&retnet_error_free) errorFree;
+  decltype(&retnet_compiled_config) compiledConfig;
+  decltype(&retnet_model_load) modelLoad;
+  decltype(&retnet_model_free) modelFree;
+  decltype(&retnet_model_vocab_size) vocabSize;
+  decltype(&retnet_state_new) stateNew;
+  decltype(&retnet_state_reset) stateReset;
+  decltype(&retnet_state_free) stateFree;
+  decltype(&retnet_prefill) prefill;
+  decltype(&retnet_decode) decode;
+};
+
+/// Options of a generation run.
+struct GenerateOptions {
+  std::string weights;
+  /// One prompt per batch row, all of the same length.
+  std::vector<std::vector<int32_t>> prompts;
+  int64_t maxNewTokens = 32;
+  /// Write the prompt's logits, [batch, length, vocab], as .npy.
+  std::string logitsOut;
+};
+
+/// Parses "1,2,3" (one row) or "1,2;3,4" (rows separated by ';').
+bool parsePrompt(const std::string &text,
+                 std::vector<std::vector<int32_t>> &prompts,
+                 std::string &error);
+
+/// Parses the shared flags (--weights, --prompt, --max-new-tokens,
+/// --logits-out) from `args`; unknown flags are passed to `extra`, which
+/// returns false to reject them. Returns false with `error` set.
+bool parseGenerateOptions(
+    const std::vector<std::string> &args, GenerateOptions &options,
+    const std::function<bool(const std::string &)> &extra, std::string &error);
+
+/// Loads, prefills, decodes greedily and prints the generated ids and
+/// tokens/s. Returns the process exit status.
+int runGeneration(const ModelApi &api, const GenerateOptions &options);
+
+/// Writes a float32 .npy file of `shape`.
+bool writeNpy(const std::string &path, const std::vector<int64_t> &shape,
+              const float *data, std::string &error);
+} // namespace retnet_runtime
+
+#endif // RETNET_RUNTIME_DRIVER_H

@@ -1,0 +1,84 @@
+//===- ModelLayout.h - Packed weight layout of compiled models --*- C++ -*-===//
+//
+// Shared by the compiler (which addresses weights at these offsets) and the
+// runtime (which packs a checkpoint into them). Plain C++: the runtime does
+// not link LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RETNET_RUNTIME_MODELLAYOUT_H
+#define RETNET_RUNTIME_MODELLAYOUT_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace retnet_runtime {
+/// What the packed layout depends on.
+struct ModelShape {
+  int64_t embedDim = 0;
+  int64_t valueEmbedDim = 0;
+  int64_t heads = 0;
+  int64_t ffnDim = 0;
+  int64_t layers = 0;
+  int64_t vocabSize = 0;
+  bool layerNormEmbedding = false;
+  bool sharedEmbedding = false;
+
+  int64_t keyDim() const { return embedDim / heads; }
+  int64_t valueDim() const { return valueEmbedDim / heads; }
+  /// Floats of the retention state of one sequence, all layers.
+  int64_t stateFloatsPerSequence() const {
+    return layers * heads * keyDim() * valueDim();
+  }
+};
+
+/// A checkpoint tensor (torchscale name and shape) copied into a packed
+/// weight: as it is, or transposed ([out, in] -> [in, out]) into the columns
+/// starting at `column`.
+struct PackedSource {
+  std::string name;
+  std::vector<int64_t> shape;
+  int64_t column = 0;
+  bool transposed = true;
+};
+
+/// One weight of the packed layout: `shape` floats at `offset`.
+struct PackedWeight {
+  std::string label;
+  int64_t offset = 0;
+  std::vector<int64_t> shape;
+  std::vector<PackedSource> sources;
+
+  int64_t size() const;
+};
+
+struct WeightLayout {
+  std::vector<PackedWeight> weights;
+  int64_t totalFloats = 0;
+
+  /// The weight labelled `label`, or null.
+  const PackedWeight *find(const std::string &label) const;
+};
+
+/// Labels of per-layer weights, "layers.<i>.<name>".
+std::string layerLabel(int64_t layer, const char *name);
+
+/// The packed layout: embed [V, d], optional layernorm_embedding [d], per
+/// layer retention_norm [d], in_proj [d, 2d + 2 vd] (q | k | v | g),
+/// out_proj [vd, d], ffn_norm [d], up_proj [d, 2 ffn] (fc1 | gate),
+/// down_proj [ffn, d]; then norm [d] and lm_head [d, V]. Offsets are
+/// multiples of 16 floats.
+WeightLayout computeWeightLayout(const ModelShape &shape);
+
+/// Decay of each head, gamma_h = 1 - 2^(-5-h).
+std::vector<double> defaultDecays(int64_t heads);
+
+/// Number of int64 values in the encoded model shape.
+constexpr int kEncodedShapeSize = 8;
+/// The model shape as int64 values (stored in compiled libraries).
+void encodeModelShape(const ModelShape &shape, int64_t *values);
+ModelShape decodeModelShape(const int64_t *values);
+} // namespace retnet_runtime
+
+#endif // RETNET_RUNTIME_MODELLAYOUT_H

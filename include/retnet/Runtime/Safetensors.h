@@ -1,0 +1,50 @@
+//===- Safetensors.h - Memory-mapped safetensors files ----------*- C++ -*-===//
+
+#ifndef RETNET_RUNTIME_SAFETENSORS_H
+#define RETNET_RUNTIME_SAFETENSORS_H
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace retnet_runtime {
+/// Element types the loader converts to f32.
+enum class DType { F32, F16, BF16, Other };
+
+struct TensorView {
+  DType dtype = DType::Other;
+  std::string dtypeName;
+  std::vector<int64_t> shape;
+  const unsigned char *data = nullptr;
+  size_t bytes = 0;
+};
+
+/// A read-only, memory-mapped safetensors file.
+class SafetensorsFile {
+public:
+  SafetensorsFile() = default;
+  SafetensorsFile(const SafetensorsFile &) = delete;
+  SafetensorsFile &operator=(const SafetensorsFile &) = delete;
+  ~SafetensorsFile();
+
+  /// Maps and parses `path`; on failure returns false with a message that
+  /// names the file and the problem.
+  bool open(const std::string &path, std::string &error);
+
+  const std::map<std::string, TensorView> &tensors() const { return entries; }
+  const TensorView *find(const std::string &name) const;
+
+private:
+  void *mapping = nullptr;
+  size_t mappedBytes = 0;
+  std::map<std::string, TensorView> entries;
+};
+
+/// Converts `count` elements of `view` starting at element `first` to f32.
+void convertToFloat(const TensorView &view, size_t first, size_t count,
+                    float *out);
+} // namespace retnet_runtime
+
+#endif // RETNET_RUNTIME_SAFETENSORS_H

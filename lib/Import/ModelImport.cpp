@@ -1,0 +1,242 @@
+//===- ModelImport.cpp - Model description -> retnet IR -------------------===//
+
+#include "retnet/Import/ModelImport.h"
+
+#include "RetNet/RetNetOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+using namespace mlir;
+using namespace mlir::retnet;
+
+::retnet_runtime::ModelShape mlir::retnet::getModelShape(const ModelConfig &config) {
+  ::retnet_runtime::ModelShape shape;
+  shape.embedDim = config.embedDim;
+  shape.valueEmbedDim = config.valueEmbedDim;
+  shape.heads = config.heads;
+  shape.ffnDim = config.ffnDim;
+  shape.layers = config.layers;
+  shape.vocabSize = config.vocabSize;
+  shape.layerNormEmbedding = config.layerNormEmbedding;
+  shape.sharedEmbedding = config.shareInputOutputEmbed;
+  return shape;
+}
+
+namespace {
+enum class EntryKind { PrefillAll, PrefillLast, Decode };
+
+/// Builds the body of one entry point.
+class EntryBuilder {
+public:
+  EntryBuilder(ImplicitLocOpBuilder &b, const ModelConfig &config,
+               const ::retnet_runtime::WeightLayout &layout)
+      : b(b), config(config), layout(layout) {}
+
+  func::FuncOp build(EntryKind kind);
+
+private:
+  /// The packed weight `label` as a tensor.
+  Value weight(const std::string &label);
+  Value rmsNorm(Value input, Value weightValue) {
+    return RMSNormOp::create(b, input.getType(), input, weightValue,
+                             b.getF64FloatAttr(config.layerNormEps));
+  }
+  Value residual(Value input, Value update) {
+    return ResidualOp::create(b, input.getType(), input, update,
+                              b.getF64FloatAttr(config.residualScale()));
+  }
+
+  ImplicitLocOpBuilder &b;
+  const ModelConfig &config;
+  const ::retnet_runtime::WeightLayout &layout;
+  Value weights;
+};
+} // namespace
+
+Value EntryBuilder::weight(const std::string &label) {
+  const ::retnet_runtime::PackedWeight *packed = layout.find(label);
+  assert(packed && "every label of the import is in the layout");
+  SmallVector<int64_t> shape(packed->shape.begin(), packed->shape.end());
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
+    strides[dim] = strides[dim + 1] * shape[dim + 1];
+  auto layoutAttr = StridedLayoutAttr::get(b.getContext(), packed->offset,
+                                           strides);
+  auto memrefType = MemRefType::get(shape, b.getF32Type(), layoutAttr);
+  SmallVector<OpFoldResult> sizes, strideValues;
+  for (auto [size, stride] : llvm::zip(shape, strides)) {
+    sizes.push_back(b.getIndexAttr(size));
+    strideValues.push_back(b.getIndexAttr(stride));
+  }
+  Value view = memref::ReinterpretCastOp::create(
+      b, memrefType, weights, b.getIndexAttr(packed->offset), sizes,
+      strideValues);
+  auto tensorType = RankedTensorType::get(shape, b.getF32Type());
+  return bufferization::ToTensorOp::create(b, tensorType, view,
+                                           /*restrict=*/true,
+                                           /*writable=*/false);
+}
+
+func::FuncOp EntryBuilder::build(EntryKind kind) {
+  int64_t dynamic = ShapedType::kDynamic;
+  int64_t d = config.embedDim, vocab = config.vocabSize;
+  Type f32 = b.getF32Type();
+  int64_t length = kind == EntryKind::Decode ? 1 : dynamic;
+  auto weightsType = MemRefType::get({dynamic}, f32);
+  auto tokensType = MemRefType::get({dynamic, length}, b.getI32Type());
+  auto stateType = MemRefType::get({config.layers, dynamic, config.heads,
+                                    config.keyDim(), config.valueDim()},
+                                   f32);
+  SmallVector<int64_t> logitsShape = {dynamic, vocab};
+  if (kind == EntryKind::PrefillAll)
+    logitsShape = {dynamic, dynamic, vocab};
+  auto logitsType = MemRefType::get(logitsShape, f32);
+
+  StringRef name = kind == EntryKind::PrefillAll    ? "retnet_graph_prefill_all"
+                   : kind == EntryKind::PrefillLast ? "retnet_graph_prefill_last"
+                                                    : "retnet_graph_decode";
+  auto function = func::FuncOp::create(
+      b, name,
+      b.getFunctionType({weightsType, tokensType, stateType,
+                         b.getIndexType(), logitsType},
+                        {}));
+  function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    b.getUnitAttr());
+  Block *entry = function.addEntryBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  weights = entry->getArgument(0);
+  Value tokensMemref = entry->getArgument(1), stateMemref = entry->getArgument(2),
+        offset = entry->getArgument(3), logitsMemref = entry->getArgument(4);
+
+  Value tokens = bufferization::ToTensorOp::create(
+      b, RankedTensorType::get(tokensType.getShape(), b.getI32Type()),
+      tokensMemref, /*restrict=*/true, /*writable=*/false);
+  auto stateTensorType = RankedTensorType::get(stateType.getShape(), f32);
+  Value states = bufferization::ToTensorOp::create(
+      b, stateTensorType, stateMemref, /*restrict=*/true, /*writable=*/true);
+
+  auto activationType = RankedTensorType::get({dynamic, length, d}, f32);
+  Value hidden = EmbeddingOp::create(b, activationType, tokens, weight("embed"),
+                                     b.getF64FloatAttr(config.embedScale()));
+  if (config.layerNormEmbedding)
+    hidden = rmsNorm(hidden, weight("layernorm_embedding"));
+
+  Value batch = tensor::DimOp::create(b, tokens, 0);
+  auto layerStateType = RankedTensorType::get(
+      {dynamic, config.heads, config.keyDim(), config.valueDim()}, f32);
+  Activation activation = config.activation == ModelConfig::Activation::Gelu
+                              ? Activation::gelu
+                              : Activation::swish;
+  Value updatedStates = states;
+  for (int64_t layer = 0; layer < config.layers; ++layer) {
+    SmallVector<OpFoldResult> stateOffsets = {b.getIndexAttr(layer),
+                                              b.getIndexAttr(0),
+                                              b.getIndexAttr(0),
+                                              b.getIndexAttr(0),
+                                              b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> stateSizes = {
+        b.getIndexAttr(1), batch, b.getIndexAttr(config.heads),
+        b.getIndexAttr(config.keyDim()), b.getIndexAttr(config.valueDim())};
+    SmallVector<OpFoldResult> unitStrides(5, b.getIndexAttr(1));
+    Value layerState = tensor::ExtractSliceOp::create(
+        b, layerStateType, states, stateOffsets, stateSizes, unitStrides);
+
+    Value normed =
+        rmsNorm(hidden, weight(::retnet_runtime::layerLabel(layer, "retention_norm")));
+    auto retention = MultiScaleRetentionOp::create(
+        b, activationType, layerStateType, normed,
+        weight(::retnet_runtime::layerLabel(layer, "in_proj")),
+        weight(::retnet_runtime::layerLabel(layer, "out_proj")), layerState, offset,
+        b.getDenseF64ArrayAttr(config.decays()),
+        b.getF64FloatAttr(config.layerNormEps));
+    updatedStates = tensor::InsertSliceOp::create(
+        b, retention.getFinalState(), updatedStates, stateOffsets, stateSizes,
+        unitStrides);
+    hidden = residual(hidden, retention.getOutput());
+
+    Value ffnInput =
+        rmsNorm(hidden, weight(::retnet_runtime::layerLabel(layer, "ffn_norm")));
+    Value ffn = GLUOp::create(
+        b, activationType, ffnInput,
+        weight(::retnet_runtime::layerLabel(layer, "up_proj")),
+        weight(::retnet_runtime::layerLabel(layer, "down_proj")),
+        ActivationAttr::get(b.getContext(), activation));
+    hidden = residual(hidden, ffn);
+  }
+
+  if (kind == EntryKind::PrefillLast) {
+    Value one = arith::ConstantIndexOp::create(b, 1);
+    Value last = arith::SubIOp::create(
+        b, tensor::DimOp::create(b, hidden, 1), one);
+    hidden = tensor::ExtractSliceOp::create(
+        b, RankedTensorType::get({dynamic, 1, d}, f32), hidden,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), last, b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{batch, b.getIndexAttr(1), b.getIndexAttr(d)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                               b.getIndexAttr(1)});
+  }
+  hidden = rmsNorm(hidden, weight("norm"));
+  auto hiddenType = cast<RankedTensorType>(hidden.getType());
+  Value logits = LinearOp::create(
+      b,
+      RankedTensorType::get(
+          {hiddenType.getDimSize(0), hiddenType.getDimSize(1), vocab}, f32),
+      hidden, weight("lm_head"));
+  if (kind != EntryKind::PrefillAll)
+    logits = tensor::CollapseShapeOp::create(
+        b, logits, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+
+  bufferization::MaterializeInDestinationOp::create(b, logits, logitsMemref)
+      .setWritable(true);
+  bufferization::MaterializeInDestinationOp::create(b, updatedStates,
+                                                    stateMemref)
+      .setWritable(true);
+  func::ReturnOp::create(b);
+  return function;
+}
+
+OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
+                                                const ModelConfig &config) {
+  context->loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                       func::FuncDialect, LLVM::LLVMDialect,
+                       memref::MemRefDialect, RetNetDialect,
+                       tensor::TensorDialect>();
+  Location loc = FileLineColLoc::get(context, "model", 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  ImplicitLocOpBuilder b(loc, context);
+  b.setInsertionPointToEnd(module->getBody());
+
+  ::retnet_runtime::ModelShape shape = getModelShape(config);
+  ::retnet_runtime::WeightLayout layout = ::retnet_runtime::computeWeightLayout(shape);
+  EntryBuilder entries(b, config, layout);
+  for (EntryKind kind :
+       {EntryKind::PrefillAll, EntryKind::PrefillLast, EntryKind::Decode})
+    entries.build(kind);
+
+  // What the runtime reads: the shape of the packed layout and the
+  // description itself.
+  int64_t encoded[::retnet_runtime::kEncodedShapeSize];
+  ::retnet_runtime::encodeModelShape(shape, encoded);
+  auto shapeType = LLVM::LLVMArrayType::get(b.getI64Type(),
+                                            ::retnet_runtime::kEncodedShapeSize);
+  LLVM::GlobalOp::create(
+      b, shapeType, /*isConstant=*/true, LLVM::Linkage::External,
+      "__retnet_model_shape",
+      DenseElementsAttr::get(
+          RankedTensorType::get({::retnet_runtime::kEncodedShapeSize},
+                                b.getI64Type()),
+          ArrayRef<int64_t>(encoded)));
+  std::string json = printModelConfig(config);
+  json.push_back('\0');
+  LLVM::GlobalOp::create(
+      b, LLVM::LLVMArrayType::get(b.getI8Type(), json.size()),
+      /*isConstant=*/true, LLVM::Linkage::External, "__retnet_config_json",
+      b.getStringAttr(json));
+  return module;
+}

@@ -1,0 +1,258 @@
+//===- Driver.cpp - Generation command line of compiled models ------------===//
+
+#include "retnet/Runtime/Driver.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+using namespace retnet_runtime;
+
+bool retnet_runtime::parsePrompt(const std::string &text,
+                         std::vector<std::vector<int32_t>> &prompts,
+                         std::string &error) {
+  prompts.assign(1, {});
+  std::string number;
+  auto flush = [&]() {
+    if (number.empty()) {
+      error = "--prompt: empty token id in '" + text + "'";
+      return false;
+    }
+    char *end = nullptr;
+    long long value = std::strtoll(number.c_str(), &end, 10);
+    if (*end != '\0' || value < 0 || value > INT32_MAX) {
+      error = "--prompt: '" + number + "' is not a token id";
+      return false;
+    }
+    prompts.back().push_back(static_cast<int32_t>(value));
+    number.clear();
+    return true;
+  };
+  for (char c : text) {
+    if (c == ',') {
+      if (!flush())
+        return false;
+    } else if (c == ';') {
+      if (!flush())
+        return false;
+      prompts.emplace_back();
+    } else if (c != ' ') {
+      number += c;
+    }
+  }
+  if (!flush())
+    return false;
+  for (const auto &row : prompts)
+    if (row.size() != prompts.front().size()) {
+      error = "--prompt: every batch row (separated by ';') must have the "
+              "same number of tokens";
+      return false;
+    }
+  return true;
+}
+
+bool retnet_runtime::parseGenerateOptions(
+    const std::vector<std::string> &args, GenerateOptions &options,
+    const std::function<bool(const std::string &)> &extra, std::string &error) {
+  bool havePrompt = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i], value;
+    size_t equals = arg.find('=');
+    bool inlineValue = equals != std::string::npos && arg.rfind("--", 0) == 0;
+    std::string name = inlineValue ? arg.substr(0, equals) : arg;
+    auto takeValue = [&]() {
+      if (inlineValue) {
+        value = arg.substr(equals + 1);
+        return true;
+      }
+      if (i + 1 >= args.size()) {
+        error = name + " needs a value";
+        return false;
+      }
+      value = args[++i];
+      return true;
+    };
+    if (name == "--weights") {
+      if (!takeValue())
+        return false;
+      options.weights = value;
+    } else if (name == "--prompt") {
+      if (!takeValue() || !parsePrompt(value, options.prompts, error))
+        return false;
+      havePrompt = true;
+    } else if (name == "--max-new-tokens") {
+      if (!takeValue())
+        return false;
+      char *end = nullptr;
+      long long count = std::strtoll(value.c_str(), &end, 10);
+      if (*end != '\0' || count < 0) {
+        error = "--max-new-tokens: expected a non-negative integer, got '" +
+                value + "'";
+        return false;
+      }
+      options.maxNewTokens = count;
+    } else if (name == "--logits-out") {
+      if (!takeValue())
+        return false;
+      options.logitsOut = value;
+    } else if (!extra(arg)) {
+      error = "unknown argument '" + arg + "'";
+      return false;
+    }
+  }
+  if (options.weights.empty()) {
+    error = "--weights FILE.safetensors is required";
+    return false;
+  }
+  if (!havePrompt) {
+    error = "--prompt is required (token ids: 1,2,3; batch rows separated "
+            "by ';')";
+    return false;
+  }
+  return true;
+}
+
+bool retnet_runtime::writeNpy(const std::string &path,
+                      const std::vector<int64_t> &shape, const float *data,
+                      std::string &error) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  size_t count = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    header += std::to_string(shape[i]) + (shape.size() == 1 ? "," : "");
+    if (i + 1 < shape.size())
+      header += ", ";
+    count *= shape[i];
+  }
+  header += "), }";
+  // Magic (6) + version (2) + length (2) + header, padded to 64 bytes with a
+  // trailing newline.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::unique_ptr<FILE, int (*)(FILE *)> file(std::fopen(path.c_str(), "wb"),
+                                              &std::fclose);
+  if (!file) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                static_cast<unsigned char>(header.size()),
+                                static_cast<unsigned char>(header.size() >> 8)};
+  if (std::fwrite(preamble, 1, 10, file.get()) != 10 ||
+      std::fwrite(header.data(), 1, header.size(), file.get()) !=
+          header.size() ||
+      std::fwrite(data, sizeof(float), count, file.get()) != count) {
+    error = "cannot write '" + path + "'";
+    return false;
+  }
+  return true;
+}
+
+namespace {
+/// Releases C API objects and messages.
+struct Session {
+  const ModelApi &api;
+  retnet_model *model = nullptr;
+  retnet_state *state = nullptr;
+
+  explicit Session(const ModelApi &api) : api(api) {}
+  ~Session() {
+    if (state)
+      api.stateFree(state);
+    if (model)
+      api.modelFree(model);
+  }
+  int fail(char *error) {
+    std::fprintf(stderr, "error: %s\n", error ? error : "unknown error");
+    api.errorFree(error);
+    return 1;
+  }
+};
+
+int32_t argmax(const float *logits, int64_t vocab) {
+  return static_cast<int32_t>(std::max_element(logits, logits + vocab) -
+                              logits);
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+} // namespace
+
+int retnet_runtime::runGeneration(const ModelApi &api, const GenerateOptions &options) {
+  Session session(api);
+  char *error = nullptr;
+  session.model = api.modelLoad(options.weights.c_str(), &error);
+  if (!session.model)
+    return session.fail(error);
+  int64_t batch = options.prompts.size();
+  int64_t length = options.prompts.front().size();
+  session.state = api.stateNew(session.model, batch, &error);
+  if (!session.state)
+    return session.fail(error);
+  int64_t vocab = api.vocabSize(session.model);
+
+  std::vector<int32_t> tokens;
+  for (const auto &row : options.prompts)
+    tokens.insert(tokens.end(), row.begin(), row.end());
+  bool allPositions = !options.logitsOut.empty();
+  std::vector<float> logits(batch * (allPositions ? length : 1) * vocab);
+  auto start = std::chrono::steady_clock::now();
+  if (api.prefill(session.model, session.state, tokens.data(), length,
+                  logits.data(), allPositions, &error) != 0)
+    return session.fail(error);
+  double prefillSeconds = secondsSince(start);
+  std::string writeError;
+  if (allPositions && !writeNpy(options.logitsOut, {batch, length, vocab},
+                                logits.data(), writeError)) {
+    std::fprintf(stderr, "error: %s\n", writeError.c_str());
+    return 1;
+  }
+
+  // Greedy decoding from the last position's logits.
+  std::vector<std::vector<int32_t>> generated(batch);
+  std::vector<int32_t> next(batch);
+  auto lastLogits = [&](int64_t row) {
+    return logits.data() +
+           (allPositions ? (row * length + length - 1) * vocab : row * vocab);
+  };
+  for (int64_t row = 0; row < batch; ++row)
+    next[row] = argmax(lastLogits(row), vocab);
+  std::vector<float> stepLogits(batch * vocab);
+  start = std::chrono::steady_clock::now();
+  for (int64_t step = 0; step < options.maxNewTokens; ++step) {
+    for (int64_t row = 0; row < batch; ++row)
+      generated[row].push_back(next[row]);
+    if (step + 1 == options.maxNewTokens)
+      break;
+    if (api.decode(session.model, session.state, next.data(),
+                   stepLogits.data(), &error) != 0)
+      return session.fail(error);
+    for (int64_t row = 0; row < batch; ++row)
+      next[row] = argmax(stepLogits.data() + row * vocab, vocab);
+  }
+  double decodeSeconds = secondsSince(start);
+
+  for (int64_t row = 0; row < batch; ++row) {
+    std::printf("%s", batch > 1 ? ("[" + std::to_string(row) + "] ").c_str()
+                                : "");
+    for (size_t i = 0; i < generated[row].size(); ++i)
+      std::printf("%s%d", i ? "," : "", generated[row][i]);
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+  int64_t decodeSteps = std::max<int64_t>(options.maxNewTokens - 1, 0);
+  std::fprintf(stderr,
+               "prefill: %lld tokens in %.3f ms (%.1f tokens/s); decode: "
+               "%lld steps in %.3f ms (%.1f tokens/s)\n",
+               static_cast<long long>(batch * length), prefillSeconds * 1e3,
+               batch * length / prefillSeconds,
+               static_cast<long long>(decodeSteps * batch),
+               decodeSeconds * 1e3,
+               decodeSteps ? decodeSteps * batch / decodeSeconds : 0.0);
+  return 0;
+}

@@ -1,0 +1,37 @@
+//===- ExecutableMain.cpp - main() of retnet-compile --emit=exe programs --===//
+
+#include "retnet/Runtime/Driver.h"
+
+#include <cstdio>
+#include <cstring>
+
+static const char *usage =
+    "usage: %s --weights W.safetensors --prompt 1,2,3 [--max-new-tokens N]\n"
+    "          [--logits-out FILE.npy]\n\n"
+    "Runs the RetNet model compiled into this program: loads the weights,\n"
+    "prefills the prompt (token ids; batch rows separated by ';'), decodes\n"
+    "greedily and prints the generated ids, then tokens/s on stderr.\n";
+
+int main(int argc, char **argv) {
+  retnet_runtime::ModelApi api{&retnet_error_free, &retnet_compiled_config,
+                       &retnet_model_load, &retnet_model_free,
+                       &retnet_model_vocab_size, &retnet_state_new,
+                       &retnet_state_reset, &retnet_state_free,
+                       &retnet_prefill, &retnet_decode};
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string &arg : args)
+    if (arg == "--help" || arg == "-h") {
+      std::printf(usage, argv[0]);
+      std::printf("\nmodel: %s\n", retnet_compiled_config());
+      return 0;
+    }
+  retnet_runtime::GenerateOptions options;
+  std::string error;
+  if (!retnet_runtime::parseGenerateOptions(
+          args, options, [](const std::string &) { return false; }, error)) {
+    std::fprintf(stderr, "error: %s\n", error.c_str());
+    std::fprintf(stderr, usage, argv[0]);
+    return 2;
+  }
+  return retnet_runtime::runGeneration(api, options);
+}

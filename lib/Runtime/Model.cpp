@@ -1,0 +1,363 @@
+//===- Model.cpp - C API of compiled models: weights, states, calls -------===//
+
+#include "retnet/retnet.h"
+
+#include "retnet/Runtime/ModelLayout.h"
+#include "retnet/Runtime/Safetensors.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <sstream>
+
+using namespace retnet_runtime;
+
+namespace {
+/// The memref descriptor of the generated C interfaces.
+template <typename T, int Rank> struct MemRef {
+  T *allocated;
+  T *aligned;
+  int64_t offset;
+  int64_t sizes[Rank];
+  int64_t strides[Rank];
+};
+
+template <typename T, int Rank>
+MemRef<T, Rank> contiguous(T *data, const int64_t (&sizes)[Rank]) {
+  MemRef<T, Rank> ref{data, data, 0, {}, {}};
+  int64_t stride = 1;
+  for (int dim = Rank - 1; dim >= 0; --dim) {
+    ref.sizes[dim] = sizes[dim];
+    ref.strides[dim] = stride;
+    stride *= sizes[dim];
+  }
+  return ref;
+}
+
+/// Buffers of floats aligned for vector loads.
+struct AlignedFloats {
+  float *data = nullptr;
+  int64_t count = 0;
+
+  bool allocate(int64_t n) {
+    size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
+    data = static_cast<float *>(std::aligned_alloc(64, bytes ? bytes : 64));
+    count = n;
+    return data != nullptr;
+  }
+  ~AlignedFloats() { std::free(data); }
+};
+
+char *copyMessage(const std::string &message) {
+  char *copy = static_cast<char *>(std::malloc(message.size() + 1));
+  if (copy)
+    std::memcpy(copy, message.c_str(), message.size() + 1);
+  return copy;
+}
+
+void setError(char **error, const std::string &message) {
+  if (error)
+    *error = copyMessage(message);
+}
+
+std::string formatShape(const std::vector<int64_t> &shape) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    os << (i ? ", " : "") << shape[i];
+  os << "]";
+  return os.str();
+}
+} // namespace
+
+extern "C" {
+// Emitted by retnet-compile into the same library.
+extern const int64_t __retnet_model_shape[kEncodedShapeSize];
+extern const char __retnet_config_json[];
+void _mlir_ciface_retnet_graph_prefill_all(MemRef<float, 1> *weights,
+                                     MemRef<int32_t, 2> *tokens,
+                                     MemRef<float, 5> *state, int64_t offset,
+                                     MemRef<float, 3> *logits);
+void _mlir_ciface_retnet_graph_prefill_last(MemRef<float, 1> *weights,
+                                      MemRef<int32_t, 2> *tokens,
+                                      MemRef<float, 5> *state, int64_t offset,
+                                      MemRef<float, 2> *logits);
+void _mlir_ciface_retnet_graph_decode(MemRef<float, 1> *weights,
+                                MemRef<int32_t, 2> *tokens,
+                                MemRef<float, 5> *state, int64_t offset,
+                                MemRef<float, 2> *logits);
+}
+
+struct retnet_model {
+  ModelShape shape;
+  WeightLayout layout;
+  AlignedFloats weights;
+};
+
+struct retnet_state {
+  const retnet_model *model = nullptr;
+  int64_t batch = 0;
+  int64_t position = 0;
+  AlignedFloats states;
+};
+
+/// Checks the optional buffers of torchscale checkpoints against what the
+/// library was compiled with.
+static bool checkBuffers(const SafetensorsFile &file, const ModelShape &shape,
+                         std::string &error) {
+  if (const TensorView *decay = file.find("retnet_rel_pos.decay")) {
+    if (decay->dtype == DType::Other ||
+        decay->shape != std::vector<int64_t>{shape.heads}) {
+      error = "tensor 'retnet_rel_pos.decay' has dtype " + decay->dtypeName +
+              " and shape " + formatShape(decay->shape) + "; expected " +
+              formatShape({shape.heads});
+      return false;
+    }
+    std::vector<float> values(shape.heads);
+    convertToFloat(*decay, 0, shape.heads, values.data());
+    std::vector<double> gamma = defaultDecays(shape.heads);
+    for (int64_t head = 0; head < shape.heads; ++head) {
+      double expected = std::log(gamma[head]);
+      if (std::fabs(values[head] - expected) > 1e-6 * std::fabs(expected) +
+                                                   1e-9) {
+        std::ostringstream os;
+        os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = "
+           << values[head] << " for head " << head
+           << " but the library was compiled with gamma_h = 1 - 2^(-5-h), "
+              "ln(gamma) = "
+           << expected;
+        error = os.str();
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/// Copies `source` into `weight` (transposed for matrices).
+static void packSource(const TensorView &view, const PackedSource &source,
+                       const PackedWeight &weight, float *arena) {
+  float *destination = arena + weight.offset;
+  if (!source.transposed) {
+    size_t count = 1;
+    for (int64_t dim : source.shape)
+      count *= dim;
+    convertToFloat(view, 0, count, destination);
+    return;
+  }
+  int64_t rows = source.shape[0], columns = source.shape[1];
+  int64_t packedColumns = weight.shape[1];
+  std::vector<float> row(columns);
+  for (int64_t r = 0; r < rows; ++r) {
+    convertToFloat(view, static_cast<size_t>(r) * columns, columns,
+                   row.data());
+    for (int64_t c = 0; c < columns; ++c)
+      destination[c * packedColumns + source.column + r] = row[c];
+  }
+}
+
+extern "C" {
+
+void retnet_error_free(char *error) { std::free(error); }
+
+const char *retnet_compiled_config(void) { return __retnet_config_json; }
+
+retnet_model *retnet_model_load(const char *weights_path, char **error) {
+  if (!weights_path) {
+    setError(error, "no weights file given");
+    return nullptr;
+  }
+  SafetensorsFile file;
+  std::string message;
+  if (!file.open(weights_path, message)) {
+    setError(error, message);
+    return nullptr;
+  }
+  auto *model = new (std::nothrow) retnet_model;
+  if (!model) {
+    setError(error, "out of memory");
+    return nullptr;
+  }
+  model->shape = decodeModelShape(__retnet_model_shape);
+  model->layout = computeWeightLayout(model->shape);
+  auto fail = [&](const std::string &what) {
+    setError(error, std::string("'") + weights_path + "': " + what);
+    delete model;
+    return nullptr;
+  };
+
+  // Check everything before converting anything.
+  for (const PackedWeight &weight : model->layout.weights) {
+    for (const PackedSource &source : weight.sources) {
+      const TensorView *view = file.find(source.name);
+      if (!view)
+        return fail("missing tensor '" + source.name + "' (expected shape " +
+                    formatShape(source.shape) + ")");
+      if (view->dtype == DType::Other)
+        return fail("tensor '" + source.name + "' has dtype " +
+                    view->dtypeName + "; expected F32, F16 or BF16");
+      if (view->shape != source.shape)
+        return fail("tensor '" + source.name + "' has shape " +
+                    formatShape(view->shape) +
+                    "; the model description expects " +
+                    formatShape(source.shape));
+    }
+  }
+  if (!checkBuffers(file, model->shape, message))
+    return fail(message);
+
+  if (!model->weights.allocate(model->layout.totalFloats))
+    return fail("out of memory for " +
+                std::to_string(model->layout.totalFloats * 4) +
+                " bytes of weights");
+  std::memset(model->weights.data, 0,
+              static_cast<size_t>(model->layout.totalFloats) * sizeof(float));
+  for (const PackedWeight &weight : model->layout.weights)
+    for (const PackedSource &source : weight.sources)
+      packSource(*file.find(source.name), source, weight,
+                 model->weights.data);
+  return model;
+}
+
+void retnet_model_free(retnet_model *model) { delete model; }
+
+int64_t retnet_model_vocab_size(const retnet_model *model) {
+  return model ? model->shape.vocabSize : 0;
+}
+int64_t retnet_model_embed_dim(const retnet_model *model) {
+  return model ? model->shape.embedDim : 0;
+}
+int64_t retnet_model_value_embed_dim(const retnet_model *model) {
+  return model ? model->shape.valueEmbedDim : 0;
+}
+int64_t retnet_model_num_layers(const retnet_model *model) {
+  return model ? model->shape.layers : 0;
+}
+int64_t retnet_model_num_heads(const retnet_model *model) {
+  return model ? model->shape.heads : 0;
+}
+int64_t retnet_model_ffn_dim(const retnet_model *model) {
+  return model ? model->shape.ffnDim : 0;
+}
+
+retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
+                               char **error) {
+  if (!model) {
+    setError(error, "no model");
+    return nullptr;
+  }
+  if (batch <= 0) {
+    setError(error, "batch must be positive, got " + std::to_string(batch));
+    return nullptr;
+  }
+  auto *state = new (std::nothrow) retnet_state;
+  if (!state || !state->states.allocate(
+                    batch * model->shape.stateFloatsPerSequence())) {
+    delete state;
+    setError(error, "out of memory for the state");
+    return nullptr;
+  }
+  state->model = model;
+  state->batch = batch;
+  retnet_state_reset(state);
+  return state;
+}
+
+void retnet_state_reset(retnet_state *state) {
+  if (!state)
+    return;
+  state->position = 0;
+  std::memset(state->states.data, 0,
+              static_cast<size_t>(state->states.count) * sizeof(float));
+}
+
+void retnet_state_free(retnet_state *state) { delete state; }
+
+int64_t retnet_state_batch(const retnet_state *state) {
+  return state ? state->batch : 0;
+}
+
+int64_t retnet_state_position(const retnet_state *state) {
+  return state ? state->position : 0;
+}
+
+/// Checks the arguments of a call; returns false with `error` set.
+static bool checkCall(const retnet_model *model, const retnet_state *state,
+                      const int32_t *tokens, int64_t length,
+                      const float *logits, char **error) {
+  if (!model || !state || !tokens || !logits) {
+    setError(error, "null model, state, tokens or logits");
+    return false;
+  }
+  if (state->model != model) {
+    setError(error, "the state was created for another model");
+    return false;
+  }
+  if (length <= 0) {
+    setError(error, "length must be positive, got " + std::to_string(length));
+    return false;
+  }
+  int64_t vocab = model->shape.vocabSize;
+  for (int64_t i = 0; i < state->batch * length; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= vocab) {
+      setError(error, "token " + std::to_string(tokens[i]) + " (batch row " +
+                          std::to_string(i / length) + ", position " +
+                          std::to_string(i % length) +
+                          ") is outside the vocabulary [0, " +
+                          std::to_string(vocab) + ")");
+      return false;
+    }
+  }
+  return true;
+}
+
+static MemRef<float, 5> stateRef(retnet_state *state) {
+  const ModelShape &shape = state->model->shape;
+  return contiguous<float, 5>(state->states.data,
+                              {shape.layers, state->batch, shape.heads,
+                               shape.keyDim(), shape.valueDim()});
+}
+
+int retnet_prefill(const retnet_model *model, retnet_state *state,
+                   const int32_t *tokens, int64_t length, float *logits,
+                   int all_positions, char **error) {
+  if (!checkCall(model, state, tokens, length, logits, error))
+    return 1;
+  auto weights = contiguous<float, 1>(model->weights.data,
+                                      {model->layout.totalFloats});
+  auto tokenRef = contiguous<int32_t, 2>(const_cast<int32_t *>(tokens),
+                                         {state->batch, length});
+  auto states = stateRef(state);
+  int64_t vocab = model->shape.vocabSize;
+  if (all_positions) {
+    auto out = contiguous<float, 3>(logits, {state->batch, length, vocab});
+    _mlir_ciface_retnet_graph_prefill_all(&weights, &tokenRef, &states,
+                                    state->position, &out);
+  } else {
+    auto out = contiguous<float, 2>(logits, {state->batch, vocab});
+    _mlir_ciface_retnet_graph_prefill_last(&weights, &tokenRef, &states,
+                                     state->position, &out);
+  }
+  state->position += length;
+  return 0;
+}
+
+int retnet_decode(const retnet_model *model, retnet_state *state,
+                  const int32_t *tokens, float *logits, char **error) {
+  if (!checkCall(model, state, tokens, 1, logits, error))
+    return 1;
+  auto weights = contiguous<float, 1>(model->weights.data,
+                                      {model->layout.totalFloats});
+  auto tokenRef =
+      contiguous<int32_t, 2>(const_cast<int32_t *>(tokens), {state->batch, 1});
+  auto states = stateRef(state);
+  auto out =
+      contiguous<float, 2>(logits, {state->batch, model->shape.vocabSize});
+  _mlir_ciface_retnet_graph_decode(&weights, &tokenRef, &states, state->position,
+                             &out);
+  state->position += 1;
+  return 0;
+}
+
+} // extern "C"

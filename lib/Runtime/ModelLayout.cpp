@@ -1,0 +1,102 @@
+//===- ModelLayout.cpp - Packed weight layout of compiled models ----------===//
+
+#include "retnet/Runtime/ModelLayout.h"
+
+#include <cmath>
+
+using namespace retnet_runtime;
+
+int64_t PackedWeight::size() const {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+const PackedWeight *WeightLayout::find(const std::string &label) const {
+  for (const PackedWeight &weight : weights)
+    if (weight.label == label)
+      return &weight;
+  return nullptr;
+}
+
+std::string retnet_runtime::layerLabel(int64_t layer, const char *name) {
+  return "layers." + std::to_string(layer) + "." + name;
+}
+
+WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
+  int64_t d = shape.embedDim, vd = shape.valueEmbedDim, ffn = shape.ffnDim,
+          vocab = shape.vocabSize;
+  WeightLayout layout;
+  auto add = [&](std::string label, std::vector<int64_t> dims,
+                 std::vector<PackedSource> sources) {
+    PackedWeight weight{std::move(label), layout.totalFloats, std::move(dims),
+                        std::move(sources)};
+    // Keep every weight 64-byte aligned.
+    layout.totalFloats += (weight.size() + 15) / 16 * 16;
+    layout.weights.push_back(std::move(weight));
+  };
+  auto vector = [&](std::string label, std::string name) {
+    add(std::move(label), {d}, {{std::move(name), {d}, 0, false}});
+  };
+
+  add("embed", {vocab, d}, {{"embed_tokens.weight", {vocab, d}, 0, false}});
+  if (shape.layerNormEmbedding)
+    vector("layernorm_embedding", "layernorm_embedding.weight");
+  for (int64_t layer = 0; layer < shape.layers; ++layer) {
+    std::string prefix = "layers." + std::to_string(layer) + ".";
+    vector(layerLabel(layer, "retention_norm"),
+           prefix + "retention_layer_norm.weight");
+    add(layerLabel(layer, "in_proj"), {d, 2 * d + 2 * vd},
+        {{prefix + "retention.q_proj.weight", {d, d}, 0},
+         {prefix + "retention.k_proj.weight", {d, d}, d},
+         {prefix + "retention.v_proj.weight", {vd, d}, 2 * d},
+         {prefix + "retention.g_proj.weight", {vd, d}, 2 * d + vd}});
+    add(layerLabel(layer, "out_proj"), {vd, d},
+        {{prefix + "retention.out_proj.weight", {d, vd}, 0}});
+    vector(layerLabel(layer, "ffn_norm"), prefix + "final_layer_norm.weight");
+    add(layerLabel(layer, "up_proj"), {d, 2 * ffn},
+        {{prefix + "ffn.fc1.weight", {ffn, d}, 0},
+         {prefix + "ffn.gate.weight", {ffn, d}, ffn}});
+    add(layerLabel(layer, "down_proj"), {ffn, d},
+        {{prefix + "ffn.fc2.weight", {d, ffn}, 0}});
+  }
+  vector("norm", "layer_norm.weight");
+  add("lm_head", {d, vocab},
+      {{shape.sharedEmbedding ? "embed_tokens.weight"
+                              : "output_projection.weight",
+        {vocab, d},
+        0}});
+  return layout;
+}
+
+std::vector<double> retnet_runtime::defaultDecays(int64_t heads) {
+  std::vector<double> gamma;
+  for (int64_t head = 0; head < heads; ++head)
+    gamma.push_back(1.0 - std::exp2(-5.0 - static_cast<double>(head)));
+  return gamma;
+}
+
+void retnet_runtime::encodeModelShape(const ModelShape &shape, int64_t *values) {
+  values[0] = shape.embedDim;
+  values[1] = shape.valueEmbedDim;
+  values[2] = shape.heads;
+  values[3] = shape.ffnDim;
+  values[4] = shape.layers;
+  values[5] = shape.vocabSize;
+  values[6] = shape.layerNormEmbedding;
+  values[7] = shape.sharedEmbedding;
+}
+
+ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
+  ModelShape shape;
+  shape.embedDim = values[0];
+  shape.valueEmbedDim = values[1];
+  shape.heads = values[2];
+  shape.ffnDim = values[3];
+  shape.layers = values[4];
+  shape.vocabSize = values[5];
+  shape.layerNormEmbedding = values[6] != 0;
+  shape.sharedEmbedding = values[7] != 0;
+  return shape;
+}

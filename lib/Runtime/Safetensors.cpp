@@ -1,0 +1,325 @@
+//===- Safetensors.cpp - Memory-mapped safetensors files ------------------===//
+
+#include "retnet/Runtime/Safetensors.h"
+
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace retnet_runtime;
+
+namespace {
+/// A small parser for the JSON header of safetensors files: an object of
+/// objects with string, integer-array and string-map members.
+class HeaderParser {
+public:
+  explicit HeaderParser(const std::string &text) : text(text) {}
+
+  bool parse(std::map<std::string, TensorView> &tensors,
+             std::map<std::string, std::pair<uint64_t, uint64_t>> &ranges,
+             std::string &error);
+
+private:
+  void skipSpace() {
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' ||
+                                 text[pos] == '\r' || text[pos] == '\t'))
+      ++pos;
+  }
+  bool consume(char c) {
+    skipSpace();
+    if (pos < text.size() && text[pos] == c) {
+      ++pos;
+      return true;
+    }
+    return false;
+  }
+  bool parseString(std::string &out);
+  bool parseInteger(uint64_t &out);
+  bool parseIntegerArray(std::vector<uint64_t> &out);
+  bool skipValue();
+
+  const std::string &text;
+  size_t pos = 0;
+};
+} // namespace
+
+bool HeaderParser::parseString(std::string &out) {
+  if (!consume('"'))
+    return false;
+  out.clear();
+  while (pos < text.size() && text[pos] != '"') {
+    if (text[pos] == '\\') {
+      if (++pos >= text.size())
+        return false;
+      char escaped = text[pos];
+      if (escaped == 'u') {
+        // Names are ASCII in practice; keep the escape verbatim.
+        out += "\\u";
+      } else {
+        out += escaped == 'n' ? '\n' : escaped == 't' ? '\t' : escaped;
+      }
+      ++pos;
+      continue;
+    }
+    out += text[pos++];
+  }
+  return consume('"');
+}
+
+bool HeaderParser::parseInteger(uint64_t &out) {
+  skipSpace();
+  size_t start = pos;
+  out = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    uint64_t digit = text[pos] - '0';
+    if (out > (UINT64_MAX - digit) / 10)
+      return false;
+    out = out * 10 + digit;
+    ++pos;
+  }
+  return pos > start;
+}
+
+bool HeaderParser::parseIntegerArray(std::vector<uint64_t> &out) {
+  if (!consume('['))
+    return false;
+  out.clear();
+  if (consume(']'))
+    return true;
+  do {
+    uint64_t value;
+    if (!parseInteger(value))
+      return false;
+    out.push_back(value);
+  } while (consume(','));
+  return consume(']');
+}
+
+bool HeaderParser::skipValue() {
+  skipSpace();
+  if (pos >= text.size())
+    return false;
+  char c = text[pos];
+  if (c == '"') {
+    std::string ignored;
+    return parseString(ignored);
+  }
+  if (c == '{' || c == '[') {
+    char close = c == '{' ? '}' : ']';
+    ++pos;
+    if (consume(close))
+      return true;
+    do {
+      if (c == '{') {
+        std::string key;
+        if (!parseString(key) || !consume(':'))
+          return false;
+      }
+      if (!skipValue())
+        return false;
+    } while (consume(','));
+    return consume(close);
+  }
+  size_t start = pos;
+  while (pos < text.size() && text[pos] != ',' && text[pos] != '}' &&
+         text[pos] != ']' && text[pos] != ' ' && text[pos] != '\n')
+    ++pos;
+  return pos > start;
+}
+
+bool HeaderParser::parse(
+    std::map<std::string, TensorView> &tensors,
+    std::map<std::string, std::pair<uint64_t, uint64_t>> &ranges,
+    std::string &error) {
+  auto fail = [&](const std::string &what) {
+    error = "malformed header (" + what + " at byte " + std::to_string(pos) +
+            ")";
+    return false;
+  };
+  if (!consume('{'))
+    return fail("expected '{'");
+  if (consume('}'))
+    return true;
+  do {
+    std::string name;
+    if (!parseString(name) || !consume(':'))
+      return fail("expected a tensor name");
+    if (name == "__metadata__") {
+      if (!skipValue())
+        return fail("bad __metadata__");
+      continue;
+    }
+    if (!consume('{'))
+      return fail("expected the entry of tensor '" + name + "'");
+    TensorView view;
+    std::vector<uint64_t> shape, offsets;
+    bool haveDType = false, haveShape = false, haveOffsets = false;
+    if (!consume('}')) {
+      do {
+        std::string key;
+        if (!parseString(key) || !consume(':'))
+          return fail("expected a key in tensor '" + name + "'");
+        if (key == "dtype") {
+          if (!parseString(view.dtypeName))
+            return fail("bad dtype of tensor '" + name + "'");
+          haveDType = true;
+        } else if (key == "shape") {
+          if (!parseIntegerArray(shape))
+            return fail("bad shape of tensor '" + name + "'");
+          haveShape = true;
+        } else if (key == "data_offsets") {
+          if (!parseIntegerArray(offsets) || offsets.size() != 2)
+            return fail("bad data_offsets of tensor '" + name + "'");
+          haveOffsets = true;
+        } else if (!skipValue()) {
+          return fail("bad value of '" + key + "' in tensor '" + name + "'");
+        }
+      } while (consume(','));
+      if (!consume('}'))
+        return fail("expected '}' after tensor '" + name + "'");
+    }
+    if (!haveDType || !haveShape || !haveOffsets)
+      return fail("tensor '" + name + "' lacks dtype, shape or data_offsets");
+    view.dtype = view.dtypeName == "F32"    ? DType::F32
+                 : view.dtypeName == "F16"  ? DType::F16
+                 : view.dtypeName == "BF16" ? DType::BF16
+                                            : DType::Other;
+    for (uint64_t dim : shape)
+      view.shape.push_back(static_cast<int64_t>(dim));
+    ranges[name] = {offsets[0], offsets[1]};
+    tensors[name] = std::move(view);
+  } while (consume(','));
+  if (!consume('}'))
+    return fail("expected '}'");
+  return true;
+}
+
+SafetensorsFile::~SafetensorsFile() {
+  if (mapping)
+    munmap(mapping, mappedBytes);
+}
+
+bool SafetensorsFile::open(const std::string &path, std::string &error) {
+  auto fail = [&](const std::string &what) {
+    error = "'" + path + "': " + what;
+    return false;
+  };
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0)
+    return fail(std::string("cannot open: ") + std::strerror(errno));
+  struct stat info;
+  if (fstat(fd, &info) != 0) {
+    ::close(fd);
+    return fail("cannot stat");
+  }
+  size_t size = static_cast<size_t>(info.st_size);
+  if (size < 8) {
+    ::close(fd);
+    return fail("truncated: " + std::to_string(size) +
+                " bytes, not a safetensors file");
+  }
+  void *mapped = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (mapped == MAP_FAILED)
+    return fail("cannot map the file");
+  mapping = mapped;
+  mappedBytes = size;
+
+  const auto *bytes = static_cast<const unsigned char *>(mapped);
+  uint64_t headerBytes = 0;
+  for (int i = 7; i >= 0; --i)
+    headerBytes = headerBytes << 8 | bytes[i];
+  if (headerBytes > size - 8)
+    return fail("truncated: the header claims " + std::to_string(headerBytes) +
+                " bytes but the file has " + std::to_string(size - 8) +
+                " after the length");
+  std::string header(reinterpret_cast<const char *>(bytes + 8), headerBytes);
+  std::map<std::string, std::pair<uint64_t, uint64_t>> ranges;
+  std::string parseError;
+  if (!HeaderParser(header).parse(entries, ranges, parseError))
+    return fail(parseError);
+
+  size_t dataStart = 8 + headerBytes, dataBytes = size - dataStart;
+  for (auto &[name, view] : entries) {
+    auto [begin, end] = ranges[name];
+    if (begin > end || end > dataBytes)
+      return fail("truncated: tensor '" + name + "' needs bytes [" +
+                  std::to_string(begin) + ", " + std::to_string(end) +
+                  ") of the data but the file has " +
+                  std::to_string(dataBytes));
+    uint64_t elements = 1;
+    for (int64_t dim : view.shape)
+      elements *= static_cast<uint64_t>(dim);
+    size_t elementBytes = view.dtype == DType::F32 ? 4
+                          : view.dtype == DType::Other ? 0
+                                                       : 2;
+    if (elementBytes && elements * elementBytes != end - begin)
+      return fail("tensor '" + name + "' has " + std::to_string(end - begin) +
+                  " bytes of data for " + std::to_string(elements) +
+                  " elements of " + view.dtypeName);
+    view.data = bytes + dataStart + begin;
+    view.bytes = end - begin;
+  }
+  return true;
+}
+
+const TensorView *SafetensorsFile::find(const std::string &name) const {
+  auto it = entries.find(name);
+  return it == entries.end() ? nullptr : &it->second;
+}
+
+static float halfToFloat(uint16_t half) {
+  uint32_t sign = static_cast<uint32_t>(half & 0x8000) << 16;
+  uint32_t exponent = (half >> 10) & 0x1f, mantissa = half & 0x3ff;
+  uint32_t bits;
+  if (exponent == 0) {
+    if (mantissa == 0) {
+      bits = sign;
+    } else {
+      // Subnormal: normalise.
+      int shift = 0;
+      while (!(mantissa & 0x400)) {
+        mantissa <<= 1;
+        ++shift;
+      }
+      mantissa &= 0x3ff;
+      bits = sign | static_cast<uint32_t>(127 - 15 - shift + 1) << 23 |
+             mantissa << 13;
+    }
+  } else if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | mantissa << 13;
+  } else {
+    bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
+  }
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+void retnet_runtime::convertToFloat(const TensorView &view, size_t first, size_t count,
+                            float *out) {
+  switch (view.dtype) {
+  case DType::F32:
+    std::memcpy(out, view.data + first * 4, count * 4);
+    return;
+  case DType::F16:
+    for (size_t i = 0; i < count; ++i) {
+      uint16_t half;
+      std::memcpy(&half, view.data + (first + i) * 2, 2);
+      out[i] = halfToFloat(half);
+    }
+    return;
+  case DType::BF16:
+    for (size_t i = 0; i < count; ++i) {
+      uint16_t high;
+      std::memcpy(&high, view.data + (first + i) * 2, 2);
+      uint32_t bits = static_cast<uint32_t>(high) << 16;
+      std::memcpy(&out[i], &bits, 4);
+    }
+    return;
+  case DType::Other:
+    return;
+  }
+}
