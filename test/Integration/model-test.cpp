@@ -1,6 +1,7 @@
 //===- model-test.cpp - Compiled models against the reference -------------===//
 //
 //   model-test RETNET_COMPILE RETNET_WEIGHTS [--keep-temps] [--filter=TEXT]
+//              [--forms=auto,parallel,recurrent,chunkwise]
 //
 // For a set of tiny model descriptions and every retention form, compiles the
 // model with retnet-compile, makes seeded weights with retnet-weights, loads
@@ -10,6 +11,8 @@
 //     steps, and against prefill with only the last position's logits;
 //   - retnet_state_reset (back to position 0, same logits again);
 //   - retnet_model_load's errors on broken weight files.
+// Each library is loaded and run in a child process, so that a crash or a
+// hang fails only the cases of that library.
 // Prints one line per case, then "N passed, N failed"; exits non-zero on any
 // failure.
 //
@@ -26,7 +29,11 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <dlfcn.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -82,14 +89,78 @@ constexpr double kResetTolerance = 1e-6;
 struct Tally {
   int passed = 0;
   int failed = 0;
+  /// In a child process (runIsolated): where each result is sent, one byte.
+  int resultPipe = -1;
 
   void report(bool ok, const std::string &name, const std::string &detail) {
     (ok ? passed : failed) += 1;
     std::printf("%s  %s%s%s\n", ok ? "PASS" : "FAIL", name.c_str(),
                 detail.empty() ? "" : ": ", detail.c_str());
     std::fflush(stdout);
+    if (resultPipe >= 0) {
+      char result = ok ? 'P' : 'F';
+      (void)!write(resultPipe, &result, 1);
+    }
   }
 };
+
+/// Seconds a child process may take before it is killed as hung.
+constexpr unsigned kChildTimeLimit = 240;
+
+/// Runs `body` in a child process, so that a crash or a hang inside a
+/// compiled library fails its own cases and the run goes on. The results the
+/// child reported before it ended are counted.
+void runIsolated(Tally &tally, const std::string &name,
+                 const std::function<void(Tally &)> &body) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    tally.report(false, name, "pipe: " + std::string(std::strerror(errno)));
+    return;
+  }
+  std::fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    tally.report(false, name, "fork: " + std::string(std::strerror(errno)));
+    return;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    alarm(kChildTimeLimit);
+    Tally child;
+    child.resultPipe = fds[1];
+    body(child);
+    std::fflush(stdout);
+    _exit(0); // no destructors or atexit handlers of loaded libraries
+  }
+  close(fds[1]);
+  char buffer[256];
+  ssize_t count;
+  while ((count = read(fds[0], buffer, sizeof(buffer))) != 0) {
+    if (count < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    for (ssize_t i = 0; i < count; ++i)
+      (buffer[i] == 'P' ? tally.passed : tally.failed) += 1;
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFSIGNALED(status))
+    tally.report(false, name,
+                 "crashed: signal " + std::to_string(WTERMSIG(status)) + " (" +
+                     strsignal(WTERMSIG(status)) + ")" +
+                     (WTERMSIG(status) == SIGALRM
+                          ? ", after " + std::to_string(kChildTimeLimit) + " s"
+                          : ""));
+  else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    tally.report(false, name,
+                 "exited with status " + std::to_string(WEXITSTATUS(status)));
+}
 
 std::string formatDouble(double value) {
   char buffer[32];
@@ -650,19 +721,21 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 int main(int argc, char **argv) {
   std::vector<std::string> positional;
   bool keepTemps = false;
-  std::string filter;
+  std::string filter, forms;
   for (int i = 1; i < argc; ++i) {
     llvm::StringRef arg = argv[i];
     if (arg == "--keep-temps")
       keepTemps = true;
     else if (arg.consume_front("--filter="))
       filter = arg.str();
+    else if (arg.consume_front("--forms="))
+      forms = "," + arg.str() + ",";
     else
       positional.push_back(arg.str());
   }
   if (positional.size() != 2) {
     std::fprintf(stderr, "usage: model-test RETNET_COMPILE RETNET_WEIGHTS "
-                         "[--keep-temps] [--filter=TEXT]\n");
+                         "[--keep-temps] [--filter=TEXT] [--forms=LIST]\n");
     return 2;
   }
   const std::string compileTool = positional[0], weightsTool = positional[1];
@@ -731,6 +804,9 @@ int main(int argc, char **argv) {
       }
 
     for (const Form &form : testForms()) {
+      if (!forms.empty() &&
+          forms.find("," + form.name + ",") == std::string::npos)
+        continue;
       std::string caseName = testModel.name + "/" + form.name;
       std::string libraryPath = directory + "/libmodel-" + form.name + ".so";
       std::vector<std::string> args = {configPath, "-o", libraryPath};
@@ -742,35 +818,38 @@ int main(int argc, char **argv) {
         continue;
       }
       double compileSeconds = secondsSince(compileStart);
-      ModelApi api;
-      if (!api.open(libraryPath, error)) {
-        tally.report(false, caseName + " open", error);
-        continue;
-      }
-      ModelHandle model(api);
-      char *loadError = nullptr;
-      model.model = api.modelLoad(weightsPath.c_str(), &loadError);
-      tally.report(model.model != nullptr, caseName + " compile + load",
-                   model.model
-                       ? "compiled in " + formatDouble(compileSeconds) + " s"
-                       : "retnet_model_load: " + api.takeError(loadError));
-      if (!model.model)
-        continue;
+      bool withLoadErrors = !checkedLoadErrors;
+      checkedLoadErrors = true;
+      // The library is loaded and run in a child process (runIsolated).
+      runIsolated(tally, caseName, [&](Tally &childTally) {
+        ModelApi api;
+        if (!api.open(libraryPath, error)) {
+          childTally.report(false, caseName + " open", error);
+          return;
+        }
+        ModelHandle model(api);
+        char *loadError = nullptr;
+        model.model = api.modelLoad(weightsPath.c_str(), &loadError);
+        childTally.report(
+            model.model != nullptr, caseName + " compile + load",
+            model.model ? "compiled in " + formatDouble(compileSeconds) + " s"
+                        : "retnet_model_load: " + api.takeError(loadError));
+        if (!model.model)
+          return;
 
-      ModelTester tester(tally, api, caseName, *config);
-      tester.checkMetadata(model.model);
-      for (const Prompt &prompt : prompts) {
-        std::vector<float> logits;
-        if (!tester.checkPrefill(model.model, prompt, logits))
-          continue;
-        if (prompt.length == 40)
-          tester.checkSplitAndReset(model.model, prompt, logits, 17);
-      }
-      if (!checkedLoadErrors) {
-        checkedLoadErrors = true;
-        checkLoadErrors(tally, api, caseName, *config, weightsTool, configPath,
-                        weightsPath, directory);
-      }
+        ModelTester tester(childTally, api, caseName, *config);
+        tester.checkMetadata(model.model);
+        for (const Prompt &prompt : prompts) {
+          std::vector<float> logits;
+          if (!tester.checkPrefill(model.model, prompt, logits))
+            continue;
+          if (prompt.length == 40)
+            tester.checkSplitAndReset(model.model, prompt, logits, 17);
+        }
+        if (withLoadErrors)
+          checkLoadErrors(childTally, api, caseName, *config, weightsTool,
+                          configPath, weightsPath, directory);
+      });
     }
   }
 
