@@ -74,12 +74,15 @@ constexpr double kReferenceTolerance = 1e-4;
 
 // Two runs of the compiled model that only group the same fp32 arithmetic
 // differently (prefill of the whole prompt against a prefill of a part
-// followed by decode steps, or a different form for the same tokens): the
-// retention state carried across the split is itself an fp32 sum, so the
-// difference is a few u per stage, well under 1e-5 of max |logit|.
+// followed by decode steps, or prefill with all positions' logits against the
+// separately compiled last-position-only prefill): the retention state
+// carried across the split is itself an fp32 sum, so the difference is a few
+// u per stage, well under 1e-5 of max |logit| (measured: up to 7e-7).
 constexpr double kSplitTolerance = 1e-5;
 
-// Two runs of the same calls on a reset state: the arithmetic is identical.
+// Two runs of the same calls, the second on a reset state: the arithmetic is
+// identical (measured: bit for bit); a state not cleared by the reset would
+// change the logits by far more than 1e-6.
 constexpr double kResetTolerance = 1e-6;
 
 //===----------------------------------------------------------------------===//
@@ -579,7 +582,7 @@ public:
                   &whole[(b * length + length - 1) * vocab],
                   vocab * sizeof(float));
     detail =
-        checkTolerance(relativeError(last, wholeLast), kResetTolerance, ok);
+        checkTolerance(relativeError(last, wholeLast), kSplitTolerance, ok);
     tally.report(ok, name, detail);
 
     // Reset again, all positions this time.
