@@ -14,6 +14,8 @@
 #include "KernelLibrary.h"
 #include "KernelSource.h"
 
+#include "Yardstick.h"
+
 #if __has_include(<cblas-openblas.h>)
 #include <cblas-openblas.h>
 #else
@@ -88,50 +90,12 @@ bool parseOptions(int argc, char **argv, Options &options) {
   return true;
 }
 
-/// Median seconds per call of `call`: `samples` samples, each of as many
-/// calls as make it last at least `minSampleSeconds`, after one warm-up call.
-template <typename Call>
-double medianSeconds(Call call, int samples, double minSampleSeconds) {
-  auto start = Clock::now();
-  call();
-  double once = std::chrono::duration<double>(Clock::now() - start).count();
-  int64_t calls = std::max<int64_t>(
-      1,
-      static_cast<int64_t>(std::ceil(minSampleSeconds / std::max(once, 1e-9))));
-  std::vector<double> perCall;
-  for (int s = 0; s < samples; ++s) {
-    auto sampleStart = Clock::now();
-    for (int64_t c = 0; c < calls; ++c)
-      call();
-    perCall.push_back(
-        std::chrono::duration<double>(Clock::now() - sampleStart).count() /
-        calls);
-  }
-  std::sort(perCall.begin(), perCall.end());
-  return perCall[perCall.size() / 2];
-}
-
 std::vector<float> randomArray(std::mt19937_64 &generator, int64_t size) {
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   std::vector<float> values(size);
   for (float &value : values)
     value = uniform(generator);
   return values;
-}
-
-/// GFLOP/s of a square single-precision GEMM (2·n³ FLOPs) through OpenBLAS.
-double sgemmGflops(int n, int samples) {
-  std::mt19937_64 generator(1);
-  std::vector<float> a = randomArray(generator, int64_t(n) * n);
-  std::vector<float> b = randomArray(generator, int64_t(n) * n);
-  std::vector<float> c(int64_t(n) * n);
-  double seconds = medianSeconds(
-      [&] {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
-                    a.data(), n, b.data(), n, 0.0f, c.data(), n);
-      },
-      samples, 0.05);
-  return 2.0 * n * n * n / seconds * 1e-9;
 }
 
 /// FLOPs of one block of L tokens of one head (README.md): the causal part
@@ -188,7 +152,7 @@ void runCase(const KernelLibrary &library, const BenchCase &shape, double sgemm,
   std::vector<float> stateOut(stateSize);
   bool carryState = shape.context > 0;
 
-  double seconds = medianSeconds(
+  double seconds = retnet_bench::medianSeconds(
       [&] {
         library.run<float>(shape.batch, shape.length, q.data(), k.data(),
                            v.data(), stateIn.data(), shape.context,
@@ -299,7 +263,7 @@ int main(int argc, char **argv) {
       compileKernels(options.compiler, requests, compileArgs, /*jobs=*/1);
 
   const int sgemmSize = 1024;
-  double sgemm = sgemmGflops(sgemmSize, options.quick ? 3 : 7);
+  double sgemm = retnet_bench::sgemmGflops(sgemmSize, options.quick ? 3 : 7);
   std::printf("# sgemm n=%d gflops=%.2f (OpenBLAS", sgemmSize, sgemm);
 #ifdef OPENBLAS_VERSION
   std::printf(", %d threads", openblas_get_num_threads());

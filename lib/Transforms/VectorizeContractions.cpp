@@ -45,54 +45,108 @@ struct RetNetVectorizeContractionsPass
       return signalPassFailure();
     }
 
-    SmallVector<linalg::LinalgOp> products;
+    SmallVector<int64_t> threadSizes(threadTileSizes.begin(),
+                                     threadTileSizes.end());
+    if (threadSizes.empty())
+      threadSizes = {64, 128};
+    if (threadSizes.size() != 2 || llvm::any_of(threadSizes, [](int64_t s) {
+          return s < 0;
+        })) {
+      getOperation()->emitError()
+          << "retnet-vectorize-contractions: thread-tile-sizes must be two "
+             "non-negative sizes [m, n]";
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+
+    // Products outside any scf.forall (the model's linear layers) are split
+    // into an scf.forall of [m, n] blocks: the unit of multi-threading.
+    SmallVector<linalg::LinalgOp> unthreaded;
     getOperation()->walk([&](linalg::LinalgOp op) {
-      if (isMatrixProduct(op))
-        products.push_back(op);
+      if (isMatrixProduct(op) && !op->getParentOfType<scf::ForallOp>())
+        unthreaded.push_back(op);
     });
+    scf::SCFTilingOptions threadOptions;
+    threadOptions.setTileSizes(getAsIndexOpFoldResult(
+        &getContext(), {threadSizes[0], threadSizes[1], 0}));
+    threadOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    if (threadSizes[0] > 0 || threadSizes[1] > 0) {
+      for (linalg::LinalgOp product : unthreaded) {
+        rewriter.setInsertionPoint(product);
+        FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+            rewriter, cast<TilingInterface>(product.getOperation()),
+            threadOptions);
+        if (failed(tiled)) {
+          product.emitError(
+              "retnet-vectorize-contractions: thread tiling failed");
+          return signalPassFailure();
+        }
+        rewriter.replaceOp(product, tiled->replacements);
+      }
+    }
 
     // Tile to register tiles, peeling partial tiles off each tile loop so
     // that the main loops hold tiles of static size.
-    IRRewriter rewriter(&getContext());
-    scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
-    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-    for (linalg::LinalgOp product : products) {
-      rewriter.setInsertionPoint(product);
-      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(product.getOperation()), options);
-      if (failed(tiled)) {
-        product.emitError("retnet-vectorize-contractions: tiling failed");
-        return signalPassFailure();
+    auto tileAndPeel = [&](ArrayRef<linalg::LinalgOp> products,
+                           ArrayRef<int64_t> tile) -> LogicalResult {
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tile));
+      options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+      for (linalg::LinalgOp product : products) {
+        rewriter.setInsertionPoint(product);
+        FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+            rewriter, cast<TilingInterface>(product.getOperation()), options);
+        if (failed(tiled))
+          return product.emitError(
+              "retnet-vectorize-contractions: tiling failed");
+        rewriter.replaceOp(product, tiled->replacements);
+        for (LoopLikeOpInterface loop : tiled->loops) {
+          scf::ForOp partialIteration;
+          (void)scf::peelForLoopAndSimplifyBounds(
+              rewriter, cast<scf::ForOp>(loop.getOperation()),
+              partialIteration);
+        }
       }
-      rewriter.replaceOp(product, tiled->replacements);
-      for (LoopLikeOpInterface loop : tiled->loops) {
-        scf::ForOp partialIteration;
-        (void)scf::peelForLoopAndSimplifyBounds(
-            rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
-      }
-    }
-
-    // Fold the peeled bounds into static tile shapes.
-    RewritePatternSet canonicalization(&getContext());
-    for (Dialect *dialect : getContext().getLoadedDialects())
-      dialect->getCanonicalizationPatterns(canonicalization);
-    for (RegisteredOperationName op : getContext().getRegisteredOperations())
-      op.getCanonicalizationPatterns(canonicalization, &getContext());
-    if (failed(applyPatternsGreedily(getOperation(),
-                                     std::move(canonicalization)))) {
-      getOperation()->emitError(
-          "retnet-vectorize-contractions: canonicalization did not converge");
+      // Fold the peeled bounds into static tile shapes.
+      RewritePatternSet canonicalization(&getContext());
+      for (Dialect *dialect : getContext().getLoadedDialects())
+        dialect->getCanonicalizationPatterns(canonicalization);
+      for (RegisteredOperationName op : getContext().getRegisteredOperations())
+        op.getCanonicalizationPatterns(canonicalization, &getContext());
+      if (failed(applyPatternsGreedily(getOperation(),
+                                       std::move(canonicalization))))
+        return getOperation()->emitError(
+            "retnet-vectorize-contractions: canonicalization did not "
+            "converge");
+      return success();
+    };
+    auto collectProducts = [&](function_ref<bool(linalg::LinalgOp)> filter) {
+      SmallVector<linalg::LinalgOp> products;
+      getOperation()->walk([&](linalg::LinalgOp op) {
+        if (isMatrixProduct(op) && filter(op))
+          products.push_back(op);
+      });
+      return products;
+    };
+    // A second pass gives the rows left over (fewer than m, such as the
+    // single row of a decoding step) tiles of one row.
+    SmallVector<int64_t> rowSizes = {1, sizes[1], sizes[2]};
+    auto isTile = [&](linalg::LinalgOp op, ArrayRef<int64_t> tile) {
+      return !op.hasDynamicShape() && op.getStaticLoopRanges() == tile;
+    };
+    if (failed(tileAndPeel(
+            collectProducts([](linalg::LinalgOp) { return true; }), sizes)) ||
+        failed(tileAndPeel(collectProducts([&](linalg::LinalgOp op) {
+                             return !isTile(op, sizes);
+                           }),
+                           rowSizes)))
       return signalPassFailure();
-    }
 
     // Vectorize the full register tiles; partial tiles stay scalar loops.
-    SmallVector<linalg::LinalgOp> fullTiles;
-    getOperation()->walk([&](linalg::LinalgOp op) {
-      if (isMatrixProduct(op) && !op.hasDynamicShape() &&
-          op.getStaticLoopRanges() == ArrayRef<int64_t>(sizes))
-        fullTiles.push_back(op);
-    });
+    SmallVector<linalg::LinalgOp> fullTiles =
+        collectProducts([&](linalg::LinalgOp op) {
+          return isTile(op, sizes) || isTile(op, rowSizes);
+        });
     for (linalg::LinalgOp tile : fullTiles) {
       rewriter.setInsertionPoint(tile);
       FailureOr<linalg::VectorizationResult> vectorized =

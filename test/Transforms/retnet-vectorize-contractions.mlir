@@ -4,6 +4,13 @@
 
 // BAD: retnet-vectorize-contractions: tile-sizes must be three positive sizes [m, n, k]
 
+// Products outside any scf.forall are first split into an scf.forall of
+// thread blocks.
+// RUN: retnet-opt %s -retnet-vectorize-contractions="thread-tile-sizes=4,16" -split-input-file | FileCheck %s --check-prefix=THREADS
+// THREADS-LABEL: func @divisible
+// THREADS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (8, 32) step (4, 16)
+// THREADS: vector.contract
+
 #lhs = affine_map<(i, j, r) -> (i, r)>
 #rhs = affine_map<(i, j, r) -> (r, j)>
 #out = affine_map<(i, j, r) -> (i, j)>
@@ -35,12 +42,13 @@ func.func @divisible(%a: tensor<8x5xf32>, %b: tensor<5x32xf32>, %c: tensor<8x32x
 #rhs = affine_map<(i, j, r) -> (r, j)>
 #out = affine_map<(i, j, r) -> (i, j)>
 
-// Partial tiles are peeled off: the full tiles are vectorized, the remainder
-// (6 = 4 + 2 rows, 20 = 16 + 4 columns) stays a linalg op.
+// Partial tiles are peeled off: the full tiles are vectorized; the rows left
+// over (6 = 4 + 2) get one-row tiles, vectorized where they span 16 columns;
+// what remains (4 columns of 20) stays a linalg op.
 // CHECK-LABEL: func @partial
 // CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<1x4xf32>) outs(%{{.*}} : tensor<4x4xf32>)
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<2x1xf32>, tensor<1x?xf32>) outs(%{{.*}} : tensor<2x?xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1xf32>, tensor<1x4xf32>) outs(%{{.*}} : tensor<1x4xf32>)
+// CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x16xf32> into vector<1x16xf32>
 func.func @partial(%a: tensor<6x3xf32>, %b: tensor<3x20xf32>, %c: tensor<6x20xf32>) -> tensor<6x20xf32> {
   %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<6x3xf32>, tensor<3x20xf32>) outs(%c : tensor<6x20xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):

@@ -1,7 +1,9 @@
 //===- retnet-run.cpp - Run a model library made by retnet-compile --------===//
 
+#include "Bench.h"
 #include "retnet/Runtime/Driver.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
@@ -13,7 +15,14 @@ static const char *usage =
     "the prompt (token ids; batch rows separated by ';'), decodes greedily\n"
     "and prints the generated ids, then tokens/s on stderr.\n\n"
     "  --logits-out FILE.npy  write the prompt's logits for every position,\n"
-    "                         float32 [batch, length, vocab]\n";
+    "                         float32 [batch, length, vocab]\n"
+    "  --bench                instead of generating: prefill and decode\n"
+    "                         tokens/s (medians, batch 1) against the\n"
+    "                         machine's sgemm FLOP/s and memory bandwidth,\n"
+    "                         measured in the same run\n"
+    "  --bench-prompt=N       prefill length (default 512)\n"
+    "  --bench-contexts=A,B   decode contexts (default 128,512,1024,2048,4096)\n"
+    "  --bench-steps=N        decode steps per sample (default 32)\n";
 
 /// Finds the C API of the model in `handle`.
 static bool resolveApi(void *handle, retnet_runtime::ModelApi &api,
@@ -52,12 +61,32 @@ int main(int argc, char **argv) {
   args.erase(args.begin());
 
   retnet_runtime::GenerateOptions options;
-  std::string error;
-  if (!retnet_runtime::parseGenerateOptions(
-          args, options, [](const std::string &) { return false; }, error)) {
-    std::fprintf(stderr, "retnet-run: error: %s\n", error.c_str());
+  retnet_runtime::BenchOptions bench;
+  bool benchmark = false;
+  std::string error, optionError;
+  auto extra = [&](const std::string &arg) {
+    if (arg == "--bench")
+      return benchmark = true;
+    bool recognised = false;
+    if (!retnet_runtime::parseBenchOption(arg, bench, optionError, recognised))
+      return false;
+    return recognised;
+  };
+  // --bench needs no prompt.
+  for (const std::string &arg : args)
+    if (arg == "--bench")
+      benchmark = true;
+  if (benchmark && std::find(args.begin(), args.end(), "--prompt") == args.end() &&
+      std::none_of(args.begin(), args.end(), [](const std::string &arg) {
+        return arg.rfind("--prompt=", 0) == 0;
+      }))
+    args.push_back("--prompt=0");
+  if (!retnet_runtime::parseGenerateOptions(args, options, extra, error)) {
+    std::fprintf(stderr, "retnet-run: error: %s\n",
+                 (optionError.empty() ? error : optionError).c_str());
     return 2;
   }
+  bench.weights = options.weights;
   std::string path = library.find('/') == std::string::npos
                          ? "./" + library
                          : library;
@@ -75,6 +104,17 @@ int main(int argc, char **argv) {
                  "retnet-compile (no symbol %s)\n",
                  library.c_str(), missing.c_str());
     return 1;
+  }
+  if (benchmark) {
+    const auto *encoded = static_cast<const int64_t *>(
+        dlsym(handle, "__retnet_model_shape"));
+    if (!encoded) {
+      std::fprintf(stderr, "retnet-run: error: '%s' has no model shape\n",
+                   library.c_str());
+      return 1;
+    }
+    return retnet_runtime::runBenchmark(
+        api, retnet_runtime::decodeModelShape(encoded), bench);
   }
   return retnet_runtime::runGeneration(api, options);
 }

@@ -95,7 +95,12 @@ def RetNetBufferize : Pass<"retnet-bufferize", "::mlir::ModuleOp"> {
 def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
   let summary = "Tile matrix-product linalg ops to register tiles and vectorize";
   let description = [{
-    Tiles every `linalg` contraction with two parallel loops and one
+    Matrix products that are not already inside an `scf.forall` (the linear
+    layers of a model; retention's products are inside its forall over batch
+    x heads) are first split into an `scf.forall` of `thread-tile-sizes =
+    [m, n]` blocks, the unit of multi-threading (0 leaves a dimension whole).
+
+    Then it tiles every `linalg` contraction with two parallel loops and one
     reduction loop (the matrix products of retention blocks) to register
     tiles `tile-sizes = [m, n, k]`, and vectorizes each tile into a
     `vector.contract` (masked where the tile is partial). With the default
@@ -107,7 +112,10 @@ def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",
-               "Register tile [m, n, k] (default 4,16,1)">
+               "Register tile [m, n, k] (default 4,16,1)">,
+    ListOption<"threadTileSizes", "thread-tile-sizes", "int64_t",
+               "Block [m, n] of a thread for products outside scf.forall "
+               "(default 64,128; 0,0 disables)">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -1,0 +1,359 @@
+// RUN: retnet-opt %s -split-input-file -retnet-decompose -mlir-print-local-scope | FileCheck %s
+// RUN: retnet-opt %s -split-input-file -retnet-decompose | FileCheck %s --check-prefix=GONE
+// RUN: retnet-opt %s -split-input-file -retnet-decompose | retnet-opt -split-input-file -verify-each | FileCheck %s --check-prefix=GONE
+
+// retnet-decompose rewrites each model-graph op into retention + linalg,
+// tensor, arith and math on tensors. No retnet op is left behind, and the
+// result parses and verifies again.
+// GONE-NOT: retnet.
+// GONE: func.func @linear
+// GONE-NOT: retnet.
+
+//===----------------------------------------------------------------------===//
+// linear: collapse [B, T, in] to [B*T, in], contract with W [in, out], expand.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @linear(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[W:[a-z0-9_]+]]: tensor<64x256xf32>)
+// CHECK: %[[B:[a-z0-9_]+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x?x64xf32>
+// CHECK: %[[T:[a-z0-9_]+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x?x64xf32>
+// CHECK: %[[FLAT:[a-z0-9_]+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<?x?x64xf32> into tensor<?x64xf32>
+// CHECK: %[[ROWS:[a-z0-9_]+]] = tensor.dim %[[FLAT]], %{{.+}} : tensor<?x64xf32>
+// CHECK: %[[ZERO:[a-z0-9_]+]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[EMPTY:[a-z0-9_]+]] = tensor.empty(%[[ROWS]]) : tensor<?x256xf32>
+// CHECK: %[[INIT:[a-z0-9_]+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[EMPTY]] : tensor<?x256xf32>)
+// CHECK: %[[PRODUCT:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[FLAT]], %[[W]] : tensor<?x64xf32>, tensor<64x256xf32>) outs(%[[INIT]] : tensor<?x256xf32>)
+// CHECK-NEXT: ^bb0(%[[L:[a-z0-9_]+]]: f32, %[[R:[a-z0-9_]+]]: f32, %[[ACC:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: %[[MUL:[a-z0-9_]+]] = arith.mulf %[[L]], %[[R]] : f32
+// CHECK-NEXT: %[[ADD:[a-z0-9_]+]] = arith.addf %[[ACC]], %[[MUL]] : f32
+// CHECK-NEXT: linalg.yield %[[ADD]] : f32
+// CHECK: %[[Y:[a-z0-9_]+]] = tensor.expand_shape %[[PRODUCT]] {{\[\[}}0, 1], [2]] output_shape [%[[B]], %[[T]], 256] : tensor<?x256xf32> into tensor<?x?x256xf32>
+// CHECK: %[[CAST:[a-z0-9_]+]] = tensor.cast %[[Y]] : tensor<?x?x256xf32> to tensor<?x?x256xf32>
+// CHECK-NEXT: return %[[CAST]]
+// CHECK-NOT: retnet.
+func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x256xf32>) -> tensor<?x?x256xf32> {
+  %y = retnet.linear %x, %w : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
+  return %y : tensor<?x?x256xf32>
+}
+
+// -----
+
+// A static result keeps its static type after the cast.
+// CHECK-LABEL: func.func @linear_static(
+// CHECK: tensor.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : tensor<2x3x64xf32> into tensor<6x64xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<6x64xf32>, tensor<64x32xf32>) outs(%{{.+}} : tensor<6x32xf32>)
+// CHECK: tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2]] output_shape [2, 3, 32] : tensor<6x32xf32> into tensor<2x3x32xf32>
+// CHECK-NOT: retnet.
+func.func @linear_static(%x: tensor<2x3x64xf32>, %w: tensor<64x32xf32>) -> tensor<2x3x32xf32> {
+  %y = retnet.linear %x, %w : tensor<2x3x64xf32>, tensor<64x32xf32> -> tensor<2x3x32xf32>
+  return %y : tensor<2x3x32xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// embedding: a generic over [B, T, d] reading the token and gathering the
+// table row with tensor.extract, times the scale when it is not 1.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @embedding(
+// CHECK-SAME: %[[TOKENS:[a-z0-9_]+]]: tensor<?x?xi32>, %[[TABLE:[a-z0-9_]+]]: tensor<100x64xf32>)
+// CHECK: %[[EMPTY:[a-z0-9_]+]] = tensor.empty(%{{.+}}, %{{.+}}) : tensor<?x?x64xf32>
+// CHECK: %[[H:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[TOKENS]] : tensor<?x?xi32>) outs(%[[EMPTY]] : tensor<?x?x64xf32>)
+// CHECK-NEXT: ^bb0(%[[TOKEN:[a-z0-9_]+]]: i32, %{{.+}}: f32):
+// CHECK-NEXT: %[[ROW:[a-z0-9_]+]] = arith.index_cast %[[TOKEN]] : i32 to index
+// CHECK-NEXT: %[[COLUMN:[a-z0-9_]+]] = linalg.index 2 : index
+// CHECK-NEXT: %[[E:[a-z0-9_]+]] = tensor.extract %[[TABLE]][%[[ROW]], %[[COLUMN]]] : tensor<100x64xf32>
+// CHECK-NEXT: %[[SCALE:[a-z0-9_]+]] = arith.constant 8.000000e+00 : f32
+// CHECK-NEXT: %[[SCALED:[a-z0-9_]+]] = arith.mulf %[[E]], %[[SCALE]] : f32
+// CHECK-NEXT: linalg.yield %[[SCALED]] : f32
+// CHECK: tensor.cast %[[H]] : tensor<?x?x64xf32> to tensor<?x?x64xf32>
+// CHECK-NOT: retnet.
+func.func @embedding(%tokens: tensor<?x?xi32>, %table: tensor<100x64xf32>) -> tensor<?x?x64xf32> {
+  %h = retnet.embedding %tokens, %table {scale = 8.0 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
+  return %h : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @embedding_unscaled(
+// CHECK: %[[E:[a-z0-9_]+]] = tensor.extract
+// CHECK-NEXT: linalg.yield %[[E]] : f32
+// CHECK-NOT: retnet.
+func.func @embedding_unscaled(%tokens: tensor<1x4xi32>, %table: tensor<100x64xf32>) -> tensor<1x4x64xf32> {
+  %h = retnet.embedding %tokens, %table {scale = 1.0 : f64} : tensor<1x4xi32>, tensor<100x64xf32> -> tensor<1x4x64xf32>
+  return %h : tensor<1x4x64xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// rms_norm: sum of squares (reduction), 1 / sqrt(sum / d + eps), then the
+// normalisation, times the weight when there is one.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @rms_norm_weight(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[W:[a-z0-9_]+]]: tensor<64xf32>)
+// CHECK: %[[ZEROS:[a-z0-9_]+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<?x?xf32>)
+// CHECK: %[[SUMS:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] : tensor<?x?x64xf32>) outs(%[[ZEROS]] : tensor<?x?xf32>)
+// CHECK-NEXT: ^bb0(%[[XI:[a-z0-9_]+]]: f32, %[[ACC:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: %[[SQ:[a-z0-9_]+]] = arith.mulf %[[XI]], %[[XI]] : f32
+// CHECK-NEXT: %[[ADD:[a-z0-9_]+]] = arith.addf %[[ACC]], %[[SQ]] : f32
+// CHECK-NEXT: linalg.yield %[[ADD]]
+// CHECK: %[[INV:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%[[SUMS]] : tensor<?x?xf32>)
+// CHECK-NEXT: ^bb0(%[[SUM:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: %[[INVD:[a-z0-9_]+]] = arith.constant 1.562500e-02 : f32
+// CHECK-NEXT: %[[MEAN:[a-z0-9_]+]] = arith.mulf %[[SUM]], %[[INVD]] : f32
+// CHECK-NEXT: %[[EPS:[a-z0-9_]+]] = arith.constant 9.99999997E-7 : f32
+// CHECK-NEXT: %[[SHIFTED:[a-z0-9_]+]] = arith.addf %[[MEAN]], %[[EPS]] : f32
+// CHECK-NEXT: %[[ONE:[a-z0-9_]+]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT: %[[ROOT:[a-z0-9_]+]] = math.sqrt %[[SHIFTED]] : f32
+// CHECK-NEXT: %[[RECIP:[a-z0-9_]+]] = arith.divf %[[ONE]], %[[ROOT]] : f32
+// CHECK-NEXT: linalg.yield %[[RECIP]]
+// CHECK: %[[Y:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]], %[[INV]], %[[W]] : tensor<?x?x64xf32>, tensor<?x?xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<?x?x64xf32>)
+// CHECK-NEXT: ^bb0(%[[A:[a-z0-9_]+]]: f32, %[[S:[a-z0-9_]+]]: f32, %[[G:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[N:[a-z0-9_]+]] = arith.mulf %[[A]], %[[S]] : f32
+// CHECK-NEXT: %[[NW:[a-z0-9_]+]] = arith.mulf %[[N]], %[[G]] : f32
+// CHECK-NEXT: linalg.yield %[[NW]]
+// CHECK: tensor.cast %[[Y]]
+// CHECK-NOT: retnet.
+func.func @rms_norm_weight(%x: tensor<?x?x64xf32>, %w: tensor<64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.rms_norm %x weight %w {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rms_norm_no_weight(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<2x5x32xf32>)
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: arith.constant 3.125000e-02 : f32
+// CHECK: math.sqrt
+// CHECK: %[[Y:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]], %{{.+}} : tensor<2x5x32xf32>, tensor<2x5xf32>) outs(%{{.+}} : tensor<2x5x32xf32>)
+// CHECK-NEXT: ^bb0(%[[A:[a-z0-9_]+]]: f32, %[[S:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[N:[a-z0-9_]+]] = arith.mulf %[[A]], %[[S]] : f32
+// CHECK-NEXT: linalg.yield %[[N]]
+// CHECK-NOT: retnet.
+func.func @rms_norm_no_weight(%x: tensor<2x5x32xf32>) -> tensor<2x5x32xf32> {
+  %y = retnet.rms_norm %x {eps = 0.0 : f64} : tensor<2x5x32xf32>
+  return %y : tensor<2x5x32xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// residual: alpha * x + update, elementwise.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @residual_scaled(
+// CHECK-SAME: %[[H:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[F:[a-z0-9_]+]]: tensor<?x?x64xf32>)
+// CHECK: %[[Y:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[H]], %[[F]] : tensor<?x?x64xf32>, tensor<?x?x64xf32>)
+// CHECK-NEXT: ^bb0(%[[A:[a-z0-9_]+]]: f32, %[[U:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[ALPHA:[a-z0-9_]+]] = arith.constant 2.000000e+00 : f32
+// CHECK-NEXT: %[[SCALED:[a-z0-9_]+]] = arith.mulf %[[A]], %[[ALPHA]] : f32
+// CHECK-NEXT: %[[SUM:[a-z0-9_]+]] = arith.addf %[[SCALED]], %[[U]] : f32
+// CHECK-NEXT: linalg.yield %[[SUM]]
+// CHECK: tensor.cast %[[Y]]
+// CHECK-NOT: retnet.
+func.func @residual_scaled(%h: tensor<?x?x64xf32>, %f: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.residual %h, %f {alpha = 2.0 : f64} : tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @residual_plain(
+// CHECK: ^bb0(%[[A:[a-z0-9_]+]]: f32, %[[U:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[SUM:[a-z0-9_]+]] = arith.addf %[[A]], %[[U]] : f32
+// CHECK-NEXT: linalg.yield %[[SUM]]
+// CHECK-NOT: retnet.
+func.func @residual_plain(%h: tensor<1x2x8xf32>, %f: tensor<1x2x8xf32>) -> tensor<1x2x8xf32> {
+  %y = retnet.residual %h, %f {alpha = 1.0 : f64} : tensor<1x2x8xf32>
+  return %y : tensor<1x2x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// msr: in-projection, cos/sin tables of (offset + t) theta in f64, rotated
+// q and scaled rotated k, v heads, one retention.parallel with
+// decay_sqrt_sum carrying state and offset, per-head norm fused with the
+// silu gate, out-projection.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @msr_state_offset_final(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[WIN:[a-z0-9_]+]]: tensor<64x384xf32>, %[[WOUT:[a-z0-9_]+]]: tensor<128x64xf32>, %[[S0:[a-z0-9_]+]]: tensor<?x2x32x64xf32>, %[[POS:[a-z0-9_]+]]: index)
+
+// [q | k | v | g] = x W_in
+// CHECK: %[[FLAT:[a-z0-9_]+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<?x?x64xf32> into tensor<?x64xf32>
+// CHECK: %[[QKVG:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[FLAT]], %[[WIN]] : tensor<?x64xf32>, tensor<64x384xf32>) outs(%{{.+}} : tensor<?x384xf32>)
+// CHECK: %[[P:[a-z0-9_]+]] = tensor.expand_shape %[[QKVG]] {{.+}} : tensor<?x384xf32> into tensor<?x?x384xf32>
+
+// theta_i = 10000^(-floor(i/2) / 15) for dk = 32, each repeated twice.
+// CHECK: %[[THETA:[a-z0-9_]+]] = arith.constant dense<[1.000000e+00, 1.000000e+00, 0.54116952654646366, 0.54116952654646366, 0.29286445646252368, {{.+}}, 1.000000e-04, 1.000000e-04]> : tensor<32xf64>
+
+// CHECK: %[[COS:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[THETA]] : tensor<32xf64>) outs(%{{.+}} : tensor<?x32xf32>)
+// CHECK-NEXT: ^bb0(%[[TH:[a-z0-9_]+]]: f64, %{{.+}}: f32):
+// CHECK-NEXT: %[[T:[a-z0-9_]+]] = linalg.index 0 : index
+// CHECK-NEXT: %[[ABS:[a-z0-9_]+]] = arith.addi %[[POS]], %[[T]] : index
+// CHECK-NEXT: %[[ABS64:[a-z0-9_]+]] = arith.index_cast %[[ABS]] : index to i64
+// CHECK-NEXT: %[[ABSF:[a-z0-9_]+]] = arith.sitofp %[[ABS64]] : i64 to f64
+// CHECK-NEXT: %[[ANGLE:[a-z0-9_]+]] = arith.mulf %[[ABSF]], %[[TH]] : f64
+// CHECK-NEXT: %[[C:[a-z0-9_]+]] = math.cos %[[ANGLE]] : f64
+// CHECK-NEXT: %[[C32:[a-z0-9_]+]] = arith.truncf %[[C]] : f64 to f32
+// CHECK-NEXT: linalg.yield %[[C32]] : f32
+
+// CHECK: %[[SIN:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[THETA]] : tensor<32xf64>) outs(%{{.+}} : tensor<?x32xf32>)
+// CHECK: arith.addi %[[POS]], %{{.+}} : index
+// CHECK: %[[S:[a-z0-9_]+]] = math.sin %{{.+}} : f64
+// CHECK-NEXT: arith.truncf %[[S]] : f64 to f32
+
+// q: columns h * dk + i of the projection, each paired with i + 1 - 2 (i mod 2).
+// CHECK: %[[Q:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 32 + d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 32 + d3 - (d3 mod 2) * 2 + 1)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[P]], %[[P]], %[[COS]], %[[SIN]] : tensor<?x?x384xf32>, tensor<?x?x384xf32>, tensor<?x32xf32>, tensor<?x32xf32>) outs(%{{.+}} : tensor<?x2x?x32xf32>)
+// CHECK-NEXT: ^bb0(%[[XI:[a-z0-9_]+]]: f32, %[[XP:[a-z0-9_]+]]: f32, %[[CI:[a-z0-9_]+]]: f32, %[[SI:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[I:[a-z0-9_]+]] = linalg.index 3 : index
+// CHECK: %[[PARITY:[a-z0-9_]+]] = arith.remui %[[I]], %{{.+}} : index
+// CHECK-NEXT: %[[EVEN:[a-z0-9_]+]] = arith.cmpi eq, %[[PARITY]], %{{.+}} : index
+// CHECK-NEXT: %[[PS:[a-z0-9_]+]] = arith.mulf %[[XP]], %[[SI]] : f32
+// CHECK-NEXT: %[[NPS:[a-z0-9_]+]] = arith.negf %[[PS]] : f32
+// CHECK-NEXT: %[[SIGNED:[a-z0-9_]+]] = arith.select %[[EVEN]], %[[NPS]], %[[PS]] : f32
+// CHECK-NEXT: %[[XC:[a-z0-9_]+]] = arith.mulf %[[XI]], %[[CI]] : f32
+// CHECK-NEXT: %[[ROT:[a-z0-9_]+]] = arith.addf %[[XC]], %[[SIGNED]] : f32
+// CHECK-NEXT: linalg.yield %[[ROT]] : f32
+
+// k: the same at columns d + h * dk + i, times dk^-0.5 = 32^-0.5.
+// CHECK: %[[K:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 32 + d3 + 64)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 32 + d3 - (d3 mod 2) * 2 + 65)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], {{.+}} ins(%[[P]], %[[P]], %[[COS]], %[[SIN]] : {{.+}}) outs(%{{.+}} : tensor<?x2x?x32xf32>)
+// CHECK: %[[KROT:[a-z0-9_]+]] = arith.addf
+// CHECK-NEXT: %[[KSCALE:[a-z0-9_]+]] = arith.constant 0.176776692 : f32
+// CHECK-NEXT: %[[KS:[a-z0-9_]+]] = arith.mulf %[[KROT]], %[[KSCALE]] : f32
+// CHECK-NEXT: linalg.yield %[[KS]] : f32
+
+// v: columns 2 d + h * dv + j.
+// CHECK: %[[V:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 64 + d3 + 128)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], {{.+}} ins(%[[P]] : tensor<?x?x384xf32>) outs(%{{.+}} : tensor<?x2x?x64xf32>)
+
+// CHECK: %[[O:[a-z0-9_]+]], %[[FINAL:[a-z0-9_]+]] = retention.parallel %[[Q]], %[[K]], %[[V]] state %[[S0]] offset %[[POS]] {gamma = array<f64: 9.687500e-01, 9.843750e-01>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32>, tensor<?x2x32x64xf32> -> tensor<?x2x?x64xf32>, tensor<?x2x32x64xf32>
+// CHECK-NOT: retention.
+
+// Per-head RMS norm of o over dv = 64.
+// CHECK: %[[SUMS:[a-z0-9_]+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[O]] : tensor<?x2x?x64xf32>) outs(%{{.+}} : tensor<?x2x?xf32>)
+// CHECK: %[[INV:[a-z0-9_]+]] = linalg.generic {{.+}} outs(%[[SUMS]] : tensor<?x2x?xf32>)
+// CHECK: arith.constant 1.562500e-02 : f32
+// CHECK: math.sqrt
+
+// silu(g) * norm(o), g at columns 2 d + value_dim + c.
+// CHECK: %[[GATED:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2 + 256)>, affine_map<(d0, d1, d2) -> (d0, d2 floordiv 64, d1, d2 mod 64)>, affine_map<(d0, d1, d2) -> (d0, d2 floordiv 64, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[P]], %[[O]], %[[INV]] : tensor<?x?x384xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?xf32>) outs(%{{.+}} : tensor<?x?x128xf32>)
+// CHECK-NEXT: ^bb0(%[[G:[a-z0-9_]+]]: f32, %[[OV:[a-z0-9_]+]]: f32, %[[SC:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[NORMED:[a-z0-9_]+]] = arith.mulf %[[OV]], %[[SC]] : f32
+// CHECK-NEXT: %[[ONE:[a-z0-9_]+]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT: %[[NG:[a-z0-9_]+]] = arith.negf %[[G]] : f32
+// CHECK-NEXT: %[[EXP:[a-z0-9_]+]] = math.exp %[[NG]] : f32
+// CHECK-NEXT: %[[DEN:[a-z0-9_]+]] = arith.addf %[[ONE]], %[[EXP]] : f32
+// CHECK-NEXT: %[[SILU:[a-z0-9_]+]] = arith.divf %[[G]], %[[DEN]] : f32
+// CHECK-NEXT: %[[OUT:[a-z0-9_]+]] = arith.mulf %[[SILU]], %[[NORMED]] : f32
+// CHECK-NEXT: linalg.yield %[[OUT]] : f32
+
+// y = gated W_out
+// CHECK: %[[FLAT2:[a-z0-9_]+]] = tensor.collapse_shape %[[GATED]] {{\[\[}}0, 1], [2]] : tensor<?x?x128xf32> into tensor<?x128xf32>
+// CHECK: %[[PROD:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[FLAT2]], %[[WOUT]] : tensor<?x128xf32>, tensor<128x64xf32>) outs(%{{.+}} : tensor<?x64xf32>)
+// CHECK: %[[Y:[a-z0-9_]+]] = tensor.expand_shape %[[PROD]] {{.+}} : tensor<?x64xf32> into tensor<?x?x64xf32>
+// CHECK: %[[CAST:[a-z0-9_]+]] = tensor.cast %[[Y]] : tensor<?x?x64xf32> to tensor<?x?x64xf32>
+// CHECK-NEXT: return %[[CAST]], %[[FINAL]] : tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+// CHECK-NOT: retnet.
+func.func @msr_state_offset_final(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %s0: tensor<?x2x32x64xf32>, %pos: index) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>) {
+  %y, %s = retnet.msr %x, %win, %wout state %s0 offset %pos {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+  return %y, %s : tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+}
+
+// -----
+
+// Without state and offset: the rotation and retention start at position 0,
+// and retention has no state operand and a single result.
+// CHECK-LABEL: func.func @msr_plain(
+// CHECK: arith.addi %[[ZERO:c0(_[0-9]+)?]], %{{.+}} : index
+// CHECK: math.cos
+// CHECK: arith.addi %[[ZERO]], %{{.+}} : index
+// CHECK: math.sin
+// CHECK: %[[O:[a-z0-9_]+]] = retention.parallel %{{.+}}, %{{.+}}, %{{.+}} offset %[[ZERO]] {gamma = array<f64: 9.687500e-01, 9.843750e-01>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32> -> tensor<?x2x?x64xf32>{{$}}
+// CHECK: math.exp
+// CHECK: return
+// CHECK-NOT: retnet.
+func.func @msr_plain(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// A state without a final state: the state goes in, one result comes out.
+// Four heads of dk = 2 (one rotation pair: theta = 1) and dv = 4.
+// CHECK-LABEL: func.func @msr_state_only(
+// CHECK-SAME: %[[S0:[a-z0-9_]+]]: tensor<1x4x2x4xf32>
+// CHECK: arith.constant dense<1.000000e+00> : tensor<2xf64>
+// CHECK: arith.constant 0.707106769 : f32
+// CHECK: retention.parallel %{{.+}}, %{{.+}}, %{{.+}} state %[[S0]] offset %{{.+}} {gamma = array<f64: 5.000000e-01, 7.500000e-01, 8.750000e-01, 9.375000e-01>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<1x4x3x2xf32>, tensor<1x4x3x2xf32>, tensor<1x4x3x4xf32>, tensor<1x4x2x4xf32> -> tensor<1x4x3x4xf32>{{$}}
+// CHECK-NOT: retnet.
+func.func @msr_state_only(%x: tensor<1x3x8xf32>, %win: tensor<8x48xf32>, %wout: tensor<16x8xf32>, %s0: tensor<1x4x2x4xf32>) -> tensor<1x3x8xf32> {
+  %y = retnet.msr %x, %win, %wout state %s0 {gamma = array<f64: 0.5, 0.75, 0.875, 0.9375>, eps = 0.0 : f64} : tensor<1x3x8xf32>, tensor<8x48xf32>, tensor<16x8xf32>, tensor<1x4x2x4xf32> -> tensor<1x3x8xf32>
+  return %y : tensor<1x3x8xf32>
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// glu: x W_up, its two halves as slices, act(half 0) * half 1, then W_down.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @glu_gelu(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[UP:[a-z0-9_]+]]: tensor<64x256xf32>, %[[DOWN:[a-z0-9_]+]]: tensor<128x64xf32>)
+// CHECK: %[[FLAT:[a-z0-9_]+]] = tensor.collapse_shape %[[X]]
+// CHECK: %[[PROD:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[FLAT]], %[[UP]] : tensor<?x64xf32>, tensor<64x256xf32>)
+// CHECK: %[[H:[a-z0-9_]+]] = tensor.expand_shape %[[PROD]] {{.+}} into tensor<?x?x256xf32>
+// CHECK: %[[B:[a-z0-9_]+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x?x64xf32>
+// CHECK: %[[T:[a-z0-9_]+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x?x64xf32>
+// CHECK: %[[A:[a-z0-9_]+]] = tensor.extract_slice %[[H]][0, 0, 0] [%[[B]], %[[T]], 128] [1, 1, 1] : tensor<?x?x256xf32> to tensor<?x?x128xf32>
+// CHECK: %[[GATE:[a-z0-9_]+]] = tensor.extract_slice %[[H]][0, 0, 128] [%[[B]], %[[T]], 128] [1, 1, 1] : tensor<?x?x256xf32> to tensor<?x?x128xf32>
+// CHECK: %[[ACT:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[A]], %[[GATE]] : tensor<?x?x128xf32>, tensor<?x?x128xf32>) outs(%{{.+}} : tensor<?x?x128xf32>)
+// CHECK-NEXT: ^bb0(%[[AI:[a-z0-9_]+]]: f32, %[[GI:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[HALF:[a-z0-9_]+]] = arith.constant 5.000000e-01 : f32
+// CHECK-NEXT: %[[ONE:[a-z0-9_]+]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT: %[[RSQRT2:[a-z0-9_]+]] = arith.constant 0.707106769 : f32
+// CHECK-NEXT: %[[XS:[a-z0-9_]+]] = arith.mulf %[[AI]], %[[RSQRT2]] : f32
+// CHECK-NEXT: %[[ERF:[a-z0-9_]+]] = math.erf %[[XS]] : f32
+// CHECK-NEXT: %[[ONEP:[a-z0-9_]+]] = arith.addf %[[ONE]], %[[ERF]] : f32
+// CHECK-NEXT: %[[FACTOR:[a-z0-9_]+]] = arith.mulf %[[HALF]], %[[ONEP]] : f32
+// CHECK-NEXT: %[[GELU:[a-z0-9_]+]] = arith.mulf %[[AI]], %[[FACTOR]] : f32
+// CHECK-NEXT: %[[PRODUCT:[a-z0-9_]+]] = arith.mulf %[[GELU]], %[[GI]] : f32
+// CHECK-NEXT: linalg.yield %[[PRODUCT]] : f32
+// CHECK-NOT: math.exp
+// CHECK: %[[FLAT2:[a-z0-9_]+]] = tensor.collapse_shape %[[ACT]] {{\[\[}}0, 1], [2]] : tensor<?x?x128xf32> into tensor<?x128xf32>
+// CHECK: linalg.generic {{.+}} ins(%[[FLAT2]], %[[DOWN]] : tensor<?x128xf32>, tensor<128x64xf32>)
+// CHECK: tensor.expand_shape {{.+}} into tensor<?x?x64xf32>
+// CHECK-NOT: retnet.
+func.func @glu_gelu(%x: tensor<?x?x64xf32>, %up: tensor<64x256xf32>, %down: tensor<128x64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.glu %x, %up, %down {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @glu_swish(
+// CHECK: %[[H:[a-z0-9_]+]] = tensor.expand_shape %{{.+}} into tensor<2x3x32xf32>
+// CHECK: %[[A:[a-z0-9_]+]] = tensor.extract_slice %[[H]][0, 0, 0] [2, 3, 16] [1, 1, 1] : tensor<2x3x32xf32> to tensor<2x3x16xf32>
+// CHECK: %[[GATE:[a-z0-9_]+]] = tensor.extract_slice %[[H]][0, 0, 16] [2, 3, 16] [1, 1, 1] : tensor<2x3x32xf32> to tensor<2x3x16xf32>
+// CHECK: linalg.generic {{.+}} ins(%[[A]], %[[GATE]] : tensor<2x3x16xf32>, tensor<2x3x16xf32>)
+// CHECK-NEXT: ^bb0(%[[AI:[a-z0-9_]+]]: f32, %[[GI:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[ONE:[a-z0-9_]+]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT: %[[NEG:[a-z0-9_]+]] = arith.negf %[[AI]] : f32
+// CHECK-NEXT: %[[EXP:[a-z0-9_]+]] = math.exp %[[NEG]] : f32
+// CHECK-NEXT: %[[DEN:[a-z0-9_]+]] = arith.addf %[[ONE]], %[[EXP]] : f32
+// CHECK-NEXT: %[[SILU:[a-z0-9_]+]] = arith.divf %[[AI]], %[[DEN]] : f32
+// CHECK-NEXT: %[[PRODUCT:[a-z0-9_]+]] = arith.mulf %[[SILU]], %[[GI]] : f32
+// CHECK-NEXT: linalg.yield %[[PRODUCT]] : f32
+// CHECK-NOT: math.erf
+// CHECK: tensor.expand_shape {{.+}} into tensor<2x3x8xf32>
+// CHECK-NOT: retnet.
+func.func @glu_swish(%x: tensor<2x3x8xf32>, %up: tensor<8x32xf32>, %down: tensor<16x8xf32>) -> tensor<2x3x8xf32> {
+  %y = retnet.glu %x, %up, %down {activation = #retnet.activation<swish>} : tensor<2x3x8xf32>, tensor<8x32xf32>, tensor<16x8xf32> -> tensor<2x3x8xf32>
+  return %y : tensor<2x3x8xf32>
+}
