@@ -69,6 +69,10 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
 
   // Tensors -> buffers, with deallocation.
   pm.addPass(retnet::createRetNetBufferize());
+  // In-place tile updates bufferize to copies of a subview onto an equal
+  // subview; CSE makes them self-copies, which canonicalization erases.
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createCanonicalizerPass());
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 #include <sstream>
+#include <sys/mman.h>
 
 using namespace retnet_runtime;
 
@@ -35,14 +36,22 @@ MemRef<T, Rank> contiguous(T *data, const int64_t (&sizes)[Rank]) {
   return ref;
 }
 
-/// Buffers of floats aligned for vector loads.
+/// Buffers of floats on 2 MiB boundaries, backed by huge pages where the
+/// kernel allows: the generated code walks weight matrices column block by
+/// column block, touching a new row every step, which small pages turn
+/// into TLB misses.
 struct AlignedFloats {
   float *data = nullptr;
   int64_t count = 0;
 
   bool allocate(int64_t n) {
-    size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
-    data = static_cast<float *>(std::aligned_alloc(64, bytes ? bytes : 64));
+    constexpr size_t hugePage = size_t(2) << 20;
+    size_t bytes = static_cast<size_t>(n) * sizeof(float);
+    bytes = (bytes + hugePage - 1) / hugePage * hugePage;
+    data = static_cast<float *>(
+        std::aligned_alloc(hugePage, bytes ? bytes : hugePage));
+    if (data)
+      (void)madvise(data, bytes, MADV_HUGEPAGE);
     count = n;
     return data != nullptr;
   }

@@ -2,6 +2,7 @@
 
 #include "retnet/Transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -87,12 +88,13 @@ struct RetNetVectorizeContractionsPass
 
     // Tile to register tiles, peeling partial tiles off each tile loop so
     // that the main loops hold tiles of static size.
-    auto tileAndPeel = [&](ArrayRef<linalg::LinalgOp> products,
-                           ArrayRef<int64_t> tile) -> LogicalResult {
-      scf::SCFTilingOptions options;
-      options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tile));
-      options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-      for (linalg::LinalgOp product : products) {
+    auto tileAndPeel =
+        [&](ArrayRef<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> products)
+        -> LogicalResult {
+      for (auto [product, tile] : products) {
+        scf::SCFTilingOptions options;
+        options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tile));
+        options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
         rewriter.setInsertionPoint(product);
         FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
             rewriter, cast<TilingInterface>(product.getOperation()), options);
@@ -128,18 +130,42 @@ struct RetNetVectorizeContractionsPass
       });
       return products;
     };
-    // A second pass gives the rows left over (fewer than m, such as the
-    // single row of a decoding step) tiles of one row.
+    // Rows beyond the last multiple of m (such as the single row of a
+    // decoding step) are split off into a product of their own, tiled one row
+    // at a time, so that both keep the reduction innermost with the
+    // accumulator in registers.
     SmallVector<int64_t> rowSizes = {1, sizes[1], sizes[2]};
     auto isTile = [&](linalg::LinalgOp op, ArrayRef<int64_t> tile) {
       return !op.hasDynamicShape() && op.getStaticLoopRanges() == tile;
     };
-    if (failed(tileAndPeel(
-            collectProducts([](linalg::LinalgOp) { return true; }), sizes)) ||
-        failed(tileAndPeel(collectProducts([&](linalg::LinalgOp op) {
-                             return !isTile(op, sizes);
-                           }),
-                           rowSizes)))
+    SmallVector<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> tiles;
+    for (linalg::LinalgOp product :
+         collectProducts([](linalg::LinalgOp) { return true; })) {
+      int64_t extent = product.getStaticLoopRanges()[0];
+      if (!ShapedType::isDynamic(extent) && extent % sizes[0] == 0) {
+        tiles.push_back({product, sizes});
+        continue;
+      }
+      if (!ShapedType::isDynamic(extent) && extent < sizes[0]) {
+        tiles.push_back({product, rowSizes});
+        continue;
+      }
+      rewriter.setInsertionPoint(product);
+      Location loc = product.getLoc();
+      OpFoldResult size = cast<TilingInterface>(product.getOperation())
+                              .getIterationDomain(rewriter)[0]
+                              .size;
+      AffineExpr s0;
+      bindSymbols(rewriter.getContext(), s0);
+      OpFoldResult split = affine::makeComposedFoldedAffineApply(
+          rewriter, loc, s0.floorDiv(sizes[0]) * sizes[0], {size});
+      auto [head, tail] = linalg::splitOp(
+          rewriter, cast<TilingInterface>(product.getOperation()), 0, split);
+      tiles.push_back({cast<linalg::LinalgOp>(head.getOperation()), sizes});
+      tiles.push_back(
+          {cast<linalg::LinalgOp>(tail.getOperation()), rowSizes});
+    }
+    if (failed(tileAndPeel(tiles)))
       return signalPassFailure();
 
     // Vectorize the full register tiles; partial tiles stay scalar loops.

@@ -42,13 +42,15 @@ func.func @divisible(%a: tensor<8x5xf32>, %b: tensor<5x32xf32>, %c: tensor<8x32x
 #rhs = affine_map<(i, j, r) -> (r, j)>
 #out = affine_map<(i, j, r) -> (i, j)>
 
-// Partial tiles are peeled off: the full tiles are vectorized; the rows left
-// over (6 = 4 + 2) get one-row tiles, vectorized where they span 16 columns;
-// what remains (4 columns of 20) stays a linalg op.
+// Rows beyond the last multiple of 4 (6 = 4 + 2) are split off and tiled one
+// row at a time; column tiles are peeled. Full tiles are vectorized, what
+// remains (4 columns of 20) stays a linalg op.
 // CHECK-LABEL: func @partial
 // CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1xf32>, tensor<1x4xf32>) outs(%{{.*}} : tensor<1x4xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x1xf32>, tensor<1x4xf32>) outs(%{{.*}} : tensor<4x4xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
 // CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x16xf32> into vector<1x16xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1x1xf32>, tensor<1x4xf32>) outs(%{{.*}} : tensor<1x4xf32>)
 func.func @partial(%a: tensor<6x3xf32>, %b: tensor<3x20xf32>, %c: tensor<6x20xf32>) -> tensor<6x20xf32> {
   %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<6x3xf32>, tensor<3x20xf32>) outs(%c : tensor<6x20xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
