@@ -60,6 +60,8 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
     retnet::RetNetVectorizeContractionsOptions tiling;
     tiling.tileSizes.assign(options.registerTile.begin(),
                             options.registerTile.end());
+    tiling.threadTileSizes.assign(options.threadTile.begin(),
+                                  options.threadTile.end());
     pm.addPass(retnet::createRetNetVectorizeContractions(tiling));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

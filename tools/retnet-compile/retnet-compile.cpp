@@ -72,6 +72,14 @@ cl::opt<unsigned> threads(
     cl::desc("Threads per parallel region, also --threads (0: "
              "OMP_NUM_THREADS or all cores)"),
     cl::init(0), cl::cat(category));
+cl::list<int64_t> registerTile(
+    "register-tile", cl::CommaSeparated, cl::Hidden,
+    cl::desc("Register tile m,n,k of matrix products (tuning)"),
+    cl::cat(category));
+cl::list<int64_t> threadTile(
+    "thread-tile", cl::CommaSeparated, cl::Hidden,
+    cl::desc("Block m,n of one thread for linear layers (tuning)"),
+    cl::cat(category));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::init(3), cl::Prefix, cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
@@ -218,6 +226,8 @@ int main(int argc, char **argv) {
   options.form = form;
   options.chunkSize = chunkSize;
   options.threads = threads;
+  options.registerTile = SmallVector<int64_t>(registerTile.begin(), registerTile.end());
+  options.threadTile = SmallVector<int64_t>(threadTile.begin(), threadTile.end());
   retnet::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;

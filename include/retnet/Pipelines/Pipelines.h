@@ -44,6 +44,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "register-tile",
       llvm::cl::desc("Register tile [m, n, k] of matrix products (default: "
                      "that of retnet-vectorize-contractions)")};
+  PassOptions::ListOption<int64_t> threadTile{
+      *this, "thread-tile",
+      llvm::cl::desc("Block [m, n] of one thread for the model's linear "
+                     "layers (default: that of retnet-vectorize-contractions)")};
 };
 
 /// Retention (any form) and linalg on tensors -> LLVM dialect for the host
