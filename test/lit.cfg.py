@@ -21,5 +21,5 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.retnet_tools_dir, append_path=True)
 
 tool_dirs = [config.retnet_tools_dir, config.llvm_tools_dir]
-tools = ["retnet-opt", "retnet-compile"]
+tools = ["retnet-opt", "retnet-compile", "retnet-run", "retnet-weights"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -1,0 +1,171 @@
+// RUN: retnet-opt %s -split-input-file | retnet-opt -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -split-input-file -mlir-print-op-generic | retnet-opt -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -split-input-file -mlir-print-op-generic | FileCheck %s --check-prefix=GENERIC
+
+// Round trip of every retnet op and variant, in the custom and the generic
+// syntax. The GENERIC lines check that the generic form really is generic
+// (operand segments of msr, the activation attribute).
+
+// CHECK-LABEL: func @embedding
+// CHECK: %{{.*}} = retnet.embedding %{{.*}}, %{{.*}} {scale = 8.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
+// GENERIC-LABEL: sym_name = "embedding"
+// GENERIC: "retnet.embedding"(%{{.*}}, %{{.*}}) <{scale = 8.000000e+00 : f64}> : (tensor<?x?xi32>, tensor<100x64xf32>) -> tensor<?x?x64xf32>
+func.func @embedding(%tokens: tensor<?x?xi32>, %table: tensor<100x64xf32>) -> tensor<?x?x64xf32> {
+  %h = retnet.embedding %tokens, %table {scale = 8.0 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
+  return %h : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @embedding_static
+// CHECK: retnet.embedding %{{.*}}, %{{.*}} {scale = 1.000000e+00 : f64} : tensor<2x3xi32>, tensor<100x64xf32> -> tensor<2x3x64xf32>
+func.func @embedding_static(%tokens: tensor<2x3xi32>, %table: tensor<100x64xf32>) -> tensor<2x3x64xf32> {
+  %h = retnet.embedding %tokens, %table {scale = 1.0 : f64} : tensor<2x3xi32>, tensor<100x64xf32> -> tensor<2x3x64xf32>
+  return %h : tensor<2x3x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @rms_norm_weight
+// CHECK: %{{.*}} = retnet.rms_norm %{{.*}} weight %{{.*}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
+// GENERIC-LABEL: sym_name = "rms_norm_weight"
+// GENERIC: "retnet.rms_norm"(%{{.*}}, %{{.*}}) <{eps = 9.9999999999999995E-7 : f64}> : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+func.func @rms_norm_weight(%x: tensor<?x?x64xf32>, %w: tensor<64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.rms_norm %x weight %w {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @rms_norm_no_weight
+// CHECK: %{{.*}} = retnet.rms_norm %{{.*}} {eps = 0.000000e+00 : f64} : tensor<1x4x32xf32>{{$}}
+// CHECK-NOT: weight
+// GENERIC-LABEL: sym_name = "rms_norm_no_weight"
+// GENERIC: "retnet.rms_norm"(%{{.*}}) <{eps = 0.000000e+00 : f64}> : (tensor<1x4x32xf32>) -> tensor<1x4x32xf32>
+func.func @rms_norm_no_weight(%x: tensor<1x4x32xf32>) -> tensor<1x4x32xf32> {
+  %y = retnet.rms_norm %x {eps = 0.0 : f64} : tensor<1x4x32xf32>
+  return %y : tensor<1x4x32xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @linear
+// CHECK: %{{.*}} = retnet.linear %{{.*}}, %{{.*}} : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
+// GENERIC-LABEL: sym_name = "linear"
+// GENERIC: "retnet.linear"(%{{.*}}, %{{.*}}) : (tensor<?x?x64xf32>, tensor<64x256xf32>) -> tensor<?x?x256xf32>
+func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x256xf32>) -> tensor<?x?x256xf32> {
+  %y = retnet.linear %x, %w : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
+  return %y : tensor<?x?x256xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @residual
+// CHECK: %{{.*}} = retnet.residual %{{.*}}, %{{.*}} {alpha = 1.4142135623730951 : f64} : tensor<?x?x64xf32>
+// GENERIC-LABEL: sym_name = "residual"
+// GENERIC: "retnet.residual"(%{{.*}}, %{{.*}}) <{alpha = 1.4142135623730951 : f64}> : (tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+func.func @residual(%h: tensor<?x?x64xf32>, %f: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.residual %h, %f {alpha = 1.4142135623730951 : f64} : tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @msr_plain
+// CHECK: %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}} {eps = 9.9999999999999995E-7 : f64, gamma = array<f64: 9.687500e-01, 9.843750e-01>} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>{{$}}
+// GENERIC-LABEL: sym_name = "msr_plain"
+// GENERIC: "retnet.msr"(%{{.*}}, %{{.*}}, %{{.*}}) <{eps = 9.9999999999999995E-7 : f64, gamma = array<f64: 9.687500e-01, 9.843750e-01>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>) -> tensor<?x?x64xf32>
+func.func @msr_plain(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @msr_state_offset_final
+// CHECK: %{{.*}}, %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}} state %{{.*}} offset %{{.*}} {eps = 9.9999999999999995E-7 : f64, gamma = array<f64: 9.687500e-01, 9.843750e-01>} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+// GENERIC-LABEL: sym_name = "msr_state_offset_final"
+// GENERIC: "retnet.msr"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{{.*}}operandSegmentSizes = array<i32: 1, 1, 1, 1, 1>}> : (tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?x2x32x64xf32>, index) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>)
+func.func @msr_state_offset_final(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %s0: tensor<?x2x32x64xf32>, %pos: index) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>) {
+  %y, %s = retnet.msr %x, %win, %wout state %s0 offset %pos {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+  return %y, %s : tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @msr_state_only
+// CHECK: %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}} state %{{.*}} {eps = 0.000000e+00 : f64, gamma = array<f64: 5.000000e-01>} : tensor<2x5x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<2x1x8x8xf32> -> tensor<2x5x8xf32>{{$}}
+// GENERIC-LABEL: sym_name = "msr_state_only"
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>
+func.func @msr_state_only(%x: tensor<2x5x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>, %s0: tensor<2x1x8x8xf32>) -> tensor<2x5x8xf32> {
+  %y = retnet.msr %x, %win, %wout state %s0 {gamma = array<f64: 0.5>, eps = 0.0 : f64} : tensor<2x5x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<2x1x8x8xf32> -> tensor<2x5x8xf32>
+  return %y : tensor<2x5x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @msr_offset_only
+// CHECK: %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}} offset %{{.*}} {eps = 0.000000e+00 : f64, gamma = array<f64: 5.000000e-01>} : tensor<1x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32> -> tensor<1x1x8xf32>{{$}}
+// GENERIC-LABEL: sym_name = "msr_offset_only"
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 0, 1>
+func.func @msr_offset_only(%x: tensor<1x1x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>, %pos: index) -> tensor<1x1x8xf32> {
+  %y = retnet.msr %x, %win, %wout offset %pos {gamma = array<f64: 0.5>, eps = 0.0 : f64} : tensor<1x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32> -> tensor<1x1x8xf32>
+  return %y : tensor<1x1x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @msr_final_state_only
+// CHECK: %{{.*}}, %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}} {eps = 0.000000e+00 : f64, gamma = array<f64: 5.000000e-01>} : tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<8x8xf32> -> tensor<?x?x8xf32>, tensor<?x1x8x8xf32>
+// GENERIC-LABEL: sym_name = "msr_final_state_only"
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>) -> (tensor<?x?x8xf32>, tensor<?x1x8x8xf32>)
+func.func @msr_final_state_only(%x: tensor<?x?x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>) -> (tensor<?x?x8xf32>, tensor<?x1x8x8xf32>) {
+  %y, %s = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5>, eps = 0.0 : f64} : tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<8x8xf32> -> tensor<?x?x8xf32>, tensor<?x1x8x8xf32>
+  return %y, %s : tensor<?x?x8xf32>, tensor<?x1x8x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @glu_gelu
+// CHECK: %{{.*}} = retnet.glu %{{.*}}, %{{.*}}, %{{.*}} {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+// GENERIC-LABEL: sym_name = "glu_gelu"
+// GENERIC: "retnet.glu"(%{{.*}}, %{{.*}}, %{{.*}}) <{activation = #retnet.activation<gelu>}> : (tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32>) -> tensor<?x?x64xf32>
+func.func @glu_gelu(%x: tensor<?x?x64xf32>, %up: tensor<64x256xf32>, %down: tensor<128x64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.glu %x, %up, %down {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @glu_swish
+// CHECK: %{{.*}} = retnet.glu %{{.*}}, %{{.*}}, %{{.*}} {activation = #retnet.activation<swish>} : tensor<3x2x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<3x2x64xf32>
+// GENERIC-LABEL: sym_name = "glu_swish"
+// GENERIC: "retnet.glu"(%{{.*}}, %{{.*}}, %{{.*}}) <{activation = #retnet.activation<swish>}>
+func.func @glu_swish(%x: tensor<3x2x64xf32>, %up: tensor<64x256xf32>, %down: tensor<128x64xf32>) -> tensor<3x2x64xf32> {
+  %y = retnet.glu %x, %up, %down {activation = #retnet.activation<swish>} : tensor<3x2x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<3x2x64xf32>
+  return %y : tensor<3x2x64xf32>
+}
+
+// -----
+
+// A whole block as the import writes it: every op in one function.
+// CHECK-LABEL: func @block
+// CHECK: retnet.embedding
+// CHECK: retnet.rms_norm
+// CHECK: retnet.msr
+// CHECK: retnet.residual
+// CHECK: retnet.rms_norm
+// CHECK: retnet.glu
+// CHECK: retnet.residual
+// CHECK: retnet.linear
+func.func @block(%tokens: tensor<?x?xi32>, %table: tensor<100x64xf32>, %n1: tensor<64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %n2: tensor<64xf32>, %up: tensor<64x256xf32>, %down: tensor<128x64xf32>, %head: tensor<64x100xf32>) -> tensor<?x?x100xf32> {
+  %h = retnet.embedding %tokens, %table {scale = 1.0 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
+  %a = retnet.rms_norm %h weight %n1 {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
+  %r = retnet.msr %a, %win, %wout {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %h1 = retnet.residual %h, %r {alpha = 1.0 : f64} : tensor<?x?x64xf32>
+  %b = retnet.rms_norm %h1 weight %n2 {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
+  %f = retnet.glu %b, %up, %down {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %h2 = retnet.residual %h1, %f {alpha = 1.0 : f64} : tensor<?x?x64xf32>
+  %logits = retnet.linear %h2, %head : tensor<?x?x64xf32>, tensor<64x100xf32> -> tensor<?x?x100xf32>
+  return %logits : tensor<?x?x100xf32>
+}

@@ -1,0 +1,108 @@
+// retnet-compile on model descriptions (config.json): the imported graph, the
+// shared library and its header, and every kind of bad description.
+
+// RUN: rm -rf %t && mkdir -p %t
+
+// The imported model graph: retnet ops in three entry points.
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=import | FileCheck %s --check-prefix=IMPORT
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=import -o %t/tiny.mlir
+// RUN: retnet-opt %t/tiny.mlir -retnet-decompose | FileCheck %s --check-prefix=DECOMPOSED
+
+// The shared library: the C API, its compiled description, and retnet.h next to it.
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=lib -o %t/lib.so
+// RUN: llvm-nm -D --defined-only %t/lib.so | FileCheck %s --check-prefix=SYMBOLS
+// RUN: diff %t/retnet.h %S/../../include/retnet/retnet.h
+// RUN: FileCheck %s --check-prefix=HEADER < %t/retnet.h
+
+// An unknown field is named in a warning and the model still compiles (here
+// to the default output name, libunknown-field.so, with its header, in the
+// current directory).
+// RUN: mkdir -p %t/unknown && cd %t/unknown && retnet-compile %S/Inputs/unknown-field.json -O0 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: llvm-nm -D --defined-only %t/unknown/libunknown-field.so | FileCheck %s --check-prefix=SYMBOLS
+// RUN: test -f %t/unknown/retnet.h
+
+// Bad descriptions: a non-zero exit, a message naming the file and the field,
+// and no output.
+// RUN: not retnet-compile %S/Inputs/missing-layers.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not retnet-compile %S/Inputs/heads-not-divisor.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=HEADS
+// RUN: not retnet-compile %S/Inputs/odd-key-width.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=ODD
+// RUN: not retnet-compile %S/Inputs/bad-activation.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=ACTIVATION
+// RUN: not retnet-compile %S/Inputs/non-integer.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=NONINTEGER
+// RUN: not retnet-compile %S/Inputs/string-vocab.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=STRING
+// RUN: not retnet-compile %S/Inputs/zero-layers.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=ZERO
+// RUN: not retnet-compile %S/Inputs/invalid-json.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=JSON
+// RUN: not retnet-compile %S/Inputs/not-an-object.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=OBJECT
+// RUN: not retnet-compile %S/Inputs/does-not-exist.json -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=NOFILE
+// RUN: not retnet-compile %S/Inputs/missing-layers.json --emit=import 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: test ! -e %t/bad.so
+
+// Options that do not apply.
+// RUN: not retnet-compile %S/Inputs/tiny.json --target=cuda -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=import 2>&1 | FileCheck %s --check-prefix=IMPORT-MLIR
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=exe -o %t/bad 2>&1 | FileCheck %s --check-prefix=EXE-MLIR
+// RUN: test ! -e %t/bad.so
+
+// IMPORT-LABEL: func.func @retnet_graph_prefill_all(
+// IMPORT-SAME: memref<?xf32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
+// IMPORT: retnet.rms_norm %{{.+}} weight %{{.+}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
+// IMPORT: retnet.msr %{{.+}}, %{{.+}}, %{{.+}} state %{{.+}} offset %{{.+}} {eps = 9.9999999999999995E-7 : f64, gamma = array<f64: 9.687500e-01, 9.843750e-01, 0.9921875, 0.99609375>} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?x4x16x32xf32> -> tensor<?x?x64xf32>, tensor<?x4x16x32xf32>
+// IMPORT: retnet.residual
+// IMPORT: retnet.rms_norm
+// IMPORT: retnet.glu %{{.+}}, %{{.+}}, %{{.+}} {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+// IMPORT: retnet.residual
+// IMPORT: retnet.msr
+// IMPORT: retnet.glu
+// IMPORT: retnet.rms_norm
+// IMPORT: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xf32> -> tensor<?x?x100xf32>
+// IMPORT: bufferization.materialize_in_destination %{{.+}} in writable %{{.+}} : (tensor<?x?x100xf32>, memref<?x?x100xf32>) -> ()
+// IMPORT: bufferization.materialize_in_destination %{{.+}} in writable %{{.+}} : (tensor<2x?x4x16x32xf32>, memref<2x?x4x16x32xf32>) -> ()
+// IMPORT-NOT: retnet.msr
+// IMPORT-LABEL: func.func @retnet_graph_prefill_last(
+// IMPORT-SAME: %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT: retnet.embedding
+// IMPORT-COUNT-2: retnet.msr
+// IMPORT: tensor.extract_slice %{{.+}}[0, %{{.+}}, 0] [%{{.+}}, 1, 64] [1, 1, 1] : tensor<?x?x64xf32> to tensor<?x1x64xf32>
+// IMPORT: retnet.rms_norm
+// IMPORT: retnet.linear %{{.+}}, %{{.+}} : tensor<?x1x64xf32>, tensor<64x100xf32> -> tensor<?x1x100xf32>
+// IMPORT-LABEL: func.func @retnet_graph_decode(
+// IMPORT-SAME: %{{.+}}: memref<?x1xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x1xi32>, tensor<100x64xf32> -> tensor<?x1x64xf32>
+// IMPORT-COUNT-2: retnet.msr
+// IMPORT: retnet.linear
+// IMPORT: llvm.mlir.global external constant @__retnet_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0]> : tensor<8xi64>)
+// IMPORT: llvm.mlir.global external constant @__retnet_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
+
+// DECOMPOSED-NOT: retnet.{{[a-z_]+}} %
+// DECOMPOSED: retention.parallel
+// DECOMPOSED-NOT: retnet.{{[a-z_]+}} %
+
+// SYMBOLS-DAG: T retnet_compiled_config
+// SYMBOLS-DAG: T retnet_decode
+// SYMBOLS-DAG: T retnet_error_free
+// SYMBOLS-DAG: T retnet_model_free
+// SYMBOLS-DAG: T retnet_model_load
+// SYMBOLS-DAG: T retnet_model_vocab_size
+// SYMBOLS-DAG: T retnet_prefill
+// SYMBOLS-DAG: T retnet_state_free
+// SYMBOLS-DAG: T retnet_state_new
+// SYMBOLS-DAG: T retnet_state_reset
+
+// HEADER: retnet_model *retnet_model_load(const char *weights_path, char **error);
+
+// UNKNOWN: retnet-compile: warning: {{.*}}unknown-field.json{{.*}}config field 'rope_theta' is not used; ignored
+// UNKNOWN-NOT: error
+
+// MISSING: retnet-compile: error: '{{.*}}missing-layers.json': config field 'decoder_layers': missing (required)
+// HEADS: retnet-compile: error: '{{.*}}heads-not-divisor.json': config field 'decoder_embed_dim': 64 is not divisible by decoder_retention_heads (3)
+// ODD: retnet-compile: error: '{{.*}}odd-key-width.json': config field 'decoder_embed_dim': the key width per head decoder_embed_dim / decoder_retention_heads = 5 must be even (rotation pairs)
+// ACTIVATION: retnet-compile: error: '{{.*}}bad-activation.json': config field 'activation_fn': expected "gelu" or "swish", got "relu"
+// NONINTEGER: retnet-compile: error: '{{.*}}non-integer.json': config field 'decoder_ffn_embed_dim': expected an integer
+// STRING: retnet-compile: error: '{{.*}}string-vocab.json': config field 'vocab_size': expected an integer
+// ZERO: retnet-compile: error: '{{.*}}zero-layers.json': config field 'decoder_layers': expected a positive integer, got 0
+// JSON: retnet-compile: error: '{{.*}}invalid-json.json': invalid JSON: [3:23, byte={{[0-9]+}}]: Expected object key
+// OBJECT: retnet-compile: error: '{{.*}}not-an-object.json': the model description must be a JSON object
+// NOFILE: retnet-compile: error: cannot read '{{.*}}does-not-exist.json': No such file or directory
+// CUDA: retnet-compile: error: --target=cuda is not supported yet; use --target=cpu
+// IMPORT-MLIR: retnet-compile: error: --emit=import needs a model description (.json)
+// EXE-MLIR: retnet-compile: error: --emit=exe needs a model description (.json)

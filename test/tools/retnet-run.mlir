@@ -1,0 +1,115 @@
+// End to end: seeded weights (retnet-weights), a compiled model library and
+// program (retnet-compile), greedy generation (retnet-run and the program),
+// and every kind of bad input to the run.
+
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: retnet-weights %S/Inputs/tiny.json -o %t/w.safetensors
+// RUN: retnet-compile %S/Inputs/tiny.json -o %t/libtiny.so
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=exe -o %t/tiny
+
+// One prompt, five new tokens; the same ids again when the logits of every
+// position are written too (prefill_all instead of prefill_last), the last
+// position's argmax in that file is the first id, and the program made with
+// --emit=exe prints the same ids.
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1,2,3 --max-new-tokens 5 > %t/gen.txt 2> %t/gen.err
+// RUN: retnet-run %t/libtiny.so --weights=%t/w.safetensors --prompt=1,2,3 --max-new-tokens=5 --logits-out %t/logits.npy >> %t/gen.txt
+// RUN: od -A n -c -N 8 %t/logits.npy >> %t/gen.txt
+// RUN: %python -c "import array, sys; d = open(sys.argv[1], 'rb').read(); n = d[8] + 256 * d[9]; a = array.array('f'); a.frombytes(d[10 + n:]); last = a[-100:]; print('header', d[10:10 + n].decode().strip()); print('floats', len(a)); print('argmax', max(range(100), key=lambda i: last[i]))" %t/logits.npy >> %t/gen.txt
+// RUN: %t/tiny --weights %t/w.safetensors --prompt 1,2,3 --max-new-tokens 5 >> %t/gen.txt
+// RUN: FileCheck %s --check-prefix=GEN < %t/gen.txt
+// RUN: FileCheck %s --check-prefix=TIMING < %t/gen.err
+// GEN: {{^}}[[FIRST:[0-9]+]][[REST:(,[0-9]+){4}]]{{$}}
+// GEN-NEXT: {{^}}[[FIRST]][[REST]]{{$}}
+// GEN-NEXT: {{^}} 223   N   U   M   P   Y 001  \0{{$}}
+// GEN-NEXT: header {'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 100), }
+// GEN-NEXT: floats 300
+// GEN-NEXT: argmax [[FIRST]]{{$}}
+// GEN-NEXT: {{^}}[[FIRST]][[REST]]{{$}}
+// GEN-NOT: {{.}}
+// TIMING: prefill: 3 tokens in {{.*}} ms ({{.*}} tokens/s); decode: 4 steps in {{.*}} ms
+
+// Two sequences (rows separated by ';') print one line each, equal to the
+// ids of each row run alone; the program does the same.
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt "1,2;3,4" --max-new-tokens 5 > %t/batch.txt
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1,2 --max-new-tokens 5 >> %t/batch.txt
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt " 3, 4" --max-new-tokens 5 >> %t/batch.txt
+// RUN: %t/tiny --weights %t/w.safetensors --prompt "1,2;3,4" --max-new-tokens 5 >> %t/batch.txt
+// RUN: FileCheck %s --check-prefix=BATCH < %t/batch.txt
+// BATCH: {{^}}[0] [[ROW0:[0-9]+(,[0-9]+){4}]]{{$}}
+// BATCH-NEXT: {{^}}[1] [[ROW1:[0-9]+(,[0-9]+){4}]]{{$}}
+// BATCH-NEXT: {{^}}[[ROW0]]{{$}}
+// BATCH-NEXT: {{^}}[[ROW1]]{{$}}
+// BATCH-NEXT: {{^}}[0] [[ROW0]]{{$}}
+// BATCH-NEXT: {{^}}[1] [[ROW1]]{{$}}
+
+// Help.
+// RUN: retnet-run --help | FileCheck %s --check-prefix=HELP
+// RUN: %t/tiny --help | FileCheck %s --check-prefix=EXE-HELP
+// HELP: usage: retnet-run LIBMODEL.so --weights W.safetensors --prompt 1,2,3
+// HELP: --logits-out FILE.npy
+// EXE-HELP: usage: {{.*}}tiny --weights W.safetensors --prompt 1,2,3
+// EXE-HELP: model: {"activation_fn":"gelu","decoder_embed_dim":64,{{.*}}"vocab_size":100}
+
+// Bad command lines.
+// RUN: not retnet-run 2>&1 | FileCheck %s --check-prefix=USAGE
+// RUN: not retnet-run %t/libtiny.so --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=NO-WEIGHTS
+// RUN: not %t/tiny --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=NO-WEIGHTS
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors 2>&1 | FileCheck %s --check-prefix=NO-PROMPT
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1,x 2>&1 | FileCheck %s --check-prefix=PROMPT-TEXT
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1,,2 2>&1 | FileCheck %s --check-prefix=PROMPT-EMPTY
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt -1 2>&1 | FileCheck %s --check-prefix=PROMPT-NEGATIVE
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt "1,2;3" 2>&1 | FileCheck %s --check-prefix=PROMPT-RAGGED
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --max-new-tokens many 2>&1 | FileCheck %s --check-prefix=COUNT
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --temperature 2 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 2>&1 | FileCheck %s --check-prefix=NO-VALUE
+// USAGE: usage: retnet-run LIBMODEL.so
+// NO-WEIGHTS: error: --weights FILE.safetensors is required
+// NO-PROMPT: retnet-run: error: --prompt is required
+// PROMPT-TEXT: retnet-run: error: --prompt: 'x' is not a token id
+// PROMPT-EMPTY: retnet-run: error: --prompt: empty token id in '1,,2'
+// PROMPT-NEGATIVE: retnet-run: error: --prompt: '-1' is not a token id
+// PROMPT-RAGGED: retnet-run: error: --prompt: every batch row (separated by ';') must have the same number of tokens
+// COUNT: retnet-run: error: --max-new-tokens: expected a non-negative integer, got 'many'
+// UNKNOWN: retnet-run: error: unknown argument '--temperature'
+// NO-VALUE: retnet-run: error: --prompt needs a value
+
+// Token ids outside the vocabulary (100 tokens), in the prompt of either
+// driver.
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1,100 2>&1 | FileCheck %s --check-prefix=VOCAB
+// RUN: not %t/tiny --weights %t/w.safetensors --prompt "1,2;3,100" 2>&1 | FileCheck %s --check-prefix=VOCAB-ROW
+// VOCAB: error: token 100 (batch row 0, position 1) is outside the vocabulary [0, 100)
+// VOCAB-ROW: error: token 100 (batch row 1, position 1) is outside the vocabulary [0, 100)
+
+// Broken weights files: each names the file, the tensor and the problem.
+// RUN: retnet-weights %S/Inputs/tiny.json -o %t/omit.safetensors --omit=layers.1.ffn.gate.weight
+// RUN: retnet-weights %S/Inputs/tiny.json -o %t/shape.safetensors --bad-shape=layers.0.retention.k_proj.weight
+// RUN: retnet-weights %S/Inputs/tiny.json -o %t/dtype.safetensors --bad-dtype=layer_norm.weight
+// RUN: head -c 1000 %t/w.safetensors > %t/header-cut.safetensors
+// RUN: head -c 100000 %t/w.safetensors > %t/data-cut.safetensors
+// RUN: not retnet-run %t/libtiny.so --weights %t/omit.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=OMIT
+// RUN: not retnet-run %t/libtiny.so --weights %t/shape.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=SHAPE
+// RUN: not retnet-run %t/libtiny.so --weights %t/dtype.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=DTYPE
+// RUN: not retnet-run %t/libtiny.so --weights %t/header-cut.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=HEADER-CUT
+// RUN: not retnet-run %t/libtiny.so --weights %t/data-cut.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=DATA-CUT
+// RUN: not retnet-run %t/libtiny.so --weights %t/none.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=NO-FILE
+// RUN: not %t/tiny --weights %t/omit.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=OMIT
+// OMIT: error: '{{.*}}omit.safetensors': missing tensor 'layers.1.ffn.gate.weight' (expected shape [128, 64])
+// SHAPE: error: '{{.*}}shape.safetensors': tensor 'layers.0.retention.k_proj.weight' has shape [65, 64]; the model description expects [64, 64]
+// DTYPE: error: '{{.*}}dtype.safetensors': tensor 'layer_norm.weight' has dtype I32; expected F32, F16 or BF16
+// HEADER-CUT: error: '{{.*}}header-cut.safetensors': truncated: the header claims {{[0-9]+}} bytes but the file has 992 after the length
+// DATA-CUT: error: '{{.*}}data-cut.safetensors': truncated: tensor '{{.+}}' needs bytes [{{[0-9]+}}, {{[0-9]+}}) of the data but the file has {{[0-9]+}}
+// NO-FILE: error: '{{.*}}none.safetensors': cannot open: No such file or directory
+
+// retnet-weights refuses names the model does not have.
+// RUN: not retnet-weights %S/Inputs/tiny.json -o %t/x.safetensors --omit=layers.2.ffn.gate.weight 2>&1 | FileCheck %s --check-prefix=WEIGHTS-NAME
+// WEIGHTS-NAME: retnet-weights: error: --omit=layers.2.ffn.gate.weight: the model has no tensor named 'layers.2.ffn.gate.weight'
+
+// Libraries that are not there or are not model libraries.
+// RUN: printf 'int answer(void) { return 42; }\n' > %t/other.c
+// RUN: cc -shared -fPIC %t/other.c -o %t/libother.so
+// RUN: not retnet-run %t/missing.so --weights %t/w.safetensors --prompt 1 2>&1 | FileCheck %s --check-prefix=NO-LIBRARY
+// RUN: not retnet-run %S/Inputs/tiny.json --weights %t/w.safetensors --prompt 1 2>&1 | FileCheck %s --check-prefix=NOT-ELF
+// RUN: not retnet-run %t/libother.so --weights %t/w.safetensors --prompt 1 2>&1 | FileCheck %s --check-prefix=NOT-MODEL
+// NO-LIBRARY: retnet-run: error: cannot load '{{.*}}missing.so': {{.*}}missing.so: cannot open shared object file: No such file or directory
+// NOT-ELF: retnet-run: error: cannot load '{{.*}}tiny.json': {{.*}}tiny.json: invalid ELF header
+// NOT-MODEL: retnet-run: error: '{{.*}}libother.so' is not a model library made by retnet-compile (no symbol retnet_error_free)
