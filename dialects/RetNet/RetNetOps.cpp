@@ -49,7 +49,7 @@ LogicalResult EmbeddingOp::verify() {
 }
 
 LogicalResult RMSNormOp::verify() {
-  if (getEps().convertToDouble() < 0.0)
+  if (!(getEps().convertToDouble() >= 0.0))
     return emitOpError() << "expected a non-negative 'eps', got "
                          << getEps().convertToDouble();
   if (Value weight = getWeight())
@@ -83,7 +83,7 @@ LogicalResult MultiScaleRetentionOp::verify() {
     if (!(gamma > 0.0 && gamma < 1.0))
       return emitOpError() << "expected every 'gamma' in (0, 1), got "
                            << gamma;
-  if (getEps().convertToDouble() < 0.0)
+  if (!(getEps().convertToDouble() >= 0.0))
     return emitOpError() << "expected a non-negative 'eps'";
   if (failed(checkStatic(*this, "in_proj", getInProj())) ||
       failed(checkStatic(*this, "out_proj", getOutProj())))

@@ -14,7 +14,8 @@
  * retnet_error_free. Nothing aborts the process. A model is read-only after
  * loading: any number of threads may each use their own state with one model
  * at the same time. A state holds one sequence per batch row: the retention
- * states of every layer and the number of tokens consumed.
+ * states of every layer and the number of tokens consumed. The *_free
+ * functions accept NULL.
  *
  *===----------------------------------------------------------------------===*/
 

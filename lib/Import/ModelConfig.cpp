@@ -184,9 +184,6 @@ mlir::retnet::parseModelConfig(StringRef json,
                                     "even (rotation pairs)",
                                     config.keyDim())
                           .str());
-  if (config.keyDim() < 4)
-    return fieldError("decoder_embed_dim",
-                      "the key width per head must be at least 4");
   fields.reportUnknown(warnings);
   return config;
 }

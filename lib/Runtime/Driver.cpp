@@ -30,15 +30,23 @@ bool retnet_runtime::parsePrompt(const std::string &text,
     number.clear();
     return true;
   };
+  // Spaces may surround ids ("1, 2; 3, 4") but not split one ("1 2").
+  bool spaceAfterDigits = false;
   for (char c : text) {
-    if (c == ',') {
+    if (c == ',' || c == ';') {
       if (!flush())
         return false;
-    } else if (c == ';') {
-      if (!flush())
+      spaceAfterDigits = false;
+      if (c == ';')
+        prompts.emplace_back();
+    } else if (c == ' ') {
+      spaceAfterDigits = !number.empty();
+    } else {
+      if (spaceAfterDigits) {
+        error = "--prompt: token ids must be separated by ',' (batch rows by "
+                "';'), got '" + text + "'";
         return false;
-      prompts.emplace_back();
-    } else if (c != ' ') {
+      }
       number += c;
     }
   }

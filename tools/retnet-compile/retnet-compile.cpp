@@ -268,6 +268,7 @@ int main(int argc, char **argv) {
   // Models link the runtime (C API, weights, states) and, for programs,
   // their main(); both are archives next to this tool's build.
   SmallVector<std::string> linkArgs;
+  SmallString<128> exportsPath;
   if (isModel) {
     SmallString<256> libraryDir(llvm::sys::path::parent_path(
         llvm::sys::path::parent_path(
@@ -285,6 +286,18 @@ int main(int argc, char **argv) {
                     "' is missing (build the RetNetRuntime target)");
     if (emit == EmitKind::Executable)
       linkArgs.push_back(archive("libRetNetExecutableMain.a"));
+    // A library exports the C API (and what retnet-run reads) only.
+    if (emit == EmitKind::Library) {
+      int fd;
+      if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+              "retnet-exports", "map", fd, exportsPath))
+        return fail("cannot create a temporary file: " + ec.message());
+      llvm::raw_fd_ostream exports(fd, /*shouldClose=*/true);
+      exports << "{ global: retnet_*; __retnet_model_shape; "
+                 "__retnet_config_json; local: *; };\n";
+      exports.close();
+      linkArgs.push_back("-Wl,--version-script=" + exportsPath.str().str());
+    }
     linkArgs.append({"-Wl,--whole-archive", archive("libRetNetRuntime.a"),
                      "-Wl,--no-whole-archive", "-lstdc++"});
   }
@@ -294,6 +307,8 @@ int main(int argc, char **argv) {
                                    : retnet::LinkKind::SharedLibrary,
       linkArgs, error);
   llvm::sys::fs::remove(objectPath);
+  if (!exportsPath.empty())
+    llvm::sys::fs::remove(exportsPath);
   if (failed(linked))
     return fail(error);
 
