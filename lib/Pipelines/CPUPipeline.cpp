@@ -8,6 +8,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -70,6 +71,9 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   }
 
   // Tensors -> buffers, with deallocation.
+  // Results computed into tensor.empty and then stored into a destination
+  // (a function's output memref) are computed there directly.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(retnet::createRetNetBufferize());
   // In-place tile updates bufferize to copies of a subview onto an equal
   // subview; CSE makes them self-copies, which canonicalization erases.

@@ -36,7 +36,7 @@ struct RetNetVectorizeContractionsPass
   void runOnOperation() override {
     SmallVector<int64_t> sizes(tileSizes.begin(), tileSizes.end());
     if (sizes.empty())
-      sizes = {4, 16, 1};
+      sizes = {8, 32, 1};
     if (sizes.size() != 3 || llvm::any_of(sizes, [](int64_t s) {
           return s <= 0;
         })) {
@@ -49,7 +49,7 @@ struct RetNetVectorizeContractionsPass
     SmallVector<int64_t> threadSizes(threadTileSizes.begin(),
                                      threadTileSizes.end());
     if (threadSizes.empty())
-      threadSizes = {64, 128};
+      threadSizes = {64, 256};
     if (threadSizes.size() != 2 || llvm::any_of(threadSizes, [](int64_t s) {
           return s < 0;
         })) {

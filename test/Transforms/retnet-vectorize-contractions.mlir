@@ -1,4 +1,5 @@
-// RUN: retnet-opt %s -retnet-vectorize-contractions -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -retnet-vectorize-contractions="tile-sizes=4,16,1" -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -retnet-vectorize-contractions -split-input-file | FileCheck %s --check-prefix=DEFAULT
 // RUN: retnet-opt %s -retnet-vectorize-contractions="tile-sizes=2,8,1" -split-input-file | FileCheck %s --check-prefix=SMALL
 // RUN: not retnet-opt %s -retnet-vectorize-contractions="tile-sizes=4,0,1" -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 
@@ -6,7 +7,7 @@
 
 // Products outside any scf.forall are first split into an scf.forall of
 // thread blocks.
-// RUN: retnet-opt %s -retnet-vectorize-contractions="thread-tile-sizes=4,16" -split-input-file | FileCheck %s --check-prefix=THREADS
+// RUN: retnet-opt %s -retnet-vectorize-contractions="tile-sizes=4,16,1 thread-tile-sizes=4,16" -split-input-file | FileCheck %s --check-prefix=THREADS
 // THREADS-LABEL: func @divisible
 // THREADS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (8, 32) step (4, 16)
 // THREADS: vector.contract
@@ -24,6 +25,9 @@
 // CHECK:     scf.for %{{.*}} = %c0 to %c5 step %c1
 // CHECK:       vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 // CHECK-NOT: linalg.generic
+// The default register tile is 8 x 32 (AVX-512 accumulators).
+// DEFAULT-LABEL: func @divisible
+// DEFAULT: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // SMALL-LABEL: func @divisible
 // SMALL: vector.contract {{.*}} : vector<2x1xf32>, vector<1x8xf32> into vector<2x8xf32>
 func.func @divisible(%a: tensor<8x5xf32>, %b: tensor<5x32xf32>, %c: tensor<8x32xf32>) -> tensor<8x32xf32> {

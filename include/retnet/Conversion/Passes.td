@@ -12,7 +12,9 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
 
     - the whole op becomes one `scf.forall` over batch x heads (the unit of
       multi-threading), whose body works on `T x dk` and `T x dv` matrices of
-      one head;
+      one head; with a static single token (decoding), whose work per head is
+      one `dk x dv` state update, far below the cost of an OpenMP fork and
+      join, a sequential `scf.for` nest over batch and heads instead;
     - every form is a sequence of *blocks* of L tokens. A block computes
       `O = s * ((Q K^T * D) V + xi * (Q S))` and
       `S' = gamma^L S + (K * zeta)^T V` with linalg contractions

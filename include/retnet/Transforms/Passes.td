@@ -104,18 +104,19 @@ def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
     reduction loop (the matrix products of retention blocks) to register
     tiles `tile-sizes = [m, n, k]`, and vectorizes each tile into a
     `vector.contract` (masked where the tile is partial). With the default
-    `[4, 16, 1]` each step of the reduction is one outer product of a column
-    of 4 with a row of 16: eight 8-wide FMA accumulators on AVX2, which
+    `[8, 32, 1]` each step of the reduction is one outer product of a column
+    of 8 with a row of 32: sixteen 16-wide FMA accumulators with AVX-512
+    (32 8-wide ones with AVX2, which LLVM spills), which
     `loop-invariant-subset-hoisting` keeps in registers across the reduction
     loop and `convert-vector-to-llvm{vector-contract-lowering=outerproduct}`
     turns into broadcasts and FMAs.
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",
-               "Register tile [m, n, k] (default 4,16,1)">,
+               "Register tile [m, n, k] (default 8,32,1)">,
     ListOption<"threadTileSizes", "thread-tile-sizes", "int64_t",
                "Block [m, n] of a thread for products outside scf.forall "
-               "(default 64,128; 0,0 disables)">
+               "(default 64,256; 0,0 disables)">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

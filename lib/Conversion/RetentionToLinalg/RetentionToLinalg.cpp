@@ -380,57 +380,100 @@ SmallVector<Value> RetentionEmitter::emit() {
     sharedOutputs.push_back(
         emptyTensor({batch, headsSize, dk, dv}, computeType));
 
-  auto forall = scf::ForallOp::create(
-      b, ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{batch, headsSize},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)},
-      sharedOutputs, std::nullopt);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(forall.getTerminator());
-    Value batchIndex = forall.getInductionVar(0);
-    Value headIndex = forall.getInductionVar(1);
+  OpFoldResult zero = b.getIndexAttr(0), unit = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> unitStrides(4, unit);
+  auto headOffsets = [&](Value batchIndex, Value headIndex) {
+    return SmallVector<OpFoldResult>{batchIndex, headIndex, zero, zero};
+  };
+  // The output and final state of head (batchIndex, headIndex), computed
+  // into slices of `shared`.
+  auto emitHeadAt = [&](Value batchIndex, Value headIndex, ValueRange shared) {
     logGamma = tensor::ExtractOp::create(b, logGammaTable, headIndex);
-
-    OpFoldResult zero = b.getIndexAttr(0), unit = b.getIndexAttr(1);
-    SmallVector<OpFoldResult> unitStrides(4, unit);
     auto headSlice = [&](Value tensor, OpFoldResult rows, int64_t width) {
       auto type = RankedTensorType::get(
           {getConstantIntValue(rows).value_or(ShapedType::kDynamic), width},
           cast<RankedTensorType>(tensor.getType()).getElementType());
       return tensor::ExtractSliceOp::create(
-          b, type, tensor,
-          ArrayRef<OpFoldResult>{batchIndex, headIndex, zero, zero},
+          b, type, tensor, headOffsets(batchIndex, headIndex),
           ArrayRef<OpFoldResult>{unit, unit, rows, b.getIndexAttr(width)},
           unitStrides);
     };
     Value state;
     if (initialState)
       state = headSlice(initialState, dk, valueDim);
-    ValueRange shared = forall.getRegionIterArgs();
     Value outputInit = headSlice(shared[0], length, valueDim);
-    auto [output, finalState] = emitHead(
-        headSlice(queries, length, keyDim), headSlice(keys, length, keyDim),
-        headSlice(values, length, valueDim), state, outputInit, offset,
-        needState);
+    return emitHead(headSlice(queries, length, keyDim),
+                    headSlice(keys, length, keyDim),
+                    headSlice(values, length, valueDim), state, outputInit,
+                    offset, needState);
+  };
+  SmallVector<OpFoldResult> outputSizes = {unit, unit, length, dv};
+  SmallVector<OpFoldResult> stateSizes = {unit, unit, dk, dv};
 
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(
-        b, output, shared[0],
-        ArrayRef<OpFoldResult>{batchIndex, headIndex, zero, zero},
-        ArrayRef<OpFoldResult>{unit, unit, length, dv}, unitStrides);
-    if (needState)
+  // A single token per head (decoding) is far less work than an OpenMP
+  // fork and join: its heads run in a sequential loop. Otherwise batch x
+  // heads is an scf.forall, the unit of multi-threading.
+  SmallVector<Value> headResults;
+  if (getConstantIntValue(length) == 1) {
+    Value zeroIndex = arith::ConstantIndexOp::create(b, 0);
+    Value oneIndex = arith::ConstantIndexOp::create(b, 1);
+    Value batchValue = getValueOrCreateConstantIndexOp(b, b.getLoc(), batch);
+    Value headsValue = arith::ConstantIndexOp::create(b, heads);
+    auto batchLoop =
+        scf::ForOp::create(b, zeroIndex, batchValue, oneIndex, sharedOutputs);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(batchLoop.getBody());
+      auto headLoop = scf::ForOp::create(b, zeroIndex, headsValue, oneIndex,
+                                         batchLoop.getRegionIterArgs());
+      {
+        OpBuilder::InsertionGuard innerGuard(b);
+        b.setInsertionPointToStart(headLoop.getBody());
+        Value batchIndex = batchLoop.getInductionVar();
+        Value headIndex = headLoop.getInductionVar();
+        ValueRange carried = headLoop.getRegionIterArgs();
+        auto [output, finalState] = emitHeadAt(batchIndex, headIndex, carried);
+        SmallVector<Value> updated = {tensor::InsertSliceOp::create(
+            b, output, carried[0], headOffsets(batchIndex, headIndex),
+            outputSizes, unitStrides)};
+        if (needState)
+          updated.push_back(tensor::InsertSliceOp::create(
+              b, finalState, carried[1], headOffsets(batchIndex, headIndex),
+              stateSizes, unitStrides));
+        scf::YieldOp::create(b, updated);
+      }
+      scf::YieldOp::create(b, headLoop.getResults());
+    }
+    headResults = batchLoop.getResults();
+  } else {
+    auto forall = scf::ForallOp::create(
+        b, ArrayRef<OpFoldResult>{zero, zero},
+        ArrayRef<OpFoldResult>{batch, headsSize},
+        ArrayRef<OpFoldResult>{unit, unit}, sharedOutputs, std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(forall.getTerminator());
+      Value batchIndex = forall.getInductionVar(0);
+      Value headIndex = forall.getInductionVar(1);
+      ValueRange shared = forall.getRegionIterArgs();
+      auto [output, finalState] = emitHeadAt(batchIndex, headIndex, shared);
+      b.setInsertionPointToStart(forall.getTerminator().getBody());
       tensor::ParallelInsertSliceOp::create(
-          b, finalState, shared[1],
-          ArrayRef<OpFoldResult>{batchIndex, headIndex, zero, zero},
-          ArrayRef<OpFoldResult>{unit, unit, dk, dv}, unitStrides);
+          b, output, shared[0], headOffsets(batchIndex, headIndex),
+          outputSizes, unitStrides);
+      if (needState)
+        tensor::ParallelInsertSliceOp::create(
+            b, finalState, shared[1], headOffsets(batchIndex, headIndex),
+            stateSizes, unitStrides);
+    }
+    headResults = forall.getResults();
   }
 
   SmallVector<Value> results;
-  Value output = castElements(forall.getResult(0), op.getElementType());
+  Value output = castElements(headResults[0], op.getElementType());
   results.push_back(output);
   if (needState)
-    results.push_back(forall.getResult(1));
+    results.push_back(headResults[1]);
   for (auto [result, original] : llvm::zip(results, op->getResults()))
     if (result.getType() != original.getType())
       result = tensor::CastOp::create(b, original.getType(), result);

@@ -100,3 +100,20 @@ func.func @static_parallel(%q: tensor<3x1x5x4xf32>) -> tensor<3x1x5x4xf32> {
   %o = retention.parallel %q, %q, %q {gamma = array<f64: 0.5>} : tensor<3x1x5x4xf32>, tensor<3x1x5x4xf32>, tensor<3x1x5x4xf32> -> tensor<3x1x5x4xf32>
   return %o : tensor<3x1x5x4xf32>
 }
+
+// -----
+
+// One token (decoding): the heads run in a sequential loop nest, no
+// scf.forall (one dk x dv update per head is less work than a fork/join).
+// CHECK-LABEL: func @decode_step
+// CHECK-NOT: scf.forall
+// CHECK: %[[B:.*]] = tensor.dim
+// CHECK: scf.for %{{.*}} = %c0 to %[[B]] step %c1 iter_args
+// CHECK:   scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// CHECK:     tensor.insert_slice {{.*}} [1, 1, 1, 8] [1, 1, 1, 1] : tensor<1x8xf32> into tensor<?x4x1x8xf32>
+// CHECK:     tensor.insert_slice {{.*}} [1, 1, 8, 8] [1, 1, 1, 1] : tensor<8x8xf32> into tensor<?x4x8x8xf32>
+// CHECK-NOT: scf.forall
+func.func @decode_step(%q: tensor<?x4x1x8xf32>, %s0: tensor<?x4x8x8xf32>, %p: index) -> (tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>) {
+  %o, %s = retention.recurrent %q, %q, %q state %s0 offset %p {gamma = array<f64: 0.5, 0.6, 0.7, 0.8>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32> -> tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
+  return %o, %s : tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
+}
