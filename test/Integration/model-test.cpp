@@ -41,6 +41,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <thread>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -499,6 +500,56 @@ public:
     return ok;
   }
 
+  /// Threads, each with a state of its own, prefilling at the same time
+  /// with one model: each must get the logits it gets alone (`alone`).
+  void checkConcurrentStates(const retnet_model *model,
+                             const std::vector<Prompt> &prompts,
+                             const std::vector<std::vector<float>> &alone) {
+    int64_t vocab = config.vocabSize;
+    std::vector<std::vector<float>> together(prompts.size());
+    std::vector<std::string> failures(prompts.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < prompts.size(); ++i)
+      threads.emplace_back([&, i] {
+        const Prompt &prompt = prompts[i];
+        char *error = nullptr;
+        retnet_state *state = api.stateNew(model, prompt.batch, &error);
+        if (!state) {
+          failures[i] = "retnet_state_new: " + api.takeError(error);
+          return;
+        }
+        together[i].assign(prompt.batch * prompt.length * vocab, NAN);
+        // Several rounds, so that the calls overlap.
+        for (int round = 0; round < 3 && failures[i].empty(); ++round) {
+          api.stateReset(state);
+          if (api.prefill(model, state, prompt.tokens.data(), prompt.length,
+                          together[i].data(), 1, &error) != 0)
+            failures[i] = "retnet_prefill: " + api.takeError(error);
+        }
+        api.stateFree(state);
+      });
+    for (std::thread &thread : threads)
+      thread.join();
+    bool ok = true;
+    std::string detail;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      if (!failures[i].empty()) {
+        ok = false;
+        detail += failures[i] + "; ";
+        continue;
+      }
+      if (together[i] != alone[i]) {
+        ok = false;
+        detail += "thread " + std::to_string(i) + " differs from its run "
+                  "alone; ";
+      }
+    }
+    tally.report(ok,
+                 caseName + " " + std::to_string(prompts.size()) +
+                     " threads with their own states, one model",
+                 ok ? "identical to the runs alone" : detail);
+  }
+
   /// Prefill of the first `split` tokens, then decode steps for the rest,
   /// against `whole` (the logits of one prefill of everything). Then the
   /// last-position-only prefill, and a reset state running the whole prompt
@@ -842,13 +893,19 @@ int main(int argc, char **argv) {
 
         ModelTester tester(childTally, api, caseName, *config);
         tester.checkMetadata(model.model);
+        std::vector<Prompt> computed;
+        std::vector<std::vector<float>> computedLogits;
         for (const Prompt &prompt : prompts) {
           std::vector<float> logits;
           if (!tester.checkPrefill(model.model, prompt, logits))
             continue;
           if (prompt.length == 40)
             tester.checkSplitAndReset(model.model, prompt, logits, 17);
+          computed.push_back(prompt);
+          computedLogits.push_back(std::move(logits));
         }
+        if (computed.size() > 1)
+          tester.checkConcurrentStates(model.model, computed, computedLogits);
         if (withLoadErrors)
           checkLoadErrors(childTally, api, caseName, *config, weightsTool,
                           configPath, weightsPath, directory);
