@@ -162,10 +162,12 @@ namespace {
 /// Releases C API objects and messages.
 struct Session {
   const ModelApi &api;
+  const std::string &programName;
   retnet_model *model = nullptr;
   retnet_state *state = nullptr;
 
-  explicit Session(const ModelApi &api) : api(api) {}
+  Session(const ModelApi &api, const std::string &programName)
+      : api(api), programName(programName) {}
   ~Session() {
     if (state)
       api.stateFree(state);
@@ -173,7 +175,8 @@ struct Session {
       api.modelFree(model);
   }
   int fail(char *error) {
-    std::fprintf(stderr, "error: %s\n", error ? error : "unknown error");
+    std::fprintf(stderr, "%s: error: %s\n", programName.c_str(),
+                 error ? error : "unknown error");
     api.errorFree(error);
     return 1;
   }
@@ -192,7 +195,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 } // namespace
 
 int retnet_runtime::runGeneration(const ModelApi &api, const GenerateOptions &options) {
-  Session session(api);
+  Session session(api, options.programName);
   char *error = nullptr;
   session.model = api.modelLoad(options.weights.c_str(), &error);
   if (!session.model)
@@ -217,7 +220,8 @@ int retnet_runtime::runGeneration(const ModelApi &api, const GenerateOptions &op
   std::string writeError;
   if (allPositions && !writeNpy(options.logitsOut, {batch, length, vocab},
                                 logits.data(), writeError)) {
-    std::fprintf(stderr, "error: %s\n", writeError.c_str());
+    std::fprintf(stderr, "%s: error: %s\n", options.programName.c_str(),
+                 writeError.c_str());
     return 1;
   }
 

@@ -26,10 +26,13 @@ int main(int argc, char **argv) {
       return 0;
     }
   retnet_runtime::GenerateOptions options;
+  const char *slash = std::strrchr(argv[0], '/');
+  options.programName = slash ? slash + 1 : argv[0];
   std::string error;
   if (!retnet_runtime::parseGenerateOptions(
           args, options, [](const std::string &) { return false; }, error)) {
-    std::fprintf(stderr, "error: %s\n", error.c_str());
+    std::fprintf(stderr, "%s: error: %s\n", options.programName.c_str(),
+                 error.c_str());
     std::fprintf(stderr, usage, argv[0]);
     return 2;
   }

@@ -61,6 +61,7 @@ int main(int argc, char **argv) {
   args.erase(args.begin());
 
   retnet_runtime::GenerateOptions options;
+  options.programName = "retnet-run";
   retnet_runtime::BenchOptions bench;
   bool benchmark = false;
   std::string error, optionError;

@@ -37,6 +37,8 @@ struct GenerateOptions {
   int64_t maxNewTokens = 32;
   /// Write the prompt's logits, [batch, length, vocab], as .npy.
   std::string logitsOut;
+  /// Prefix of error messages ("retnet-run", the program's name).
+  std::string programName = "retnet";
 };
 
 /// Parses "1,2,3" (one row) or "1,2;3,4" (rows separated by ';').
