@@ -52,6 +52,7 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(retnet::createRetNetDecompose());
   addFormSelection(pm, options);
   pm.addPass(retnet::createConvertRetentionToLinalg());
+  pm.addPass(retnet::createRetNetApproximateMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
