@@ -52,7 +52,6 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(retnet::createRetNetDecompose());
   addFormSelection(pm, options);
   pm.addPass(retnet::createConvertRetentionToLinalg());
-  pm.addPass(retnet::createRetNetApproximateMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

@@ -160,21 +160,4 @@ def RetNetDecompose : Pass<"retnet-decompose"> {
   ];
 }
 
-def RetNetApproximateMath : Pass<"retnet-approximate-math"> {
-  let summary = "Polynomial approximations of f32 exp and erf";
-  let description = [{
-    Rewrites `math.exp` and `math.erf` on f32 (scalars or vectors) into
-    MLIR's polynomial approximations, accurate to a few ulp. Unlike calls to
-    libm they are plain arithmetic, which LLVM vectorizes: the decay masks of
-    retention, the silu gate and gelu then run at SIMD width. f64 math (the
-    decay tables, the output scaling, the rotation angles) keeps libm's
-    correctly rounded functions.
-  }];
-  let dependentDialects = [
-    "::mlir::arith::ArithDialect",
-    "::mlir::math::MathDialect",
-    "::mlir::vector::VectorDialect",
-  ];
-}
-
 #endif // RETNET_TRANSFORMS_PASSES_TD
