@@ -19,8 +19,8 @@ double retnet_bench::medianSeconds(const std::function<void()> &call,
   call();
   double once = std::chrono::duration<double>(Clock::now() - start).count();
   int64_t calls = std::max<int64_t>(
-      1, static_cast<int64_t>(
-             std::ceil(minSampleSeconds / std::max(once, 1e-9))));
+      1,
+      static_cast<int64_t>(std::ceil(minSampleSeconds / std::max(once, 1e-9))));
   std::vector<double> perCall;
   for (int s = 0; s < samples; ++s) {
     auto sampleStart = Clock::now();
@@ -51,13 +51,13 @@ double retnet_bench::sgemmGflops(int n, int samples) {
   return 2.0 * n * n * n / seconds * 1e-9;
 }
 
-double retnet_bench::readBandwidthGBs(int64_t bytes, int threads,
-                                      int samples) {
+double retnet_bench::readBandwidthGBs(int64_t bytes, int threads, int samples) {
   int64_t count = bytes / sizeof(float);
   std::vector<float> buffer(count, 1.0f);
   std::vector<double> sums(threads);
   auto sumRange = [&](int thread) {
-    int64_t begin = count * thread / threads, end = count * (thread + 1) / threads;
+    int64_t begin = count * thread / threads,
+            end = count * (thread + 1) / threads;
     // Eight independent partial sums keep the loads, not the adds, the
     // bottleneck.
     float partial[8] = {};

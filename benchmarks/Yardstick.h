@@ -1,4 +1,5 @@
-//===- Yardstick.h - Machine yardsticks measured beside benchmarks -*- C++ -*-===//
+//===- Yardstick.h - Machine yardsticks measured beside benchmarks -*- C++
+//-*-===//
 //
 // What generated code is compared with in the same run: OpenBLAS sgemm
 // GFLOP/s and the memory read bandwidth, plus the median timer both use.

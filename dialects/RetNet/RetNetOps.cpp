@@ -21,8 +21,8 @@ static LogicalResult checkShape(Operation *op, StringRef what, StringRef layout,
   if (succeeded(verifyCompatibleShape(type.getShape(), expected)))
     return success();
   return op->emitOpError() << "expected '" << what << "' of shape " << layout
-                           << " = " << retention::formatShape(expected) << ", got "
-                           << type;
+                           << " = " << retention::formatShape(expected)
+                           << ", got " << type;
 }
 
 static int64_t dim(Value value, unsigned index) {
@@ -43,9 +43,9 @@ LogicalResult EmbeddingOp::verify() {
   if (!(getScale().convertToDouble() > 0.0))
     return emitOpError() << "expected a positive 'scale', got "
                          << getScale().convertToDouble();
-  return checkShape(*this, "result", "[B, T, d]", getResult(),
-                    {dim(getTokens(), 0), dim(getTokens(), 1),
-                     dim(getTable(), 1)});
+  return checkShape(
+      *this, "result", "[B, T, d]", getResult(),
+      {dim(getTokens(), 0), dim(getTokens(), 1), dim(getTable(), 1)});
 }
 
 LogicalResult RMSNormOp::verify() {
@@ -53,8 +53,7 @@ LogicalResult RMSNormOp::verify() {
     return emitOpError() << "expected a non-negative 'eps', got "
                          << getEps().convertToDouble();
   if (Value weight = getWeight())
-    return checkShape(*this, "weight", "[d]", weight,
-                      {dim(getInput(), 2)});
+    return checkShape(*this, "weight", "[d]", weight, {dim(getInput(), 2)});
   return success();
 }
 
@@ -63,9 +62,9 @@ LogicalResult LinearOp::verify() {
       failed(checkShape(*this, "weight", "[in, out]", getWeight(),
                         {dim(getInput(), 2), dim(getWeight(), 1)})))
     return failure();
-  return checkShape(*this, "result", "[B, T, out]", getResult(),
-                    {dim(getInput(), 0), dim(getInput(), 1),
-                     dim(getWeight(), 1)});
+  return checkShape(
+      *this, "result", "[B, T, out]", getResult(),
+      {dim(getInput(), 0), dim(getInput(), 1), dim(getWeight(), 1)});
 }
 
 LogicalResult ResidualOp::verify() {
@@ -81,8 +80,7 @@ LogicalResult MultiScaleRetentionOp::verify() {
     return emitOpError() << "expected at least one head ('gamma' is empty)";
   for (double gamma : getGamma())
     if (!(gamma > 0.0 && gamma < 1.0))
-      return emitOpError() << "expected every 'gamma' in (0, 1), got "
-                           << gamma;
+      return emitOpError() << "expected every 'gamma' in (0, 1), got " << gamma;
   if (!(getEps().convertToDouble() >= 0.0))
     return emitOpError() << "expected a non-negative 'eps'";
   if (failed(checkStatic(*this, "in_proj", getInProj())) ||
@@ -100,8 +98,8 @@ LogicalResult MultiScaleRetentionOp::verify() {
   if (getKeyDim() % 2 != 0)
     return emitOpError() << "expected an even key width per head, got "
                          << getKeyDim();
-  if (failed(checkShape(*this, "in_proj", "[d, 2 d + 2 value_dim]",
-                        getInProj(), {model, 2 * model + 2 * value})) ||
+  if (failed(checkShape(*this, "in_proj", "[d, 2 d + 2 value_dim]", getInProj(),
+                        {model, 2 * model + 2 * value})) ||
       failed(checkShape(*this, "out_proj", "[value_dim, d]", getOutProj(),
                         {value, model})) ||
       failed(checkShape(*this, "output", "[B, T, d]", getOutput(),
@@ -110,8 +108,7 @@ LogicalResult MultiScaleRetentionOp::verify() {
   SmallVector<int64_t> stateShape = {dim(getInput(), 0), heads, getKeyDim(),
                                      getValueDim()};
   if (Value state = getInitialState())
-    if (failed(checkShape(*this, "state", "[B, H, dk, dv]", state,
-                          stateShape)))
+    if (failed(checkShape(*this, "state", "[B, H, dk, dv]", state, stateShape)))
       return failure();
   if (Value state = getFinalState())
     if (failed(checkShape(*this, "final_state", "[B, H, dk, dv]", state,

@@ -78,8 +78,7 @@ int main(int argc, char **argv) {
   for (int64_t i = 0; i < length; ++i) {
     long token = 0;
     if (!parse_count(argv[3 + i], INT32_MAX, &token)) {
-      fprintf(stderr, "generate: error: '%s' is not a token id\n",
-              argv[3 + i]);
+      fprintf(stderr, "generate: error: '%s' is not a token id\n", argv[3 + i]);
       status = 2;
       goto done;
     }

@@ -140,8 +140,7 @@ mlir::retnet::parseModelConfig(StringRef json,
       fields.boolean("share_decoder_input_output_embed",
                      config.shareInputOutputEmbed),
       fields.boolean("deepnorm", config.deepNorm),
-      fields.integer("recurrent_chunk_size", config.recurrentChunkSize,
-                     false),
+      fields.integer("recurrent_chunk_size", config.recurrentChunkSize, false),
   };
   // Report the first problem, in field order.
   llvm::Error first = llvm::Error::success();
@@ -200,9 +199,9 @@ mlir::retnet::readModelConfig(StringRef path,
   Expected<ModelConfig> config =
       parseModelConfig((*buffer)->getBuffer(), warnings);
   if (!config)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "'" + path + "': " +
-                                       llvm::toString(config.takeError()));
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "'" + path + "': " + llvm::toString(config.takeError()));
   return config;
 }
 
@@ -229,8 +228,7 @@ std::string mlir::retnet::printModelConfig(const ModelConfig &config) {
   return text;
 }
 
-std::vector<WeightInfo>
-mlir::retnet::listWeights(const ModelConfig &config) {
+std::vector<WeightInfo> mlir::retnet::listWeights(const ModelConfig &config) {
   int64_t d = config.embedDim, vd = config.valueEmbedDim, ffn = config.ffnDim;
   std::vector<WeightInfo> weights;
   weights.push_back({"embed_tokens.weight", {config.vocabSize, d}});

@@ -14,7 +14,8 @@
 using namespace mlir;
 using namespace mlir::retnet;
 
-::retnet_runtime::ModelShape mlir::retnet::getModelShape(const ModelConfig &config) {
+::retnet_runtime::ModelShape
+mlir::retnet::getModelShape(const ModelConfig &config) {
   ::retnet_runtime::ModelShape shape;
   shape.embedDim = config.embedDim;
   shape.valueEmbedDim = config.valueEmbedDim;
@@ -65,17 +66,17 @@ Value EntryBuilder::weight(const std::string &label) {
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
     strides[dim] = strides[dim + 1] * shape[dim + 1];
-  auto layoutAttr = StridedLayoutAttr::get(b.getContext(), packed->offset,
-                                           strides);
+  auto layoutAttr =
+      StridedLayoutAttr::get(b.getContext(), packed->offset, strides);
   auto memrefType = MemRefType::get(shape, b.getF32Type(), layoutAttr);
   SmallVector<OpFoldResult> sizes, strideValues;
   for (auto [size, stride] : llvm::zip(shape, strides)) {
     sizes.push_back(b.getIndexAttr(size));
     strideValues.push_back(b.getIndexAttr(stride));
   }
-  Value view = memref::ReinterpretCastOp::create(
-      b, memrefType, weights, b.getIndexAttr(packed->offset), sizes,
-      strideValues);
+  Value view = memref::ReinterpretCastOp::create(b, memrefType, weights,
+                                                 b.getIndexAttr(packed->offset),
+                                                 sizes, strideValues);
   auto tensorType = RankedTensorType::get(shape, b.getF32Type());
   return bufferization::ToTensorOp::create(b, tensorType, view,
                                            /*restrict=*/true,
@@ -97,22 +98,24 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
     logitsShape = {dynamic, dynamic, vocab};
   auto logitsType = MemRefType::get(logitsShape, f32);
 
-  StringRef name = kind == EntryKind::PrefillAll    ? "retnet_graph_prefill_all"
-                   : kind == EntryKind::PrefillLast ? "retnet_graph_prefill_last"
-                                                    : "retnet_graph_decode";
+  StringRef name = kind == EntryKind::PrefillAll ? "retnet_graph_prefill_all"
+                   : kind == EntryKind::PrefillLast
+                       ? "retnet_graph_prefill_last"
+                       : "retnet_graph_decode";
   auto function = func::FuncOp::create(
       b, name,
-      b.getFunctionType({weightsType, tokensType, stateType,
-                         b.getIndexType(), logitsType},
-                        {}));
+      b.getFunctionType(
+          {weightsType, tokensType, stateType, b.getIndexType(), logitsType},
+          {}));
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     b.getUnitAttr());
   Block *entry = function.addEntryBlock();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(entry);
   weights = entry->getArgument(0);
-  Value tokensMemref = entry->getArgument(1), stateMemref = entry->getArgument(2),
-        offset = entry->getArgument(3), logitsMemref = entry->getArgument(4);
+  Value tokensMemref = entry->getArgument(1),
+        stateMemref = entry->getArgument(2), offset = entry->getArgument(3),
+        logitsMemref = entry->getArgument(4);
 
   Value tokens = bufferization::ToTensorOp::create(
       b, RankedTensorType::get(tokensType.getShape(), b.getI32Type()),
@@ -135,11 +138,9 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
                               : Activation::swish;
   Value updatedStates = states;
   for (int64_t layer = 0; layer < config.layers; ++layer) {
-    SmallVector<OpFoldResult> stateOffsets = {b.getIndexAttr(layer),
-                                              b.getIndexAttr(0),
-                                              b.getIndexAttr(0),
-                                              b.getIndexAttr(0),
-                                              b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> stateOffsets = {
+        b.getIndexAttr(layer), b.getIndexAttr(0), b.getIndexAttr(0),
+        b.getIndexAttr(0), b.getIndexAttr(0)};
     SmallVector<OpFoldResult> stateSizes = {
         b.getIndexAttr(1), batch, b.getIndexAttr(config.heads),
         b.getIndexAttr(config.keyDim()), b.getIndexAttr(config.valueDim())};
@@ -147,33 +148,33 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
     Value layerState = tensor::ExtractSliceOp::create(
         b, layerStateType, states, stateOffsets, stateSizes, unitStrides);
 
-    Value normed =
-        rmsNorm(hidden, weight(::retnet_runtime::layerLabel(layer, "retention_norm")));
+    Value normed = rmsNorm(
+        hidden, weight(::retnet_runtime::layerLabel(layer, "retention_norm")));
     auto retention = MultiScaleRetentionOp::create(
         b, activationType, layerStateType, normed,
         weight(::retnet_runtime::layerLabel(layer, "in_proj")),
-        weight(::retnet_runtime::layerLabel(layer, "out_proj")), layerState, offset,
-        b.getDenseF64ArrayAttr(config.decays()),
+        weight(::retnet_runtime::layerLabel(layer, "out_proj")), layerState,
+        offset, b.getDenseF64ArrayAttr(config.decays()),
         b.getF64FloatAttr(config.layerNormEps));
-    updatedStates = tensor::InsertSliceOp::create(
-        b, retention.getFinalState(), updatedStates, stateOffsets, stateSizes,
-        unitStrides);
+    updatedStates = tensor::InsertSliceOp::create(b, retention.getFinalState(),
+                                                  updatedStates, stateOffsets,
+                                                  stateSizes, unitStrides);
     hidden = residual(hidden, retention.getOutput());
 
-    Value ffnInput =
-        rmsNorm(hidden, weight(::retnet_runtime::layerLabel(layer, "ffn_norm")));
-    Value ffn = GLUOp::create(
-        b, activationType, ffnInput,
-        weight(::retnet_runtime::layerLabel(layer, "up_proj")),
-        weight(::retnet_runtime::layerLabel(layer, "down_proj")),
-        ActivationAttr::get(b.getContext(), activation));
+    Value ffnInput = rmsNorm(
+        hidden, weight(::retnet_runtime::layerLabel(layer, "ffn_norm")));
+    Value ffn =
+        GLUOp::create(b, activationType, ffnInput,
+                      weight(::retnet_runtime::layerLabel(layer, "up_proj")),
+                      weight(::retnet_runtime::layerLabel(layer, "down_proj")),
+                      ActivationAttr::get(b.getContext(), activation));
     hidden = residual(hidden, ffn);
   }
 
   if (kind == EntryKind::PrefillLast) {
     Value one = arith::ConstantIndexOp::create(b, 1);
-    Value last = arith::SubIOp::create(
-        b, tensor::DimOp::create(b, hidden, 1), one);
+    Value last =
+        arith::SubIOp::create(b, tensor::DimOp::create(b, hidden, 1), one);
     hidden = tensor::ExtractSliceOp::create(
         b, RankedTensorType::get({dynamic, 1, d}, f32), hidden,
         ArrayRef<OpFoldResult>{b.getIndexAttr(0), last, b.getIndexAttr(0)},
@@ -203,17 +204,18 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
 
 OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
                                                 const ModelConfig &config) {
-  context->loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
-                       func::FuncDialect, LLVM::LLVMDialect,
-                       memref::MemRefDialect, RetNetDialect,
-                       tensor::TensorDialect>();
+  context
+      ->loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                    func::FuncDialect, LLVM::LLVMDialect, memref::MemRefDialect,
+                    RetNetDialect, tensor::TensorDialect>();
   Location loc = FileLineColLoc::get(context, "model", 0, 0);
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   ImplicitLocOpBuilder b(loc, context);
   b.setInsertionPointToEnd(module->getBody());
 
   ::retnet_runtime::ModelShape shape = getModelShape(config);
-  ::retnet_runtime::WeightLayout layout = ::retnet_runtime::computeWeightLayout(shape);
+  ::retnet_runtime::WeightLayout layout =
+      ::retnet_runtime::computeWeightLayout(shape);
   EntryBuilder entries(b, config, layout);
   for (EntryKind kind :
        {EntryKind::PrefillAll, EntryKind::PrefillLast, EntryKind::Decode})
@@ -223,8 +225,8 @@ OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
   // description itself.
   int64_t encoded[::retnet_runtime::kEncodedShapeSize];
   ::retnet_runtime::encodeModelShape(shape, encoded);
-  auto shapeType = LLVM::LLVMArrayType::get(b.getI64Type(),
-                                            ::retnet_runtime::kEncodedShapeSize);
+  auto shapeType = LLVM::LLVMArrayType::get(
+      b.getI64Type(), ::retnet_runtime::kEncodedShapeSize);
   LLVM::GlobalOp::create(
       b, shapeType, /*isConstant=*/true, LLVM::Linkage::External,
       "__retnet_model_shape",
@@ -234,9 +236,9 @@ OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
           ArrayRef<int64_t>(encoded)));
   std::string json = printModelConfig(config);
   json.push_back('\0');
-  LLVM::GlobalOp::create(
-      b, LLVM::LLVMArrayType::get(b.getI8Type(), json.size()),
-      /*isConstant=*/true, LLVM::Linkage::External, "__retnet_config_json",
-      b.getStringAttr(json));
+  LLVM::GlobalOp::create(b,
+                         LLVM::LLVMArrayType::get(b.getI8Type(), json.size()),
+                         /*isConstant=*/true, LLVM::Linkage::External,
+                         "__retnet_config_json", b.getStringAttr(json));
   return module;
 }

@@ -11,8 +11,8 @@
 using namespace retnet_runtime;
 
 bool retnet_runtime::parsePrompt(const std::string &text,
-                         std::vector<std::vector<int32_t>> &prompts,
-                         std::string &error) {
+                                 std::vector<std::vector<int32_t>> &prompts,
+                                 std::string &error) {
   prompts.assign(1, {});
   std::string number;
   auto flush = [&]() {
@@ -44,7 +44,8 @@ bool retnet_runtime::parsePrompt(const std::string &text,
     } else {
       if (spaceAfterDigits) {
         error = "--prompt: token ids must be separated by ',' (batch rows by "
-                "';'), got '" + text + "'";
+                "';'), got '" +
+                text + "'";
         return false;
       }
       number += c;
@@ -123,8 +124,8 @@ bool retnet_runtime::parseGenerateOptions(
 }
 
 bool retnet_runtime::writeNpy(const std::string &path,
-                      const std::vector<int64_t> &shape, const float *data,
-                      std::string &error) {
+                              const std::vector<int64_t> &shape,
+                              const float *data, std::string &error) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
   size_t count = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -145,7 +146,14 @@ bool retnet_runtime::writeNpy(const std::string &path,
     error = "cannot write '" + path + "': " + std::strerror(errno);
     return false;
   }
-  unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  unsigned char preamble[10] = {0x93,
+                                'N',
+                                'U',
+                                'M',
+                                'P',
+                                'Y',
+                                1,
+                                0,
                                 static_cast<unsigned char>(header.size()),
                                 static_cast<unsigned char>(header.size() >> 8)};
   if (std::fwrite(preamble, 1, 10, file.get()) != 10 ||
@@ -188,13 +196,13 @@ int32_t argmax(const float *logits, int64_t vocab) {
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 } // namespace
 
-int retnet_runtime::runGeneration(const ModelApi &api, const GenerateOptions &options) {
+int retnet_runtime::runGeneration(const ModelApi &api,
+                                  const GenerateOptions &options) {
   Session session(api, options.programName);
   char *error = nullptr;
   session.model = api.modelLoad(options.weights.c_str(), &error);
@@ -241,8 +249,8 @@ int retnet_runtime::runGeneration(const ModelApi &api, const GenerateOptions &op
       generated[row].push_back(next[row]);
     if (step + 1 == options.maxNewTokens)
       break;
-    if (api.decode(session.model, session.state, next.data(),
-                   stepLogits.data(), &error) != 0)
+    if (api.decode(session.model, session.state, next.data(), stepLogits.data(),
+                   &error) != 0)
       return session.fail(error);
     for (int64_t row = 0; row < batch; ++row)
       next[row] = argmax(stepLogits.data() + row * vocab, vocab);
@@ -250,8 +258,8 @@ int retnet_runtime::runGeneration(const ModelApi &api, const GenerateOptions &op
   double decodeSeconds = secondsSince(start);
 
   for (int64_t row = 0; row < batch; ++row) {
-    std::printf("%s", batch > 1 ? ("[" + std::to_string(row) + "] ").c_str()
-                                : "");
+    std::printf("%s",
+                batch > 1 ? ("[" + std::to_string(row) + "] ").c_str() : "");
     for (size_t i = 0; i < generated[row].size(); ++i)
       std::printf("%s%d", i ? "," : "", generated[row][i]);
     std::printf("\n");
@@ -263,8 +271,7 @@ int retnet_runtime::runGeneration(const ModelApi &api, const GenerateOptions &op
                "%lld steps in %.3f ms (%.1f tokens/s)\n",
                static_cast<long long>(batch * length), prefillSeconds * 1e3,
                batch * length / prefillSeconds,
-               static_cast<long long>(decodeSteps * batch),
-               decodeSeconds * 1e3,
+               static_cast<long long>(decodeSteps * batch), decodeSeconds * 1e3,
                decodeSteps ? decodeSteps * batch / decodeSeconds : 0.0);
   return 0;
 }

@@ -13,11 +13,11 @@ static const char *usage =
     "greedily and prints the generated ids, then tokens/s on stderr.\n";
 
 int main(int argc, char **argv) {
-  retnet_runtime::ModelApi api{&retnet_error_free, &retnet_compiled_config,
-                       &retnet_model_load, &retnet_model_free,
-                       &retnet_model_vocab_size, &retnet_state_new,
-                       &retnet_state_reset, &retnet_state_free,
-                       &retnet_prefill, &retnet_decode};
+  retnet_runtime::ModelApi api{
+      &retnet_error_free,  &retnet_compiled_config,  &retnet_model_load,
+      &retnet_model_free,  &retnet_model_vocab_size, &retnet_state_new,
+      &retnet_state_reset, &retnet_state_free,       &retnet_prefill,
+      &retnet_decode};
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const std::string &arg : args)
     if (arg == "--help" || arg == "-h") {

@@ -85,17 +85,19 @@ extern "C" {
 extern const int64_t __retnet_model_shape[kEncodedShapeSize];
 extern const char __retnet_config_json[];
 void _mlir_ciface_retnet_graph_prefill_all(MemRef<float, 1> *weights,
-                                     MemRef<int32_t, 2> *tokens,
-                                     MemRef<float, 5> *state, int64_t offset,
-                                     MemRef<float, 3> *logits);
+                                           MemRef<int32_t, 2> *tokens,
+                                           MemRef<float, 5> *state,
+                                           int64_t offset,
+                                           MemRef<float, 3> *logits);
 void _mlir_ciface_retnet_graph_prefill_last(MemRef<float, 1> *weights,
+                                            MemRef<int32_t, 2> *tokens,
+                                            MemRef<float, 5> *state,
+                                            int64_t offset,
+                                            MemRef<float, 2> *logits);
+void _mlir_ciface_retnet_graph_decode(MemRef<float, 1> *weights,
                                       MemRef<int32_t, 2> *tokens,
                                       MemRef<float, 5> *state, int64_t offset,
                                       MemRef<float, 2> *logits);
-void _mlir_ciface_retnet_graph_decode(MemRef<float, 1> *weights,
-                                MemRef<int32_t, 2> *tokens,
-                                MemRef<float, 5> *state, int64_t offset,
-                                MemRef<float, 2> *logits);
 }
 
 struct retnet_model {
@@ -128,11 +130,11 @@ static bool checkBuffers(const SafetensorsFile &file, const ModelShape &shape,
     std::vector<double> gamma = defaultDecays(shape.heads);
     for (int64_t head = 0; head < shape.heads; ++head) {
       double expected = std::log(gamma[head]);
-      if (std::fabs(values[head] - expected) > 1e-6 * std::fabs(expected) +
-                                                   1e-9) {
+      if (std::fabs(values[head] - expected) >
+          1e-6 * std::fabs(expected) + 1e-9) {
         std::ostringstream os;
-        os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = "
-           << values[head] << " for head " << head
+        os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = " << values[head]
+           << " for head " << head
            << " but the library was compiled with gamma_h = 1 - 2^(-5-h), "
               "ln(gamma) = "
            << expected;
@@ -159,8 +161,7 @@ static void packSource(const TensorView &view, const PackedSource &source,
   int64_t packedColumns = weight.shape[1];
   std::vector<float> row(columns);
   for (int64_t r = 0; r < rows; ++r) {
-    convertToFloat(view, static_cast<size_t>(r) * columns, columns,
-                   row.data());
+    convertToFloat(view, static_cast<size_t>(r) * columns, columns, row.data());
     for (int64_t c = 0; c < columns; ++c)
       destination[c * packedColumns + source.column + r] = row[c];
   }
@@ -224,8 +225,7 @@ retnet_model *retnet_model_load(const char *weights_path, char **error) {
               static_cast<size_t>(model->layout.totalFloats) * sizeof(float));
   for (const PackedWeight &weight : model->layout.weights)
     for (const PackedSource &source : weight.sources)
-      packSource(*file.find(source.name), source, weight,
-                 model->weights.data);
+      packSource(*file.find(source.name), source, weight, model->weights.data);
   return model;
 }
 
@@ -261,8 +261,8 @@ retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
     return nullptr;
   }
   auto *state = new (std::nothrow) retnet_state;
-  if (!state || !state->states.allocate(
-                    batch * model->shape.stateFloatsPerSequence())) {
+  if (!state ||
+      !state->states.allocate(batch * model->shape.stateFloatsPerSequence())) {
     delete state;
     setError(error, "out of memory for the state");
     return nullptr;
@@ -333,8 +333,8 @@ int retnet_prefill(const retnet_model *model, retnet_state *state,
                    int all_positions, char **error) {
   if (!checkCall(model, state, tokens, length, logits, error))
     return 1;
-  auto weights = contiguous<float, 1>(model->weights.data,
-                                      {model->layout.totalFloats});
+  auto weights =
+      contiguous<float, 1>(model->weights.data, {model->layout.totalFloats});
   auto tokenRef = contiguous<int32_t, 2>(const_cast<int32_t *>(tokens),
                                          {state->batch, length});
   auto states = stateRef(state);
@@ -342,11 +342,11 @@ int retnet_prefill(const retnet_model *model, retnet_state *state,
   if (all_positions) {
     auto out = contiguous<float, 3>(logits, {state->batch, length, vocab});
     _mlir_ciface_retnet_graph_prefill_all(&weights, &tokenRef, &states,
-                                    state->position, &out);
+                                          state->position, &out);
   } else {
     auto out = contiguous<float, 2>(logits, {state->batch, vocab});
     _mlir_ciface_retnet_graph_prefill_last(&weights, &tokenRef, &states,
-                                     state->position, &out);
+                                           state->position, &out);
   }
   state->position += length;
   return 0;
@@ -356,15 +356,15 @@ int retnet_decode(const retnet_model *model, retnet_state *state,
                   const int32_t *tokens, float *logits, char **error) {
   if (!checkCall(model, state, tokens, 1, logits, error))
     return 1;
-  auto weights = contiguous<float, 1>(model->weights.data,
-                                      {model->layout.totalFloats});
+  auto weights =
+      contiguous<float, 1>(model->weights.data, {model->layout.totalFloats});
   auto tokenRef =
       contiguous<int32_t, 2>(const_cast<int32_t *>(tokens), {state->batch, 1});
   auto states = stateRef(state);
   auto out =
       contiguous<float, 2>(logits, {state->batch, model->shape.vocabSize});
-  _mlir_ciface_retnet_graph_decode(&weights, &tokenRef, &states, state->position,
-                             &out);
+  _mlir_ciface_retnet_graph_decode(&weights, &tokenRef, &states,
+                                   state->position, &out);
   state->position += 1;
   return 0;
 }

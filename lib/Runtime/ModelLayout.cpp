@@ -77,7 +77,8 @@ std::vector<double> retnet_runtime::defaultDecays(int64_t heads) {
   return gamma;
 }
 
-void retnet_runtime::encodeModelShape(const ModelShape &shape, int64_t *values) {
+void retnet_runtime::encodeModelShape(const ModelShape &shape,
+                                      int64_t *values) {
   values[0] = shape.embedDim;
   values[1] = shape.valueEmbedDim;
   values[2] = shape.heads;

@@ -134,8 +134,8 @@ bool HeaderParser::parse(
     std::map<std::string, std::pair<uint64_t, uint64_t>> &ranges,
     std::string &error) {
   auto fail = [&](const std::string &what) {
-    error = "malformed header (" + what + " at byte " + std::to_string(pos) +
-            ")";
+    error =
+        "malformed header (" + what + " at byte " + std::to_string(pos) + ")";
     return false;
   };
   if (!consume('{'))
@@ -252,7 +252,7 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
     uint64_t elements = 1;
     for (int64_t dim : view.shape)
       elements *= static_cast<uint64_t>(dim);
-    size_t elementBytes = view.dtype == DType::F32 ? 4
+    size_t elementBytes = view.dtype == DType::F32     ? 4
                           : view.dtype == DType::Other ? 0
                                                        : 2;
     if (elementBytes && elements * elementBytes != end - begin)
@@ -298,8 +298,8 @@ static float halfToFloat(uint16_t half) {
   return value;
 }
 
-void retnet_runtime::convertToFloat(const TensorView &view, size_t first, size_t count,
-                            float *out) {
+void retnet_runtime::convertToFloat(const TensorView &view, size_t first,
+                                    size_t count, float *out) {
   switch (view.dtype) {
   case DType::F32:
     std::memcpy(out, view.data + first * 4, count * 4);

@@ -57,15 +57,14 @@ std::unique_ptr<llvm::Module> mlir::retnet::translateToOptimizedLLVMIR(
             "the LLVM dialect?)";
     return nullptr;
   }
-  std::unique_ptr<llvm::TargetMachine> machine =
-      createHostTargetMachine(error);
+  std::unique_ptr<llvm::TargetMachine> machine = createHostTargetMachine(error);
   if (!machine)
     return nullptr;
   llvmModule->setTargetTriple(machine->getTargetTriple());
   llvmModule->setDataLayout(machine->createDataLayout());
 
-  auto optimize = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                            machine.get());
+  auto optimize =
+      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, machine.get());
   if (llvm::Error failure = optimize(llvmModule.get())) {
     error = "LLVM optimization failed: " + llvm::toString(std::move(failure));
     return nullptr;
@@ -73,11 +72,9 @@ std::unique_ptr<llvm::Module> mlir::retnet::translateToOptimizedLLVMIR(
   return llvmModule;
 }
 
-LogicalResult mlir::retnet::emitObjectFile(llvm::Module &module,
-                                           StringRef path,
+LogicalResult mlir::retnet::emitObjectFile(llvm::Module &module, StringRef path,
                                            std::string &error) {
-  std::unique_ptr<llvm::TargetMachine> machine =
-      createHostTargetMachine(error);
+  std::unique_ptr<llvm::TargetMachine> machine = createHostTargetMachine(error);
   if (!machine)
     return failure();
   std::error_code errorCode;
@@ -112,8 +109,8 @@ LogicalResult mlir::retnet::linkObjects(ArrayRef<std::string> objects,
     args.push_back("-shared");
   args.append(objects.begin(), objects.end());
   args.append(extraArgs.begin(), extraArgs.end());
-  args.append({"-o", output.str(), "-L" + libraryDir, "-Wl,-rpath," + libraryDir,
-               "-lomp", "-lm"});
+  args.append({"-o", output.str(), "-L" + libraryDir,
+               "-Wl,-rpath," + libraryDir, "-lomp", "-lm"});
   SmallVector<StringRef> argRefs(args.begin(), args.end());
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*driver, argRefs, std::nullopt, {},

@@ -28,8 +28,8 @@ struct RetNetBufferizePass
       return success();
     };
     bufferization::BufferizationState state;
-    if (failed(bufferization::runOneShotModuleBufferize(getOperation(),
-                                                        options, state)))
+    if (failed(bufferization::runOneShotModuleBufferize(getOperation(), options,
+                                                        state)))
       return signalPassFailure();
 
     // expand-strided-metadata (MLIR 22) crashes on memref.expand_shape with
@@ -38,8 +38,7 @@ struct RetNetBufferizePass
     IRRewriter rewriter(&getContext());
     getOperation()->walk([&](memref::ExpandShapeOp expand) {
       MemRefType source = expand.getSrcType(), result = expand.getResultType();
-      if (!source.getLayout().isIdentity() ||
-          !result.getLayout().isIdentity())
+      if (!source.getLayout().isIdentity() || !result.getLayout().isIdentity())
         return;
       rewriter.setInsertionPoint(expand);
       Location loc = expand.getLoc();
@@ -50,8 +49,8 @@ struct RetNetBufferizePass
         strides[dim] = stride;
         AffineExpr s0, s1;
         bindSymbols(rewriter.getContext(), s0, s1);
-        stride = affine::makeComposedFoldedAffineApply(
-            rewriter, loc, s0 * s1, {stride, sizes[dim]});
+        stride = affine::makeComposedFoldedAffineApply(rewriter, loc, s0 * s1,
+                                                       {stride, sizes[dim]});
       }
       rewriter.replaceOpWithNewOp<memref::ReinterpretCastOp>(
           expand, result, expand.getSrc(), rewriter.getIndexAttr(0), sizes,

@@ -71,11 +71,12 @@ Value GraphBuilder::reduceLast(Value input, ElementBodyFn body) {
                                  projection(rank, outerDims)};
   Value init = buildZeros(b, loc, shape, f32());
   return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{input}, ValueRange{init},
-             maps, iterators,
+             b, loc, init.getType(), ValueRange{input}, ValueRange{init}, maps,
+             iterators,
              [&](OpBuilder &builder, Location nested, ValueRange args) {
                Value term = body(builder, nested, args[0]);
-               Value sum = arith::AddFOp::create(builder, nested, args[1], term);
+               Value sum =
+                   arith::AddFOp::create(builder, nested, args[1], term);
                linalg::YieldOp::create(builder, nested, sum);
              })
       .getResult(0);
@@ -88,10 +89,10 @@ Value GraphBuilder::linear(Value input, Value weight) {
   SmallVector<ReassociationIndices> rows = {{0, 1}, {2}};
   Value flat = tensor::CollapseShapeOp::create(b, loc, input, rows);
   OpFoldResult flatRows = size(flat, 0);
-  Value product =
-      buildContraction(b, loc, flat, weight,
-                       buildZeros(b, loc, {flatRows, constant(outWidth)}, f32()),
-                       projection(3, {0, 2}), projection(3, {2, 1}));
+  Value product = buildContraction(
+      b, loc, flat, weight,
+      buildZeros(b, loc, {flatRows, constant(outWidth)}, f32()),
+      projection(3, {0, 2}), projection(3, {2, 1}));
   auto inputType = cast<RankedTensorType>(input.getType());
   auto resultType = RankedTensorType::get(
       {inputType.getDimSize(0), inputType.getDimSize(1), outWidth}, f32());
@@ -107,7 +108,8 @@ static Value inverseRms(OpBuilder &b, Location loc, Value sumOfSquares,
       b, loc, sumOfSquares,
       arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, 1.0 / count)));
   Value shifted = arith::AddFOp::create(
-      b, loc, mean, arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, eps)));
+      b, loc, mean,
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, eps)));
   Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, 1.0));
   return arith::DivFOp::create(b, loc, one,
                                math::SqrtOp::create(b, loc, shifted));
@@ -122,8 +124,8 @@ static Value silu(OpBuilder &b, Location loc, Value x) {
   Type type = x.getType();
   Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 1.0));
   Value negated = arith::NegFOp::create(b, loc, x);
-  Value denominator = arith::AddFOp::create(
-      b, loc, one, math::ExpOp::create(b, loc, negated));
+  Value denominator =
+      arith::AddFOp::create(b, loc, one, math::ExpOp::create(b, loc, negated));
   return arith::DivFOp::create(b, loc, x, denominator);
 }
 
@@ -134,10 +136,10 @@ static Value gelu(OpBuilder &b, Location loc, Value x) {
   Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 1.0));
   Value invSqrt2 =
       arith::ConstantOp::create(b, loc, b.getFloatAttr(type, M_SQRT1_2));
-  Value erf = math::ErfOp::create(
-      b, loc, arith::MulFOp::create(b, loc, x, invSqrt2));
-  Value factor = arith::MulFOp::create(
-      b, loc, half, arith::AddFOp::create(b, loc, one, erf));
+  Value erf =
+      math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, x, invSqrt2));
+  Value factor = arith::MulFOp::create(b, loc, half,
+                                       arith::AddFOp::create(b, loc, one, erf));
   return arith::MulFOp::create(b, loc, x, factor);
 }
 
@@ -179,15 +181,15 @@ struct DecomposeRMSNorm : public OpRewritePattern<RMSNormOp> {
     Value input = op.getInput();
     int64_t width = op.getType().getDimSize(2);
     double eps = op.getEps().convertToDouble();
-    Value sums = b.reduceLast(input, [](OpBuilder &builder, Location loc,
-                                        ValueRange x) {
-      return square(builder, loc, x[0]);
-    });
-    Value scales = b.elementwise(
-        sums, ValueRange{}, {},
-        [&](OpBuilder &builder, Location loc, ValueRange args) {
-          return inverseRms(builder, loc, args[0], width, eps);
+    Value sums =
+        b.reduceLast(input, [](OpBuilder &builder, Location loc, ValueRange x) {
+          return square(builder, loc, x[0]);
         });
+    Value scales =
+        b.elementwise(sums, ValueRange{}, {},
+                      [&](OpBuilder &builder, Location loc, ValueRange args) {
+                        return inverseRms(builder, loc, args[0], width, eps);
+                      });
     SmallVector<Value> inputs = {input, scales};
     SmallVector<AffineMap> maps = {b.projection(3, {0, 1, 2}),
                                    b.projection(3, {0, 1})};
@@ -198,8 +200,8 @@ struct DecomposeRMSNorm : public OpRewritePattern<RMSNormOp> {
     Value result = b.elementwise(
         b.empty({b.size(input, 0), b.size(input, 1), b.constant(width)}),
         inputs, maps, [&](OpBuilder &builder, Location loc, ValueRange args) {
-          Value normalized = arith::MulFOp::create(builder, loc, args[0],
-                                                   args[1]);
+          Value normalized =
+              arith::MulFOp::create(builder, loc, args[0], args[1]);
           if (inputs.size() == 3)
             normalized =
                 arith::MulFOp::create(builder, loc, normalized, args[2]);
@@ -297,15 +299,16 @@ static SmallVector<double> rotationFrequencies(int64_t keyDim) {
   int64_t pairs = keyDim / 2;
   SmallVector<double> theta;
   for (int64_t i = 0; i < keyDim; ++i) {
-    double fraction = pairs > 1 ? static_cast<double>(i / 2) / (pairs - 1)
-                                : 0.0;
+    double fraction =
+        pairs > 1 ? static_cast<double>(i / 2) / (pairs - 1) : 0.0;
     theta.push_back(std::pow(10000.0, -fraction));
   }
   return theta;
 }
 
-LogicalResult DecomposeMultiScaleRetention::matchAndRewrite(
-    MultiScaleRetentionOp op, PatternRewriter &rewriter) const {
+LogicalResult
+DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
+                                              PatternRewriter &rewriter) const {
   GraphBuilder b(rewriter, op.getLoc());
   Location loc = op.getLoc();
   Value input = op.getInput();
@@ -330,21 +333,19 @@ LogicalResult DecomposeMultiScaleRetention::matchAndRewrite(
           ArrayRef<double>(theta)));
   auto angleTable = [&](bool sine) {
     return b.elementwise(
-        b.empty({length, b.constant(keyDim)}), thetaTable,
-        b.projection(2, {1}),
+        b.empty({length, b.constant(keyDim)}), thetaTable, b.projection(2, {1}),
         [&](OpBuilder &builder, Location nested, ValueRange args) {
           Value position = arith::AddIOp::create(
               builder, nested, offset,
               linalg::IndexOp::create(builder, nested, 0));
-          Value angle = arith::MulFOp::create(
-              builder, nested,
-              buildIndexToFloat(builder, nested, position,
-                                builder.getF64Type()),
-              args[0]);
-          Value value = sine ? math::SinOp::create(builder, nested, angle)
-                                   .getResult()
-                             : math::CosOp::create(builder, nested, angle)
-                                   .getResult();
+          Value angle =
+              arith::MulFOp::create(builder, nested,
+                                    buildIndexToFloat(builder, nested, position,
+                                                      builder.getF64Type()),
+                                    args[0]);
+          Value value =
+              sine ? math::SinOp::create(builder, nested, angle).getResult()
+                   : math::CosOp::create(builder, nested, angle).getResult();
           return arith::TruncFOp::create(builder, nested, builder.getF32Type(),
                                          value)
               .getResult();
@@ -375,8 +376,7 @@ LogicalResult DecomposeMultiScaleRetention::matchAndRewrite(
               arith::MulFOp::create(builder, nested, args[1], args[3]);
           Value signedPartner = arith::SelectOp::create(
               builder, nested, even,
-              arith::NegFOp::create(builder, nested, partnerTerm),
-              partnerTerm);
+              arith::NegFOp::create(builder, nested, partnerTerm), partnerTerm);
           Value rotated = arith::AddFOp::create(
               builder, nested,
               arith::MulFOp::create(builder, nested, args[0], args[2]),
@@ -391,11 +391,13 @@ LogicalResult DecomposeMultiScaleRetention::matchAndRewrite(
         });
   };
   Value queries = rotatedHeads(0, 1.0);
-  Value keys = rotatedHeads(model, 1.0 / std::sqrt(static_cast<double>(keyDim)));
+  Value keys =
+      rotatedHeads(model, 1.0 / std::sqrt(static_cast<double>(keyDim)));
   Value values = b.elementwise(
       b.empty({batch, b.constant(heads), length, b.constant(valueDim)}),
       projected,
-      b.map(4, {b.dim(0), b.dim(2), b.dim(1) * valueDim + b.dim(3) + 2 * model}),
+      b.map(4,
+            {b.dim(0), b.dim(2), b.dim(1) * valueDim + b.dim(3) + 2 * model}),
       [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 
   // Retention; its form is chosen later.
@@ -412,10 +414,10 @@ LogicalResult DecomposeMultiScaleRetention::matchAndRewrite(
 
   // Per-head RMS norm fused with the silu gate, back to [B, T, value_dim].
   Value output = retention.getOutput();
-  Value sums = b.reduceLast(output, [](OpBuilder &builder, Location nested,
-                                       ValueRange x) {
-    return square(builder, nested, x[0]);
-  });
+  Value sums = b.reduceLast(
+      output, [](OpBuilder &builder, Location nested, ValueRange x) {
+        return square(builder, nested, x[0]);
+      });
   Value scales = b.elementwise(
       sums, ValueRange{}, {},
       [&](OpBuilder &builder, Location nested, ValueRange args) {
@@ -432,8 +434,7 @@ LogicalResult DecomposeMultiScaleRetention::matchAndRewrite(
         Value normalized =
             arith::MulFOp::create(builder, nested, args[1], args[2]);
         return arith::MulFOp::create(builder, nested,
-                                     silu(builder, nested, args[0]),
-                                     normalized)
+                                     silu(builder, nested, args[0]), normalized)
             .getResult();
       });
   Value result = b.linear(gated, op.getOutProj());
@@ -452,8 +453,8 @@ struct RetNetDecomposePass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<DecomposeEmbedding, DecomposeRMSNorm, DecomposeLinear,
-                 DecomposeResidual, DecomposeMultiScaleRetention,
-                 DecomposeGLU>(&getContext());
+                 DecomposeResidual, DecomposeMultiScaleRetention, DecomposeGLU>(
+        &getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -1,4 +1,5 @@
-//===- RetentionToChunkwise.cpp - Rewrite retention into the chunkwise form ===//
+//===- RetentionToChunkwise.cpp - Rewrite retention into the chunkwise form
+//===//
 
 #include "retnet/Transforms/FormConversion.h"
 #include "retnet/Transforms/Passes.h"

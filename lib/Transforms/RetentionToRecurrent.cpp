@@ -1,4 +1,5 @@
-//===- RetentionToRecurrent.cpp - Rewrite retention into the recurrent form -===//
+//===- RetentionToRecurrent.cpp - Rewrite retention into the recurrent form
+//-===//
 
 #include "retnet/Transforms/FormConversion.h"
 #include "retnet/Transforms/Passes.h"

@@ -27,6 +27,157 @@ static bool isMatrixProduct(linalg::LinalgOp op) {
          linalg::isaContractionOpInterface(op);
 }
 
+/// The matrix products under `root` that satisfy `filter`.
+static SmallVector<linalg::LinalgOp>
+collectProducts(Operation *root, function_ref<bool(linalg::LinalgOp)> filter) {
+  SmallVector<linalg::LinalgOp> products;
+  root->walk([&](linalg::LinalgOp op) {
+    if (isMatrixProduct(op) && filter(op))
+      products.push_back(op);
+  });
+  return products;
+}
+
+/// Whether `op` has exactly the static iteration space `tile`.
+static bool isTile(linalg::LinalgOp op, ArrayRef<int64_t> tile) {
+  return !op.hasDynamicShape() && op.getStaticLoopRanges() == tile;
+}
+
+/// Splits the products outside any scf.forall (the model's linear layers;
+/// retention's products are inside its forall over batch x heads) into an
+/// scf.forall of `block` = [m, n] blocks, the unit of multi-threading.
+static LogicalResult tileForThreads(RewriterBase &rewriter, Operation *root,
+                                    ArrayRef<int64_t> block) {
+  if (block[0] == 0 && block[1] == 0)
+    return success();
+  scf::SCFTilingOptions options;
+  options.setTileSizes(
+      getAsIndexOpFoldResult(root->getContext(), {block[0], block[1], 0}));
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  for (linalg::LinalgOp product :
+       collectProducts(root, [](linalg::LinalgOp op) {
+         return !op->getParentOfType<scf::ForallOp>();
+       })) {
+    rewriter.setInsertionPoint(product);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(product.getOperation()), options);
+    if (failed(tiled))
+      return product.emitError(
+          "retnet-vectorize-contractions: thread tiling failed");
+    rewriter.replaceOp(product, tiled->replacements);
+  }
+  return success();
+}
+
+/// Pairs every product with its register tile. Rows beyond the last
+/// multiple of m (such as the single row of a decoding step) are split off
+/// into a product of their own with one-row tiles, so that both keep the
+/// reduction innermost with the accumulator in registers.
+static SmallVector<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>>
+assignRegisterTiles(RewriterBase &rewriter, Operation *root,
+                    ArrayRef<int64_t> tile, ArrayRef<int64_t> rowTile) {
+  SmallVector<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> tiles;
+  for (linalg::LinalgOp product :
+       collectProducts(root, [](linalg::LinalgOp) { return true; })) {
+    int64_t rows = product.getStaticLoopRanges()[0];
+    if (!ShapedType::isDynamic(rows) && rows % tile[0] == 0) {
+      tiles.push_back({product, tile});
+      continue;
+    }
+    if (!ShapedType::isDynamic(rows) && rows < tile[0]) {
+      tiles.push_back({product, rowTile});
+      continue;
+    }
+    rewriter.setInsertionPoint(product);
+    OpFoldResult size = cast<TilingInterface>(product.getOperation())
+                            .getIterationDomain(rewriter)[0]
+                            .size;
+    AffineExpr s0;
+    bindSymbols(rewriter.getContext(), s0);
+    OpFoldResult split = affine::makeComposedFoldedAffineApply(
+        rewriter, product.getLoc(), s0.floorDiv(tile[0]) * tile[0], {size});
+    auto [head, tail] = linalg::splitOp(
+        rewriter, cast<TilingInterface>(product.getOperation()), 0, split);
+    tiles.push_back({cast<linalg::LinalgOp>(head.getOperation()), tile});
+    tiles.push_back({cast<linalg::LinalgOp>(tail.getOperation()), rowTile});
+  }
+  return tiles;
+}
+
+/// Tiles each product with its tile, peeling partial tiles off each tile
+/// loop, then canonicalizes so that the main loops hold static tiles.
+static LogicalResult
+tileAndPeel(RewriterBase &rewriter, Operation *root,
+            ArrayRef<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> tiles) {
+  MLIRContext *context = root->getContext();
+  for (auto [product, tile] : tiles) {
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(context, tile));
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    rewriter.setInsertionPoint(product);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(product.getOperation()), options);
+    if (failed(tiled))
+      return product.emitError("retnet-vectorize-contractions: tiling failed");
+    rewriter.replaceOp(product, tiled->replacements);
+    for (LoopLikeOpInterface loop : tiled->loops) {
+      scf::ForOp partialIteration;
+      (void)scf::peelForLoopAndSimplifyBounds(
+          rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
+    }
+  }
+  RewritePatternSet canonicalization(context);
+  for (Dialect *dialect : context->getLoadedDialects())
+    dialect->getCanonicalizationPatterns(canonicalization);
+  for (RegisteredOperationName op : context->getRegisteredOperations())
+    op.getCanonicalizationPatterns(canonicalization, context);
+  if (failed(applyPatternsGreedily(root, std::move(canonicalization))))
+    return root->emitError(
+        "retnet-vectorize-contractions: canonicalization did not converge");
+  return success();
+}
+
+/// Vectorizes the products whose shape is one of `tiles` (partial tiles stay
+/// scalar loops) and folds the vectorizer's multiply + multi_reduction into
+/// vector.contract, which lowers to outer products.
+static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
+                                    ArrayRef<ArrayRef<int64_t>> tiles) {
+  for (linalg::LinalgOp tile : collectProducts(root, [&](linalg::LinalgOp op) {
+         return llvm::any_of(
+             tiles, [&](ArrayRef<int64_t> shape) { return isTile(op, shape); });
+       })) {
+    rewriter.setInsertionPoint(tile);
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, tile);
+    if (failed(vectorized))
+      return tile.emitError(
+          "retnet-vectorize-contractions: vectorization failed");
+    rewriter.replaceOp(tile, vectorized->replacements);
+  }
+  MLIRContext *context = root->getContext();
+  RewritePatternSet contractions(context);
+  vector::populateVectorReductionToContractPatterns(contractions);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(contractions);
+  vector::ContractionOp::getCanonicalizationPatterns(contractions, context);
+  vector::TransferReadOp::getCanonicalizationPatterns(contractions, context);
+  if (failed(applyPatternsGreedily(root, std::move(contractions))))
+    return root->emitError("retnet-vectorize-contractions: contraction "
+                           "folding did not converge");
+  return success();
+}
+
+/// `sizes`, or `defaults` when empty; fails unless it has `count` entries of
+/// at least `minimum`.
+static FailureOr<SmallVector<int64_t>>
+sizesOrDefault(ArrayRef<int64_t> sizes, ArrayRef<int64_t> defaults,
+               int64_t minimum) {
+  SmallVector<int64_t> result(sizes.empty() ? defaults : sizes);
+  if (result.size() != defaults.size() ||
+      llvm::any_of(result, [&](int64_t size) { return size < minimum; }))
+    return failure();
+  return result;
+}
+
 namespace {
 struct RetNetVectorizeContractionsPass
     : public retnet::impl::RetNetVectorizeContractionsBase<
@@ -34,170 +185,30 @@ struct RetNetVectorizeContractionsPass
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<int64_t> sizes(tileSizes.begin(), tileSizes.end());
-    if (sizes.empty())
-      sizes = {8, 32, 1};
-    if (sizes.size() != 3 || llvm::any_of(sizes, [](int64_t s) {
-          return s <= 0;
-        })) {
-      getOperation()->emitError()
-          << "retnet-vectorize-contractions: tile-sizes must be three "
-             "positive sizes [m, n, k]";
+    Operation *root = getOperation();
+    FailureOr<SmallVector<int64_t>> tile =
+        sizesOrDefault(tileSizes, {8, 32, 1}, 1);
+    if (failed(tile)) {
+      root->emitError() << "retnet-vectorize-contractions: tile-sizes must "
+                           "be three positive sizes [m, n, k]";
       return signalPassFailure();
     }
+    FailureOr<SmallVector<int64_t>> block =
+        sizesOrDefault(threadTileSizes, {64, 256}, 0);
+    if (failed(block)) {
+      root->emitError() << "retnet-vectorize-contractions: thread-tile-sizes "
+                           "must be two non-negative sizes [m, n]";
+      return signalPassFailure();
+    }
+    SmallVector<int64_t> rowTile = {1, (*tile)[1], (*tile)[2]};
 
-    SmallVector<int64_t> threadSizes(threadTileSizes.begin(),
-                                     threadTileSizes.end());
-    if (threadSizes.empty())
-      threadSizes = {64, 256};
-    if (threadSizes.size() != 2 || llvm::any_of(threadSizes, [](int64_t s) {
-          return s < 0;
-        })) {
-      getOperation()->emitError()
-          << "retnet-vectorize-contractions: thread-tile-sizes must be two "
-             "non-negative sizes [m, n]";
-      return signalPassFailure();
-    }
     IRRewriter rewriter(&getContext());
-
-    // Products outside any scf.forall (the model's linear layers) are split
-    // into an scf.forall of [m, n] blocks: the unit of multi-threading.
-    SmallVector<linalg::LinalgOp> unthreaded;
-    getOperation()->walk([&](linalg::LinalgOp op) {
-      if (isMatrixProduct(op) && !op->getParentOfType<scf::ForallOp>())
-        unthreaded.push_back(op);
-    });
-    scf::SCFTilingOptions threadOptions;
-    threadOptions.setTileSizes(getAsIndexOpFoldResult(
-        &getContext(), {threadSizes[0], threadSizes[1], 0}));
-    threadOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-    if (threadSizes[0] > 0 || threadSizes[1] > 0) {
-      for (linalg::LinalgOp product : unthreaded) {
-        rewriter.setInsertionPoint(product);
-        FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-            rewriter, cast<TilingInterface>(product.getOperation()),
-            threadOptions);
-        if (failed(tiled)) {
-          product.emitError(
-              "retnet-vectorize-contractions: thread tiling failed");
-          return signalPassFailure();
-        }
-        rewriter.replaceOp(product, tiled->replacements);
-      }
-    }
-
-    // Tile to register tiles, peeling partial tiles off each tile loop so
-    // that the main loops hold tiles of static size.
-    auto tileAndPeel =
-        [&](ArrayRef<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> products)
-        -> LogicalResult {
-      for (auto [product, tile] : products) {
-        scf::SCFTilingOptions options;
-        options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tile));
-        options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-        rewriter.setInsertionPoint(product);
-        FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-            rewriter, cast<TilingInterface>(product.getOperation()), options);
-        if (failed(tiled))
-          return product.emitError(
-              "retnet-vectorize-contractions: tiling failed");
-        rewriter.replaceOp(product, tiled->replacements);
-        for (LoopLikeOpInterface loop : tiled->loops) {
-          scf::ForOp partialIteration;
-          (void)scf::peelForLoopAndSimplifyBounds(
-              rewriter, cast<scf::ForOp>(loop.getOperation()),
-              partialIteration);
-        }
-      }
-      // Fold the peeled bounds into static tile shapes.
-      RewritePatternSet canonicalization(&getContext());
-      for (Dialect *dialect : getContext().getLoadedDialects())
-        dialect->getCanonicalizationPatterns(canonicalization);
-      for (RegisteredOperationName op : getContext().getRegisteredOperations())
-        op.getCanonicalizationPatterns(canonicalization, &getContext());
-      if (failed(applyPatternsGreedily(getOperation(),
-                                       std::move(canonicalization))))
-        return getOperation()->emitError(
-            "retnet-vectorize-contractions: canonicalization did not "
-            "converge");
-      return success();
-    };
-    auto collectProducts = [&](function_ref<bool(linalg::LinalgOp)> filter) {
-      SmallVector<linalg::LinalgOp> products;
-      getOperation()->walk([&](linalg::LinalgOp op) {
-        if (isMatrixProduct(op) && filter(op))
-          products.push_back(op);
-      });
-      return products;
-    };
-    // Rows beyond the last multiple of m (such as the single row of a
-    // decoding step) are split off into a product of their own, tiled one row
-    // at a time, so that both keep the reduction innermost with the
-    // accumulator in registers.
-    SmallVector<int64_t> rowSizes = {1, sizes[1], sizes[2]};
-    auto isTile = [&](linalg::LinalgOp op, ArrayRef<int64_t> tile) {
-      return !op.hasDynamicShape() && op.getStaticLoopRanges() == tile;
-    };
-    SmallVector<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> tiles;
-    for (linalg::LinalgOp product :
-         collectProducts([](linalg::LinalgOp) { return true; })) {
-      int64_t extent = product.getStaticLoopRanges()[0];
-      if (!ShapedType::isDynamic(extent) && extent % sizes[0] == 0) {
-        tiles.push_back({product, sizes});
-        continue;
-      }
-      if (!ShapedType::isDynamic(extent) && extent < sizes[0]) {
-        tiles.push_back({product, rowSizes});
-        continue;
-      }
-      rewriter.setInsertionPoint(product);
-      Location loc = product.getLoc();
-      OpFoldResult size = cast<TilingInterface>(product.getOperation())
-                              .getIterationDomain(rewriter)[0]
-                              .size;
-      AffineExpr s0;
-      bindSymbols(rewriter.getContext(), s0);
-      OpFoldResult split = affine::makeComposedFoldedAffineApply(
-          rewriter, loc, s0.floorDiv(sizes[0]) * sizes[0], {size});
-      auto [head, tail] = linalg::splitOp(
-          rewriter, cast<TilingInterface>(product.getOperation()), 0, split);
-      tiles.push_back({cast<linalg::LinalgOp>(head.getOperation()), sizes});
-      tiles.push_back(
-          {cast<linalg::LinalgOp>(tail.getOperation()), rowSizes});
-    }
-    if (failed(tileAndPeel(tiles)))
+    if (failed(tileForThreads(rewriter, root, *block)) ||
+        failed(
+            tileAndPeel(rewriter, root,
+                        assignRegisterTiles(rewriter, root, *tile, rowTile))) ||
+        failed(vectorizeTiles(rewriter, root, {*tile, rowTile})))
       return signalPassFailure();
-
-    // Vectorize the full register tiles; partial tiles stay scalar loops.
-    SmallVector<linalg::LinalgOp> fullTiles =
-        collectProducts([&](linalg::LinalgOp op) {
-          return isTile(op, sizes) || isTile(op, rowSizes);
-        });
-    for (linalg::LinalgOp tile : fullTiles) {
-      rewriter.setInsertionPoint(tile);
-      FailureOr<linalg::VectorizationResult> vectorized =
-          linalg::vectorize(rewriter, tile);
-      if (failed(vectorized)) {
-        tile.emitError("retnet-vectorize-contractions: vectorization failed");
-        return signalPassFailure();
-      }
-      rewriter.replaceOp(tile, vectorized->replacements);
-    }
-
-    // The vectorizer emits multiply + multi_reduction; fold them into
-    // vector.contract, which lowers to outer products.
-    RewritePatternSet contractions(&getContext());
-    vector::populateVectorReductionToContractPatterns(contractions);
-    vector::populateVectorTransferPermutationMapLoweringPatterns(contractions);
-    vector::ContractionOp::getCanonicalizationPatterns(contractions,
-                                                       &getContext());
-    vector::TransferReadOp::getCanonicalizationPatterns(contractions,
-                                                        &getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(contractions)))) {
-      getOperation()->emitError("retnet-vectorize-contractions: contraction "
-                                "folding did not converge");
-      return signalPassFailure();
-    }
   }
 };
 } // namespace

@@ -32,11 +32,11 @@ Value mlir::retnet::buildZeros(OpBuilder &b, Location loc,
 Value mlir::retnet::buildContraction(OpBuilder &b, Location loc, Value lhs,
                                      Value rhs, Value init, AffineMap lhsMap,
                                      AffineMap rhsMap) {
-  SmallVector<AffineMap> maps = {
-      lhsMap, rhsMap, projectionMap(b.getContext(), 3, {0, 1})};
-  SmallVector<utils::IteratorType> iterators = {
-      utils::IteratorType::parallel, utils::IteratorType::parallel,
-      utils::IteratorType::reduction};
+  SmallVector<AffineMap> maps = {lhsMap, rhsMap,
+                                 projectionMap(b.getContext(), 3, {0, 1})};
+  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
   return linalg::GenericOp::create(
              b, loc, init.getType(), ValueRange{lhs, rhs}, ValueRange{init},
              maps, iterators,
@@ -60,8 +60,7 @@ Value mlir::retnet::buildElementwise(OpBuilder &b, Location loc, Value init,
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   return linalg::GenericOp::create(
-             b, loc, init.getType(), inputs, ValueRange{init}, maps,
-             iterators,
+             b, loc, init.getType(), inputs, ValueRange{init}, maps, iterators,
              [&](OpBuilder &builder, Location nested, ValueRange args) {
                linalg::YieldOp::create(builder, nested,
                                        body(builder, nested, args));
@@ -85,7 +84,6 @@ Value mlir::retnet::buildGenerate(OpBuilder &b, Location loc,
 
 Value mlir::retnet::buildIndexToFloat(OpBuilder &b, Location loc, Value index,
                                       Type type) {
-  Value asInteger =
-      arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  Value asInteger = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
   return arith::SIToFPOp::create(b, loc, type, asInteger);
 }

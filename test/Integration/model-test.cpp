@@ -41,11 +41,11 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <thread>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using retnet_reference::ModelReference;
@@ -540,7 +540,8 @@ public:
       }
       if (together[i] != alone[i]) {
         ok = false;
-        detail += "thread " + std::to_string(i) + " differs from its run "
+        detail += "thread " + std::to_string(i) +
+                  " differs from its run "
                   "alone; ";
       }
     }

@@ -8,9 +8,9 @@
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
-#include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -36,21 +36,22 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input>"),
 cl::opt<std::string> outputFile(
     "o", cl::desc("Output file (default: from the input name and --emit)"),
     cl::value_desc("file"), cl::cat(category));
-cl::opt<std::string>
-    target("target", cl::desc("Target: cpu (the host CPU) or cuda"),
-           cl::init("cpu"), cl::cat(category));
+cl::opt<std::string> target("target",
+                            cl::desc("Target: cpu (the host CPU) or cuda"),
+                            cl::init("cpu"), cl::cat(category));
 cl::opt<EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Library),
-    cl::values(
-        clEnumValN(EmitKind::Import, "import",
-                   "the imported model graph (retnet dialect), before "
-                   "lowering"),
-        clEnumValN(EmitKind::MLIR, "mlir", "MLIR after the pipeline (LLVM "
-                                           "dialect)"),
-        clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
-        clEnumValN(EmitKind::Object, "obj", "an object file"),
-        clEnumValN(EmitKind::Library, "lib", "a shared library (default)"),
-        clEnumValN(EmitKind::Executable, "exe", "an executable")),
+    cl::values(clEnumValN(EmitKind::Import, "import",
+                          "the imported model graph (retnet dialect), before "
+                          "lowering"),
+               clEnumValN(EmitKind::MLIR, "mlir",
+                          "MLIR after the pipeline (LLVM "
+                          "dialect)"),
+               clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
+               clEnumValN(EmitKind::Object, "obj", "an object file"),
+               clEnumValN(EmitKind::Library, "lib",
+                          "a shared library (default)"),
+               clEnumValN(EmitKind::Executable, "exe", "an executable")),
     cl::cat(category));
 cl::opt<retnet::FormChoice> form(
     "form", cl::desc("Form of retention"), cl::init(retnet::FormChoice::Auto),
@@ -67,19 +68,19 @@ cl::opt<unsigned> chunkSize(
     cl::desc("Chunk size of the chunkwise form (0: the target's default)"),
     cl::init(0), cl::cat(category));
 // Spelled --threads on the command line (see spellThreadsOption).
-cl::opt<unsigned> threads(
-    "num-threads",
-    cl::desc("Threads per parallel region, also --threads (0: "
-             "OMP_NUM_THREADS or all cores)"),
-    cl::init(0), cl::cat(category));
-cl::list<int64_t> registerTile(
-    "register-tile", cl::CommaSeparated, cl::Hidden,
-    cl::desc("Register tile m,n,k of matrix products (tuning)"),
-    cl::cat(category));
-cl::list<int64_t> threadTile(
-    "thread-tile", cl::CommaSeparated, cl::Hidden,
-    cl::desc("Block m,n of one thread for linear layers (tuning)"),
-    cl::cat(category));
+cl::opt<unsigned>
+    threads("num-threads",
+            cl::desc("Threads per parallel region, also --threads (0: "
+                     "OMP_NUM_THREADS or all cores)"),
+            cl::init(0), cl::cat(category));
+cl::list<int64_t>
+    registerTile("register-tile", cl::CommaSeparated, cl::Hidden,
+                 cl::desc("Register tile m,n,k of matrix products (tuning)"),
+                 cl::cat(category));
+cl::list<int64_t>
+    threadTile("thread-tile", cl::CommaSeparated, cl::Hidden,
+               cl::desc("Block m,n of one thread for linear layers (tuning)"),
+               cl::cat(category));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::init(3), cl::Prefix, cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
@@ -97,7 +98,8 @@ SmallVector<char *> spellThreadsOption(int argc, char **argv,
     StringRef text(arg);
     for (StringRef prefix : {"--threads", "-threads"}) {
       if (text == prefix || text.starts_with((prefix + "=").str())) {
-        storage.push_back("--num-threads" + text.drop_front(prefix.size()).str());
+        storage.push_back("--num-threads" +
+                          text.drop_front(prefix.size()).str());
         arg = storage.back().data();
         break;
       }
@@ -226,8 +228,10 @@ int main(int argc, char **argv) {
   options.form = form;
   options.chunkSize = chunkSize;
   options.threads = threads;
-  options.registerTile = SmallVector<int64_t>(registerTile.begin(), registerTile.end());
-  options.threadTile = SmallVector<int64_t>(threadTile.begin(), threadTile.end());
+  options.registerTile =
+      SmallVector<int64_t>(registerTile.begin(), registerTile.end());
+  options.threadTile =
+      SmallVector<int64_t>(threadTile.begin(), threadTile.end());
   retnet::buildCPUPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;
@@ -270,8 +274,8 @@ int main(int argc, char **argv) {
   SmallVector<std::string> linkArgs;
   SmallString<128> exportsPath;
   if (isModel) {
-    SmallString<256> libraryDir(llvm::sys::path::parent_path(
-        llvm::sys::path::parent_path(
+    SmallString<256> libraryDir(
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(
             llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail))));
     llvm::sys::path::append(libraryDir, "lib");
     auto archive = [&](StringRef name) {
@@ -279,8 +283,7 @@ int main(int argc, char **argv) {
       llvm::sys::path::append(path, name);
       return std::string(path);
     };
-    for (StringRef name :
-         {"libRetNetRuntime.a", "libRetNetExecutableMain.a"})
+    for (StringRef name : {"libRetNetRuntime.a", "libRetNetExecutableMain.a"})
       if (!llvm::sys::fs::exists(archive(name)))
         return fail("the runtime archive '" + archive(name) +
                     "' is missing (build the RetNetRuntime target)");

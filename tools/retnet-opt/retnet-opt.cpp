@@ -23,8 +23,8 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
-  registry.insert<mlir::retention::RetentionDialect,
-                  mlir::retnet::RetNetDialect>();
+  registry
+      .insert<mlir::retention::RetentionDialect, mlir::retnet::RetNetDialect>();
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,

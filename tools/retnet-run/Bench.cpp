@@ -7,15 +7,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 using namespace retnet_runtime;
 
 bool retnet_runtime::parseBenchOption(const std::string &arg,
-                                      BenchOptions &options,
-                                      std::string &error, bool &recognised) {
+                                      BenchOptions &options, std::string &error,
+                                      bool &recognised) {
   auto value = [&](const char *prefix, std::string &out) {
     size_t length = std::strlen(prefix);
     if (arg.compare(0, length, prefix) != 0)
@@ -154,9 +154,8 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
 
   // Decode: one token at a time after a prefill to each context length.
   WeightLayout layout = computeWeightLayout(shape);
-  double weightBytes =
-      4.0 * (layout.totalFloats - layout.find("embed")->size() +
-             shape.embedDim);
+  double weightBytes = 4.0 * (layout.totalFloats -
+                              layout.find("embed")->size() + shape.embedDim);
   double decodeBound = bandwidth * 1e9 / weightBytes;
   std::printf("decode: weight_bytes_per_token=%.4g "
               "bandwidth_bound_tokens_per_s=%.1f\n",

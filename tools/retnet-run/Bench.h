@@ -1,4 +1,5 @@
-//===- Bench.h - retnet-run --bench: model throughput vs the machine -*- C++ -*-===//
+//===- Bench.h - retnet-run --bench: model throughput vs the machine -*- C++
+//-*-===//
 
 #ifndef RETNET_TOOLS_RETNET_RUN_BENCH_H
 #define RETNET_TOOLS_RETNET_RUN_BENCH_H

@@ -21,7 +21,8 @@ static const char *usage =
     "                         machine's sgemm FLOP/s and memory bandwidth,\n"
     "                         measured in the same run\n"
     "  --bench-prompt=N       prefill length (default 512)\n"
-    "  --bench-contexts=A,B   decode contexts (default 128,512,1024,2048,4096)\n"
+    "  --bench-contexts=A,B   decode contexts (default "
+    "128,512,1024,2048,4096)\n"
     "  --bench-steps=N        decode steps per sample (default 32)\n";
 
 /// Finds the C API of the model in `handle`.
@@ -77,7 +78,8 @@ int main(int argc, char **argv) {
   for (const std::string &arg : args)
     if (arg == "--bench")
       benchmark = true;
-  if (benchmark && std::find(args.begin(), args.end(), "--prompt") == args.end() &&
+  if (benchmark &&
+      std::find(args.begin(), args.end(), "--prompt") == args.end() &&
       std::none_of(args.begin(), args.end(), [](const std::string &arg) {
         return arg.rfind("--prompt=", 0) == 0;
       }))
@@ -88,9 +90,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   bench.weights = options.weights;
-  std::string path = library.find('/') == std::string::npos
-                         ? "./" + library
-                         : library;
+  std::string path =
+      library.find('/') == std::string::npos ? "./" + library : library;
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     std::fprintf(stderr, "retnet-run: error: cannot load '%s': %s\n",
@@ -107,8 +108,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (benchmark) {
-    const auto *encoded = static_cast<const int64_t *>(
-        dlsym(handle, "__retnet_model_shape"));
+    const auto *encoded =
+        static_cast<const int64_t *>(dlsym(handle, "__retnet_model_shape"));
     if (!encoded) {
       std::fprintf(stderr, "retnet-run: error: '%s' has no model shape\n",
                    library.c_str());

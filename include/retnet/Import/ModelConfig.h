@@ -18,12 +18,12 @@ struct ModelConfig {
   /// Activation of the GLU feed-forward.
   enum class Activation { Gelu, Swish };
 
-  int64_t embedDim = 0;      // decoder_embed_dim (d)
-  int64_t valueEmbedDim = 0; // decoder_value_embed_dim
-  int64_t heads = 0;         // decoder_retention_heads (H)
-  int64_t ffnDim = 0;        // decoder_ffn_embed_dim
-  int64_t layers = 0;        // decoder_layers (L)
-  int64_t vocabSize = 0;     // vocab_size
+  int64_t embedDim = 0;                     // decoder_embed_dim (d)
+  int64_t valueEmbedDim = 0;                // decoder_value_embed_dim
+  int64_t heads = 0;                        // decoder_retention_heads (H)
+  int64_t ffnDim = 0;                       // decoder_ffn_embed_dim
+  int64_t layers = 0;                       // decoder_layers (L)
+  int64_t vocabSize = 0;                    // vocab_size
   Activation activation = Activation::Gelu; // activation_fn
   double layerNormEps = 1e-6;               // layernorm_eps
   bool noScaleEmbedding = true;             // no_scale_embedding
@@ -45,12 +45,12 @@ struct ModelConfig {
 /// Parses and validates a model description. Unknown fields are reported
 /// through `warnings` (one line each) and otherwise ignored. Errors name the
 /// field.
-llvm::Expected<ModelConfig> parseModelConfig(llvm::StringRef json,
-                                             std::vector<std::string> &warnings);
+llvm::Expected<ModelConfig>
+parseModelConfig(llvm::StringRef json, std::vector<std::string> &warnings);
 
 /// Reads and parses a model description file.
-llvm::Expected<ModelConfig>
-readModelConfig(llvm::StringRef path, std::vector<std::string> &warnings);
+llvm::Expected<ModelConfig> readModelConfig(llvm::StringRef path,
+                                            std::vector<std::string> &warnings);
 
 /// Serializes to the torchscale JSON form (all fields).
 std::string printModelConfig(const ModelConfig &config);

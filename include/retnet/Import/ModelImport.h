@@ -15,9 +15,10 @@ namespace mlir::retnet {
 
 /// Builds the module of a model: three entry points with C interfaces,
 ///
-///   retnet_graph_prefill_all(weights, tokens[B, T], state, offset, logits[B, T, V])
-///   retnet_graph_prefill_last(weights, tokens[B, T], state, offset, logits[B, V])
-///   retnet_graph_decode(weights, tokens[B, 1], state, offset, logits[B, V])
+///   retnet_graph_prefill_all(weights, tokens[B, T], state, offset, logits[B,
+///   T, V]) retnet_graph_prefill_last(weights, tokens[B, T], state, offset,
+///   logits[B, V]) retnet_graph_decode(weights, tokens[B, 1], state, offset,
+///   logits[B, V])
 ///
 /// where `weights` is the packed layout of ModelLayout.h (memref<?xf32>),
 /// `state` the retention states of every layer, memref<L x B x H x dk x dv>,

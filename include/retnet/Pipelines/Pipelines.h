@@ -46,8 +46,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "that of retnet-vectorize-contractions)")};
   PassOptions::ListOption<int64_t> threadTile{
       *this, "thread-tile",
-      llvm::cl::desc("Block [m, n] of one thread for the model's linear "
-                     "layers (default: that of retnet-vectorize-contractions)")};
+      llvm::cl::desc(
+          "Block [m, n] of one thread for the model's linear "
+          "layers (default: that of retnet-vectorize-contractions)")};
 };
 
 /// Retention (any form) and linalg on tensors -> LLVM dialect for the host

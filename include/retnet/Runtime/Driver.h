@@ -49,9 +49,10 @@ bool parsePrompt(const std::string &text,
 /// Parses the shared flags (--weights, --prompt, --max-new-tokens,
 /// --logits-out) from `args`; unknown flags are passed to `extra`, which
 /// returns false to reject them. Returns false with `error` set.
-bool parseGenerateOptions(
-    const std::vector<std::string> &args, GenerateOptions &options,
-    const std::function<bool(const std::string &)> &extra, std::string &error);
+bool parseGenerateOptions(const std::vector<std::string> &args,
+                          GenerateOptions &options,
+                          const std::function<bool(const std::string &)> &extra,
+                          std::string &error);
 
 /// Loads, prefills, decodes greedily and prints the generated ids and
 /// tokens/s. Returns the process exit status.

@@ -1,4 +1,5 @@
-//===- Compile.h - LLVM dialect -> object file -> shared library -*- C++ -*-===//
+//===- Compile.h - LLVM dialect -> object file -> shared library -*- C++
+//-*-===//
 
 #ifndef RETNET_TARGET_COMPILE_H
 #define RETNET_TARGET_COMPILE_H
@@ -13,9 +14,9 @@
 namespace mlir::retnet {
 /// Translates a module in the LLVM dialect to LLVM IR for the host CPU and
 /// optimizes it at `optLevel` (0-3). Returns null and sets `error` on failure.
-std::unique_ptr<llvm::Module> translateToOptimizedLLVMIR(
-    ModuleOp module, llvm::LLVMContext &context, unsigned optLevel,
-    std::string &error);
+std::unique_ptr<llvm::Module>
+translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                           unsigned optLevel, std::string &error);
 
 /// Emits `module` (from translateToOptimizedLLVMIR) as an object file.
 LogicalResult emitObjectFile(llvm::Module &module, StringRef path,

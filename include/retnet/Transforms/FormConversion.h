@@ -19,8 +19,7 @@ LogicalResult rewriteToForm(RewriterBase &rewriter,
 
 /// Adds a pattern that rewrites every retention op into `form`.
 void populateRetentionToFormPatterns(RewritePatternSet &patterns,
-                                     RetentionForm form,
-                                     int64_t chunkSize = 0);
+                                     RetentionForm form, int64_t chunkSize = 0);
 } // namespace mlir::retnet
 
 #endif // RETNET_TRANSFORMS_FORMCONVERSION_H

@@ -1,4 +1,5 @@
-//===- LinalgBuilders.h - Small builders of linalg ops on tensors -*- C++ -*-===//
+//===- LinalgBuilders.h - Small builders of linalg ops on tensors -*- C++
+//-*-===//
 
 #ifndef RETNET_UTILS_LINALGBUILDERS_H
 #define RETNET_UTILS_LINALGBUILDERS_H
@@ -10,8 +11,7 @@
 namespace mlir::retnet {
 /// Body of an elementwise generic: receives the block arguments (or the loop
 /// indices for `buildGenerate`) and returns the value to yield.
-using ElementBodyFn =
-    function_ref<Value(OpBuilder &, Location, ValueRange)>;
+using ElementBodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
 /// The affine map (d0, ..., d{numDims-1}) -> (d{dims[0]}, d{dims[1]}, ...).
 AffineMap projectionMap(MLIRContext *context, unsigned numDims,

@@ -22,10 +22,10 @@ using namespace mlir::retention;
 namespace {
 /// Decay factors of a block of L tokens of one head.
 struct BlockDecay {
-  Value mask;        // [L, L]: gamma^(i-j) for j <= i, else 0
-  Value queryDecay;  // [L]: xi_i = gamma^(i+1)
-  Value keyDecay;    // [L]: zeta_j = gamma^(L-1-j)
-  Value blockDecay;  // scalar: gamma^L
+  Value mask;       // [L, L]: gamma^(i-j) for j <= i, else 0
+  Value queryDecay; // [L]: xi_i = gamma^(i+1)
+  Value keyDecay;   // [L]: zeta_j = gamma^(L-1-j)
+  Value blockDecay; // scalar: gamma^L
 };
 
 /// Emits the linalg form of one retention op. Everything after the
@@ -99,20 +99,19 @@ Value RetentionEmitter::castElements(Value tensor, Type elementType) {
   auto type = cast<RankedTensorType>(tensor.getType());
   if (type.getElementType() == elementType)
     return tensor;
-  Value init = emptyTensor(tensor::getMixedSizes(b, b.getLoc(), tensor),
-                           elementType);
+  Value init =
+      emptyTensor(tensor::getMixedSizes(b, b.getLoc(), tensor), elementType);
   bool widen = elementType.getIntOrFloatBitWidth() >
                type.getElementType().getIntOrFloatBitWidth();
-  return update(init, tensor, b.getMultiDimIdentityMap(type.getRank()),
-                [&](OpBuilder &builder, Location loc, ValueRange args) {
-                  if (widen)
-                    return arith::ExtFOp::create(builder, loc, elementType,
-                                                 args[0])
-                        .getResult();
-                  return arith::TruncFOp::create(builder, loc, elementType,
-                                                 args[0])
-                      .getResult();
-                });
+  return update(
+      init, tensor, b.getMultiDimIdentityMap(type.getRank()),
+      [&](OpBuilder &builder, Location loc, ValueRange args) {
+        if (widen)
+          return arith::ExtFOp::create(builder, loc, elementType, args[0])
+              .getResult();
+        return arith::TruncFOp::create(builder, loc, elementType, args[0])
+            .getResult();
+      });
 }
 
 BlockDecay RetentionEmitter::emitBlockDecay(OpFoldResult length) {
@@ -146,14 +145,14 @@ BlockDecay RetentionEmitter::emitBlockDecay(OpFoldResult length) {
     return toComputeType(builder, loc,
                          math::ExpOp::create(builder, loc, logPower));
   };
-  decay.queryDecay = generate(
-      {length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+  decay.queryDecay =
+      generate({length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
         Value one = arith::ConstantIndexOp::create(builder, loc, 1);
         return power(builder, loc,
                      arith::AddIOp::create(builder, loc, ivs[0], one));
       });
-  decay.keyDecay = generate(
-      {length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+  decay.keyDecay =
+      generate({length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
         Value one = arith::ConstantIndexOp::create(builder, loc, 1);
         Value last = arith::SubIOp::create(builder, loc, lengthValue, one);
         return power(builder, loc,
@@ -164,8 +163,8 @@ BlockDecay RetentionEmitter::emitBlockDecay(OpFoldResult length) {
 }
 
 Value RetentionEmitter::emitOutputScale(OpFoldResult length, Value position) {
-  // s_i = 1 / sqrt(sum_{t=0}^{p} gamma^t) = sqrt(expm1(ln g) / expm1((p+1) ln g))
-  // with p = position + i, in f64: expm1 keeps the relative accuracy where
+  // s_i = 1 / sqrt(sum_{t=0}^{p} gamma^t) = sqrt(expm1(ln g) / expm1((p+1) ln
+  // g)) with p = position + i, in f64: expm1 keeps the relative accuracy where
   // gamma^(p+1) is close to 1.
   Type f64 = b.getF64Type();
   Value numerator = math::ExpM1Op::create(b, logGamma);
@@ -185,11 +184,9 @@ Value RetentionEmitter::emitOutputScale(OpFoldResult length, Value position) {
   });
 }
 
-std::pair<Value, Value>
-RetentionEmitter::emitBlock(Value queries, Value keys, Value values,
-                            Value state, OpFoldResult length,
-                            const BlockDecay &decay, Value position,
-                            bool needState) {
+std::pair<Value, Value> RetentionEmitter::emitBlock(
+    Value queries, Value keys, Value values, Value state, OpFoldResult length,
+    const BlockDecay &decay, Value position, bool needState) {
   OpFoldResult dk = b.getIndexAttr(keyDim), dv = b.getIndexAttr(valueDim);
   auto multiply = [](OpBuilder &builder, Location loc, ValueRange args) {
     return arith::MulFOp::create(builder, loc, args[0], args[1]).getResult();
@@ -197,11 +194,10 @@ RetentionEmitter::emitBlock(Value queries, Value keys, Value values,
 
   // Intra-block: (Q K^T * D) V. K is transposed first so that every matrix
   // product reads rows of its right operand.
-  Value keysTransposed =
-      linalg::TransposeOp::create(b, keys, emptyTensor({dk, length},
-                                                       computeType),
-                                  ArrayRef<int64_t>{1, 0})
-          .getResult()[0];
+  Value keysTransposed = linalg::TransposeOp::create(
+                             b, keys, emptyTensor({dk, length}, computeType),
+                             ArrayRef<int64_t>{1, 0})
+                             .getResult()[0];
   Value scores = contract(queries, keysTransposed, zeros({length, length}),
                           map(3, {0, 2}), map(3, {2, 1}));
   scores = update(scores, decay.mask, map(2, {0, 1}), multiply);
@@ -212,9 +208,8 @@ RetentionEmitter::emitBlock(Value queries, Value keys, Value values,
   SmallVector<Value> inputs;
   SmallVector<AffineMap> inputMaps;
   if (state) {
-    Value fromState =
-        contract(queries, state, zeros({length, dv}), map(3, {0, 2}),
-                 map(3, {2, 1}));
+    Value fromState = contract(queries, state, zeros({length, dv}),
+                               map(3, {0, 2}), map(3, {2, 1}));
     inputs.append({fromState, decay.queryDecay});
     inputMaps.append({map(2, {0, 1}), map(2, {0})});
   }
@@ -225,19 +220,19 @@ RetentionEmitter::emitBlock(Value queries, Value keys, Value values,
   if (!inputs.empty()) {
     bool hasState = static_cast<bool>(state);
     bool scaled = scaling == Scaling::decay_sqrt_sum;
-    output = update(output, inputs, inputMaps,
-                    [&](OpBuilder &builder, Location loc, ValueRange args) {
-                      Value result = args.back();
-                      if (hasState)
-                        result = arith::AddFOp::create(
-                            builder, loc, result,
-                            arith::MulFOp::create(builder, loc, args[0],
-                                                  args[1]));
-                      if (scaled)
-                        result = arith::MulFOp::create(
-                            builder, loc, result, args[inputs.size() - 1]);
-                      return result;
-                    });
+    output =
+        update(output, inputs, inputMaps,
+               [&](OpBuilder &builder, Location loc, ValueRange args) {
+                 Value result = args.back();
+                 if (hasState)
+                   result = arith::AddFOp::create(
+                       builder, loc, result,
+                       arith::MulFOp::create(builder, loc, args[0], args[1]));
+                 if (scaled)
+                   result = arith::MulFOp::create(builder, loc, result,
+                                                  args[inputs.size() - 1]);
+                 return result;
+               });
   }
   if (!needState)
     return {output, Value()};
@@ -250,25 +245,24 @@ RetentionEmitter::emitBlock(Value queries, Value keys, Value values,
     stateInit = zeros({dk, dv});
   } else {
     Value blockDecay = decay.blockDecay;
-    stateInit = update(state, ValueRange{}, {},
-                       [&](OpBuilder &builder, Location loc, ValueRange args) {
-                         return arith::MulFOp::create(builder, loc, args[0],
-                                                      blockDecay)
-                             .getResult();
-                       });
+    stateInit =
+        update(state, ValueRange{}, {},
+               [&](OpBuilder &builder, Location loc, ValueRange args) {
+                 return arith::MulFOp::create(builder, loc, args[0], blockDecay)
+                     .getResult();
+               });
   }
   Value decayedKeys = update(emptyTensor({length, dk}, computeType),
                              ValueRange{keys, decay.keyDecay},
                              {map(2, {0, 1}), map(2, {0})}, multiply);
-  Value newState = contract(decayedKeys, values, stateInit, map(3, {2, 0}),
-                            map(3, {2, 1}));
+  Value newState =
+      contract(decayedKeys, values, stateInit, map(3, {2, 0}), map(3, {2, 1}));
   return {output, newState};
 }
 
 /// Slices rows [start, start + length) of a 2-d tensor of width `width`.
 static Value sliceRows(ImplicitLocOpBuilder &b, Value matrix,
-                       OpFoldResult start, OpFoldResult length,
-                       int64_t width) {
+                       OpFoldResult start, OpFoldResult length, int64_t width) {
   return tensor::ExtractSliceOp::create(
       b, matrix, ArrayRef<OpFoldResult>{start, b.getIndexAttr(0)},
       ArrayRef<OpFoldResult>{length, b.getIndexAttr(width)},
@@ -285,9 +279,8 @@ static Value insertRows(ImplicitLocOpBuilder &b, Value rows, Value matrix,
 }
 
 std::pair<Value, Value>
-RetentionEmitter::emitHead(Value queries, Value keys, Value values,
-                           Value state, Value outputInit, Value position,
-                           bool needState) {
+RetentionEmitter::emitHead(Value queries, Value keys, Value values, Value state,
+                           Value outputInit, Value position, bool needState) {
   OpFoldResult length = tensor::getMixedSize(b, b.getLoc(), queries, 0);
   int64_t blockSize = 0; // 0: the whole sequence in one block.
   if (isa<RecurrentOp>(op.getOperation()))
@@ -299,8 +292,8 @@ RetentionEmitter::emitHead(Value queries, Value keys, Value values,
     BlockDecay decay = emitBlockDecay(length);
     auto [output, newState] = emitBlock(queries, keys, values, state, length,
                                         decay, position, needState);
-    output = insertRows(b, output, outputInit, b.getIndexAttr(0), length,
-                        valueDim);
+    output =
+        insertRows(b, output, outputInit, b.getIndexAttr(0), length, valueDim);
     return {output, newState};
   }
 
@@ -315,8 +308,8 @@ RetentionEmitter::emitHead(Value queries, Value keys, Value values,
     state = zeros({b.getIndexAttr(keyDim), b.getIndexAttr(valueDim)});
   Value zero = arith::ConstantIndexOp::create(b, 0);
   Value one = arith::ConstantIndexOp::create(b, 1);
-  auto loop =
-      scf::ForOp::create(b, zero, fullBlocks, one, ValueRange{outputInit, state});
+  auto loop = scf::ForOp::create(b, zero, fullBlocks, one,
+                                 ValueRange{outputInit, state});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -366,9 +359,8 @@ SmallVector<Value> RetentionEmitter::emit() {
   for (double gamma : op.getGammaValues())
     logGammas.push_back(std::log(gamma));
   Value logGammaTable = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(
-             RankedTensorType::get({heads}, b.getF64Type()),
-             ArrayRef<double>(logGammas)));
+      b, DenseElementsAttr::get(RankedTensorType::get({heads}, b.getF64Type()),
+                                ArrayRef<double>(logGammas)));
 
   OpFoldResult batch = tensor::getMixedSize(b, b.getLoc(), queries, 0);
   OpFoldResult length = tensor::getMixedSize(b, b.getLoc(), queries, 2);
@@ -458,9 +450,9 @@ SmallVector<Value> RetentionEmitter::emit() {
       ValueRange shared = forall.getRegionIterArgs();
       auto [output, finalState] = emitHeadAt(batchIndex, headIndex, shared);
       b.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(
-          b, output, shared[0], headOffsets(batchIndex, headIndex),
-          outputSizes, unitStrides);
+      tensor::ParallelInsertSliceOp::create(b, output, shared[0],
+                                            headOffsets(batchIndex, headIndex),
+                                            outputSizes, unitStrides);
       if (needState)
         tensor::ParallelInsertSliceOp::create(
             b, finalState, shared[1], headOffsets(batchIndex, headIndex),
