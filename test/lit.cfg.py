@@ -23,3 +23,25 @@ llvm_config.with_environment("PATH", config.retnet_tools_dir, append_path=True)
 tool_dirs = [config.retnet_tools_dir, config.llvm_tools_dir]
 tools = ["retnet-opt", "retnet-compile", "retnet-run", "retnet-weights"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# CUDA: 'ptxas' where the CUDA toolkit's assembler is found (cubin
+# generation), 'cuda-device' where a CUDA device answers (GPU execution).
+import shutil
+import subprocess
+
+cuda_bin = "/usr/local/cuda/bin"
+ptxas = shutil.which("ptxas") or (
+    os.path.join(cuda_bin, "ptxas")
+    if os.path.exists(os.path.join(cuda_bin, "ptxas"))
+    else None
+)
+if ptxas:
+    config.available_features.add("ptxas")
+    llvm_config.with_environment("PATH", os.path.dirname(ptxas), append_path=True)
+nvidia_smi = shutil.which("nvidia-smi")
+if nvidia_smi:
+    try:
+        if subprocess.run([nvidia_smi, "-L"], capture_output=True, timeout=30).returncode == 0:
+            config.available_features.add("cuda-device")
+    except (OSError, subprocess.TimeoutExpired):
+        pass

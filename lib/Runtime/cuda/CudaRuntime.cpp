@@ -1,0 +1,291 @@
+//===- CudaRuntime.cpp - mgpu* entry points on the CUDA driver API --------===//
+
+#include "retnet/Runtime/CudaRuntime.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <mutex>
+#include <string>
+
+namespace {
+// The few driver types used, as the driver ABI defines them.
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using Handle = void *;
+constexpr CUresult kSuccess = 0;
+constexpr unsigned kAttachGlobal = 1;
+
+/// Driver entry points, resolved once.
+struct Driver {
+  CUresult (*init)(unsigned);
+  CUresult (*deviceGet)(CUdevice *, int);
+  CUresult (*deviceGetCount)(int *);
+  CUresult (*primaryContextRetain)(Handle *, CUdevice);
+  CUresult (*contextSetCurrent)(Handle);
+  CUresult (*getErrorString)(CUresult, const char **);
+  CUresult (*moduleLoadData)(Handle *, const void *);
+  CUresult (*moduleUnload)(Handle);
+  CUresult (*moduleGetFunction)(Handle *, Handle, const char *);
+  CUresult (*launchKernel)(Handle, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, Handle, void **,
+                           void **);
+  CUresult (*streamCreate)(Handle *, unsigned);
+  CUresult (*streamDestroy)(Handle);
+  CUresult (*streamSynchronize)(Handle);
+  CUresult (*streamWaitEvent)(Handle, Handle, unsigned);
+  CUresult (*eventCreate)(Handle *, unsigned);
+  CUresult (*eventDestroy)(Handle);
+  CUresult (*eventSynchronize)(Handle);
+  CUresult (*eventRecord)(Handle, Handle);
+  CUresult (*memAlloc)(CUdeviceptr *, size_t);
+  CUresult (*memAllocManaged)(CUdeviceptr *, size_t, unsigned);
+  CUresult (*memFree)(CUdeviceptr);
+  CUresult (*memcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, Handle);
+  CUresult (*memsetD32Async)(CUdeviceptr, unsigned, size_t, Handle);
+  CUresult (*memsetD16Async)(CUdeviceptr, unsigned short, size_t, Handle);
+
+  Handle context = nullptr;
+  std::string failure; // why the driver is unusable, empty when it is usable
+};
+
+thread_local std::string lastError;
+
+void record(const std::string &message) {
+  if (lastError.empty())
+    lastError = message;
+}
+
+/// Loads the driver and makes device 0's primary context current.
+Driver *loadDriver() {
+  static Driver driver;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!library) {
+      driver.failure = "the CUDA driver (libcuda.so.1) is not installed: " +
+                       std::string(dlerror());
+      return;
+    }
+    bool complete = true;
+    auto find = [&](auto &slot, const char *name) {
+      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(
+          dlsym(library, name));
+      if (!slot && complete) {
+        complete = false;
+        driver.failure = std::string("the CUDA driver lacks ") + name;
+      }
+    };
+    find(driver.init, "cuInit");
+    find(driver.deviceGet, "cuDeviceGet");
+    find(driver.deviceGetCount, "cuDeviceGetCount");
+    find(driver.primaryContextRetain, "cuDevicePrimaryCtxRetain");
+    find(driver.contextSetCurrent, "cuCtxSetCurrent");
+    find(driver.getErrorString, "cuGetErrorString");
+    find(driver.moduleLoadData, "cuModuleLoadData");
+    find(driver.moduleUnload, "cuModuleUnload");
+    find(driver.moduleGetFunction, "cuModuleGetFunction");
+    find(driver.launchKernel, "cuLaunchKernel");
+    find(driver.streamCreate, "cuStreamCreate");
+    find(driver.streamDestroy, "cuStreamDestroy_v2");
+    find(driver.streamSynchronize, "cuStreamSynchronize");
+    find(driver.streamWaitEvent, "cuStreamWaitEvent");
+    find(driver.eventCreate, "cuEventCreate");
+    find(driver.eventDestroy, "cuEventDestroy_v2");
+    find(driver.eventSynchronize, "cuEventSynchronize");
+    find(driver.eventRecord, "cuEventRecord");
+    find(driver.memAlloc, "cuMemAlloc_v2");
+    find(driver.memAllocManaged, "cuMemAllocManaged");
+    find(driver.memFree, "cuMemFree_v2");
+    find(driver.memcpyAsync, "cuMemcpyAsync");
+    find(driver.memsetD32Async, "cuMemsetD32Async");
+    find(driver.memsetD16Async, "cuMemsetD16Async");
+    if (!complete)
+      return;
+    int count = 0;
+    CUdevice device = 0;
+    if (driver.init(0) != kSuccess ||
+        driver.deviceGetCount(&count) != kSuccess || count == 0) {
+      driver.failure = "no CUDA device is available";
+      return;
+    }
+    if (driver.deviceGet(&device, 0) != kSuccess ||
+        driver.primaryContextRetain(&driver.context, device) != kSuccess)
+      driver.failure = "cannot create a context on CUDA device 0";
+  });
+  if (!driver.failure.empty()) {
+    record(driver.failure);
+    return nullptr;
+  }
+  // Every host thread that launches work needs the context current.
+  driver.contextSetCurrent(driver.context);
+  return &driver;
+}
+
+/// Records a failed driver call; true when `result` is a success.
+bool check(Driver *driver, CUresult result, const char *what) {
+  if (result == kSuccess)
+    return true;
+  const char *text = nullptr;
+  driver->getErrorString(result, &text);
+  record(std::string(what) + " failed: " + (text ? text : "unknown error") +
+         " (CUDA error " + std::to_string(result) + ")");
+  return false;
+}
+
+CUdeviceptr devicePointer(void *pointer) {
+  return reinterpret_cast<CUdeviceptr>(pointer);
+}
+} // namespace
+
+extern "C" {
+
+int retnet_cuda_init(char **error) {
+  if (loadDriver())
+    return 0;
+  char *message = retnet_cuda_take_error();
+  if (error)
+    *error = message;
+  else
+    std::free(message);
+  return 1;
+}
+
+char *retnet_cuda_take_error(void) {
+  if (lastError.empty())
+    return nullptr;
+  char *message = strdup(lastError.c_str());
+  lastError.clear();
+  return message;
+}
+
+void *mgpuModuleLoad(void *data, size_t) {
+  Driver *driver = loadDriver();
+  Handle module = nullptr;
+  if (driver)
+    check(driver, driver->moduleLoadData(&module, data), "cuModuleLoadData");
+  return module;
+}
+
+void mgpuModuleUnload(void *module) {
+  if (Driver *driver = loadDriver(); driver && module)
+    check(driver, driver->moduleUnload(module), "cuModuleUnload");
+}
+
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  Driver *driver = loadDriver();
+  Handle function = nullptr;
+  if (driver && module)
+    check(driver, driver->moduleGetFunction(&function, module, name),
+          "cuModuleGetFunction");
+  return function;
+}
+
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t sharedMemoryBytes, void *stream,
+                      void **params, void **extra, size_t) {
+  Driver *driver = loadDriver();
+  if (!driver || !function)
+    return;
+  check(driver,
+        driver->launchKernel(function, gridX, gridY, gridZ, blockX, blockY,
+                             blockZ, sharedMemoryBytes, stream, params, extra),
+        "cuLaunchKernel");
+}
+
+void *mgpuStreamCreate(void) {
+  Driver *driver = loadDriver();
+  Handle stream = nullptr;
+  if (driver)
+    check(driver, driver->streamCreate(&stream, /*flags=*/1),
+          "cuStreamCreate");
+  return stream;
+}
+
+void mgpuStreamDestroy(void *stream) {
+  if (Driver *driver = loadDriver(); driver && stream)
+    check(driver, driver->streamDestroy(stream), "cuStreamDestroy");
+}
+
+void mgpuStreamSynchronize(void *stream) {
+  if (Driver *driver = loadDriver())
+    check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize");
+}
+
+void mgpuStreamWaitEvent(void *stream, void *event) {
+  if (Driver *driver = loadDriver(); driver && event)
+    check(driver, driver->streamWaitEvent(stream, event, 0),
+          "cuStreamWaitEvent");
+}
+
+void *mgpuEventCreate(void) {
+  Driver *driver = loadDriver();
+  Handle event = nullptr;
+  // No timing: cheaper events.
+  if (driver)
+    check(driver, driver->eventCreate(&event, /*flags=*/2), "cuEventCreate");
+  return event;
+}
+
+void mgpuEventDestroy(void *event) {
+  if (Driver *driver = loadDriver(); driver && event)
+    check(driver, driver->eventDestroy(event), "cuEventDestroy");
+}
+
+void mgpuEventSynchronize(void *event) {
+  if (Driver *driver = loadDriver(); driver && event)
+    check(driver, driver->eventSynchronize(event), "cuEventSynchronize");
+}
+
+void mgpuEventRecord(void *event, void *stream) {
+  if (Driver *driver = loadDriver(); driver && event)
+    check(driver, driver->eventRecord(event, stream), "cuEventRecord");
+}
+
+void *mgpuMemAlloc(uint64_t bytes, void *, bool isHostShared) {
+  Driver *driver = loadDriver();
+  CUdeviceptr pointer = 0;
+  if (!driver || bytes == 0)
+    return nullptr;
+  if (isHostShared)
+    check(driver, driver->memAllocManaged(&pointer, bytes, kAttachGlobal),
+          "cuMemAllocManaged");
+  else
+    check(driver, driver->memAlloc(&pointer, bytes), "cuMemAlloc");
+  return reinterpret_cast<void *>(pointer);
+}
+
+void mgpuMemFree(void *pointer, void *) {
+  if (Driver *driver = loadDriver(); driver && pointer)
+    check(driver, driver->memFree(devicePointer(pointer)), "cuMemFree");
+}
+
+void mgpuMemcpy(void *destination, void *source, size_t bytes, void *stream) {
+  if (Driver *driver = loadDriver())
+    check(driver,
+          driver->memcpyAsync(devicePointer(destination),
+                              devicePointer(source), bytes, stream),
+          "cuMemcpyAsync");
+}
+
+void mgpuMemset32(void *destination, unsigned int value, size_t count,
+                  void *stream) {
+  if (Driver *driver = loadDriver())
+    check(driver,
+          driver->memsetD32Async(devicePointer(destination), value, count,
+                                 stream),
+          "cuMemsetD32Async");
+}
+
+void mgpuMemset16(void *destination, unsigned short value, size_t count,
+                  void *stream) {
+  if (Driver *driver = loadDriver())
+    check(driver,
+          driver->memsetD16Async(devicePointer(destination), value, count,
+                                 stream),
+          "cuMemsetD16Async");
+}
+
+} // extern "C"
