@@ -3,11 +3,13 @@
 #include "retnet/Import/ModelImport.h"
 
 #include "RetNet/RetNetOps.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -41,8 +43,10 @@ public:
   func::FuncOp build(EntryKind kind);
 
 private:
-  /// The packed weight `label` as a tensor.
-  Value weight(const std::string &label);
+  /// The packed weight `label` as a tensor. With `layer`, `label` names a
+  /// weight of layer 0 and the result is that of layer `layer`: layers are
+  /// laid out one after another with the same size.
+  Value weight(const std::string &label, Value layer = Value());
   Value rmsNorm(Value input, Value weightValue) {
     return RMSNormOp::create(b, input.getType(), input, weightValue,
                              b.getF64FloatAttr(config.layerNormEps));
@@ -56,18 +60,29 @@ private:
   const ModelConfig &config;
   const ::retnet_runtime::WeightLayout &layout;
   Value weights;
+  /// Floats between the same weight of consecutive layers.
+  int64_t layerStride = 0;
 };
 } // namespace
 
-Value EntryBuilder::weight(const std::string &label) {
+Value EntryBuilder::weight(const std::string &label, Value layer) {
   const ::retnet_runtime::PackedWeight *packed = layout.find(label);
   assert(packed && "every label of the import is in the layout");
   SmallVector<int64_t> shape(packed->shape.begin(), packed->shape.end());
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
     strides[dim] = strides[dim + 1] * shape[dim + 1];
+  OpFoldResult offset = b.getIndexAttr(packed->offset);
+  int64_t staticOffset = packed->offset;
+  if (layer) {
+    AffineExpr l;
+    bindSymbols(b.getContext(), l);
+    offset = affine::makeComposedFoldedAffineApply(
+        b, b.getLoc(), l * layerStride + packed->offset, {layer});
+    staticOffset = ShapedType::kDynamic;
+  }
   auto layoutAttr =
-      StridedLayoutAttr::get(b.getContext(), packed->offset, strides);
+      StridedLayoutAttr::get(b.getContext(), staticOffset, strides);
   auto memrefType = MemRefType::get(shape, b.getF32Type(), layoutAttr);
   SmallVector<OpFoldResult> sizes, strideValues;
   for (auto [size, stride] : llvm::zip(shape, strides)) {
@@ -75,8 +90,7 @@ Value EntryBuilder::weight(const std::string &label) {
     strideValues.push_back(b.getIndexAttr(stride));
   }
   Value view = memref::ReinterpretCastOp::create(b, memrefType, weights,
-                                                 b.getIndexAttr(packed->offset),
-                                                 sizes, strideValues);
+                                                 offset, sizes, strideValues);
   auto tensorType = RankedTensorType::get(shape, b.getF32Type());
   return bufferization::ToTensorOp::create(b, tensorType, view,
                                            /*restrict=*/true,
@@ -136,43 +150,60 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   Activation activation = config.activation == ModelConfig::Activation::Gelu
                               ? Activation::gelu
                               : Activation::swish;
-  Value updatedStates = states;
-  for (int64_t layer = 0; layer < config.layers; ++layer) {
+  // The layers: one scf.for, so that code size and compile time do not
+  // grow with the depth. It carries the activations and the states.
+  if (config.layers > 1)
+    layerStride =
+        layout.find(::retnet_runtime::layerLabel(1, "retention_norm"))
+            ->offset -
+        layout.find(::retnet_runtime::layerLabel(0, "retention_norm"))->offset;
+  auto layerWeight = [&](const char *name, Value layer) {
+    return weight(::retnet_runtime::layerLabel(0, name), layer);
+  };
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  Value layerCount = arith::ConstantIndexOp::create(b, config.layers);
+  auto layers =
+      scf::ForOp::create(b, zero, layerCount, one, ValueRange{hidden, states});
+  {
+    OpBuilder::InsertionGuard loopGuard(b);
+    b.setInsertionPointToStart(layers.getBody());
+    Value layer = layers.getInductionVar();
+    Value layerHidden = layers.getRegionIterArgs()[0];
+    Value layerStates = layers.getRegionIterArgs()[1];
     SmallVector<OpFoldResult> stateOffsets = {
-        b.getIndexAttr(layer), b.getIndexAttr(0), b.getIndexAttr(0),
-        b.getIndexAttr(0), b.getIndexAttr(0)};
+        layer, b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0),
+        b.getIndexAttr(0)};
     SmallVector<OpFoldResult> stateSizes = {
         b.getIndexAttr(1), batch, b.getIndexAttr(config.heads),
         b.getIndexAttr(config.keyDim()), b.getIndexAttr(config.valueDim())};
     SmallVector<OpFoldResult> unitStrides(5, b.getIndexAttr(1));
     Value layerState = tensor::ExtractSliceOp::create(
-        b, layerStateType, states, stateOffsets, stateSizes, unitStrides);
+        b, layerStateType, layerStates, stateOffsets, stateSizes, unitStrides);
 
-    Value normed = rmsNorm(
-        hidden, weight(::retnet_runtime::layerLabel(layer, "retention_norm")));
+    Value normed = rmsNorm(layerHidden, layerWeight("retention_norm", layer));
     auto retention = MultiScaleRetentionOp::create(
         b, activationType, layerStateType, normed,
-        weight(::retnet_runtime::layerLabel(layer, "in_proj")),
-        weight(::retnet_runtime::layerLabel(layer, "out_proj")), layerState,
-        offset, b.getDenseF64ArrayAttr(config.decays()),
+        layerWeight("in_proj", layer), layerWeight("out_proj", layer),
+        layerState, offset, b.getDenseF64ArrayAttr(config.decays()),
         b.getF64FloatAttr(config.layerNormEps));
-    updatedStates = tensor::InsertSliceOp::create(b, retention.getFinalState(),
-                                                  updatedStates, stateOffsets,
-                                                  stateSizes, unitStrides);
-    hidden = residual(hidden, retention.getOutput());
+    Value newStates = tensor::InsertSliceOp::create(
+        b, retention.getFinalState(), layerStates, stateOffsets, stateSizes,
+        unitStrides);
+    Value afterRetention = residual(layerHidden, retention.getOutput());
 
-    Value ffnInput = rmsNorm(
-        hidden, weight(::retnet_runtime::layerLabel(layer, "ffn_norm")));
-    Value ffn =
-        GLUOp::create(b, activationType, ffnInput,
-                      weight(::retnet_runtime::layerLabel(layer, "up_proj")),
-                      weight(::retnet_runtime::layerLabel(layer, "down_proj")),
-                      ActivationAttr::get(b.getContext(), activation));
-    hidden = residual(hidden, ffn);
+    Value ffnInput = rmsNorm(afterRetention, layerWeight("ffn_norm", layer));
+    Value ffn = GLUOp::create(
+        b, activationType, ffnInput, layerWeight("up_proj", layer),
+        layerWeight("down_proj", layer),
+        ActivationAttr::get(b.getContext(), activation));
+    scf::YieldOp::create(b,
+                         ValueRange{residual(afterRetention, ffn), newStates});
   }
+  hidden = layers.getResult(0);
+  Value updatedStates = layers.getResult(1);
 
   if (kind == EntryKind::PrefillLast) {
-    Value one = arith::ConstantIndexOp::create(b, 1);
     Value last =
         arith::SubIOp::create(b, tensor::DimOp::create(b, hidden, 1), one);
     hidden = tensor::ExtractSliceOp::create(
@@ -205,7 +236,8 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
 OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
                                                 const ModelConfig &config) {
   context
-      ->loadDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+      ->loadDialect<affine::AffineDialect, arith::ArithDialect,
+                    bufferization::BufferizationDialect, scf::SCFDialect,
                     func::FuncDialect, LLVM::LLVMDialect, memref::MemRefDialect,
                     RetNetDialect, tensor::TensorDialect>();
   Location loc = FileLineColLoc::get(context, "model", 0, 0);

@@ -20,6 +20,9 @@ struct RetNetBufferizePass
   void runOnOperation() override {
     bufferization::OneShotBufferizationOptions options;
     options.bufferizeFunctionBoundaries = true;
+    // A loop over layers carries activations that each iteration computes
+    // into a new buffer.
+    options.allowReturnAllocsFromLoops = true;
     options.setFunctionBoundaryTypeConversion(
         bufferization::LayoutMapOption::IdentityLayoutMap);
     options.memCpyFn = [](OpBuilder &builder, Location loc, Value from,
