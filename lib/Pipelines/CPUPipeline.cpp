@@ -51,7 +51,13 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options) {
   pm.addPass(retnet::createRetNetDecompose());
   addFormSelection(pm, options);
-  pm.addPass(retnet::createConvertRetentionToLinalg());
+  if (options.gpuKernels) {
+    retnet::ConvertRetentionToGPUOptions kernels;
+    kernels.workgroupMemory = false;
+    pm.addPass(retnet::createConvertRetentionToGPU(kernels));
+  } else {
+    pm.addPass(retnet::createConvertRetentionToLinalg());
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

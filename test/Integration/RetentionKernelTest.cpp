@@ -34,7 +34,9 @@
 // fraction of its magnitude). Each line prints the worst ratio seen.
 //
 // Usage: retention-kernel-test --compiler=PATH/retnet-compile [--jobs=N]
-//            [--filter=TEXT] [--keep-temp]
+//            [--filter=TEXT] [--keep-temp] [--compiler-arg=ARG]...
+// (--compiler-arg=--gpu-emulation tests the CUDA target's kernels, run as
+// CPU loops.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -370,6 +372,7 @@ struct Options {
   unsigned jobs = 1;
   std::string filter;
   bool keepTemporary = false;
+  std::vector<std::string> compilerArgs;
 };
 
 bool parseOptions(int argc, char **argv, Options &options) {
@@ -387,6 +390,8 @@ bool parseOptions(int argc, char **argv, Options &options) {
       options.filter = text;
     else if (argument == "--keep-temp")
       options.keepTemporary = true;
+    else if (const char *text = value("--compiler-arg="))
+      options.compilerArgs.push_back(text);
     else {
       std::fprintf(stderr, "unknown argument '%s'\n", argv[i]);
       return false;
@@ -395,7 +400,8 @@ bool parseOptions(int argc, char **argv, Options &options) {
   if (options.compiler.empty()) {
     std::fprintf(stderr,
                  "usage: %s --compiler=PATH/retnet-compile "
-                 "[--jobs=N] [--filter=TEXT] [--keep-temp]\n",
+                 "[--jobs=N] [--filter=TEXT] [--keep-temp] "
+                 "[--compiler-arg=ARG]...\n",
                  argv[0]);
     return false;
   }
@@ -560,7 +566,8 @@ int main(int argc, char **argv) {
     }
   }
   std::vector<bool> compiled =
-      compileKernels(options.compiler, requests, {}, options.jobs);
+      compileKernels(options.compiler, requests, options.compilerArgs,
+                     options.jobs);
   std::printf("compiled %zu kernels in %.1f s (%u jobs) in %s\n",
               requests.size(), secondsSince(start), options.jobs,
               directory.c_str());

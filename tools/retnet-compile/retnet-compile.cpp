@@ -81,6 +81,12 @@ cl::list<int64_t>
     threadTile("thread-tile", cl::CommaSeparated, cl::Hidden,
                cl::desc("Block m,n of one thread for linear layers (tuning)"),
                cl::cat(category));
+cl::opt<bool> gpuEmulation(
+    "gpu-emulation",
+    cl::desc("With --target=cpu: lower retention through the CUDA target's "
+             "kernels (block and thread loops) and run them as CPU loops; "
+             "for testing those kernels without a GPU"),
+    cl::cat(category));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::init(3), cl::Prefix, cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
@@ -228,6 +234,7 @@ int main(int argc, char **argv) {
   options.form = form;
   options.chunkSize = chunkSize;
   options.threads = threads;
+  options.gpuKernels = gpuEmulation;
   options.registerTile =
       SmallVector<int64_t>(registerTile.begin(), registerTile.end());
   options.threadTile =

@@ -40,4 +40,54 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
   ];
 }
 
+def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
+  let summary = "Lower retention ops of every form to GPU block/thread loop "
+                "nests on buffers";
+  let description = [{
+    Lowers each retention op to `scf.forall` loops mapped to GPU blocks
+    (`#gpu.block<...>`) whose bodies are *phases*: `scf.forall` loops over
+    the block's threads (`#gpu.thread<x>`), each thread handling the elements
+    `t, t + N, ...` of the phase. A phase reads only what earlier phases wrote,
+    so the end of each thread loop (a barrier on the GPU) is the only
+    synchronisation. The operands are read through `bufferization.to_buffer`
+    and the results are fresh buffers (`bufferization.to_tensor restrict`),
+    so the rest of the function bufferizes as usual.
+
+    - chunkwise (and recurrent, as chunks of one token): one block per
+      (batch, head). Per chunk of C tokens: the decay factors of its rows
+      (xi, zeta, output scale) into a `[3, C]` tile, the masked scores
+      `(Q K^T) * D` into a `[C, C]` tile (both in workgroup memory), the
+      outputs `s ((Q K^T * D) V + xi (Q S))`, then the state
+      `S = gamma^L S + (K * zeta)^T V`, kept in global memory.
+    - parallel: one block per (batch, head, query tile of `parallel-tile`
+      rows), looping over the key tiles up to the diagonal and accumulating
+      in a compute-type buffer; the initial state's term and the scale come
+      with the diagonal tile. The final state, when used, is a second loop
+      nest over (batch, head) and key tiles.
+
+    Numerics follow convert-retention-to-linalg: f16/bf16 computed in f32,
+    decay powers as exponentials of ln(gamma), the scale with expm1 in f64.
+    With `workgroup-memory=false` the tiles live in default memory, so the
+    same loop nests run on a CPU (every thread loop in sequence), which is
+    how the kernels' arithmetic is tested without a GPU.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads of each block">,
+    Option<"parallelTile", "parallel-tile", "int64_t", /*default=*/"64",
+           "Query and key tile of the parallel form">,
+    Option<"workgroupMemory", "workgroup-memory", "bool", /*default=*/"true",
+           "Keep block tiles in GPU workgroup memory">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // RETNET_CONVERSION_PASSES_TD

@@ -40,6 +40,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Tile matrix products to register tiles and vectorize "
                      "them (retnet-vectorize-contractions)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> gpuKernels{
+      *this, "gpu-kernels",
+      llvm::cl::desc("Lower retention with convert-retention-to-gpu (tiles "
+                     "in default memory) instead of convert-retention-to-"
+                     "linalg: the CUDA target's kernels run as CPU loops, "
+                     "which tests their arithmetic without a GPU"),
+      llvm::cl::init(false)};
   PassOptions::ListOption<int64_t> registerTile{
       *this, "register-tile",
       llvm::cl::desc("Register tile [m, n, k] of matrix products (default: "

@@ -1,0 +1,123 @@
+// RUN: retnet-opt %s -convert-retention-to-gpu=threads=128 -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -convert-retention-to-gpu="workgroup-memory=false" -split-input-file | FileCheck %s --check-prefix=DEFAULT-MEMORY
+
+// Chunkwise: one block per (batch, head); workgroup tiles for the scores and
+// the row factors; the state in a global buffer; per chunk four phases
+// (row factors, scores, outputs, state), each a loop over the 128 threads.
+
+// CHECK-LABEL: func @chunkwise
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x2x?x16xf32>, %[[K:.*]]: tensor<?x2x?x16xf32>, %[[V:.*]]: tensor<?x2x?x32xf32>, %[[S0:.*]]: tensor<?x2x16x32xf32>, %[[P:.*]]: index)
+// CHECK-DAG: %[[B:.*]] = tensor.dim %[[Q]], %c0
+// CHECK-DAG: %[[T:.*]] = tensor.dim %[[Q]], %c2
+// CHECK: %[[OUT:.*]] = memref.alloc(%[[B]], %[[T]]) : memref<?x2x?x32xf32>
+// CHECK: %[[STATE:.*]] = memref.alloc(%[[B]]) : memref<?x2x16x32xf32>
+// CHECK: scf.forall (%[[BI:.*]], %[[HI:.*]]) in (%[[B]], 2) {
+// CHECK:   %[[SCORES:.*]] = memref.alloca() : memref<16x16xf32, #gpu.address_space<workgroup>>
+// CHECK:   %[[FACTORS:.*]] = memref.alloca() : memref<3x16xf32, #gpu.address_space<workgroup>>
+// Initial state -> state buffer.
+// CHECK:   scf.forall (%[[TID:.*]]) in (128) {
+// CHECK:     scf.for %{{.*}} = %[[TID]] to %c512 step %c128
+// CHECK:       tensor.extract %[[S0]]
+// CHECK:       memref.store %{{.*}}, %[[STATE]]
+// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK:   %[[CHUNKS:.*]] = arith.ceildivui %[[T]], %c16
+// CHECK:   scf.for %[[C:.*]] = %c0 to %[[CHUNKS]] step %c1 {
+// Row factors: xi, zeta, output scale (expm1 in f64).
+// CHECK:     scf.forall
+// CHECK:       math.exp %{{.*}} : f64
+// CHECK:       math.expm1
+// CHECK:       memref.store %{{.*}}, %[[FACTORS]][%c2, %{{.*}}]
+// CHECK:     } {mapping = [#gpu.thread<x>]}
+// Scores: masked (key <= query) q.k times gamma^(i-j).
+// CHECK:     scf.forall
+// CHECK:       arith.cmpi ule
+// CHECK:       scf.if
+// CHECK:         math.exp %{{.*}} : f32
+// CHECK:       memref.store %{{.*}}, %[[SCORES]]
+// CHECK:     } {mapping = [#gpu.thread<x>]}
+// Outputs: scores x V plus xi (q . S), scaled.
+// CHECK:     scf.forall
+// CHECK:       memref.load %[[SCORES]]
+// CHECK:       memref.load %[[STATE]]
+// CHECK:       memref.load %[[FACTORS]][%c0
+// CHECK:       memref.load %[[FACTORS]][%c2
+// CHECK:       memref.store %{{.*}}, %[[OUT]][%[[BI]], %[[HI]]
+// CHECK:     } {mapping = [#gpu.thread<x>]}
+// State: gamma^L S + (K * zeta)^T V.
+// CHECK:     scf.forall
+// CHECK:       memref.load %[[FACTORS]][%c1
+// CHECK:       memref.store %{{.*}}, %[[STATE]]
+// CHECK:     } {mapping = [#gpu.thread<x>]}
+// CHECK:   }
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+// CHECK: %[[O:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: %[[F:.*]] = bufferization.to_tensor %[[STATE]] restrict writable
+// CHECK: return %[[O]], %[[F]]
+
+// DEFAULT-MEMORY-LABEL: func @chunkwise
+// DEFAULT-MEMORY: memref.alloca() : memref<16x16xf32>
+// DEFAULT-MEMORY-NOT: #gpu.address_space
+// DEFAULT-MEMORY: return
+func.func @chunkwise(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x32xf32>, %s0: tensor<?x2x16x32xf32>, %p: index) -> (tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>) {
+  %o, %s = retention.chunkwise %q, %k, %v state %s0 offset %p {chunk_size = 16 : i64, gamma = array<f64: 0.5, 0.25>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>
+  return %o, %s : tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>
+}
+
+// -----
+
+// Recurrent: chunks of one token; without a state operand the state starts
+// at zero in a scratch buffer; no scale factors without scaling.
+
+// CHECK-LABEL: func @recurrent
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x2x1x32xf32>
+// CHECK: %[[STATE:.*]] = memref.alloc() : memref<4x2x16x32xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 2) {
+// CHECK:   memref.alloca() : memref<1x1xf32, #gpu.address_space<workgroup>>
+// CHECK:   memref.alloca() : memref<3x1xf32, #gpu.address_space<workgroup>>
+// CHECK:   memref.store %cst{{.*}}, %[[STATE]]
+// CHECK-NOT: math.expm1
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+func.func @recurrent(%q: tensor<4x2x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x32xf32>) -> tensor<4x2x1x32xf32> {
+  %o = retention.recurrent %q, %k, %v {gamma = array<f64: 0.5, 0.25>} : tensor<4x2x1x16xf32>, tensor<4x2x1x16xf32>, tensor<4x2x1x32xf32> -> tensor<4x2x1x32xf32>
+  return %o : tensor<4x2x1x32xf32>
+}
+
+// -----
+
+// Parallel: blocks over (batch, head, query tile of 64 rows); key tiles
+// below the diagonal accumulate in an f32 buffer, the diagonal tile adds the
+// initial state's term and writes bf16. The final state is a second block
+// loop over (batch, head) and key tiles.
+
+// CHECK-LABEL: func @parallel
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x2x?x16xbf16>
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x32xbf16>
+// CHECK: %[[STATE:.*]] = memref.alloc(%{{.*}}) : memref<?x2x16x32xf32>
+// CHECK: %[[ACC:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x32xf32>
+// CHECK: %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c64
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %[[QT:.*]]) in (%{{.*}}, 2, %[[TILES]]) {
+// CHECK:   memref.alloca() : memref<64x64xf32, #gpu.address_space<workgroup>>
+// CHECK:   scf.for %{{.*}} = %c0 to %[[QT]] step %c1 {
+// CHECK:     scf.forall
+// CHECK:       arith.extf %{{.*}} : bf16 to f32
+// CHECK:     } {mapping = [#gpu.thread<x>]}
+// CHECK:     scf.forall
+// CHECK:       arith.select
+// CHECK:       memref.store %{{.*}}, %[[ACC]]
+// CHECK:     } {mapping = [#gpu.thread<x>]}
+// CHECK:   }
+// CHECK:   scf.forall
+// CHECK:   scf.forall
+// CHECK:     memref.load %[[ACC]]
+// CHECK:     arith.truncf %{{.*}} : f32 to bf16
+// CHECK:     memref.store %{{.*}}, %[[OUT]]
+// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2) {
+// CHECK:   scf.for %{{.*}} = %c0 to %[[TILES]] step %c1 {
+// CHECK:     memref.store %{{.*}}, %[[STATE]]
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+func.func @parallel(%q: tensor<?x2x?x16xbf16>, %k: tensor<?x2x?x16xbf16>, %v: tensor<?x2x?x32xbf16>, %s0: tensor<?x2x16x32xf32>) -> (tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>) {
+  %o, %s = retention.parallel %q, %k, %v state %s0 {gamma = array<f64: 0.5, 0.25>} : tensor<?x2x?x16xbf16>, tensor<?x2x?x16xbf16>, tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
+  return %o, %s : tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
+}
