@@ -234,7 +234,8 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
 }
 
 OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
-                                                const ModelConfig &config) {
+                                                const ModelConfig &config,
+                                                ModelBuffers buffers) {
   context
       ->loadDialect<affine::AffineDialect, arith::ArithDialect,
                     bufferization::BufferizationDialect, scf::SCFDialect,
@@ -272,5 +273,8 @@ OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
                          LLVM::LLVMArrayType::get(b.getI8Type(), json.size()),
                          /*isConstant=*/true, LLVM::Linkage::External,
                          "__retnet_config_json", b.getStringAttr(json));
+  LLVM::GlobalOp::create(b, b.getI32Type(), /*isConstant=*/true,
+                         LLVM::Linkage::External, "__retnet_buffers",
+                         b.getI32IntegerAttr(static_cast<int32_t>(buffers)));
   return module;
 }

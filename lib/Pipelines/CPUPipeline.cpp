@@ -7,8 +7,6 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -18,46 +16,21 @@
 
 using namespace mlir;
 
-/// Adds the pass that puts every retention op into the requested form.
-static void addFormSelection(OpPassManager &pm,
-                             const retnet::CPUPipelineOptions &options) {
-  switch (options.form) {
-  case retnet::FormChoice::Keep:
-    break;
-  case retnet::FormChoice::Auto: {
-    retnet::RetentionSelectFormOptions select;
-    select.target = "cpu";
-    select.chunkSize = options.chunkSize;
-    pm.addPass(retnet::createRetentionSelectForm(select));
-    break;
-  }
-  case retnet::FormChoice::Parallel:
-    pm.addPass(retnet::createRetentionToParallel());
-    break;
-  case retnet::FormChoice::Recurrent:
-    pm.addPass(retnet::createRetentionToRecurrent());
-    break;
-  case retnet::FormChoice::Chunkwise: {
-    retnet::RetentionToChunkwiseOptions chunkwise;
-    if (options.chunkSize > 0)
-      chunkwise.chunkSize = options.chunkSize;
-    pm.addPass(retnet::createRetentionToChunkwise(chunkwise));
-    break;
-  }
-  }
-}
+static void addLoopsToLLVM(OpPassManager &pm,
+                           const retnet::CPUPipelineOptions &options);
 
 void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options) {
   pm.addPass(retnet::createRetNetDecompose());
-  addFormSelection(pm, options);
+  addFormSelection(pm, options.form, options.chunkSize, "cpu");
   if (options.gpuKernels) {
-    retnet::ConvertRetentionToGPUOptions kernels;
-    kernels.workgroupMemory = false;
-    pm.addPass(retnet::createConvertRetentionToGPU(kernels));
-  } else {
-    pm.addPass(retnet::createConvertRetentionToLinalg());
+    // The CUDA target's kernels, with their block and thread loops run as
+    // CPU loops (OpenMP over blocks).
+    buildGPUKernelFormation(pm, /*threads=*/256, /*workgroupMemory=*/false);
+    addLoopsToLLVM(pm, options);
+    return;
   }
+  pm.addPass(retnet::createConvertRetentionToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -77,17 +50,15 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   }
 
   // Tensors -> buffers, with deallocation.
-  // Results computed into tensor.empty and then stored into a destination
-  // (a function's output memref) are computed there directly.
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  pm.addPass(retnet::createRetNetBufferize());
-  // In-place tile updates bufferize to copies of a subview onto an equal
-  // subview; CSE makes them self-copies, which canonicalization erases.
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createCanonicalizerPass());
+  addBufferization(pm);
 
+  addLoopsToLLVM(pm, options);
+}
+
+/// Buffers, linalg and scf.forall -> LLVM: loops, OpenMP over the foralls,
+/// vectors, LLVM dialect.
+static void addLoopsToLLVM(OpPassManager &pm,
+                           const retnet::CPUPipelineOptions &options) {
   // Loops, with batch x heads (scf.forall) on OpenMP threads.
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createForallToParallelLoopPass());

@@ -2,6 +2,7 @@
 
 #include "retnet/retnet.h"
 
+#include "retnet/Runtime/CudaRuntime.h"
 #include "retnet/Runtime/ModelLayout.h"
 #include "retnet/Runtime/Safetensors.h"
 
@@ -55,8 +56,65 @@ struct AlignedFloats {
     count = n;
     return data != nullptr;
   }
-  ~AlignedFloats() { std::free(data); }
+  void release() {
+    std::free(data);
+    data = nullptr;
+    count = 0;
+  }
+  ~AlignedFloats() { release(); }
 };
+
+/// A buffer in the memory of the CUDA device (models compiled with
+/// --target=cuda), allocated through the mgpu* entry points that the
+/// generated host code uses too.
+struct DeviceBuffer {
+  void *data = nullptr;
+  size_t bytes = 0;
+
+  /// Makes the buffer at least `size` bytes; false with `error` set on
+  /// failure.
+  bool reserve(size_t size, std::string &error) {
+    if (size <= bytes)
+      return true;
+    release();
+    data = mgpuMemAlloc(size, /*stream=*/nullptr, /*isHostShared=*/false);
+    if (!data)
+      return takeCudaError(error, "out of GPU memory for " +
+                                      std::to_string(size) + " bytes");
+    bytes = size;
+    return true;
+  }
+  void release() {
+    if (data)
+      mgpuMemFree(data, /*stream=*/nullptr);
+    data = nullptr;
+    bytes = 0;
+  }
+  ~DeviceBuffer() { release(); }
+
+  /// The CUDA error recorded on this thread, else `fallback`; returns false.
+  static bool takeCudaError(std::string &error, const std::string &fallback) {
+    char *message = retnet_cuda_take_error();
+    error = message ? message : fallback;
+    std::free(message);
+    return false;
+  }
+};
+
+/// Copies `bytes` between host and device memory and waits for the copy;
+/// false with `error` set on failure.
+bool copyAndWait(void *destination, const void *source, size_t bytes,
+                 std::string &error) {
+  mgpuMemcpy(destination, const_cast<void *>(source), bytes,
+             /*stream=*/nullptr);
+  mgpuStreamSynchronize(/*stream=*/nullptr);
+  char *message = retnet_cuda_take_error();
+  if (!message)
+    return true;
+  error = message;
+  std::free(message);
+  return false;
+}
 
 char *copyMessage(const std::string &message) {
   char *copy = static_cast<char *>(std::malloc(message.size() + 1));
@@ -84,6 +142,7 @@ extern "C" {
 // Emitted by retnet-compile into the same library.
 extern const int64_t __retnet_model_shape[kEncodedShapeSize];
 extern const char __retnet_config_json[];
+extern const int32_t __retnet_buffers; // 0: host memory, 1: CUDA device
 void _mlir_ciface_retnet_graph_prefill_all(MemRef<float, 1> *weights,
                                            MemRef<int32_t, 2> *tokens,
                                            MemRef<float, 5> *state,
@@ -100,17 +159,33 @@ void _mlir_ciface_retnet_graph_decode(MemRef<float, 1> *weights,
                                       MemRef<float, 2> *logits);
 }
 
+/// Whether this library's entry points run on a CUDA device.
+static bool onDevice() { return __retnet_buffers == 1; }
+
 struct retnet_model {
   ModelShape shape;
   WeightLayout layout;
-  AlignedFloats weights;
+  AlignedFloats weights; // host models
+  DeviceBuffer deviceWeights; // CUDA models: uploaded once at load
+
+  float *weightData() const {
+    return onDevice() ? static_cast<float *>(deviceWeights.data)
+                      : weights.data;
+  }
 };
 
 struct retnet_state {
   const retnet_model *model = nullptr;
   int64_t batch = 0;
   int64_t position = 0;
-  AlignedFloats states;
+  AlignedFloats states; // host models
+  // CUDA models: the states, and the tokens and logits of the current call,
+  // in device memory.
+  DeviceBuffer deviceStates, deviceTokens, deviceLogits;
+
+  float *stateData() const {
+    return onDevice() ? static_cast<float *>(deviceStates.data) : states.data;
+  }
 };
 
 /// Checks the optional buffers of torchscale checkpoints against what the
@@ -216,6 +291,14 @@ retnet_model *retnet_model_load(const char *weights_path, char **error) {
   }
   if (!checkBuffers(file, model->shape, message))
     return fail(message);
+  char *cudaError = nullptr;
+  if (onDevice() && retnet_cuda_init(&cudaError) != 0) {
+    std::string reason = cudaError ? cudaError : "unknown error";
+    std::free(cudaError);
+    return fail("this model library was compiled for CUDA, but CUDA is "
+                "unusable here: " +
+                reason);
+  }
 
   if (!model->weights.allocate(model->layout.totalFloats))
     return fail("out of memory for " +
@@ -226,6 +309,15 @@ retnet_model *retnet_model_load(const char *weights_path, char **error) {
   for (const PackedWeight &weight : model->layout.weights)
     for (const PackedSource &source : weight.sources)
       packSource(*file.find(source.name), source, weight, model->weights.data);
+  if (onDevice()) {
+    size_t bytes = static_cast<size_t>(model->layout.totalFloats) *
+                   sizeof(float);
+    if (!model->deviceWeights.reserve(bytes, message) ||
+        !copyAndWait(model->deviceWeights.data, model->weights.data, bytes,
+                     message))
+      return fail(message);
+    model->weights.release();
+  }
   return model;
 }
 
@@ -261,10 +353,16 @@ retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
     return nullptr;
   }
   auto *state = new (std::nothrow) retnet_state;
-  if (!state ||
-      !state->states.allocate(batch * model->shape.stateFloatsPerSequence())) {
+  int64_t floats = batch * model->shape.stateFloatsPerSequence();
+  std::string message = "out of memory for the state";
+  bool allocated =
+      state && (onDevice() ? state->deviceStates.reserve(
+                                 static_cast<size_t>(floats) * sizeof(float),
+                                 message)
+                           : state->states.allocate(floats));
+  if (!allocated) {
     delete state;
-    setError(error, "out of memory for the state");
+    setError(error, message);
     return nullptr;
   }
   state->model = model;
@@ -277,6 +375,13 @@ void retnet_state_reset(retnet_state *state) {
   if (!state)
     return;
   state->position = 0;
+  if (onDevice()) {
+    mgpuMemset32(state->deviceStates.data, 0,
+                 state->deviceStates.bytes / sizeof(float), /*stream=*/nullptr);
+    mgpuStreamSynchronize(/*stream=*/nullptr);
+    std::free(retnet_cuda_take_error());
+    return;
+  }
   std::memset(state->states.data, 0,
               static_cast<size_t>(state->states.count) * sizeof(float));
 }
@@ -323,50 +428,89 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
 
 static MemRef<float, 5> stateRef(retnet_state *state) {
   const ModelShape &shape = state->model->shape;
-  return contiguous<float, 5>(state->states.data,
+  return contiguous<float, 5>(state->stateData(),
                               {shape.layers, state->batch, shape.heads,
                                shape.keyDim(), shape.valueDim()});
 }
+
+} // extern "C"
+
+/// Runs one entry point on `tokens` [batch, length] into `logits`
+/// (`logitCount` floats), staging both through device memory for CUDA
+/// models; returns non-zero with `error` set on failure.
+template <typename Entry, typename LogitsRef>
+static int callEntry(const retnet_model *model, retnet_state *state,
+                     const int32_t *tokens, int64_t length, float *logits,
+                     int64_t logitCount, LogitsRef logitsRef, Entry entry,
+                     char **error) {
+  const int32_t *tokenData = tokens;
+  float *logitData = logits;
+  std::string message;
+  size_t tokenBytes = static_cast<size_t>(state->batch * length) * 4;
+  size_t logitBytes = static_cast<size_t>(logitCount) * sizeof(float);
+  if (onDevice()) {
+    if (!state->deviceTokens.reserve(tokenBytes, message) ||
+        !state->deviceLogits.reserve(logitBytes, message) ||
+        !copyAndWait(state->deviceTokens.data, tokens, tokenBytes, message)) {
+      setError(error, message);
+      return 1;
+    }
+    tokenData = static_cast<const int32_t *>(state->deviceTokens.data);
+    logitData = static_cast<float *>(state->deviceLogits.data);
+  }
+  auto weights =
+      contiguous<float, 1>(model->weightData(), {model->layout.totalFloats});
+  auto tokenRef = contiguous<int32_t, 2>(const_cast<int32_t *>(tokenData),
+                                         {state->batch, length});
+  auto states = stateRef(state);
+  auto out = logitsRef(logitData);
+  entry(&weights, &tokenRef, &states, state->position, &out);
+  if (onDevice()) {
+    if (char *failure = retnet_cuda_take_error()) {
+      setError(error, std::string("running the model on the GPU failed: ") +
+                          failure);
+      std::free(failure);
+      return 1;
+    }
+    if (!copyAndWait(logits, logitData, logitBytes, message)) {
+      setError(error, message);
+      return 1;
+    }
+  }
+  state->position += length;
+  return 0;
+}
+
+extern "C" {
 
 int retnet_prefill(const retnet_model *model, retnet_state *state,
                    const int32_t *tokens, int64_t length, float *logits,
                    int all_positions, char **error) {
   if (!checkCall(model, state, tokens, length, logits, error))
     return 1;
-  auto weights =
-      contiguous<float, 1>(model->weights.data, {model->layout.totalFloats});
-  auto tokenRef = contiguous<int32_t, 2>(const_cast<int32_t *>(tokens),
-                                         {state->batch, length});
-  auto states = stateRef(state);
-  int64_t vocab = model->shape.vocabSize;
-  if (all_positions) {
-    auto out = contiguous<float, 3>(logits, {state->batch, length, vocab});
-    _mlir_ciface_retnet_graph_prefill_all(&weights, &tokenRef, &states,
-                                          state->position, &out);
-  } else {
-    auto out = contiguous<float, 2>(logits, {state->batch, vocab});
-    _mlir_ciface_retnet_graph_prefill_last(&weights, &tokenRef, &states,
-                                           state->position, &out);
-  }
-  state->position += length;
-  return 0;
+  int64_t batch = state->batch, vocab = model->shape.vocabSize;
+  if (all_positions)
+    return callEntry(
+        model, state, tokens, length, logits, batch * length * vocab,
+        [&](float *data) {
+          return contiguous<float, 3>(data, {batch, length, vocab});
+        },
+        _mlir_ciface_retnet_graph_prefill_all, error);
+  return callEntry(
+      model, state, tokens, length, logits, batch * vocab,
+      [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
+      _mlir_ciface_retnet_graph_prefill_last, error);
 }
 
 int retnet_decode(const retnet_model *model, retnet_state *state,
                   const int32_t *tokens, float *logits, char **error) {
   if (!checkCall(model, state, tokens, 1, logits, error))
     return 1;
-  auto weights =
-      contiguous<float, 1>(model->weights.data, {model->layout.totalFloats});
-  auto tokenRef =
-      contiguous<int32_t, 2>(const_cast<int32_t *>(tokens), {state->batch, 1});
-  auto states = stateRef(state);
-  auto out =
-      contiguous<float, 2>(logits, {state->batch, model->shape.vocabSize});
-  _mlir_ciface_retnet_graph_decode(&weights, &tokenRef, &states,
-                                   state->position, &out);
-  state->position += 1;
-  return 0;
+  int64_t batch = state->batch, vocab = model->shape.vocabSize;
+  return callEntry(
+      model, state, tokens, 1, logits, batch * vocab,
+      [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
+      _mlir_ciface_retnet_graph_decode, error);
 }
 
 } // extern "C"

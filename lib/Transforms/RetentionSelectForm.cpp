@@ -24,7 +24,7 @@ std::optional<TargetCosts> getTargetCosts(StringRef target) {
   if (target == "cpu")
     return TargetCosts{/*parallelMaxLength=*/64, /*chunkSize=*/64};
   if (target == "cuda")
-    return TargetCosts{/*parallelMaxLength=*/256, /*chunkSize=*/128};
+    return TargetCosts{/*parallelMaxLength=*/256, /*chunkSize=*/64};
   return std::nullopt;
 }
 

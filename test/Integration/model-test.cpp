@@ -2,6 +2,11 @@
 //
 //   model-test RETNET_COMPILE RETNET_WEIGHTS [--keep-temps] [--filter=TEXT]
 //              [--forms=auto,parallel,recurrent,chunkwise]
+//              [--compiler-arg=ARG]...
+//
+// --compiler-arg passes ARG to every retnet-compile run: --target=cuda tests
+// the CUDA libraries (on a machine with a GPU), --gpu-emulation the CUDA
+// target's kernels run as CPU loops.
 //
 // For a set of tiny model descriptions and every retention form, compiles the
 // model with retnet-compile, makes seeded weights with retnet-weights, loads
@@ -777,6 +782,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> positional;
   bool keepTemps = false;
   std::string filter, forms;
+  std::vector<std::string> compilerArgs;
   for (int i = 1; i < argc; ++i) {
     llvm::StringRef arg = argv[i];
     if (arg == "--keep-temps")
@@ -785,12 +791,15 @@ int main(int argc, char **argv) {
       filter = arg.str();
     else if (arg.consume_front("--forms="))
       forms = "," + arg.str() + ",";
+    else if (arg.consume_front("--compiler-arg="))
+      compilerArgs.push_back(arg.str());
     else
       positional.push_back(arg.str());
   }
   if (positional.size() != 2) {
     std::fprintf(stderr, "usage: model-test RETNET_COMPILE RETNET_WEIGHTS "
-                         "[--keep-temps] [--filter=TEXT] [--forms=LIST]\n");
+                         "[--keep-temps] [--filter=TEXT] [--forms=LIST] "
+                         "[--compiler-arg=ARG]...\n");
     return 2;
   }
   const std::string compileTool = positional[0], weightsTool = positional[1];
@@ -866,6 +875,7 @@ int main(int argc, char **argv) {
       std::string libraryPath = directory + "/libmodel-" + form.name + ".so";
       std::vector<std::string> args = {configPath, "-o", libraryPath};
       args.insert(args.end(), form.flags.begin(), form.flags.end());
+      args.insert(args.end(), compilerArgs.begin(), compilerArgs.end());
       auto compileStart = std::chrono::steady_clock::now();
       if (!runTool(compileTool, args,
                    directory + "/compile-" + form.name + ".log", error)) {

@@ -40,7 +40,7 @@ func.func @medium(%q: tensor<1x1x200x16xf32>) -> tensor<1x1x200x16xf32> {
 // CPU-LABEL: func @dynamic
 // CPU: retention.chunkwise {{.*}}chunk_size = 64 : i64
 // CUDA-LABEL: func @dynamic
-// CUDA: retention.chunkwise {{.*}}chunk_size = 128 : i64
+// CUDA: retention.chunkwise {{.*}}chunk_size = 64 : i64
 // TUNED-LABEL: func @dynamic
 // TUNED: retention.chunkwise {{.*}}chunk_size = 32 : i64
 func.func @dynamic(%q: tensor<1x1x?x16xf32>) -> tensor<1x1x?x16xf32> {

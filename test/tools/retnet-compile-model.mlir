@@ -37,7 +37,7 @@
 // RUN: test ! -e %t/bad.so
 
 // Options that do not apply.
-// RUN: not retnet-compile %S/Inputs/tiny.json --target=cuda -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-emulation -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=CUDA
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=import 2>&1 | FileCheck %s --check-prefix=IMPORT-MLIR
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=exe -o %t/bad 2>&1 | FileCheck %s --check-prefix=EXE-MLIR
 // RUN: test ! -e %t/bad.so
@@ -79,6 +79,7 @@
 // IMPORT: retnet.linear
 // IMPORT: llvm.mlir.global external constant @__retnet_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0]> : tensor<8xi64>)
 // IMPORT: llvm.mlir.global external constant @__retnet_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
+// IMPORT: llvm.mlir.global external constant @__retnet_buffers(0 : i32)
 
 // DECOMPOSED-NOT: retnet.{{[a-z_]+}} %
 // DECOMPOSED: retention.parallel
@@ -110,6 +111,6 @@
 // JSON: retnet-compile: error: '{{.*}}invalid-json.json': invalid JSON: [3:23, byte={{[0-9]+}}]: Expected object key
 // OBJECT: retnet-compile: error: '{{.*}}not-an-object.json': the model description must be a JSON object
 // NOFILE: retnet-compile: error: cannot read '{{.*}}does-not-exist.json': No such file or directory
-// CUDA: retnet-compile: error: --target=cuda is not supported yet; use --target=cpu
+// CUDA: retnet-compile: error: --gpu-emulation runs the CUDA kernels on the CPU; use it with --target=cpu
 // IMPORT-MLIR: retnet-compile: error: --emit=import needs a model description (.json)
 // EXE-MLIR: retnet-compile: error: --emit=exe needs a model description (.json)

@@ -6,7 +6,10 @@
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --timing --emit=mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=TIMING
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --print-ir-after-all --emit=mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=PRINT
 // RUN: not retnet-compile %s.missing 2>&1 | FileCheck %s --check-prefix=MISSING
-// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda --gpu-emulation 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda --threads=2 2>&1 | FileCheck %s --check-prefix=CUDA-THREADS
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda --gpu-block-threads=2048 2>&1 | FileCheck %s --check-prefix=CUDA-BLOCK
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --gpu-emulation --emit=mlir -o - | FileCheck %s --check-prefix=EMULATION
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --form=fast 2>&1 | FileCheck %s --check-prefix=FORM
 // RUN: not retnet-compile %s 2>&1 | FileCheck %s --check-prefix=INVALID
@@ -14,6 +17,8 @@
 // HELP: retnet-compile: compile a RetNet model or retention IR to native code
 // HELP: --emit=<value>
 // HELP: --form=<value>
+// HELP: --gpu-chip=<string>
+// HELP: --gpu-emulation
 
 // MLIR: llvm.func @_mlir_ciface_retention
 // LLVM: define void @_mlir_ciface_retention(
@@ -22,7 +27,12 @@
 // TIMING: ConvertRetentionToLinalg
 // PRINT: IR Dump After ConvertRetentionToLinalg
 // MISSING: retnet-compile: error: cannot open input file
-// CUDA: retnet-compile: error: --target=cuda is not supported yet
+// CUDA: retnet-compile: error: --gpu-emulation runs the CUDA kernels on the CPU; use it with --target=cpu
+// CUDA-THREADS: retnet-compile: error: --threads sets OpenMP threads of --target=cpu; CUDA kernels take their parallelism from the GPU
+// CUDA-BLOCK: retnet-compile: error: --gpu-block-threads must be in [1, 1024]
+// The CUDA target's kernels as CPU loops: OpenMP over the blocks.
+// EMULATION: omp.parallel
+// EMULATION: llvm.func @_mlir_ciface_retention
 // TARGET: retnet-compile: error: unknown --target 'tpu' (expected cpu or cuda)
 // FORM: Cannot find option named 'fast'
 

@@ -15,6 +15,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -36,9 +37,24 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input>"),
 cl::opt<std::string> outputFile(
     "o", cl::desc("Output file (default: from the input name and --emit)"),
     cl::value_desc("file"), cl::cat(category));
-cl::opt<std::string> target("target",
-                            cl::desc("Target: cpu (the host CPU) or cuda"),
-                            cl::init("cpu"), cl::cat(category));
+cl::opt<std::string> target(
+    "target",
+    cl::desc("Target: cpu (the host CPU) or cuda (NVIDIA GPUs: host code "
+             "plus cubin kernels, run through the CUDA driver)"),
+    cl::init("cpu"), cl::cat(category));
+cl::opt<std::string>
+    gpuChip("gpu-chip",
+            cl::desc("With --target=cuda: the GPU architecture to compile "
+                     "kernels for (default sm_90a, Hopper)"),
+            cl::init("sm_90a"), cl::cat(category));
+cl::opt<std::string>
+    gpuFeatures("gpu-features",
+                cl::desc("With --target=cuda: PTX features (default +ptx80)"),
+                cl::init("+ptx80"), cl::cat(category));
+cl::opt<int64_t> gpuBlockThreads(
+    "gpu-block-threads",
+    cl::desc("With --target=cuda: threads per block of the kernels"),
+    cl::init(256), cl::Hidden, cl::cat(category));
 cl::opt<EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Library),
     cl::values(clEnumValN(EmitKind::Import, "import",
@@ -167,12 +183,25 @@ int main(int argc, char **argv) {
       "form, linalg on tensors; functions with llvm.emit_c_interface get a C\n"
       "entry point _mlir_ciface_<name>) becomes a library of its functions.\n"
       "Both are lowered by retnet-cpu-pipeline and compiled in-process for\n"
-      "the host CPU, then linked by the system compiler driver (cc).\n");
+      "the host CPU, then linked by the system compiler driver (cc).\n"
+      "With --target=cuda they are lowered by retnet-cuda-pipeline instead:\n"
+      "kernels become cubin for --gpu-chip (ptxas from the CUDA toolkit),\n"
+      "embedded in host code that runs them through the CUDA driver\n"
+      "(libcuda.so.1, loaded when first used). Kernel libraries then take\n"
+      "and return device memory; model libraries keep the weights and the\n"
+      "states on the GPU behind the same C API.\n");
 
-  if (target == "cuda")
-    return fail("--target=cuda is not supported yet; use --target=cpu");
-  if (target != "cpu")
+  bool cuda = target == "cuda";
+  if (target != "cpu" && !cuda)
     return fail("unknown --target '" + target + "' (expected cpu or cuda)");
+  if (cuda && gpuEmulation)
+    return fail("--gpu-emulation runs the CUDA kernels on the CPU; use it "
+                "with --target=cpu");
+  if (cuda && threads != 0)
+    return fail("--threads sets OpenMP threads of --target=cpu; CUDA kernels "
+                "take their parallelism from the GPU");
+  if (gpuBlockThreads <= 0 || gpuBlockThreads > 1024)
+    return fail("--gpu-block-threads must be in [1, 1024]");
   if (optLevel > 3)
     return fail("-O must be 0, 1, 2 or 3");
   bool isModel = StringRef(inputFile).ends_with(".json");
@@ -185,6 +214,8 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // Serialising GPU modules translates their NVVM dialect to LLVM IR.
+  registerAllToLLVMIRTranslations(registry);
   registry.insert<retention::RetentionDialect, retnet::RetNetDialect>();
   MLIRContext context(registry);
 
@@ -201,7 +232,9 @@ int main(int argc, char **argv) {
           << inputFile << ": " << warning << "\n";
     if (!config)
       return fail(llvm::toString(config.takeError()));
-    module = retnet::importModel(&context, *config);
+    module = retnet::importModel(&context, *config,
+                                 cuda ? retnet::ModelBuffers::CUDADevice
+                                      : retnet::ModelBuffers::Host);
     if (failed(verify(*module)))
       return fail("the imported model does not verify");
   } else {
@@ -230,16 +263,26 @@ int main(int argc, char **argv) {
                         /*shouldPrintAfterPass=*/
                         [](Pass *, Operation *) { return true; });
   }
-  retnet::CPUPipelineOptions options;
-  options.form = form;
-  options.chunkSize = chunkSize;
-  options.threads = threads;
-  options.gpuKernels = gpuEmulation;
-  options.registerTile =
-      SmallVector<int64_t>(registerTile.begin(), registerTile.end());
-  options.threadTile =
-      SmallVector<int64_t>(threadTile.begin(), threadTile.end());
-  retnet::buildCPUPipeline(pm, options);
+  if (cuda) {
+    retnet::CUDAPipelineOptions options;
+    options.form = form;
+    options.chunkSize = chunkSize;
+    options.threads = gpuBlockThreads;
+    options.chip = gpuChip;
+    options.features = gpuFeatures;
+    retnet::buildCUDAPipeline(pm, options);
+  } else {
+    retnet::CPUPipelineOptions options;
+    options.form = form;
+    options.chunkSize = chunkSize;
+    options.threads = threads;
+    options.gpuKernels = gpuEmulation;
+    options.registerTile =
+        SmallVector<int64_t>(registerTile.begin(), registerTile.end());
+    options.threadTile =
+        SmallVector<int64_t>(threadTile.begin(), threadTile.end());
+    retnet::buildCPUPipeline(pm, options);
+  }
   if (failed(pm.run(*module)))
     return 1;
 
@@ -280,20 +323,22 @@ int main(int argc, char **argv) {
   // their main(); both are archives next to this tool's build.
   SmallVector<std::string> linkArgs;
   SmallString<128> exportsPath;
+  SmallString<256> libraryDir(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(
+          llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail))));
+  llvm::sys::path::append(libraryDir, "lib");
+  auto archive = [&](StringRef name) {
+    SmallString<256> path(libraryDir);
+    llvm::sys::path::append(path, name);
+    return std::string(path);
+  };
+  for (StringRef name : {"libRetNetRuntime.a", "libRetNetExecutableMain.a"})
+    if ((isModel || cuda) && !llvm::sys::fs::exists(archive(name)))
+      return fail("the runtime archive '" + archive(name) +
+                  "' is missing (build the RetNetRuntime target)");
   if (isModel) {
-    SmallString<256> libraryDir(
-        llvm::sys::path::parent_path(llvm::sys::path::parent_path(
-            llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail))));
-    llvm::sys::path::append(libraryDir, "lib");
-    auto archive = [&](StringRef name) {
-      SmallString<256> path(libraryDir);
-      llvm::sys::path::append(path, name);
-      return std::string(path);
-    };
-    for (StringRef name : {"libRetNetRuntime.a", "libRetNetExecutableMain.a"})
-      if (!llvm::sys::fs::exists(archive(name)))
-        return fail("the runtime archive '" + archive(name) +
-                    "' is missing (build the RetNetRuntime target)");
+    // Models link the runtime (C API, weights, states, the CUDA driver
+    // glue) and, for programs, their main().
     if (emit == EmitKind::Executable)
       linkArgs.push_back(archive("libRetNetExecutableMain.a"));
     // A library exports the C API (and what retnet-run reads) only.
@@ -304,13 +349,19 @@ int main(int argc, char **argv) {
         return fail("cannot create a temporary file: " + ec.message());
       llvm::raw_fd_ostream exports(fd, /*shouldClose=*/true);
       exports << "{ global: retnet_*; __retnet_model_shape; "
-                 "__retnet_config_json; local: *; };\n";
+                 "__retnet_config_json; __retnet_buffers; local: *; };\n";
       exports.close();
       linkArgs.push_back("-Wl,--version-script=" + exportsPath.str().str());
     }
     linkArgs.append({"-Wl,--whole-archive", archive("libRetNetRuntime.a"),
                      "-Wl,--no-whole-archive", "-lstdc++"});
+  } else if (cuda) {
+    // Kernel libraries take the mgpu* entry points (and retnet_cuda_*)
+    // from the runtime.
+    linkArgs.append({archive("libRetNetRuntime.a"), "-lstdc++"});
   }
+  if (cuda)
+    linkArgs.push_back("-ldl");
   LogicalResult linked = retnet::linkObjects(
       {objectPath}, output,
       emit == EmitKind::Executable ? retnet::LinkKind::Executable

@@ -18,6 +18,7 @@ int main(int argc, char **argv) {
   mlir::retnet::registerRetNetTransformsPasses();
   mlir::retnet::registerRetNetConversionPasses();
   mlir::retnet::registerCPUPipeline();
+  mlir::retnet::registerCUDAPipeline();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

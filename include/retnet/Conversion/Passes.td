@@ -90,4 +90,46 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
   ];
 }
 
+def RetNetForallToGPULaunch : Pass<"retnet-forall-to-gpu-launch"> {
+  let summary = "Turn scf.forall nests mapped to GPU blocks and threads into "
+                "gpu.launch";
+  let description = [{
+    Rewrites each normalized `scf.forall` on buffers whose mapping is
+    `#gpu.block<...>` (and that is not inside another forall) into a
+    `gpu.launch` with one block per iteration: the forall's indices become
+    `gpu.block_id`s in the order of its mapping. Inside, every
+    one-dimensional `#gpu.thread<x>` forall of static extent N becomes its
+    body run by thread `gpu.thread_id x` (guarded by `thread_id < N` when the
+    block has more threads) followed by `gpu.barrier`; the block has as many
+    threads as its widest thread loop. Static `memref.alloca`s in workgroup
+    memory become workgroup attributions of the launch.
+
+    This is the contract of convert-retention-to-gpu and
+    retnet-gpu-distribute-linalg: thread loops sit in code that is uniform
+    across the block, and only index arithmetic and loop control run outside
+    them.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def RetNetHostBuffersToGPU : Pass<"retnet-host-buffers-to-gpu"> {
+  let summary = "Allocate host-side buffers on the GPU";
+  let description = [{
+    After the kernels are `gpu.launch` ops, the buffers the host code
+    allocates are used by kernels or returned: `memref.alloc` /
+    `memref.dealloc` outside kernels become `gpu.alloc` / `gpu.dealloc`, and
+    `memref.copy` becomes `gpu.memcpy`. Buffers the host only uses for
+    bookkeeping (element accesses, deallocation, calls: the pointer and
+    ownership lists of the deallocation lowering) stay in host memory. Host
+    code that loads or stores elements of a device buffer (a `gpu.alloc` or
+    an argument of a public function) is an error: that computation was not
+    mapped to a kernel.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // RETNET_CONVERSION_PASSES_TD

@@ -13,6 +13,10 @@ namespace mlir::retnet {
 /// The packed-weight shape of a model description.
 ::retnet_runtime::ModelShape getModelShape(const ModelConfig &config);
 
+/// Where the compiled entry points expect weights, states, tokens and
+/// logits; the values of the global `__retnet_buffers`.
+enum class ModelBuffers : int32_t { Host = 0, CUDADevice = 1 };
+
 /// Builds the module of a model: three entry points with C interfaces,
 ///
 ///   retnet_graph_prefill_all(weights, tokens[B, T], state, offset, logits[B,
@@ -23,10 +27,12 @@ namespace mlir::retnet {
 /// where `weights` is the packed layout of ModelLayout.h (memref<?xf32>),
 /// `state` the retention states of every layer, memref<L x B x H x dk x dv>,
 /// updated in place, and `offset` the position of the first token; plus the
-/// globals `__retnet_model_shape` and `__retnet_config_json` that the runtime
-/// reads.
+/// globals `__retnet_model_shape`, `__retnet_config_json` and
+/// `__retnet_buffers` (where the entry points expect their buffers: the
+/// `ModelBuffers` value) that the runtime reads.
 OwningOpRef<ModuleOp> importModel(MLIRContext *context,
-                                  const ModelConfig &config);
+                                  const ModelConfig &config,
+                                  ModelBuffers buffers = ModelBuffers::Host);
 } // namespace mlir::retnet
 
 #endif // RETNET_IMPORT_MODELIMPORT_H

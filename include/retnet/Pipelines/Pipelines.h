@@ -4,6 +4,7 @@
 #define RETNET_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/ADT/StringRef.h"
 
 namespace mlir {
 class OpPassManager;
@@ -58,13 +59,71 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
           "layers (default: that of retnet-vectorize-contractions)")};
 };
 
+/// Options of `retnet-cuda-pipeline`.
+struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
+  PassOptions::Option<FormChoice> form{
+      *this, "form", llvm::cl::desc("Form of the retention ops"),
+      llvm::cl::init(FormChoice::Keep),
+      llvm::cl::values(
+          clEnumValN(FormChoice::Keep, "keep", "as written in the input"),
+          clEnumValN(FormChoice::Auto, "auto",
+                     "chosen per op by retention-select-form"),
+          clEnumValN(FormChoice::Parallel, "parallel", "parallel"),
+          clEnumValN(FormChoice::Recurrent, "recurrent", "recurrent"),
+          clEnumValN(FormChoice::Chunkwise, "chunkwise", "chunkwise"))};
+  PassOptions::Option<unsigned> chunkSize{
+      *this, "chunk-size",
+      llvm::cl::desc("Chunk size for form=chunkwise or auto (0: the target's "
+                     "default)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("Threads per block of the generated kernels"),
+      llvm::cl::init(256)};
+  PassOptions::Option<std::string> chip{
+      *this, "gpu-chip",
+      llvm::cl::desc("NVIDIA GPU architecture of the cubin (sm_XX)"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> features{
+      *this, "gpu-features",
+      llvm::cl::desc("PTX features of the cubin (+ptxNN)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<int> gpuOptLevel{
+      *this, "gpu-opt-level",
+      llvm::cl::desc("Optimization level of the device code (0-3)"),
+      llvm::cl::init(3)};
+};
+
 /// Retention (any form) and linalg on tensors -> LLVM dialect for the host
 /// CPU: form selection, convert-retention-to-linalg, tiling and
 /// vectorization, bufferization, OpenMP over batch x heads, LLVM.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
+/// Retention (any form) and linalg on tensors -> host LLVM dialect calling
+/// CUDA kernels embedded as cubin: convert-retention-to-gpu, bufferization,
+/// retnet-gpu-distribute-linalg, gpu.launch, device buffers, NVVM, ptxas.
+void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options);
+
+/// What the CUDA pipeline and the CPU pipeline's gpu-kernels mode share:
+/// convert-retention-to-gpu, bufferization with deallocation, and
+/// retnet-gpu-distribute-linalg; everything then runs in block/thread
+/// `scf.forall` nests on buffers.
+void buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
+                             bool workgroupMemory);
+
+/// The passes of the common front of both pipelines that give retention ops
+/// the requested form (retention-select-form for `target` under Auto).
+void addFormSelection(OpPassManager &pm, FormChoice form, unsigned chunkSize,
+                      StringRef target);
+
+/// Tensors -> buffers (retnet-bufferize) with ownership-based deallocation.
+void addBufferization(OpPassManager &pm);
+
 /// Registers `retnet-cpu-pipeline` with the pass registry.
 void registerCPUPipeline();
+
+/// Registers `retnet-cuda-pipeline` with the pass registry.
+void registerCUDAPipeline();
 } // namespace mlir::retnet
 
 #endif // RETNET_PIPELINES_PIPELINES_H

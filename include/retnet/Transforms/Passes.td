@@ -57,14 +57,16 @@ def RetentionSelectForm : Pass<"retention-select-form"> {
     | target | parallel-max-length | chunk-size |
     |---|---|---|
     | cpu  | 64  | 64  |
-    | cuda | 256 | 128 |
+    | cuda | 256 | 64  |
 
     On the CPU the parallel form does O(T^2) work where chunkwise does
     O(T C): at T = 512 parallel takes 4.0 ms and chunkwise 0.77 ms; at
     T <= C the two are the same computation (one block), so parallel is
     chosen up to one chunk. Chunks of 64 beat chunks of 128 (T = 2048:
     3.0 ms against 4.0 ms). The cuda values are placeholders until the CUDA
-    target is measured. Either option may be set to override the
+    target is measured; its chunk size is bounded by the `C x C` score tile
+    that convert-retention-to-gpu keeps in the 48 KiB of static workgroup
+    memory of a block. Either option may be set to override the
     target's default (0 keeps the default).
   }];
   let options = [
@@ -92,6 +94,32 @@ def RetNetBufferize : Pass<"retnet-bufferize", "::mlir::ModuleOp"> {
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
+  let summary = "Distribute linalg ops on buffers over GPU blocks and "
+                "threads, one thread per output element";
+  let description = [{
+    Rewrites every linalg op on buffers that does not already run inside GPU
+    blocks into an `scf.forall` over blocks (`#gpu.block<x>`) around an
+    `scf.forall` over `threads` threads (`#gpu.thread<x>`): each thread
+    computes the output elements of one point of the parallel loops (the
+    last parallel loop varying fastest, so neighbouring threads access
+    neighbouring elements), carrying them in registers through `scf.for`
+    loops over the reduction dimensions. retnet-forall-to-gpu-launch then
+    turns the nest into a `gpu.launch`.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads of each block">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
   ];
 }
 

@@ -1,0 +1,53 @@
+//===- SharedStages.cpp - Stages shared by the CPU and CUDA pipelines -----===//
+
+#include "retnet/Pipelines/Pipelines.h"
+
+#include "retnet/Transforms/Passes.h"
+
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::retnet::addFormSelection(OpPassManager &pm, FormChoice form,
+                                    unsigned chunkSize, StringRef target) {
+  switch (form) {
+  case FormChoice::Keep:
+    break;
+  case FormChoice::Auto: {
+    RetentionSelectFormOptions select;
+    select.target = target.str();
+    select.chunkSize = chunkSize;
+    pm.addPass(createRetentionSelectForm(select));
+    break;
+  }
+  case FormChoice::Parallel:
+    pm.addPass(createRetentionToParallel());
+    break;
+  case FormChoice::Recurrent:
+    pm.addPass(createRetentionToRecurrent());
+    break;
+  case FormChoice::Chunkwise: {
+    RetentionToChunkwiseOptions chunkwise;
+    if (chunkSize > 0)
+      chunkwise.chunkSize = chunkSize;
+    pm.addPass(createRetentionToChunkwise(chunkwise));
+    break;
+  }
+  }
+}
+
+void mlir::retnet::addBufferization(OpPassManager &pm) {
+  // Results computed into tensor.empty and then stored into a destination
+  // (a function's output memref) are computed there directly.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(createRetNetBufferize());
+  // In-place tile updates bufferize to copies of a subview onto an equal
+  // subview; CSE makes them self-copies, which canonicalization erases.
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createCanonicalizerPass());
+}
