@@ -7,7 +7,12 @@
 // compares with OpenBLAS's single-precision GEMM measured in the same run.
 //
 // Usage: retention-bench [--compiler=PATH] [--quick] [--filter=FORM]
-//            [--threads=N] [--keep-temp]
+//            [--threads=N] [--keep-temp] [--target=cuda] [--gpu-shapes]
+//
+// --target=cuda times the CUDA kernels on data resident in device memory
+// (each timed call is one kernel call, waited for); --gpu-shapes times the
+// GPU benchmark's shapes (B8 H16 dk128 dv256, T 8192; decode steps at
+// contexts 1k to 64k) instead of the CPU ones.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +33,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -47,6 +53,8 @@ struct Options {
   std::string filter;
   unsigned threads = 0;
   bool keepTemporary = false;
+  bool cuda = false;
+  bool gpuShapes = false;
 };
 
 /// `retnet-compile` in the directory of this executable.
@@ -76,11 +84,15 @@ bool parseOptions(int argc, char **argv, Options &options) {
       options.quick = true;
     else if (argument == "--keep-temp")
       options.keepTemporary = true;
+    else if (argument == "--target=cuda")
+      options.cuda = true;
+    else if (argument == "--gpu-shapes")
+      options.gpuShapes = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--compiler=PATH] [--quick] "
                    "[--filter=parallel|recurrent|chunkwise] [--threads=N] "
-                   "[--keep-temp]\n",
+                   "[--keep-temp] [--target=cuda] [--gpu-shapes]\n",
                    argv[0]);
       return false;
     }
@@ -134,8 +146,8 @@ struct BenchCase {
   int64_t context;
 };
 
-/// Times `library` on `shape` and prints its line.
-void runCase(const KernelLibrary &library, const BenchCase &shape, double sgemm,
+/// Times `library` on `shape` and prints its line; false if the GPU failed.
+bool runCase(const KernelLibrary &library, const BenchCase &shape, double sgemm,
              const Options &options) {
   const KernelConfig &c = library.config();
   std::mt19937_64 generator(shape.length * 131 + shape.context);
@@ -152,16 +164,29 @@ void runCase(const KernelLibrary &library, const BenchCase &shape, double sgemm,
   std::vector<float> stateOut(stateSize);
   bool carryState = shape.context > 0;
 
+  std::function<void()> call;
+  if (library.runsOnDevice()) {
+    call = library.residentRunner(shape.batch, shape.length, q.data(),
+                                  k.data(), v.data(), stateIn.data(),
+                                  shape.context, carryState);
+  } else {
+    call = [&] {
+      library.run<float>(shape.batch, shape.length, q.data(), k.data(),
+                         v.data(), stateIn.data(), shape.context,
+                         output.data(), stateOut.data());
+      // Decoding: each step continues from the previous one's state.
+      if (carryState)
+        stateIn.swap(stateOut);
+    };
+  }
   double seconds = retnet_bench::medianSeconds(
-      [&] {
-        library.run<float>(shape.batch, shape.length, q.data(), k.data(),
-                           v.data(), stateIn.data(), shape.context,
-                           output.data(), stateOut.data());
-        // Decoding: each step continues from the previous one's state.
-        if (carryState)
-          stateIn.swap(stateOut);
-      },
-      options.quick ? 3 : 7, options.quick ? 0.02 : 0.1);
+      call, options.quick ? 3 : 7, options.quick ? 0.02 : 0.1);
+  std::string deviceError = library.takeDeviceError();
+  if (!deviceError.empty()) {
+    std::fprintf(stderr, "%s: %s\n", describe(c).c_str(),
+                 deviceError.c_str());
+    return false;
+  }
   double gflops = usefulFlops(c, shape.batch, shape.length) / seconds * 1e-9;
   std::printf("form=%s B=%lld H=%lld T=%lld dk=%lld dv=%lld chunk=%lld "
               "ctx=%lld ms=%.4f gflops=%.2f sgemm_ratio=%.3f\n",
@@ -171,6 +196,7 @@ void runCase(const KernelLibrary &library, const BenchCase &shape, double sgemm,
               (long long)(c.form == Form::Chunkwise ? c.chunkSize : 0),
               (long long)shape.context, seconds * 1e3, gflops, gflops / sgemm);
   std::fflush(stdout);
+  return true;
 }
 
 /// A kernel and the shapes it is timed on.
@@ -178,6 +204,37 @@ struct BenchKernel {
   KernelConfig config;
   std::vector<BenchCase> cases;
 };
+
+/// The GPU benchmark (scripts/gpu-check.sh): B8 H16 T8192 dk128 dv256 in
+/// every form at fp32 and bf16 inputs, and decode steps at contexts 1k to
+/// 64k.
+std::vector<BenchKernel> gpuBenchKernels(bool quick) {
+  KernelConfig base;
+  base.heads = 16;
+  base.keyDim = 128;
+  base.valueDim = 256;
+  base.gamma = torchscaleDecays(base.heads);
+  base.scaling = Scaling::DecaySqrtSum;
+  std::vector<BenchKernel> kernels;
+  int64_t length = quick ? 2048 : 8192;
+  for (ElementType type : {ElementType::F32, ElementType::BF16}) {
+    base.elementType = type;
+    KernelConfig chunkwise = base;
+    chunkwise.form = Form::Chunkwise;
+    chunkwise.chunkSize = 64;
+    kernels.push_back({chunkwise, {{8, length, 0}}});
+    KernelConfig parallel = base;
+    parallel.form = Form::Parallel;
+    kernels.push_back({parallel, {{8, length, 0}}});
+    KernelConfig recurrent = base;
+    recurrent.form = Form::Recurrent;
+    BenchKernel decode{recurrent, {}};
+    for (int64_t context : {1024, 4096, 16384, 65536})
+      decode.cases.push_back({8, 1, context});
+    kernels.push_back(decode);
+  }
+  return kernels;
+}
 
 std::vector<BenchKernel> benchKernels(bool quick) {
   KernelConfig base;
@@ -231,7 +288,9 @@ int main(int argc, char **argv) {
     return 2;
 
   std::vector<BenchKernel> kernels;
-  for (const BenchKernel &kernel : benchKernels(options.quick))
+  for (const BenchKernel &kernel :
+       options.gpuShapes ? gpuBenchKernels(options.quick)
+                         : benchKernels(options.quick))
     if (std::string(formName(kernel.config.form)).find(options.filter) !=
         std::string::npos)
       kernels.push_back(kernel);
@@ -253,6 +312,8 @@ int main(int argc, char **argv) {
         {kernel.config, stem + ".mlir", stem + ".so", stem + ".log"});
   }
   std::vector<std::string> compileArgs;
+  if (options.cuda)
+    compileArgs.push_back("--target=cuda");
   if (options.threads > 0) {
     compileArgs.push_back("--threads=" + std::to_string(options.threads));
 #ifdef OPENBLAS_VERSION
@@ -278,7 +339,7 @@ int main(int argc, char **argv) {
     std::unique_ptr<KernelLibrary> library;
     if (compiled[i])
       library = KernelLibrary::load(requests[i].libraryPath, requests[i].config,
-                                    error);
+                                    options.cuda, error);
     else
       error = readTextFile(requests[i].logPath);
     if (!library) {
@@ -288,7 +349,8 @@ int main(int argc, char **argv) {
       continue;
     }
     for (const BenchCase &shape : kernels[i].cases)
-      runCase(*library, shape, sgemm, options);
+      if (!runCase(*library, shape, sgemm, options))
+        ++failures;
   }
 
   if (options.keepTemporary || failures > 0) {

@@ -116,6 +116,11 @@ struct DistributeLinalgPattern
     SmallVector<Value> ivs(iterators.size(), zero);
     Value rest = point;
     for (unsigned dim : llvm::reverse(parallelDims)) {
+      // The outermost index needs no remainder: point < points.
+      if (dim == parallelDims.front()) {
+        ivs[dim] = rest;
+        break;
+      }
       Value size = sizeOf(dim);
       ivs[dim] = arith::RemUIOp::create(rewriter, loc, rest, size);
       rest = arith::DivUIOp::create(rewriter, loc, rest, size);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -104,6 +105,7 @@ std::string readTextFile(const std::string &path) {
 
 std::unique_ptr<KernelLibrary> KernelLibrary::load(const std::string &path,
                                                    const KernelConfig &config,
+                                                   bool onDevice,
                                                    std::string &error) {
   // RTLD_NODELETE: closing a kernel must not unload the OpenMP runtime it
   // brought in while that runtime's worker threads still exist.
@@ -118,10 +120,105 @@ std::unique_ptr<KernelLibrary> KernelLibrary::load(const std::string &path,
     dlclose(handle);
     return nullptr;
   }
-  return std::unique_ptr<KernelLibrary>(
+  std::unique_ptr<KernelLibrary> library(
       new KernelLibrary(handle, entry, config));
+  if (onDevice) {
+    library->onDevice = true;
+    DeviceMemory &device = library->device;
+    auto find = [&](auto &slot, const char *name) {
+      slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(
+          dlsym(handle, name));
+      return slot != nullptr;
+    };
+    int (*initialize)(char **) = nullptr;
+    if (!find(device.alloc, "mgpuMemAlloc") ||
+        !find(device.free, "mgpuMemFree") ||
+        !find(device.copy, "mgpuMemcpy") ||
+        !find(device.synchronize, "mgpuStreamSynchronize") ||
+        !find(device.takeError, "retnet_cuda_take_error") ||
+        !find(initialize, "retnet_cuda_init")) {
+      error = path + ": not a CUDA kernel library (no mgpu* functions)";
+      return nullptr;
+    }
+    char *message = nullptr;
+    if (initialize(&message) != 0) {
+      error = path + ": CUDA is unusable: " +
+              (message ? message : "unknown error");
+      std::free(message);
+      return nullptr;
+    }
+  }
+  return library;
 }
 
 KernelLibrary::~KernelLibrary() { dlclose(handle); }
+
+std::string KernelLibrary::takeDeviceError() const {
+  if (!onDevice)
+    return "";
+  char *message = device.takeError();
+  std::string text = message ? message : "";
+  std::free(message);
+  return text;
+}
+
+std::function<void()> KernelLibrary::residentRunner(
+    int64_t batch, int64_t length, const float *q, const float *k,
+    const float *v, const float *initialState, int64_t offset,
+    bool carryState) const {
+  using Memref = StridedMemRefType<float, 4>;
+  using Entry = void (*)(Memref *, Memref *, Memref *, Memref *, int64_t,
+                         Memref *, Memref *);
+  const KernelConfig &c = kernelConfig;
+  struct Arrays {
+    Memref memrefs[6];
+    DeviceMemory device;
+    ~Arrays() {
+      for (Memref &memref : memrefs)
+        device.free(memref.data, nullptr);
+    }
+  };
+  auto arrays = std::make_shared<Arrays>();
+  arrays->device = device;
+  const float *sources[6] = {q, k, v, initialState, nullptr, nullptr};
+  // bf16 kernels take q, k, v and the output as bf16 (the upper halves of
+  // the floats), the states as f32.
+  bool bf16 = c.elementType == ElementType::BF16;
+  std::vector<uint16_t> halves;
+  int64_t widths[6][2] = {{length, c.keyDim},   {length, c.keyDim},
+                          {length, c.valueDim}, {c.keyDim, c.valueDim},
+                          {length, c.valueDim}, {c.keyDim, c.valueDim}};
+  for (int i = 0; i < 6; ++i) {
+    size_t count = batch * c.heads * widths[i][0] * widths[i][1];
+    bool halfWidth = bf16 && i != 3 && i != 5;
+    size_t bytes = count * (halfWidth ? 2 : sizeof(float));
+    auto *data = static_cast<float *>(
+        device.alloc(bytes ? bytes : 1, nullptr, /*isHostShared=*/false));
+    const void *source = sources[i];
+    if (source && halfWidth) {
+      halves.resize(count);
+      for (size_t e = 0; e < count; ++e) {
+        uint32_t bits;
+        std::memcpy(&bits, sources[i] + e, sizeof(bits));
+        halves[e] = static_cast<uint16_t>(bits >> 16);
+      }
+      source = halves.data();
+    }
+    if (source && bytes) {
+      device.copy(data, const_cast<void *>(source), bytes, nullptr);
+      device.synchronize(nullptr);
+    }
+    arrays->memrefs[i] =
+        denseMemref(data, batch, c.heads, widths[i][0], widths[i][1]);
+  }
+  device.synchronize(nullptr);
+  Entry function = reinterpret_cast<Entry>(entry);
+  return [arrays, function, offset, carryState] {
+    Memref *m = arrays->memrefs;
+    function(&m[0], &m[1], &m[2], &m[3], offset, &m[4], &m[5]);
+    if (carryState)
+      std::swap(m[3], m[5]);
+  };
+}
 
 } // namespace retnet::kernel

@@ -7,6 +7,7 @@
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -43,9 +44,12 @@ std::string readTextFile(const std::string &path);
 class KernelLibrary {
 public:
   /// Loads `path` and finds `_mlir_ciface_retention`; null and `error` set on
-  /// failure.
-  static std::unique_ptr<KernelLibrary>
-  load(const std::string &path, const KernelConfig &config, std::string &error);
+  /// failure. Kernels compiled with --target=cuda (`onDevice`) take device
+  /// memory: run() then stages every array through the GPU with the mgpu*
+  /// functions of the library.
+  static std::unique_ptr<KernelLibrary> load(const std::string &path,
+                                             const KernelConfig &config,
+                                             bool onDevice, std::string &error);
   ~KernelLibrary();
   KernelLibrary(const KernelLibrary &) = delete;
   KernelLibrary &operator=(const KernelLibrary &) = delete;
@@ -60,13 +64,40 @@ public:
            const T *initialState, int64_t offset, T *output,
            T *finalState) const;
 
+  /// CUDA kernel libraries: copies q, k, v and the initial state to device
+  /// memory once and returns a function that runs the kernel on them (no
+  /// host copies; it waits for the kernel). With `carryState`, each call
+  /// starts from the previous call's final state (decoding).
+  std::function<void()> residentRunner(int64_t batch, int64_t length,
+                                       const float *q, const float *k,
+                                       const float *v,
+                                       const float *initialState,
+                                       int64_t offset, bool carryState) const;
+
+  bool runsOnDevice() const { return onDevice; }
+
+  /// The first CUDA error of this thread since the last call (empty if none
+  /// or for CPU kernels).
+  std::string takeDeviceError() const;
+
 private:
   KernelLibrary(void *handle, void *entry, const KernelConfig &config)
       : handle(handle), entry(entry), kernelConfig(config) {}
 
+  /// The mgpu* memory functions of a CUDA kernel library.
+  struct DeviceMemory {
+    void *(*alloc)(uint64_t, void *, bool) = nullptr;
+    void (*free)(void *, void *) = nullptr;
+    void (*copy)(void *, void *, size_t, void *) = nullptr;
+    void (*synchronize)(void *) = nullptr;
+    char *(*takeError)() = nullptr;
+  };
+
   void *handle;
   void *entry;
   KernelConfig kernelConfig;
+  bool onDevice = false;
+  DeviceMemory device;
 };
 
 /// A descriptor of a dense row-major rank-4 array.
@@ -106,8 +137,38 @@ void KernelLibrary::run(int64_t batch, int64_t length, const T *q, const T *k,
   Memref oMemref = denseMemref(output, batch, c.heads, length, c.valueDim);
   Memref sTMemref =
       denseMemref(finalState, batch, c.heads, c.keyDim, c.valueDim);
+  Memref *arrays[] = {&qMemref, &kMemref,  &vMemref, &s0Memref,
+                      &oMemref, &sTMemref};
+  bool isOutput[] = {false, false, false, false, true, true};
+  T *hostData[6];
+  size_t bytes[6];
+  if (onDevice) {
+    // Every array through device memory; outputs copied back after the
+    // kernel (which waits for its own work before returning).
+    for (int i = 0; i < 6; ++i) {
+      Memref &array = *arrays[i];
+      hostData[i] = array.data;
+      bytes[i] = sizeof(T) * array.sizes[0] * array.strides[0];
+      T *deviceData =
+          static_cast<T *>(device.alloc(bytes[i] ? bytes[i] : 1, nullptr,
+                                        /*isHostShared=*/false));
+      if (bytes[i] && !isOutput[i])
+        device.copy(deviceData, hostData[i], bytes[i], nullptr);
+      array.basePtr = array.data = deviceData;
+    }
+    device.synchronize(nullptr);
+  }
   reinterpret_cast<Entry>(entry)(&qMemref, &kMemref, &vMemref, &s0Memref,
                                  offset, &oMemref, &sTMemref);
+  if (onDevice) {
+    for (int i = 0; i < 6; ++i) {
+      if (bytes[i] && isOutput[i])
+        device.copy(hostData[i], arrays[i]->data, bytes[i], nullptr);
+    }
+    device.synchronize(nullptr);
+    for (int i = 0; i < 6; ++i)
+      device.free(arrays[i]->data, nullptr);
+  }
 }
 
 } // namespace retnet::kernel

@@ -25,7 +25,15 @@ const char *scalingName(Scaling scaling) {
 }
 
 const char *elementTypeName(ElementType type) {
-  return type == ElementType::F32 ? "f32" : "f64";
+  switch (type) {
+  case ElementType::F32:
+    return "f32";
+  case ElementType::F64:
+    return "f64";
+  case ElementType::BF16:
+    return "bf16";
+  }
+  return "?";
 }
 
 std::string describe(const KernelConfig &config) {
@@ -58,7 +66,10 @@ std::string tokenShape(const KernelConfig &config, int64_t width) {
 std::string stateShape(const KernelConfig &config) {
   return "?x" + std::to_string(config.heads) + "x" +
          std::to_string(config.keyDim) + "x" + std::to_string(config.valueDim) +
-         "x" + elementTypeName(config.elementType);
+         "x" +
+         elementTypeName(config.elementType == ElementType::BF16
+                             ? ElementType::F32
+                             : config.elementType);
 }
 
 /// A double that MLIR parses back to the same value.

@@ -14,7 +14,8 @@ namespace retnet::kernel {
 using reference::Scaling;
 
 enum class Form { Parallel, Recurrent, Chunkwise };
-enum class ElementType { F32, F64 };
+/// Element type of q, k, v and the output; the state is f32 for bf16.
+enum class ElementType { F32, F64, BF16 };
 
 /// Everything that is fixed when a kernel is compiled; batch and length stay
 /// dynamic.

@@ -307,6 +307,11 @@ void runTokens(const KernelLibrary &library, const ReferenceCase &data,
 
   library.run<T>(p.batch, length, q.data(), k.data(), v.data(), s0.data(),
                  offset, output.data(), finalState.data());
+  // A failed GPU call leaves the poisoned outputs, which fail the checks.
+  std::string deviceError = library.takeDeviceError();
+  if (!deviceError.empty())
+    std::fprintf(stderr, "%s: %s\n", describe(library.config()).c_str(),
+                 deviceError.c_str());
 
   result.output.resize(data.output.size());
   for (int64_t head = 0; head < heads; ++head)
@@ -373,6 +378,14 @@ struct Options {
   std::string filter;
   bool keepTemporary = false;
   std::vector<std::string> compilerArgs;
+
+  /// Whether the kernels are compiled for the GPU (and take device memory).
+  bool onDevice() const {
+    for (const std::string &arg : compilerArgs)
+      if (arg == "--target=cuda")
+        return true;
+    return false;
+  }
 };
 
 bool parseOptions(int argc, char **argv, Options &options) {
@@ -578,8 +591,9 @@ int main(int argc, char **argv) {
     LoadedKernel kernel{requests[r].config, nullptr};
     std::string error;
     if (compiled[r])
-      kernel.library = KernelLibrary::load(requests[r].libraryPath,
-                                           requests[r].config, error);
+      kernel.library =
+          KernelLibrary::load(requests[r].libraryPath, requests[r].config,
+                              options.onDevice(), error);
     else
       error = readTextFile(requests[r].logPath);
     if (!kernel.library)

@@ -51,6 +51,11 @@ cl::opt<std::string>
     gpuFeatures("gpu-features",
                 cl::desc("With --target=cuda: PTX features (default +ptx80)"),
                 cl::init("+ptx80"), cl::cat(category));
+cl::opt<std::string> cudaToolkit(
+    "cuda-toolkit",
+    cl::desc("With --target=cuda: the CUDA toolkit with ptxas and libdevice "
+             "(default: $CUDA_HOME, $CUDA_PATH, else /usr/local/cuda)"),
+    cl::cat(category));
 cl::opt<int64_t> gpuBlockThreads(
     "gpu-block-threads",
     cl::desc("With --target=cuda: threads per block of the kernels"),
@@ -202,6 +207,15 @@ int main(int argc, char **argv) {
                 "take their parallelism from the GPU");
   if (gpuBlockThreads <= 0 || gpuBlockThreads > 1024)
     return fail("--gpu-block-threads must be in [1, 1024]");
+  if (cuda && emit != EmitKind::Import) {
+    std::string toolkit = retnet::findCUDAToolkit(cudaToolkit);
+    SmallString<256> ptxas(toolkit);
+    llvm::sys::path::append(ptxas, "bin", "ptxas");
+    if (!llvm::sys::fs::can_execute(ptxas))
+      return fail("--target=cuda needs the CUDA toolkit's ptxas, not found "
+                  "at '" +
+                  ptxas + "' (set --cuda-toolkit or CUDA_HOME)");
+  }
   if (optLevel > 3)
     return fail("-O must be 0, 1, 2 or 3");
   bool isModel = StringRef(inputFile).ends_with(".json");
@@ -270,6 +284,7 @@ int main(int argc, char **argv) {
     options.threads = gpuBlockThreads;
     options.chip = gpuChip;
     options.features = gpuFeatures;
+    options.toolkit = cudaToolkit;
     retnet::buildCUDAPipeline(pm, options);
   } else {
     retnet::CPUPipelineOptions options;

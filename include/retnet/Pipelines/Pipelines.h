@@ -6,6 +6,8 @@
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+
 namespace mlir {
 class OpPassManager;
 } // namespace mlir
@@ -88,6 +90,11 @@ struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
       *this, "gpu-features",
       llvm::cl::desc("PTX features of the cubin (+ptxNN)"),
       llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "cuda-toolkit",
+      llvm::cl::desc("CUDA toolkit with ptxas and libdevice (default: "
+                     "$CUDA_HOME, $CUDA_PATH, else /usr/local/cuda)"),
+      llvm::cl::init("")};
   PassOptions::Option<int> gpuOptLevel{
       *this, "gpu-opt-level",
       llvm::cl::desc("Optimization level of the device code (0-3)"),
@@ -103,6 +110,10 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 /// CUDA kernels embedded as cubin: convert-retention-to-gpu, bufferization,
 /// retnet-gpu-distribute-linalg, gpu.launch, device buffers, NVVM, ptxas.
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options);
+
+/// The CUDA toolkit to take ptxas and libdevice from: `requested` if not
+/// empty, else $CUDA_HOME, $CUDA_PATH, else /usr/local/cuda.
+std::string findCUDAToolkit(StringRef requested);
 
 /// What the CUDA pipeline and the CPU pipeline's gpu-kernels mode share:
 /// convert-retention-to-gpu, bufferization with deallocation, and

@@ -257,9 +257,15 @@ void *mgpuMemAlloc(uint64_t bytes, void *, bool isHostShared) {
   return reinterpret_cast<void *>(pointer);
 }
 
-void mgpuMemFree(void *pointer, void *) {
-  if (Driver *driver = loadDriver(); driver && pointer)
-    check(driver, driver->memFree(devicePointer(pointer)), "cuMemFree");
+void mgpuMemFree(void *pointer, void *stream) {
+  Driver *driver = loadDriver();
+  if (!driver || !pointer)
+    return;
+  // Generated code frees buffers right after launching the kernels that use
+  // them on `stream`: they must finish first.
+  if (stream)
+    check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize");
+  check(driver, driver->memFree(devicePointer(pointer)), "cuMemFree");
 }
 
 void mgpuMemcpy(void *destination, void *source, size_t bytes, void *stream) {

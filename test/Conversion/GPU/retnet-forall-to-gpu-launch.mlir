@@ -1,0 +1,77 @@
+// RUN: retnet-opt %s -retnet-forall-to-gpu-launch -split-input-file -verify-diagnostics | FileCheck %s
+
+// A block loop becomes a gpu.launch with one block per iteration; its
+// threads are those of the widest thread loop (128); the narrower one (64)
+// runs under thread_id < 64; every thread loop ends with a barrier; the
+// workgroup tile becomes a workgroup attribution.
+
+// CHECK-LABEL: func @phases
+// CHECK-SAME: (%[[OUT:.*]]: memref<?x64xf32>, %[[N:.*]]: index)
+// CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[N]], %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) workgroup(%[[TILE:.*]] : memref<64xf32, #gpu.address_space<workgroup>>) {
+// CHECK:   %[[ACTIVE:.*]] = arith.cmpi ult, %[[TX]], %c64
+// CHECK:   scf.if %[[ACTIVE]] {
+// CHECK:     memref.store %{{.*}}, %[[TILE]][%[[TX]]]
+// CHECK:   }
+// CHECK:   gpu.barrier
+// CHECK:   scf.for
+// CHECK-NOT: scf.if %[[ACTIVE]]
+// CHECK:     memref.load %[[TILE]][%[[TX]]]
+// CHECK:     memref.store %{{.*}}, %[[OUT]][%[[BX]], %[[TX]]]
+// CHECK:     gpu.barrier
+// CHECK:   }
+// CHECK:   gpu.terminator
+// CHECK-NOT: scf.forall
+func.func @phases(%out: memref<?x64xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%b) in (%n) {
+    %tile = memref.alloca() : memref<64xf32, #gpu.address_space<workgroup>>
+    scf.forall (%t) in (64) {
+      memref.store %cst, %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+    } {mapping = [#gpu.thread<x>]}
+    scf.for %i = %c0 to %n step %c1 {
+      scf.forall (%t) in (128) {
+        %c64 = arith.constant 64 : index
+        %in = arith.cmpi ult, %t, %c64 : index
+        scf.if %in {
+          %v = memref.load %tile[%t] : memref<64xf32, #gpu.address_space<workgroup>>
+          memref.store %v, %out[%b, %t] : memref<?x64xf32>
+        }
+      } {mapping = [#gpu.thread<x>]}
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Block indices follow the mapping: (i, j) mapped to (y, x).
+
+// CHECK-LABEL: func @two_dimensional
+// CHECK: gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %{{.*}}) in (%{{.*}} = %c8, %{{.*}} = %c4, %{{.*}} = %c1{{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c32
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[BY]], %[[BX]], %[[TX]]]
+func.func @two_dimensional(%out: memref<4x8x32xf32>) {
+  %cst = arith.constant 0.0 : f32
+  scf.forall (%i, %j) in (4, 8) {
+    scf.forall (%t) in (32) {
+      memref.store %cst, %out[%i, %j, %t] : memref<4x8x32xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Thread loops must have a static extent.
+
+func.func @dynamic_threads(%out: memref<?xf32>, %n: index) {
+  %cst = arith.constant 0.0 : f32
+  // expected-error @+1 {{cannot map this forall to a gpu.launch}}
+  scf.forall (%b) in (4) {
+    scf.forall (%t) in (%n) {
+      memref.store %cst, %out[%t] : memref<?xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}

@@ -1,0 +1,44 @@
+// RUN: retnet-opt %s -retnet-host-buffers-to-gpu -split-input-file -verify-diagnostics | FileCheck %s
+
+// A buffer the kernel writes lives on the GPU (allocated, copied, freed
+// there); the pointer list that only host code reads stays in host memory.
+
+// CHECK-LABEL: func @buffers
+// CHECK: %[[DEVICE:.*]] = gpu.alloc (%{{.*}}) : memref<?xf32>
+// CHECK: %[[LIST:.*]] = memref.alloc() : memref<2xindex>
+// CHECK: gpu.launch
+// CHECK:   memref.store %{{.*}}, %[[DEVICE]]
+// CHECK: memref.store %{{.*}}, %[[LIST]]
+// CHECK: gpu.memcpy %{{.*}}, %[[DEVICE]] : memref<?xf32>, memref<?xf32>
+// CHECK: gpu.dealloc %[[DEVICE]] : memref<?xf32>
+// CHECK: memref.dealloc %[[LIST]] : memref<2xindex>
+func.func @buffers(%n: index, %out: memref<?xf32>) -> index {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %cst = arith.constant 2.0 : f32
+  %buffer = memref.alloc(%n) : memref<?xf32>
+  %list = memref.alloc() : memref<2xindex>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    memref.store %cst, %buffer[%bx] : memref<?xf32>
+    gpu.terminator
+  }
+  %pointer = memref.extract_aligned_pointer_as_index %buffer : memref<?xf32> -> index
+  memref.store %pointer, %list[%c0] : memref<2xindex>
+  %first = memref.load %list[%c0] : memref<2xindex>
+  memref.copy %buffer, %out : memref<?xf32> to memref<?xf32>
+  memref.dealloc %buffer : memref<?xf32>
+  memref.dealloc %list : memref<2xindex>
+  return %first : index
+}
+
+// -----
+
+// Host code reading a device buffer is a computation left unmapped.
+
+func.func @host_read(%in: memref<?xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{host code reads or writes a buffer that lives on the GPU}}
+  %value = memref.load %in[%c0] : memref<?xf32>
+  return %value : f32
+}
