@@ -8,11 +8,14 @@
 //
 // Usage: retention-bench [--compiler=PATH] [--quick] [--filter=FORM]
 //            [--threads=N] [--keep-temp] [--target=cuda] [--gpu-shapes]
+//            [--work-dir=DIR [--compile-only | --precompiled]]
 //
 // --target=cuda times the CUDA kernels on data resident in device memory
 // (each timed call is one kernel call, waited for); --gpu-shapes times the
 // GPU benchmark's shapes (B8 H16 dk128 dv256, T 8192; decode steps at
-// contexts 1k to 64k) instead of the CPU ones.
+// contexts 1k to 64k) instead of the CPU ones. --compile-only writes the
+// kernels into DIR; --precompiled times the ones found there (a GPU machine
+// without the compiler: scripts/gpu-check.sh).
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,6 +58,8 @@ struct Options {
   bool keepTemporary = false;
   bool cuda = false;
   bool gpuShapes = false;
+  std::string workDirectory;
+  KernelSupply supply = KernelSupply::Compile;
 };
 
 /// `retnet-compile` in the directory of this executable.
@@ -88,11 +93,18 @@ bool parseOptions(int argc, char **argv, Options &options) {
       options.cuda = true;
     else if (argument == "--gpu-shapes")
       options.gpuShapes = true;
+    else if (const char *text = value("--work-dir="))
+      options.workDirectory = text;
+    else if (argument == "--compile-only")
+      options.supply = KernelSupply::CompileOnly;
+    else if (argument == "--precompiled")
+      options.supply = KernelSupply::Precompiled;
     else {
       std::fprintf(stderr,
                    "usage: %s [--compiler=PATH] [--quick] "
                    "[--filter=parallel|recurrent|chunkwise] [--threads=N] "
-                   "[--keep-temp] [--target=cuda] [--gpu-shapes]\n",
+                   "[--keep-temp] [--target=cuda] [--gpu-shapes] "
+                   "[--work-dir=DIR [--compile-only | --precompiled]]\n",
                    argv[0]);
       return false;
     }
@@ -189,12 +201,20 @@ bool runCase(const KernelLibrary &library, const BenchCase &shape, double sgemm,
   }
   double gflops = usefulFlops(c, shape.batch, shape.length) / seconds * 1e-9;
   std::printf("form=%s B=%lld H=%lld T=%lld dk=%lld dv=%lld chunk=%lld "
-              "ctx=%lld ms=%.4f gflops=%.2f sgemm_ratio=%.3f\n",
+              "ctx=%lld ms=%.4f gflops=%.2f",
               formName(c.form), (long long)shape.batch, (long long)c.heads,
               (long long)shape.length, (long long)c.keyDim,
               (long long)c.valueDim,
               (long long)(c.form == Form::Chunkwise ? c.chunkSize : 0),
-              (long long)shape.context, seconds * 1e3, gflops, gflops / sgemm);
+              (long long)shape.context, seconds * 1e3, gflops);
+  if (library.runsOnDevice()) {
+    // The state is read and written once per call at least.
+    double stateBytes = 2.0 * sizeof(float) * stateSize;
+    std::printf(" type=%s state_GBs=%.1f\n", elementTypeName(c.elementType),
+                stateBytes / seconds * 1e-9);
+  } else {
+    std::printf(" sgemm_ratio=%.3f\n", gflops / sgemm);
+  }
   std::fflush(stdout);
   return true;
 }
@@ -300,9 +320,10 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  std::string directory = makeTemporaryDirectory("retention-bench");
+  std::string directory =
+      kernelDirectory(options.workDirectory, "retention-bench");
   if (directory.empty()) {
-    std::fprintf(stderr, "cannot create a temporary directory\n");
+    std::fprintf(stderr, "cannot create a work directory\n");
     return 2;
   }
   std::vector<CompileRequest> requests;
@@ -320,18 +341,30 @@ int main(int argc, char **argv) {
     openblas_set_num_threads(static_cast<int>(options.threads));
 #endif
   }
-  std::vector<bool> compiled =
-      compileKernels(options.compiler, requests, compileArgs, /*jobs=*/1);
+  std::vector<bool> compiled = supplyKernels(
+      options.supply, options.compiler, requests, compileArgs, /*jobs=*/2);
+  if (options.supply == KernelSupply::CompileOnly) {
+    size_t failed = std::count(compiled.begin(), compiled.end(), false);
+    std::printf("# compiled %zu kernels into %s, %zu failed\n",
+                requests.size(), directory.c_str(), failed);
+    return failed == 0 ? 0 : 1;
+  }
 
+  // The CPU yardstick, for CPU kernels only.
   const int sgemmSize = 1024;
-  double sgemm = retnet_bench::sgemmGflops(sgemmSize, options.quick ? 3 : 7);
-  std::printf("# sgemm n=%d gflops=%.2f (OpenBLAS", sgemmSize, sgemm);
+  double sgemm = 0.0;
+  if (!options.cuda) {
+    sgemm = retnet_bench::sgemmGflops(sgemmSize, options.quick ? 3 : 7);
+    std::printf("# sgemm n=%d gflops=%.2f (OpenBLAS", sgemmSize, sgemm);
 #ifdef OPENBLAS_VERSION
-  std::printf(", %d threads", openblas_get_num_threads());
+    std::printf(", %d threads", openblas_get_num_threads());
 #endif
-  std::printf("); kernels: %s threads\n",
-              options.threads > 0 ? std::to_string(options.threads).c_str()
-                                  : "OMP_NUM_THREADS or all");
+    std::printf("); kernels: %s threads\n",
+                options.threads > 0 ? std::to_string(options.threads).c_str()
+                                    : "OMP_NUM_THREADS or all");
+  } else {
+    std::printf("# CUDA kernels on device-resident data\n");
+  }
 
   int failures = 0;
   for (size_t i = 0; i < kernels.size(); ++i) {
@@ -353,7 +386,8 @@ int main(int argc, char **argv) {
         ++failures;
   }
 
-  if (options.keepTemporary || failures > 0) {
+  if (options.keepTemporary || failures > 0 ||
+      !options.workDirectory.empty()) {
     std::printf("# kernels kept in %s\n", directory.c_str());
   } else {
     std::error_code ignored;

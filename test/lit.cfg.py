@@ -8,7 +8,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "RETNET"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.retnet_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
@@ -23,6 +23,18 @@ llvm_config.with_environment("PATH", config.retnet_tools_dir, append_path=True)
 tool_dirs = [config.retnet_tools_dir, config.llvm_tools_dir]
 tools = ["retnet-opt", "retnet-compile", "retnet-run", "retnet-weights"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The integration test programs, for the GPU execution tests.
+config.substitutions.append(
+    ("%retention-kernel-test",
+     os.path.join(config.retnet_obj_root, "test", "Integration",
+                  "retention-kernel-test")))
+config.substitutions.append(
+    ("%model-test", os.path.join(config.retnet_tools_dir, "model-test")))
+config.substitutions.append(
+    ("%retnet-compile-path", os.path.join(config.retnet_tools_dir, "retnet-compile")))
+config.substitutions.append(
+    ("%retnet-weights-path", os.path.join(config.retnet_tools_dir, "retnet-weights")))
 
 # CUDA: 'ptxas' where the CUDA toolkit's assembler is found (cubin
 # generation), 'cuda-device' where a CUDA device answers (GPU execution).

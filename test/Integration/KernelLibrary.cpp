@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -94,6 +95,28 @@ std::string makeTemporaryDirectory(const std::string &prefix) {
   if (!mkdtemp(buffer.data()))
     return "";
   return buffer.data();
+}
+
+std::string kernelDirectory(const std::string &workDirectory,
+                            const std::string &prefix) {
+  if (workDirectory.empty())
+    return makeTemporaryDirectory(prefix);
+  std::error_code error;
+  std::filesystem::create_directories(workDirectory, error);
+  return error ? "" : workDirectory;
+}
+
+std::vector<bool> supplyKernels(KernelSupply supply,
+                                const std::string &compiler,
+                                const std::vector<CompileRequest> &requests,
+                                const std::vector<std::string> &extraArgs,
+                                unsigned jobs) {
+  if (supply != KernelSupply::Precompiled)
+    return compileKernels(compiler, requests, extraArgs, jobs);
+  std::vector<bool> present;
+  for (const CompileRequest &request : requests)
+    present.push_back(std::filesystem::exists(request.libraryPath));
+  return present;
 }
 
 std::string readTextFile(const std::string &path) {

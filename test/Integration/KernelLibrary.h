@@ -37,6 +37,24 @@ std::vector<bool> compileKernels(const std::string &compiler,
 /// empty on failure.
 std::string makeTemporaryDirectory(const std::string &prefix);
 
+/// How a program obtains its kernel libraries: compiled now; compiled now
+/// and nothing run (to carry them to a machine without the compiler, such
+/// as a GPU machine); or compiled earlier into the same work directory.
+enum class KernelSupply { Compile, CompileOnly, Precompiled };
+
+/// `workDirectory` (created if needed) or, if empty, a fresh temporary
+/// directory starting with `prefix`; empty on failure.
+std::string kernelDirectory(const std::string &workDirectory,
+                            const std::string &prefix);
+
+/// compileKernels for Compile and CompileOnly; for Precompiled, whether each
+/// request's library exists.
+std::vector<bool> supplyKernels(KernelSupply supply,
+                                const std::string &compiler,
+                                const std::vector<CompileRequest> &requests,
+                                const std::vector<std::string> &extraArgs,
+                                unsigned jobs);
+
 /// The contents of a text file (empty if it cannot be read).
 std::string readTextFile(const std::string &path);
 

@@ -35,8 +35,12 @@
 //
 // Usage: retention-kernel-test --compiler=PATH/retnet-compile [--jobs=N]
 //            [--filter=TEXT] [--keep-temp] [--compiler-arg=ARG]...
+//            [--work-dir=DIR [--compile-only | --precompiled]]
 // (--compiler-arg=--gpu-emulation tests the CUDA target's kernels, run as
-// CPU loops.)
+// CPU loops; --compiler-arg=--target=cuda runs them on the GPU.
+// --compile-only writes the kernels into DIR without running them;
+// --precompiled runs the kernels found there, for a GPU machine without the
+// compiler: scripts/gpu-check.sh.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -378,6 +382,8 @@ struct Options {
   std::string filter;
   bool keepTemporary = false;
   std::vector<std::string> compilerArgs;
+  std::string workDirectory;
+  KernelSupply supply = KernelSupply::Compile;
 
   /// Whether the kernels are compiled for the GPU (and take device memory).
   bool onDevice() const {
@@ -405,16 +411,24 @@ bool parseOptions(int argc, char **argv, Options &options) {
       options.keepTemporary = true;
     else if (const char *text = value("--compiler-arg="))
       options.compilerArgs.push_back(text);
+    else if (const char *text = value("--work-dir="))
+      options.workDirectory = text;
+    else if (argument == "--compile-only")
+      options.supply = KernelSupply::CompileOnly;
+    else if (argument == "--precompiled")
+      options.supply = KernelSupply::Precompiled;
     else {
       std::fprintf(stderr, "unknown argument '%s'\n", argv[i]);
       return false;
     }
   }
-  if (options.compiler.empty()) {
+  if (options.compiler.empty() &&
+      options.supply != KernelSupply::Precompiled) {
     std::fprintf(stderr,
                  "usage: %s --compiler=PATH/retnet-compile "
                  "[--jobs=N] [--filter=TEXT] [--keep-temp] "
-                 "[--compiler-arg=ARG]...\n",
+                 "[--compiler-arg=ARG]... [--work-dir=DIR "
+                 "[--compile-only | --precompiled]]\n",
                  argv[0]);
     return false;
   }
@@ -557,9 +571,10 @@ int main(int argc, char **argv) {
     return 2;
   auto start = std::chrono::steady_clock::now();
 
-  std::string directory = makeTemporaryDirectory("retention-kernel-test");
+  std::string directory =
+      kernelDirectory(options.workDirectory, "retention-kernel-test");
   if (directory.empty()) {
-    std::fprintf(stderr, "cannot create a temporary directory\n");
+    std::fprintf(stderr, "cannot create a work directory\n");
     return 2;
   }
 
@@ -579,11 +594,21 @@ int main(int argc, char **argv) {
     }
   }
   std::vector<bool> compiled =
-      compileKernels(options.compiler, requests, options.compilerArgs,
-                     options.jobs);
-  std::printf("compiled %zu kernels in %.1f s (%u jobs) in %s\n",
+      supplyKernels(options.supply, options.compiler, requests,
+                    options.compilerArgs, options.jobs);
+  std::printf("%s %zu kernels in %.1f s (%u jobs) in %s\n",
+              options.supply == KernelSupply::Precompiled ? "found"
+                                                          : "compiled",
               requests.size(), secondsSince(start), options.jobs,
               directory.c_str());
+  if (options.supply == KernelSupply::CompileOnly) {
+    size_t failed = std::count(compiled.begin(), compiled.end(), false);
+    for (size_t r = 0; r < requests.size(); ++r)
+      if (!compiled[r])
+        std::printf("FAIL %s | %s\n", describe(requests[r].config).c_str(),
+                    readTextFile(requests[r].logPath).c_str());
+    return failed == 0 ? 0 : 1;
+  }
 
   Tally tally;
   std::vector<std::vector<LoadedKernel>> kernels(families.size());
@@ -607,7 +632,9 @@ int main(int argc, char **argv) {
       checkFamily(families[f], f, kernels[f], tally);
 
   std::printf("%.1f s\n", secondsSince(start));
-  bool keep = options.keepTemporary || tally.failed > 0;
+  // A --work-dir is the caller's, never removed.
+  bool keep = options.keepTemporary || tally.failed > 0 ||
+              !options.workDirectory.empty();
   if (keep) {
     std::printf("kernels kept in %s\n", directory.c_str());
   } else {

@@ -120,14 +120,19 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
     return ids;
   };
 
-  // The machine, measured in this run.
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  double bandwidth = retnet_bench::readBandwidthGBs(int64_t(1) << 30, threads,
-                                                    options.samples);
-  double sgemm = retnet_bench::sgemmGflops(2048, options.samples);
-  std::printf("machine: threads=%u read_bandwidth_GBs=%.1f "
-              "sgemm_gflops=%.1f (OpenBLAS n=2048)\n",
-              threads, bandwidth, sgemm);
+  // The machine, measured in this run (the CPU; not for CUDA models).
+  double bandwidth = 0.0, sgemm = 0.0;
+  if (!options.onDevice) {
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    bandwidth = retnet_bench::readBandwidthGBs(int64_t(1) << 30, threads,
+                                               options.samples);
+    sgemm = retnet_bench::sgemmGflops(2048, options.samples);
+    std::printf("machine: threads=%u read_bandwidth_GBs=%.1f "
+                "sgemm_gflops=%.1f (OpenBLAS n=2048)\n",
+                threads, bandwidth, sgemm);
+  } else {
+    std::printf("machine: CUDA device (model compiled with --target=cuda)\n");
+  }
 
   // Prefill: batch 1, a prompt of promptLength tokens from position 0.
   bool ok = true;
@@ -145,7 +150,13 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
       2.0 * layerMatrixFloats(shape) +
       2.0 * shape.embedDim * shape.vocabSize / options.promptLength;
   double prefillBound = sgemm * 1e9 / flopsPerToken;
-  std::printf("prefill: tokens=%lld tokens_per_s=%.1f flops_per_token=%.3g "
+  if (options.onDevice)
+    std::printf("prefill: tokens=%lld tokens_per_s=%.1f flops_per_token=%.3g "
+                "gflops=%.1f\n",
+                static_cast<long long>(options.promptLength), prefillRate,
+                flopsPerToken, prefillRate * flopsPerToken * 1e-9);
+  else
+    std::printf("prefill: tokens=%lld tokens_per_s=%.1f flops_per_token=%.3g "
               "gflops=%.1f flop_bound_tokens_per_s=%.1f "
               "fraction_of_flop_bound=%.3f\n",
               static_cast<long long>(options.promptLength), prefillRate,
@@ -157,9 +168,12 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
   double weightBytes = 4.0 * (layout.totalFloats -
                               layout.find("embed")->size() + shape.embedDim);
   double decodeBound = bandwidth * 1e9 / weightBytes;
-  std::printf("decode: weight_bytes_per_token=%.4g "
-              "bandwidth_bound_tokens_per_s=%.1f\n",
-              weightBytes, decodeBound);
+  if (options.onDevice)
+    std::printf("decode: weight_bytes_per_token=%.4g\n", weightBytes);
+  else
+    std::printf("decode: weight_bytes_per_token=%.4g "
+                "bandwidth_bound_tokens_per_s=%.1f\n",
+                weightBytes, decodeBound);
   for (int64_t context : options.contexts) {
     api.stateReset(run.state);
     if (!run.prefill(tokens(context)))
@@ -181,10 +195,16 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
     std::sort(blocks.begin(), blocks.end());
     double block = blocks[blocks.size() / 2];
     double rate = options.decodeSteps / block;
-    std::printf("decode: context=%lld tokens_per_s=%.1f ms_per_token=%.3f "
-                "fraction_of_bandwidth_bound=%.3f\n",
-                static_cast<long long>(context), rate, 1e3 / rate,
-                rate / decodeBound);
+    if (options.onDevice)
+      std::printf("decode: context=%lld tokens_per_s=%.1f ms_per_token=%.3f "
+                  "weight_GBs=%.1f\n",
+                  static_cast<long long>(context), rate, 1e3 / rate,
+                  rate * weightBytes * 1e-9);
+    else
+      std::printf("decode: context=%lld tokens_per_s=%.1f "
+                  "ms_per_token=%.3f fraction_of_bandwidth_bound=%.3f\n",
+                  static_cast<long long>(context), rate, 1e3 / rate,
+                  rate / decodeBound);
   }
   return 0;
 }

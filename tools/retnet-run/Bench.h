@@ -17,6 +17,10 @@ struct BenchOptions {
   std::vector<int64_t> contexts = {128, 512, 1024, 2048, 4096};
   int64_t decodeSteps = 32;
   int samples = 5;
+  /// A CUDA model: the CPU's sgemm and bandwidth bound nothing; tokens/s,
+  /// GFLOP/s of prefill and weight bytes streamed per second of decoding
+  /// are reported instead.
+  bool onDevice = false;
 };
 
 /// Parses the --bench flags; false with `error` set on a bad value.

@@ -115,6 +115,11 @@ int main(int argc, char **argv) {
                    library.c_str());
       return 1;
     }
+    // CUDA model libraries (retnet-compile --target=cuda) are measured
+    // without the CPU yardsticks.
+    const auto *buffers =
+        static_cast<const int32_t *>(dlsym(handle, "__retnet_buffers"));
+    bench.onDevice = buffers && *buffers == 1;
     return retnet_runtime::runBenchmark(
         api, retnet_runtime::decodeModelShape(encoded), bench);
   }
