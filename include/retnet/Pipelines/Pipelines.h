@@ -16,8 +16,11 @@ namespace mlir::retnet {
 /// Which form the pipeline gives retention ops.
 enum class FormChoice { Keep, Auto, Parallel, Recurrent, Chunkwise };
 
-/// Options of `retnet-cpu-pipeline`.
-struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+/// The options of every pipeline: the form of the retention ops.
+template <typename Derived>
+struct FormOptions : public PassPipelineOptions<Derived> {
+  using PassOptions = ::mlir::detail::PassOptions;
+
   PassOptions::Option<FormChoice> form{
       *this, "form", llvm::cl::desc("Form of the retention ops"),
       llvm::cl::init(FormChoice::Keep),
@@ -33,6 +36,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Chunk size for form=chunkwise or auto (0: the target's "
                      "default)"),
       llvm::cl::init(0)};
+};
+
+/// Options of `retnet-cpu-pipeline`.
+struct CPUPipelineOptions : public FormOptions<CPUPipelineOptions> {
   PassOptions::Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("OpenMP threads of each parallel region (0: the "
@@ -62,22 +69,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 };
 
 /// Options of `retnet-cuda-pipeline`.
-struct CUDAPipelineOptions : public PassPipelineOptions<CUDAPipelineOptions> {
-  PassOptions::Option<FormChoice> form{
-      *this, "form", llvm::cl::desc("Form of the retention ops"),
-      llvm::cl::init(FormChoice::Keep),
-      llvm::cl::values(
-          clEnumValN(FormChoice::Keep, "keep", "as written in the input"),
-          clEnumValN(FormChoice::Auto, "auto",
-                     "chosen per op by retention-select-form"),
-          clEnumValN(FormChoice::Parallel, "parallel", "parallel"),
-          clEnumValN(FormChoice::Recurrent, "recurrent", "recurrent"),
-          clEnumValN(FormChoice::Chunkwise, "chunkwise", "chunkwise"))};
-  PassOptions::Option<unsigned> chunkSize{
-      *this, "chunk-size",
-      llvm::cl::desc("Chunk size for form=chunkwise or auto (0: the target's "
-                     "default)"),
-      llvm::cl::init(0)};
+struct CUDAPipelineOptions : public FormOptions<CUDAPipelineOptions> {
   PassOptions::Option<int64_t> threads{
       *this, "threads",
       llvm::cl::desc("Threads per block of the generated kernels"),

@@ -87,6 +87,13 @@ private:
   void forEachBlock(ArrayRef<OpFoldResult> sizes, ArrayRef<gpu::MappingId> dims,
                     function_ref<void(ValueRange)> body);
   void selectHead(Value batch, Value head);
+  /// Start and length of tile `tileIndex` of `tileSize` tokens of the
+  /// sequence (the last tile may be shorter).
+  std::pair<Value, Value> tileBounds(Value tileIndex, Value tileSize);
+  /// A loop, uniform across the block, over tiles [0, count) of `tileSize`
+  /// tokens; `body` gets the tile's index, start and length.
+  void forEachTile(Value count, Value tileSize,
+                   function_ref<void(Value, Value, Value)> body);
 
   // Phases; see emitChunkwise and emitParallel for their use.
   void initializeState();
@@ -233,6 +240,28 @@ void GPURetentionEmitter::selectHead(Value batch, Value head) {
         floatConstant(b, b.getLoc(), b.getF64Type(), std::log(gammas[h])),
         logGamma);
   }
+}
+
+std::pair<Value, Value> GPURetentionEmitter::tileBounds(Value tileIndex,
+                                                       Value tileSize) {
+  Value start = arith::MulIOp::create(b, tileIndex, tileSize);
+  Value rows = arith::MinUIOp::create(b, tileSize,
+                                      arith::SubIOp::create(b, length, start));
+  return {start, rows};
+}
+
+void GPURetentionEmitter::forEachTile(
+    Value count, Value tileSize, function_ref<void(Value, Value, Value)> body) {
+  scf::ForOp::create(
+      b, index(0), count, index(1), ValueRange{},
+      [&](OpBuilder &builder, Location, Value tileIndex, ValueRange) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(builder.getInsertionBlock(),
+                            builder.getInsertionPoint());
+        auto [start, rows] = tileBounds(tileIndex, tileSize);
+        body(tileIndex, start, rows);
+        scf::YieldOp::create(b);
+      });
 }
 
 void GPURetentionEmitter::initializeState() {
@@ -440,25 +469,15 @@ void GPURetentionEmitter::emitChunkwise(int64_t chunkSize) {
     initializeState();
     Value chunk = index(chunkSize);
     Value chunks = arith::CeilDivUIOp::create(b, length, chunk);
-    scf::ForOp::create(
-        b, index(0), chunks, index(1), ValueRange{},
-        [&](OpBuilder &builder, Location loc, Value iv, ValueRange) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(builder.getInsertionBlock(),
-                              builder.getInsertionPoint());
-          Value start = arith::MulIOp::create(b, iv, chunk);
-          Value rows = arith::MinUIOp::create(
-              b, chunk, arith::SubIOp::create(b, length, start));
-          computeRowFactors(factors, start, rows, /*queryDecayBase=*/start,
-                            /*keyDecayEnd=*/arith::AddIOp::create(b, start,
-                                                                  rows));
-          computeScores(scores, start, rows, start, rows);
-          computeOutputs(scores, factors, start, rows, start, rows,
-                         /*accumulate=*/Value(), /*finish=*/true,
-                         /*stateBefore=*/state);
-          updateState(factors, start, rows, decayPower(b, b.getLoc(), rows));
-          scf::YieldOp::create(b);
-        });
+    forEachTile(chunks, chunk, [&](Value, Value start, Value rows) {
+      computeRowFactors(factors, start, rows, /*queryDecayBase=*/start,
+                        /*keyDecayEnd=*/arith::AddIOp::create(b, start, rows));
+      computeScores(scores, start, rows, start, rows);
+      computeOutputs(scores, factors, start, rows, start, rows,
+                     /*accumulate=*/Value(), /*finish=*/true,
+                     /*stateBefore=*/state);
+      updateState(factors, start, rows, decayPower(b, b.getLoc(), rows));
+    });
   });
 }
 
@@ -476,15 +495,11 @@ void GPURetentionEmitter::emitParallel() {
         selectHead(blocks[0], blocks[1]);
         Value scores = workgroupBuffer({parallelTile, parallelTile});
         Value factors = workgroupBuffer({3, parallelTile});
-        Value qStart = arith::MulIOp::create(b, blocks[2], tile);
-        Value qLength = arith::MinUIOp::create(
-            b, tile, arith::SubIOp::create(b, length, qStart));
+        Value qStart, qLength;
+        std::tie(qStart, qLength) = tileBounds(blocks[2], tile);
         computeRowFactors(factors, qStart, qLength, /*queryDecayBase=*/index(0),
                           /*keyDecayEnd=*/length);
-        auto keyTile = [&](Value kt, bool last) {
-          Value kStart = arith::MulIOp::create(b, kt, tile);
-          Value kLength = arith::MinUIOp::create(
-              b, tile, arith::SubIOp::create(b, length, kStart));
+        auto keyTile = [&](Value kt, Value kStart, Value kLength, bool last) {
           Value accumulate = arith::CmpIOp::create(
               b, arith::CmpIPredicate::ne, kt, index(0));
           computeScores(scores, qStart, qLength, kStart, kLength);
@@ -492,16 +507,11 @@ void GPURetentionEmitter::emitParallel() {
                          accumulate, /*finish=*/last,
                          /*stateBefore=*/initialState);
         };
-        scf::ForOp::create(
-            b, index(0), blocks[2], index(1), ValueRange{},
-            [&](OpBuilder &builder, Location loc, Value kt, ValueRange) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(builder.getInsertionBlock(),
-                                  builder.getInsertionPoint());
-              keyTile(kt, /*last=*/false);
-              scf::YieldOp::create(b);
-            });
-        keyTile(blocks[2], /*last=*/true);
+        forEachTile(blocks[2], tile, [&](Value kt, Value kStart, Value kLength) {
+          keyTile(kt, kStart, kLength, /*last=*/false);
+        });
+        // The diagonal tile.
+        keyTile(blocks[2], qStart, qLength, /*last=*/true);
       });
   if (!state)
     return;
@@ -514,24 +524,14 @@ void GPURetentionEmitter::emitParallel() {
     initializeState();
     Value one = floatConstant(b, b.getLoc(), computeType, 1.0);
     Value sequenceDecay = decayPower(b, b.getLoc(), length);
-    scf::ForOp::create(
-        b, index(0), tiles, index(1), ValueRange{},
-        [&](OpBuilder &builder, Location loc, Value kt, ValueRange) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(builder.getInsertionBlock(),
-                              builder.getInsertionPoint());
-          Value kStart = arith::MulIOp::create(b, kt, tile);
-          Value kLength = arith::MinUIOp::create(
-              b, tile, arith::SubIOp::create(b, length, kStart));
-          computeRowFactors(factors, kStart, kLength,
-                            /*queryDecayBase=*/index(0),
-                            /*keyDecayEnd=*/length);
-          Value first =
-              arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kt, index(0));
-          updateState(factors, kStart, kLength,
-                      arith::SelectOp::create(b, first, sequenceDecay, one));
-          scf::YieldOp::create(b);
-        });
+    forEachTile(tiles, tile, [&](Value kt, Value kStart, Value kLength) {
+      computeRowFactors(factors, kStart, kLength, /*queryDecayBase=*/index(0),
+                        /*keyDecayEnd=*/length);
+      Value first =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kt, index(0));
+      updateState(factors, kStart, kLength,
+                  arith::SelectOp::create(b, first, sequenceDecay, one));
+    });
   });
 }
 

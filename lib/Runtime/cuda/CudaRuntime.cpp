@@ -7,6 +7,8 @@
 #include <dlfcn.h>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 namespace {
 // The few driver types used, as the driver ABI defines them.
@@ -51,6 +53,11 @@ struct Driver {
 };
 
 thread_local std::string lastError;
+
+/// Why a kernel module failed to load (in a library's constructor, maybe on
+/// another thread): every later use reports it.
+std::mutex moduleFailureMutex;
+std::string moduleFailure;
 
 void record(const std::string &message) {
   if (lastError.empty())
@@ -137,13 +144,113 @@ bool check(Driver *driver, CUresult result, const char *what) {
 CUdeviceptr devicePointer(void *pointer) {
   return reinterpret_cast<CUdeviceptr>(pointer);
 }
+
+/// Device memory, cached. Generated code allocates and frees its temporary
+/// buffers on every call; cuMemAlloc and cuMemFree (which waits for the
+/// device) would dominate a decoding step. Freed blocks are kept by size
+/// class for reuse; a block freed on a stream may still be read by kernels
+/// launched there before, so it becomes reusable only once that stream is
+/// synchronised or destroyed.
+class MemoryCache {
+public:
+  CUdeviceptr allocate(Driver *driver, uint64_t bytes) {
+    uint64_t size = sizeClass(bytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto reusable = available.find(size);
+      if (reusable != available.end()) {
+        CUdeviceptr pointer = reusable->second;
+        available.erase(reusable);
+        live[pointer] = size;
+        return pointer;
+      }
+    }
+    CUdeviceptr pointer = 0;
+    if (driver->memAlloc(&pointer, size) != kSuccess) {
+      // Out of memory, perhaps only because of cached blocks: give them back
+      // and try once more.
+      trim(driver);
+      if (!check(driver, driver->memAlloc(&pointer, size), "cuMemAlloc"))
+        return 0;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    live[pointer] = size;
+    return pointer;
+  }
+
+  /// Takes back a block of this cache (false if `pointer` is not one).
+  bool release(CUdeviceptr pointer, Handle stream) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto block = live.find(pointer);
+    if (block == live.end())
+      return false;
+    if (stream)
+      pending[stream].push_back({pointer, block->second});
+    else
+      available.emplace(block->second, pointer);
+    live.erase(block);
+    return true;
+  }
+
+  /// The work of `stream` is done: its freed blocks become reusable.
+  void streamCompleted(Handle stream) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto blocks = pending.find(stream);
+    if (blocks == pending.end())
+      return;
+    for (auto [pointer, size] : blocks->second)
+      available.emplace(size, pointer);
+    pending.erase(blocks);
+  }
+
+private:
+  /// Powers of two up to 64 MiB (at least 512 bytes), multiples of 64 MiB
+  /// above: a bounded waste for good reuse across calls of varying lengths.
+  static uint64_t sizeClass(uint64_t bytes) {
+    constexpr uint64_t large = uint64_t(64) << 20;
+    if (bytes > large)
+      return (bytes + large - 1) / large * large;
+    uint64_t size = 512;
+    while (size < bytes)
+      size <<= 1;
+    return size;
+  }
+
+  void trim(Driver *driver) {
+    std::vector<CUdeviceptr> blocks;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      for (auto [size, pointer] : available)
+        blocks.push_back(pointer);
+      available.clear();
+    }
+    for (CUdeviceptr pointer : blocks)
+      driver->memFree(pointer);
+  }
+
+  std::mutex mutex;
+  std::unordered_multimap<uint64_t, CUdeviceptr> available; // size -> block
+  std::unordered_map<CUdeviceptr, uint64_t> live;           // block -> size
+  std::unordered_map<Handle, std::vector<std::pair<CUdeviceptr, uint64_t>>>
+      pending; // stream -> blocks freed on it
+};
+
+MemoryCache &memoryCache() {
+  static MemoryCache *cache = new MemoryCache; // outlives library teardown
+  return *cache;
+}
 } // namespace
 
 extern "C" {
 
 int retnet_cuda_init(char **error) {
-  if (loadDriver())
-    return 0;
+  if (loadDriver()) {
+    std::lock_guard<std::mutex> lock(moduleFailureMutex);
+    if (moduleFailure.empty())
+      return 0;
+    record("the GPU kernels of this library could not be loaded: " +
+           moduleFailure);
+  }
   char *message = retnet_cuda_take_error();
   if (error)
     *error = message;
@@ -163,8 +270,12 @@ char *retnet_cuda_take_error(void) {
 void *mgpuModuleLoad(void *data, size_t) {
   Driver *driver = loadDriver();
   Handle module = nullptr;
-  if (driver)
-    check(driver, driver->moduleLoadData(&module, data), "cuModuleLoadData");
+  if (driver && !check(driver, driver->moduleLoadData(&module, data),
+                       "cuModuleLoadData")) {
+    std::lock_guard<std::mutex> lock(moduleFailureMutex);
+    if (moduleFailure.empty())
+      moduleFailure = lastError;
+  }
   return module;
 }
 
@@ -187,8 +298,12 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       intptr_t blockZ, int32_t sharedMemoryBytes, void *stream,
                       void **params, void **extra, size_t) {
   Driver *driver = loadDriver();
-  if (!driver || !function)
+  if (!driver)
     return;
+  if (!function) {
+    record("cannot launch a kernel: its module was not loaded");
+    return;
+  }
   check(driver,
         driver->launchKernel(function, gridX, gridY, gridZ, blockX, blockY,
                              blockZ, sharedMemoryBytes, stream, params, extra),
@@ -205,13 +320,20 @@ void *mgpuStreamCreate(void) {
 }
 
 void mgpuStreamDestroy(void *stream) {
-  if (Driver *driver = loadDriver(); driver && stream)
-    check(driver, driver->streamDestroy(stream), "cuStreamDestroy");
+  Driver *driver = loadDriver();
+  if (!driver || !stream)
+    return;
+  // Blocks freed on the stream are reusable once its work is done.
+  if (check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize"))
+    memoryCache().streamCompleted(stream);
+  check(driver, driver->streamDestroy(stream), "cuStreamDestroy");
 }
 
 void mgpuStreamSynchronize(void *stream) {
-  if (Driver *driver = loadDriver())
-    check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize");
+  Driver *driver = loadDriver();
+  if (driver &&
+      check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize"))
+    memoryCache().streamCompleted(stream);
 }
 
 void mgpuStreamWaitEvent(void *stream, void *event) {
@@ -249,20 +371,21 @@ void *mgpuMemAlloc(uint64_t bytes, void *, bool isHostShared) {
   CUdeviceptr pointer = 0;
   if (!driver || bytes == 0)
     return nullptr;
-  if (isHostShared)
+  if (isHostShared) {
     check(driver, driver->memAllocManaged(&pointer, bytes, kAttachGlobal),
           "cuMemAllocManaged");
-  else
-    check(driver, driver->memAlloc(&pointer, bytes), "cuMemAlloc");
-  return reinterpret_cast<void *>(pointer);
+    return reinterpret_cast<void *>(pointer);
+  }
+  return reinterpret_cast<void *>(memoryCache().allocate(driver, bytes));
 }
 
 void mgpuMemFree(void *pointer, void *stream) {
   Driver *driver = loadDriver();
   if (!driver || !pointer)
     return;
-  // Generated code frees buffers right after launching the kernels that use
-  // them on `stream`: they must finish first.
+  if (memoryCache().release(devicePointer(pointer), stream))
+    return;
+  // Managed memory: freed now, once the kernels using it are done.
   if (stream)
     check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize");
   check(driver, driver->memFree(devicePointer(pointer)), "cuMemFree");
