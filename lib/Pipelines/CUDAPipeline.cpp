@@ -30,6 +30,7 @@ void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
   addBufferization(pm);
   RetNetGPUDistributeLinalgOptions distribute;
   distribute.threads = threads;
+  distribute.workgroupMemory = workgroupMemory;
   pm.addPass(createRetNetGPUDistributeLinalg(distribute));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

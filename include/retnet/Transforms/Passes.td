@@ -98,21 +98,35 @@ def RetNetBufferize : Pass<"retnet-bufferize", "::mlir::ModuleOp"> {
 }
 
 def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
-  let summary = "Distribute linalg ops on buffers over GPU blocks and "
-                "threads, one thread per output element";
+  let summary = "Distribute linalg ops on buffers over GPU blocks and threads";
   let description = [{
     Rewrites every linalg op on buffers that does not already run inside GPU
-    blocks into an `scf.forall` over blocks (`#gpu.block<x>`) around an
-    `scf.forall` over `threads` threads (`#gpu.thread<x>`): each thread
-    computes the output elements of one point of the parallel loops (the
-    last parallel loop varying fastest, so neighbouring threads access
-    neighbouring elements), carrying them in registers through `scf.for`
-    loops over the reduction dimensions. retnet-forall-to-gpu-launch then
-    turns the nest into a `gpu.launch`.
+    blocks into an `scf.forall` over blocks (`#gpu.block<x>`) around
+    `scf.forall` loops over the block's threads (`#gpu.thread<x>`); the
+    points of the parallel loops are numbered with the last loop varying
+    fastest, so neighbouring threads access neighbouring elements.
+
+    - In general, one thread per output element, carrying it in registers
+      through `scf.for` loops over the reduction dimensions.
+    - Sums (one output combined with `arith.addf`) whose reduction has at
+      least `split-reduction-length` static iterations (matrix products,
+      norms) split their first reduction loop: a block computes 32
+      neighbouring elements with its `threads` threads as `threads / 32`
+      slices of the reduction, the partial sums meet in a `[threads / 32,
+      32]` tile (workgroup memory), then 32 threads add them to the outputs.
+      A decoding step's matrix-vector products so use `threads / 32` times
+      more blocks than with one thread per element.
+
+    retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"256",
            "Threads of each block">,
+    Option<"splitReductionLength", "split-reduction-length", "int64_t",
+           /*default=*/"64",
+           "Shortest static reduction split across threads">,
+    Option<"workgroupMemory", "workgroup-memory", "bool", /*default=*/"true",
+           "Keep the partial-sum tiles in GPU workgroup memory">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
