@@ -149,14 +149,30 @@ CUdeviceptr devicePointer(void *pointer) {
 /// buffers on every call; cuMemAlloc and cuMemFree (which waits for the
 /// device) would dominate a decoding step. Freed blocks are kept by size
 /// class for reuse; a block freed on a stream may still be read by kernels
-/// launched there before, so it becomes reusable only once that stream is
-/// synchronised or destroyed.
+/// launched there before, so it becomes reusable by other streams only once
+/// that stream is synchronised or destroyed (by the same stream at once).
 class MemoryCache {
 public:
-  CUdeviceptr allocate(Driver *driver, uint64_t bytes) {
+  CUdeviceptr allocate(Driver *driver, uint64_t bytes, Handle stream) {
     uint64_t size = sizeClass(bytes);
     {
       std::lock_guard<std::mutex> lock(mutex);
+      // A block freed on the same stream is safe to reuse at once: the
+      // stream runs the new user after the old ones.
+      if (stream) {
+        auto blocks = pending.find(stream);
+        if (blocks != pending.end()) {
+          auto &list = blocks->second;
+          for (size_t i = 0; i < list.size(); ++i) {
+            if (list[i].second != size)
+              continue;
+            CUdeviceptr pointer = list[i].first;
+            list.erase(list.begin() + i);
+            live[pointer] = size;
+            return pointer;
+          }
+        }
+      }
       auto reusable = available.find(size);
       if (reusable != available.end()) {
         CUdeviceptr pointer = reusable->second;
@@ -366,7 +382,7 @@ void mgpuEventRecord(void *event, void *stream) {
     check(driver, driver->eventRecord(event, stream), "cuEventRecord");
 }
 
-void *mgpuMemAlloc(uint64_t bytes, void *, bool isHostShared) {
+void *mgpuMemAlloc(uint64_t bytes, void *stream, bool isHostShared) {
   Driver *driver = loadDriver();
   CUdeviceptr pointer = 0;
   if (!driver || bytes == 0)
@@ -376,7 +392,8 @@ void *mgpuMemAlloc(uint64_t bytes, void *, bool isHostShared) {
           "cuMemAllocManaged");
     return reinterpret_cast<void *>(pointer);
   }
-  return reinterpret_cast<void *>(memoryCache().allocate(driver, bytes));
+  return reinterpret_cast<void *>(
+      memoryCache().allocate(driver, bytes, stream));
 }
 
 void mgpuMemFree(void *pointer, void *stream) {
