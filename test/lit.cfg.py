@@ -32,6 +32,9 @@ config.substitutions.append(
 config.substitutions.append(
     ("%model-test", os.path.join(config.retnet_tools_dir, "model-test")))
 config.substitutions.append(
+    ("%fake-cuda-dir",
+     os.path.join(config.retnet_obj_root, "test", "Runtime", "fake-cuda")))
+config.substitutions.append(
     ("%retnet-compile-path", os.path.join(config.retnet_tools_dir, "retnet-compile")))
 config.substitutions.append(
     ("%retnet-weights-path", os.path.join(config.retnet_tools_dir, "retnet-weights")))

@@ -55,9 +55,14 @@ struct Driver {
 thread_local std::string lastError;
 
 /// Why a kernel module failed to load (in a library's constructor, maybe on
-/// another thread): every later use reports it.
+/// another thread): every later use reports it. A function-local static: the
+/// constructors that load modules run before this file's globals are
+/// initialised.
 std::mutex moduleFailureMutex;
-std::string moduleFailure;
+std::string &moduleFailure() {
+  static std::string failure;
+  return failure;
+}
 
 void record(const std::string &message) {
   if (lastError.empty())
@@ -262,10 +267,10 @@ extern "C" {
 int retnet_cuda_init(char **error) {
   if (loadDriver()) {
     std::lock_guard<std::mutex> lock(moduleFailureMutex);
-    if (moduleFailure.empty())
+    if (moduleFailure().empty())
       return 0;
-    record("the GPU kernels of this library could not be loaded: " +
-           moduleFailure);
+    lastError = "the GPU kernels of this library could not be loaded: " +
+                moduleFailure();
   }
   char *message = retnet_cuda_take_error();
   if (error)
@@ -289,8 +294,8 @@ void *mgpuModuleLoad(void *data, size_t) {
   if (driver && !check(driver, driver->moduleLoadData(&module, data),
                        "cuModuleLoadData")) {
     std::lock_guard<std::mutex> lock(moduleFailureMutex);
-    if (moduleFailure.empty())
-      moduleFailure = lastError;
+    if (moduleFailure().empty())
+      moduleFailure() = lastError;
   }
   return module;
 }

@@ -1,0 +1,21 @@
+// REQUIRES: ptxas
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda -o %t/libtiny.so
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --form=parallel -o %t/libtiny-parallel.so
+// RUN: retnet-weights %S/Inputs/tiny.json -o %t/tiny.safetensors --seed 3
+// RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt "1,2,3;4,5,6" --max-new-tokens 3 2>&1 | FileCheck %s
+// RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny-parallel.so --weights %t/tiny.safetensors --prompt 7,8,9,10,11,12,13,14,15 --max-new-tokens 2 2>&1 | FileCheck %s
+// RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_FAIL_MODULE_LOAD=1 not retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=MODULE
+
+// The host side of a CUDA model library against a stand-in driver (host
+// memory, kernels that do nothing; test/Runtime/FakeCuda): the cubin modules
+// load, weights and states go to "device" memory, prefill and decode launch
+// their kernels (every grid and block non-empty, blocks of at most 1024
+// threads, or the driver refuses), buffers come from the memory cache, and
+// nothing fails. The numbers themselves need a GPU (test/Integration/GPU).
+
+// CHECK: prefill: {{.*}} tokens/s); decode:
+// CHECK: fake-cuda: module_loads={{[1-9][0-9]*}} launches={{[1-9][0-9]*}} allocations={{[1-9][0-9]*}}
+
+// A library whose kernels cannot be loaded says so when its model loads.
+// MODULE: retnet-run: error: '{{.*}}tiny.safetensors': this model library was compiled for CUDA, but CUDA is unusable here: the GPU kernels of this library could not be loaded: cuModuleLoadData failed: invalid image (fake driver)
