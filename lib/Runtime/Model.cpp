@@ -342,6 +342,30 @@ int64_t retnet_model_ffn_dim(const retnet_model *model) {
   return model ? model->shape.ffnDim : 0;
 }
 
+} // extern "C"
+
+/// Zeroes the states of `state` and its position; false with `error` set if
+/// the device failed.
+static bool resetState(retnet_state *state, std::string &error) {
+  state->position = 0;
+  if (!onDevice()) {
+    std::memset(state->states.data, 0,
+                static_cast<size_t>(state->states.count) * sizeof(float));
+    return true;
+  }
+  mgpuMemset32(state->deviceStates.data, 0,
+               state->deviceStates.bytes / sizeof(float), /*stream=*/nullptr);
+  mgpuStreamSynchronize(/*stream=*/nullptr);
+  if (char *failure = retnet_cuda_take_error()) {
+    error = std::string("clearing the state on the GPU failed: ") + failure;
+    std::free(failure);
+    return false;
+  }
+  return true;
+}
+
+extern "C" {
+
 retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
                                char **error) {
   if (!model) {
@@ -367,23 +391,18 @@ retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
   }
   state->model = model;
   state->batch = batch;
-  retnet_state_reset(state);
+  if (!resetState(state, message)) {
+    delete state;
+    setError(error, message);
+    return nullptr;
+  }
   return state;
 }
 
 void retnet_state_reset(retnet_state *state) {
-  if (!state)
-    return;
-  state->position = 0;
-  if (onDevice()) {
-    mgpuMemset32(state->deviceStates.data, 0,
-                 state->deviceStates.bytes / sizeof(float), /*stream=*/nullptr);
-    mgpuStreamSynchronize(/*stream=*/nullptr);
-    std::free(retnet_cuda_take_error());
-    return;
-  }
-  std::memset(state->states.data, 0,
-              static_cast<size_t>(state->states.count) * sizeof(float));
+  std::string ignored; // the C API's reset has no error channel
+  if (state)
+    resetState(state, ignored);
 }
 
 void retnet_state_free(retnet_state *state) { delete state; }
@@ -446,7 +465,8 @@ static int callEntry(const retnet_model *model, retnet_state *state,
   const int32_t *tokenData = tokens;
   float *logitData = logits;
   std::string message;
-  size_t tokenBytes = static_cast<size_t>(state->batch * length) * 4;
+  size_t tokenBytes =
+      static_cast<size_t>(state->batch * length) * sizeof(int32_t);
   size_t logitBytes = static_cast<size_t>(logitCount) * sizeof(float);
   if (onDevice()) {
     if (!state->deviceTokens.reserve(tokenBytes, message) ||

@@ -346,9 +346,10 @@ struct RetNetGPUDistributeLinalgPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (threads <= 0 || splitReductionLength <= 0) {
-      getOperation()->emitError("retnet-gpu-distribute-linalg: threads and "
-                                "split-reduction-length must be positive");
+    if (threads <= 0 || threads > 1024 || splitReductionLength <= 0) {
+      getOperation()->emitError(
+          "retnet-gpu-distribute-linalg: threads must be in [1, 1024] and "
+          "split-reduction-length positive");
       return signalPassFailure();
     }
     Attribute tileSpace;

@@ -347,8 +347,13 @@ int main(int argc, char **argv) {
     llvm::sys::path::append(path, name);
     return std::string(path);
   };
-  for (StringRef name : {"libRetNetRuntime.a", "libRetNetExecutableMain.a"})
-    if ((isModel || cuda) && !llvm::sys::fs::exists(archive(name)))
+  SmallVector<StringRef> archives;
+  if (isModel || cuda)
+    archives.push_back("libRetNetRuntime.a");
+  if (emit == EmitKind::Executable)
+    archives.push_back("libRetNetExecutableMain.a");
+  for (StringRef name : archives)
+    if (!llvm::sys::fs::exists(archive(name)))
       return fail("the runtime archive '" + archive(name) +
                   "' is missing (build the RetNetRuntime target)");
   if (isModel) {
@@ -375,7 +380,8 @@ int main(int argc, char **argv) {
     // from the runtime.
     linkArgs.append({archive("libRetNetRuntime.a"), "-lstdc++"});
   }
-  if (cuda)
+  // The runtime's CUDA glue loads the driver with dlopen.
+  if (isModel || cuda)
     linkArgs.push_back("-ldl");
   LogicalResult linked = retnet::linkObjects(
       {objectPath}, output,

@@ -54,7 +54,11 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
     so the rest of the function bufferizes as usual.
 
     - chunkwise (and recurrent, as chunks of one token): one block per
-      (batch, head). Per chunk of C tokens: the decay factors of its rows
+      (batch, head). A chunk size whose tiles exceed the 48 KiB of static
+      workgroup memory of a block (C > 64 in f64, C > 108 in f32) runs as
+      consecutive chunks of the largest power of two that fits (the
+      chunkwise formula gives the same result for any chunk size, up to
+      rounding). Per chunk of C tokens: the decay factors of its rows
       (xi, zeta, output scale) into a `[3, C]` tile, the masked scores
       `(Q K^T) * D` into a `[C, C]` tile (both in workgroup memory), the
       outputs `s ((Q K^T * D) V + xi (Q S))`, then the state
@@ -73,9 +77,9 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"256",
-           "Threads of each block">,
+           "Threads of each block (at most 1024)">,
     Option<"parallelTile", "parallel-tile", "int64_t", /*default=*/"64",
-           "Query and key tile of the parallel form">,
+           "Query and key tile of the parallel form (at most 64)">,
     Option<"workgroupMemory", "workgroup-memory", "bool", /*default=*/"true",
            "Keep block tiles in GPU workgroup memory">,
   ];
@@ -122,12 +126,16 @@ def RetNetHostBuffersToGPU : Pass<"retnet-host-buffers-to-gpu"> {
     After the kernels are `gpu.launch` ops, the buffers the host code
     allocates are used by kernels or returned: `memref.alloc` /
     `memref.dealloc` outside kernels become `gpu.alloc` / `gpu.dealloc`, and
-    `memref.copy` becomes `gpu.memcpy`. Buffers the host only uses for
-    bookkeeping (element accesses, deallocation, calls: the pointer and
-    ownership lists of the deallocation lowering) stay in host memory. Host
-    code that loads or stores elements of a device buffer (a `gpu.alloc` or
-    an argument of a public function) is an error: that computation was not
-    mapped to a kernel.
+    `memref.copy` between contiguous buffers becomes `gpu.memcpy`. A global
+    (constant table) that kernels read is copied into a device buffer at the
+    start of the function and freed before it returns. Buffers the host only
+    uses for bookkeeping (index and flag lists of the deallocation lowering:
+    element accesses, deallocation, calls of its helper) stay in host memory.
+
+    Errors: a kernel that still uses a host allocation, stack buffer or
+    global; host code that loads or stores elements of a device buffer (a
+    `gpu.alloc` or an argument of a public function), i.e. a computation
+    not mapped to a kernel; a host `memref.copy` between strided buffers.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

@@ -16,6 +16,9 @@ namespace mlir::retnet {
 using namespace mlir;
 
 namespace {
+/// The most threads a CUDA block can have.
+constexpr int64_t kMaxBlockThreads = 1024;
+
 /// The GPU dimension a forall mapping attribute names, if it is of kind
 /// `Mapping` (block or thread) and x, y or z.
 template <typename Mapping>
@@ -85,10 +88,11 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
       threadLoops.push_back(inner);
       return WalkResult::advance();
     });
-    if (walk.wasInterrupted())
+    if (walk.wasInterrupted() || blockSize > kMaxBlockThreads)
       return rewriter.notifyMatchFailure(
           forall, "a forall inside a block loop is not a static, "
-                  "one-dimensional #gpu.thread<x> loop on buffers");
+                  "one-dimensional #gpu.thread<x> loop on buffers of at "
+                  "most 1024 threads");
 
     SmallVector<memref::AllocaOp> workgroupBuffers;
     forall.getBody()->walk([&](memref::AllocaOp alloca) {
@@ -117,6 +121,20 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
       grid[dim] = getValueOrCreateConstantIndexOp(rewriter, loc, bound);
     }
     Value threads = arith::ConstantIndexOp::create(rewriter, loc, blockSize);
+    // An empty grid (a dynamic size of zero) is no launch at all: CUDA
+    // rejects grids without blocks.
+    Value blocks = one;
+    for (Value size : grid)
+      if (!getConstantIntValue(size))
+        blocks = arith::MulIOp::create(rewriter, loc, blocks, size);
+    if (blocks != one) {
+      Value nonEmpty = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::ne, blocks,
+          arith::ConstantIndexOp::create(rewriter, loc, 0));
+      auto guard = scf::IfOp::create(rewriter, loc, nonEmpty,
+                                     /*withElseRegion=*/false);
+      rewriter.setInsertionPoint(guard.thenBlock()->getTerminator());
+    }
     auto launch = gpu::LaunchOp::create(
         rewriter, loc, grid[0], grid[1], grid[2], threads, one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
@@ -158,8 +176,9 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
                                    guard.thenBlock()->getTerminator(),
                                    threadId);
       }
-      // Every thread reaches the barrier: thread loops sit in code that is
-      // uniform across the block.
+      // Every thread must reach the barrier: by this pass's contract (that
+      // of convert-retention-to-gpu and retnet-gpu-distribute-linalg),
+      // thread loops sit in code that is uniform across the block.
       gpu::BarrierOp::create(rewriter, threadLoc);
       rewriter.eraseOp(threadLoop);
     }
@@ -181,8 +200,9 @@ struct RetNetForallToGPULaunchPass
       forall.emitError("cannot map this forall to a gpu.launch: expected a "
                        "normalized forall on buffers, outside other "
                        "foralls, whose inner foralls are static "
-                       "one-dimensional #gpu.thread<x> loops and whose "
-                       "workgroup buffers have static shapes");
+                       "one-dimensional #gpu.thread<x> loops of at most "
+                       "1024 threads and whose workgroup buffers have "
+                       "static shapes");
       return WalkResult::interrupt();
     });
     if (result.wasInterrupted())

@@ -28,6 +28,15 @@ using ElementFn = function_ref<void(OpBuilder &, Location, Value)>;
 /// Where a block keeps its per-row decay factors (workgroup memory, `[3, L]`).
 enum FactorRow : int64_t { QueryDecayRow = 0, KeyDecayRow = 1, ScaleRow = 2 };
 
+/// The static workgroup memory of a block that CUDA grants without opting
+/// in (48 KiB).
+constexpr int64_t kWorkgroupBytes = 48 * 1024;
+
+/// Bytes of the workgroup tiles of a block with tiles of `tile` tokens.
+int64_t tileBytes(int64_t tile, Type computeType) {
+  return (tile * tile + 3 * tile) * computeType.getIntOrFloatBitWidth() / 8;
+}
+
 /// Emits the GPU form of one retention op on buffers: `scf.forall` loops over
 /// blocks (batch x heads, and query tiles for the parallel form) whose bodies
 /// are sequences of *phases*, each an `scf.forall` over the threads of the
@@ -279,29 +288,34 @@ void GPURetentionEmitter::initializeState() {
 void GPURetentionEmitter::computeRowFactors(Value factors, Value rowStart,
                                             Value rows, Value queryDecayBase,
                                             Value keyDecayEnd) {
-  // For row i of the block (token rowStart + i):
-  //   xi_i = gamma^(rowStart + i + 1 - queryDecayBase),
-  //   zeta_i = gamma^(keyDecayEnd - 1 - rowStart - i),
-  //   s_i = the output scale of position + rowStart + i.
+  // For row i of the block (token rowStart + i), the factors asked for (a
+  // null base or end skips them):
+  //   xi_i = gamma^(rowStart + i + 1 - queryDecayBase) and s_i, the output
+  //   scale of position + rowStart + i (for outputs);
+  //   zeta_i = gamma^(keyDecayEnd - 1 - rowStart - i) (for the state).
   forEachElement(rows, [&](OpBuilder &builder, Location loc, Value i) {
     Value token = arith::AddIOp::create(builder, loc, rowStart, i);
     Value one = index(builder, loc, 1);
-    Value queryExponent = arith::SubIOp::create(
-        builder, loc, arith::AddIOp::create(builder, loc, token, one),
-        queryDecayBase);
-    Value keyExponent = arith::SubIOp::create(
-        builder, loc, arith::SubIOp::create(builder, loc, keyDecayEnd, one),
-        token);
     auto store = [&](Value value, FactorRow row) {
       memref::StoreOp::create(builder, loc, value, factors,
                               ValueRange{index(builder, loc, row), i});
     };
-    store(decayPower(builder, loc, queryExponent), QueryDecayRow);
-    store(decayPower(builder, loc, keyExponent), KeyDecayRow);
-    if (scaled)
-      store(outputScale(builder, loc,
-                        arith::AddIOp::create(builder, loc, position, token)),
-            ScaleRow);
+    if (queryDecayBase) {
+      Value queryExponent = arith::SubIOp::create(
+          builder, loc, arith::AddIOp::create(builder, loc, token, one),
+          queryDecayBase);
+      store(decayPower(builder, loc, queryExponent), QueryDecayRow);
+      if (scaled)
+        store(outputScale(builder, loc,
+                          arith::AddIOp::create(builder, loc, position, token)),
+              ScaleRow);
+    }
+    if (keyDecayEnd) {
+      Value keyExponent = arith::SubIOp::create(
+          builder, loc, arith::SubIOp::create(builder, loc, keyDecayEnd, one),
+          token);
+      store(decayPower(builder, loc, keyExponent), KeyDecayRow);
+    }
   });
 }
 
@@ -457,9 +471,15 @@ void GPURetentionEmitter::updateState(Value factors, Value kStart,
   });
 }
 
-void GPURetentionEmitter::emitChunkwise(int64_t chunkSize) {
+void GPURetentionEmitter::emitChunkwise(int64_t requestedChunkSize) {
   // One block per (batch, head); chunks of static size run in order,
-  // carrying the state in `state` (global memory).
+  // carrying the state in `state` (global memory). A chunk whose tiles do
+  // not fit a block's workgroup memory runs as consecutive chunks of the
+  // largest power of two that fits: the chunkwise formula gives the same
+  // result for any chunk size (up to rounding).
+  int64_t chunkSize = requestedChunkSize;
+  while (chunkSize > 1 && tileBytes(chunkSize, computeType) > kWorkgroupBytes)
+    chunkSize = llvm::PowerOf2Ceil(chunkSize) / 2;
   OpFoldResult heads = b.getIndexAttr(op.getNumHeads());
   forEachBlock({batch, heads}, {gpu::MappingId::DimY, gpu::MappingId::DimX},
                [&](ValueRange blocks) {
@@ -498,7 +518,7 @@ void GPURetentionEmitter::emitParallel() {
         Value qStart, qLength;
         std::tie(qStart, qLength) = tileBounds(blocks[2], tile);
         computeRowFactors(factors, qStart, qLength, /*queryDecayBase=*/index(0),
-                          /*keyDecayEnd=*/length);
+                          /*keyDecayEnd=*/Value());
         auto keyTile = [&](Value kt, Value kStart, Value kLength, bool last) {
           Value accumulate = arith::CmpIOp::create(
               b, arith::CmpIPredicate::ne, kt, index(0));
@@ -525,7 +545,7 @@ void GPURetentionEmitter::emitParallel() {
     Value one = floatConstant(b, b.getLoc(), computeType, 1.0);
     Value sequenceDecay = decayPower(b, b.getLoc(), length);
     forEachTile(tiles, tile, [&](Value kt, Value kStart, Value kLength) {
-      computeRowFactors(factors, kStart, kLength, /*queryDecayBase=*/index(0),
+      computeRowFactors(factors, kStart, kLength, /*queryDecayBase=*/Value(),
                         /*keyDecayEnd=*/length);
       Value first =
           arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kt, index(0));
@@ -624,10 +644,21 @@ struct ConvertRetentionToGPUPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (threads <= 0 || parallelTile <= 0) {
+    if (threads <= 0 || threads > 1024 || parallelTile <= 0) {
       getOperation()->emitError(
-          "convert-retention-to-gpu: threads and parallel-tile must be "
-          "positive");
+          "convert-retention-to-gpu: threads must be in [1, 1024] and "
+          "parallel-tile positive");
+      return signalPassFailure();
+    }
+    // The parallel form's tiles in f64 (the widest compute type) must fit a
+    // block's workgroup memory.
+    if (tileBytes(parallelTile, Float64Type::get(&getContext())) >
+        kWorkgroupBytes) {
+      getOperation()->emitError()
+          << "convert-retention-to-gpu: parallel-tile "
+          << static_cast<int64_t>(parallelTile)
+          << " needs more than the " << kWorkgroupBytes
+          << " bytes of workgroup memory of a block (at most 64)";
       return signalPassFailure();
     }
     Attribute workgroupSpace;

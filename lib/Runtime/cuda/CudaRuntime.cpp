@@ -213,14 +213,17 @@ public:
     return true;
   }
 
-  /// The work of `stream` is done: its freed blocks become reusable.
-  void streamCompleted(Handle stream) {
+  /// The work of `stream` is over: its freed blocks become reusable if it
+  /// completed, and are dropped (never reused) if its synchronisation
+  /// failed, since kernels may still use them.
+  void streamFinished(Handle stream, bool completed) {
     std::lock_guard<std::mutex> lock(mutex);
     auto blocks = pending.find(stream);
     if (blocks == pending.end())
       return;
-    for (auto [pointer, size] : blocks->second)
-      available.emplace(size, pointer);
+    if (completed)
+      for (auto [pointer, size] : blocks->second)
+        available.emplace(size, pointer);
     pending.erase(blocks);
   }
 
@@ -344,9 +347,11 @@ void mgpuStreamDestroy(void *stream) {
   Driver *driver = loadDriver();
   if (!driver || !stream)
     return;
-  // Blocks freed on the stream are reusable once its work is done.
-  if (check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize"))
-    memoryCache().streamCompleted(stream);
+  // Blocks freed on the stream are reusable once its work is done; the
+  // handle may be given to a later stream, which must not inherit them.
+  bool completed = check(driver, driver->streamSynchronize(stream),
+                         "cuStreamSynchronize");
+  memoryCache().streamFinished(stream, completed);
   check(driver, driver->streamDestroy(stream), "cuStreamDestroy");
 }
 
@@ -354,7 +359,7 @@ void mgpuStreamSynchronize(void *stream) {
   Driver *driver = loadDriver();
   if (driver &&
       check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize"))
-    memoryCache().streamCompleted(stream);
+    memoryCache().streamFinished(stream, /*completed=*/true);
 }
 
 void mgpuStreamWaitEvent(void *stream, void *event) {

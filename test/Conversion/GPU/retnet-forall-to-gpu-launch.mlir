@@ -3,10 +3,13 @@
 // A block loop becomes a gpu.launch with one block per iteration; its
 // threads are those of the widest thread loop (128); the narrower one (64)
 // runs under thread_id < 64; every thread loop ends with a barrier; the
-// workgroup tile becomes a workgroup attribution.
+// workgroup tile becomes a workgroup attribution. A dynamic grid of zero
+// blocks launches nothing.
 
 // CHECK-LABEL: func @phases
 // CHECK-SAME: (%[[OUT:.*]]: memref<?x64xf32>, %[[N:.*]]: index)
+// CHECK: %[[NONEMPTY:.*]] = arith.cmpi ne, %{{.*}}, %c0
+// CHECK: scf.if %[[NONEMPTY]] {
 // CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[N]], %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) workgroup(%[[TILE:.*]] : memref<64xf32, #gpu.address_space<workgroup>>) {
 // CHECK:   %[[ACTIVE:.*]] = arith.cmpi ult, %[[TX]], %c64
 // CHECK:   scf.if %[[ACTIVE]] {
@@ -46,9 +49,11 @@ func.func @phases(%out: memref<?x64xf32>, %n: index) {
 
 // -----
 
-// Block indices follow the mapping: (i, j) mapped to (y, x).
+// Block indices follow the mapping: (i, j) mapped to (y, x). A static grid
+// needs no guard.
 
 // CHECK-LABEL: func @two_dimensional
+// CHECK-NOT: scf.if
 // CHECK: gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %{{.*}}) in (%{{.*}} = %c8, %{{.*}} = %c4, %{{.*}} = %c1{{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c32
 // CHECK: memref.store %{{.*}}, %{{.*}}[%[[BY]], %[[BX]], %[[TX]]]
 func.func @two_dimensional(%out: memref<4x8x32xf32>) {

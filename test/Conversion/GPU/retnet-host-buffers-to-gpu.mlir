@@ -42,3 +42,49 @@ func.func @host_read(%in: memref<?xf32>) -> f32 {
   %value = memref.load %in[%c0] : memref<?xf32>
   return %value : f32
 }
+
+// -----
+
+// A constant table that a kernel reads is copied to the GPU at the start of
+// the function and freed before each return.
+
+memref.global "private" constant @table : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+
+// CHECK-LABEL: func @table_in_kernel
+// CHECK: %[[HOST:.*]] = memref.get_global @table : memref<4xf32>
+// CHECK: %[[DEVICE:.*]] = gpu.alloc () : memref<4xf32>
+// CHECK: gpu.memcpy %[[DEVICE]], %[[HOST]]
+// CHECK: gpu.launch
+// CHECK:   memref.load %[[DEVICE]]
+// CHECK: gpu.dealloc %[[DEVICE]]
+// CHECK-NEXT: return
+func.func @table_in_kernel(%out: memref<4xf32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %table = memref.get_global @table : memref<4xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c1, %sz = %c1) {
+    %v = memref.load %table[%tx] : memref<4xf32>
+    memref.store %v, %out[%tx] : memref<4xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A kernel may not use a host stack buffer.
+
+func.func @stack_in_kernel(%out: memref<4xf32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %stack = memref.alloca() : memref<4xf32>
+  // expected-error @+1 {{a kernel uses a buffer in host memory (memref.alloca); it must be allocated on the GPU}}
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c1, %sz = %c1) {
+    %v = memref.load %stack[%tx] : memref<4xf32>
+    memref.store %v, %out[%tx] : memref<4xf32>
+    gpu.terminator
+  }
+  return
+}
