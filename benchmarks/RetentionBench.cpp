@@ -178,25 +178,24 @@ bool runCase(const KernelLibrary &library, const BenchCase &shape, double sgemm,
 
   std::function<void()> call;
   if (library.runsOnDevice()) {
-    call = library.residentRunner(shape.batch, shape.length, q.data(),
-                                  k.data(), v.data(), stateIn.data(),
-                                  shape.context, carryState);
+    call = library.residentRunner(shape.batch, shape.length, q.data(), k.data(),
+                                  v.data(), stateIn.data(), shape.context,
+                                  carryState);
   } else {
     call = [&] {
       library.run<float>(shape.batch, shape.length, q.data(), k.data(),
-                         v.data(), stateIn.data(), shape.context,
-                         output.data(), stateOut.data());
+                         v.data(), stateIn.data(), shape.context, output.data(),
+                         stateOut.data());
       // Decoding: each step continues from the previous one's state.
       if (carryState)
         stateIn.swap(stateOut);
     };
   }
-  double seconds = retnet_bench::medianSeconds(
-      call, options.quick ? 3 : 7, options.quick ? 0.02 : 0.1);
+  double seconds = retnet_bench::medianSeconds(call, options.quick ? 3 : 7,
+                                               options.quick ? 0.02 : 0.1);
   std::string deviceError = library.takeDeviceError();
   if (!deviceError.empty()) {
-    std::fprintf(stderr, "%s: %s\n", describe(c).c_str(),
-                 deviceError.c_str());
+    std::fprintf(stderr, "%s: %s\n", describe(c).c_str(), deviceError.c_str());
     return false;
   }
   double gflops = usefulFlops(c, shape.batch, shape.length) / seconds * 1e-9;
@@ -308,9 +307,9 @@ int main(int argc, char **argv) {
     return 2;
 
   std::vector<BenchKernel> kernels;
-  for (const BenchKernel &kernel :
-       options.gpuShapes ? gpuBenchKernels(options.quick)
-                         : benchKernels(options.quick))
+  for (const BenchKernel &kernel : options.gpuShapes
+                                       ? gpuBenchKernels(options.quick)
+                                       : benchKernels(options.quick))
     if (std::string(formName(kernel.config.form)).find(options.filter) !=
         std::string::npos)
       kernels.push_back(kernel);
@@ -341,12 +340,12 @@ int main(int argc, char **argv) {
     openblas_set_num_threads(static_cast<int>(options.threads));
 #endif
   }
-  std::vector<bool> compiled = supplyKernels(
-      options.supply, options.compiler, requests, compileArgs, /*jobs=*/2);
+  std::vector<bool> compiled = supplyKernels(options.supply, options.compiler,
+                                             requests, compileArgs, /*jobs=*/2);
   if (options.supply == KernelSupply::CompileOnly) {
     size_t failed = std::count(compiled.begin(), compiled.end(), false);
-    std::printf("# compiled %zu kernels into %s, %zu failed\n",
-                requests.size(), directory.c_str(), failed);
+    std::printf("# compiled %zu kernels into %s, %zu failed\n", requests.size(),
+                directory.c_str(), failed);
     return failed == 0 ? 0 : 1;
   }
 
@@ -386,8 +385,7 @@ int main(int argc, char **argv) {
         ++failures;
   }
 
-  if (options.keepTemporary || failures > 0 ||
-      !options.workDirectory.empty()) {
+  if (options.keepTemporary || failures > 0 || !options.workDirectory.empty()) {
     std::printf("# kernels kept in %s\n", directory.c_str());
   } else {
     std::error_code ignored;

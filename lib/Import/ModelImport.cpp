@@ -89,8 +89,8 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
     sizes.push_back(b.getIndexAttr(size));
     strideValues.push_back(b.getIndexAttr(stride));
   }
-  Value view = memref::ReinterpretCastOp::create(b, memrefType, weights,
-                                                 offset, sizes, strideValues);
+  Value view = memref::ReinterpretCastOp::create(b, memrefType, weights, offset,
+                                                 sizes, strideValues);
   auto tensorType = RankedTensorType::get(shape, b.getF32Type());
   return bufferization::ToTensorOp::create(b, tensorType, view,
                                            /*restrict=*/true,
@@ -154,8 +154,7 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   // grow with the depth. It carries the activations and the states.
   if (config.layers > 1)
     layerStride =
-        layout.find(::retnet_runtime::layerLabel(1, "retention_norm"))
-            ->offset -
+        layout.find(::retnet_runtime::layerLabel(1, "retention_norm"))->offset -
         layout.find(::retnet_runtime::layerLabel(0, "retention_norm"))->offset;
   auto layerWeight = [&](const char *name, Value layer) {
     return weight(::retnet_runtime::layerLabel(0, name), layer);
@@ -187,16 +186,16 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
         layerWeight("in_proj", layer), layerWeight("out_proj", layer),
         layerState, offset, b.getDenseF64ArrayAttr(config.decays()),
         b.getF64FloatAttr(config.layerNormEps));
-    Value newStates = tensor::InsertSliceOp::create(
-        b, retention.getFinalState(), layerStates, stateOffsets, stateSizes,
-        unitStrides);
+    Value newStates =
+        tensor::InsertSliceOp::create(b, retention.getFinalState(), layerStates,
+                                      stateOffsets, stateSizes, unitStrides);
     Value afterRetention = residual(layerHidden, retention.getOutput());
 
     Value ffnInput = rmsNorm(afterRetention, layerWeight("ffn_norm", layer));
-    Value ffn = GLUOp::create(
-        b, activationType, ffnInput, layerWeight("up_proj", layer),
-        layerWeight("down_proj", layer),
-        ActivationAttr::get(b.getContext(), activation));
+    Value ffn = GLUOp::create(b, activationType, ffnInput,
+                              layerWeight("up_proj", layer),
+                              layerWeight("down_proj", layer),
+                              ActivationAttr::get(b.getContext(), activation));
     scf::YieldOp::create(b,
                          ValueRange{residual(afterRetention, ffn), newStates});
   }

@@ -5,12 +5,11 @@
 #include "retnet/Conversion/Passes.h"
 #include "retnet/Transforms/Passes.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/Transforms/OptimizeForNVVM.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -72,6 +71,10 @@ static void addNVVMLowering(OpPassManager &pm,
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
 
+  // The host's GPU operations in order on one stream per call (gpu-to-llvm
+  // lowers allocations, copies and frees in asynchronous form only); right
+  // before gpu-to-llvm, which gives it its meaning.
+  pm.addPass(retnet::createRetNetGPUSingleStream());
   pm.addPass(createGpuToLLVMConversionPass());
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = "bin";
@@ -94,11 +97,7 @@ void mlir::retnet::buildCUDAPipeline(OpPassManager &pm,
   pm.addPass(createRetNetHostBuffersToGPU());
   pm.addPass(createCanonicalizerPass());
 
-  // Kernels outlined; the host's GPU operations made asynchronous on one
-  // stream per function (gpu-to-llvm lowers allocations, copies and frees
-  // in that form only).
   pm.addPass(createGpuKernelOutliningPass());
-  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
 
   addNVVMLowering(pm, options);
 }

@@ -165,12 +165,11 @@ static bool onDevice() { return __retnet_buffers == 1; }
 struct retnet_model {
   ModelShape shape;
   WeightLayout layout;
-  AlignedFloats weights; // host models
+  AlignedFloats weights;      // host models
   DeviceBuffer deviceWeights; // CUDA models: uploaded once at load
 
   float *weightData() const {
-    return onDevice() ? static_cast<float *>(deviceWeights.data)
-                      : weights.data;
+    return onDevice() ? static_cast<float *>(deviceWeights.data) : weights.data;
   }
 };
 
@@ -310,8 +309,8 @@ retnet_model *retnet_model_load(const char *weights_path, char **error) {
     for (const PackedSource &source : weight.sources)
       packSource(*file.find(source.name), source, weight, model->weights.data);
   if (onDevice()) {
-    size_t bytes = static_cast<size_t>(model->layout.totalFloats) *
-                   sizeof(float);
+    size_t bytes =
+        static_cast<size_t>(model->layout.totalFloats) * sizeof(float);
     if (!model->deviceWeights.reserve(bytes, message) ||
         !copyAndWait(model->deviceWeights.data, model->weights.data, bytes,
                      message))
@@ -380,10 +379,10 @@ retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
   int64_t floats = batch * model->shape.stateFloatsPerSequence();
   std::string message = "out of memory for the state";
   bool allocated =
-      state && (onDevice() ? state->deviceStates.reserve(
-                                 static_cast<size_t>(floats) * sizeof(float),
-                                 message)
-                           : state->states.allocate(floats));
+      state &&
+      (onDevice() ? state->deviceStates.reserve(
+                        static_cast<size_t>(floats) * sizeof(float), message)
+                  : state->states.allocate(floats));
   if (!allocated) {
     delete state;
     setError(error, message);
@@ -487,8 +486,8 @@ static int callEntry(const retnet_model *model, retnet_state *state,
   entry(&weights, &tokenRef, &states, state->position, &out);
   if (onDevice()) {
     if (char *failure = retnet_cuda_take_error()) {
-      setError(error, std::string("running the model on the GPU failed: ") +
-                          failure);
+      setError(error,
+               std::string("running the model on the GPU failed: ") + failure);
       std::free(failure);
       return 1;
     }
@@ -518,7 +517,9 @@ int retnet_prefill(const retnet_model *model, retnet_state *state,
         _mlir_ciface_retnet_graph_prefill_all, error);
   return callEntry(
       model, state, tokens, length, logits, batch * vocab,
-      [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
+      [&](float *data) {
+        return contiguous<float, 2>(data, {batch, vocab});
+      },
       _mlir_ciface_retnet_graph_prefill_last, error);
 }
 
@@ -529,7 +530,9 @@ int retnet_decode(const retnet_model *model, retnet_state *state,
   int64_t batch = state->batch, vocab = model->shape.vocabSize;
   return callEntry(
       model, state, tokens, 1, logits, batch * vocab,
-      [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
+      [&](float *data) {
+        return contiguous<float, 2>(data, {batch, vocab});
+      },
       _mlir_ciface_retnet_graph_decode, error);
 }
 

@@ -48,8 +48,7 @@ public:
     loc = op.getLoc();
     ranges = op.createLoopRanges(b, loc);
     for (auto [dim, iterator] : llvm::enumerate(op.getIteratorTypesArray()))
-      (iterator == utils::IteratorType::parallel ? parallelDims
-                                                 : reductionDims)
+      (iterator == utils::IteratorType::parallel ? parallelDims : reductionDims)
           .push_back(dim);
     zero = arith::ConstantIndexOp::create(b, loc, 0);
     ivs.assign(ranges.size(), zero);
@@ -127,8 +126,7 @@ public:
 
 private:
   SmallVector<Value> reduceFrom(OpBuilder &builder, unsigned depth,
-                                ValueRange current, Value first,
-                                Value step) {
+                                ValueRange current, Value first, Value step) {
     if (depth == reductionDims.size())
       return computePoint(builder, current);
     unsigned dim = reductionDims[depth];
@@ -136,8 +134,7 @@ private:
     bool split = depth == 0 && first;
     auto loop = scf::ForOp::create(
         builder, loc, split ? first : zero, sizeOf(dim), split ? step : one,
-        current,
-        [&](OpBuilder &inner, Location, Value iv, ValueRange carried) {
+        current, [&](OpBuilder &inner, Location, Value iv, ValueRange carried) {
           ivs[dim] = iv;
           scf::YieldOp::create(
               inner, loc, reduceFrom(inner, depth + 1, carried, first, step));
@@ -190,8 +187,7 @@ bool isSplittableSum(linalg::LinalgOp op, int64_t minimumLength) {
     return false;
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
   int64_t length = 1;
-  for (auto [size, iterator] :
-       llvm::zip(sizes, op.getIteratorTypesArray())) {
+  for (auto [size, iterator] : llvm::zip(sizes, op.getIteratorTypesArray())) {
     if (iterator != utils::IteratorType::reduction)
       continue;
     if (ShapedType::isDynamic(size))
@@ -239,11 +235,11 @@ struct DistributeLinalgPattern
 private:
   scf::ForallOp forallOver(OpBuilder &b, Location loc, OpFoldResult count,
                            Attribute mapping) const {
-    auto forall = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{count},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{},
-        b.getArrayAttr({mapping}));
+    auto forall =
+        scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+                              ArrayRef<OpFoldResult>{count},
+                              ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+                              ValueRange{}, b.getArrayAttr({mapping}));
     b.setInsertionPoint(forall.getTerminator());
     return forall;
   }
@@ -255,8 +251,8 @@ private:
   }
   /// `if (point < points)` with the insertion point inside.
   void guard(OpBuilder &b, Location loc, Value point, Value points) const {
-    Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                         point, points);
+    Value active =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, point, points);
     auto ifOp = scf::IfOp::create(b, loc, active, /*withElseRegion=*/false);
     b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
   }
@@ -309,17 +305,17 @@ private:
       Value point = arith::AddIOp::create(b, loc, blockStart, column);
       guard(b, loc, point, points);
       emitter.setPoint(point);
-      Value zero = arith::ConstantOp::create(b, loc,
-                                             b.getZeroAttr(elementType));
-      Value partial = emitter.reduce(
-          ValueRange{zero}, slice,
-          arith::ConstantIndexOp::create(b, loc, slices))[0];
+      Value zero =
+          arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
+      Value partial =
+          emitter.reduce(ValueRange{zero}, slice,
+                         arith::ConstantIndexOp::create(b, loc, slices))[0];
       memref::StoreOp::create(b, loc, partial, partials,
                               ValueRange{slice, column});
     }
     // Outputs: 32 threads add the slices' partial sums to their element.
-    scf::ForallOp threadLoop = forallOver(
-        b, loc, b.getIndexAttr(kPointsPerBlock), threadX(context));
+    scf::ForallOp threadLoop =
+        forallOver(b, loc, b.getIndexAttr(kPointsPerBlock), threadX(context));
     Value column = threadLoop.getInductionVar(0);
     Value point = arith::AddIOp::create(b, loc, blockStart, column);
     guard(b, loc, point, points);

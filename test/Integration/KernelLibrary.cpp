@@ -155,8 +155,7 @@ std::unique_ptr<KernelLibrary> KernelLibrary::load(const std::string &path,
     };
     int (*initialize)(char **) = nullptr;
     if (!find(device.alloc, "mgpuMemAlloc") ||
-        !find(device.free, "mgpuMemFree") ||
-        !find(device.copy, "mgpuMemcpy") ||
+        !find(device.free, "mgpuMemFree") || !find(device.copy, "mgpuMemcpy") ||
         !find(device.synchronize, "mgpuStreamSynchronize") ||
         !find(device.takeError, "retnet_cuda_take_error") ||
         !find(initialize, "retnet_cuda_init")) {
@@ -165,8 +164,8 @@ std::unique_ptr<KernelLibrary> KernelLibrary::load(const std::string &path,
     }
     char *message = nullptr;
     if (initialize(&message) != 0) {
-      error = path + ": CUDA is unusable: " +
-              (message ? message : "unknown error");
+      error =
+          path + ": CUDA is unusable: " + (message ? message : "unknown error");
       std::free(message);
       return nullptr;
     }
@@ -185,10 +184,11 @@ std::string KernelLibrary::takeDeviceError() const {
   return text;
 }
 
-std::function<void()> KernelLibrary::residentRunner(
-    int64_t batch, int64_t length, const float *q, const float *k,
-    const float *v, const float *initialState, int64_t offset,
-    bool carryState) const {
+std::function<void()>
+KernelLibrary::residentRunner(int64_t batch, int64_t length, const float *q,
+                              const float *k, const float *v,
+                              const float *initialState, int64_t offset,
+                              bool carryState) const {
   using Memref = StridedMemRefType<float, 4>;
   using Entry = void (*)(Memref *, Memref *, Memref *, Memref *, int64_t,
                          Memref *, Memref *);

@@ -155,8 +155,8 @@ void KernelLibrary::run(int64_t batch, int64_t length, const T *q, const T *k,
   Memref oMemref = denseMemref(output, batch, c.heads, length, c.valueDim);
   Memref sTMemref =
       denseMemref(finalState, batch, c.heads, c.keyDim, c.valueDim);
-  Memref *arrays[] = {&qMemref, &kMemref,  &vMemref, &s0Memref,
-                      &oMemref, &sTMemref};
+  Memref *arrays[] = {&qMemref,  &kMemref, &vMemref,
+                      &s0Memref, &oMemref, &sTMemref};
   bool isOutput[] = {false, false, false, false, true, true};
   T *hostData[6];
   size_t bytes[6];

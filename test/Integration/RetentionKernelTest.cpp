@@ -422,8 +422,7 @@ bool parseOptions(int argc, char **argv, Options &options) {
       return false;
     }
   }
-  if (options.compiler.empty() &&
-      options.supply != KernelSupply::Precompiled) {
+  if (options.compiler.empty() && options.supply != KernelSupply::Precompiled) {
     std::fprintf(stderr,
                  "usage: %s --compiler=PATH/retnet-compile "
                  "[--jobs=N] [--filter=TEXT] [--keep-temp] "
@@ -596,11 +595,10 @@ int main(int argc, char **argv) {
   std::vector<bool> compiled =
       supplyKernels(options.supply, options.compiler, requests,
                     options.compilerArgs, options.jobs);
-  std::printf("%s %zu kernels in %.1f s (%u jobs) in %s\n",
-              options.supply == KernelSupply::Precompiled ? "found"
-                                                          : "compiled",
-              requests.size(), secondsSince(start), options.jobs,
-              directory.c_str());
+  std::printf(
+      "%s %zu kernels in %.1f s (%u jobs) in %s\n",
+      options.supply == KernelSupply::Precompiled ? "found" : "compiled",
+      requests.size(), secondsSince(start), options.jobs, directory.c_str());
   if (options.supply == KernelSupply::CompileOnly) {
     size_t failed = std::count(compiled.begin(), compiled.end(), false);
     for (size_t r = 0; r < requests.size(); ++r)

@@ -47,8 +47,8 @@ int main(int argc, char **argv) {
     char *end = nullptr;
     std::strtoull(begin, &end, 10);
     if (*end == ',')
-      dataBytes = std::max<uint64_t>(dataBytes, std::strtoull(end + 1, nullptr,
-                                                               10));
+      dataBytes =
+          std::max<uint64_t>(dataBytes, std::strtoull(end + 1, nullptr, 10));
   }
   std::ofstream out(argv[2], std::ios::binary);
   out.write(reinterpret_cast<const char *>(sizeBytes), 8);
@@ -57,7 +57,8 @@ int main(int argc, char **argv) {
   std::normal_distribution<float> normal(0.0f, 0.02f);
   std::vector<float> block(1 << 16);
   for (uint64_t written = 0; written < dataBytes;) {
-    uint64_t count = std::min<uint64_t>(block.size(), (dataBytes - written) / 4);
+    uint64_t count =
+        std::min<uint64_t>(block.size(), (dataBytes - written) / 4);
     for (uint64_t i = 0; i < count; ++i)
       block[i] = normal(generator);
     out.write(reinterpret_cast<const char *>(block.data()), count * 4);

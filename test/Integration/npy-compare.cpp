@@ -41,8 +41,8 @@ bool readArray(const char *path, Array &array, std::string &error) {
   } else {
     unsigned char size[4];
     file.read(reinterpret_cast<char *>(size), 4);
-    headerSize = size[0] | (size[1] << 8) | (size[2] << 16) |
-                 (uint32_t(size[3]) << 24);
+    headerSize =
+        size[0] | (size[1] << 8) | (size[2] << 16) | (uint32_t(size[3]) << 24);
   }
   std::string header(headerSize, '\0');
   if (!file.read(header.data(), headerSize) ||
@@ -103,8 +103,8 @@ int main(int argc, char **argv) {
   bool finite = true;
   for (size_t i = 0; i < want.values.size(); ++i) {
     finite = finite && std::isfinite(got.values[i]);
-    maxDiff = std::max(maxDiff, std::fabs(double(got.values[i]) -
-                                          double(want.values[i])));
+    maxDiff = std::max(
+        maxDiff, std::fabs(double(got.values[i]) - double(want.values[i])));
     maxWant = std::max(maxWant, std::fabs(double(want.values[i])));
   }
   double relative = maxWant > 0.0 ? maxDiff / maxWant : maxDiff;

@@ -41,12 +41,11 @@ void checkWithoutDevice(const std::string &reason) {
   report(stream == nullptr && error == reason,
          "mgpuStreamCreate returns null and records the reason", error);
   void *memory = mgpuMemAlloc(1024, nullptr, false);
-  report(memory == nullptr && !takeError().empty(),
-         "mgpuMemAlloc returns null", "");
+  report(memory == nullptr && !takeError().empty(), "mgpuMemAlloc returns null",
+         "");
   void *module = mgpuModuleLoad(nullptr, 0);
   void *function = mgpuModuleGetFunction(module, "kernel");
-  mgpuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr,
-                   0);
+  mgpuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr, 0);
   mgpuStreamSynchronize(stream);
   mgpuModuleUnload(module);
   error = takeError();
@@ -125,8 +124,7 @@ void checkMemoryCache() {
 }
 
 void checkFailures() {
-  mgpuLaunchKernel(nullptr, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr,
-                   0);
+  mgpuLaunchKernel(nullptr, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr, 0);
   std::string error = takeError();
   report(error.find("its module was not loaded") != std::string::npos,
          "launching an unloaded kernel is an error", error);

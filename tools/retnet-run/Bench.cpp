@@ -157,11 +157,11 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
                 flopsPerToken, prefillRate * flopsPerToken * 1e-9);
   else
     std::printf("prefill: tokens=%lld tokens_per_s=%.1f flops_per_token=%.3g "
-              "gflops=%.1f flop_bound_tokens_per_s=%.1f "
-              "fraction_of_flop_bound=%.3f\n",
-              static_cast<long long>(options.promptLength), prefillRate,
-              flopsPerToken, prefillRate * flopsPerToken * 1e-9, prefillBound,
-              prefillRate / prefillBound);
+                "gflops=%.1f flop_bound_tokens_per_s=%.1f "
+                "fraction_of_flop_bound=%.3f\n",
+                static_cast<long long>(options.promptLength), prefillRate,
+                flopsPerToken, prefillRate * flopsPerToken * 1e-9, prefillBound,
+                prefillRate / prefillBound);
 
   // Decode: one token at a time after a prefill to each context length.
   WeightLayout layout = computeWeightLayout(shape);

@@ -140,4 +140,29 @@ def RetNetHostBuffersToGPU : Pass<"retnet-host-buffers-to-gpu"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def RetNetGPUSingleStream
+    : Pass<"retnet-gpu-single-stream", "::mlir::ModuleOp"> {
+  let summary = "Enqueue each host function's GPU work in order on one "
+                "stream";
+  let description = [{
+    Makes every synchronous GPU operation of the module's host functions
+    (`gpu.launch_func`, `gpu.alloc`, `gpu.dealloc`, `gpu.memcpy`)
+    asynchronous on one stream created at the function's entry
+    (`gpu.wait async`), and waits for that stream before each return.
+    gpu-to-llvm then enqueues all of them in program order on that stream,
+    whatever the control flow between them: a model's layer loop runs
+    without the host waiting for the GPU (`gpu-async-region` synchronises at
+    every loop and branch boundary instead).
+
+    This relies on the stream semantics of the lowering, not on token
+    dependencies (the final wait names the entry token only), so it runs
+    right before `gpu-to-llvm`, with no canonicalization in between. It is
+    sound because the host never reads device memory before the function
+    returns (retnet-host-buffers-to-gpu rejects host accesses) and the
+    runtime reuses a freed buffer only on the same stream or after that
+    stream is synchronised.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // RETNET_CONVERSION_PASSES_TD

@@ -1,4 +1,5 @@
-//===- ForallToGPULaunch.cpp - Block/thread scf.forall nests to gpu.launch -===//
+//===- ForallToGPULaunch.cpp - Block/thread scf.forall nests to gpu.launch
+//-===//
 
 #include "retnet/Conversion/Passes.h"
 
@@ -61,8 +62,7 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
 
   LogicalResult matchAndRewrite(scf::ForallOp forall,
                                 PatternRewriter &rewriter) const override {
-    if (!isBlockForall(forall) ||
-        forall->getParentOfType<scf::ForallOp>() ||
+    if (!isBlockForall(forall) || forall->getParentOfType<scf::ForallOp>() ||
         forall->getParentOfType<gpu::LaunchOp>())
       return failure();
     if (!forall.getOutputs().empty() || !isNormalized(forall))
@@ -172,9 +172,8 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
             arith::ConstantIndexOp::create(rewriter, threadLoc, extent));
         auto guard = scf::IfOp::create(rewriter, threadLoc, active,
                                        /*withElseRegion=*/false);
-        rewriter.inlineBlockBefore(threadBody,
-                                   guard.thenBlock()->getTerminator(),
-                                   threadId);
+        rewriter.inlineBlockBefore(
+            threadBody, guard.thenBlock()->getTerminator(), threadId);
       }
       // Every thread must reach the barrier: by this pass's contract (that
       // of convert-retention-to-gpu and retnet-gpu-distribute-linalg),

@@ -1,4 +1,5 @@
-//===- RetentionToGPU.cpp - Retention forms as GPU block/thread loop nests -===//
+//===- RetentionToGPU.cpp - Retention forms as GPU block/thread loop nests
+//-===//
 
 #include "retnet/Conversion/Passes.h"
 #include "retnet/Utils/LinalgBuilders.h"
@@ -53,8 +54,8 @@ public:
         workgroupSpace(workgroupSpace), keyDim(op.getKeyDim()),
         valueDim(op.getValueDim()),
         computeType(getStateElementType(op.getElementType())),
-        elementType(op.getElementType()), scaled(op.getScalingKind() ==
-                                                 Scaling::decay_sqrt_sum) {}
+        elementType(op.getElementType()),
+        scaled(op.getScalingKind() == Scaling::decay_sqrt_sum) {}
 
   SmallVector<Value> emit();
 
@@ -110,9 +111,9 @@ private:
                          Value queryDecayBase, Value keyDecayEnd);
   void computeScores(Value scores, Value qStart, Value qLength, Value kStart,
                      Value kLength);
-  void computeOutputs(Value scores, Value factors, Value qStart,
-                      Value qLength, Value kStart, Value kLength,
-                      Value accumulate, bool finish, Value stateBefore);
+  void computeOutputs(Value scores, Value factors, Value qStart, Value qLength,
+                      Value kStart, Value kLength, Value accumulate,
+                      bool finish, Value stateBefore);
   void updateState(Value factors, Value kStart, Value kLength,
                    Value stateFactor);
 
@@ -138,8 +139,7 @@ private:
 Value GPURetentionEmitter::decayPower(OpBuilder &builder, Location loc,
                                       Value exponentIndex) {
   Type f64 = builder.getF64Type();
-  Value exponent =
-      retnet::buildIndexToFloat(builder, loc, exponentIndex, f64);
+  Value exponent = retnet::buildIndexToFloat(builder, loc, exponentIndex, f64);
   Value power = math::ExpOp::create(
       builder, loc, arith::MulFOp::create(builder, loc, exponent, logGamma));
   if (computeType == f64)
@@ -151,8 +151,8 @@ Value GPURetentionEmitter::outputScale(OpBuilder &builder, Location loc,
                                        Value position) {
   // s = sqrt(expm1(ln g) / expm1((p + 1) ln g)), as in the linalg lowering.
   Type f64 = builder.getF64Type();
-  Value count = arith::AddIOp::create(builder, loc, position,
-                                      index(builder, loc, 1));
+  Value count =
+      arith::AddIOp::create(builder, loc, position, index(builder, loc, 1));
   Value exponent = arith::MulFOp::create(
       builder, loc, retnet::buildIndexToFloat(builder, loc, count, f64),
       logGamma);
@@ -165,8 +165,8 @@ Value GPURetentionEmitter::outputScale(OpBuilder &builder, Location loc,
   return arith::TruncFOp::create(builder, loc, computeType, scale);
 }
 
-Value GPURetentionEmitter::load(OpBuilder &builder, Location loc,
-                                Value memref, ValueRange indices) {
+Value GPURetentionEmitter::load(OpBuilder &builder, Location loc, Value memref,
+                                ValueRange indices) {
   Value value = memref::LoadOp::create(builder, loc, memref, indices);
   if (value.getType() == computeType)
     return value;
@@ -197,13 +197,12 @@ void GPURetentionEmitter::forEachElement(Value count, ElementFn body) {
       ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, ValueRange{}, mapping);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getTerminator());
-  scf::ForOp::create(b, forall.getInductionVar(0), count, index(threads),
-                     ValueRange{},
-                     [&](OpBuilder &builder, Location loc, Value element,
-                         ValueRange) {
-                       body(builder, loc, element);
-                       scf::YieldOp::create(builder, loc);
-                     });
+  scf::ForOp::create(
+      b, forall.getInductionVar(0), count, index(threads), ValueRange{},
+      [&](OpBuilder &builder, Location loc, Value element, ValueRange) {
+        body(builder, loc, element);
+        scf::YieldOp::create(builder, loc);
+      });
 }
 
 std::pair<Value, Value> GPURetentionEmitter::split(OpBuilder &builder,
@@ -252,7 +251,7 @@ void GPURetentionEmitter::selectHead(Value batch, Value head) {
 }
 
 std::pair<Value, Value> GPURetentionEmitter::tileBounds(Value tileIndex,
-                                                       Value tileSize) {
+                                                        Value tileSize) {
   Value start = arith::MulIOp::create(b, tileIndex, tileSize);
   Value rows = arith::MinUIOp::create(b, tileSize,
                                       arith::SubIOp::create(b, length, start));
@@ -274,15 +273,15 @@ void GPURetentionEmitter::forEachTile(
 }
 
 void GPURetentionEmitter::initializeState() {
-  forEachElement(index(keyDim * valueDim), [&](OpBuilder &builder,
-                                               Location loc, Value e) {
-    auto [rowIndex, columnIndex] = split(builder, loc, e, valueDim);
-    Value row = rowIndex, column = columnIndex;
-    Value value = initialState
-                      ? load(builder, loc, initialState, at(row, column))
-                      : floatConstant(builder, loc, computeType, 0.0);
-    memref::StoreOp::create(builder, loc, value, state, at(row, column));
-  });
+  forEachElement(
+      index(keyDim * valueDim), [&](OpBuilder &builder, Location loc, Value e) {
+        auto [rowIndex, columnIndex] = split(builder, loc, e, valueDim);
+        Value row = rowIndex, column = columnIndex;
+        Value value = initialState
+                          ? load(builder, loc, initialState, at(row, column))
+                          : floatConstant(builder, loc, computeType, 0.0);
+        memref::StoreOp::create(builder, loc, value, state, at(row, column));
+      });
 }
 
 void GPURetentionEmitter::computeRowFactors(Value factors, Value rowStart,
@@ -337,8 +336,8 @@ void GPURetentionEmitter::computeScores(Value scores, Value qStart,
     Value query = arith::AddIOp::create(builder, loc, qStart, i);
     Value key = arith::AddIOp::create(builder, loc, kStart, j);
     auto lessThan = [&](Value lhs, Value rhs) {
-      return arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ult,
-                                   lhs, rhs);
+      return arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ult, lhs,
+                                   rhs);
     };
     Value inside = arith::AndIOp::create(
         builder, loc,
@@ -396,9 +395,8 @@ void GPURetentionEmitter::computeOutputs(Value scores, Value factors,
     auto ifOp = scf::IfOp::create(builder, loc, inside, /*withElse=*/false);
     OpBuilder then = ifOp.getThenBodyBuilder();
     Value query = arith::AddIOp::create(then, loc, qStart, i);
-    Value result =
-        sum(then, loc, kLength, [&](OpBuilder &inner, Location innerLoc,
-                                    Value j) {
+    Value result = sum(
+        then, loc, kLength, [&](OpBuilder &inner, Location innerLoc, Value j) {
           Value score =
               memref::LoadOp::create(inner, innerLoc, scores, ValueRange{i, j});
           Value key = arith::AddIOp::create(inner, innerLoc, kStart, j);
@@ -424,13 +422,13 @@ void GPURetentionEmitter::computeOutputs(Value scores, Value factors,
           .getResult();
     };
     if (stateBefore) {
-      Value fromState =
-          sum(then, loc, index(then, loc, keyDim),
-              [&](OpBuilder &inner, Location innerLoc, Value r) {
-                return arith::MulFOp::create(
-                    inner, innerLoc, load(inner, innerLoc, queries, at(query, r)),
-                    load(inner, innerLoc, stateBefore, at(r, column)));
-              });
+      Value fromState = sum(
+          then, loc, index(then, loc, keyDim),
+          [&](OpBuilder &inner, Location innerLoc, Value r) {
+            return arith::MulFOp::create(
+                inner, innerLoc, load(inner, innerLoc, queries, at(query, r)),
+                load(inner, innerLoc, stateBefore, at(r, column)));
+          });
       result = arith::AddFOp::create(
           then, loc, result,
           arith::MulFOp::create(then, loc, fromState, factor(QueryDecayRow)));
@@ -446,25 +444,25 @@ void GPURetentionEmitter::computeOutputs(Value scores, Value factors,
 void GPURetentionEmitter::updateState(Value factors, Value kStart,
                                       Value kLength, Value stateFactor) {
   // S[r][c] = stateFactor S[r][c] + sum_j zeta_j k_j[r] v_j[c].
-  forEachElement(index(keyDim * valueDim), [&](OpBuilder &builder,
-                                               Location loc, Value e) {
+  forEachElement(index(keyDim * valueDim), [&](OpBuilder &builder, Location loc,
+                                               Value e) {
     auto [rowIndex, columnIndex] = split(builder, loc, e, valueDim);
     Value row = rowIndex, column = columnIndex;
-    Value update = sum(builder, loc, kLength, [&](OpBuilder &inner,
-                                                  Location innerLoc, Value j) {
-      Value key = arith::AddIOp::create(inner, innerLoc, kStart, j);
-      Value zeta = memref::LoadOp::create(
-          inner, innerLoc, factors,
-          ValueRange{index(inner, innerLoc, KeyDecayRow), j});
-      Value decayedKey = arith::MulFOp::create(
-          inner, innerLoc, load(inner, innerLoc, keys, at(key, row)), zeta);
-      return arith::MulFOp::create(
-          inner, innerLoc, decayedKey,
-          load(inner, innerLoc, values, at(key, column)));
-    });
+    Value update = sum(
+        builder, loc, kLength,
+        [&](OpBuilder &inner, Location innerLoc, Value j) {
+          Value key = arith::AddIOp::create(inner, innerLoc, kStart, j);
+          Value zeta = memref::LoadOp::create(
+              inner, innerLoc, factors,
+              ValueRange{index(inner, innerLoc, KeyDecayRow), j});
+          Value decayedKey = arith::MulFOp::create(
+              inner, innerLoc, load(inner, innerLoc, keys, at(key, row)), zeta);
+          return arith::MulFOp::create(
+              inner, innerLoc, decayedKey,
+              load(inner, innerLoc, values, at(key, column)));
+        });
     Value previous = arith::MulFOp::create(
-        builder, loc, load(builder, loc, state, at(row, column)),
-        stateFactor);
+        builder, loc, load(builder, loc, state, at(row, column)), stateFactor);
     memref::StoreOp::create(
         builder, loc, arith::AddFOp::create(builder, loc, previous, update),
         state, at(row, column));
@@ -481,24 +479,26 @@ void GPURetentionEmitter::emitChunkwise(int64_t requestedChunkSize) {
   while (chunkSize > 1 && tileBytes(chunkSize, computeType) > kWorkgroupBytes)
     chunkSize = llvm::PowerOf2Ceil(chunkSize) / 2;
   OpFoldResult heads = b.getIndexAttr(op.getNumHeads());
-  forEachBlock({batch, heads}, {gpu::MappingId::DimY, gpu::MappingId::DimX},
-               [&](ValueRange blocks) {
-    selectHead(blocks[0], blocks[1]);
-    Value scores = workgroupBuffer({chunkSize, chunkSize});
-    Value factors = workgroupBuffer({3, chunkSize});
-    initializeState();
-    Value chunk = index(chunkSize);
-    Value chunks = arith::CeilDivUIOp::create(b, length, chunk);
-    forEachTile(chunks, chunk, [&](Value, Value start, Value rows) {
-      computeRowFactors(factors, start, rows, /*queryDecayBase=*/start,
-                        /*keyDecayEnd=*/arith::AddIOp::create(b, start, rows));
-      computeScores(scores, start, rows, start, rows);
-      computeOutputs(scores, factors, start, rows, start, rows,
-                     /*accumulate=*/Value(), /*finish=*/true,
-                     /*stateBefore=*/state);
-      updateState(factors, start, rows, decayPower(b, b.getLoc(), rows));
-    });
-  });
+  forEachBlock(
+      {batch, heads}, {gpu::MappingId::DimY, gpu::MappingId::DimX},
+      [&](ValueRange blocks) {
+        selectHead(blocks[0], blocks[1]);
+        Value scores = workgroupBuffer({chunkSize, chunkSize});
+        Value factors = workgroupBuffer({3, chunkSize});
+        initializeState();
+        Value chunk = index(chunkSize);
+        Value chunks = arith::CeilDivUIOp::create(b, length, chunk);
+        forEachTile(chunks, chunk, [&](Value, Value start, Value rows) {
+          computeRowFactors(
+              factors, start, rows, /*queryDecayBase=*/start,
+              /*keyDecayEnd=*/arith::AddIOp::create(b, start, rows));
+          computeScores(scores, start, rows, start, rows);
+          computeOutputs(scores, factors, start, rows, start, rows,
+                         /*accumulate=*/Value(), /*finish=*/true,
+                         /*stateBefore=*/state);
+          updateState(factors, start, rows, decayPower(b, b.getLoc(), rows));
+        });
+      });
 }
 
 void GPURetentionEmitter::emitParallel() {
@@ -520,16 +520,17 @@ void GPURetentionEmitter::emitParallel() {
         computeRowFactors(factors, qStart, qLength, /*queryDecayBase=*/index(0),
                           /*keyDecayEnd=*/Value());
         auto keyTile = [&](Value kt, Value kStart, Value kLength, bool last) {
-          Value accumulate = arith::CmpIOp::create(
-              b, arith::CmpIPredicate::ne, kt, index(0));
+          Value accumulate =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ne, kt, index(0));
           computeScores(scores, qStart, qLength, kStart, kLength);
           computeOutputs(scores, factors, qStart, qLength, kStart, kLength,
                          accumulate, /*finish=*/last,
                          /*stateBefore=*/initialState);
         };
-        forEachTile(blocks[2], tile, [&](Value kt, Value kStart, Value kLength) {
-          keyTile(kt, kStart, kLength, /*last=*/false);
-        });
+        forEachTile(blocks[2], tile,
+                    [&](Value kt, Value kStart, Value kLength) {
+                      keyTile(kt, kStart, kLength, /*last=*/false);
+                    });
         // The diagonal tile.
         keyTile(blocks[2], qStart, qLength, /*last=*/true);
       });
@@ -537,22 +538,24 @@ void GPURetentionEmitter::emitParallel() {
     return;
 
   // Final state: one block per (batch, head), over key tiles.
-  forEachBlock({batch, heads}, {gpu::MappingId::DimY, gpu::MappingId::DimX},
-               [&](ValueRange blocks) {
-    selectHead(blocks[0], blocks[1]);
-    Value factors = workgroupBuffer({3, parallelTile});
-    initializeState();
-    Value one = floatConstant(b, b.getLoc(), computeType, 1.0);
-    Value sequenceDecay = decayPower(b, b.getLoc(), length);
-    forEachTile(tiles, tile, [&](Value kt, Value kStart, Value kLength) {
-      computeRowFactors(factors, kStart, kLength, /*queryDecayBase=*/Value(),
-                        /*keyDecayEnd=*/length);
-      Value first =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kt, index(0));
-      updateState(factors, kStart, kLength,
-                  arith::SelectOp::create(b, first, sequenceDecay, one));
-    });
-  });
+  forEachBlock(
+      {batch, heads}, {gpu::MappingId::DimY, gpu::MappingId::DimX},
+      [&](ValueRange blocks) {
+        selectHead(blocks[0], blocks[1]);
+        Value factors = workgroupBuffer({3, parallelTile});
+        initializeState();
+        Value one = floatConstant(b, b.getLoc(), computeType, 1.0);
+        Value sequenceDecay = decayPower(b, b.getLoc(), length);
+        forEachTile(tiles, tile, [&](Value kt, Value kStart, Value kLength) {
+          computeRowFactors(factors, kStart, kLength,
+                            /*queryDecayBase=*/Value(),
+                            /*keyDecayEnd=*/length);
+          Value first =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kt, index(0));
+          updateState(factors, kStart, kLength,
+                      arith::SelectOp::create(b, first, sequenceDecay, one));
+        });
+      });
 }
 
 SmallVector<Value> GPURetentionEmitter::emit() {
@@ -562,9 +565,9 @@ SmallVector<Value> GPURetentionEmitter::emit() {
     auto type = cast<RankedTensorType>(tensor.getType());
     auto memrefType = MemRefType::get(
         type.getShape(), type.getElementType(),
-        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                               SmallVector<int64_t>(type.getRank(),
-                                                    ShapedType::kDynamic)));
+        StridedLayoutAttr::get(
+            b.getContext(), ShapedType::kDynamic,
+            SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic)));
     return bufferization::ToBufferOp::create(b, memrefType, tensor,
                                              /*read_only=*/true);
   };
@@ -580,8 +583,8 @@ SmallVector<Value> GPURetentionEmitter::emit() {
   int64_t heads = op.getNumHeads();
 
   auto allocate = [&](int64_t rows, int64_t columns, Type type) -> Value {
-    auto memrefType = MemRefType::get(
-        {ShapedType::kDynamic, heads, rows, columns}, type);
+    auto memrefType =
+        MemRefType::get({ShapedType::kDynamic, heads, rows, columns}, type);
     SmallVector<Value> sizes = {batch};
     if (rows == ShapedType::kDynamic)
       sizes.push_back(length);
@@ -656,8 +659,8 @@ struct ConvertRetentionToGPUPass
         kWorkgroupBytes) {
       getOperation()->emitError()
           << "convert-retention-to-gpu: parallel-tile "
-          << static_cast<int64_t>(parallelTile)
-          << " needs more than the " << kWorkgroupBytes
+          << static_cast<int64_t>(parallelTile) << " needs more than the "
+          << kWorkgroupBytes
           << " bytes of workgroup memory of a block (at most 64)";
       return signalPassFailure();
     }

@@ -338,8 +338,7 @@ void *mgpuStreamCreate(void) {
   Driver *driver = loadDriver();
   Handle stream = nullptr;
   if (driver)
-    check(driver, driver->streamCreate(&stream, /*flags=*/1),
-          "cuStreamCreate");
+    check(driver, driver->streamCreate(&stream, /*flags=*/1), "cuStreamCreate");
   return stream;
 }
 
@@ -349,8 +348,8 @@ void mgpuStreamDestroy(void *stream) {
     return;
   // Blocks freed on the stream are reusable once its work is done; the
   // handle may be given to a later stream, which must not inherit them.
-  bool completed = check(driver, driver->streamSynchronize(stream),
-                         "cuStreamSynchronize");
+  bool completed =
+      check(driver, driver->streamSynchronize(stream), "cuStreamSynchronize");
   memoryCache().streamFinished(stream, completed);
   check(driver, driver->streamDestroy(stream), "cuStreamDestroy");
 }
@@ -421,8 +420,8 @@ void mgpuMemFree(void *pointer, void *stream) {
 void mgpuMemcpy(void *destination, void *source, size_t bytes, void *stream) {
   if (Driver *driver = loadDriver())
     check(driver,
-          driver->memcpyAsync(devicePointer(destination),
-                              devicePointer(source), bytes, stream),
+          driver->memcpyAsync(devicePointer(destination), devicePointer(source),
+                              bytes, stream),
           "cuMemcpyAsync");
 }
 

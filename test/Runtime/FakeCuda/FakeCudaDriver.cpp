@@ -159,8 +159,8 @@ CUresult cuMemcpyAsync(CUdeviceptr destination, CUdeviceptr source,
                reinterpret_cast<const void *>(source), bytes);
   return kSuccess;
 }
-CUresult cuMemsetD32Async(CUdeviceptr destination, unsigned value,
-                          size_t count, void *) {
+CUresult cuMemsetD32Async(CUdeviceptr destination, unsigned value, size_t count,
+                          void *) {
   auto *words = reinterpret_cast<uint32_t *>(destination);
   for (size_t i = 0; i < count; ++i)
     words[i] = value;
