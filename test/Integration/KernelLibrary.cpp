@@ -184,6 +184,80 @@ std::string KernelLibrary::takeDeviceError() const {
   return text;
 }
 
+void KernelLibrary::runArrays(int64_t batch, int64_t length,
+                              void *const arrays[6],
+                              const size_t elementBytes[6],
+                              int64_t offset) const {
+  // Descriptors count strides in elements, so one type serves all arrays.
+  using Memref = StridedMemRefType<char, 4>;
+  using Entry = void (*)(Memref *, Memref *, Memref *, Memref *, int64_t,
+                         Memref *, Memref *);
+  const KernelConfig &c = kernelConfig;
+  const int64_t shapes[6][2] = {{length, c.keyDim},   {length, c.keyDim},
+                                {length, c.valueDim}, {c.keyDim, c.valueDim},
+                                {length, c.valueDim}, {c.keyDim, c.valueDim}};
+  const bool isOutput[6] = {false, false, false, false, true, true};
+  Memref memrefs[6];
+  size_t bytes[6];
+  for (int i = 0; i < 6; ++i) {
+    auto *data = static_cast<char *>(arrays[i]);
+    bytes[i] = elementBytes[i] * batch * c.heads * shapes[i][0] * shapes[i][1];
+    if (onDevice) {
+      // Through device memory; outputs copied back after the kernel (which
+      // waits for its own work before returning).
+      auto *deviceData = static_cast<char *>(device.alloc(
+          bytes[i] ? bytes[i] : 1, nullptr, /*isHostShared=*/false));
+      if (bytes[i] && !isOutput[i])
+        device.copy(deviceData, data, bytes[i], nullptr);
+      data = deviceData;
+    }
+    memrefs[i] = denseMemref(data, batch, c.heads, shapes[i][0], shapes[i][1]);
+  }
+  if (onDevice)
+    device.synchronize(nullptr);
+  reinterpret_cast<Entry>(entry)(&memrefs[0], &memrefs[1], &memrefs[2],
+                                 &memrefs[3], offset, &memrefs[4], &memrefs[5]);
+  if (!onDevice)
+    return;
+  for (int i = 0; i < 6; ++i)
+    if (bytes[i] && isOutput[i])
+      device.copy(arrays[i], memrefs[i].data, bytes[i], nullptr);
+  device.synchronize(nullptr);
+  for (Memref &memref : memrefs)
+    device.free(memref.data, nullptr);
+}
+
+/// The upper halves of floats that are bf16 values.
+static std::vector<uint16_t> toBF16(const float *values, size_t count) {
+  std::vector<uint16_t> halves(count);
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof(bits));
+    halves[i] = static_cast<uint16_t>(bits >> 16);
+  }
+  return halves;
+}
+
+void KernelLibrary::runBF16(int64_t batch, int64_t length, const float *q,
+                            const float *k, const float *v,
+                            const float *initialState, int64_t offset,
+                            float *output, float *finalState) const {
+  const KernelConfig &c = kernelConfig;
+  size_t keys = batch * c.heads * length * c.keyDim;
+  size_t values = batch * c.heads * length * c.valueDim;
+  std::vector<uint16_t> q16 = toBF16(q, keys), k16 = toBF16(k, keys),
+                        v16 = toBF16(v, values), out16(values);
+  void *arrays[6] = {q16.data(),   k16.data(),
+                     v16.data(),   const_cast<float *>(initialState),
+                     out16.data(), finalState};
+  const size_t bytes[6] = {2, 2, 2, sizeof(float), 2, sizeof(float)};
+  runArrays(batch, length, arrays, bytes, offset);
+  for (size_t i = 0; i < values; ++i) {
+    uint32_t bits = uint32_t(out16[i]) << 16;
+    std::memcpy(output + i, &bits, sizeof(bits));
+  }
+}
+
 std::function<void()>
 KernelLibrary::residentRunner(int64_t batch, int64_t length, const float *q,
                               const float *k, const float *v,
@@ -219,12 +293,7 @@ KernelLibrary::residentRunner(int64_t batch, int64_t length, const float *q,
         device.alloc(bytes ? bytes : 1, nullptr, /*isHostShared=*/false));
     const void *source = sources[i];
     if (source && halfWidth) {
-      halves.resize(count);
-      for (size_t e = 0; e < count; ++e) {
-        uint32_t bits;
-        std::memcpy(&bits, sources[i] + e, sizeof(bits));
-        halves[e] = static_cast<uint16_t>(bits >> 16);
-      }
+      halves = toBF16(sources[i], count);
       source = halves.data();
     }
     if (source && bytes) {

@@ -80,7 +80,26 @@ public:
   template <typename T>
   void run(int64_t batch, int64_t length, const T *q, const T *k, const T *v,
            const T *initialState, int64_t offset, T *output,
-           T *finalState) const;
+           T *finalState) const {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                  "kernels take f32 or f64");
+    void *arrays[6] = {const_cast<T *>(q),
+                       const_cast<T *>(k),
+                       const_cast<T *>(v),
+                       const_cast<T *>(initialState),
+                       output,
+                       finalState};
+    const size_t bytes[6] = {sizeof(T), sizeof(T), sizeof(T),
+                             sizeof(T), sizeof(T), sizeof(T)};
+    runArrays(batch, length, arrays, bytes, offset);
+  }
+
+  /// The same for bf16 kernels (q, k, v and the output bf16, the states
+  /// f32), on float arrays: q, k and v must be exactly representable in
+  /// bf16; the output is converted back to float.
+  void runBF16(int64_t batch, int64_t length, const float *q, const float *k,
+               const float *v, const float *initialState, int64_t offset,
+               float *output, float *finalState) const;
 
   /// CUDA kernel libraries: copies q, k, v and the initial state to device
   /// memory once and returns a function that runs the kernel on them (no
@@ -99,6 +118,12 @@ public:
   std::string takeDeviceError() const;
 
 private:
+  /// Calls the kernel on q, k, v, s0, o, sT (`arrays`, dense, elements of
+  /// `elementBytes[i]` bytes), staged through device memory for CUDA
+  /// kernels.
+  void runArrays(int64_t batch, int64_t length, void *const arrays[6],
+                 const size_t elementBytes[6], int64_t offset) const;
+
   KernelLibrary(void *handle, void *entry, const KernelConfig &config)
       : handle(handle), entry(entry), kernelConfig(config) {}
 
@@ -135,58 +160,6 @@ StridedMemRefType<T, 4> denseMemref(const T *data, int64_t size0, int64_t size1,
   memref.strides[1] = size2 * size3;
   memref.strides[0] = size1 * size2 * size3;
   return memref;
-}
-
-template <typename T>
-void KernelLibrary::run(int64_t batch, int64_t length, const T *q, const T *k,
-                        const T *v, const T *initialState, int64_t offset,
-                        T *output, T *finalState) const {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                "kernels take f32 or f64");
-  using Memref = StridedMemRefType<T, 4>;
-  using Entry = void (*)(Memref *, Memref *, Memref *, Memref *, int64_t,
-                         Memref *, Memref *);
-  const KernelConfig &c = kernelConfig;
-  Memref qMemref = denseMemref(q, batch, c.heads, length, c.keyDim);
-  Memref kMemref = denseMemref(k, batch, c.heads, length, c.keyDim);
-  Memref vMemref = denseMemref(v, batch, c.heads, length, c.valueDim);
-  Memref s0Memref =
-      denseMemref(initialState, batch, c.heads, c.keyDim, c.valueDim);
-  Memref oMemref = denseMemref(output, batch, c.heads, length, c.valueDim);
-  Memref sTMemref =
-      denseMemref(finalState, batch, c.heads, c.keyDim, c.valueDim);
-  Memref *arrays[] = {&qMemref,  &kMemref, &vMemref,
-                      &s0Memref, &oMemref, &sTMemref};
-  bool isOutput[] = {false, false, false, false, true, true};
-  T *hostData[6];
-  size_t bytes[6];
-  if (onDevice) {
-    // Every array through device memory; outputs copied back after the
-    // kernel (which waits for its own work before returning).
-    for (int i = 0; i < 6; ++i) {
-      Memref &array = *arrays[i];
-      hostData[i] = array.data;
-      bytes[i] = sizeof(T) * array.sizes[0] * array.strides[0];
-      T *deviceData =
-          static_cast<T *>(device.alloc(bytes[i] ? bytes[i] : 1, nullptr,
-                                        /*isHostShared=*/false));
-      if (bytes[i] && !isOutput[i])
-        device.copy(deviceData, hostData[i], bytes[i], nullptr);
-      array.basePtr = array.data = deviceData;
-    }
-    device.synchronize(nullptr);
-  }
-  reinterpret_cast<Entry>(entry)(&qMemref, &kMemref, &vMemref, &s0Memref,
-                                 offset, &oMemref, &sTMemref);
-  if (onDevice) {
-    for (int i = 0; i < 6; ++i) {
-      if (bytes[i] && isOutput[i])
-        device.copy(hostData[i], arrays[i]->data, bytes[i], nullptr);
-    }
-    device.synchronize(nullptr);
-    for (int i = 0; i < 6; ++i)
-      device.free(arrays[i]->data, nullptr);
-  }
 }
 
 } // namespace retnet::kernel

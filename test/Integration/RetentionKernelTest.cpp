@@ -187,6 +187,13 @@ std::vector<Family> testFamilies() {
                       {3, 257, true, 7},
                       {1, 1000, false, 0}};
   families.push_back(slowDecay);
+
+  // bf16 q, k, v and output (f32 state and arithmetic).
+  Family brain =
+      family(4, 64, 128, torchscale4, Scaling::DecaySqrtSum, ElementType::BF16);
+  brain.variants = {parallel, recurrent, chunkwise(16), chunkwise(64)};
+  brain.shapes = {{1, 1, true, 9}, {3, 7, false, 0}, {1, 257, true, 3}};
+  families.push_back(brain);
   return families;
 }
 
@@ -219,6 +226,16 @@ struct ReferenceCase {
   std::vector<double> outputMagnitude, stateMagnitude;
 };
 
+/// `value` rounded to the nearest bf16 (ties to even).
+double roundToBF16(double value) {
+  float single = static_cast<float>(value);
+  uint32_t bits;
+  std::memcpy(&bits, &single, sizeof(bits));
+  bits = (bits + 0x7FFFu + ((bits >> 16) & 1u)) & 0xFFFF0000u;
+  std::memcpy(&single, &bits, sizeof(bits));
+  return single;
+}
+
 std::vector<double> randomArray(std::mt19937_64 &generator, int64_t size,
                                 ElementType type) {
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);
@@ -227,6 +244,8 @@ std::vector<double> randomArray(std::mt19937_64 &generator, int64_t size,
     value = uniform(generator);
     if (type == ElementType::F32)
       value = static_cast<float>(value);
+    else if (type == ElementType::BF16)
+      value = roundToBF16(value);
   }
   return values;
 }
@@ -256,9 +275,12 @@ ReferenceCase makeReferenceCase(const Family &family, const ShapeCase &shape,
   data.q = randomArray(generator, problem.queryElements(), type);
   data.k = randomArray(generator, problem.queryElements(), type);
   data.v = randomArray(generator, problem.valueElements(), type);
+  // States are f32 for bf16 kernels.
+  ElementType stateType = type == ElementType::BF16 ? ElementType::F32 : type;
   data.initialState =
-      shape.withState ? randomArray(generator, problem.stateElements(), type)
-                      : std::vector<double>(problem.stateElements(), 0.0);
+      shape.withState
+          ? randomArray(generator, problem.stateElements(), stateType)
+          : std::vector<double>(problem.stateElements(), 0.0);
 
   data.output.resize(problem.valueElements());
   data.finalState.resize(problem.stateElements());
@@ -309,8 +331,17 @@ void runTokens(const KernelLibrary &library, const ReferenceCase &data,
                         std::numeric_limits<T>::quiet_NaN());
   std::vector<T> finalState(s0.size(), std::numeric_limits<T>::quiet_NaN());
 
-  library.run<T>(p.batch, length, q.data(), k.data(), v.data(), s0.data(),
-                 offset, output.data(), finalState.data());
+  if constexpr (std::is_same_v<T, float>) {
+    if (library.config().elementType == ElementType::BF16)
+      library.runBF16(p.batch, length, q.data(), k.data(), v.data(), s0.data(),
+                      offset, output.data(), finalState.data());
+    else
+      library.run<T>(p.batch, length, q.data(), k.data(), v.data(), s0.data(),
+                     offset, output.data(), finalState.data());
+  } else {
+    library.run<T>(p.batch, length, q.data(), k.data(), v.data(), s0.data(),
+                   offset, output.data(), finalState.data());
+  }
   // A failed GPU call leaves the poisoned outputs, which fail the checks.
   std::string deviceError = library.takeDeviceError();
   if (!deviceError.empty())
@@ -330,7 +361,7 @@ void runTokensAnyType(const KernelLibrary &library, const ReferenceCase &data,
                       int64_t start, int64_t length,
                       const std::vector<double> &initialState, int64_t offset,
                       KernelResult &result) {
-  if (library.config().elementType == ElementType::F32)
+  if (library.config().elementType != ElementType::F64)
     runTokens<float>(library, data, start, length, initialState, offset,
                      result);
   else
@@ -458,10 +489,16 @@ std::string describeShape(const ReferenceCase &data) {
 }
 
 std::string formatErrors(const char *against, double outputError,
-                         double stateError, double limit) {
+                         double stateError, double outputLimit,
+                         double stateLimit) {
   char text[160];
-  std::snprintf(text, sizeof(text), "%s: output %.1e state %.1e (limit %.0e)",
-                against, outputError, stateError, limit);
+  if (outputLimit == stateLimit)
+    std::snprintf(text, sizeof(text), "%s: output %.1e state %.1e (limit %.0e)",
+                  against, outputError, stateError, outputLimit);
+  else
+    std::snprintf(text, sizeof(text),
+                  "%s: output %.1e state %.1e (limits %.0e, %.0e)", against,
+                  outputError, stateError, outputLimit, stateLimit);
   return text;
 }
 
@@ -474,8 +511,14 @@ struct LoadedKernel {
 /// Checks every loaded kernel of `family` on every shape and on the splits.
 void checkFamily(const Family &family, size_t familyIndex,
                  const std::vector<LoadedKernel> &kernels, Tally &tally) {
-  const double tolerance =
-      family.elementType == ElementType::F32 ? 1e-5 : 1e-12;
+  // fp32 and f64: see the header. bf16 kernels: their inputs are bf16
+  // values, so beyond the fp32 arithmetic the only error is the rounding of
+  // each output to bf16, at most 2^-9 of it and so of its magnitude; 2^-8
+  // allows for both. Their states stay f32.
+  const double stateTolerance =
+      family.elementType == ElementType::F64 ? 1e-12 : 1e-5;
+  const double outputTolerance =
+      family.elementType == ElementType::BF16 ? 0x1p-8 : stateTolerance;
   std::vector<ShapeCase> shapes = family.shapes;
   std::vector<bool> isSplitCase(shapes.size(), false);
   if (family.stateAndOffset) {
@@ -503,10 +546,10 @@ void checkFamily(const Family &family, size_t familyIndex,
           worstError(result.output, data.output, data.outputMagnitude);
       double stateError =
           worstError(result.finalState, data.finalState, data.stateMagnitude);
-      bool ok = outputError <= tolerance && stateError <= tolerance;
-      std::string line =
-          name + " | " + describeShape(data) + " | " +
-          formatErrors("reference", outputError, stateError, tolerance);
+      bool ok = outputError <= outputTolerance && stateError <= stateTolerance;
+      std::string line = name + " | " + describeShape(data) + " | " +
+                         formatErrors("reference", outputError, stateError,
+                                      outputTolerance, stateTolerance);
       // The forms agree with each other (both within `tolerance` of the
       // reference, so within twice that of each other).
       if (first) {
@@ -514,11 +557,11 @@ void checkFamily(const Family &family, size_t familyIndex,
             worstError(result.output, first->output, data.outputMagnitude);
         double stateDifference = worstError(
             result.finalState, first->finalState, data.stateMagnitude);
-        ok &= outputDifference <= 2 * tolerance &&
-              stateDifference <= 2 * tolerance;
-        line +=
-            " | " + formatErrors(("vs " + firstName).c_str(), outputDifference,
-                                 stateDifference, 2 * tolerance);
+        ok &= outputDifference <= 2 * outputTolerance &&
+              stateDifference <= 2 * stateTolerance;
+        line += " | " + formatErrors(("vs " + firstName).c_str(),
+                                     outputDifference, stateDifference,
+                                     2 * outputTolerance, 2 * stateTolerance);
       } else {
         first = &result;
         firstName = formName(kernel.config.form);
@@ -540,18 +583,20 @@ void checkFamily(const Family &family, size_t familyIndex,
             worstError(split.output, result.output, data.outputMagnitude);
         double wholeStateDifference = worstError(
             split.finalState, result.finalState, data.stateMagnitude);
-        bool splitOk = splitOutputError <= tolerance &&
-                       splitStateError <= tolerance &&
-                       wholeOutputDifference <= 2 * tolerance &&
-                       wholeStateDifference <= 2 * tolerance;
+        bool splitOk = splitOutputError <= outputTolerance &&
+                       splitStateError <= stateTolerance &&
+                       wholeOutputDifference <= 2 * outputTolerance &&
+                       wholeStateDifference <= 2 * stateTolerance;
         tally.report(splitOk,
                      name + " | split " + piecesText + " | " +
                          describeShape(data) + " | " +
                          formatErrors("reference", splitOutputError,
-                                      splitStateError, tolerance) +
+                                      splitStateError, outputTolerance,
+                                      stateTolerance) +
                          " | " +
                          formatErrors("vs unsplit", wholeOutputDifference,
-                                      wholeStateDifference, 2 * tolerance));
+                                      wholeStateDifference, 2 * outputTolerance,
+                                      2 * stateTolerance));
       }
     }
   }
