@@ -93,12 +93,8 @@ bool parseOptions(int argc, char **argv, Options &options) {
       options.cuda = true;
     else if (argument == "--gpu-shapes")
       options.gpuShapes = true;
-    else if (const char *text = value("--work-dir="))
-      options.workDirectory = text;
-    else if (argument == "--compile-only")
-      options.supply = KernelSupply::CompileOnly;
-    else if (argument == "--precompiled")
-      options.supply = KernelSupply::Precompiled;
+    else if (parseSupplyOption(argument, options.workDirectory, options.supply))
+      continue;
     else {
       std::fprintf(stderr,
                    "usage: %s [--compiler=PATH] [--quick] "

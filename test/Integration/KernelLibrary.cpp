@@ -97,6 +97,20 @@ std::string makeTemporaryDirectory(const std::string &prefix) {
   return buffer.data();
 }
 
+bool parseSupplyOption(const std::string &argument, std::string &workDirectory,
+                       KernelSupply &supply) {
+  const std::string workPrefix = "--work-dir=";
+  if (argument.compare(0, workPrefix.size(), workPrefix) == 0)
+    workDirectory = argument.substr(workPrefix.size());
+  else if (argument == "--compile-only")
+    supply = KernelSupply::CompileOnly;
+  else if (argument == "--precompiled")
+    supply = KernelSupply::Precompiled;
+  else
+    return false;
+  return true;
+}
+
 std::string kernelDirectory(const std::string &workDirectory,
                             const std::string &prefix) {
   if (workDirectory.empty())

@@ -42,6 +42,12 @@ std::string makeTemporaryDirectory(const std::string &prefix);
 /// as a GPU machine); or compiled earlier into the same work directory.
 enum class KernelSupply { Compile, CompileOnly, Precompiled };
 
+/// Parses the options that choose the supply, shared by the programs that
+/// compile kernels: --work-dir=DIR, --compile-only, --precompiled. Returns
+/// whether `argument` was one of them.
+bool parseSupplyOption(const std::string &argument, std::string &workDirectory,
+                       KernelSupply &supply);
+
 /// `workDirectory` (created if needed) or, if empty, a fresh temporary
 /// directory starting with `prefix`; empty on failure.
 std::string kernelDirectory(const std::string &workDirectory,

@@ -442,12 +442,8 @@ bool parseOptions(int argc, char **argv, Options &options) {
       options.keepTemporary = true;
     else if (const char *text = value("--compiler-arg="))
       options.compilerArgs.push_back(text);
-    else if (const char *text = value("--work-dir="))
-      options.workDirectory = text;
-    else if (argument == "--compile-only")
-      options.supply = KernelSupply::CompileOnly;
-    else if (argument == "--precompiled")
-      options.supply = KernelSupply::Precompiled;
+    else if (parseSupplyOption(argument, options.workDirectory, options.supply))
+      continue;
     else {
       std::fprintf(stderr, "unknown argument '%s'\n", argv[i]);
       return false;
