@@ -80,6 +80,16 @@ private:
   SmallVector<Value> at(Value row, Value column) {
     return {batchIndex, headIndex, row, column};
   }
+  /// A `dk x dv` state of the current batch row: `buffer[batch, slot]`
+  /// (slot: the head, or a (head, chunk) pair for chunk states).
+  struct StateRef {
+    Value buffer, slot;
+    explicit operator bool() const { return static_cast<bool>(buffer); }
+  };
+  StateRef headState(Value buffer) { return {buffer, headIndex}; }
+  SmallVector<Value> at(const StateRef &ref, Value row, Value column) {
+    return {batchIndex, ref.slot, row, column};
+  }
   /// `sum_{i < count} term(i)` in the compute type.
   Value sum(OpBuilder &builder, Location loc, Value count,
             function_ref<Value(OpBuilder &, Location, Value)> term);
@@ -105,7 +115,13 @@ private:
   void forEachTile(Value count, Value tileSize,
                    function_ref<void(Value, Value, Value)> body);
 
-  // Phases; see emitChunkwise and emitParallel for their use.
+  /// The chunk size the kernels use for `requested`: itself if its tiles fit
+  /// a block's workgroup memory, else the largest power of two that does
+  /// (the chunkwise formula gives the same result for any chunk size, up to
+  /// rounding).
+  int64_t fittingChunkSize(int64_t requested) const;
+
+  // Phases; see emitSequential, emitChunkParallel and emitParallel.
   void initializeState();
   void computeRowFactors(Value factors, Value rowStart, Value rows,
                          Value queryDecayBase, Value keyDecayEnd);
@@ -113,11 +129,12 @@ private:
                      Value kLength);
   void computeOutputs(Value scores, Value factors, Value qStart, Value qLength,
                       Value kStart, Value kLength, Value accumulate,
-                      bool finish, Value stateBefore);
+                      bool finish, StateRef stateBefore);
   void updateState(Value factors, Value kStart, Value kLength,
-                   Value stateFactor);
+                   Value stateFactor, StateRef target);
 
-  void emitChunkwise(int64_t chunkSize);
+  void emitSequential(int64_t chunkSize);
+  void emitChunkParallel(int64_t chunkSize);
   void emitParallel();
 
   ImplicitLocOpBuilder &b;
@@ -380,7 +397,7 @@ void GPURetentionEmitter::computeOutputs(Value scores, Value factors,
                                          Value qStart, Value qLength,
                                          Value kStart, Value kLength,
                                          Value accumulate, bool finish,
-                                         Value stateBefore) {
+                                         StateRef stateBefore) {
   // o[i][c] = (prior + sum_j scores[i][j] v_j[c] + xi_i (q_i . S[:, c])) s_i
   // with `prior` the partial sum of earlier key tiles (parallel form), and S
   // `stateBefore`, the state before the query tile (if any); the state term
@@ -422,13 +439,14 @@ void GPURetentionEmitter::computeOutputs(Value scores, Value factors,
           .getResult();
     };
     if (stateBefore) {
-      Value fromState = sum(
-          then, loc, index(then, loc, keyDim),
-          [&](OpBuilder &inner, Location innerLoc, Value r) {
-            return arith::MulFOp::create(
-                inner, innerLoc, load(inner, innerLoc, queries, at(query, r)),
-                load(inner, innerLoc, stateBefore, at(r, column)));
-          });
+      Value fromState = sum(then, loc, index(then, loc, keyDim),
+                            [&](OpBuilder &inner, Location innerLoc, Value r) {
+                              return arith::MulFOp::create(
+                                  inner, innerLoc,
+                                  load(inner, innerLoc, queries, at(query, r)),
+                                  load(inner, innerLoc, stateBefore.buffer,
+                                       at(stateBefore, r, column)));
+                            });
       result = arith::AddFOp::create(
           then, loc, result,
           arith::MulFOp::create(then, loc, fromState, factor(QueryDecayRow)));
@@ -442,8 +460,10 @@ void GPURetentionEmitter::computeOutputs(Value scores, Value factors,
 }
 
 void GPURetentionEmitter::updateState(Value factors, Value kStart,
-                                      Value kLength, Value stateFactor) {
-  // S[r][c] = stateFactor S[r][c] + sum_j zeta_j k_j[r] v_j[c].
+                                      Value kLength, Value stateFactor,
+                                      StateRef target) {
+  // S[r][c] = stateFactor S[r][c] + sum_j zeta_j k_j[r] v_j[c], or without
+  // the first term when `stateFactor` is null.
   forEachElement(index(keyDim * valueDim), [&](OpBuilder &builder, Location loc,
                                                Value e) {
     auto [rowIndex, columnIndex] = split(builder, loc, e, valueDim);
@@ -461,23 +481,29 @@ void GPURetentionEmitter::updateState(Value factors, Value kStart,
               inner, innerLoc, decayedKey,
               load(inner, innerLoc, values, at(key, column)));
         });
-    Value previous = arith::MulFOp::create(
-        builder, loc, load(builder, loc, state, at(row, column)), stateFactor);
-    memref::StoreOp::create(
-        builder, loc, arith::AddFOp::create(builder, loc, previous, update),
-        state, at(row, column));
+    if (stateFactor) {
+      Value previous = arith::MulFOp::create(
+          builder, loc,
+          load(builder, loc, target.buffer, at(target, row, column)),
+          stateFactor);
+      update = arith::AddFOp::create(builder, loc, previous, update);
+    }
+    memref::StoreOp::create(builder, loc, update, target.buffer,
+                            at(target, row, column));
   });
 }
 
-void GPURetentionEmitter::emitChunkwise(int64_t requestedChunkSize) {
-  // One block per (batch, head); chunks of static size run in order,
-  // carrying the state in `state` (global memory). A chunk whose tiles do
-  // not fit a block's workgroup memory runs as consecutive chunks of the
-  // largest power of two that fits: the chunkwise formula gives the same
-  // result for any chunk size (up to rounding).
-  int64_t chunkSize = requestedChunkSize;
+int64_t GPURetentionEmitter::fittingChunkSize(int64_t requested) const {
+  int64_t chunkSize = requested;
   while (chunkSize > 1 && tileBytes(chunkSize, computeType) > kWorkgroupBytes)
     chunkSize = llvm::PowerOf2Ceil(chunkSize) / 2;
+  return chunkSize;
+}
+
+void GPURetentionEmitter::emitSequential(int64_t chunkSize) {
+  // One block per (batch, head); chunks run in order, carrying the state in
+  // `state` (global memory). Used for the recurrent form (chunks of one
+  // token): a decoding step is one small kernel.
   OpFoldResult heads = b.getIndexAttr(op.getNumHeads());
   forEachBlock(
       {batch, heads}, {gpu::MappingId::DimY, gpu::MappingId::DimX},
@@ -495,10 +521,117 @@ void GPURetentionEmitter::emitChunkwise(int64_t requestedChunkSize) {
           computeScores(scores, start, rows, start, rows);
           computeOutputs(scores, factors, start, rows, start, rows,
                          /*accumulate=*/Value(), /*finish=*/true,
-                         /*stateBefore=*/state);
-          updateState(factors, start, rows, decayPower(b, b.getLoc(), rows));
+                         /*stateBefore=*/headState(state));
+          updateState(factors, start, rows, decayPower(b, b.getLoc(), rows),
+                      headState(state));
         });
       });
+}
+
+void GPURetentionEmitter::emitChunkParallel(int64_t chunkSize) {
+  // Three loop nests, each parallel over chunks or state elements rather
+  // than only over (batch, head):
+  //  1. per (batch, head, chunk): the chunk's contribution to the state,
+  //     dS_c = (K_c * zeta)^T V_c, into `chunkStates`;
+  //  2. per (batch, head, state element): the scan over chunks,
+  //     S_(c+1) = gamma^(L_c) S_c + dS_c from the initial state, leaving in
+  //     `chunkStates` the state at the start of each chunk, and the final
+  //     state;
+  //  3. per (batch, head, chunk): the outputs from the chunk's scores and
+  //     its starting state.
+  OpFoldResult heads = b.getIndexAttr(op.getNumHeads());
+  Value chunk = index(chunkSize);
+  Value chunks = arith::CeilDivUIOp::create(b, length, chunk);
+  auto stateType = MemRefType::get(
+      {ShapedType::kDynamic, ShapedType::kDynamic, keyDim, valueDim},
+      computeType);
+  Value headChunks = arith::MulIOp::create(b, index(op.getNumHeads()), chunks);
+  Value chunkStates =
+      memref::AllocOp::create(b, stateType, ValueRange{batch, headChunks});
+  auto chunkState = [&](Value chunkIndex) {
+    Value slot = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, headIndex, chunks), chunkIndex);
+    return StateRef{chunkStates, slot};
+  };
+  SmallVector<gpu::MappingId> byChunk = {
+      gpu::MappingId::DimZ, gpu::MappingId::DimY, gpu::MappingId::DimX};
+
+  forEachBlock({batch, heads, chunks}, byChunk, [&](ValueRange blocks) {
+    selectHead(blocks[0], blocks[1]);
+    Value factors = workgroupBuffer({3, chunkSize});
+    auto [start, rows] = tileBounds(blocks[2], chunk);
+    computeRowFactors(factors, start, rows, /*queryDecayBase=*/Value(),
+                      /*keyDecayEnd=*/arith::AddIOp::create(b, start, rows));
+    updateState(factors, start, rows, /*stateFactor=*/Value(),
+                chunkState(blocks[2]));
+  });
+
+  int64_t elements = keyDim * valueDim;
+  Value groups = index(llvm::divideCeil(elements, threads));
+  forEachBlock({batch, heads, groups}, byChunk, [&](ValueRange blocks) {
+    selectHead(blocks[0], blocks[1]);
+    // gamma^C for full chunks, gamma^(rest) for a shorter last one.
+    Value lastChunk = arith::SubIOp::create(b, chunks, index(1));
+    auto [lastStart, lastRows] = tileBounds(lastChunk, chunk);
+    (void)lastStart;
+    Value fullDecay = decayPower(b, b.getLoc(), chunk);
+    Value lastDecay = decayPower(b, b.getLoc(), lastRows);
+    Value base = arith::MulIOp::create(b, blocks[2], index(threads));
+    forEachElement(index(threads), [&](OpBuilder &builder, Location loc,
+                                       Value thread) {
+      Value e = arith::AddIOp::create(builder, loc, base, thread);
+      Value inside =
+          arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ult, e,
+                                index(builder, loc, elements));
+      auto guard = scf::IfOp::create(builder, loc, inside,
+                                     /*withElseRegion=*/false);
+      OpBuilder then = guard.getThenBodyBuilder();
+      auto [rowIndex, columnIndex] = split(then, loc, e, valueDim);
+      Value row = rowIndex, column = columnIndex;
+      Value initial = initialState
+                          ? load(then, loc, initialState, at(row, column))
+                          : floatConstant(then, loc, computeType, 0.0);
+      auto scan = scf::ForOp::create(
+          then, loc, index(then, loc, 0), chunks, index(then, loc, 1),
+          ValueRange{initial},
+          [&](OpBuilder &inner, Location innerLoc, Value c,
+              ValueRange carried) {
+            Value slot = arith::AddIOp::create(
+                inner, innerLoc,
+                arith::MulIOp::create(inner, innerLoc, headIndex, chunks), c);
+            SmallVector<Value> indices = {batchIndex, slot, row, column};
+            Value contribution =
+                memref::LoadOp::create(inner, innerLoc, chunkStates, indices);
+            memref::StoreOp::create(inner, innerLoc, carried[0], chunkStates,
+                                    indices);
+            Value isLast = arith::CmpIOp::create(
+                inner, innerLoc, arith::CmpIPredicate::eq, c, lastChunk);
+            Value decay = arith::SelectOp::create(inner, innerLoc, isLast,
+                                                  lastDecay, fullDecay);
+            Value next = arith::AddFOp::create(
+                inner, innerLoc,
+                arith::MulFOp::create(inner, innerLoc, carried[0], decay),
+                contribution);
+            scf::YieldOp::create(inner, innerLoc, next);
+          });
+      if (state)
+        memref::StoreOp::create(then, loc, scan.getResult(0), state,
+                                at(row, column));
+    });
+  });
+
+  forEachBlock({batch, heads, chunks}, byChunk, [&](ValueRange blocks) {
+    selectHead(blocks[0], blocks[1]);
+    Value scores = workgroupBuffer({chunkSize, chunkSize});
+    Value factors = workgroupBuffer({3, chunkSize});
+    auto [start, rows] = tileBounds(blocks[2], chunk);
+    computeRowFactors(factors, start, rows, /*queryDecayBase=*/start,
+                      /*keyDecayEnd=*/Value());
+    computeScores(scores, start, rows, start, rows);
+    computeOutputs(scores, factors, start, rows, start, rows,
+                   /*accumulate=*/Value(), /*finish=*/true,
+                   chunkState(blocks[2]));
+  });
 }
 
 void GPURetentionEmitter::emitParallel() {
@@ -525,7 +658,7 @@ void GPURetentionEmitter::emitParallel() {
           computeScores(scores, qStart, qLength, kStart, kLength);
           computeOutputs(scores, factors, qStart, qLength, kStart, kLength,
                          accumulate, /*finish=*/last,
-                         /*stateBefore=*/initialState);
+                         /*stateBefore=*/StateRef{initialState, headIndex});
         };
         forEachTile(blocks[2], tile,
                     [&](Value kt, Value kStart, Value kLength) {
@@ -553,7 +686,8 @@ void GPURetentionEmitter::emitParallel() {
           Value first =
               arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kt, index(0));
           updateState(factors, kStart, kLength,
-                      arith::SelectOp::create(b, first, sequenceDecay, one));
+                      arith::SelectOp::create(b, first, sequenceDecay, one),
+                      headState(state));
         });
       });
 }
@@ -593,15 +727,16 @@ SmallVector<Value> GPURetentionEmitter::emit() {
   output = allocate(ShapedType::kDynamic, valueDim, elementType);
   bool needState = static_cast<bool>(op.getFinalStateValue());
   bool parallel = isa<ParallelOp>(op.getOperation());
-  if (needState || !parallel)
+  // The final state; the recurrent form also carries its state there.
+  if (needState || isa<RecurrentOp>(op.getOperation()))
     state = allocate(keyDim, valueDim, computeType);
   if (parallel) {
     accumulator = allocate(ShapedType::kDynamic, valueDim, computeType);
     emitParallel();
   } else if (auto chunkwise = dyn_cast<ChunkwiseOp>(op.getOperation())) {
-    emitChunkwise(chunkwise.getChunkSizeAttr().getInt());
+    emitChunkParallel(fittingChunkSize(chunkwise.getChunkSizeAttr().getInt()));
   } else {
-    emitChunkwise(/*chunkSize=*/1);
+    emitSequential(/*chunkSize=*/1);
   }
 
   SmallVector<Value> results;

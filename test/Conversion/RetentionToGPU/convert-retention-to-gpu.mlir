@@ -1,9 +1,13 @@
 // RUN: retnet-opt %s -convert-retention-to-gpu=threads=128 -canonicalize -cse -split-input-file | FileCheck %s
 // RUN: retnet-opt %s -convert-retention-to-gpu="workgroup-memory=false" -split-input-file | FileCheck %s --check-prefix=DEFAULT-MEMORY
 
-// Chunkwise: one block per (batch, head); workgroup tiles for the scores and
-// the row factors; the state in a global buffer; per chunk four phases
-// (row factors, scores, outputs, state), each a loop over the 128 threads.
+// Chunkwise: three block loops, parallel over chunks or state elements:
+// (1) per (batch, head, chunk) the chunk's state contribution (K * zeta)^T V
+// into a chunk-state buffer; (2) per (batch, head, group of 128 state
+// elements) the scan over chunks, leaving each chunk's starting state there
+// and the final state; (3) per (batch, head, chunk) the scores tile and the
+// outputs from the chunk's starting state. Each phase is a loop over the
+// 128 threads.
 
 // CHECK-LABEL: func @chunkwise
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x2x?x16xf32>, %[[K:.*]]: tensor<?x2x?x16xf32>, %[[V:.*]]: tensor<?x2x?x32xf32>, %[[S0:.*]]: tensor<?x2x16x32xf32>, %[[P:.*]]: index)
@@ -11,45 +15,51 @@
 // CHECK-DAG: %[[T:.*]] = tensor.dim %[[Q]], %c2
 // CHECK: %[[OUT:.*]] = memref.alloc(%[[B]], %[[T]]) : memref<?x2x?x32xf32>
 // CHECK: %[[STATE:.*]] = memref.alloc(%[[B]]) : memref<?x2x16x32xf32>
-// CHECK: scf.forall (%[[BI:.*]], %[[HI:.*]]) in (%[[B]], 2) {
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %[[T]], %c16
+// CHECK: %[[CHUNK_STATES:.*]] = memref.alloc(%[[B]], %{{.*}}) : memref<?x?x16x32xf32>
+// (1) Chunk contributions: zeta into a workgroup tile, then the products.
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[B]], 2, %[[CHUNKS]]) {
+// CHECK:   %[[ZETA:.*]] = memref.alloca() : memref<3x16xf32, #gpu.address_space<workgroup>>
+// CHECK:   scf.forall (%{{.*}}) in (128) {
+// CHECK:     memref.store %{{.*}}, %[[ZETA]][%c1, %{{.*}}]
+// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK:   scf.forall (%{{.*}}) in (128) {
+// CHECK:     memref.load %[[ZETA]][%c1
+// CHECK:     memref.store %{{.*}}, %[[CHUNK_STATES]]
+// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// (2) The scan over chunks from the initial state, per state element.
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[B]], 2, 4) {
+// CHECK:   scf.forall (%{{.*}}) in (128) {
+// CHECK:     tensor.extract %[[S0]]
+// CHECK:     %[[FINAL:.*]] = scf.for %{{.*}} = %c0 to %[[CHUNKS]] step %c1 iter_args(%{{.*}} = %{{.*}}) -> (f32) {
+// CHECK:       memref.load %[[CHUNK_STATES]]
+// CHECK:       memref.store %{{.*}}, %[[CHUNK_STATES]]
+// CHECK:     memref.store %[[FINAL]], %[[STATE]]
+// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// (3) Outputs: row factors (xi, scale), masked scores, outputs.
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[B]], 2, %[[CHUNKS]]) {
 // CHECK:   %[[SCORES:.*]] = memref.alloca() : memref<16x16xf32, #gpu.address_space<workgroup>>
 // CHECK:   %[[FACTORS:.*]] = memref.alloca() : memref<3x16xf32, #gpu.address_space<workgroup>>
-// Initial state -> state buffer.
-// CHECK:   scf.forall (%[[TID:.*]]) in (128) {
-// CHECK:     scf.for %{{.*}} = %[[TID]] to %c512 step %c128
-// CHECK:       tensor.extract %[[S0]]
-// CHECK:       memref.store %{{.*}}, %[[STATE]]
+// CHECK:   scf.forall
+// CHECK:     math.expm1
+// CHECK:     memref.store %{{.*}}, %[[FACTORS]][%c2, %{{.*}}]
 // CHECK:   } {mapping = [#gpu.thread<x>]}
-// CHECK:   %[[CHUNKS:.*]] = arith.ceildivui %[[T]], %c16
-// CHECK:   scf.for %[[C:.*]] = %c0 to %[[CHUNKS]] step %c1 {
-// Row factors: xi, zeta, output scale (expm1 in f64).
-// CHECK:     scf.forall
-// CHECK:       math.exp %{{.*}} : f64
-// CHECK:       math.expm1
-// CHECK:       memref.store %{{.*}}, %[[FACTORS]][%c2, %{{.*}}]
-// CHECK:     } {mapping = [#gpu.thread<x>]}
-// Scores: masked (key <= query) q.k times gamma^(i-j).
-// CHECK:     scf.forall
-// CHECK:       arith.cmpi ule
-// CHECK:       scf.if
-// CHECK:         math.exp %{{.*}} : f32
-// CHECK:       memref.store %{{.*}}, %[[SCORES]]
-// CHECK:     } {mapping = [#gpu.thread<x>]}
-// Outputs: scores x V plus xi (q . S), scaled.
-// CHECK:     scf.forall
-// CHECK:       memref.load %[[SCORES]]
-// CHECK:       memref.load %[[STATE]]
-// CHECK:       memref.load %[[FACTORS]][%c0
-// CHECK:       memref.load %[[FACTORS]][%c2
-// CHECK:       memref.store %{{.*}}, %[[OUT]][%[[BI]], %[[HI]]
-// CHECK:     } {mapping = [#gpu.thread<x>]}
-// State: gamma^L S + (K * zeta)^T V.
-// CHECK:     scf.forall
-// CHECK:       memref.load %[[FACTORS]][%c1
-// CHECK:       memref.store %{{.*}}, %[[STATE]]
-// CHECK:     } {mapping = [#gpu.thread<x>]}
-// CHECK:   }
-// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+// CHECK:   scf.forall
+// CHECK:     arith.cmpi ule
+// CHECK:     scf.if
+// CHECK:       math.exp %{{.*}} : f32
+// CHECK:     memref.store %{{.*}}, %[[SCORES]]
+// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK:   scf.forall
+// CHECK:     memref.load %[[SCORES]]
+// CHECK:     memref.load %[[CHUNK_STATES]]
+// CHECK:     memref.load %[[FACTORS]][%c0
+// CHECK:     memref.load %[[FACTORS]][%c2
+// CHECK:     memref.store %{{.*}}, %[[OUT]]
+// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
 // CHECK: %[[O:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK: %[[F:.*]] = bufferization.to_tensor %[[STATE]] restrict writable
 // CHECK: return %[[O]], %[[F]]
@@ -65,8 +75,9 @@ func.func @chunkwise(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: ten
 
 // -----
 
-// Recurrent: chunks of one token; without a state operand the state starts
-// at zero in a scratch buffer; no scale factors without scaling.
+// Recurrent (decoding): one block per (batch, head) running the tokens in
+// order, chunks of one token; without a state operand the state starts at
+// zero in a scratch buffer; no scale factors without scaling.
 
 // CHECK-LABEL: func @recurrent
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x2x1x32xf32>
