@@ -75,9 +75,8 @@ std::string compilerNextToSelf() {
 bool parseOptions(int argc, char **argv, Options &options) {
   for (int i = 1; i < argc; ++i) {
     std::string argument = argv[i];
-    auto value = [&](const char *prefix) -> const char * {
-      size_t size = std::strlen(prefix);
-      return argument.compare(0, size, prefix) == 0 ? argv[i] + size : nullptr;
+    auto value = [&](const char *prefix) {
+      return optionValue(argv[i], prefix);
     };
     if (const char *text = value("--compiler="))
       options.compiler = text;

@@ -97,6 +97,11 @@ std::string makeTemporaryDirectory(const std::string &prefix) {
   return buffer.data();
 }
 
+const char *optionValue(const char *argument, const char *prefix) {
+  size_t size = std::strlen(prefix);
+  return std::strncmp(argument, prefix, size) == 0 ? argument + size : nullptr;
+}
+
 bool parseSupplyOption(const std::string &argument, std::string &workDirectory,
                        KernelSupply &supply) {
   const std::string workPrefix = "--work-dir=";

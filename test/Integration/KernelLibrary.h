@@ -42,6 +42,9 @@ std::string makeTemporaryDirectory(const std::string &prefix);
 /// as a GPU machine); or compiled earlier into the same work directory.
 enum class KernelSupply { Compile, CompileOnly, Precompiled };
 
+/// The text after `prefix` if `argument` starts with it, else null.
+const char *optionValue(const char *argument, const char *prefix);
+
 /// Parses the options that choose the supply, shared by the programs that
 /// compile kernels: --work-dir=DIR, --compile-only, --precompiled. Returns
 /// whether `argument` was one of them.
