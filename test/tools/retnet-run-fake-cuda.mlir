@@ -5,6 +5,9 @@
 // RUN: retnet-weights %S/Inputs/tiny.json -o %t/tiny.safetensors --seed 3
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt "1,2,3;4,5,6" --max-new-tokens 3 2>&1 | FileCheck %s
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny-parallel.so --weights %t/tiny.safetensors --prompt 7,8,9,10,11,12,13,14,15 --max-new-tokens 2 2>&1 | FileCheck %s
+// RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt 1,2,3 --max-new-tokens 3 > %t/steps.txt 2>&1
+// RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt 1,2,3 --max-new-tokens 5 >> %t/steps.txt 2>&1
+// RUN: FileCheck %s --check-prefix=STEPS < %t/steps.txt
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_FAIL_MODULE_LOAD=1 not retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=MODULE
 
 // The host side of a CUDA model library against a stand-in driver (host
@@ -16,6 +19,13 @@
 
 // CHECK: prefill: {{.*}} tokens/s); decode:
 // CHECK: fake-cuda: module_loads={{[1-9][0-9]*}} launches={{[1-9][0-9]*}} allocations={{[1-9][0-9]*}}
+
+// Two more decoding steps: the same device allocations (buffers are reused
+// across calls), and 4 more host synchronisations per step, whatever the
+// number of layers (tokens in, the call's stream, twice, logits out): the
+// layers run without the host waiting for the GPU.
+// STEPS: fake-cuda: {{.*}} allocations=[[ALLOCATIONS:[0-9]+]] {{.*}} synchronizations=[[#SYNCS:]]
+// STEPS: fake-cuda: {{.*}} allocations=[[ALLOCATIONS]] {{.*}} synchronizations=[[#SYNCS+8]]
 
 // A library whose kernels cannot be loaded says so when its model loads.
 // MODULE: retnet-run: error: '{{.*}}tiny.safetensors': this model library was compiled for CUDA, but CUDA is unusable here: the GPU kernels of this library could not be loaded: cuModuleLoadData failed: invalid image (fake driver)

@@ -130,7 +130,7 @@ def RetNetHostBuffersToGPU : Pass<"retnet-host-buffers-to-gpu"> {
     After the kernels are `gpu.launch` ops, the buffers the host code
     allocates are used by kernels or returned: `memref.alloc` /
     `memref.dealloc` outside kernels become `gpu.alloc` / `gpu.dealloc`, and
-    `memref.copy` between contiguous buffers becomes `gpu.memcpy`. A global
+    `memref.copy` between contiguous device buffers becomes `gpu.memcpy`. A global
     (constant table) that kernels read is copied into a device buffer at the
     start of the function and freed before it returns. Buffers the host only
     uses for bookkeeping (index and flag lists of the deallocation lowering:
@@ -157,6 +157,10 @@ def RetNetGPUSingleStream
     whatever the control flow between them: a model's layer loop runs
     without the host waiting for the GPU (`gpu-async-region` synchronises at
     every loop and branch boundary instead).
+
+    A function with GPU work that calls another one is an error (their
+    streams would not be ordered); host-shared allocations stay
+    synchronous.
 
     This relies on the stream semantics of the lowering, not on token
     dependencies (the final wait names the entry token only), so it runs

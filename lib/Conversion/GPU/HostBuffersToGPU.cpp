@@ -106,12 +106,17 @@ struct CopyToGPUPattern : public OpRewritePattern<memref::CopyOp> {
 
   LogicalResult matchAndRewrite(memref::CopyOp copy,
                                 PatternRewriter &rewriter) const override {
-    // gpu.memcpy copies whole contiguous buffers.
-    auto contiguous = [](Value value) {
-      return cast<MemRefType>(value.getType()).getLayout().isIdentity();
+    // gpu.memcpy copies whole contiguous buffers, here between device
+    // buffers only: a copy into host memory would be read by the host
+    // before the GPU's work is done.
+    auto deviceContiguous = [](Value value) {
+      Operation *root = rootBuffer(value).getDefiningOp();
+      return cast<MemRefType>(value.getType()).getLayout().isIdentity() &&
+             !isa_and_present<memref::AllocOp, memref::AllocaOp,
+                              memref::GetGlobalOp>(root);
     };
-    if (onDevice(copy) || !contiguous(copy.getSource()) ||
-        !contiguous(copy.getTarget()))
+    if (onDevice(copy) || !deviceContiguous(copy.getSource()) ||
+        !deviceContiguous(copy.getTarget()))
       return failure();
     rewriter.replaceOpWithNewOp<gpu::MemcpyOp>(
         copy, /*asyncToken=*/Type(), /*asyncDependencies=*/ValueRange{},
@@ -202,8 +207,8 @@ struct RetNetHostBuffersToGPUPass
     // them with memref.copy (strided copies between device buffers).
     WalkResult result = getOperation()->walk([](Operation *op) {
       if (auto copy = dyn_cast<memref::CopyOp>(op); copy && !onDevice(op)) {
-        op->emitError("cannot copy between strided device buffers on the "
-                      "host; only contiguous buffers (gpu.memcpy)");
+        op->emitError("cannot copy on the host between these buffers: only "
+                      "between contiguous device buffers (gpu.memcpy)");
         return WalkResult::interrupt();
       }
       if (!isa<memref::LoadOp, memref::StoreOp>(op) || onDevice(op))

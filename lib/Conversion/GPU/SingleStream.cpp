@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 
 namespace mlir::retnet {
@@ -15,6 +16,9 @@ using namespace mlir;
 
 namespace {
 bool isSynchronousGPUOp(Operation *op) {
+  // Host-shared (managed) allocations have no asynchronous form.
+  if (auto alloc = dyn_cast<gpu::AllocOp>(op); alloc && alloc.getHostShared())
+    return false;
   return isa<gpu::LaunchFuncOp, gpu::AllocOp, gpu::DeallocOp, gpu::MemcpyOp>(
              op) &&
          !cast<gpu::AsyncOpInterface>(op).getAsyncToken();
@@ -59,9 +63,10 @@ struct RetNetGPUSingleStreamPass
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     Type tokenType = gpu::AsyncTokenType::get(&getContext());
+    // The functions with GPU work, and that work.
+    llvm::MapVector<Operation *, SmallVector<Operation *>> work;
+    DenseSet<StringRef> gpuFunctions;
     for (auto function : getOperation().getOps<FunctionOpInterface>()) {
-      if (function.isExternal())
-        continue;
       SmallVector<Operation *> ops;
       function->walk([&](Operation *op) {
         if (isSynchronousGPUOp(op))
@@ -69,6 +74,27 @@ struct RetNetGPUSingleStreamPass
       });
       if (ops.empty())
         continue;
+      gpuFunctions.insert(function.getName());
+      work[function] = std::move(ops);
+    }
+    // Each function has its own stream: a call from one to another would
+    // let the callee's work overtake the caller's.
+    for (auto &[function, ops] : work) {
+      WalkResult calls = function->walk([&](CallOpInterface call) {
+        auto callee =
+            dyn_cast_if_present<SymbolRefAttr>(call.getCallableForCallee());
+        if (!callee || !gpuFunctions.contains(callee.getLeafReference()))
+          return WalkResult::advance();
+        call->emitError("retnet-gpu-single-stream: a function with GPU work "
+                        "calls another one; their streams would not be "
+                        "ordered");
+        return WalkResult::interrupt();
+      });
+      if (calls.wasInterrupted())
+        return signalPassFailure();
+    }
+    for (auto &[functionOp, ops] : work) {
+      auto function = cast<FunctionOpInterface>(functionOp);
       Region &body = function.getFunctionBody();
       rewriter.setInsertionPointToStart(&body.front());
       Value stream = gpu::WaitOp::create(rewriter, function.getLoc(),

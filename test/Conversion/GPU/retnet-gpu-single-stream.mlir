@@ -1,4 +1,4 @@
-// RUN: retnet-opt %s -retnet-gpu-single-stream | FileCheck %s
+// RUN: retnet-opt %s -retnet-gpu-single-stream -split-input-file -verify-diagnostics | FileCheck %s
 
 // Every GPU operation of a host function, in loops and branches too, is
 // enqueued on the stream created at entry; the stream is waited for before
@@ -40,5 +40,25 @@ module attributes {gpu.container_module} {
   // CHECK-NOT: gpu.wait
   func.func @host_only(%x: index) -> index {
     return %x : index
+  }
+}
+
+// -----
+
+// Each function has its own stream: a function with GPU work may not call
+// another one.
+
+module attributes {gpu.container_module} {
+  func.func @inner(%n: index) {
+    %buffer = gpu.alloc (%n) : memref<?xf32>
+    gpu.dealloc %buffer : memref<?xf32>
+    return
+  }
+  func.func @outer(%n: index) {
+    %buffer = gpu.alloc (%n) : memref<?xf32>
+    // expected-error @+1 {{retnet-gpu-single-stream: a function with GPU work calls another one; their streams would not be ordered}}
+    func.call @inner(%n) : (index) -> ()
+    gpu.dealloc %buffer : memref<?xf32>
+    return
   }
 }

@@ -88,3 +88,19 @@ func.func @stack_in_kernel(%out: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// A copy from the GPU into a host stack buffer is not mapped: the host
+// would read it before the GPU's work is done.
+
+func.func @copy_to_host(%n: index) -> f32 {
+  %c0 = arith.constant 0 : index
+  %device = memref.alloc(%n) : memref<?xf32>
+  %host = memref.alloca(%n) : memref<?xf32>
+  // expected-error @+1 {{cannot copy on the host between these buffers: only between contiguous device buffers (gpu.memcpy)}}
+  memref.copy %device, %host : memref<?xf32> to memref<?xf32>
+  %value = memref.load %host[%c0] : memref<?xf32>
+  memref.dealloc %device : memref<?xf32>
+  return %value : f32
+}
