@@ -3,6 +3,7 @@
 #include "KernelLibrary.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -203,6 +204,18 @@ std::string KernelLibrary::takeDeviceError() const {
   return text;
 }
 
+/// The per-head shape [rows, columns] of the kernel ABI's arrays q, k, v,
+/// s0, o, sT.
+static std::array<std::array<int64_t, 2>, 6> arrayShapes(const KernelConfig &c,
+                                                         int64_t length) {
+  return {{{length, c.keyDim},
+           {length, c.keyDim},
+           {length, c.valueDim},
+           {c.keyDim, c.valueDim},
+           {length, c.valueDim},
+           {c.keyDim, c.valueDim}}};
+}
+
 void KernelLibrary::runArrays(int64_t batch, int64_t length,
                               void *const arrays[6],
                               const size_t elementBytes[6],
@@ -212,9 +225,7 @@ void KernelLibrary::runArrays(int64_t batch, int64_t length,
   using Entry = void (*)(Memref *, Memref *, Memref *, Memref *, int64_t,
                          Memref *, Memref *);
   const KernelConfig &c = kernelConfig;
-  const int64_t shapes[6][2] = {{length, c.keyDim},   {length, c.keyDim},
-                                {length, c.valueDim}, {c.keyDim, c.valueDim},
-                                {length, c.valueDim}, {c.keyDim, c.valueDim}};
+  const auto shapes = arrayShapes(c, length);
   const bool isOutput[6] = {false, false, false, false, true, true};
   Memref memrefs[6];
   size_t bytes[6];
@@ -301,9 +312,7 @@ KernelLibrary::residentRunner(int64_t batch, int64_t length, const float *q,
   // the floats), the states as f32.
   bool bf16 = c.elementType == ElementType::BF16;
   std::vector<uint16_t> halves;
-  int64_t widths[6][2] = {{length, c.keyDim},   {length, c.keyDim},
-                          {length, c.valueDim}, {c.keyDim, c.valueDim},
-                          {length, c.valueDim}, {c.keyDim, c.valueDim}};
+  const auto widths = arrayShapes(c, length);
   for (int i = 0; i < 6; ++i) {
     size_t count = batch * c.heads * widths[i][0] * widths[i][1];
     bool halfWidth = bf16 && i != 3 && i != 5;

@@ -572,8 +572,7 @@ void GPURetentionEmitter::emitChunkParallel(int64_t chunkSize) {
     selectHead(blocks[0], blocks[1]);
     // gamma^C for full chunks, gamma^(rest) for a shorter last one.
     Value lastChunk = arith::SubIOp::create(b, chunks, index(1));
-    auto [lastStart, lastRows] = tileBounds(lastChunk, chunk);
-    (void)lastStart;
+    Value lastRows = tileBounds(lastChunk, chunk).second;
     Value fullDecay = decayPower(b, b.getLoc(), chunk);
     Value lastDecay = decayPower(b, b.getLoc(), lastRows);
     Value base = arith::MulIOp::create(b, blocks[2], index(threads));
