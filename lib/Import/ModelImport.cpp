@@ -1,8 +1,9 @@
 //===- ModelImport.cpp - Model description -> retnet IR -------------------===//
 
 #include "retnet/Import/ModelImport.h"
+#include "retnet/ModelABI.h"
 
-#include "RetNet/RetNetOps.h"
+#include "RetNet/IR/RetNetOps.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -112,10 +113,10 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
     logitsShape = {dynamic, dynamic, vocab};
   auto logitsType = MemRefType::get(logitsShape, f32);
 
-  StringRef name = kind == EntryKind::PrefillAll ? "retnet_graph_prefill_all"
+  StringRef name = kind == EntryKind::PrefillAll ? retnet_abi::kPrefillAllEntry
                    : kind == EntryKind::PrefillLast
-                       ? "retnet_graph_prefill_last"
-                       : "retnet_graph_decode";
+                       ? retnet_abi::kPrefillLastEntry
+                       : retnet_abi::kDecodeEntry;
   auto function = func::FuncOp::create(
       b, name,
       b.getFunctionType(
@@ -232,9 +233,9 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   return function;
 }
 
-OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
-                                                const ModelConfig &config,
-                                                ModelBuffers buffers) {
+OwningOpRef<ModuleOp>
+mlir::retnet::importModel(MLIRContext *context, const ModelConfig &config,
+                          retnet_abi::BufferKind buffers) {
   context
       ->loadDialect<affine::AffineDialect, arith::ArithDialect,
                     bufferization::BufferizationDialect, scf::SCFDialect,
@@ -261,7 +262,7 @@ OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
       b.getI64Type(), ::retnet_runtime::kEncodedShapeSize);
   LLVM::GlobalOp::create(
       b, shapeType, /*isConstant=*/true, LLVM::Linkage::External,
-      "__retnet_model_shape",
+      retnet_abi::kModelShapeGlobal,
       DenseElementsAttr::get(
           RankedTensorType::get({::retnet_runtime::kEncodedShapeSize},
                                 b.getI64Type()),
@@ -271,9 +272,9 @@ OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
   LLVM::GlobalOp::create(b,
                          LLVM::LLVMArrayType::get(b.getI8Type(), json.size()),
                          /*isConstant=*/true, LLVM::Linkage::External,
-                         "__retnet_config_json", b.getStringAttr(json));
+                         retnet_abi::kConfigJsonGlobal, b.getStringAttr(json));
   LLVM::GlobalOp::create(b, b.getI32Type(), /*isConstant=*/true,
-                         LLVM::Linkage::External, "__retnet_buffers",
+                         LLVM::Linkage::External, retnet_abi::kBuffersGlobal,
                          b.getI32IntegerAttr(static_cast<int32_t>(buffers)));
   return module;
 }

@@ -2,8 +2,8 @@
 
 #include "retnet/Pipelines/Pipelines.h"
 
-#include "retnet/Conversion/Passes.h"
-#include "retnet/Transforms/Passes.h"
+#include "RetNet/Transforms/Passes.h"
+#include "retnet/Codegen/CPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"

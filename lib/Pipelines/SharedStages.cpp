@@ -2,7 +2,8 @@
 
 #include "retnet/Pipelines/Pipelines.h"
 
-#include "retnet/Transforms/Passes.h"
+#include "Retention/Transforms/Passes.h"
+#include "retnet/Codegen/Common/Passes.h"
 
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -17,23 +18,23 @@ void mlir::retnet::addFormSelection(OpPassManager &pm, FormChoice form,
   case FormChoice::Keep:
     break;
   case FormChoice::Auto: {
-    RetentionSelectFormOptions select;
+    retention::RetentionSelectFormOptions select;
     select.target = target.str();
     select.chunkSize = chunkSize;
-    pm.addPass(createRetentionSelectForm(select));
+    pm.addPass(retention::createRetentionSelectForm(select));
     break;
   }
   case FormChoice::Parallel:
-    pm.addPass(createRetentionToParallel());
+    pm.addPass(retention::createRetentionToParallel());
     break;
   case FormChoice::Recurrent:
-    pm.addPass(createRetentionToRecurrent());
+    pm.addPass(retention::createRetentionToRecurrent());
     break;
   case FormChoice::Chunkwise: {
-    RetentionToChunkwiseOptions chunkwise;
+    retention::RetentionToChunkwiseOptions chunkwise;
     if (chunkSize > 0)
       chunkwise.chunkSize = chunkSize;
-    pm.addPass(createRetentionToChunkwise(chunkwise));
+    pm.addPass(retention::createRetentionToChunkwise(chunkwise));
     break;
   }
   }

@@ -2,6 +2,7 @@
 
 #include "retnet/retnet.h"
 
+#include "retnet/ModelABI.h"
 #include "retnet/Runtime/CudaRuntime.h"
 #include "retnet/Runtime/ModelLayout.h"
 #include "retnet/Runtime/Safetensors.h"
@@ -15,15 +16,9 @@
 
 using namespace retnet_runtime;
 
+using retnet_abi::MemRef;
+
 namespace {
-/// The memref descriptor of the generated C interfaces.
-template <typename T, int Rank> struct MemRef {
-  T *allocated;
-  T *aligned;
-  int64_t offset;
-  int64_t sizes[Rank];
-  int64_t strides[Rank];
-};
 
 template <typename T, int Rank>
 MemRef<T, Rank> contiguous(T *data, const int64_t (&sizes)[Rank]) {
@@ -138,29 +133,24 @@ std::string formatShape(const std::vector<int64_t> &shape) {
 }
 } // namespace
 
+// Emitted by retnet-compile into the same library (names from ModelABI.h).
 extern "C" {
-// Emitted by retnet-compile into the same library.
-extern const int64_t __retnet_model_shape[kEncodedShapeSize];
-extern const char __retnet_config_json[];
-extern const int32_t __retnet_buffers; // 0: host memory, 1: CUDA device
-void _mlir_ciface_retnet_graph_prefill_all(MemRef<float, 1> *weights,
-                                           MemRef<int32_t, 2> *tokens,
-                                           MemRef<float, 5> *state,
-                                           int64_t offset,
-                                           MemRef<float, 3> *logits);
-void _mlir_ciface_retnet_graph_prefill_last(MemRef<float, 1> *weights,
-                                            MemRef<int32_t, 2> *tokens,
-                                            MemRef<float, 5> *state,
-                                            int64_t offset,
-                                            MemRef<float, 2> *logits);
-void _mlir_ciface_retnet_graph_decode(MemRef<float, 1> *weights,
-                                      MemRef<int32_t, 2> *tokens,
-                                      MemRef<float, 5> *state, int64_t offset,
-                                      MemRef<float, 2> *logits);
+extern const int64_t
+    modelShapeGlobal[kEncodedShapeSize] __asm__(RETNET_ABI_MODEL_SHAPE);
+extern const char configJsonGlobal[] __asm__(RETNET_ABI_CONFIG_JSON);
+extern const retnet_abi::BufferKind buffersGlobal __asm__(RETNET_ABI_BUFFERS);
+retnet_abi::PrefillAllFunction
+    prefillAllEntry __asm__(RETNET_ABI_C_INTERFACE(RETNET_ABI_PREFILL_ALL));
+retnet_abi::PrefillLastFunction
+    prefillLastEntry __asm__(RETNET_ABI_C_INTERFACE(RETNET_ABI_PREFILL_LAST));
+retnet_abi::DecodeFunction
+    decodeEntry __asm__(RETNET_ABI_C_INTERFACE(RETNET_ABI_DECODE));
 }
 
 /// Whether this library's entry points run on a CUDA device.
-static bool onDevice() { return __retnet_buffers == 1; }
+static bool onDevice() {
+  return buffersGlobal == retnet_abi::BufferKind::CudaDevice;
+}
 
 struct retnet_model {
   ModelShape shape;
@@ -245,7 +235,7 @@ extern "C" {
 
 void retnet_error_free(char *error) { std::free(error); }
 
-const char *retnet_compiled_config(void) { return __retnet_config_json; }
+const char *retnet_compiled_config(void) { return configJsonGlobal; }
 
 retnet_model *retnet_model_load(const char *weights_path, char **error) {
   if (!weights_path) {
@@ -263,7 +253,7 @@ retnet_model *retnet_model_load(const char *weights_path, char **error) {
     setError(error, "out of memory");
     return nullptr;
   }
-  model->shape = decodeModelShape(__retnet_model_shape);
+  model->shape = decodeModelShape(modelShapeGlobal);
   model->layout = computeWeightLayout(model->shape);
   auto fail = [&](const std::string &what) {
     setError(error, std::string("'") + weights_path + "': " + what);
@@ -514,13 +504,11 @@ int retnet_prefill(const retnet_model *model, retnet_state *state,
         [&](float *data) {
           return contiguous<float, 3>(data, {batch, length, vocab});
         },
-        _mlir_ciface_retnet_graph_prefill_all, error);
+        prefillAllEntry, error);
   return callEntry(
       model, state, tokens, length, logits, batch * vocab,
-      [&](float *data) {
-        return contiguous<float, 2>(data, {batch, vocab});
-      },
-      _mlir_ciface_retnet_graph_prefill_last, error);
+      [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
+      prefillLastEntry, error);
 }
 
 int retnet_decode(const retnet_model *model, retnet_state *state,
@@ -530,10 +518,8 @@ int retnet_decode(const retnet_model *model, retnet_state *state,
   int64_t batch = state->batch, vocab = model->shape.vocabSize;
   return callEntry(
       model, state, tokens, 1, logits, batch * vocab,
-      [&](float *data) {
-        return contiguous<float, 2>(data, {batch, vocab});
-      },
-      _mlir_ciface_retnet_graph_decode, error);
+      [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
+      decodeEntry, error);
 }
 
 } // extern "C"

@@ -3,7 +3,7 @@
 // Generates retention kernels as MLIR (KernelSource.h), compiles each with
 // `retnet-compile --emit=lib --form=keep` into a shared library, loads it and
 // runs it on seeded random data, uniform in [−1, 1], against the float64
-// reference of test/reference/ (the formula of retnet-math.md §1).
+// reference of test/reference/ (the formula of docs/numerics.md section 1).
 //
 // A *family* fixes what a compiled kernel fixes apart from the form (H, dk,
 // dv, decays, scaling, element type); its kernels (forms and chunk sizes) run

@@ -350,7 +350,7 @@ struct TestModel {
 };
 
 std::vector<TestModel> testModels() {
-  // Tiny sizes (retnet-math.md section 7): d = 64, 2 layers, 4 heads,
+  // Tiny sizes (docs/numerics.md section 7): d = 64, 2 layers, 4 heads,
   // ffn = 128, value_dim = 128, varied one or two switches at a time.
   auto describe = [](int64_t d, int64_t valueDim, int64_t heads, int64_t ffn,
                      int64_t layers, int64_t vocab, const char *activation,

@@ -1,7 +1,7 @@
 //===- ModelReference.h - Float64 whole-model RetNet reference --*- C++ -*-===//
 //
 // Logits of a RetNet model computed straight from the formulas of
-// retnet-math.md sections 2-5, in double precision, from a zero state at
+// docs/numerics.md sections 2-5, in double precision, from a zero state at
 // position 0. Meant as a test oracle: plain loops, no shortcuts.
 //
 //===----------------------------------------------------------------------===//

@@ -8,7 +8,7 @@
 
 namespace retnet::reference {
 
-/// Per-token output scaling (retnet-math.md §1).
+/// Per-token output scaling (docs/numerics.md section 1).
 enum class Scaling { None, DecaySqrtSum };
 
 /// Sizes and attributes of one retention problem. All arrays are dense and

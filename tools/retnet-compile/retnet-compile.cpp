@@ -1,21 +1,18 @@
 //===- retnet-compile.cpp - Compile retnet inputs to native code ----------===//
 
-#include "RetNet/RetNetDialect.h"
-#include "Retention/RetentionDialect.h"
 #include "retnet/Import/ModelImport.h"
+#include "retnet/InitRetNet.h"
+#include "retnet/ModelABI.h"
 #include "retnet/Pipelines/Pipelines.h"
 #include "retnet/Target/Compile.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -226,11 +223,7 @@ int main(int argc, char **argv) {
     return fail("--emit=import needs a model description (.json)");
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  // Serialising GPU modules translates their NVVM dialect to LLVM IR.
-  registerAllToLLVMIRTranslations(registry);
-  registry.insert<retention::RetentionDialect, retnet::RetNetDialect>();
+  retnet::registerRetNetDialects(registry);
   MLIRContext context(registry);
 
   std::string error;
@@ -247,8 +240,8 @@ int main(int argc, char **argv) {
     if (!config)
       return fail(llvm::toString(config.takeError()));
     module = retnet::importModel(&context, *config,
-                                 cuda ? retnet::ModelBuffers::CUDADevice
-                                      : retnet::ModelBuffers::Host);
+                                 cuda ? retnet_abi::BufferKind::CudaDevice
+                                      : retnet_abi::BufferKind::Host);
     if (failed(verify(*module)))
       return fail("the imported model does not verify");
   } else {
@@ -368,8 +361,9 @@ int main(int argc, char **argv) {
               "retnet-exports", "map", fd, exportsPath))
         return fail("cannot create a temporary file: " + ec.message());
       llvm::raw_fd_ostream exports(fd, /*shouldClose=*/true);
-      exports << "{ global: retnet_*; __retnet_model_shape; "
-                 "__retnet_config_json; __retnet_buffers; local: *; };\n";
+      exports << "{ global: retnet_*; " << retnet_abi::kModelShapeGlobal << "; "
+              << retnet_abi::kConfigJsonGlobal << "; "
+              << retnet_abi::kBuffersGlobal << "; local: *; };\n";
       exports.close();
       linkArgs.push_back("-Wl,--version-script=" + exportsPath.str().str());
     }

@@ -1,6 +1,7 @@
 //===- retnet-run.cpp - Run a model library made by retnet-compile --------===//
 
 #include "Bench.h"
+#include "retnet/ModelABI.h"
 #include "retnet/Runtime/Driver.h"
 
 #include <algorithm>
@@ -108,8 +109,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (benchmark) {
-    const auto *encoded =
-        static_cast<const int64_t *>(dlsym(handle, "__retnet_model_shape"));
+    const auto *encoded = static_cast<const int64_t *>(
+        dlsym(handle, retnet_abi::kModelShapeGlobal));
     if (!encoded) {
       std::fprintf(stderr, "retnet-run: error: '%s' has no model shape\n",
                    library.c_str());
@@ -117,9 +118,9 @@ int main(int argc, char **argv) {
     }
     // CUDA model libraries (retnet-compile --target=cuda) are measured
     // without the CPU yardsticks.
-    const auto *buffers =
-        static_cast<const int32_t *>(dlsym(handle, "__retnet_buffers"));
-    bench.onDevice = buffers && *buffers == 1;
+    const auto *buffers = static_cast<const retnet_abi::BufferKind *>(
+        dlsym(handle, retnet_abi::kBuffersGlobal));
+    bench.onDevice = buffers && *buffers == retnet_abi::BufferKind::CudaDevice;
     return retnet_runtime::runBenchmark(
         api, retnet_runtime::decodeModelShape(encoded), bench);
   }

@@ -13,7 +13,7 @@
 
 namespace mlir::retnet {
 /// A RetNet model description with torchscale `RetNetConfig` field names
-/// (retnet-math.md section 6), plus what follows from it.
+/// (docs/numerics.md section 6), plus what follows from it.
 struct ModelConfig {
   /// Activation of the GLU feed-forward.
   enum class Activation { Gelu, Swish };

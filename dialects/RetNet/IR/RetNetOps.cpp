@@ -1,0 +1,132 @@
+//===- RetNetOps.cpp - RetNet model-graph op verifiers --------------------===//
+
+#include "RetNet/IR/RetNetOps.h"
+#include "Retention/IR/RetentionOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::retnet;
+
+#define GET_OP_CLASSES
+#include "RetNet/IR/RetNetOps.cpp.inc"
+
+/// Checks that `value`'s shape is `expected` (dynamic dimensions match
+/// anything); names `what` and `layout` otherwise.
+static LogicalResult checkShape(Operation *op, StringRef what, StringRef layout,
+                                Value value, ArrayRef<int64_t> expected) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (succeeded(verifyCompatibleShape(type.getShape(), expected)))
+    return success();
+  return op->emitOpError() << "expected '" << what << "' of shape " << layout
+                           << " = " << retention::formatShape(expected)
+                           << ", got " << type;
+}
+
+static int64_t dim(Value value, unsigned index) {
+  return cast<RankedTensorType>(value.getType()).getDimSize(index);
+}
+
+/// Weights must have static shapes (they come from the model description).
+static LogicalResult checkStatic(Operation *op, StringRef what, Value value) {
+  if (cast<RankedTensorType>(value.getType()).hasStaticShape())
+    return success();
+  return op->emitOpError() << "expected '" << what << "' to have a static "
+                           << "shape, got " << value.getType();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  if (failed(checkStatic(*this, "table", getTable())))
+    return failure();
+  if (!(getScale().convertToDouble() > 0.0))
+    return emitOpError() << "expected a positive 'scale', got "
+                         << getScale().convertToDouble();
+  return checkShape(
+      *this, "result", "[B, T, d]", getResult(),
+      {dim(getTokens(), 0), dim(getTokens(), 1), dim(getTable(), 1)});
+}
+
+LogicalResult RMSNormOp::verify() {
+  if (!(getEps().convertToDouble() >= 0.0))
+    return emitOpError() << "expected a non-negative 'eps', got "
+                         << getEps().convertToDouble();
+  if (Value weight = getWeight())
+    return checkShape(*this, "weight", "[d]", weight, {dim(getInput(), 2)});
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  if (failed(checkStatic(*this, "weight", getWeight())) ||
+      failed(checkShape(*this, "weight", "[in, out]", getWeight(),
+                        {dim(getInput(), 2), dim(getWeight(), 1)})))
+    return failure();
+  return checkShape(
+      *this, "result", "[B, T, out]", getResult(),
+      {dim(getInput(), 0), dim(getInput(), 1), dim(getWeight(), 1)});
+}
+
+LogicalResult ResidualOp::verify() {
+  if (!(getAlpha().convertToDouble() > 0.0))
+    return emitOpError() << "expected a positive 'alpha', got "
+                         << getAlpha().convertToDouble();
+  return success();
+}
+
+LogicalResult MultiScaleRetentionOp::verify() {
+  int64_t heads = getNumHeads();
+  if (heads == 0)
+    return emitOpError() << "expected at least one head ('gamma' is empty)";
+  for (double gamma : getGamma())
+    if (!(gamma > 0.0 && gamma < 1.0))
+      return emitOpError() << "expected every 'gamma' in (0, 1), got " << gamma;
+  if (!(getEps().convertToDouble() >= 0.0))
+    return emitOpError() << "expected a non-negative 'eps'";
+  if (failed(checkStatic(*this, "in_proj", getInProj())) ||
+      failed(checkStatic(*this, "out_proj", getOutProj())))
+    return failure();
+  int64_t model = getModelDim(), value = getValueEmbedDim();
+  if (ShapedType::isDynamic(model))
+    return emitOpError() << "expected a static model width (dim 2 of "
+                            "'input')";
+  if (model % heads != 0 || value % heads != 0)
+    return emitOpError() << "expected the model width (" << model
+                         << ") and value width (" << value
+                         << ") to be divisible by the number of heads ("
+                         << heads << ")";
+  if (getKeyDim() % 2 != 0)
+    return emitOpError() << "expected an even key width per head, got "
+                         << getKeyDim();
+  if (failed(checkShape(*this, "in_proj", "[d, 2 d + 2 value_dim]", getInProj(),
+                        {model, 2 * model + 2 * value})) ||
+      failed(checkShape(*this, "out_proj", "[value_dim, d]", getOutProj(),
+                        {value, model})) ||
+      failed(checkShape(*this, "output", "[B, T, d]", getOutput(),
+                        {dim(getInput(), 0), dim(getInput(), 1), model})))
+    return failure();
+  SmallVector<int64_t> stateShape = {dim(getInput(), 0), heads, getKeyDim(),
+                                     getValueDim()};
+  if (Value state = getInitialState())
+    if (failed(checkShape(*this, "state", "[B, H, dk, dv]", state, stateShape)))
+      return failure();
+  if (Value state = getFinalState())
+    if (failed(checkShape(*this, "final_state", "[B, H, dk, dv]", state,
+                          stateShape)))
+      return failure();
+  return success();
+}
+
+LogicalResult GLUOp::verify() {
+  if (failed(checkStatic(*this, "up_proj", getUpProj())) ||
+      failed(checkStatic(*this, "down_proj", getDownProj())))
+    return failure();
+  int64_t model = dim(getInput(), 2), hidden = dim(getDownProj(), 0);
+  if (failed(checkShape(*this, "up_proj", "[d, 2 ffn]", getUpProj(),
+                        {model, 2 * hidden})) ||
+      failed(checkShape(*this, "down_proj", "[ffn, d]", getDownProj(),
+                        {hidden, model})))
+    return failure();
+  return checkShape(*this, "result", "[B, T, d]", getResult(),
+                    {dim(getInput(), 0), dim(getInput(), 1), model});
+}

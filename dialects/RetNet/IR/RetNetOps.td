@@ -1,0 +1,202 @@
+//===- RetNetOps.td - The RetNet model-graph dialect -------*- tablegen -*-===//
+
+#ifndef RETNET_OPS_TD
+#define RETNET_OPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def RetNet_Dialect : Dialect {
+  let name = "retnet";
+  let cppNamespace = "::mlir::retnet";
+  let summary = "The model graph of a Retentive Network";
+  let description = [{
+    Ops at the granularity of a RetNet model (docs/numerics.md sections 2-5):
+    token embedding, RMS norm, linear layers, residual updates, the
+    multi-scale retention layer and the GLU feed-forward. `retnet-decompose`
+    lowers them to `retention` ops and linalg/tensor/arith/math on tensors.
+
+    Activations are `tensor<B x T x d x f32>` (batch, tokens, width). Weights
+    of linear maps are stored input-major, `[in, out]`, that is the
+    transpose of torch's `nn.Linear.weight`; the runtime lays them out so when
+    it loads a checkpoint.
+  }];
+  let dependentDialects = ["::mlir::retention::RetentionDialect"];
+  let useDefaultAttributePrinterParser = 1;
+}
+
+def RetNet_Activation : I32EnumAttr<"Activation", "feed-forward activation", [
+  I32EnumAttrCase<"gelu", 0>,
+  I32EnumAttrCase<"swish", 1>
+]> {
+  let cppNamespace = "::mlir::retnet";
+  let genSpecializedAttr = 0;
+}
+
+def RetNet_ActivationAttr
+    : EnumAttr<RetNet_Dialect, RetNet_Activation, "activation"> {
+  let summary = "Activation of the GLU: `gelu` (exact, erf) or `swish` (silu)";
+  let assemblyFormat = "`<` $value `>`";
+}
+
+defvar F32Tensor2D = TensorRankOf<[F32], [2]>;
+defvar F32Tensor3D = TensorRankOf<[F32], [3]>;
+
+class RetNet_Op<string mnemonic, list<Trait> traits = []>
+    : Op<RetNet_Dialect, mnemonic, traits # [Pure]> {
+  let hasVerifier = 1;
+}
+
+def RetNet_EmbeddingOp : RetNet_Op<"embedding"> {
+  let summary = "Token embedding: h = scale * E[token]";
+  let description = [{
+    Gathers row `tokens[b, t]` of the table `E` (`[vocab, d]`) for every batch
+    row and position, multiplied by `scale` (1, or sqrt(d) unless
+    `no_scale_embedding`). Token ids must lie in `[0, vocab)`; the runtime
+    checks them before calling compiled code.
+
+    ```mlir
+    %h = retnet.embedding %tokens, %table {scale = 1.0 : f64}
+        : tensor<?x?xi32>, tensor<1000x64xf32> -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[I32], [2]>:$tokens, F32Tensor2D:$table,
+                       F64Attr:$scale);
+  let results = (outs F32Tensor3D:$result);
+  let assemblyFormat = [{
+    $tokens `,` $table attr-dict `:` type($tokens) `,` type($table) `->`
+    type($result)
+  }];
+}
+
+def RetNet_RMSNormOp : RetNet_Op<"rms_norm", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "RMS norm over the last dimension, with an optional weight";
+  let description = [{
+    `y = x / sqrt(mean(x^2) + eps)` over the last dimension, computed in f32,
+    then multiplied elementwise by `weight` (`[d]`) when given.
+
+    ```mlir
+    %y = retnet.rms_norm %x weight %w {eps = 1.0e-6 : f64}
+        : tensor<?x?x64xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor3D:$input,
+                       Optional<TensorRankOf<[F32], [1]>>:$weight,
+                       F64Attr:$eps);
+  let results = (outs F32Tensor3D:$result);
+  let assemblyFormat = [{
+    $input (`weight` $weight^)? attr-dict `:` type($input)
+    (`,` type($weight)^)?
+  }];
+}
+
+def RetNet_LinearOp : RetNet_Op<"linear"> {
+  let summary = "Linear map without bias: y = x W, W stored [in, out]";
+  let description = [{
+    `y[b, t, j] = sum_i x[b, t, i] W[i, j]`. `W` is input-major (torch's
+    weight transposed).
+
+    ```mlir
+    %y = retnet.linear %x, %w : tensor<?x?x64xf32>, tensor<64x256xf32>
+        -> tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$weight);
+  let results = (outs F32Tensor3D:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->`
+    type($result)
+  }];
+}
+
+def RetNet_ResidualOp : RetNet_Op<"residual",
+    [AllTypesMatch<["input", "update", "result"]>]> {
+  let summary = "Residual update: y = alpha * x + update";
+  let description = [{
+    `alpha` is `(2 L)^(1/4)` with deepnorm, else 1.
+
+    ```mlir
+    %h2 = retnet.residual %h, %f {alpha = 1.0 : f64} : tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor3D:$input, F32Tensor3D:$update,
+                       F64Attr:$alpha);
+  let results = (outs F32Tensor3D:$result);
+  let assemblyFormat = "$input `,` $update attr-dict `:` type($input)";
+}
+
+def RetNet_MultiScaleRetentionOp : RetNet_Op<"msr", [AttrSizedOperandSegments]> {
+  let summary = "Multi-scale retention layer (docs/numerics.md section 4)";
+  let description = [{
+    For input `x` (`[B, T, d]`, already normalised by the block), with
+    `H = len(gamma)` heads, `dk = d / H`, `dv = value_dim / H`:
+
+    ```
+    [q | k | v | g] = x W_in                W_in: [d, 2d + 2 value_dim]
+    k *= dk^-0.5; q, k = rot(q), rot(k)     xPos rotation at absolute positions
+    o = retention(q, k, v)                  per head, decay gamma_h, decay_sqrt_sum scaling
+    o = o / sqrt(mean_dv(o^2) + eps)        per head, no weight
+    y = (silu(g) * concat_heads(o)) W_out   W_out: [value_dim, d]
+    ```
+
+    The rotation of position `p` uses `theta_j = 10000^(-j / (dk/2 - 1))`,
+    each repeated twice, and maps each pair `(x_2j, x_2j+1)` to
+    `(x_2j cos - x_2j+1 sin, x_2j+1 cos + x_2j sin)` of angle `p theta_j`.
+    `state` (`[B, H, dk, dv]`, f32) and `offset` (absolute position of the
+    first token) continue a sequence; a second result type asks for the final
+    state.
+
+    ```mlir
+    %y, %s = retnet.msr %x, %w_in, %w_out state %s0 offset %pos
+        {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64}
+        : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>,
+          tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$in_proj,
+                       F32Tensor2D:$out_proj,
+                       Optional<TensorRankOf<[F32], [4]>>:$initial_state,
+                       Optional<Index>:$offset, DenseF64ArrayAttr:$gamma,
+                       F64Attr:$eps);
+  let results = (outs F32Tensor3D:$output,
+                      Optional<TensorRankOf<[F32], [4]>>:$final_state);
+  let assemblyFormat = [{
+    $input `,` $in_proj `,` $out_proj (`state` $initial_state^)?
+    (`offset` $offset^)? attr-dict `:` type($input) `,` type($in_proj) `,`
+    type($out_proj) (`,` type($initial_state)^)? `->` type($output)
+    (`,` type($final_state)^)?
+  }];
+  let extraClassDeclaration = [{
+    int64_t getNumHeads() { return getGamma().size(); }
+    int64_t getModelDim() { return getInput().getType().getDimSize(2); }
+    int64_t getValueEmbedDim() { return getOutProj().getType().getDimSize(0); }
+    int64_t getKeyDim() { return getModelDim() / getNumHeads(); }
+    int64_t getValueDim() { return getValueEmbedDim() / getNumHeads(); }
+  }];
+}
+
+def RetNet_GLUOp : RetNet_Op<"glu"> {
+  let summary = "Gated feed-forward: (act(x W1) * (x Wgate)) W2";
+  let description = [{
+    `W_up` holds `W1` and `Wgate` side by side (`[d, 2 ffn]`), `W_down` is
+    `[ffn, d]`; `act` is the exact (erf) gelu or swish (x sigmoid(x)).
+
+    ```mlir
+    %y = retnet.glu %x, %w_up, %w_down {activation = #retnet.activation<gelu>}
+        : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32>
+        -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$up_proj,
+                       F32Tensor2D:$down_proj,
+                       RetNet_ActivationAttr:$activation);
+  let results = (outs F32Tensor3D:$result);
+  let assemblyFormat = [{
+    $input `,` $up_proj `,` $down_proj attr-dict `:` type($input) `,`
+    type($up_proj) `,` type($down_proj) `->` type($result)
+  }];
+}
+
+#endif // RETNET_OPS_TD

@@ -1,0 +1,461 @@
+//===- RetNetDecompose.cpp - Lower model-graph ops to retention + linalg --===//
+
+#include "RetNet/Transforms/Passes.h"
+#include "retnet/Utils/LinalgBuilders.h"
+
+#include "RetNet/IR/RetNetOps.h"
+#include "Retention/IR/RetentionOps.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir::retnet {
+#define GEN_PASS_DEF_RETNETDECOMPOSE
+#include "RetNet/Transforms/Passes.h.inc"
+} // namespace mlir::retnet
+
+using namespace mlir;
+using namespace mlir::retnet;
+
+namespace {
+/// Element types and shorthands of the shared builders at one location.
+struct GraphBuilder {
+  GraphBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Type f32() { return b.getF32Type(); }
+  OpFoldResult size(Value tensor, unsigned dim) {
+    return tensor::getMixedSize(b, loc, tensor, dim);
+  }
+  OpFoldResult constant(int64_t value) { return b.getIndexAttr(value); }
+  Value empty(ArrayRef<OpFoldResult> shape) {
+    return buildEmpty(b, loc, shape, f32());
+  }
+  AffineExpr dim(unsigned position) { return b.getAffineDimExpr(position); }
+  AffineMap map(unsigned numDims, ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(numDims, 0, exprs, b.getContext());
+  }
+  AffineMap projection(unsigned numDims, ArrayRef<unsigned> dims) {
+    return projectionMap(b.getContext(), numDims, dims);
+  }
+  Value elementwise(Value init, ValueRange inputs, ArrayRef<AffineMap> maps,
+                    ElementBodyFn body) {
+    return buildElementwise(b, loc, init, inputs, maps, body);
+  }
+
+  /// Sum over the last loop of `input`'s elements mapped by `body`, into a
+  /// tensor without that dimension.
+  Value reduceLast(Value input, ElementBodyFn body);
+  /// x W for x [B, T, in] and W [in, out].
+  Value linear(Value input, Value weight);
+
+  OpBuilder &b;
+  Location loc;
+};
+} // namespace
+
+Value GraphBuilder::reduceLast(Value input, ElementBodyFn body) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned rank = type.getRank();
+  SmallVector<OpFoldResult> shape;
+  SmallVector<unsigned> outerDims;
+  for (unsigned d = 0; d + 1 < rank; ++d) {
+    shape.push_back(size(input, d));
+    outerDims.push_back(d);
+  }
+  SmallVector<utils::IteratorType> iterators(rank - 1,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 projection(rank, outerDims)};
+  Value init = buildZeros(b, loc, shape, f32());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{input}, ValueRange{init}, maps,
+             iterators,
+             [&](OpBuilder &builder, Location nested, ValueRange args) {
+               Value term = body(builder, nested, args[0]);
+               Value sum =
+                   arith::AddFOp::create(builder, nested, args[1], term);
+               linalg::YieldOp::create(builder, nested, sum);
+             })
+      .getResult(0);
+}
+
+Value GraphBuilder::linear(Value input, Value weight) {
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  int64_t outWidth = weightType.getDimSize(1);
+  OpFoldResult batch = size(input, 0), length = size(input, 1);
+  SmallVector<ReassociationIndices> rows = {{0, 1}, {2}};
+  Value flat = tensor::CollapseShapeOp::create(b, loc, input, rows);
+  OpFoldResult flatRows = size(flat, 0);
+  Value product = buildContraction(
+      b, loc, flat, weight,
+      buildZeros(b, loc, {flatRows, constant(outWidth)}, f32()),
+      projection(3, {0, 2}), projection(3, {2, 1}));
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto resultType = RankedTensorType::get(
+      {inputType.getDimSize(0), inputType.getDimSize(1), outWidth}, f32());
+  return tensor::ExpandShapeOp::create(b, loc, resultType, product, rows,
+                                       {batch, length, constant(outWidth)});
+}
+
+/// 1 / sqrt(meanSquare + eps), for a mean of squares in f32.
+static Value inverseRms(OpBuilder &b, Location loc, Value sumOfSquares,
+                        int64_t count, double eps) {
+  Type f32 = b.getF32Type();
+  Value mean = arith::MulFOp::create(
+      b, loc, sumOfSquares,
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, 1.0 / count)));
+  Value shifted = arith::AddFOp::create(
+      b, loc, mean,
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, eps)));
+  Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, 1.0));
+  return arith::DivFOp::create(b, loc, one,
+                               math::SqrtOp::create(b, loc, shifted));
+}
+
+static Value square(OpBuilder &b, Location loc, Value x) {
+  return arith::MulFOp::create(b, loc, x, x);
+}
+
+/// x sigmoid(x) = x / (1 + exp(-x)).
+static Value silu(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 1.0));
+  Value negated = arith::NegFOp::create(b, loc, x);
+  Value denominator =
+      arith::AddFOp::create(b, loc, one, math::ExpOp::create(b, loc, negated));
+  return arith::DivFOp::create(b, loc, x, denominator);
+}
+
+/// The exact gelu, x (1 + erf(x / sqrt 2)) / 2.
+static Value gelu(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value half = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.5));
+  Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 1.0));
+  Value invSqrt2 =
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(type, M_SQRT1_2));
+  Value erf =
+      math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, x, invSqrt2));
+  Value factor = arith::MulFOp::create(b, loc, half,
+                                       arith::AddFOp::create(b, loc, one, erf));
+  return arith::MulFOp::create(b, loc, x, factor);
+}
+
+namespace {
+struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    GraphBuilder b(rewriter, op.getLoc());
+    Value tokens = op.getTokens(), table = op.getTable();
+    int64_t width = cast<RankedTensorType>(table.getType()).getDimSize(1);
+    double scale = op.getScale().convertToDouble();
+    Value result = b.elementwise(
+        b.empty({b.size(tokens, 0), b.size(tokens, 1), b.constant(width)}),
+        tokens, b.projection(3, {0, 1}),
+        [&](OpBuilder &builder, Location loc, ValueRange args) {
+          Value row = arith::IndexCastOp::create(
+              builder, loc, builder.getIndexType(), args[0]);
+          Value column = linalg::IndexOp::create(builder, loc, 2);
+          Value element = tensor::ExtractOp::create(builder, loc, table,
+                                                    ValueRange{row, column});
+          if (scale == 1.0)
+            return element;
+          Value factor = arith::ConstantOp::create(
+              builder, loc, builder.getF32FloatAttr(scale));
+          return arith::MulFOp::create(builder, loc, element, factor)
+              .getResult();
+        });
+    rewriter.replaceOpWithNewOp<tensor::CastOp>(op, op.getType(), result);
+    return success();
+  }
+};
+
+struct DecomposeRMSNorm : public OpRewritePattern<RMSNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RMSNormOp op,
+                                PatternRewriter &rewriter) const override {
+    GraphBuilder b(rewriter, op.getLoc());
+    Value input = op.getInput();
+    int64_t width = op.getType().getDimSize(2);
+    double eps = op.getEps().convertToDouble();
+    Value sums =
+        b.reduceLast(input, [](OpBuilder &builder, Location loc, ValueRange x) {
+          return square(builder, loc, x[0]);
+        });
+    Value scales =
+        b.elementwise(sums, ValueRange{}, {},
+                      [&](OpBuilder &builder, Location loc, ValueRange args) {
+                        return inverseRms(builder, loc, args[0], width, eps);
+                      });
+    SmallVector<Value> inputs = {input, scales};
+    SmallVector<AffineMap> maps = {b.projection(3, {0, 1, 2}),
+                                   b.projection(3, {0, 1})};
+    if (Value weight = op.getWeight()) {
+      inputs.push_back(weight);
+      maps.push_back(b.projection(3, {2}));
+    }
+    Value result = b.elementwise(
+        b.empty({b.size(input, 0), b.size(input, 1), b.constant(width)}),
+        inputs, maps, [&](OpBuilder &builder, Location loc, ValueRange args) {
+          Value normalized =
+              arith::MulFOp::create(builder, loc, args[0], args[1]);
+          if (inputs.size() == 3)
+            normalized =
+                arith::MulFOp::create(builder, loc, normalized, args[2]);
+          return normalized;
+        });
+    rewriter.replaceOpWithNewOp<tensor::CastOp>(op, op.getType(), result);
+    return success();
+  }
+};
+
+struct DecomposeLinear : public OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    GraphBuilder b(rewriter, op.getLoc());
+    Value result = b.linear(op.getInput(), op.getWeight());
+    rewriter.replaceOpWithNewOp<tensor::CastOp>(op, op.getType(), result);
+    return success();
+  }
+};
+
+struct DecomposeResidual : public OpRewritePattern<ResidualOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ResidualOp op,
+                                PatternRewriter &rewriter) const override {
+    GraphBuilder b(rewriter, op.getLoc());
+    Value input = op.getInput();
+    double alpha = op.getAlpha().convertToDouble();
+    AffineMap identity = b.projection(3, {0, 1, 2});
+    Value result = b.elementwise(
+        b.empty({b.size(input, 0), b.size(input, 1), b.size(input, 2)}),
+        {input, op.getUpdate()}, {identity, identity},
+        [&](OpBuilder &builder, Location loc, ValueRange args) {
+          Value scaled = args[0];
+          if (alpha != 1.0)
+            scaled = arith::MulFOp::create(
+                builder, loc, scaled,
+                arith::ConstantOp::create(builder, loc,
+                                          builder.getF32FloatAttr(alpha)));
+          return arith::AddFOp::create(builder, loc, scaled, args[1])
+              .getResult();
+        });
+    rewriter.replaceOpWithNewOp<tensor::CastOp>(op, op.getType(), result);
+    return success();
+  }
+};
+
+struct DecomposeMultiScaleRetention
+    : public OpRewritePattern<MultiScaleRetentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MultiScaleRetentionOp op,
+                                PatternRewriter &rewriter) const override;
+};
+
+struct DecomposeGLU : public OpRewritePattern<GLUOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GLUOp op,
+                                PatternRewriter &rewriter) const override {
+    GraphBuilder b(rewriter, op.getLoc());
+    Value input = op.getInput();
+    int64_t hidden = op.getDownProj().getType().getDimSize(0);
+    Value up = b.linear(input, op.getUpProj());
+    bool isGelu = op.getActivation() == Activation::gelu;
+    // The two halves of x W_up as tensors of their own: linalg takes loop
+    // ranges from operand shapes, so no operand may be wider than the loops.
+    SmallVector<OpFoldResult> halfSizes = {b.size(input, 0), b.size(input, 1),
+                                           b.constant(hidden)};
+    SmallVector<OpFoldResult> unitStrides(3, b.constant(1));
+    auto half = [&](int64_t column) {
+      return tensor::ExtractSliceOp::create(
+          rewriter, op.getLoc(), up,
+          ArrayRef<OpFoldResult>{b.constant(0), b.constant(0),
+                                 b.constant(column)},
+          halfSizes, unitStrides);
+    };
+    AffineMap identity = b.projection(3, {0, 1, 2});
+    Value gated = b.elementwise(
+        b.empty(halfSizes), {half(0), half(hidden)}, {identity, identity},
+        [&](OpBuilder &builder, Location loc, ValueRange args) {
+          Value activated = isGelu ? gelu(builder, loc, args[0])
+                                   : silu(builder, loc, args[0]);
+          return arith::MulFOp::create(builder, loc, activated, args[1])
+              .getResult();
+        });
+    Value result = b.linear(gated, op.getDownProj());
+    rewriter.replaceOpWithNewOp<tensor::CastOp>(op, op.getType(), result);
+    return success();
+  }
+};
+} // namespace
+
+/// theta_i = 10000^(-j / (dk/2 - 1)) for j = i / 2 (torchscale's
+/// 1 / 10000^linspace(0, 1, dk/2), each repeated twice).
+static SmallVector<double> rotationFrequencies(int64_t keyDim) {
+  int64_t pairs = keyDim / 2;
+  SmallVector<double> theta;
+  for (int64_t i = 0; i < keyDim; ++i) {
+    double fraction =
+        pairs > 1 ? static_cast<double>(i / 2) / (pairs - 1) : 0.0;
+    theta.push_back(std::pow(10000.0, -fraction));
+  }
+  return theta;
+}
+
+LogicalResult
+DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
+                                              PatternRewriter &rewriter) const {
+  GraphBuilder b(rewriter, op.getLoc());
+  Location loc = op.getLoc();
+  Value input = op.getInput();
+  int64_t heads = op.getNumHeads(), model = op.getModelDim(),
+          valueWidth = op.getValueEmbedDim(), keyDim = op.getKeyDim(),
+          valueDim = op.getValueDim();
+  double eps = op.getEps().convertToDouble();
+  OpFoldResult batch = b.size(input, 0), length = b.size(input, 1);
+  Value offset = op.getOffset();
+  if (!offset)
+    offset = arith::ConstantIndexOp::create(rewriter, loc, 0);
+
+  // [q | k | v | g] = x W_in.
+  Value projected = b.linear(input, op.getInProj());
+
+  // cos and sin of (offset + t) theta_i, in f64, stored f32: [T, dk].
+  SmallVector<double> theta = rotationFrequencies(keyDim);
+  Value thetaTable = arith::ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(
+          RankedTensorType::get({keyDim}, rewriter.getF64Type()),
+          ArrayRef<double>(theta)));
+  auto angleTable = [&](bool sine) {
+    return b.elementwise(
+        b.empty({length, b.constant(keyDim)}), thetaTable, b.projection(2, {1}),
+        [&](OpBuilder &builder, Location nested, ValueRange args) {
+          Value position = arith::AddIOp::create(
+              builder, nested, offset,
+              linalg::IndexOp::create(builder, nested, 0));
+          Value angle =
+              arith::MulFOp::create(builder, nested,
+                                    buildIndexToFloat(builder, nested, position,
+                                                      builder.getF64Type()),
+                                    args[0]);
+          Value value =
+              sine ? math::SinOp::create(builder, nested, angle).getResult()
+                   : math::CosOp::create(builder, nested, angle).getResult();
+          return arith::TruncFOp::create(builder, nested, builder.getF32Type(),
+                                         value)
+              .getResult();
+        });
+  };
+  Value cosines = angleTable(/*sine=*/false);
+  Value sines = angleTable(/*sine=*/true);
+
+  // Heads of q and k, rotated: [B, H, T, dk]. Element i pairs with
+  // i + 1 - 2 (i mod 2); r(x) negates the odd partner of even elements.
+  auto rotatedHeads = [&](int64_t base, double scale) {
+    AffineExpr column = b.dim(1) * keyDim + b.dim(3) + base;
+    AffineExpr partner = column + 1 - b.dim(3) % 2 * 2;
+    return b.elementwise(
+        b.empty({batch, b.constant(heads), length, b.constant(keyDim)}),
+        {projected, projected, cosines, sines},
+        {b.map(4, {b.dim(0), b.dim(2), column}),
+         b.map(4, {b.dim(0), b.dim(2), partner}), b.projection(4, {2, 3}),
+         b.projection(4, {2, 3})},
+        [&](OpBuilder &builder, Location nested, ValueRange args) {
+          Value i = linalg::IndexOp::create(builder, nested, 3);
+          Value two = arith::ConstantIndexOp::create(builder, nested, 2);
+          Value zero = arith::ConstantIndexOp::create(builder, nested, 0);
+          Value even = arith::CmpIOp::create(
+              builder, nested, arith::CmpIPredicate::eq,
+              arith::RemUIOp::create(builder, nested, i, two), zero);
+          Value partnerTerm =
+              arith::MulFOp::create(builder, nested, args[1], args[3]);
+          Value signedPartner = arith::SelectOp::create(
+              builder, nested, even,
+              arith::NegFOp::create(builder, nested, partnerTerm), partnerTerm);
+          Value rotated = arith::AddFOp::create(
+              builder, nested,
+              arith::MulFOp::create(builder, nested, args[0], args[2]),
+              signedPartner);
+          if (scale == 1.0)
+            return rotated;
+          return arith::MulFOp::create(
+                     builder, nested, rotated,
+                     arith::ConstantOp::create(builder, nested,
+                                               builder.getF32FloatAttr(scale)))
+              .getResult();
+        });
+  };
+  Value queries = rotatedHeads(0, 1.0);
+  Value keys =
+      rotatedHeads(model, 1.0 / std::sqrt(static_cast<double>(keyDim)));
+  Value values = b.elementwise(
+      b.empty({batch, b.constant(heads), length, b.constant(valueDim)}),
+      projected,
+      b.map(4,
+            {b.dim(0), b.dim(2), b.dim(1) * valueDim + b.dim(3) + 2 * model}),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+
+  // Retention; its form is chosen later.
+  auto inputType = op.getInput().getType();
+  auto outputType = RankedTensorType::get(
+      {inputType.getDimSize(0), heads, inputType.getDimSize(1), valueDim},
+      b.f32());
+  Value finalState = op.getFinalState();
+  auto retention = retention::ParallelOp::create(
+      rewriter, loc, outputType, finalState ? finalState.getType() : Type(),
+      queries, keys, values, op.getInitialState(), offset, op.getGammaAttr(),
+      retention::ScalingAttr::get(rewriter.getContext(),
+                                  retention::Scaling::decay_sqrt_sum));
+
+  // Per-head RMS norm fused with the silu gate, back to [B, T, value_dim].
+  Value output = retention.getOutput();
+  Value sums = b.reduceLast(
+      output, [](OpBuilder &builder, Location nested, ValueRange x) {
+        return square(builder, nested, x[0]);
+      });
+  Value scales = b.elementwise(
+      sums, ValueRange{}, {},
+      [&](OpBuilder &builder, Location nested, ValueRange args) {
+        return inverseRms(builder, nested, args[0], valueDim, eps);
+      });
+  AffineExpr head = b.dim(2).floorDiv(valueDim);
+  Value gated = b.elementwise(
+      b.empty({batch, length, b.constant(valueWidth)}),
+      {projected, output, scales},
+      {b.map(3, {b.dim(0), b.dim(1), b.dim(2) + 2 * model + valueWidth}),
+       b.map(3, {b.dim(0), head, b.dim(1), b.dim(2) % valueDim}),
+       b.map(3, {b.dim(0), head, b.dim(1)})},
+      [](OpBuilder &builder, Location nested, ValueRange args) {
+        Value normalized =
+            arith::MulFOp::create(builder, nested, args[1], args[2]);
+        return arith::MulFOp::create(builder, nested,
+                                     silu(builder, nested, args[0]), normalized)
+            .getResult();
+      });
+  Value result = b.linear(gated, op.getOutProj());
+
+  SmallVector<Value> replacements = {
+      tensor::CastOp::create(rewriter, loc, op.getOutput().getType(), result)};
+  if (finalState)
+    replacements.push_back(retention.getFinalState());
+  rewriter.replaceOp(op, replacements);
+  return success();
+}
+
+namespace {
+struct RetNetDecomposePass
+    : public retnet::impl::RetNetDecomposeBase<RetNetDecomposePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DecomposeEmbedding, DecomposeRMSNorm, DecomposeLinear,
+                 DecomposeResidual, DecomposeMultiScaleRetention, DecomposeGLU>(
+        &getContext());
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+} // namespace

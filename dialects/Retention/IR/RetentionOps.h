@@ -1,0 +1,36 @@
+//===- RetentionOps.h - Retention ops and interface -------------*- C++ -*-===//
+
+#ifndef RETENTION_RETENTIONOPS_H
+#define RETENTION_RETENTIONOPS_H
+
+#include "Retention/IR/RetentionDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "Retention/IR/RetentionEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Retention/IR/RetentionAttrs.h.inc"
+
+namespace mlir::retention {
+/// Verifies the operands, attributes and results shared by every form.
+LogicalResult verifyRetentionOp(Operation *op);
+
+/// Renders a shape as `[1, 4, ?, 64]` for diagnostics.
+std::string formatShape(ArrayRef<int64_t> shape);
+
+/// The element type of the state for inputs of element type `elementType`:
+/// f64 for f64 inputs, f32 otherwise.
+Type getStateElementType(Type elementType);
+} // namespace mlir::retention
+
+#include "Retention/IR/RetentionInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "Retention/IR/RetentionOps.h.inc"
+
+#endif // RETENTION_RETENTIONOPS_H

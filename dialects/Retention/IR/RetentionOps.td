@@ -1,0 +1,133 @@
+//===- RetentionOps.td - Retention ops in three forms ------*- tablegen -*-===//
+
+#ifndef RETENTION_OPS_TD
+#define RETENTION_OPS_TD
+
+include "Retention/IR/RetentionDialect.td"
+include "Retention/IR/RetentionInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+defvar RetentionSemantics = [{
+
+    Operands, per batch element `b` and head `h`:
+
+    - `q`, `k`: `tensor<B x H x T x dk x E>`; `v`: `tensor<B x H x T x dv x E>`,
+      with `E` one of f16, bf16, f32, f64. `B` and `T` may be dynamic; `H`, `dk`
+      and `dv` are static.
+    - `state` (optional): the initial state `S0`, `tensor<B x H x dk x dv x S>`
+      (key-major), with `S = f32` for f16/bf16/f32 inputs and `S = f64` for f64
+      inputs. Absent means zero.
+    - `offset` (optional, `index`): absolute position of the first token;
+      absent means 0.
+
+    Attributes: `gamma`, one decay per head, each in (0, 1); `scaling`, the
+    output scaling (`#retention.scaling<none>`, the default, or
+    `#retention.scaling<decay_sqrt_sum>`).
+
+    Results: the output `o`, `tensor<B x H x T x dv x E>`, and, when a second
+    result type is written, the final state `tensor<B x H x dk x dv x S>`.
+
+    Semantics (identical for every form), with `p_n = offset + n`:
+
+    ```
+    o_n = s_n * ( sum_{m <= n} gamma^(n-m) (q_n . k_m) v_m + gamma^(n+1) q_n S0 )
+    S_T = gamma^T S0 + sum_{m < T} gamma^(T-1-m) k_m^T v_m
+    s_n = 1                                         (scaling = none)
+    s_n = 1 / sqrt((1 - gamma^(p_n+1)) / (1 - gamma)) (scaling = decay_sqrt_sum)
+    ```
+
+    The final state is never scaled.
+
+    Example:
+
+    ```mlir
+    %o, %s = retention.}];
+
+class Retention_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Retention_Dialect, mnemonic,
+         traits # [Pure, AttrSizedOperandSegments, RetentionOpInterface]> {
+  dag commonArguments = (ins
+    AnyRankedTensor:$q,
+    AnyRankedTensor:$k,
+    AnyRankedTensor:$v,
+    Optional<AnyRankedTensor>:$initial_state,
+    Optional<Index>:$offset,
+    DenseF64ArrayAttr:$gamma,
+    DefaultValuedAttr<Retention_ScalingAttr,
+                      "::mlir::retention::Scaling::none">:$scaling);
+  let arguments = commonArguments;
+  let results = (outs AnyRankedTensor:$output,
+                      Optional<AnyRankedTensor>:$final_state);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`state` $initial_state^)? (`offset` $offset^)? attr-dict
+    `:` type($q) `,` type($k) `,` type($v) (`,` type($initial_state)^)?
+    `->` type($output) (`,` type($final_state)^)?
+  }];
+}
+
+def Retention_ParallelOp : Retention_Op<"parallel"> {
+  let summary = "Retention in the parallel form: (Q K^T * D) V";
+  let description = [{
+    Computes retention with the whole sequence at once: per head, the
+    `T x T` matrix `Q K^T` is masked with the causal decay matrix
+    `D[n, m] = gamma^(n - m)` for `m <= n` (else 0) and multiplied by `V`; the
+    initial state adds `gamma^(n+1) q_n S0`. Cost O(T^2) per head, all matrix
+    products and no sequential dependency: the form for training and short
+    prompts.
+  }] # RetentionSemantics # [{parallel %q, %k, %v state %s0 offset %pos
+        {gamma = array<f64: 0.96875, 0.984375>,
+         scaling = #retention.scaling<decay_sqrt_sum>}
+        : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x32xf32>,
+          tensor<1x2x16x32xf32> -> tensor<1x2x?x32xf32>, tensor<1x2x16x32xf32>
+    ```
+  }];
+  let builders = [
+    OpBuilder<(ins "RetentionOpInterface":$source)>
+  ];
+}
+
+def Retention_RecurrentOp : Retention_Op<"recurrent"> {
+  let summary = "Retention in the recurrent form: S_n = gamma S_(n-1) + k_n^T v_n";
+  let description = [{
+    Computes retention token by token: per head the `dk x dv` state is updated
+    as `S_n = gamma S_(n-1) + k_n^T v_n` and the output is `o_n = q_n S_n`.
+    Cost O(1) per token and memory O(1) in T: the decoding form.
+  }] # RetentionSemantics # [{recurrent %q, %k, %v state %s0 offset %pos
+        {gamma = array<f64: 0.96875, 0.984375>}
+        : tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x32xf32>,
+          tensor<1x2x16x32xf32> -> tensor<1x2x1x32xf32>, tensor<1x2x16x32xf32>
+    ```
+  }];
+  let builders = [
+    OpBuilder<(ins "RetentionOpInterface":$source)>
+  ];
+}
+
+def Retention_ChunkwiseOp : Retention_Op<"chunkwise"> {
+  let summary = "Retention in the chunkwise form: parallel in chunks, recurrent across";
+  let description = [{
+    Splits the sequence into chunks of `chunk_size` tokens (the last one may
+    be shorter). Inside chunk `c` the parallel form; across chunks the
+    recurrence on the chunk-level state:
+
+    ```
+    O_c     = (Q_c K_c^T * D_C) V_c + (Q_c * xi) S_c,     xi_i   = gamma^(i+1)
+    S_(c+1) = gamma^C S_c + (K_c * zeta)^T V_c,           zeta_j = gamma^(C-1-j)
+    ```
+
+    Cost O(T * chunk_size) per head: the form for long sequences.
+  }] # RetentionSemantics # [{chunkwise %q, %k, %v
+        {gamma = array<f64: 0.96875, 0.984375>, chunk_size = 64 : i64}
+        : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x32xf32>
+        -> tensor<?x2x?x32xf32>
+    ```
+  }];
+  let hasVerifier = 1;
+  let arguments = !con(commonArguments,
+                       (ins I64Attr:$chunk_size));
+  let builders = [
+    OpBuilder<(ins "RetentionOpInterface":$source, "int64_t":$chunkSize)>
+  ];
+}
+
+#endif // RETENTION_OPS_TD

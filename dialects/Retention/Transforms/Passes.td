@@ -1,0 +1,84 @@
+//===- Passes.td - Retention form rewrites and selection ---*- tablegen -*-===//
+
+#ifndef RETENTION_TRANSFORMS_PASSES_TD
+#define RETENTION_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def RetentionToParallel : Pass<"retention-to-parallel"> {
+  let summary = "Rewrite every retention op into the parallel form";
+  let description = [{
+    Replaces each `retention.recurrent` and `retention.chunkwise` op by a
+    `retention.parallel` op with the same operands (queries, keys, values,
+    initial state, offset), attributes (gamma, scaling) and results. The
+    semantics are unchanged; only the form differs.
+  }];
+  let dependentDialects = ["::mlir::retention::RetentionDialect"];
+}
+
+def RetentionToRecurrent : Pass<"retention-to-recurrent"> {
+  let summary = "Rewrite every retention op into the recurrent form";
+  let description = [{
+    Replaces each `retention.parallel` and `retention.chunkwise` op by a
+    `retention.recurrent` op with the same operands, attributes and results.
+  }];
+  let dependentDialects = ["::mlir::retention::RetentionDialect"];
+}
+
+def RetentionToChunkwise : Pass<"retention-to-chunkwise"> {
+  let summary = "Rewrite every retention op into the chunkwise form";
+  let description = [{
+    Replaces each retention op that is not already chunkwise with the given
+    chunk size by a `retention.chunkwise` op with that chunk size and the same
+    operands, attributes and results.
+  }];
+  let options = [
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "Tokens per chunk (positive)">
+  ];
+  let dependentDialects = ["::mlir::retention::RetentionDialect"];
+}
+
+def RetentionSelectForm : Pass<"retention-select-form"> {
+  let summary = "Pick the form of each retention op by a cost model";
+  let description = [{
+    Rewrites every retention op into the form expected to be fastest on the
+    target, from its (static) sequence length T:
+
+    - T == 1: `retention.recurrent` (one state update, O(dk dv) per head);
+    - T <= parallel-max-length: `retention.parallel` (one block of matrix
+      products, no sequential dependency);
+    - otherwise, and whenever T is dynamic: `retention.chunkwise` with the
+      target's chunk size.
+
+    Defaults per target, from benchmarks/README.md (retention-bench, B1 H8
+    dk64 dv128, fp32, 2 cores):
+
+    | target | parallel-max-length | chunk-size |
+    |---|---|---|
+    | cpu  | 64  | 64  |
+    | cuda | 256 | 64  |
+
+    On the CPU the parallel form does O(T^2) work where chunkwise does
+    O(T C): at T = 512 parallel takes 4.0 ms and chunkwise 0.77 ms; at
+    T <= C the two are the same computation (one block), so parallel is
+    chosen up to one chunk. Chunks of 64 beat chunks of 128 (T = 2048:
+    3.0 ms against 4.0 ms). The cuda values are placeholders until the CUDA
+    target is measured; its chunk size is bounded by the `C x C` score tile
+    that convert-retention-to-gpu keeps in the 48 KiB of static workgroup
+    memory of a block. Either option may be set to override the
+    target's default (0 keeps the default).
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Target whose costs to use: cpu or cuda">,
+    Option<"parallelMaxLength", "parallel-max-length", "int64_t",
+           /*default=*/"0",
+           "Longest static T lowered in the parallel form (0: target default)">,
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"0",
+           "Chunk size of the chunkwise form (0: target default)">
+  ];
+  let dependentDialects = ["::mlir::retention::RetentionDialect"];
+}
+
+#endif // RETENTION_TRANSFORMS_PASSES_TD

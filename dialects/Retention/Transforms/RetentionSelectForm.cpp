@@ -1,0 +1,60 @@
+//===- RetentionSelectForm.cpp - Pick a retention form by cost ------------===//
+
+#include "Retention/Transforms/FormConversion.h"
+#include "Retention/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::retention {
+#define GEN_PASS_DEF_RETENTIONSELECTFORM
+#include "Retention/Transforms/Passes.h.inc"
+} // namespace mlir::retention
+
+using namespace mlir;
+using namespace mlir::retention;
+
+namespace {
+/// Costs of a target, as measured by benchmarks/retention-bench.
+struct TargetCosts {
+  int64_t parallelMaxLength;
+  int64_t chunkSize;
+};
+
+std::optional<TargetCosts> getTargetCosts(StringRef target) {
+  if (target == "cpu")
+    return TargetCosts{/*parallelMaxLength=*/64, /*chunkSize=*/64};
+  if (target == "cuda")
+    return TargetCosts{/*parallelMaxLength=*/256, /*chunkSize=*/64};
+  return std::nullopt;
+}
+
+struct RetentionSelectFormPass
+    : public retention::impl::RetentionSelectFormBase<RetentionSelectFormPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::optional<TargetCosts> costs = getTargetCosts(target);
+    if (!costs) {
+      getOperation()->emitError() << "retention-select-form: unknown target '"
+                                  << target << "' (expected cpu or cuda)";
+      return signalPassFailure();
+    }
+    if (parallelMaxLength > 0)
+      costs->parallelMaxLength = parallelMaxLength;
+    if (chunkSize > 0)
+      costs->chunkSize = chunkSize;
+
+    IRRewriter rewriter(&getContext());
+    getOperation()->walk([&](RetentionOpInterface op) {
+      int64_t length = op.getQueries().getType().getDimSize(2);
+      RetentionForm form = RetentionForm::Chunkwise;
+      if (length == 1)
+        form = RetentionForm::Recurrent;
+      else if (!ShapedType::isDynamic(length) &&
+               length <= costs->parallelMaxLength)
+        form = RetentionForm::Parallel;
+      (void)rewriteToForm(rewriter, op, form, costs->chunkSize);
+    });
+  }
+};
+} // namespace

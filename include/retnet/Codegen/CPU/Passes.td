@@ -1,0 +1,79 @@
+//===- Passes.td - CPU codegen passes ----------------------*- tablegen -*-===//
+
+#ifndef RETNET_CODEGEN_CPU_PASSES_TD
+#define RETNET_CODEGEN_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
+  let summary = "Lower retention ops of every form to linalg, tensor and scf";
+  let description = [{
+    Lowers each retention op on tensors, keeping its form:
+
+    - the whole op becomes one `scf.forall` over batch x heads (the unit of
+      multi-threading), whose body works on `T x dk` and `T x dv` matrices of
+      one head; with a static single token (decoding), whose work per head is
+      one `dk x dv` state update, far below the cost of an OpenMP fork and
+      join, a sequential `scf.for` nest over batch and heads instead;
+    - every form is a sequence of *blocks* of L tokens. A block computes
+      `O = s * ((Q K^T * D) V + xi * (Q S))` and
+      `S' = gamma^L S + (K * zeta)^T V` with linalg contractions
+      (`D[i,j] = gamma^(i-j)` for `j <= i`, `xi_i = gamma^(i+1)`,
+      `zeta_j = gamma^(L-1-j)`, `s` the output scaling);
+    - parallel: one block of the whole sequence; chunkwise: an `scf.for` over
+      full chunks of static size C carrying the state, with the decay tables
+      hoisted out of the loop, then one shorter block for the rest;
+      recurrent: an `scf.for` over tokens with blocks of one token (the block
+      formula then reduces to `S_n = gamma S_(n-1) + k_n^T v_n`,
+      `o_n = q_n S_n`).
+
+    f16 and bf16 inputs are computed in f32, f64 in f64. Decay powers are
+    computed as exponentials of `ln(gamma)` (a compile-time constant), the
+    `decay_sqrt_sum` scale with `expm1` in f64.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
+  let summary = "Tile matrix-product linalg ops to register tiles and vectorize";
+  let description = [{
+    Matrix products that are not already inside an `scf.forall` (the linear
+    layers of a model; retention's products are inside its forall over batch
+    x heads) are first split into an `scf.forall` of `thread-tile-sizes =
+    [m, n]` blocks, the unit of multi-threading (0 leaves a dimension whole).
+
+    Then it tiles every `linalg` contraction with two parallel loops and one
+    reduction loop (the matrix products of retention blocks) to register
+    tiles `tile-sizes = [m, n, k]`, and vectorizes each tile into a
+    `vector.contract` (masked where the tile is partial). With the default
+    `[8, 32, 1]` each step of the reduction is one outer product of a column
+    of 8 with a row of 32: sixteen 16-wide FMA accumulators with AVX-512
+    (32 8-wide ones with AVX2, which LLVM spills), which
+    `loop-invariant-subset-hoisting` keeps in registers across the reduction
+    loop and `convert-vector-to-llvm{vector-contract-lowering=outerproduct}`
+    turns into broadcasts and FMAs.
+  }];
+  let options = [
+    ListOption<"tileSizes", "tile-sizes", "int64_t",
+               "Register tile [m, n, k] (default 8,32,1)">,
+    ListOption<"threadTileSizes", "thread-tile-sizes", "int64_t",
+               "Block [m, n] of a thread for products outside scf.forall "
+               "(default 64,256; 0,0 disables)">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+#endif // RETNET_CODEGEN_CPU_PASSES_TD

@@ -1,0 +1,181 @@
+//===- Passes.td - CUDA codegen passes ---------------------*- tablegen -*-===//
+
+#ifndef RETNET_CODEGEN_GPU_PASSES_TD
+#define RETNET_CODEGEN_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
+  let summary = "Lower retention ops of every form to GPU block/thread loop "
+                "nests on buffers";
+  let description = [{
+    Lowers each retention op to `scf.forall` loops mapped to GPU blocks
+    (`#gpu.block<...>`) whose bodies are *phases*: `scf.forall` loops over
+    the block's threads (`#gpu.thread<x>`), each thread handling the elements
+    `t, t + N, ...` of the phase. A phase reads only what earlier phases wrote,
+    so the end of each thread loop (a barrier on the GPU) is the only
+    synchronisation. The operands are read through `bufferization.to_buffer`
+    and the results are fresh buffers (`bufferization.to_tensor restrict`),
+    so the rest of the function bufferizes as usual.
+
+    - chunkwise: three block loops, parallel over chunks or state elements
+      (not only batch x heads): per (batch, head, chunk) the chunk's state
+      contribution `(K * zeta)^T V` into a chunk-state buffer; per (batch,
+      head, group of state elements) the scan `S = gamma^L S + dS` over
+      chunks, leaving each chunk's starting state and the final state; per
+      (batch, head, chunk) the decay factors of its rows (xi, scale) in a
+      `[3, C]` tile, the masked scores `(Q K^T) * D` in a `[C, C]` tile (both
+      workgroup memory) and the outputs `s ((Q K^T * D) V + xi (Q S))`. A
+      chunk size whose tiles exceed the 48 KiB of static workgroup memory of
+      a block (C > 64 in f64, C > 108 in f32) runs as chunks of the largest
+      power of two that fits (the chunkwise formula gives the same result
+      for any chunk size, up to rounding).
+    - recurrent (decoding): one block per (batch, head) running the tokens
+      in order as chunks of one token, the state in global memory.
+    - parallel: one block per (batch, head, query tile of `parallel-tile`
+      rows), looping over the key tiles up to the diagonal and accumulating
+      in a compute-type buffer; the initial state's term and the scale come
+      with the diagonal tile. The final state, when used, is a second loop
+      nest over (batch, head) and key tiles.
+
+    Numerics follow convert-retention-to-linalg: f16/bf16 computed in f32,
+    decay powers as exponentials of ln(gamma), the scale with expm1 in f64.
+    With `workgroup-memory=false` the tiles live in default memory, so the
+    same loop nests run on a CPU (every thread loop in sequence), which is
+    how the kernels' arithmetic is tested without a GPU.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads of each block (at most 1024)">,
+    Option<"parallelTile", "parallel-tile", "int64_t", /*default=*/"64",
+           "Query and key tile of the parallel form (at most 64)">,
+    Option<"workgroupMemory", "workgroup-memory", "bool", /*default=*/"true",
+           "Keep block tiles in GPU workgroup memory">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
+  let summary = "Distribute linalg ops on buffers over GPU blocks and threads";
+  let description = [{
+    Rewrites every linalg op on buffers that does not already run inside GPU
+    blocks into an `scf.forall` over blocks (`#gpu.block<x>`) around
+    `scf.forall` loops over the block's threads (`#gpu.thread<x>`); the
+    points of the parallel loops are numbered with the last loop varying
+    fastest, so neighbouring threads access neighbouring elements.
+
+    - In general, one thread per output element, carrying it in registers
+      through `scf.for` loops over the reduction dimensions.
+    - Sums (one output combined with `arith.addf`) whose reduction has at
+      least `split-reduction-length` static iterations (matrix products,
+      norms) split their first reduction loop: a block computes 32
+      neighbouring elements with its `threads` threads as `threads / 32`
+      slices of the reduction, the partial sums meet in a `[threads / 32,
+      32]` tile (workgroup memory), then 32 threads add them to the outputs.
+      A decoding step's matrix-vector products so use `threads / 32` times
+      more blocks than with one thread per element.
+
+    retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads of each block">,
+    Option<"splitReductionLength", "split-reduction-length", "int64_t",
+           /*default=*/"64",
+           "Shortest static reduction split across threads">,
+    Option<"workgroupMemory", "workgroup-memory", "bool", /*default=*/"true",
+           "Keep the partial-sum tiles in GPU workgroup memory">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def RetNetForallToGPULaunch : Pass<"retnet-forall-to-gpu-launch"> {
+  let summary = "Turn scf.forall nests mapped to GPU blocks and threads into "
+                "gpu.launch";
+  let description = [{
+    Rewrites each normalized `scf.forall` on buffers whose mapping is
+    `#gpu.block<...>` (and that is not inside another forall) into a
+    `gpu.launch` with one block per iteration: the forall's indices become
+    `gpu.block_id`s in the order of its mapping. Inside, every
+    one-dimensional `#gpu.thread<x>` forall of static extent N becomes its
+    body run by thread `gpu.thread_id x` (guarded by `thread_id < N` when the
+    block has more threads) followed by `gpu.barrier`; the block has as many
+    threads as its widest thread loop. Static `memref.alloca`s in workgroup
+    memory become workgroup attributions of the launch.
+
+    This is the contract of convert-retention-to-gpu and
+    retnet-gpu-distribute-linalg: thread loops sit in code that is uniform
+    across the block, and only index arithmetic and loop control run outside
+    them.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def RetNetHostBuffersToGPU : Pass<"retnet-host-buffers-to-gpu"> {
+  let summary = "Allocate host-side buffers on the GPU";
+  let description = [{
+    After the kernels are `gpu.launch` ops, the buffers the host code
+    allocates are used by kernels or returned: `memref.alloc` /
+    `memref.dealloc` outside kernels become `gpu.alloc` / `gpu.dealloc`, and
+    `memref.copy` between contiguous device buffers becomes `gpu.memcpy`. A global
+    (constant table) that kernels read is copied into a device buffer at the
+    start of the function and freed before it returns. Buffers the host only
+    uses for bookkeeping (index and flag lists of the deallocation lowering:
+    element accesses, deallocation, calls of its helper) stay in host memory.
+
+    Errors: a kernel that still uses a host allocation, stack buffer or
+    global; host code that loads or stores elements of a device buffer (a
+    `gpu.alloc` or an argument of a public function), i.e. a computation
+    not mapped to a kernel; a host `memref.copy` between strided buffers.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def RetNetGPUSingleStream
+    : Pass<"retnet-gpu-single-stream", "::mlir::ModuleOp"> {
+  let summary = "Enqueue each host function's GPU work in order on one "
+                "stream";
+  let description = [{
+    Makes every synchronous GPU operation of the module's host functions
+    (`gpu.launch_func`, `gpu.alloc`, `gpu.dealloc`, `gpu.memcpy`)
+    asynchronous on one stream created at the function's entry
+    (`gpu.wait async`), and waits for that stream before each return.
+    gpu-to-llvm then enqueues all of them in program order on that stream,
+    whatever the control flow between them: a model's layer loop runs
+    without the host waiting for the GPU (`gpu-async-region` synchronises at
+    every loop and branch boundary instead).
+
+    A function with GPU work that calls another one is an error (their
+    streams would not be ordered); host-shared allocations stay
+    synchronous.
+
+    This relies on the stream semantics of the lowering, not on token
+    dependencies (the final wait names the entry token only), so it runs
+    right before `gpu-to-llvm`, with no canonicalization in between. It is
+    sound because the host never reads device memory before the function
+    returns (retnet-host-buffers-to-gpu rejects host accesses) and the
+    runtime reuses a freed buffer only on the same stream or after that
+    stream is synchronised.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+#endif // RETNET_CODEGEN_GPU_PASSES_TD

@@ -1,0 +1,69 @@
+//===- ModelABI.h - The interface of compiled models to the runtime -------===//
+//
+// What a model library's generated code and its runtime agree on: the names
+// of the entry points and of the globals, the memref descriptor the entry
+// points take, and their function types. The compiler (lib/Import,
+// retnet-compile), the runtime (lib/Runtime) and retnet-run include this one
+// header. Plain C++: the runtime does not link LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RETNET_MODELABI_H
+#define RETNET_MODELABI_H
+
+#include <cstdint>
+
+// The symbol names as string literals, so that the runtime can bind its
+// declarations to them (`__asm__` labels) and the compiler can emit them.
+#define RETNET_ABI_PREFILL_ALL "retnet_graph_prefill_all"
+#define RETNET_ABI_PREFILL_LAST "retnet_graph_prefill_last"
+#define RETNET_ABI_DECODE "retnet_graph_decode"
+/// Prefix of the C interface that MLIR's `llvm.emit_c_interface` gives a
+/// function: its memref arguments become pointers to descriptors.
+#define RETNET_ABI_C_INTERFACE(name) "_mlir_ciface_" name
+#define RETNET_ABI_MODEL_SHAPE "__retnet_model_shape"
+#define RETNET_ABI_CONFIG_JSON "__retnet_config_json"
+#define RETNET_ABI_BUFFERS "__retnet_buffers"
+
+namespace retnet_abi {
+/// Entry points (generated with C interfaces): tokens [B, T] in, logits of
+/// every position [B, T, V] or of the last one [B, V] out, the retention
+/// states of every layer [L, B, H, dk, dv] updated in place, and the
+/// position of the first token.
+inline constexpr const char *kPrefillAllEntry = RETNET_ABI_PREFILL_ALL;
+inline constexpr const char *kPrefillLastEntry = RETNET_ABI_PREFILL_LAST;
+inline constexpr const char *kDecodeEntry = RETNET_ABI_DECODE;
+
+/// Globals of a model library: the encoded packed-weight shape
+/// (int64[kEncodedShapeSize] of ModelLayout.h), the model description
+/// (NUL-terminated JSON) and where the entry points expect their buffers
+/// (int32, a `BufferKind`).
+inline constexpr const char *kModelShapeGlobal = RETNET_ABI_MODEL_SHAPE;
+inline constexpr const char *kConfigJsonGlobal = RETNET_ABI_CONFIG_JSON;
+inline constexpr const char *kBuffersGlobal = RETNET_ABI_BUFFERS;
+
+/// The value of `kBuffersGlobal`.
+enum class BufferKind : int32_t { Host = 0, CudaDevice = 1 };
+
+/// The memref descriptor of the generated C interfaces (that of
+/// mlir/ExecutionEngine/CRunnerUtils.h, StridedMemRefType).
+template <typename T, int Rank> struct MemRef {
+  T *allocated;
+  T *aligned;
+  int64_t offset;
+  int64_t sizes[Rank];
+  int64_t strides[Rank];
+};
+
+/// The C interface of an entry point whose logits have rank `LogitsRank`:
+/// (weights [W], tokens [B, T], states [L, B, H, dk, dv], offset, logits).
+template <int LogitsRank>
+using EntryFunction = void(MemRef<float, 1> *weights,
+                           MemRef<int32_t, 2> *tokens, MemRef<float, 5> *state,
+                           int64_t offset, MemRef<float, LogitsRank> *logits);
+using PrefillAllFunction = EntryFunction<3>;
+using PrefillLastFunction = EntryFunction<2>;
+using DecodeFunction = EntryFunction<2>;
+} // namespace retnet_abi
+
+#endif // RETNET_MODELABI_H

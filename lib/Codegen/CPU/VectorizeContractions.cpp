@@ -1,0 +1,214 @@
+//===- VectorizeContractions.cpp - Register-tile and vectorize matmuls ----===//
+
+#include "retnet/Codegen/CPU/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::retnet {
+#define GEN_PASS_DEF_RETNETVECTORIZECONTRACTIONS
+#include "retnet/Codegen/CPU/Passes.h.inc"
+} // namespace mlir::retnet
+
+using namespace mlir;
+
+/// Matrix products: two parallel loops and one reduction loop.
+static bool isMatrixProduct(linalg::LinalgOp op) {
+  return op.getNumLoops() == 3 && op.getNumParallelLoops() == 2 &&
+         op.getNumReductionLoops() == 1 && op.hasPureTensorSemantics() &&
+         linalg::isaContractionOpInterface(op);
+}
+
+/// The matrix products under `root` that satisfy `filter`.
+static SmallVector<linalg::LinalgOp>
+collectProducts(Operation *root, function_ref<bool(linalg::LinalgOp)> filter) {
+  SmallVector<linalg::LinalgOp> products;
+  root->walk([&](linalg::LinalgOp op) {
+    if (isMatrixProduct(op) && filter(op))
+      products.push_back(op);
+  });
+  return products;
+}
+
+/// Whether `op` has exactly the static iteration space `tile`.
+static bool isTile(linalg::LinalgOp op, ArrayRef<int64_t> tile) {
+  return !op.hasDynamicShape() && op.getStaticLoopRanges() == tile;
+}
+
+/// Splits the products outside any scf.forall (the model's linear layers;
+/// retention's products are inside its forall over batch x heads) into an
+/// scf.forall of `block` = [m, n] blocks, the unit of multi-threading.
+static LogicalResult tileForThreads(RewriterBase &rewriter, Operation *root,
+                                    ArrayRef<int64_t> block) {
+  if (block[0] == 0 && block[1] == 0)
+    return success();
+  scf::SCFTilingOptions options;
+  options.setTileSizes(
+      getAsIndexOpFoldResult(root->getContext(), {block[0], block[1], 0}));
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  for (linalg::LinalgOp product :
+       collectProducts(root, [](linalg::LinalgOp op) {
+         return !op->getParentOfType<scf::ForallOp>();
+       })) {
+    rewriter.setInsertionPoint(product);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(product.getOperation()), options);
+    if (failed(tiled))
+      return product.emitError(
+          "retnet-vectorize-contractions: thread tiling failed");
+    rewriter.replaceOp(product, tiled->replacements);
+  }
+  return success();
+}
+
+/// Pairs every product with its register tile. Rows beyond the last
+/// multiple of m (such as the single row of a decoding step) are split off
+/// into a product of their own with one-row tiles, so that both keep the
+/// reduction innermost with the accumulator in registers.
+static SmallVector<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>>
+assignRegisterTiles(RewriterBase &rewriter, Operation *root,
+                    ArrayRef<int64_t> tile, ArrayRef<int64_t> rowTile) {
+  SmallVector<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> tiles;
+  for (linalg::LinalgOp product :
+       collectProducts(root, [](linalg::LinalgOp) { return true; })) {
+    int64_t rows = product.getStaticLoopRanges()[0];
+    if (!ShapedType::isDynamic(rows) && rows % tile[0] == 0) {
+      tiles.push_back({product, tile});
+      continue;
+    }
+    if (!ShapedType::isDynamic(rows) && rows < tile[0]) {
+      tiles.push_back({product, rowTile});
+      continue;
+    }
+    rewriter.setInsertionPoint(product);
+    OpFoldResult size = cast<TilingInterface>(product.getOperation())
+                            .getIterationDomain(rewriter)[0]
+                            .size;
+    AffineExpr s0;
+    bindSymbols(rewriter.getContext(), s0);
+    OpFoldResult split = affine::makeComposedFoldedAffineApply(
+        rewriter, product.getLoc(), s0.floorDiv(tile[0]) * tile[0], {size});
+    auto [head, tail] = linalg::splitOp(
+        rewriter, cast<TilingInterface>(product.getOperation()), 0, split);
+    tiles.push_back({cast<linalg::LinalgOp>(head.getOperation()), tile});
+    tiles.push_back({cast<linalg::LinalgOp>(tail.getOperation()), rowTile});
+  }
+  return tiles;
+}
+
+/// Tiles each product with its tile, peeling partial tiles off each tile
+/// loop, then canonicalizes so that the main loops hold static tiles.
+static LogicalResult
+tileAndPeel(RewriterBase &rewriter, Operation *root,
+            ArrayRef<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> tiles) {
+  MLIRContext *context = root->getContext();
+  for (auto [product, tile] : tiles) {
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(context, tile));
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    rewriter.setInsertionPoint(product);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(product.getOperation()), options);
+    if (failed(tiled))
+      return product.emitError("retnet-vectorize-contractions: tiling failed");
+    rewriter.replaceOp(product, tiled->replacements);
+    for (LoopLikeOpInterface loop : tiled->loops) {
+      scf::ForOp partialIteration;
+      (void)scf::peelForLoopAndSimplifyBounds(
+          rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
+    }
+  }
+  RewritePatternSet canonicalization(context);
+  for (Dialect *dialect : context->getLoadedDialects())
+    dialect->getCanonicalizationPatterns(canonicalization);
+  for (RegisteredOperationName op : context->getRegisteredOperations())
+    op.getCanonicalizationPatterns(canonicalization, context);
+  if (failed(applyPatternsGreedily(root, std::move(canonicalization))))
+    return root->emitError(
+        "retnet-vectorize-contractions: canonicalization did not converge");
+  return success();
+}
+
+/// Vectorizes the products whose shape is one of `tiles` (partial tiles stay
+/// scalar loops) and folds the vectorizer's multiply + multi_reduction into
+/// vector.contract, which lowers to outer products.
+static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
+                                    ArrayRef<ArrayRef<int64_t>> tiles) {
+  for (linalg::LinalgOp tile : collectProducts(root, [&](linalg::LinalgOp op) {
+         return llvm::any_of(
+             tiles, [&](ArrayRef<int64_t> shape) { return isTile(op, shape); });
+       })) {
+    rewriter.setInsertionPoint(tile);
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, tile);
+    if (failed(vectorized))
+      return tile.emitError(
+          "retnet-vectorize-contractions: vectorization failed");
+    rewriter.replaceOp(tile, vectorized->replacements);
+  }
+  MLIRContext *context = root->getContext();
+  RewritePatternSet contractions(context);
+  vector::populateVectorReductionToContractPatterns(contractions);
+  vector::populateVectorTransferPermutationMapLoweringPatterns(contractions);
+  vector::ContractionOp::getCanonicalizationPatterns(contractions, context);
+  vector::TransferReadOp::getCanonicalizationPatterns(contractions, context);
+  if (failed(applyPatternsGreedily(root, std::move(contractions))))
+    return root->emitError("retnet-vectorize-contractions: contraction "
+                           "folding did not converge");
+  return success();
+}
+
+/// `sizes`, or `defaults` when empty; fails unless it has `count` entries of
+/// at least `minimum`.
+static FailureOr<SmallVector<int64_t>>
+sizesOrDefault(ArrayRef<int64_t> sizes, ArrayRef<int64_t> defaults,
+               int64_t minimum) {
+  SmallVector<int64_t> result(sizes.empty() ? defaults : sizes);
+  if (result.size() != defaults.size() ||
+      llvm::any_of(result, [&](int64_t size) { return size < minimum; }))
+    return failure();
+  return result;
+}
+
+namespace {
+struct RetNetVectorizeContractionsPass
+    : public retnet::impl::RetNetVectorizeContractionsBase<
+          RetNetVectorizeContractionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    Operation *root = getOperation();
+    FailureOr<SmallVector<int64_t>> tile =
+        sizesOrDefault(tileSizes, {8, 32, 1}, 1);
+    if (failed(tile)) {
+      root->emitError() << "retnet-vectorize-contractions: tile-sizes must "
+                           "be three positive sizes [m, n, k]";
+      return signalPassFailure();
+    }
+    FailureOr<SmallVector<int64_t>> block =
+        sizesOrDefault(threadTileSizes, {64, 256}, 0);
+    if (failed(block)) {
+      root->emitError() << "retnet-vectorize-contractions: thread-tile-sizes "
+                           "must be two non-negative sizes [m, n]";
+      return signalPassFailure();
+    }
+    SmallVector<int64_t> rowTile = {1, (*tile)[1], (*tile)[2]};
+
+    IRRewriter rewriter(&getContext());
+    if (failed(tileForThreads(rewriter, root, *block)) ||
+        failed(
+            tileAndPeel(rewriter, root,
+                        assignRegisterTiles(rewriter, root, *tile, rowTile))) ||
+        failed(vectorizeTiles(rewriter, root, {*tile, rowTile})))
+      return signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,67 @@
+// RUN: retnet-opt %s -retnet-bufferize -split-input-file | FileCheck %s
+
+// Function boundaries bufferize to identity-layout memrefs; an in-place
+// slice update is a linalg.copy into a subview of the argument (no
+// memref.copy, which would need a runtime helper).
+// CHECK-LABEL: func.func @insert_in_place
+// CHECK-SAME: (%[[A:.*]]: memref<8x16xf32>, %[[B:.*]]: memref<4x16xf32>) -> memref<8x16xf32>
+// CHECK: %[[VIEW:.*]] = memref.subview %[[A]][2, 0] [4, 16] [1, 1]
+// CHECK: linalg.copy ins(%[[B]] : memref<4x16xf32>) outs(%[[VIEW]] :
+// CHECK-NOT: memref.copy
+// CHECK: return %[[A]]
+func.func @insert_in_place(%a: tensor<8x16xf32>, %b: tensor<4x16xf32>) -> tensor<8x16xf32> {
+  %r = tensor.insert_slice %b into %a[2, 0] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<8x16xf32>
+  return %r : tensor<8x16xf32>
+}
+
+// -----
+
+// When the original is still used, the update goes to a copy, made with
+// linalg.copy too.
+// CHECK-LABEL: func.func @insert_out_of_place
+// CHECK-SAME: (%[[A:.*]]: memref<8x16xf32>, %[[B:.*]]: memref<4x16xf32>)
+// CHECK: %[[NEW:.*]] = memref.alloc() {{.*}} : memref<8x16xf32>
+// CHECK: linalg.copy ins(%[[A]] : memref<8x16xf32>) outs(%[[NEW]] : memref<8x16xf32>)
+// CHECK: %[[VIEW:.*]] = memref.subview %[[NEW]][2, 0] [4, 16] [1, 1]
+// CHECK: linalg.copy ins(%[[B]] : memref<4x16xf32>) outs(%[[VIEW]] :
+// CHECK-NOT: memref.copy
+// CHECK: return %[[A]], %[[NEW]]
+func.func @insert_out_of_place(%a: tensor<8x16xf32>, %b: tensor<4x16xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>) {
+  %r = tensor.insert_slice %b into %a[2, 0] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<8x16xf32>
+  return %a, %r : tensor<8x16xf32>, tensor<8x16xf32>
+}
+
+// -----
+
+// An expand_shape of a contiguous buffer becomes a reinterpret_cast with
+// row-major strides (expand-strided-metadata of MLIR 22 cannot take several
+// dynamic sizes in one group).
+// CHECK-LABEL: func.func @expand_dynamic
+// CHECK-SAME: (%[[A:.*]]: memref<?xf32>, %[[N:.*]]: index, %[[M:.*]]: index)
+// CHECK-NOT: memref.expand_shape
+// CHECK: %[[CAST:.*]] = memref.reinterpret_cast %[[A]] to offset: [0], sizes: [%[[N]], %[[M]]], strides: [%[[M]], 1] : memref<?xf32> to memref<?x?xf32>
+// CHECK: return %[[CAST]]
+func.func @expand_dynamic(%a: tensor<?xf32>, %n: index, %m: index) -> tensor<?x?xf32> {
+  %r = tensor.expand_shape %a [[0, 1]] output_shape [%n, %m] : tensor<?xf32> into tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}
+
+// -----
+
+// A loop may yield a buffer allocated in its body (the layer loop of a
+// model computes each layer's activations into a new buffer).
+// CHECK-LABEL: func.func @loop_carried
+// CHECK: scf.for {{.*}} iter_args(%[[T:.*]] = %{{.*}}) -> (memref<16xf32>)
+// CHECK:   %[[NEXT:.*]] = memref.alloc() {{.*}} : memref<16xf32>
+// CHECK:   linalg.add ins(%[[T]], %[[T]] : memref<16xf32>, memref<16xf32>) outs(%[[NEXT]] : memref<16xf32>)
+// CHECK:   scf.yield %[[NEXT]] : memref<16xf32>
+func.func @loop_carried(%init: tensor<16xf32>, %n: index) -> tensor<16xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%t = %init) -> tensor<16xf32> {
+    %e = tensor.empty() : tensor<16xf32>
+    %f = linalg.add ins(%t, %t : tensor<16xf32>, tensor<16xf32>) outs(%e : tensor<16xf32>) -> tensor<16xf32>
+    scf.yield %f : tensor<16xf32>
+  }
+  return %r : tensor<16xf32>
+}
