@@ -116,17 +116,18 @@ std::string kernelSource(const KernelConfig &config) {
   if (config.stateAndOffset)
     toTensor("%s0t", "%s0", sType);
 
+  text << "  %gamma = arith.constant dense<[" << gamma.str() << "]> : tensor<"
+       << config.gamma.size() << "xf64>\n";
   text << "  %out, %state = retention." << formName(config.form)
-       << " %qt, %kt, %vt";
+       << " %qt, %kt, %vt gamma %gamma";
   if (config.stateAndOffset)
     text << " state %s0t offset %pos";
-  text << " {gamma = array<f64: " << gamma.str()
-       << ">, scaling = #retention.scaling<" << scalingName(config.scaling)
+  text << " {scaling = #retention.scaling<" << scalingName(config.scaling)
        << ">";
   if (config.form == Form::Chunkwise)
     text << ", chunk_size = " << config.chunkSize;
   text << "} : " << tensor(qType) << ", " << tensor(qType) << ", "
-       << tensor(vType);
+       << tensor(vType) << ", tensor<" << config.gamma.size() << "xf64>";
   if (config.stateAndOffset)
     text << ", " << tensor(sType);
   text << " -> " << tensor(vType) << ", " << tensor(sType) << "\n";

@@ -37,8 +37,9 @@
 // FORM: Cannot find option named 'fast'
 
 // An ill-typed input gets the verifier's diagnostic and a non-zero exit.
-// INVALID: retnet-compile.mlir:[[@LINE+2]]:{{[0-9]+}}: error: 'retention.recurrent' op expected 'gamma' to hold one decay per head (1), got 2
+// INVALID: retnet-compile.mlir:[[@LINE+3]]:{{[0-9]+}}: error: 'retention.recurrent' op expected 'gamma' of shape [H] = [1] and element type 'f64', got 'tensor<2xf64>'
 func.func @bad(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
-  %o = retention.recurrent %q, %q, %q {gamma = array<f64: 0.5, 0.5>} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+  %gamma = arith.constant dense<[0.5, 0.5]> : tensor<2xf64>
+  %o = retention.recurrent %q, %q, %q gamma %gamma : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<2xf64> -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }

@@ -406,9 +406,14 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
       {inputType.getDimSize(0), heads, inputType.getDimSize(1), valueDim},
       b.f32());
   Value finalState = op.getFinalState();
+  Value gamma = arith::ConstantOp::create(
+      rewriter, loc,
+      DenseElementsAttr::get(
+          RankedTensorType::get({heads}, rewriter.getF64Type()),
+          op.getGamma()));
   auto retention = retention::ParallelOp::create(
       rewriter, loc, outputType, finalState ? finalState.getType() : Type(),
-      queries, keys, values, op.getInitialState(), offset, op.getGammaAttr(),
+      queries, keys, values, gamma, op.getInitialState(), offset,
       retention::ScalingAttr::get(rewriter.getContext(),
                                   retention::Scaling::decay_sqrt_sum));
 

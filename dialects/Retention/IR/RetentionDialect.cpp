@@ -25,4 +25,6 @@ void RetentionDialect::initialize() {
 #define GET_OP_LIST
 #include "Retention/IR/RetentionOps.cpp.inc"
       >();
+  attachTilingInterface(*getContext());
+  attachDecompositionInterface(*getContext());
 }

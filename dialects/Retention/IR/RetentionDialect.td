@@ -19,8 +19,10 @@ def Retention_Dialect : Dialect {
     result is to be computed. Passes rewrite between the forms
     (`retention-to-parallel`, `retention-to-recurrent`,
     `retention-to-chunkwise`, `retention-select-form`) and lower them
-    (`convert-retention-to-linalg`). Every pass reads the ops through
-    `RetentionOpInterface`.
+    (`convert-retention-to-linalg`, `convert-retention-to-gpu`). Every pass
+    reads the ops through `RetentionOpInterface`. Canonicalization keeps the
+    form: it drops an initial state that is a constant zero, an offset that
+    is the constant 0, and a final state that has no uses.
 
     Per batch element and head, with decay `0 < gamma < 1`:
 
@@ -34,6 +36,7 @@ def Retention_Dialect : Dialect {
     `decay_sqrt_sum`, with `p = offset + n` the absolute position of token `n`.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Retention_Scaling : I32EnumAttr<"Scaling", "output scaling of retention", [

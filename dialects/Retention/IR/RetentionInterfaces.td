@@ -31,18 +31,32 @@ def RetentionOpInterface : OpInterface<"RetentionOpInterface"> {
     InterfaceMethod<"Absolute position of the first token (index), or null.",
       "::mlir::Value", "getOffsetValue", (ins), [{
         return $_op.getOffset(); }]>,
-    InterfaceMethod<"Decay of each head, each in (0, 1).",
-      "::llvm::ArrayRef<double>", "getGammaValues", (ins), [{
-        return $_op.getGamma(); }]>,
+    InterfaceMethod<"Decay of each head, `tensor<H x f64>`, each in (0, 1).",
+      "::mlir::TypedValue<::mlir::RankedTensorType>", "getGammaValue", (ins),
+      [{ return $_op.getGamma(); }]>,
     InterfaceMethod<"Output scaling.",
       "::mlir::retention::Scaling", "getScalingKind", (ins), [{
         return $_op.getScaling(); }]>,
+    InterfaceMethod<"The optional initial-state operand, for rewrites.",
+      "::mlir::MutableOperandRange", "getInitialStateOperand", (ins), [{
+        return $_op.getInitialStateMutable(); }]>,
+    InterfaceMethod<"The optional offset operand, for rewrites.",
+      "::mlir::MutableOperandRange", "getOffsetOperand", (ins), [{
+        return $_op.getOffsetMutable(); }]>,
     InterfaceMethod<"Output `tensor<B x H x T x dv x E>`.",
       "::mlir::TypedValue<::mlir::RankedTensorType>", "getOutputValue", (ins), [{
         return $_op.getOutput(); }]>,
     InterfaceMethod<"Final state `tensor<B x H x dk x dv x S>`, or null.",
       "::mlir::Value", "getFinalStateValue", (ins), [{
         return $_op.getFinalState(); }]>,
+    InterfaceMethod<[{
+        Tokens per block of the block formula that the form applies: none
+        for the whole sequence (parallel), 1 (recurrent), or the chunk size
+        (chunkwise). Lowerings choose their strategy from it, never from the
+        op class.
+      }],
+      "::std::optional<int64_t>", "getBlockLength", (ins), [{
+        return $_op.getBlockLength(); }]>,
   ];
 
   let extraClassDeclaration = [{
@@ -57,6 +71,10 @@ def RetentionOpInterface : OpInterface<"RetentionOpInterface"> {
     /// Element type E of q, k, v and the output.
     ::mlir::Type getElementType() {
       return getQueries().getType().getElementType();
+    }
+    /// The decays, when `gamma` is a constant.
+    ::std::optional<::llvm::SmallVector<double>> getConstantGammas() {
+      return ::mlir::retention::getConstantGammas(getGammaValue());
     }
   }];
 

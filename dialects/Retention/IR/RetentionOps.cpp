@@ -3,6 +3,7 @@
 #include "Retention/IR/RetentionOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -35,8 +36,15 @@ std::string mlir::retention::formatShape(ArrayRef<int64_t> shape) {
   return text;
 }
 
-static bool isRetentionElementType(Type type) {
-  return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
+std::optional<SmallVector<double>>
+mlir::retention::getConstantGammas(Value gamma) {
+  DenseFPElementsAttr values;
+  if (!matchPattern(gamma, m_Constant(&values)))
+    return std::nullopt;
+  return llvm::to_vector(
+      llvm::map_range(values.getValues<APFloat>(), [](const APFloat &value) {
+        return value.convertToDouble();
+      }));
 }
 
 /// Checks that `type` is `expectedShape` (dynamic dimensions match anything)
@@ -60,17 +68,8 @@ LogicalResult mlir::retention::verifyRetentionOp(Operation *op) {
   RankedTensorType kType = retention.getKeys().getType();
   RankedTensorType vType = retention.getValues().getType();
 
-  if (qType.getRank() != 4)
-    return op->emitOpError()
-           << "expected 'q' of rank 4 [B, H, T, dk], got " << qType;
-  if (vType.getRank() != 4)
-    return op->emitOpError()
-           << "expected 'v' of rank 4 [B, H, T, dv], got " << vType;
+  // Ranks and element types are checked by the operand constraints.
   Type elementType = qType.getElementType();
-  if (!isRetentionElementType(elementType))
-    return op->emitOpError()
-           << "expected 'q' element type f16, bf16, f32 or f64, got "
-           << elementType;
 
   ArrayRef<int64_t> qShape = qType.getShape();
   // B and T may be dynamic in some operands and static in others: take the
@@ -125,22 +124,16 @@ LogicalResult mlir::retention::verifyRetentionOp(Operation *op) {
                            stateElementType)))
       return failure();
 
-  ArrayRef<double> gamma = retention.getGammaValues();
-  if (static_cast<int64_t>(gamma.size()) != heads)
-    return op->emitOpError() << "expected 'gamma' to hold one decay per head ("
-                             << heads << "), got " << gamma.size();
-  for (auto [head, decay] : llvm::enumerate(gamma))
-    if (!(decay > 0.0 && decay < 1.0))
-      return op->emitOpError() << "expected every 'gamma' in (0, 1), got "
-                               << decay << " for head " << head;
-  return success();
-}
-
-LogicalResult ChunkwiseOp::verify() {
-  int64_t chunkSize = getChunkSizeAttr().getInt();
-  if (chunkSize <= 0)
-    return emitOpError() << "expected a positive 'chunk_size', got "
-                         << chunkSize;
+  Type f64 = Float64Type::get(op->getContext());
+  if (failed(checkTensor(op, "'gamma'", "[H]",
+                         retention.getGammaValue().getType(), {heads}, f64)))
+    return failure();
+  // The decays' values are known when 'gamma' is a constant.
+  if (std::optional<SmallVector<double>> gamma = retention.getConstantGammas())
+    for (auto [head, decay] : llvm::enumerate(*gamma))
+      if (!(decay > 0.0 && decay < 1.0))
+        return op->emitOpError() << "expected every 'gamma' in (0, 1), got "
+                                 << decay << " for head " << head;
   return success();
 }
 
@@ -152,9 +145,8 @@ static void buildLike(OpBuilder &builder, OperationState &state,
   Value finalState = source.getFinalStateValue();
   OpTy::build(builder, state, source.getOutputValue().getType(),
               finalState ? finalState.getType() : Type(), source.getQueries(),
-              source.getKeys(), source.getValues(),
+              source.getKeys(), source.getValues(), source.getGammaValue(),
               source.getInitialStateValue(), source.getOffsetValue(),
-              builder.getDenseF64ArrayAttr(source.getGammaValues()),
               ScalingAttr::get(builder.getContext(), source.getScalingKind()),
               extra...);
 }

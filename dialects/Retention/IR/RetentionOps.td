@@ -5,7 +5,23 @@
 
 include "Retention/IR/RetentionDialect.td"
 include "Retention/IR/RetentionInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+
+/// A ranked tensor of `rank` dimensions and an element type of `elements`;
+/// the verifier says "<summary> of <element types> values" was expected.
+class Retention_TensorOf<list<Type> elements, int rank, string summary>
+    : ContainerType<AnyTypeOf<elements>,
+                    And<[IsRankedTensorTypePred, HasAnyRankOfPred<[rank]>]>,
+                    "::llvm::cast<::mlir::ShapedType>($_self).getElementType()",
+                    summary, "::mlir::RankedTensorType">;
+
+def Retention_InputTensor : Retention_TensorOf<[F16, BF16, F32, F64], 4,
+    "4-d tensor [B, H, T, d]">;
+def Retention_StateTensor : Retention_TensorOf<[F32, F64], 4,
+    "4-d tensor [B, H, dk, dv]">;
+def Retention_GammaTensor : Retention_TensorOf<[F64], 1,
+    "1-d tensor [H]">;
 
 defvar RetentionSemantics = [{
 
@@ -14,15 +30,18 @@ defvar RetentionSemantics = [{
     - `q`, `k`: `tensor<B x H x T x dk x E>`; `v`: `tensor<B x H x T x dv x E>`,
       with `E` one of f16, bf16, f32, f64. `B` and `T` may be dynamic; `H`, `dk`
       and `dv` are static.
+    - `gamma`: the decay of each head, `tensor<H x f64>`, each in (0, 1). It
+      is an operand so that a tile of heads reads a slice of it and a model
+      can take its decays from a checkpoint; the verifier checks the values
+      of a constant `gamma`.
     - `state` (optional): the initial state `S0`, `tensor<B x H x dk x dv x S>`
       (key-major), with `S = f32` for f16/bf16/f32 inputs and `S = f64` for f64
       inputs. Absent means zero.
     - `offset` (optional, `index`): absolute position of the first token;
       absent means 0.
 
-    Attributes: `gamma`, one decay per head, each in (0, 1); `scaling`, the
-    output scaling (`#retention.scaling<none>`, the default, or
-    `#retention.scaling<decay_sqrt_sum>`).
+    Attribute `scaling`: the output scaling (`#retention.scaling<none>`, the
+    default, or `#retention.scaling<decay_sqrt_sum>`).
 
     Results: the output `o`, `tensor<B x H x T x dv x E>`, and, when a second
     result type is written, the final state `tensor<B x H x dk x dv x S>`.
@@ -38,30 +57,61 @@ defvar RetentionSemantics = [{
 
     The final state is never scaled.
 
+    Every form is one *block formula* applied to blocks of L tokens of one
+    head (`getBlockLength` says which): the whole sequence (parallel), one
+    token (recurrent) or `chunk_size` tokens (chunkwise),
+
+    ```
+    O  = s * ((Q K^T * D) V + xi * (Q S)),   D[i,j] = gamma^(i-j) (j <= i), xi_i = gamma^(i+1)
+    S' = gamma^L S + (K * zeta)^T V,         zeta_j = gamma^(L-1-j)
+    ```
+
+    Codegen interfaces: `TilingInterface` over the iteration domain
+    (batch, heads), both parallel: a tile is the same op on slices of q, k,
+    v, gamma and the state, so upstream tiling (`scf::tileUsingSCF`,
+    `transform.structured.tile_using_forall`) and producer fusion apply;
+    `linalg::AggregatedOpInterface`: an op whose batch and heads are both
+    static 1 (a tile) decomposes into linalg, tensor and scf on that head's
+    matrices (`transform.structured.decompose_interface`); and
+    `ReifyRankedShapedTypeOpInterface` for the result shapes.
+
     Example:
 
     ```mlir
+    %gamma = arith.constant dense<[0.96875, 0.984375]> : tensor<2xf64>
     %o, %s = retention.}];
 
 class Retention_Op<string mnemonic, list<Trait> traits = []>
     : Op<Retention_Dialect, mnemonic,
-         traits # [Pure, AttrSizedOperandSegments, RetentionOpInterface]> {
+         traits # [Pure, AttrSizedOperandSegments, RetentionOpInterface,
+                   DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+                       ["reifyResultShapes"]>]> {
   dag commonArguments = (ins
-    AnyRankedTensor:$q,
-    AnyRankedTensor:$k,
-    AnyRankedTensor:$v,
-    Optional<AnyRankedTensor>:$initial_state,
+    Retention_InputTensor:$q,
+    Retention_InputTensor:$k,
+    Retention_InputTensor:$v,
+    Retention_GammaTensor:$gamma,
+    Optional<Retention_StateTensor>:$initial_state,
     Optional<Index>:$offset,
-    DenseF64ArrayAttr:$gamma,
     DefaultValuedAttr<Retention_ScalingAttr,
                       "::mlir::retention::Scaling::none">:$scaling);
   let arguments = commonArguments;
-  let results = (outs AnyRankedTensor:$output,
-                      Optional<AnyRankedTensor>:$final_state);
+  let results = (outs Retention_InputTensor:$output,
+                      Optional<Retention_StateTensor>:$final_state);
   let assemblyFormat = [{
-    $q `,` $k `,` $v (`state` $initial_state^)? (`offset` $offset^)? attr-dict
-    `:` type($q) `,` type($k) `,` type($v) (`,` type($initial_state)^)?
+    $q `,` $k `,` $v `gamma` $gamma (`state` $initial_state^)?
+    (`offset` $offset^)? attr-dict
+    `:` type($q) `,` type($k) `,` type($v) `,` type($gamma)
+    (`,` type($initial_state)^)?
     `->` type($output) (`,` type($final_state)^)?
+  }];
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::reifyResultShapes(
+        ::mlir::OpBuilder &builder,
+        ::mlir::ReifiedRankedShapedTypeDims &shapes) {
+      return ::mlir::retention::reifyRetentionResultShapes(builder, *this,
+                                                           shapes);
+    }
   }];
 }
 
@@ -73,17 +123,21 @@ def Retention_ParallelOp : Retention_Op<"parallel"> {
     `D[n, m] = gamma^(n - m)` for `m <= n` (else 0) and multiplied by `V`; the
     initial state adds `gamma^(n+1) q_n S0`. Cost O(T^2) per head, all matrix
     products and no sequential dependency: the form for training and short
-    prompts.
-  }] # RetentionSemantics # [{parallel %q, %k, %v state %s0 offset %pos
-        {gamma = array<f64: 0.96875, 0.984375>,
-         scaling = #retention.scaling<decay_sqrt_sum>}
+    prompts. Its block is the whole sequence.
+  }] # RetentionSemantics # [{parallel %q, %k, %v gamma %gamma state %s0 offset %pos
+        {scaling = #retention.scaling<decay_sqrt_sum>}
         : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x32xf32>,
-          tensor<1x2x16x32xf32> -> tensor<1x2x?x32xf32>, tensor<1x2x16x32xf32>
+          tensor<2xf64>, tensor<1x2x16x32xf32>
+        -> tensor<1x2x?x32xf32>, tensor<1x2x16x32xf32>
     ```
   }];
   let builders = [
     OpBuilder<(ins "RetentionOpInterface":$source)>
   ];
+  let extraClassDeclaration = [{
+    /// The whole sequence is one block.
+    std::optional<int64_t> getBlockLength() { return std::nullopt; }
+  }];
 }
 
 def Retention_RecurrentOp : Retention_Op<"recurrent"> {
@@ -91,43 +145,51 @@ def Retention_RecurrentOp : Retention_Op<"recurrent"> {
   let description = [{
     Computes retention token by token: per head the `dk x dv` state is updated
     as `S_n = gamma S_(n-1) + k_n^T v_n` and the output is `o_n = q_n S_n`.
-    Cost O(1) per token and memory O(1) in T: the decoding form.
-  }] # RetentionSemantics # [{recurrent %q, %k, %v state %s0 offset %pos
-        {gamma = array<f64: 0.96875, 0.984375>}
+    Cost O(1) per token and memory O(1) in T: the decoding form. Its blocks
+    are single tokens.
+  }] # RetentionSemantics # [{recurrent %q, %k, %v gamma %gamma state %s0 offset %pos
         : tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x32xf32>,
-          tensor<1x2x16x32xf32> -> tensor<1x2x1x32xf32>, tensor<1x2x16x32xf32>
+          tensor<2xf64>, tensor<1x2x16x32xf32>
+        -> tensor<1x2x1x32xf32>, tensor<1x2x16x32xf32>
     ```
   }];
   let builders = [
     OpBuilder<(ins "RetentionOpInterface":$source)>
   ];
+  let extraClassDeclaration = [{
+    /// Blocks of one token.
+    std::optional<int64_t> getBlockLength() { return 1; }
+  }];
 }
 
 def Retention_ChunkwiseOp : Retention_Op<"chunkwise"> {
   let summary = "Retention in the chunkwise form: parallel in chunks, recurrent across";
   let description = [{
-    Splits the sequence into chunks of `chunk_size` tokens (the last one may
-    be shorter). Inside chunk `c` the parallel form; across chunks the
-    recurrence on the chunk-level state:
+    Splits the sequence into chunks of `chunk_size` tokens (positive; the last
+    chunk may be shorter). Inside chunk `c` the parallel form; across chunks
+    the recurrence on the chunk-level state:
 
     ```
     O_c     = (Q_c K_c^T * D_C) V_c + (Q_c * xi) S_c,     xi_i   = gamma^(i+1)
     S_(c+1) = gamma^C S_c + (K_c * zeta)^T V_c,           zeta_j = gamma^(C-1-j)
     ```
 
-    Cost O(T * chunk_size) per head: the form for long sequences.
-  }] # RetentionSemantics # [{chunkwise %q, %k, %v
-        {gamma = array<f64: 0.96875, 0.984375>, chunk_size = 64 : i64}
-        : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x32xf32>
-        -> tensor<?x2x?x32xf32>
+    Cost O(T * chunk_size) per head: the form for long sequences. Its blocks
+    are the chunks.
+  }] # RetentionSemantics # [{chunkwise %q, %k, %v gamma %gamma {chunk_size = 64 : i64}
+        : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x32xf32>,
+          tensor<2xf64> -> tensor<?x2x?x32xf32>
     ```
   }];
-  let hasVerifier = 1;
   let arguments = !con(commonArguments,
-                       (ins I64Attr:$chunk_size));
+                       (ins ConfinedAttr<I64Attr, [IntPositive]>:$chunk_size));
   let builders = [
     OpBuilder<(ins "RetentionOpInterface":$source, "int64_t":$chunkSize)>
   ];
+  let extraClassDeclaration = [{
+    /// Blocks of `chunk_size` tokens.
+    std::optional<int64_t> getBlockLength() { return getChunkSize(); }
+  }];
 }
 
 #endif // RETENTION_OPS_TD

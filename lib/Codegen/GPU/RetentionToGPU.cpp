@@ -146,7 +146,7 @@ private:
   bool scaled;
 
   // Buffers: inputs in the element type, the state in the compute type.
-  Value queries, keys, values, initialState, output, state, accumulator;
+  Value queries, keys, values, gammas, initialState, output, state, accumulator;
   Value length, batch, position;
   // The head being emitted: its block indices and ln(gamma) in f64.
   Value batchIndex, headIndex, logGamma;
@@ -254,17 +254,8 @@ void GPURetentionEmitter::forEachBlock(ArrayRef<OpFoldResult> sizes,
 void GPURetentionEmitter::selectHead(Value batch, Value head) {
   batchIndex = batch;
   headIndex = head;
-  // ln(gamma) of the head: a chain of selects over the compile-time gammas.
-  ArrayRef<double> gammas = op.getGammaValues();
-  logGamma = floatConstant(b, b.getLoc(), b.getF64Type(), std::log(gammas[0]));
-  for (size_t h = 1; h < gammas.size(); ++h) {
-    Value isHead = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, head,
-                                         index(static_cast<int64_t>(h)));
-    logGamma = arith::SelectOp::create(
-        b, isHead,
-        floatConstant(b, b.getLoc(), b.getF64Type(), std::log(gammas[h])),
-        logGamma);
-  }
+  logGamma = math::LogOp::create(
+      b, memref::LoadOp::create(b, gammas, ValueRange{head}));
 }
 
 std::pair<Value, Value> GPURetentionEmitter::tileBounds(Value tileIndex,
@@ -707,6 +698,7 @@ SmallVector<Value> GPURetentionEmitter::emit() {
   queries = toBuffer(op.getQueries());
   keys = toBuffer(op.getKeys());
   values = toBuffer(op.getValues());
+  gammas = toBuffer(op.getGammaValue());
   initialState = toBuffer(op.getInitialStateValue());
   position = op.getOffsetValue();
   if (!position)
@@ -725,17 +717,21 @@ SmallVector<Value> GPURetentionEmitter::emit() {
   };
   output = allocate(ShapedType::kDynamic, valueDim, elementType);
   bool needState = static_cast<bool>(op.getFinalStateValue());
-  bool parallel = isa<ParallelOp>(op.getOperation());
-  // The final state; the recurrent form also carries its state there.
-  if (needState || isa<RecurrentOp>(op.getOperation()))
+  // Blocks of the whole sequence (parallel), of single tokens (recurrent)
+  // or of chunks (chunkwise).
+  std::optional<int64_t> blockLength = op.getBlockLength();
+  bool sequential = blockLength == 1;
+  // The final state; the token-by-token strategy also carries its state
+  // there.
+  if (needState || sequential)
     state = allocate(keyDim, valueDim, computeType);
-  if (parallel) {
+  if (!blockLength) {
     accumulator = allocate(ShapedType::kDynamic, valueDim, computeType);
     emitParallel();
-  } else if (auto chunkwise = dyn_cast<ChunkwiseOp>(op.getOperation())) {
-    emitChunkParallel(fittingChunkSize(chunkwise.getChunkSizeAttr().getInt()));
-  } else {
+  } else if (sequential) {
     emitSequential(/*chunkSize=*/1);
+  } else {
+    emitChunkParallel(fittingChunkSize(*blockLength));
   }
 
   SmallVector<Value> results;

@@ -1,20 +1,27 @@
-// RUN: retnet-opt %s -convert-retention-to-linalg -canonicalize -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -convert-retention-to-linalg -canonicalize -cse -split-input-file | FileCheck %s
 
-// Parallel: one scf.forall over batch x heads; one block of the whole
-// sequence: Q K^T, the causal decay mask, (.) V; no loop over tokens.
+// Parallel: tiled (TilingInterface) into one scf.forall over batch x heads
+// whose body is the decomposition of one head: one block of the whole
+// sequence (Q K^T, the causal decay mask, (.) V), no loop over tokens,
+// ln(gamma) of the head from its slice of gamma.
 
 // CHECK-DAG: #[[QK_LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[QK_RHS:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func @parallel
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[K:.*]]: tensor<?x4x?x16xf32>, %[[V:.*]]: tensor<?x4x?x32xf32>)
-// CHECK: %[[LOG_GAMMA:.*]] = arith.constant dense<[-0.69314718055994529, -0.2876820724517809, -0.10536051565782628, -0.010050335853501451]> : tensor<4xf64>
+// CHECK: %[[GAMMA:.*]] = arith.constant dense<[5.000000e-01, 7.500000e-01, 9.000000e-01, 0.98999999999999999]> : tensor<4xf64>
 // CHECK: %[[B:.*]] = tensor.dim %[[Q]], %c0
 // CHECK: scf.forall (%[[BI:.*]], %[[HI:.*]]) in (%[[B]], 4) shared_outs(%[[OUTS:.*]] = %{{.*}}) -> (tensor<?x4x?x32xf32>)
-// CHECK:   tensor.extract %[[LOG_GAMMA]][%[[HI]]]
-// CHECK:   %[[QH:.*]] = tensor.extract_slice %[[Q]][%[[BI]], %[[HI]], 0, 0] [1, 1, %{{.*}}, 16] [1, 1, 1, 1] : tensor<?x4x?x16xf32> to tensor<?x16xf32>
-// CHECK:   %[[KH:.*]] = tensor.extract_slice %[[K]][%[[BI]], %[[HI]], 0, 0]
-// CHECK:   %[[VH:.*]] = tensor.extract_slice %[[V]][%[[BI]], %[[HI]], 0, 0]
+// CHECK:   %[[QT:.*]] = tensor.extract_slice %[[Q]][%[[BI]], %[[HI]], 0, 0] [1, 1, %{{.*}}, 16] [1, 1, 1, 1] : tensor<?x4x?x16xf32> to tensor<1x1x?x16xf32>
+// CHECK:   tensor.extract_slice %[[K]][%[[BI]], %[[HI]], 0, 0]
+// CHECK:   tensor.extract_slice %[[V]][%[[BI]], %[[HI]], 0, 0]
+// CHECK:   %[[GH:.*]] = tensor.extract_slice %[[GAMMA]][%[[HI]]] [1] [1] : tensor<4xf64> to tensor<1xf64>
+// CHECK:   %[[QH:.*]] = tensor.extract_slice %[[QT]][0, 0, 0, 0] [1, 1, %{{.*}}, 16] [1, 1, 1, 1] : tensor<1x1x?x16xf32> to tensor<?x16xf32>
+// CHECK:   %[[KH:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0] {{.*}} to tensor<?x16xf32>
+// CHECK:   %[[VH:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0] {{.*}} to tensor<?x32xf32>
+// CHECK:   %[[G:.*]] = tensor.extract %[[GH]][%c0] : tensor<1xf64>
+// CHECK:   math.log %[[G]] : f64
 // CHECK-NOT: scf.for
 // CHECK:   math.exp
 // CHECK:   arith.cmpi sle
@@ -27,21 +34,24 @@
 // CHECK:     tensor.parallel_insert_slice %{{.*}} into %[[OUTS]][%[[BI]], %[[HI]], 0, 0] [1, 1, %{{.*}}, 32] [1, 1, 1, 1]
 // CHECK-NOT: retention.
 func.func @parallel(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x32xf32>) -> tensor<?x4x?x32xf32> {
-  %o = retention.parallel %q, %k, %v {gamma = array<f64: 0.5, 0.75, 0.9, 0.99>} : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x32xf32> -> tensor<?x4x?x32xf32>
+  %gamma = arith.constant dense<[0.5, 0.75, 0.9, 0.99]> : tensor<4xf64>
+  %o = retention.parallel %q, %k, %v gamma %gamma : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x32xf32>, tensor<4xf64> -> tensor<?x4x?x32xf32>
   return %o : tensor<?x4x?x32xf32>
 }
 
 // -----
 
-// Chunkwise with state, offset, scaling and f16 inputs: widened to f32, the
+// Chunkwise with state, offset, scaling and f16 inputs: each head widened
+// to f32 (and its output narrowed back), the
 // decay tables of a static chunk hoisted out of the scf.for over full chunks,
 // the state carried by the loop, then one shorter (dynamic) block.
 
 // CHECK-LABEL: func @chunkwise
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x2x?x16xf16>, %{{.*}}: tensor<?x2x?x16xf16>, %{{.*}}: tensor<?x2x?x8xf16>, %[[S0:.*]]: tensor<?x2x16x8xf32>, %[[P:.*]]: index)
-// CHECK: arith.extf %{{.*}} : f16 to f32
-// CHECK: scf.forall (%[[BI:.*]], %[[HI:.*]]) in (%{{.*}}, 2) shared_outs(%[[OUTS:.*]] = %{{.*}}, %[[STATES:.*]] = %{{.*}}) -> (tensor<?x2x?x8xf32>, tensor<?x2x16x8xf32>)
-// CHECK:   %[[STATE:.*]] = tensor.extract_slice %[[S0]][%[[BI]], %[[HI]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<?x2x16x8xf32> to tensor<16x8xf32>
+// CHECK: scf.forall (%[[BI:.*]], %[[HI:.*]]) in (%{{.*}}, 2) shared_outs(%[[OUTS:.*]] = %{{.*}}, %[[STATES:.*]] = %{{.*}}) -> (tensor<?x2x?x8xf16>, tensor<?x2x16x8xf32>)
+// CHECK:   %[[STATE_TILE:.*]] = tensor.extract_slice %[[S0]][%[[BI]], %[[HI]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<?x2x16x8xf32> to tensor<1x1x16x8xf32>
+// CHECK:   arith.extf %{{.*}} : f16 to f32
+// CHECK:   %[[STATE:.*]] = tensor.extract_slice %[[STATE_TILE]][0, 0, 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<1x1x16x8xf32> to tensor<16x8xf32>
 // CHECK:   %[[FULL:.*]] = arith.divui %{{.*}}, %c4
 // CHECK:   linalg.generic {{.*}} outs(%{{.*}} : tensor<4x4xf32>)
 // CHECK:   %[[LOOP:.*]]:2 = scf.for %[[C:.*]] = %c0 to %[[FULL]] step %c1 iter_args(%[[OACC:.*]] = %{{.*}}, %[[SACC:.*]] = %[[STATE]]) -> (tensor<?x8xf32>, tensor<16x8xf32>)
@@ -59,13 +69,14 @@ func.func @parallel(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tens
 // CHECK:   %[[REST_START:.*]] = arith.muli %[[FULL]], %c4
 // CHECK:   %[[REST:.*]] = arith.subi %{{.*}}, %[[REST_START]]
 // CHECK:   tensor.empty(%[[REST]], %[[REST]]) : tensor<?x?xf32>
+// CHECK:   arith.truncf %{{.*}} : f32 to f16
 // CHECK:   scf.forall.in_parallel
 // CHECK:     tensor.parallel_insert_slice %{{.*}} into %[[OUTS]]
 // CHECK:     tensor.parallel_insert_slice %{{.*}} into %[[STATES]][%[[BI]], %[[HI]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1]
-// CHECK: arith.truncf %{{.*}} : f32 to f16
 // CHECK: return %{{.*}}, %{{.*}} : tensor<?x2x?x8xf16>, tensor<?x2x16x8xf32>
 func.func @chunkwise(%q: tensor<?x2x?x16xf16>, %k: tensor<?x2x?x16xf16>, %v: tensor<?x2x?x8xf16>, %s0: tensor<?x2x16x8xf32>, %p: index) -> (tensor<?x2x?x8xf16>, tensor<?x2x16x8xf32>) {
-  %o, %s = retention.chunkwise %q, %k, %v state %s0 offset %p {gamma = array<f64: 0.5, 0.25>, chunk_size = 4, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x16xf16>, tensor<?x2x?x16xf16>, tensor<?x2x?x8xf16>, tensor<?x2x16x8xf32> -> tensor<?x2x?x8xf16>, tensor<?x2x16x8xf32>
+  %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
+  %o, %s = retention.chunkwise %q, %k, %v gamma %gamma state %s0 offset %p {chunk_size = 4, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x16xf16>, tensor<?x2x?x16xf16>, tensor<?x2x?x8xf16>, tensor<2xf64>, tensor<?x2x16x8xf32> -> tensor<?x2x?x8xf16>, tensor<?x2x16x8xf32>
   return %o, %s : tensor<?x2x?x8xf16>, tensor<?x2x16x8xf32>
 }
 
@@ -78,14 +89,15 @@ func.func @chunkwise(%q: tensor<?x2x?x16xf16>, %k: tensor<?x2x?x16xf16>, %v: ten
 // CHECK-LABEL: func @recurrent
 // CHECK-NOT: arith.extf
 // CHECK:   %[[T:.*]] = tensor.dim %{{.*}}, %c0 : tensor<?x8xf64>
-// CHECK:   scf.for %{{.*}} = %c0 to %[[T]] step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<?x8xf64>, tensor<8x8xf64>)
+// CHECK:   scf.for %{{.*}} = %c0 to %[[T]] step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x1x?x8xf64>, tensor<8x8xf64>)
 // CHECK:     tensor.extract_slice %{{.*}}[%{{.*}}, 0] [1, 8] [1, 1] : tensor<?x8xf64> to tensor<1x8xf64>
 // CHECK:     linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1xf64>)
 // CHECK:     scf.yield
 // CHECK-NOT: tensor<?x?xf64>
 // CHECK: return
 func.func @recurrent(%q: tensor<1x1x?x8xf64>) -> (tensor<1x1x?x8xf64>, tensor<1x1x8x8xf64>) {
-  %o, %s = retention.recurrent %q, %q, %q {gamma = array<f64: 0.5>} : tensor<1x1x?x8xf64>, tensor<1x1x?x8xf64>, tensor<1x1x?x8xf64> -> tensor<1x1x?x8xf64>, tensor<1x1x8x8xf64>
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  %o, %s = retention.recurrent %q, %q, %q gamma %gamma : tensor<1x1x?x8xf64>, tensor<1x1x?x8xf64>, tensor<1x1x?x8xf64>, tensor<1xf64> -> tensor<1x1x?x8xf64>, tensor<1x1x8x8xf64>
   return %o, %s : tensor<1x1x?x8xf64>, tensor<1x1x8x8xf64>
 }
 
@@ -97,23 +109,60 @@ func.func @recurrent(%q: tensor<1x1x?x8xf64>) -> (tensor<1x1x?x8xf64>, tensor<1x
 // CHECK: scf.forall (%{{.*}}) in (3)
 // CHECK: return %{{.*}} : tensor<3x1x5x4xf32>
 func.func @static_parallel(%q: tensor<3x1x5x4xf32>) -> tensor<3x1x5x4xf32> {
-  %o = retention.parallel %q, %q, %q {gamma = array<f64: 0.5>} : tensor<3x1x5x4xf32>, tensor<3x1x5x4xf32>, tensor<3x1x5x4xf32> -> tensor<3x1x5x4xf32>
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  %o = retention.parallel %q, %q, %q gamma %gamma : tensor<3x1x5x4xf32>, tensor<3x1x5x4xf32>, tensor<3x1x5x4xf32>, tensor<1xf64> -> tensor<3x1x5x4xf32>
   return %o : tensor<3x1x5x4xf32>
 }
 
 // -----
 
-// One token (decoding): the heads run in a sequential loop nest, no
-// scf.forall (one dk x dv update per head is less work than a fork/join).
+// One token (decoding): tiled into a sequential loop nest over batch and
+// heads, no scf.forall (one dk x dv update per head is less work than a
+// fork/join).
 // CHECK-LABEL: func @decode_step
 // CHECK-NOT: scf.forall
 // CHECK: %[[B:.*]] = tensor.dim
 // CHECK: scf.for %{{.*}} = %c0 to %[[B]] step %c1 iter_args
 // CHECK:   scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
-// CHECK:     tensor.insert_slice {{.*}} [1, 1, 1, 8] [1, 1, 1, 1] : tensor<1x8xf32> into tensor<?x4x1x8xf32>
-// CHECK:     tensor.insert_slice {{.*}} [1, 1, 8, 8] [1, 1, 1, 1] : tensor<8x8xf32> into tensor<?x4x8x8xf32>
+// CHECK:     tensor.insert_slice {{.*}} [1, 1, 1, 8] [1, 1, 1, 1] : tensor<1x1x1x8xf32> into tensor<?x4x1x8xf32>
+// CHECK:     tensor.insert_slice {{.*}} [1, 1, 8, 8] [1, 1, 1, 1] : tensor<1x1x8x8xf32> into tensor<?x4x8x8xf32>
 // CHECK-NOT: scf.forall
 func.func @decode_step(%q: tensor<?x4x1x8xf32>, %s0: tensor<?x4x8x8xf32>, %p: index) -> (tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>) {
-  %o, %s = retention.recurrent %q, %q, %q state %s0 offset %p {gamma = array<f64: 0.5, 0.6, 0.7, 0.8>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32> -> tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
+  %gamma = arith.constant dense<[0.5, 0.6, 0.7, 0.8]> : tensor<4xf64>
+  %o, %s = retention.recurrent %q, %q, %q gamma %gamma state %s0 offset %p {scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<4xf64>, tensor<?x4x8x8xf32> -> tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
   return %o, %s : tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
+}
+
+// -----
+
+// The producers of q, k and v that feed only the retention op (here the
+// rotation-like generic of q) are fused into the loop over batch x heads:
+// each tile computes its own head of them. A producer with other users
+// (%v, also returned) is computed whole, outside.
+// CHECK-LABEL: func @fused_producers
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4x16x8xf32>,
+// CHECK-SAME: %[[Y:.*]]: tensor<2x4x16x8xf32>)
+// CHECK: %[[V:.*]] = linalg.generic {{.*}} ins(%[[Y]] : tensor<2x4x16x8xf32>)
+// CHECK:   arith.mulf
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]]) in (2, 4)
+// CHECK:   %[[XT:.*]] = tensor.extract_slice %[[X]][%[[B]], %[[H]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1]
+// CHECK:   linalg.generic {{.*}} ins(%[[XT]] : tensor<1x1x16x8xf32>) outs(%{{.*}} : tensor<1x1x16x8xf32>)
+// CHECK:     arith.addf
+// CHECK:   tensor.extract_slice %[[V]][%[[B]], %[[H]], 0, 0]
+// CHECK: return
+func.func @fused_producers(%x: tensor<2x4x16x8xf32>, %y: tensor<2x4x16x8xf32>) -> (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75, 0.875, 0.9375]> : tensor<4xf64>
+  %empty = tensor.empty() : tensor<2x4x16x8xf32>
+  %q = linalg.generic {indexing_maps = [affine_map<(b, h, t, d) -> (b, h, t, d)>, affine_map<(b, h, t, d) -> (b, h, t, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<2x4x16x8xf32>) outs(%empty : tensor<2x4x16x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %twice = arith.addf %in, %in : f32
+    linalg.yield %twice : f32
+  } -> tensor<2x4x16x8xf32>
+  %v = linalg.generic {indexing_maps = [affine_map<(b, h, t, d) -> (b, h, t, d)>, affine_map<(b, h, t, d) -> (b, h, t, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : tensor<2x4x16x8xf32>) outs(%empty : tensor<2x4x16x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %square = arith.mulf %in, %in : f32
+    linalg.yield %square : f32
+  } -> tensor<2x4x16x8xf32>
+  %o = retention.chunkwise %q, %q, %v gamma %gamma {chunk_size = 8} : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<4xf64> -> tensor<2x4x16x8xf32>
+  return %o, %v : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>
 }

@@ -69,7 +69,8 @@
 // DEFAULT-MEMORY-NOT: #gpu.address_space
 // DEFAULT-MEMORY: return
 func.func @chunkwise(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x32xf32>, %s0: tensor<?x2x16x32xf32>, %p: index) -> (tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>) {
-  %o, %s = retention.chunkwise %q, %k, %v state %s0 offset %p {chunk_size = 16 : i64, gamma = array<f64: 0.5, 0.25>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>
+  %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
+  %o, %s = retention.chunkwise %q, %k, %v gamma %gamma state %s0 offset %p {chunk_size = 16 : i64, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x32xf32>, tensor<2xf64>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>
   return %o, %s : tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>
 }
 
@@ -89,7 +90,8 @@ func.func @chunkwise(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: ten
 // CHECK-NOT: math.expm1
 // CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
 func.func @recurrent(%q: tensor<4x2x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x32xf32>) -> tensor<4x2x1x32xf32> {
-  %o = retention.recurrent %q, %k, %v {gamma = array<f64: 0.5, 0.25>} : tensor<4x2x1x16xf32>, tensor<4x2x1x16xf32>, tensor<4x2x1x32xf32> -> tensor<4x2x1x32xf32>
+  %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
+  %o = retention.recurrent %q, %k, %v gamma %gamma : tensor<4x2x1x16xf32>, tensor<4x2x1x16xf32>, tensor<4x2x1x32xf32>, tensor<2xf64> -> tensor<4x2x1x32xf32>
   return %o : tensor<4x2x1x32xf32>
 }
 
@@ -129,6 +131,7 @@ func.func @recurrent(%q: tensor<4x2x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: ten
 // CHECK:     memref.store %{{.*}}, %[[STATE]]
 // CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
 func.func @parallel(%q: tensor<?x2x?x16xbf16>, %k: tensor<?x2x?x16xbf16>, %v: tensor<?x2x?x32xbf16>, %s0: tensor<?x2x16x32xf32>) -> (tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>) {
-  %o, %s = retention.parallel %q, %k, %v state %s0 {gamma = array<f64: 0.5, 0.25>} : tensor<?x2x?x16xbf16>, tensor<?x2x?x16xbf16>, tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
+  %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
+  %o, %s = retention.parallel %q, %k, %v gamma %gamma state %s0 : tensor<?x2x?x16xbf16>, tensor<?x2x?x16xbf16>, tensor<?x2x?x32xbf16>, tensor<2xf64>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
   return %o, %s : tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
 }

@@ -232,7 +232,8 @@ func.func @residual_plain(%h: tensor<1x2x8xf32>, %f: tensor<1x2x8xf32>) -> tenso
 // v: columns 2 d + h * dv + j.
 // CHECK: %[[V:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 64 + d3 + 128)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], {{.+}} ins(%[[P]] : tensor<?x?x384xf32>) outs(%{{.+}} : tensor<?x2x?x64xf32>)
 
-// CHECK: %[[O:[a-z0-9_]+]], %[[FINAL:[a-z0-9_]+]] = retention.parallel %[[Q]], %[[K]], %[[V]] state %[[S0]] offset %[[POS]] {gamma = array<f64: 9.687500e-01, 9.843750e-01>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32>, tensor<?x2x32x64xf32> -> tensor<?x2x?x64xf32>, tensor<?x2x32x64xf32>
+// CHECK: %[[GAMMA:.*]] = arith.constant dense<[9.687500e-01, 9.843750e-01]> : tensor<2xf64>
+// CHECK: %[[O:[a-z0-9_]+]], %[[FINAL:[a-z0-9_]+]] = retention.parallel %[[Q]], %[[K]], %[[V]] gamma %[[GAMMA]] state %[[S0]] offset %[[POS]] {scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x2x?x64xf32>, tensor<?x2x32x64xf32>
 // CHECK-NOT: retention.
 
 // Per-head RMS norm of o over dv = 64.
@@ -274,7 +275,8 @@ func.func @msr_state_offset_final(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf3
 // CHECK: math.cos
 // CHECK: arith.addi %[[ZERO]], %{{.+}} : index
 // CHECK: math.sin
-// CHECK: %[[O:[a-z0-9_]+]] = retention.parallel %{{.+}}, %{{.+}}, %{{.+}} offset %[[ZERO]] {gamma = array<f64: 9.687500e-01, 9.843750e-01>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32> -> tensor<?x2x?x64xf32>{{$}}
+// CHECK: %[[GAMMA:.*]] = arith.constant dense<[9.687500e-01, 9.843750e-01]> : tensor<2xf64>
+// CHECK: %[[O:[a-z0-9_]+]] = retention.parallel %{{.+}}, %{{.+}}, %{{.+}} gamma %[[GAMMA]] offset %[[ZERO]] {scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32>, tensor<2xf64> -> tensor<?x2x?x64xf32>{{$}}
 // CHECK: math.exp
 // CHECK: return
 // CHECK-NOT: retnet.
@@ -291,7 +293,8 @@ func.func @msr_plain(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: te
 // CHECK-SAME: %[[S0:[a-z0-9_]+]]: tensor<1x4x2x4xf32>
 // CHECK: arith.constant dense<1.000000e+00> : tensor<2xf64>
 // CHECK: arith.constant 0.707106769 : f32
-// CHECK: retention.parallel %{{.+}}, %{{.+}}, %{{.+}} state %[[S0]] offset %{{.+}} {gamma = array<f64: 5.000000e-01, 7.500000e-01, 8.750000e-01, 9.375000e-01>, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<1x4x3x2xf32>, tensor<1x4x3x2xf32>, tensor<1x4x3x4xf32>, tensor<1x4x2x4xf32> -> tensor<1x4x3x4xf32>{{$}}
+// CHECK: %[[GAMMA:.*]] = arith.constant dense<[5.000000e-01, 7.500000e-01, 8.750000e-01, 9.375000e-01]> : tensor<4xf64>
+// CHECK: retention.parallel %{{.+}}, %{{.+}}, %{{.+}} gamma %[[GAMMA]] state %[[S0]] offset %{{.+}} {scaling = #retention.scaling<decay_sqrt_sum>} : tensor<1x4x3x2xf32>, tensor<1x4x3x2xf32>, tensor<1x4x3x4xf32>, tensor<4xf64>, tensor<1x4x2x4xf32> -> tensor<1x4x3x4xf32>{{$}}
 // CHECK-NOT: retnet.
 func.func @msr_state_only(%x: tensor<1x3x8xf32>, %win: tensor<8x48xf32>, %wout: tensor<16x8xf32>, %s0: tensor<1x4x2x4xf32>) -> tensor<1x3x8xf32> {
   %y = retnet.msr %x, %win, %wout state %s0 {gamma = array<f64: 0.5, 0.75, 0.875, 0.9375>, eps = 0.0 : f64} : tensor<1x3x8xf32>, tensor<8x48xf32>, tensor<16x8xf32>, tensor<1x4x2x4xf32> -> tensor<1x3x8xf32>

@@ -1,0 +1,77 @@
+// RUN: retnet-opt %s -transform-interpreter -canonicalize -cse -split-input-file | FileCheck %s
+
+// The retention ops implement upstream codegen interfaces, driven here by
+// upstream transform ops only: TilingInterface
+// (transform.structured.tile_using_forall), producer fusion into the tile
+// loop (transform.structured.fuse_into_containing_op), and the per-head
+// decomposition of linalg::AggregatedOpInterface
+// (transform.structured.decompose_interface).
+
+// Tiles of one batch row and one head; the producer of q is computed per
+// tile inside the loop; the tile decomposes into linalg on [T, d] matrices.
+// CHECK-LABEL: func @tile_fuse_decompose
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4x16x8xf32>, %[[V:.*]]: tensor<2x4x16x8xf32>)
+// CHECK: %[[GAMMA:.*]] = arith.constant dense<[5.000000e-01, 7.500000e-01, 8.750000e-01, 9.375000e-01]> : tensor<4xf64>
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]]) in (2, 4) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<2x4x16x8xf32>)
+// CHECK:   %[[XT:.*]] = tensor.extract_slice %[[X]][%[[B]], %[[H]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<2x4x16x8xf32> to tensor<1x1x16x8xf32>
+// CHECK:   %[[QT:.*]] = linalg.generic {{.*}} ins(%[[XT]] : tensor<1x1x16x8xf32>) outs(%{{.*}} : tensor<1x1x16x8xf32>)
+// CHECK:   %[[VT:.*]] = tensor.extract_slice %[[V]][%[[B]], %[[H]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1]
+// CHECK:   %[[GT:.*]] = tensor.extract_slice %[[GAMMA]][%[[H]]] [1] [1] : tensor<4xf64> to tensor<1xf64>
+// CHECK:   tensor.extract_slice %[[QT]][0, 0, 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<1x1x16x8xf32> to tensor<16x8xf32>
+// CHECK:   tensor.extract %[[GT]][%c0] : tensor<1xf64>
+// CHECK:   math.log
+// CHECK:   scf.for %{{.*}} = %c0 to %c2 step %c1
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[B]], %[[H]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1]
+// CHECK-NOT: retention.chunkwise %
+// CHECK: return
+func.func @tile_fuse_decompose(%x: tensor<2x4x16x8xf32>, %v: tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32> {
+  %gamma = arith.constant dense<[0.5, 0.75, 0.875, 0.9375]> : tensor<4xf64>
+  %empty = tensor.empty() : tensor<2x4x16x8xf32>
+  %q = linalg.generic {indexing_maps = [affine_map<(b, h, t, d) -> (b, h, t, d)>, affine_map<(b, h, t, d) -> (b, h, t, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<2x4x16x8xf32>) outs(%empty : tensor<2x4x16x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %twice = arith.addf %in, %in : f32
+    linalg.yield %twice : f32
+  } -> tensor<2x4x16x8xf32>
+  %o = retention.chunkwise %q, %q, %v gamma %gamma {chunk_size = 8} : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<4xf64> -> tensor<2x4x16x8xf32>
+  return %o : tensor<2x4x16x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %retention = transform.structured.match ops{["retention.chunkwise"]} in %root : (!transform.any_op) -> !transform.any_op
+    %producer = transform.structured.match ops{["linalg.generic"]} in %root : (!transform.any_op) -> !transform.any_op
+    %tile, %loop = transform.structured.tile_using_forall %retention tile_sizes [1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %fused, %loop2 = transform.structured.fuse_into_containing_op %producer into %loop : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %decomposed = transform.structured.decompose_interface %tile : (!transform.any_op) -> !transform.any_op
+    transform.yield
+  }
+}
+
+// -----
+
+// Tiles of two heads keep the heads' slice of gamma and the state; the
+// final state is a second result of the loop. A tile of more than one head
+// is not decomposed (the decomposition is the maths of one head).
+// CHECK-LABEL: func @tile_two_heads
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[S:.*]]: tensor<?x4x16x16xf32>, %[[P:.*]]: index)
+// CHECK: scf.forall (%[[B:.*]], %[[HT:.*]]) in (%{{.*}}, 2) shared_outs(%[[OUT:.*]] = %{{.*}}, %[[FINAL:.*]] = %{{.*}}) -> (tensor<?x4x?x16xf32>, tensor<?x4x16x16xf32>)
+// CHECK:   %[[H:.*]] = affine.apply #{{.*}}(%[[HT]])
+// CHECK:   %[[GT:.*]] = tensor.extract_slice %{{.*}}[%[[H]]] [2] [1] : tensor<4xf64> to tensor<2xf64>
+// CHECK:   %[[ST:.*]] = tensor.extract_slice %[[S]][%[[B]], %[[H]], 0, 0] [1, 2, 16, 16] [1, 1, 1, 1] : tensor<?x4x16x16xf32> to tensor<1x2x16x16xf32>
+// CHECK:   %{{.*}}, %{{.*}} = retention.recurrent %{{.*}}, %{{.*}}, %{{.*}} gamma %[[GT]] state %[[ST]] offset %[[P]] : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<2xf64>, tensor<1x2x16x16xf32> -> tensor<1x2x?x16xf32>, tensor<1x2x16x16xf32>
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[B]], %[[H]], 0, 0] [1, 2, %{{.*}}, 16] [1, 1, 1, 1]
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %[[FINAL]][%[[B]], %[[H]], 0, 0] [1, 2, 16, 16] [1, 1, 1, 1]
+func.func @tile_two_heads(%q: tensor<?x4x?x16xf32>, %s0: tensor<?x4x16x16xf32>, %p: index) -> (tensor<?x4x?x16xf32>, tensor<?x4x16x16xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75, 0.875, 0.9375]> : tensor<4xf64>
+  %o, %s = retention.recurrent %q, %q, %q gamma %gamma state %s0 offset %p : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<4xf64>, tensor<?x4x16x16xf32> -> tensor<?x4x?x16xf32>, tensor<?x4x16x16xf32>
+  return %o, %s : tensor<?x4x?x16xf32>, tensor<?x4x16x16xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %retention = transform.structured.match ops{["retention.recurrent"]} in %root : (!transform.any_op) -> !transform.any_op
+    %tile, %loop = transform.structured.tile_using_forall %retention tile_sizes [1, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
