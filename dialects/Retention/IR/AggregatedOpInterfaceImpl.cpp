@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Retention/IR/RetentionMath.h"
 #include "Retention/IR/RetentionOps.h"
 #include "retnet/Utils/LinalgBuilders.h"
 
@@ -58,11 +59,6 @@ private:
   // Shorthands of the shared builders, at this op's location.
   Value constantFloat(Type type, double value) {
     return arith::ConstantOp::create(b, type, b.getFloatAttr(type, value));
-  }
-  Value toComputeType(OpBuilder &builder, Location loc, Value value) {
-    if (value.getType() == computeType)
-      return value;
-    return arith::TruncFOp::create(builder, loc, computeType, value);
   }
   Value emptyTensor(ArrayRef<OpFoldResult> shape, Type elementType) {
     return retnet::buildEmpty(b, b.getLoc(), shape, elementType);
@@ -123,87 +119,48 @@ Value HeadEmitter::castElements(Value tensor, Type elementType) {
     return tensor;
   Value init =
       emptyTensor(tensor::getMixedSizes(b, b.getLoc(), tensor), elementType);
-  bool widen = elementType.getIntOrFloatBitWidth() >
-               type.getElementType().getIntOrFloatBitWidth();
-  return update(
-      init, tensor, b.getMultiDimIdentityMap(type.getRank()),
-      [&](OpBuilder &builder, Location loc, ValueRange args) {
-        if (widen)
-          return arith::ExtFOp::create(builder, loc, elementType, args[0])
-              .getResult();
-        return arith::TruncFOp::create(builder, loc, elementType, args[0])
-            .getResult();
-      });
+  return update(init, tensor, b.getMultiDimIdentityMap(type.getRank()),
+                [&](OpBuilder &builder, Location loc, ValueRange args) {
+                  return convertFloat(builder, loc, args[0], elementType);
+                });
 }
 
 BlockDecay HeadEmitter::emitBlockDecay(OpFoldResult length) {
   BlockDecay decay;
-  Type f64 = b.getF64Type();
   Value lengthValue = getValueOrCreateConstantIndexOp(b, b.getLoc(), length);
-  // The mask is computed in the compute type: its exponent (i - j) ln(gamma)
-  // is exact up to the rounding of ln(gamma), a relative error of one ulp of
-  // the exponent, which keeps every kept entry within a few ulps.
-  Value logGammaCompute = toComputeType(b, b.getLoc(), logGamma);
-  decay.mask = generate(
-      {length, length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
-        Value distance = arith::SubIOp::create(builder, loc, ivs[0], ivs[1]);
-        Value exponent = arith::MulFOp::create(
-            builder, loc,
-            retnet::buildIndexToFloat(builder, loc, distance, computeType),
-            logGammaCompute);
-        Value power = math::ExpOp::create(builder, loc, exponent);
-        Value causal = arith::CmpIOp::create(
-            builder, loc, arith::CmpIPredicate::sle, ivs[1], ivs[0]);
-        Value zero = arith::ConstantOp::create(
-            builder, loc, builder.getFloatAttr(computeType, 0.0));
-        return arith::SelectOp::create(builder, loc, causal, power, zero)
-            .getResult();
-      });
-  // xi_i = gamma^(i+1) and zeta_j = gamma^(L-1-j), computed in f64.
-  auto power = [&](OpBuilder &builder, Location loc, Value exponentIndex) {
-    Value exponent =
-        retnet::buildIndexToFloat(builder, loc, exponentIndex, f64);
-    Value logPower = arith::MulFOp::create(builder, loc, exponent, logGamma);
-    return toComputeType(builder, loc,
-                         math::ExpOp::create(builder, loc, logPower));
-  };
+  Value logGammaCompute = convertFloat(b, b.getLoc(), logGamma, computeType);
+  decay.mask = generate({length, length},
+                        [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+                          return buildCausalDecay(builder, loc, logGammaCompute,
+                                                  ivs[0], ivs[1], computeType);
+                        });
+  // xi_i = gamma^(i+1) and zeta_j = gamma^(L-1-j).
   decay.queryDecay =
       generate({length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
         Value one = arith::ConstantIndexOp::create(builder, loc, 1);
-        return power(builder, loc,
-                     arith::AddIOp::create(builder, loc, ivs[0], one));
+        return buildDecayPower(builder, loc, logGamma,
+                               arith::AddIOp::create(builder, loc, ivs[0], one),
+                               computeType);
       });
   decay.keyDecay =
       generate({length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
         Value one = arith::ConstantIndexOp::create(builder, loc, 1);
         Value last = arith::SubIOp::create(builder, loc, lengthValue, one);
-        return power(builder, loc,
-                     arith::SubIOp::create(builder, loc, last, ivs[0]));
+        return buildDecayPower(
+            builder, loc, logGamma,
+            arith::SubIOp::create(builder, loc, last, ivs[0]), computeType);
       });
-  decay.blockDecay = power(b, b.getLoc(), lengthValue);
+  decay.blockDecay =
+      buildDecayPower(b, b.getLoc(), logGamma, lengthValue, computeType);
   return decay;
 }
 
 Value HeadEmitter::emitOutputScale(OpFoldResult length, Value position) {
-  // s_i = 1 / sqrt(sum_{t=0}^{p} gamma^t) = sqrt(expm1(ln g) / expm1((p+1) ln
-  // g)) with p = position + i, in f64: expm1 keeps the relative accuracy where
-  // gamma^(p+1) is close to 1.
-  Type f64 = b.getF64Type();
-  Value numerator = math::ExpM1Op::create(b, logGamma);
-  return generate({length}, [&](OpBuilder &builder, Location loc,
-                                ValueRange ivs) {
-    Value one = arith::ConstantIndexOp::create(builder, loc, 1);
-    Value count = arith::AddIOp::create(
-        builder, loc, arith::AddIOp::create(builder, loc, position, ivs[0]),
-        one);
-    Value exponent = arith::MulFOp::create(
-        builder, loc, retnet::buildIndexToFloat(builder, loc, count, f64),
-        logGamma);
-    Value denominator = math::ExpM1Op::create(builder, loc, exponent);
-    Value ratio = arith::DivFOp::create(builder, loc, numerator, denominator);
-    return toComputeType(builder, loc,
-                         math::SqrtOp::create(builder, loc, ratio));
-  });
+  return generate(
+      {length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+        Value token = arith::AddIOp::create(builder, loc, position, ivs[0]);
+        return buildOutputScale(builder, loc, logGamma, token, computeType);
+      });
 }
 
 std::pair<Value, Value> HeadEmitter::emitBlock(Value queries, Value keys,
