@@ -3,6 +3,7 @@
 #include "retnet/Pipelines/Pipelines.h"
 
 #include "RetNet/Transforms/Passes.h"
+#include "Retention/Transforms/Passes.h"
 #include "retnet/Codegen/CPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -23,6 +24,8 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options) {
   pm.addPass(retnet::createRetNetDecompose());
   addFormSelection(pm, options.form, options.chunkSize, "cpu");
+  if (options.splitChunkwise)
+    pm.addPass(retention::createRetentionSplitChunkwise());
   if (options.gpuKernels) {
     // The CUDA target's kernels, with their block and thread loops run as
     // CPU loops (OpenMP over blocks).

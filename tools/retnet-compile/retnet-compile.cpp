@@ -99,6 +99,12 @@ cl::list<int64_t>
     threadTile("thread-tile", cl::CommaSeparated, cl::Hidden,
                cl::desc("Block m,n of one thread for linear layers (tuning)"),
                cl::cat(category));
+cl::opt<bool> splitChunkwise(
+    "split-chunkwise",
+    cl::desc("With --target=cpu: compute the chunkwise form as its three "
+             "chunk-parallel pieces (chunk states, scan, chunk outputs), "
+             "parallel over chunks and not only over batch x heads"),
+    cl::cat(category));
 cl::opt<bool> gpuEmulation(
     "gpu-emulation",
     cl::desc("With --target=cpu: lower retention through the CUDA target's "
@@ -285,6 +291,7 @@ int main(int argc, char **argv) {
     options.chunkSize = chunkSize;
     options.threads = threads;
     options.gpuKernels = gpuEmulation;
+    options.splitChunkwise = splitChunkwise;
     options.registerTile =
         SmallVector<int64_t>(registerTile.begin(), registerTile.end());
     options.threadTile =

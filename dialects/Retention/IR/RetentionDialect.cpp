@@ -26,5 +26,6 @@ void RetentionDialect::initialize() {
 #include "Retention/IR/RetentionOps.cpp.inc"
       >();
   attachTilingInterface(*getContext());
+  attachChunkTilingInterface(*getContext());
   attachDecompositionInterface(*getContext());
 }

@@ -47,12 +47,11 @@ mlir::retention::getConstantGammas(Value gamma) {
       }));
 }
 
-/// Checks that `type` is `expectedShape` (dynamic dimensions match anything)
-/// with element type `expectedElement`; names `what` and `layout` otherwise.
-static LogicalResult checkTensor(Operation *op, StringRef what,
-                                 StringRef layout, RankedTensorType type,
-                                 ArrayRef<int64_t> expectedShape,
-                                 Type expectedElement) {
+LogicalResult mlir::retention::verifyTensor(Operation *op, StringRef what,
+                                            StringRef layout,
+                                            RankedTensorType type,
+                                            ArrayRef<int64_t> expectedShape,
+                                            Type expectedElement) {
   if (succeeded(verifyCompatibleShape(type.getShape(), expectedShape)) &&
       type.getElementType() == expectedElement)
     return success();
@@ -62,79 +61,85 @@ static LogicalResult checkTensor(Operation *op, StringRef what,
                            << type;
 }
 
-LogicalResult mlir::retention::verifyRetentionOp(Operation *op) {
-  auto retention = cast<RetentionOpInterface>(op);
-  RankedTensorType qType = retention.getQueries().getType();
-  RankedTensorType kType = retention.getKeys().getType();
-  RankedTensorType vType = retention.getValues().getType();
-
-  // Ranks and element types are checked by the operand constraints.
-  Type elementType = qType.getElementType();
-
-  ArrayRef<int64_t> qShape = qType.getShape();
-  // B and T may be dynamic in some operands and static in others: take the
-  // first static one, so that every operand is checked against it.
+FailureOr<RetentionDims>
+mlir::retention::verifyInputs(Operation *op, RankedTensorType queries,
+                              RankedTensorType keys, RankedTensorType values) {
+  // Ranks and element types are checked by the operand constraints. B and T
+  // may be dynamic in some operands and static in others: take the first
+  // static one, so that every operand is checked against it.
+  RankedTensorType first = queries ? queries : keys;
   auto joinedDim = [&](unsigned dim) {
-    for (RankedTensorType type : {qType, kType, vType})
-      if (type.getRank() == 4 && !type.isDynamicDim(dim))
+    for (RankedTensorType type : {queries, keys, values})
+      if (type && !type.isDynamicDim(dim))
         return type.getDimSize(dim);
     return ShapedType::kDynamic;
   };
-  int64_t batch = joinedDim(0), heads = qShape[1], length = joinedDim(2),
-          keyDim = qShape[3], valueDim = vType.getDimSize(3);
-  if (ShapedType::isDynamic(heads) || heads <= 0)
-    return op->emitOpError()
-           << "expected a static, positive number of heads H (dim 1 of 'q'), "
-              "got "
-           << qType;
-  if (ShapedType::isDynamic(keyDim) || keyDim <= 0)
-    return op->emitOpError()
-           << "expected a static, positive key width dk (dim 3 of 'q'), got "
-           << qType;
-  if (ShapedType::isDynamic(valueDim) || valueDim <= 0)
+  StringRef name = queries ? "'q'" : "'k'";
+  RetentionDims dims{joinedDim(0), first.getDimSize(1), joinedDim(2),
+                     first.getDimSize(3), values.getDimSize(3)};
+  if (ShapedType::isDynamic(dims.heads) || dims.heads <= 0)
+    return op->emitOpError() << "expected a static, positive number of heads H "
+                             << "(dim 1 of " << name << "), got " << first;
+  if (ShapedType::isDynamic(dims.keyDim) || dims.keyDim <= 0)
+    return op->emitOpError() << "expected a static, positive key width dk "
+                             << "(dim 3 of " << name << "), got " << first;
+  if (ShapedType::isDynamic(dims.valueDim) || dims.valueDim <= 0)
     return op->emitOpError()
            << "expected a static, positive value width dv (dim 3 of 'v'), got "
-           << vType;
+           << values;
 
-  SmallVector<int64_t> keyShape = {batch, heads, length, keyDim};
-  if (failed(checkTensor(op, "'q'", "[B, H, T, dk]", qType, keyShape,
-                         elementType)) ||
-      failed(checkTensor(op, "'k'", "[B, H, T, dk]", kType, keyShape,
-                         elementType)))
+  Type elementType = first.getElementType();
+  SmallVector<int64_t> keyShape = dims.tokens(dims.keyDim);
+  if ((queries && failed(verifyTensor(op, "'q'", "[B, H, T, dk]", queries,
+                                      keyShape, elementType))) ||
+      failed(verifyTensor(op, "'k'", "[B, H, T, dk]", keys, keyShape,
+                          elementType)) ||
+      failed(verifyTensor(op, "'v'", "[B, H, T, dv]", values,
+                          dims.tokens(dims.valueDim), elementType)))
     return failure();
-  SmallVector<int64_t> valueShape = {batch, heads, length, valueDim};
-  if (failed(checkTensor(op, "'v'", "[B, H, T, dv]", vType, valueShape,
-                         elementType)))
-    return failure();
-  if (failed(checkTensor(op, "'output'", "[B, H, T, dv]",
-                         retention.getOutputValue().getType(), valueShape,
-                         elementType)))
-    return failure();
+  return dims;
+}
 
-  SmallVector<int64_t> stateShape = {batch, heads, keyDim, valueDim};
-  Type stateElementType = getStateElementType(elementType);
-  if (Value state = retention.getInitialStateValue())
-    if (failed(checkTensor(op, "'state'", "[B, H, dk, dv]",
-                           cast<RankedTensorType>(state.getType()), stateShape,
-                           stateElementType)))
-      return failure();
-  if (Value state = retention.getFinalStateValue())
-    if (failed(checkTensor(op, "'final_state'", "[B, H, dk, dv]",
-                           cast<RankedTensorType>(state.getType()), stateShape,
-                           stateElementType)))
-      return failure();
-
+LogicalResult mlir::retention::verifyGamma(Operation *op, Value gamma,
+                                           int64_t heads) {
   Type f64 = Float64Type::get(op->getContext());
-  if (failed(checkTensor(op, "'gamma'", "[H]",
-                         retention.getGammaValue().getType(), {heads}, f64)))
+  if (failed(verifyTensor(op, "'gamma'", "[H]",
+                          cast<RankedTensorType>(gamma.getType()), {heads},
+                          f64)))
     return failure();
   // The decays' values are known when 'gamma' is a constant.
-  if (std::optional<SmallVector<double>> gamma = retention.getConstantGammas())
-    for (auto [head, decay] : llvm::enumerate(*gamma))
+  if (std::optional<SmallVector<double>> values = getConstantGammas(gamma))
+    for (auto [head, decay] : llvm::enumerate(*values))
       if (!(decay > 0.0 && decay < 1.0))
         return op->emitOpError() << "expected every 'gamma' in (0, 1), got "
                                  << decay << " for head " << head;
   return success();
+}
+
+LogicalResult mlir::retention::verifyRetentionOp(Operation *op) {
+  auto retention = cast<RetentionOpInterface>(op);
+  FailureOr<RetentionDims> dims = verifyInputs(
+      op, retention.getQueries().getType(), retention.getKeys().getType(),
+      retention.getValues().getType());
+  if (failed(dims))
+    return failure();
+  if (failed(verifyTensor(
+          op, "'output'", "[B, H, T, dv]", retention.getOutputValue().getType(),
+          dims->tokens(dims->valueDim), retention.getElementType())))
+    return failure();
+
+  Type stateElementType = getStateElementType(retention.getElementType());
+  if (Value state = retention.getInitialStateValue())
+    if (failed(verifyTensor(op, "'state'", "[B, H, dk, dv]",
+                            cast<RankedTensorType>(state.getType()),
+                            dims->state(), stateElementType)))
+      return failure();
+  if (Value state = retention.getFinalStateValue())
+    if (failed(verifyTensor(op, "'final_state'", "[B, H, dk, dv]",
+                            cast<RankedTensorType>(state.getType()),
+                            dims->state(), stateElementType)))
+      return failure();
+  return verifyGamma(op, retention.getGammaValue(), dims->heads);
 }
 
 /// Builds an op of form `OpTy` with the operands, attributes and result types

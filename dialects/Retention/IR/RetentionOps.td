@@ -192,4 +192,6 @@ def Retention_ChunkwiseOp : Retention_Op<"chunkwise"> {
   }];
 }
 
+include "Retention/IR/RetentionChunkOps.td"
+
 #endif // RETENTION_OPS_TD

@@ -19,6 +19,9 @@ LogicalResult rewriteToForm(RewriterBase &rewriter, RetentionOpInterface op,
 /// Adds a pattern that rewrites every retention op into `form`.
 void populateRetentionToFormPatterns(RewritePatternSet &patterns,
                                      RetentionForm form, int64_t chunkSize = 0);
+/// Adds the pattern of retention-split-chunkwise: every chunkwise op into
+/// chunk_states, chunk_scan and chunk_outputs.
+void populateSplitChunkwisePatterns(RewritePatternSet &patterns);
 } // namespace mlir::retention
 
 #endif // RETENTION_TRANSFORMS_FORMCONVERSION_H

@@ -4,6 +4,7 @@
 #define RETENTION_TRANSFORMS_PASSES_H
 
 #include "Retention/IR/RetentionDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::retention {

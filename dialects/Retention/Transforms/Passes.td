@@ -81,4 +81,27 @@ def RetentionSelectForm : Pass<"retention-select-form"> {
   let dependentDialects = ["::mlir::retention::RetentionDialect"];
 }
 
+def RetentionSplitChunkwise : Pass<"retention-split-chunkwise"> {
+  let summary = "Split each chunkwise op into its chunk-parallel pieces";
+  let description = [{
+    Rewrites every `retention.chunkwise` op into the three pieces of the
+    chunkwise form, each parallel over chunks or state elements rather than
+    only over batch x heads:
+
+    ```
+    %deltas = retention.chunk_states %k, %v gamma %g {chunk_size = C}
+    %starts, %final = retention.chunk_scan %deltas gamma %g [state %s0]
+        length %T {chunk_size = C}
+    %o = retention.chunk_outputs %q, %k, %v, %starts gamma %g [offset %p]
+        {chunk_size = C, scaling = ...}
+    ```
+
+    with the same results. The pieces cost the chunk states of the whole
+    sequence (`B H ceil(T/C) dk dv` values, twice) instead of one state per
+    head, for the parallelism of one sequence's prompt across chunks.
+  }];
+  let dependentDialects = ["::mlir::retention::RetentionDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // RETENTION_TRANSFORMS_PASSES_TD

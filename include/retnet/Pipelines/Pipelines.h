@@ -50,6 +50,12 @@ struct CPUPipelineOptions : public FormOptions<CPUPipelineOptions> {
       llvm::cl::desc("Tile matrix products to register tiles and vectorize "
                      "them (retnet-vectorize-contractions)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> splitChunkwise{
+      *this, "split-chunkwise",
+      llvm::cl::desc("Split chunkwise ops into their chunk-parallel pieces "
+                     "(retention-split-chunkwise): parallel over chunks, "
+                     "not only over batch x heads"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> gpuKernels{
       *this, "gpu-kernels",
       llvm::cl::desc("Lower retention with convert-retention-to-gpu (tiles "

@@ -30,30 +30,44 @@ using namespace mlir::retention;
 /// The linalg ops that produce q, k or v of `op` and have no other users:
 /// the per-head split, rotation and scaling of the projections, which are
 /// computed per tile in the tile loop instead of as [B, H, T, d] tensors.
-static llvm::SmallPtrSet<Operation *, 4>
-fusableProducers(RetentionOpInterface op) {
+static llvm::SmallPtrSet<Operation *, 4> fusableProducers(Operation *op) {
   llvm::SmallPtrSet<Operation *, 4> producers;
-  for (Value operand : {op.getQueries(), op.getKeys(), op.getValues()}) {
+  auto retention = dyn_cast<RetentionOpInterface>(op);
+  if (!retention)
+    return producers;
+  for (Value operand :
+       {retention.getQueries(), retention.getKeys(), retention.getValues()}) {
     auto producer = operand.getDefiningOp<linalg::LinalgOp>();
-    if (producer && llvm::all_of(producer->getUsers(), [&](Operation *user) {
-          return user == op.getOperation();
-        }))
+    if (producer && llvm::all_of(producer->getUsers(),
+                                 [&](Operation *user) { return user == op; }))
       producers.insert(producer);
   }
   return producers;
 }
 
-/// Tiles `op` to one batch row and one head per iteration, fuses the
-/// producers of its q, k and v into the tile loop, and decomposes the tile.
-/// A single static token per head (a decoding step) is far less work than
-/// an OpenMP fork and join, so its tiles run in an scf.for nest; otherwise
-/// in an scf.forall, the unit of multi-threading.
-static LogicalResult lowerRetention(RewriterBase &rewriter,
-                                    RetentionOpInterface op) {
-  bool singleToken = op.getQueries().getType().getDimSize(2) == 1;
+/// Whether `op` is a retention op of one static token per head (a decoding
+/// step): far less work than an OpenMP fork and join.
+static bool isSingleToken(Operation *op) {
+  auto retention = dyn_cast<RetentionOpInterface>(op);
+  return retention && retention.getQueries().getType().getDimSize(2) == 1;
+}
+
+/// Tiles `op` (a retention op or a chunkwise piece) to one batch row, one
+/// head (and one chunk for the pieces over chunks) per iteration, fuses the
+/// producers of a retention op's q, k and v into the tile loop, and
+/// decomposes the tile. The tiles run in an scf.forall, the unit of
+/// multi-threading, except for a single token (an scf.for nest).
+static LogicalResult lowerRetention(RewriterBase &rewriter, Operation *op) {
+  auto tileable = cast<TilingInterface>(op);
+  // Every parallel dimension of the domain is tiled to 1, except the state
+  // elements of chunk_scan (dk, dv), which stay whole in a tile.
+  SmallVector<OpFoldResult> tileSizes(tileable.getLoopIteratorTypes().size(),
+                                      rewriter.getIndexAttr(1));
+  if (isa<ChunkScanOp>(op))
+    tileSizes[2] = tileSizes[3] = rewriter.getIndexAttr(0);
+  bool singleToken = isSingleToken(op);
   scf::SCFTileAndFuseOptions options;
-  options.tilingOptions.setTileSizes(
-      {rewriter.getIndexAttr(1), rewriter.getIndexAttr(1)});
+  options.tilingOptions.setTileSizes(tileSizes);
   options.tilingOptions.setLoopType(
       singleToken ? scf::SCFTilingOptions::LoopType::ForOp
                   : scf::SCFTilingOptions::LoopType::ForallOp);
@@ -67,8 +81,7 @@ static LogicalResult lowerRetention(RewriterBase &rewriter,
       });
   rewriter.setInsertionPoint(op);
   FailureOr<scf::SCFTileAndFuseResult> tiled =
-      scf::tileConsumerAndFuseProducersUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, tileable, options);
   if (failed(tiled))
     return op->emitOpError("could not be tiled over batch and heads");
   for (OpResult result : op->getResults())
@@ -93,10 +106,14 @@ struct ConvertRetentionToLinalgPass
     : public retnet::impl::ConvertRetentionToLinalgBase<
           ConvertRetentionToLinalgPass> {
   void runOnOperation() override {
-    SmallVector<RetentionOpInterface> ops;
-    getOperation()->walk([&](RetentionOpInterface op) { ops.push_back(op); });
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<RetentionOpInterface, ChunkStatesOp, ChunkScanOp, ChunkOutputsOp>(
+              op))
+        ops.push_back(op);
+    });
     IRRewriter rewriter(&getContext());
-    for (RetentionOpInterface op : ops)
+    for (Operation *op : ops)
       if (failed(lowerRetention(rewriter, op)))
         return signalPassFailure();
     // The destinations of fused producers are slices of [B, H, T, d] empty

@@ -42,19 +42,44 @@ inline int64_t tileBytes(int64_t tile, Type computeType) {
 /// the phase. A phase only reads what earlier phases wrote, so the end of
 /// each thread loop is the only synchronisation needed (a barrier on the GPU,
 /// nothing when the loops run on a CPU).
+/// The options of convert-retention-to-gpu that shape the kernels.
+struct KernelOptions {
+  int64_t threads, parallelTile;
+  /// The memory space of block tiles (workgroup memory, or none when the
+  /// kernels run as CPU loops).
+  Attribute workgroupSpace;
+};
+
+/// What the kernels of one op compute on: its heads, widths, element type
+/// and output scaling.
+struct KernelShape {
+  int64_t heads, keyDim, valueDim;
+  Type elementType;
+  bool scaled;
+};
+
 class RetentionKernelEmitter {
 public:
-  RetentionKernelEmitter(ImplicitLocOpBuilder &b, RetentionOpInterface op,
-                         int64_t threads, int64_t parallelTile,
-                         Attribute workgroupSpace)
-      : b(b), op(op), threads(threads), parallelTile(parallelTile),
-        workgroupSpace(workgroupSpace), keyDim(op.getKeyDim()),
-        valueDim(op.getValueDim()),
-        computeType(retention::getStateElementType(op.getElementType())),
-        elementType(op.getElementType()),
-        scaled(op.getScalingKind() == retention::Scaling::decay_sqrt_sum) {}
+  RetentionKernelEmitter(ImplicitLocOpBuilder &b, const KernelOptions &options,
+                         const KernelShape &shape)
+      : b(b), threads(options.threads), parallelTile(options.parallelTile),
+        workgroupSpace(options.workgroupSpace), heads(shape.heads),
+        keyDim(shape.keyDim), valueDim(shape.valueDim),
+        computeType(retention::getStateElementType(shape.elementType)),
+        elementType(shape.elementType), scaled(shape.scaled) {}
 
-  SmallVector<Value> emit();
+  /// The results of a parallel or recurrent op (by its block length).
+  SmallVector<Value> emit(RetentionOpInterface op);
+  /// The results of the chunkwise pieces.
+  Value emit(retention::ChunkStatesOp op);
+  SmallVector<Value> emit(retention::ChunkScanOp op);
+  Value emit(retention::ChunkOutputsOp op);
+
+  /// The chunk size the kernels can use for `requested`: itself if its tiles
+  /// fit a block's workgroup memory, else the largest power of two that does
+  /// (the chunkwise formula gives the same result for any chunk size, up to
+  /// rounding).
+  static int64_t fittingChunkSize(int64_t requested, Type computeType);
 
 private:
   Value index(OpBuilder &builder, Location loc, int64_t value) {
@@ -77,15 +102,18 @@ private:
   SmallVector<Value> at(Value row, Value column) {
     return {batchIndex, headIndex, row, column};
   }
-  /// A `dk x dv` state of the current batch row: `buffer[batch, slot]`
-  /// (slot: the head, or a (head, chunk) pair for chunk states).
+  /// A `dk x dv` state: `buffer[batch, head]`, or `buffer[batch, head,
+  /// chunk]` for chunk states.
   struct StateRef {
-    Value buffer, slot;
+    Value buffer, chunk;
     explicit operator bool() const { return static_cast<bool>(buffer); }
   };
-  StateRef headState(Value buffer) { return {buffer, headIndex}; }
+  StateRef headState(Value buffer) { return {buffer, Value()}; }
+  StateRef chunkState(Value buffer, Value chunk) { return {buffer, chunk}; }
   SmallVector<Value> at(const StateRef &ref, Value row, Value column) {
-    return {batchIndex, ref.slot, row, column};
+    if (ref.chunk)
+      return {batchIndex, headIndex, ref.chunk, row, column};
+    return {batchIndex, headIndex, row, column};
   }
   /// `sum_{i < count} term(i)` in the compute type.
   Value sum(OpBuilder &builder, Location loc, Value count,
@@ -112,11 +140,12 @@ private:
   void forEachTile(Value count, Value tileSize,
                    function_ref<void(Value, Value, Value)> body);
 
-  /// The chunk size the kernels use for `requested`: itself if its tiles fit
-  /// a block's workgroup memory, else the largest power of two that does
-  /// (the chunkwise formula gives the same result for any chunk size, up to
-  /// rounding).
-  int64_t fittingChunkSize(int64_t requested) const;
+  /// The operands as read-only buffers, the result as a tensor.
+  Value toBuffer(Value tensor);
+  Value toTensor(Value buffer, Type type);
+  /// A buffer [B, H, dims...] of `type`; `dynamic` gives the dynamic sizes
+  /// after B.
+  Value allocate(ArrayRef<int64_t> dims, Type type, ValueRange dynamic = {});
 
   // Phases; see emitSequential, emitChunkParallel and emitParallel.
   void initializeState();
@@ -131,15 +160,12 @@ private:
                    Value stateFactor, StateRef target);
 
   void emitSequential(int64_t chunkSize);
-  void emitChunkParallel(int64_t chunkSize);
-  void scanChunkStates(Value chunkStates, Value chunks, Value chunk);
   void emitParallel();
 
   ImplicitLocOpBuilder &b;
-  RetentionOpInterface op;
   int64_t threads, parallelTile;
   Attribute workgroupSpace;
-  int64_t keyDim, valueDim;
+  int64_t heads, keyDim, valueDim;
   Type computeType, elementType;
   bool scaled;
 

@@ -322,7 +322,8 @@ void RetentionKernelEmitter::updateState(Value factors, Value kStart,
   });
 }
 
-int64_t RetentionKernelEmitter::fittingChunkSize(int64_t requested) const {
+int64_t RetentionKernelEmitter::fittingChunkSize(int64_t requested,
+                                                 Type computeType) {
   int64_t chunkSize = requested;
   while (chunkSize > 1 && tileBytes(chunkSize, computeType) > kWorkgroupBytes)
     chunkSize = llvm::PowerOf2Ceil(chunkSize) / 2;

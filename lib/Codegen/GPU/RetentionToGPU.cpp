@@ -4,6 +4,8 @@
 
 #include "RetentionKernelEmitter.h"
 
+#include "Retention/Transforms/FormConversion.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
@@ -21,28 +23,90 @@ using mlir::retnet::RetentionKernelEmitter;
 using mlir::retnet::tileBytes;
 
 namespace {
-struct LowerRetentionToGPUPattern
-    : public OpInterfaceRewritePattern<RetentionOpInterface> {
-  LowerRetentionToGPUPattern(MLIRContext *context, int64_t threads,
-                             int64_t parallelTile, Attribute workgroupSpace)
-      : OpInterfaceRewritePattern(context), threads(threads),
-        parallelTile(parallelTile), workgroupSpace(workgroupSpace) {}
+using retnet::KernelOptions;
+using retnet::KernelShape;
 
-  LogicalResult matchAndRewrite(RetentionOpInterface op,
+KernelShape shapeOf(RetentionOpInterface op) {
+  return {op.getNumHeads(), op.getKeyDim(), op.getValueDim(),
+          op.getElementType(), op.getScalingKind() == Scaling::decay_sqrt_sum};
+}
+
+/// The kernel shape of a chunkwise piece: heads and widths from its chunk
+/// states, the element type from its keys or queries.
+KernelShape shapeOf(RankedTensorType states, Type elementType, bool scaled) {
+  return {states.getDimSize(1), states.getDimSize(3), states.getDimSize(4),
+          elementType, scaled};
+}
+
+KernelShape shapeOf(ChunkStatesOp op) {
+  return shapeOf(op.getDeltas().getType(), op.getK().getType().getElementType(),
+                 false);
+}
+KernelShape shapeOf(ChunkScanOp op) {
+  RankedTensorType deltas = op.getDeltas().getType();
+  return shapeOf(deltas, deltas.getElementType(), false);
+}
+KernelShape shapeOf(ChunkOutputsOp op) {
+  return shapeOf(op.getStarts().getType(), op.getQ().getType().getElementType(),
+                 op.getScaling() == Scaling::decay_sqrt_sum);
+}
+
+/// Lowers an op of class `OpTy` (the interface for the parallel and
+/// recurrent forms, or a chunkwise piece) to its kernels.
+template <typename OpTy, typename Base> struct LowerToKernels : public Base {
+  LowerToKernels(MLIRContext *context, const KernelOptions &options)
+      : Base(context), options(options) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder builder(op.getLoc(), rewriter);
-    SmallVector<Value> results =
-        RetentionKernelEmitter(builder, op, threads, parallelTile,
-                               workgroupSpace)
-            .emit();
-    rewriter.replaceOp(op, results);
+    RetentionKernelEmitter emitter(builder, options, shapeOf(op));
+    rewriter.replaceOp(op, emitter.emit(op));
     return success();
   }
 
-  int64_t threads, parallelTile;
-  Attribute workgroupSpace;
+  KernelOptions options;
 };
 
+template <typename OpTy>
+using LowerOpToKernels = LowerToKernels<OpTy, OpRewritePattern<OpTy>>;
+using LowerRetentionToKernels =
+    LowerToKernels<RetentionOpInterface,
+                   OpInterfaceRewritePattern<RetentionOpInterface>>;
+
+/// Chunkwise ops whose block tiles need more workgroup memory than a block
+/// has run with the largest chunk size that fits (the same result up to
+/// rounding), then are split into their chunk-parallel pieces.
+LogicalResult splitChunkwise(Operation *root) {
+  IRRewriter rewriter(root->getContext());
+  root->walk([&](ChunkwiseOp op) {
+    Type computeType =
+        getStateElementType(op.getQ().getType().getElementType());
+    int64_t fitting = RetentionKernelEmitter::fittingChunkSize(
+        op.getChunkSize(), computeType);
+    if (fitting == op.getChunkSize())
+      return;
+    rewriter.setInsertionPoint(op);
+    rewriter.replaceOp(
+        op,
+        ChunkwiseOp::create(rewriter, op.getLoc(), op, fitting)->getResults());
+  });
+  RewritePatternSet patterns(root->getContext());
+  populateSplitChunkwisePatterns(patterns);
+  walkAndApplyPatterns(root, std::move(patterns));
+  // Pieces written by hand must fit too.
+  WalkResult walk = root->walk([&](ChunkOutputsOp op) {
+    Type computeType =
+        getStateElementType(op.getQ().getType().getElementType());
+    if (tileBytes(op.getChunkSize(), computeType) <= kWorkgroupBytes)
+      return WalkResult::advance();
+    op.emitOpError() << "chunk_size " << op.getChunkSize()
+                     << " needs more than the " << kWorkgroupBytes
+                     << " bytes of workgroup memory of a block";
+    return WalkResult::interrupt();
+  });
+  return failure(walk.wasInterrupted());
+}
 struct ConvertRetentionToGPUPass
     : public retnet::impl::ConvertRetentionToGPUBase<
           ConvertRetentionToGPUPass> {
@@ -70,9 +134,14 @@ struct ConvertRetentionToGPUPass
     if (workgroupMemory)
       workgroupSpace = gpu::AddressSpaceAttr::get(
           &getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    if (failed(splitChunkwise(getOperation())))
+      return signalPassFailure();
+    KernelOptions options{threads, parallelTile, workgroupSpace};
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerRetentionToGPUPattern>(&getContext(), threads,
-                                             parallelTile, workgroupSpace);
+    patterns
+        .add<LowerRetentionToKernels, LowerOpToKernels<ChunkStatesOp>,
+             LowerOpToKernels<ChunkScanOp>, LowerOpToKernels<ChunkOutputsOp>>(
+            &getContext(), options);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

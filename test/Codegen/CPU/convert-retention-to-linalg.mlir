@@ -17,11 +17,11 @@
 // CHECK:   tensor.extract_slice %[[K]][%[[BI]], %[[HI]], 0, 0]
 // CHECK:   tensor.extract_slice %[[V]][%[[BI]], %[[HI]], 0, 0]
 // CHECK:   %[[GH:.*]] = tensor.extract_slice %[[GAMMA]][%[[HI]]] [1] [1] : tensor<4xf64> to tensor<1xf64>
+// CHECK:   %[[G:.*]] = tensor.extract %[[GH]][%c0] : tensor<1xf64>
+// CHECK:   math.log %[[G]] : f64
 // CHECK:   %[[QH:.*]] = tensor.extract_slice %[[QT]][0, 0, 0, 0] [1, 1, %{{.*}}, 16] [1, 1, 1, 1] : tensor<1x1x?x16xf32> to tensor<?x16xf32>
 // CHECK:   %[[KH:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0] {{.*}} to tensor<?x16xf32>
 // CHECK:   %[[VH:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0] {{.*}} to tensor<?x32xf32>
-// CHECK:   %[[G:.*]] = tensor.extract %[[GH]][%c0] : tensor<1xf64>
-// CHECK:   math.log %[[G]] : f64
 // CHECK-NOT: scf.for
 // CHECK:   math.exp
 // CHECK:   arith.cmpi sle
@@ -165,4 +165,28 @@ func.func @fused_producers(%x: tensor<2x4x16x8xf32>, %y: tensor<2x4x16x8xf32>) -
   } -> tensor<2x4x16x8xf32>
   %o = retention.chunkwise %q, %q, %v gamma %gamma {chunk_size = 8} : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<4xf64> -> tensor<2x4x16x8xf32>
   return %o, %v : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>
+}
+
+// -----
+
+// The chunkwise pieces: chunk_states and chunk_outputs in an scf.forall
+// over batch x heads x chunks, chunk_scan over batch x heads with the state
+// elements whole and an scf.for over the chunks.
+// CHECK-LABEL: func @pieces
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, 4)
+// CHECK:   linalg.generic {{.*}} outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK:   scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// CHECK:     arith.minui
+// CHECK:     math.exp
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, 4)
+// CHECK:   math.log
+// CHECK-NOT: retention.
+// CHECK: return
+func.func @pieces(%k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x4xf32>, %t: index) -> (tensor<1x2x100x4xf32>, tensor<1x2x8x4xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
+  %d = retention.chunk_states %k, %v gamma %gamma {chunk_size = 32} : tensor<1x2x100x8xf32>, tensor<1x2x100x4xf32>, tensor<2xf64> -> tensor<1x2x4x8x4xf32>
+  %starts, %final = retention.chunk_scan %d gamma %gamma length %t {chunk_size = 32} : tensor<1x2x4x8x4xf32>, tensor<2xf64> -> tensor<1x2x4x8x4xf32>, tensor<1x2x8x4xf32>
+  %o = retention.chunk_outputs %k, %k, %v, %starts gamma %gamma {chunk_size = 32} : tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x4xf32>, tensor<1x2x4x8x4xf32>, tensor<2xf64> -> tensor<1x2x100x4xf32>
+  return %o, %final : tensor<1x2x100x4xf32>, tensor<1x2x8x4xf32>
 }

@@ -1,45 +1,46 @@
 // RUN: retnet-opt %s -convert-retention-to-gpu=threads=128 -canonicalize -cse -split-input-file | FileCheck %s
 // RUN: retnet-opt %s -convert-retention-to-gpu="workgroup-memory=false" -split-input-file | FileCheck %s --check-prefix=DEFAULT-MEMORY
 
-// Chunkwise: three block loops, parallel over chunks or state elements:
-// (1) per (batch, head, chunk) the chunk's state contribution (K * zeta)^T V
-// into a chunk-state buffer; (2) per (batch, head, group of 128 state
-// elements) the scan over chunks, leaving each chunk's starting state there
-// and the final state; (3) per (batch, head, chunk) the scores tile and the
-// outputs from the chunk's starting state. Each phase is a loop over the
-// 128 threads.
+// Chunkwise: split into its chunk-parallel pieces, each a block loop
+// parallel over chunks or state elements: (1) chunk_states, per (batch,
+// head, chunk) the chunk's state contribution (K * zeta)^T V into the chunk
+// states [B, H, N, dk, dv]; (2) chunk_scan, per (batch, head, group of 128
+// state elements) the scan over chunks into each chunk's starting state and
+// the final state; (3) chunk_outputs, per (batch, head, chunk) the scores
+// tile and the outputs from the chunk's starting state. Each phase is a
+// loop over the 128 threads.
 
 // CHECK-LABEL: func @chunkwise
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x2x?x16xf32>, %[[K:.*]]: tensor<?x2x?x16xf32>, %[[V:.*]]: tensor<?x2x?x32xf32>, %[[S0:.*]]: tensor<?x2x16x32xf32>, %[[P:.*]]: index)
-// CHECK-DAG: %[[B:.*]] = tensor.dim %[[Q]], %c0
-// CHECK-DAG: %[[T:.*]] = tensor.dim %[[Q]], %c2
-// CHECK: %[[OUT:.*]] = memref.alloc(%[[B]], %[[T]]) : memref<?x2x?x32xf32>
-// CHECK: %[[STATE:.*]] = memref.alloc(%[[B]]) : memref<?x2x16x32xf32>
-// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %[[T]], %c16
-// CHECK: %[[CHUNK_STATES:.*]] = memref.alloc(%[[B]], %{{.*}}) : memref<?x?x16x32xf32>
+// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c16
+// CHECK: %[[DELTAS:.*]] = memref.alloc(%[[B:.*]], %[[CHUNKS]]) : memref<?x2x?x16x32xf32>
 // (1) Chunk contributions: zeta into a workgroup tile, then the products.
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[B]], 2, %[[CHUNKS]]) {
+// CHECK: scf.forall (%[[BI:.*]], %[[HI:.*]], %[[CI:.*]]) in (%[[B]], 2, %[[CHUNKS]]) {
 // CHECK:   %[[ZETA:.*]] = memref.alloca() : memref<3x16xf32, #gpu.address_space<workgroup>>
 // CHECK:   scf.forall (%{{.*}}) in (128) {
 // CHECK:     memref.store %{{.*}}, %[[ZETA]][%c1, %{{.*}}]
 // CHECK:   } {mapping = [#gpu.thread<x>]}
 // CHECK:   scf.forall (%{{.*}}) in (128) {
 // CHECK:     memref.load %[[ZETA]][%c1
-// CHECK:     memref.store %{{.*}}, %[[CHUNK_STATES]]
+// CHECK:     memref.store %{{.*}}, %[[DELTAS]][%[[BI]], %[[HI]], %[[CI]], %{{.*}}, %{{.*}}]
 // CHECK:   } {mapping = [#gpu.thread<x>]}
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
 // (2) The scan over chunks from the initial state, per state element.
+// CHECK: %[[STARTS:.*]] = memref.alloc(%[[B]], %[[CHUNKS]]) : memref<?x2x?x16x32xf32>
+// CHECK: %[[STATE:.*]] = memref.alloc(%[[B]]) : memref<?x2x16x32xf32>
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[B]], 2, 4) {
 // CHECK:   scf.forall (%{{.*}}) in (128) {
 // CHECK:     tensor.extract %[[S0]]
 // CHECK:     %[[FINAL:.*]] = scf.for %{{.*}} = %c0 to %[[CHUNKS]] step %c1 iter_args(%{{.*}} = %{{.*}}) -> (f32) {
-// CHECK:       memref.load %[[CHUNK_STATES]]
-// CHECK:       memref.store %{{.*}}, %[[CHUNK_STATES]]
+// CHECK:       memref.load %[[DELTAS]]
+// CHECK:       memref.store %{{.*}}, %[[STARTS]]
 // CHECK:     memref.store %[[FINAL]], %[[STATE]]
 // CHECK:   } {mapping = [#gpu.thread<x>]}
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// CHECK: %[[F:.*]] = bufferization.to_tensor %[[STATE]] restrict writable
 // (3) Outputs: row factors (xi, scale), masked scores, outputs.
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[B]], 2, %[[CHUNKS]]) {
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x32xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}}, 2, %{{.*}}) {
 // CHECK:   %[[SCORES:.*]] = memref.alloca() : memref<16x16xf32, #gpu.address_space<workgroup>>
 // CHECK:   %[[FACTORS:.*]] = memref.alloca() : memref<3x16xf32, #gpu.address_space<workgroup>>
 // CHECK:   scf.forall
@@ -54,14 +55,13 @@
 // CHECK:   } {mapping = [#gpu.thread<x>]}
 // CHECK:   scf.forall
 // CHECK:     memref.load %[[SCORES]]
-// CHECK:     memref.load %[[CHUNK_STATES]]
+// CHECK:     memref.load %[[STARTS]]
 // CHECK:     memref.load %[[FACTORS]][%c0
 // CHECK:     memref.load %[[FACTORS]][%c2
 // CHECK:     memref.store %{{.*}}, %[[OUT]]
 // CHECK:   } {mapping = [#gpu.thread<x>]}
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
 // CHECK: %[[O:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
-// CHECK: %[[F:.*]] = bufferization.to_tensor %[[STATE]] restrict writable
 // CHECK: return %[[O]], %[[F]]
 
 // DEFAULT-MEMORY-LABEL: func @chunkwise
@@ -135,3 +135,4 @@ func.func @parallel(%q: tensor<?x2x?x16xbf16>, %k: tensor<?x2x?x16xbf16>, %v: te
   %o, %s = retention.parallel %q, %k, %v gamma %gamma state %s0 : tensor<?x2x?x16xbf16>, tensor<?x2x?x16xbf16>, tensor<?x2x?x32xbf16>, tensor<2xf64>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
   return %o, %s : tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
 }
+

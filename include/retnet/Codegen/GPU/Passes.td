@@ -18,18 +18,20 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
     and the results are fresh buffers (`bufferization.to_tensor restrict`),
     so the rest of the function bufferizes as usual.
 
-    - chunkwise: three block loops, parallel over chunks or state elements
-      (not only batch x heads): per (batch, head, chunk) the chunk's state
-      contribution `(K * zeta)^T V` into a chunk-state buffer; per (batch,
-      head, group of state elements) the scan `S = gamma^L S + dS` over
-      chunks, leaving each chunk's starting state and the final state; per
-      (batch, head, chunk) the decay factors of its rows (xi, scale) in a
-      `[3, C]` tile, the masked scores `(Q K^T) * D` in a `[C, C]` tile (both
-      workgroup memory) and the outputs `s ((Q K^T * D) V + xi (Q S))`. A
-      chunk size whose tiles exceed the 48 KiB of static workgroup memory of
-      a block (C > 64 in f64, C > 108 in f32) runs as chunks of the largest
-      power of two that fits (the chunkwise formula gives the same result
-      for any chunk size, up to rounding).
+    - chunkwise: split into its chunk-parallel pieces (the patterns of
+      retention-split-chunkwise), each one block loop parallel over chunks
+      or state elements (not only batch x heads): `chunk_states`, per
+      (batch, head, chunk) the chunk's state contribution `(K * zeta)^T V`;
+      `chunk_scan`, per (batch, head, group of state elements) the scan
+      `S = gamma^L S + dS` over chunks, into each chunk's starting state and
+      the final state; `chunk_outputs`, per (batch, head, chunk) the decay
+      factors of its rows (xi, scale) in a `[3, C]` tile, the masked scores
+      `(Q K^T) * D` in a `[C, C]` tile (both workgroup memory) and the
+      outputs `s ((Q K^T * D) V + xi (Q S))`. A chunk size whose tiles
+      exceed the 48 KiB of static workgroup memory of a block (C > 64 in
+      f64, C > 108 in f32) runs as chunks of the largest power of two that
+      fits (the chunkwise formula gives the same result for any chunk size,
+      up to rounding); pieces written with such a chunk size are an error.
     - recurrent (decoding): one block per (batch, head) running the tokens
       in order as chunks of one token, the state in global memory.
     - parallel: one block per (batch, head, query tile of `parallel-tile`

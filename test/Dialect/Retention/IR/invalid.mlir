@@ -297,3 +297,57 @@ func.func @chunk_size_missing(%q: tensor<1x1x8x16xf32>) {
   %o = retention.chunkwise %q, %q, %q gamma %gamma : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1xf64> -> tensor<1x1x8x16xf32>
   return
 }
+
+// -----
+
+func.func @chunk_states_count(%k: tensor<1x1x100x8xf32>, %v: tensor<1x1x100x4xf32>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  // expected-error @+1 {{expected 'deltas' of shape [B, H, N, dk, dv] = [1, 1, 4, 8, 4] and element type 'f32', got 'tensor<1x1x3x8x4xf32>'}}
+  %d = retention.chunk_states %k, %v gamma %gamma {chunk_size = 32} : tensor<1x1x100x8xf32>, tensor<1x1x100x4xf32>, tensor<1xf64> -> tensor<1x1x3x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @chunk_states_element(%k: tensor<1x1x16x8xbf16>, %v: tensor<1x1x16x4xbf16>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  // expected-error @+1 {{result #0 must be 5-d tensor [B, H, N, dk, dv] of 32-bit float or 64-bit float values, but got 'tensor<1x1x1x8x4xbf16>'}}
+  %d = retention.chunk_states %k, %v gamma %gamma {chunk_size = 16} : tensor<1x1x16x8xbf16>, tensor<1x1x16x4xbf16>, tensor<1xf64> -> tensor<1x1x1x8x4xbf16>
+  return
+}
+
+// -----
+
+func.func @chunk_scan_final(%d: tensor<1x2x?x8x4xf32>, %t: index) {
+  %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
+  // expected-error @+1 {{expected 'final_state' of shape [B, H, dk, dv] = [1, 2, 8, 4] and element type 'f32', got 'tensor<1x2x4x8xf32>'}}
+  %s, %f = retention.chunk_scan %d gamma %gamma length %t {chunk_size = 16} : tensor<1x2x?x8x4xf32>, tensor<2xf64> -> tensor<1x2x?x8x4xf32>, tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @chunk_scan_gamma(%d: tensor<1x2x?x8x4xf32>, %t: index) {
+  %gamma = arith.constant dense<[0.5, 1.5]> : tensor<2xf64>
+  // expected-error @+1 {{expected every 'gamma' in (0, 1), got 1.500000e+00 for head 1}}
+  %s, %f = retention.chunk_scan %d gamma %gamma length %t {chunk_size = 16} : tensor<1x2x?x8x4xf32>, tensor<2xf64> -> tensor<1x2x?x8x4xf32>, tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @chunk_outputs_starts(%q: tensor<1x1x20x8xf32>, %v: tensor<1x1x20x4xf32>, %starts: tensor<1x1x2x8x4xf32>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  // expected-error @+1 {{expected 'starts' of shape [B, H, N, dk, dv] = [1, 1, 3, 8, 4] and element type 'f32', got 'tensor<1x1x2x8x4xf32>'}}
+  %o = retention.chunk_outputs %q, %q, %v, %starts gamma %gamma {chunk_size = 8} : tensor<1x1x20x8xf32>, tensor<1x1x20x8xf32>, tensor<1x1x20x4xf32>, tensor<1x1x2x8x4xf32>, tensor<1xf64> -> tensor<1x1x20x4xf32>
+  return
+}
+
+// -----
+
+func.func @chunk_outputs_chunk_size(%q: tensor<1x1x20x8xf32>, %v: tensor<1x1x20x4xf32>, %starts: tensor<1x1x3x8x4xf32>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  // expected-error @+1 {{attribute 'chunk_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %o = retention.chunk_outputs %q, %q, %v, %starts gamma %gamma {chunk_size = 0} : tensor<1x1x20x8xf32>, tensor<1x1x20x8xf32>, tensor<1x1x20x4xf32>, tensor<1x1x3x8x4xf32>, tensor<1xf64> -> tensor<1x1x20x4xf32>
+  return
+}

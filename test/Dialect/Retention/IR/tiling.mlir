@@ -17,9 +17,9 @@
 // CHECK:   %[[QT:.*]] = linalg.generic {{.*}} ins(%[[XT]] : tensor<1x1x16x8xf32>) outs(%{{.*}} : tensor<1x1x16x8xf32>)
 // CHECK:   %[[VT:.*]] = tensor.extract_slice %[[V]][%[[B]], %[[H]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1]
 // CHECK:   %[[GT:.*]] = tensor.extract_slice %[[GAMMA]][%[[H]]] [1] [1] : tensor<4xf64> to tensor<1xf64>
-// CHECK:   tensor.extract_slice %[[QT]][0, 0, 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<1x1x16x8xf32> to tensor<16x8xf32>
 // CHECK:   tensor.extract %[[GT]][%c0] : tensor<1xf64>
 // CHECK:   math.log
+// CHECK:   tensor.extract_slice %[[QT]][0, 0, 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<1x1x16x8xf32> to tensor<16x8xf32>
 // CHECK:   scf.for %{{.*}} = %c0 to %c2 step %c1
 // CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<8x8xf32>, tensor<8x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
 // CHECK:   tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[B]], %[[H]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1]
@@ -72,6 +72,45 @@ module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     %retention = transform.structured.match ops{["retention.recurrent"]} in %root : (!transform.any_op) -> !transform.any_op
     %tile, %loop = transform.structured.tile_using_forall %retention tile_sizes [1, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// The chunkwise pieces tile over chunks (and the scan over state elements):
+// a tile of chunk c reads tokens [32 c, min(32 c + 32, T)), and the outputs'
+// tile starts at absolute position offset + 32 c.
+// CHECK-LABEL: func @tile_pieces
+// CHECK-SAME: (%[[K:.*]]: tensor<1x2x100x8xf32>, %[[V:.*]]: tensor<1x2x100x4xf32>, %[[T:.*]]: index, %[[P:.*]]: index)
+// CHECK: scf.forall (%[[H:.*]], %[[C:.*]]) in (2, 4)
+// CHECK:   %[[START:.*]] = affine.apply #{{.*}}()[%[[C]]]
+// CHECK:   %[[COUNT:.*]] = affine.min #{{.*}}()[%[[C]]]
+// CHECK:   tensor.extract_slice %[[K]][0, %[[H]], %[[START]], 0] [1, 1, %[[COUNT]], 8]
+// CHECK:   retention.chunk_states {{.*}} -> tensor<1x1x1x8x4xf32>
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, %[[H]], %[[C]], 0, 0] [1, 1, 1, 8, 4]
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, 2)
+// CHECK:   retention.chunk_scan {{.*}} length %[[T]] {chunk_size = 32 : i64} : tensor<1x1x4x4x4xf32>, tensor<1xf64> -> tensor<1x1x4x4x4xf32>, tensor<1x1x4x4xf32>
+// CHECK: scf.forall (%{{.*}}, %[[C2:.*]]) in (2, 4)
+// CHECK:   %[[START2:.*]] = affine.apply #{{.*}}()[%[[C2]]]
+// CHECK:   %[[POS:.*]] = arith.addi %[[P]], %[[START2]]
+// CHECK:   retention.chunk_outputs {{.*}} offset %[[POS]] {chunk_size = 32 : i64}
+func.func @tile_pieces(%k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x4xf32>, %t: index, %p: index) -> tensor<1x2x100x4xf32> {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
+  %d = retention.chunk_states %k, %v gamma %gamma {chunk_size = 32} : tensor<1x2x100x8xf32>, tensor<1x2x100x4xf32>, tensor<2xf64> -> tensor<1x2x4x8x4xf32>
+  %starts, %final = retention.chunk_scan %d gamma %gamma length %t {chunk_size = 32} : tensor<1x2x4x8x4xf32>, tensor<2xf64> -> tensor<1x2x4x8x4xf32>, tensor<1x2x8x4xf32>
+  %o = retention.chunk_outputs %k, %k, %v, %starts gamma %gamma offset %p {chunk_size = 32} : tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x4xf32>, tensor<1x2x4x8x4xf32>, tensor<2xf64> -> tensor<1x2x100x4xf32>
+  return %o : tensor<1x2x100x4xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %states = transform.structured.match ops{["retention.chunk_states"]} in %root : (!transform.any_op) -> !transform.any_op
+    %scan = transform.structured.match ops{["retention.chunk_scan"]} in %root : (!transform.any_op) -> !transform.any_op
+    %outputs = transform.structured.match ops{["retention.chunk_outputs"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t1, %l1 = transform.structured.tile_using_forall %states tile_sizes [1, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %t2, %l2 = transform.structured.tile_using_forall %scan tile_sizes [1, 1, 4, 4] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %t3, %l3 = transform.structured.tile_using_forall %outputs tile_sizes [1, 1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     transform.yield
   }
 }

@@ -1,0 +1,289 @@
+//===- BlockEmitter.cpp - The block formula as linalg on one head ---------===//
+
+#include "BlockEmitter.h"
+
+#include "Retention/IR/RetentionMath.h"
+#include "retnet/Utils/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+using namespace mlir::retention;
+
+namespace {
+AffineMap map(MLIRContext *context, unsigned numDims, ArrayRef<unsigned> dims) {
+  return retnet::projectionMap(context, numDims, dims);
+}
+
+Value multiply(OpBuilder &builder, Location loc, ValueRange args) {
+  return arith::MulFOp::create(builder, loc, args[0], args[1]);
+}
+
+bool hasPart(BlockParts parts, BlockParts part) {
+  return static_cast<int>(parts) & static_cast<int>(part);
+}
+} // namespace
+
+void BlockEmitter::setGamma(Value gamma) {
+  Value head = tensor::ExtractOp::create(
+      b, gamma, ValueRange{arith::ConstantIndexOp::create(b, 0)});
+  logGamma = math::LogOp::create(b, head);
+}
+
+Value BlockEmitter::zeros(ArrayRef<OpFoldResult> shape) {
+  return retnet::buildZeros(b, b.getLoc(), shape, computeType);
+}
+
+Value BlockEmitter::emptyTensor(ArrayRef<OpFoldResult> shape,
+                                Type elementType) {
+  return retnet::buildEmpty(b, b.getLoc(), shape, elementType);
+}
+
+Value BlockEmitter::castElements(Value tensor, Type elementType) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.getElementType() == elementType)
+    return tensor;
+  Value init =
+      emptyTensor(tensor::getMixedSizes(b, b.getLoc(), tensor), elementType);
+  return retnet::buildElementwise(
+      b, b.getLoc(), init, tensor, b.getMultiDimIdentityMap(type.getRank()),
+      [&](OpBuilder &builder, Location loc, ValueRange args) {
+        return convertFloat(builder, loc, args[0], elementType);
+      });
+}
+
+Value BlockEmitter::matrixOf(Value tile, Value chunk) {
+  auto type = cast<RankedTensorType>(tile.getType());
+  int64_t rank = type.getRank();
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> offsets(rank, zero), sizes(rank - 2, one);
+  if (chunk)
+    offsets[2] = chunk;
+  sizes.push_back(tensor::getMixedSize(b, b.getLoc(), tile, rank - 2));
+  sizes.push_back(b.getIndexAttr(type.getDimSize(rank - 1)));
+  auto matrixType = RankedTensorType::get(
+      {type.getDimSize(rank - 2), type.getDimSize(rank - 1)},
+      type.getElementType());
+  return tensor::ExtractSliceOp::create(b, matrixType, tile, offsets, sizes,
+                                        SmallVector<OpFoldResult>(rank, one));
+}
+
+Value BlockEmitter::emptyTile(RankedTensorType type, OpFoldResult rows) {
+  OpFoldResult one = b.getIndexAttr(1);
+  return emptyTensor({one, one, rows, b.getIndexAttr(type.getDimSize(3))},
+                     type.getElementType());
+}
+
+Value BlockEmitter::tileResult(Value matrix, Value tile,
+                               RankedTensorType type) {
+  Value result = matrix;
+  if (cast<RankedTensorType>(matrix.getType()).getRank() == 2) {
+    auto tileType = cast<RankedTensorType>(tile.getType());
+    matrix = castElements(matrix, tileType.getElementType());
+    result = insertRows(matrix, tile, b.getIndexAttr(0),
+                        tensor::getMixedSize(b, b.getLoc(), matrix, 0),
+                        tileType.getDimSize(3));
+  }
+  if (result.getType() != type)
+    result = tensor::CastOp::create(b, type, result);
+  return result;
+}
+
+Value BlockEmitter::insertChunk(Value matrix, Value tile, Value chunk) {
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  auto type = cast<RankedTensorType>(tile.getType());
+  return tensor::InsertSliceOp::create(
+      b, matrix, tile, ArrayRef<OpFoldResult>{zero, zero, chunk, zero, zero},
+      ArrayRef<OpFoldResult>{one, one, one, b.getIndexAttr(type.getDimSize(3)),
+                             b.getIndexAttr(type.getDimSize(4))},
+      SmallVector<OpFoldResult>(5, one));
+}
+
+Value BlockEmitter::sliceRows(Value matrix, OpFoldResult start,
+                              OpFoldResult length, int64_t width) {
+  return tensor::ExtractSliceOp::create(
+      b, matrix, ArrayRef<OpFoldResult>{start, b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{length, b.getIndexAttr(width)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+}
+
+Value BlockEmitter::insertRows(Value rows, Value target, OpFoldResult start,
+                               OpFoldResult length, int64_t width) {
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> offsets = {start, zero};
+  SmallVector<OpFoldResult> sizes = {length, b.getIndexAttr(width)};
+  if (cast<RankedTensorType>(target.getType()).getRank() == 4) {
+    offsets.insert(offsets.begin(), {zero, zero});
+    sizes.insert(sizes.begin(), {one, one});
+  }
+  return tensor::InsertSliceOp::create(
+      b, rows, target, offsets, sizes,
+      SmallVector<OpFoldResult>(offsets.size(), one));
+}
+
+BlockDecay BlockEmitter::emitBlockDecay(OpFoldResult length, BlockParts parts) {
+  BlockDecay decay;
+  Value lengthValue = getValueOrCreateConstantIndexOp(b, b.getLoc(), length);
+  auto generate = [&](ArrayRef<OpFoldResult> shape,
+                      retnet::ElementBodyFn body) {
+    return retnet::buildGenerate(b, b.getLoc(), shape, computeType, body);
+  };
+  if (hasPart(parts, BlockParts::Outputs)) {
+    Value logGammaCompute = convertFloat(b, b.getLoc(), logGamma, computeType);
+    decay.mask = generate({length, length}, [&](OpBuilder &builder,
+                                                Location loc, ValueRange ivs) {
+      return buildCausalDecay(builder, loc, logGammaCompute, ivs[0], ivs[1],
+                              computeType);
+    });
+    // xi_i = gamma^(i+1).
+    decay.queryDecay = generate({length}, [&](OpBuilder &builder, Location loc,
+                                              ValueRange ivs) {
+      Value one = arith::ConstantIndexOp::create(builder, loc, 1);
+      return buildDecayPower(builder, loc, logGamma,
+                             arith::AddIOp::create(builder, loc, ivs[0], one),
+                             computeType);
+    });
+  }
+  if (hasPart(parts, BlockParts::State)) {
+    // zeta_j = gamma^(L-1-j).
+    decay.keyDecay = generate({length}, [&](OpBuilder &builder, Location loc,
+                                            ValueRange ivs) {
+      Value one = arith::ConstantIndexOp::create(builder, loc, 1);
+      Value last = arith::SubIOp::create(builder, loc, lengthValue, one);
+      return buildDecayPower(builder, loc, logGamma,
+                             arith::SubIOp::create(builder, loc, last, ivs[0]),
+                             computeType);
+    });
+    decay.blockDecay =
+        buildDecayPower(b, b.getLoc(), logGamma, lengthValue, computeType);
+  }
+  return decay;
+}
+
+Value BlockEmitter::emitBlockOutput(Value queries, Value keys, Value values,
+                                    Value state, OpFoldResult length,
+                                    const BlockDecay &decay, Value position) {
+  MLIRContext *context = b.getContext();
+  OpFoldResult dk = b.getIndexAttr(keyDim), dv = b.getIndexAttr(valueDim);
+  auto contract = [&](Value lhs, Value rhs, Value init, AffineMap lhsMap,
+                      AffineMap rhsMap) {
+    return retnet::buildContraction(b, b.getLoc(), lhs, rhs, init, lhsMap,
+                                    rhsMap);
+  };
+  auto update = [&](Value init, ValueRange inputs,
+                    ArrayRef<AffineMap> inputMaps, retnet::ElementBodyFn body) {
+    return retnet::buildElementwise(b, b.getLoc(), init, inputs, inputMaps,
+                                    body);
+  };
+  // Intra-block: (Q K^T * D) V. K is transposed first so that every matrix
+  // product reads rows of its right operand.
+  Value keysTransposed = linalg::TransposeOp::create(
+                             b, keys, emptyTensor({dk, length}, computeType),
+                             ArrayRef<int64_t>{1, 0})
+                             .getResult()[0];
+  Value scores = contract(queries, keysTransposed, zeros({length, length}),
+                          map(context, 3, {0, 2}), map(context, 3, {2, 1}));
+  scores = update(scores, decay.mask, map(context, 2, {0, 1}), multiply);
+  Value output = contract(scores, values, zeros({length, dv}),
+                          map(context, 3, {0, 2}), map(context, 3, {2, 1}));
+
+  // Inter-block: xi * (Q S), then the output scaling.
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> inputMaps;
+  if (state) {
+    Value fromState =
+        contract(queries, state, zeros({length, dv}), map(context, 3, {0, 2}),
+                 map(context, 3, {2, 1}));
+    inputs.append({fromState, decay.queryDecay});
+    inputMaps.append({map(context, 2, {0, 1}), map(context, 2, {0})});
+  }
+  bool scaled = scaling == Scaling::decay_sqrt_sum;
+  if (scaled) {
+    inputs.push_back(retnet::buildGenerate(
+        b, b.getLoc(), {length}, computeType,
+        [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+          Value token = arith::AddIOp::create(builder, loc, position, ivs[0]);
+          return buildOutputScale(builder, loc, logGamma, token, computeType);
+        }));
+    inputMaps.push_back(map(context, 2, {0}));
+  }
+  if (inputs.empty())
+    return output;
+  bool hasState = static_cast<bool>(state);
+  return update(output, inputs, inputMaps,
+                [&](OpBuilder &builder, Location loc, ValueRange args) {
+                  Value result = args.back();
+                  if (hasState)
+                    result = arith::AddFOp::create(
+                        builder, loc, result,
+                        arith::MulFOp::create(builder, loc, args[0], args[1]));
+                  if (scaled)
+                    result = arith::MulFOp::create(builder, loc, result,
+                                                   args[inputs.size() - 1]);
+                  return result;
+                });
+}
+
+Value BlockEmitter::emitBlockState(Value keys, Value values, Value state,
+                                   OpFoldResult length,
+                                   const BlockDecay &decay) {
+  MLIRContext *context = b.getContext();
+  OpFoldResult dk = b.getIndexAttr(keyDim), dv = b.getIndexAttr(valueDim);
+  // gamma^L S is computed in place of S, so that a state carried by a loop
+  // stays in one buffer.
+  Value stateInit;
+  if (!state) {
+    stateInit = zeros({dk, dv});
+  } else {
+    Value blockDecay = decay.blockDecay;
+    stateInit = retnet::buildElementwise(
+        b, b.getLoc(), state, ValueRange{}, {},
+        [&](OpBuilder &builder, Location loc, ValueRange args) {
+          return arith::MulFOp::create(builder, loc, args[0], blockDecay)
+              .getResult();
+        });
+  }
+  Value decayedKeys = retnet::buildElementwise(
+      b, b.getLoc(), emptyTensor({length, dk}, computeType),
+      ValueRange{keys, decay.keyDecay},
+      {map(context, 2, {0, 1}), map(context, 2, {0})}, multiply);
+  return retnet::buildContraction(b, b.getLoc(), decayedKeys, values, stateInit,
+                                  map(context, 3, {2, 0}),
+                                  map(context, 3, {2, 1}));
+}
+
+SmallVector<Value> BlockEmitter::forEachBlock(OpFoldResult length,
+                                              int64_t blockSize,
+                                              BlockParts parts,
+                                              ValueRange carried,
+                                              BlockBody body) {
+  Value lengthValue = getValueOrCreateConstantIndexOp(b, b.getLoc(), length);
+  Value blockSizeValue = arith::ConstantIndexOp::create(b, blockSize);
+  Value fullBlocks = arith::DivUIOp::create(b, lengthValue, blockSizeValue);
+  OpFoldResult staticBlock = b.getIndexAttr(blockSize);
+  BlockDecay decay = emitBlockDecay(staticBlock, parts);
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  auto loop = scf::ForOp::create(b, zero, fullBlocks, one, carried);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value start =
+        arith::MulIOp::create(b, loop.getInductionVar(), blockSizeValue);
+    scf::YieldOp::create(
+        b, body(start, staticBlock, decay, loop.getRegionIterArgs()));
+  }
+  if (blockSize == 1)
+    return loop.getResults();
+
+  // The shorter last block (possibly empty).
+  Value start = arith::MulIOp::create(b, fullBlocks, blockSizeValue);
+  Value rest = arith::SubIOp::create(b, lengthValue, start);
+  return body(start, rest, emitBlockDecay(rest, parts), loop.getResults());
+}

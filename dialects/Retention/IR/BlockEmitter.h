@@ -1,0 +1,104 @@
+//===- BlockEmitter.h - The block formula as linalg on one head -*- C++ -*-===//
+//
+// Private to dialects/Retention/IR: builds the block formula of retention
+// (docs/numerics.md section 1) on the matrices of one head,
+//
+//   O  = s * ((Q K^T * D) V + xi * (Q S))     D[i,j] = gamma^(i-j) (j <= i)
+//   S' = gamma^L S + (K * zeta)^T V           xi_i = gamma^(i+1),
+//                                             zeta_j = gamma^(L-1-j)
+//
+// as linalg, tensor and scf on tensors, and loops over the blocks of a
+// sequence. The decompositions of the retention ops and of the chunkwise
+// pieces (AggregatedOpInterfaceImpl.cpp) are built from it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RETENTION_IR_BLOCKEMITTER_H
+#define RETENTION_IR_BLOCKEMITTER_H
+
+#include "Retention/IR/RetentionOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::retention {
+/// Decay factors of a block of L tokens of one head; the ones not asked for
+/// are null.
+struct BlockDecay {
+  Value mask;       // [L, L]: gamma^(i-j) for j <= i, else 0
+  Value queryDecay; // [L]: xi_i = gamma^(i+1)
+  Value keyDecay;   // [L]: zeta_j = gamma^(L-1-j)
+  Value blockDecay; // scalar: gamma^L
+};
+
+/// What a block computes.
+enum class BlockParts { Outputs = 1, State = 2, Both = 3 };
+
+class BlockEmitter {
+public:
+  BlockEmitter(ImplicitLocOpBuilder &b, int64_t keyDim, int64_t valueDim,
+               Type computeType, Scaling scaling)
+      : b(b), keyDim(keyDim), valueDim(valueDim), computeType(computeType),
+        scaling(scaling) {}
+
+  /// The head's decay: `gamma` is its tensor<1 x f64> slice.
+  void setGamma(Value gamma);
+
+  /// The [rows, columns] matrix of a [1, 1, rows, columns] tile, or the
+  /// [rows, columns] matrix at index `chunk` of a [1, 1, N, rows, columns]
+  /// tile.
+  Value matrixOf(Value tile, Value chunk = Value());
+  /// An empty [1, 1, rows, columns] tile of a result of type `type`.
+  Value emptyTile(RankedTensorType type, OpFoldResult rows);
+  /// The result of type `type` from `matrix`: a [rows, columns] matrix
+  /// converted to the element type of `tile` and inserted into it, or the
+  /// tile itself when the rows were computed into it.
+  Value tileResult(Value matrix, Value tile, RankedTensorType type);
+  /// Inserts `matrix` as chunk `chunk` of a [1, 1, N, rows, columns] tile.
+  Value insertChunk(Value matrix, Value tile, Value chunk);
+  /// Casts a tensor elementwise to `elementType`.
+  Value castElements(Value tensor, Type elementType);
+  /// A zero tensor of the compute type.
+  Value zeros(ArrayRef<OpFoldResult> shape);
+  /// An empty tensor.
+  Value emptyTensor(ArrayRef<OpFoldResult> shape, Type elementType);
+
+  /// The decay factors of a block of `length` tokens needed for `parts`.
+  BlockDecay emitBlockDecay(OpFoldResult length, BlockParts parts);
+  /// O of a block of `length` tokens at absolute position `position`, with
+  /// the state `state` before the block (null: zero).
+  Value emitBlockOutput(Value queries, Value keys, Value values, Value state,
+                        OpFoldResult length, const BlockDecay &decay,
+                        Value position);
+  /// S' of a block from the state `state` before it (null: zero).
+  Value emitBlockState(Value keys, Value values, Value state,
+                       OpFoldResult length, const BlockDecay &decay);
+
+  /// The body of one block of `forEachBlock`: (start, length, decay,
+  /// carried values) -> the new carried values.
+  using BlockBody = function_ref<SmallVector<Value>(
+      Value, OpFoldResult, const BlockDecay &, ValueRange)>;
+  /// Runs `body` over the blocks of `blockSize` tokens of a sequence of
+  /// `length` tokens, carrying `carried`: the full blocks (static size, decay
+  /// tables computed once) in an scf.for, then the shorter last block,
+  /// possibly empty (none when `blockSize` is 1).
+  SmallVector<Value> forEachBlock(OpFoldResult length, int64_t blockSize,
+                                  BlockParts parts, ValueRange carried,
+                                  BlockBody body);
+
+  /// Rows [start, start + length) of a matrix of width `width`.
+  Value sliceRows(Value matrix, OpFoldResult start, OpFoldResult length,
+                  int64_t width);
+  /// Inserts the rows [start, start + length) of width `width` into
+  /// `target`: a matrix, or the [1, 1, rows, width] tile of a result.
+  Value insertRows(Value rows, Value target, OpFoldResult start,
+                   OpFoldResult length, int64_t width);
+
+  ImplicitLocOpBuilder &b;
+  int64_t keyDim, valueDim;
+  Type computeType;
+  Scaling scaling;
+  /// ln(gamma) of the head, f64.
+  Value logGamma;
+};
+} // namespace mlir::retention
+
+#endif // RETENTION_IR_BLOCKEMITTER_H
