@@ -44,6 +44,10 @@ public:
   func::FuncOp build(EntryKind kind);
 
 private:
+  /// The layers on the activations `hidden` [B, T, d] and the states of
+  /// every layer, as one scf.for: the new activations and states.
+  std::pair<Value, Value> buildLayers(Value hidden, Value states, Value offset,
+                                      Value batch);
   /// The packed weight `label` as a tensor. With `layer`, `label` names a
   /// weight of layer 0 and the result is that of layer `layer`: layers are
   /// laid out one after another with the same size.
@@ -98,54 +102,11 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
                                            /*writable=*/false);
 }
 
-func::FuncOp EntryBuilder::build(EntryKind kind) {
+std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
+                                                  Value offset, Value batch) {
   int64_t dynamic = ShapedType::kDynamic;
-  int64_t d = config.embedDim, vocab = config.vocabSize;
   Type f32 = b.getF32Type();
-  int64_t length = kind == EntryKind::Decode ? 1 : dynamic;
-  auto weightsType = MemRefType::get({dynamic}, f32);
-  auto tokensType = MemRefType::get({dynamic, length}, b.getI32Type());
-  auto stateType = MemRefType::get({config.layers, dynamic, config.heads,
-                                    config.keyDim(), config.valueDim()},
-                                   f32);
-  SmallVector<int64_t> logitsShape = {dynamic, vocab};
-  if (kind == EntryKind::PrefillAll)
-    logitsShape = {dynamic, dynamic, vocab};
-  auto logitsType = MemRefType::get(logitsShape, f32);
-
-  StringRef name = kind == EntryKind::PrefillAll ? retnet_abi::kPrefillAllEntry
-                   : kind == EntryKind::PrefillLast
-                       ? retnet_abi::kPrefillLastEntry
-                       : retnet_abi::kDecodeEntry;
-  auto function = func::FuncOp::create(
-      b, name,
-      b.getFunctionType(
-          {weightsType, tokensType, stateType, b.getIndexType(), logitsType},
-          {}));
-  function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                    b.getUnitAttr());
-  Block *entry = function.addEntryBlock();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(entry);
-  weights = entry->getArgument(0);
-  Value tokensMemref = entry->getArgument(1),
-        stateMemref = entry->getArgument(2), offset = entry->getArgument(3),
-        logitsMemref = entry->getArgument(4);
-
-  Value tokens = bufferization::ToTensorOp::create(
-      b, RankedTensorType::get(tokensType.getShape(), b.getI32Type()),
-      tokensMemref, /*restrict=*/true, /*writable=*/false);
-  auto stateTensorType = RankedTensorType::get(stateType.getShape(), f32);
-  Value states = bufferization::ToTensorOp::create(
-      b, stateTensorType, stateMemref, /*restrict=*/true, /*writable=*/true);
-
-  auto activationType = RankedTensorType::get({dynamic, length, d}, f32);
-  Value hidden = EmbeddingOp::create(b, activationType, tokens, weight("embed"),
-                                     b.getF64FloatAttr(config.embedScale()));
-  if (config.layerNormEmbedding)
-    hidden = rmsNorm(hidden, weight("layernorm_embedding"));
-
-  Value batch = tensor::DimOp::create(b, tokens, 0);
+  auto activationType = cast<RankedTensorType>(hidden.getType());
   auto layerStateType = RankedTensorType::get(
       {dynamic, config.heads, config.keyDim(), config.valueDim()}, f32);
   Activation activation = config.activation == ModelConfig::Activation::Gelu
@@ -200,8 +161,61 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
     scf::YieldOp::create(b,
                          ValueRange{residual(afterRetention, ffn), newStates});
   }
-  hidden = layers.getResult(0);
-  Value updatedStates = layers.getResult(1);
+  return {layers.getResult(0), layers.getResult(1)};
+}
+
+func::FuncOp EntryBuilder::build(EntryKind kind) {
+  int64_t dynamic = ShapedType::kDynamic;
+  int64_t d = config.embedDim, vocab = config.vocabSize;
+  Type f32 = b.getF32Type();
+  int64_t length = kind == EntryKind::Decode ? 1 : dynamic;
+  auto weightsType = MemRefType::get({dynamic}, f32);
+  auto tokensType = MemRefType::get({dynamic, length}, b.getI32Type());
+  auto stateType = MemRefType::get({config.layers, dynamic, config.heads,
+                                    config.keyDim(), config.valueDim()},
+                                   f32);
+  SmallVector<int64_t> logitsShape = {dynamic, vocab};
+  if (kind == EntryKind::PrefillAll)
+    logitsShape = {dynamic, dynamic, vocab};
+  auto logitsType = MemRefType::get(logitsShape, f32);
+
+  StringRef name = kind == EntryKind::PrefillAll ? retnet_abi::kPrefillAllEntry
+                   : kind == EntryKind::PrefillLast
+                       ? retnet_abi::kPrefillLastEntry
+                       : retnet_abi::kDecodeEntry;
+  auto function = func::FuncOp::create(
+      b, name,
+      b.getFunctionType(
+          {weightsType, tokensType, stateType, b.getIndexType(), logitsType},
+          {}));
+  function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    b.getUnitAttr());
+  Block *entry = function.addEntryBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  weights = entry->getArgument(0);
+  Value tokensMemref = entry->getArgument(1),
+        stateMemref = entry->getArgument(2), offset = entry->getArgument(3),
+        logitsMemref = entry->getArgument(4);
+
+  Value tokens = bufferization::ToTensorOp::create(
+      b, RankedTensorType::get(tokensType.getShape(), b.getI32Type()),
+      tokensMemref, /*restrict=*/true, /*writable=*/false);
+  auto stateTensorType = RankedTensorType::get(stateType.getShape(), f32);
+  Value states = bufferization::ToTensorOp::create(
+      b, stateTensorType, stateMemref, /*restrict=*/true, /*writable=*/true);
+
+  auto activationType = RankedTensorType::get({dynamic, length, d}, f32);
+  Value hidden = EmbeddingOp::create(b, activationType, tokens, weight("embed"),
+                                     b.getF64FloatAttr(config.embedScale()));
+  if (config.layerNormEmbedding)
+    hidden = rmsNorm(hidden, weight("layernorm_embedding"));
+
+  Value batch = tensor::DimOp::create(b, tokens, 0);
+  auto [finalHidden, updatedStates] =
+      buildLayers(hidden, states, offset, batch);
+  hidden = finalHidden;
+  Value one = arith::ConstantIndexOp::create(b, 1);
 
   if (kind == EntryKind::PrefillLast) {
     Value last =
