@@ -4,6 +4,7 @@
 #include "retnet/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
@@ -70,7 +71,6 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
           forall, "expected a normalized forall on buffers");
 
     // The block's threads: the widest thread loop inside.
-    SmallVector<scf::ForallOp> threadLoops;
     int64_t blockSize = 1;
     WalkResult walk = forall.getBody()->walk([&](scf::ForallOp inner) {
       std::optional<ArrayAttr> mapping = inner.getMapping();
@@ -85,7 +85,6 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
           inner->getParentOfType<scf::ForallOp>() != forall)
         return WalkResult::interrupt();
       blockSize = std::max(blockSize, *extent);
-      threadLoops.push_back(inner);
       return WalkResult::advance();
     });
     if (walk.wasInterrupted() || blockSize > kMaxBlockThreads)
@@ -157,30 +156,22 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
          llvm::zip(workgroupBuffers, launch.getWorkgroupAttributions()))
       rewriter.replaceOp(alloca, attribution);
 
-    Value threadId = launch.getThreadIds().x;
-    for (scf::ForallOp threadLoop : threadLoops) {
-      rewriter.setInsertionPoint(threadLoop);
-      Location threadLoc = threadLoop.getLoc();
-      int64_t extent = threadLoop.getStaticUpperBound()[0];
-      Block *threadBody = threadLoop.getBody();
-      rewriter.eraseOp(threadBody->getTerminator());
-      if (extent == blockSize) {
-        rewriter.inlineBlockBefore(threadBody, threadLoop, threadId);
-      } else {
-        Value active = arith::CmpIOp::create(
-            rewriter, threadLoc, arith::CmpIPredicate::ult, threadId,
-            arith::ConstantIndexOp::create(rewriter, threadLoc, extent));
-        auto guard = scf::IfOp::create(rewriter, threadLoc, active,
-                                       /*withElseRegion=*/false);
-        rewriter.inlineBlockBefore(
-            threadBody, guard.thenBlock()->getTerminator(), threadId);
-      }
-      // Every thread must reach the barrier: by this pass's contract (that
-      // of convert-retention-to-gpu and retnet-gpu-distribute-linalg),
-      // thread loops sit in code that is uniform across the block.
-      gpu::BarrierOp::create(rewriter, threadLoc);
-      rewriter.eraseOp(threadLoop);
+    // The thread loops: upstream's mapping to thread ids, each loop
+    // predicated to its extent and followed by a barrier. Every thread must
+    // reach the barriers: by this pass's contract (that of
+    // convert-retention-to-gpu and retnet-gpu-distribute-linalg), thread
+    // loops sit in code that is uniform across the block.
+    DiagnosedSilenceableFailure mapped =
+        transform::gpu::mapNestedForallToThreadsImpl(
+            rewriter, std::nullopt, launch, {blockSize, 1, 1},
+            /*warpSize=*/32, /*syncAfterDistribute=*/true);
+    if (!mapped.succeeded()) {
+      (void)mapped.silence();
+      return launch.emitOpError("could not map its thread loops to threads");
     }
+    // The mapping may leave constants after the terminator; it ends the
+    // body again.
+    terminator->moveBefore(&body, body.end());
     return success();
   }
 };

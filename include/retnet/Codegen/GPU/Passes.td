@@ -112,11 +112,14 @@ def RetNetForallToGPULaunch : Pass<"retnet-forall-to-gpu-launch"> {
     Rewrites each normalized `scf.forall` on buffers whose mapping is
     `#gpu.block<...>` (and that is not inside another forall) into a
     `gpu.launch` with one block per iteration: the forall's indices become
-    `gpu.block_id`s in the order of its mapping. Inside, every
-    one-dimensional `#gpu.thread<x>` forall of static extent N becomes its
-    body run by thread `gpu.thread_id x` (guarded by `thread_id < N` when the
-    block has more threads) followed by `gpu.barrier`; the block has as many
-    threads as its widest thread loop. Static `memref.alloca`s in workgroup
+    `gpu.block_id`s in the order of its mapping (custom: upstream's
+    mapForallToBlocksImpl takes static grids only, and a model's grids
+    depend on the batch and the sequence length). Inside, the
+    one-dimensional `#gpu.thread<x>` foralls of static extent are mapped by
+    upstream's `mapNestedForallToThreadsImpl`: the body run by thread
+    `gpu.thread_id x`, predicated to `thread_id < N` when the block has more
+    threads, followed by `gpu.barrier`; the block has as many threads as its
+    widest thread loop. Static `memref.alloca`s in workgroup
     memory become workgroup attributions of the launch.
 
     This is the contract of convert-retention-to-gpu and
