@@ -118,18 +118,33 @@ LogicalResult domainFromResultTile(ArrayRef<OpFoldResult> offsets,
   return success();
 }
 
-struct ChunkStatesTiling
-    : public TilingInterface::ExternalModel<ChunkStatesTiling, ChunkStatesOp> {
+/// What the models share: an iteration domain of `Rank` parallel
+/// dimensions; for the pieces over chunks, (batch, heads, chunks) of the
+/// tokens of `getTokens()`.
+template <typename Model, typename OpTy, unsigned Rank>
+struct ParallelTiling : public TilingInterface::ExternalModel<Model, OpTy> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
-    return SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel);
+    return SmallVector<utils::IteratorType>(Rank,
+                                            utils::IteratorType::parallel);
   }
+};
+
+template <typename Model, typename OpTy>
+struct ChunkTiling : public ParallelTiling<Model, OpTy, 3> {
   SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
-    auto states = cast<ChunkStatesOp>(op);
+    auto piece = cast<OpTy>(op);
+    Value tokens = Model::getTokens(piece);
     TileBuilder t{b, op->getLoc(), {}};
     return domainOf(
-        b, {t.dim(states.getK(), 0), t.dim(states.getK(), 1),
-            chunkCount(b, op->getLoc(), states.getK(), states.getChunkSize())});
+        b, {t.dim(tokens, 0), t.dim(tokens, 1),
+            chunkCount(b, op->getLoc(), tokens, piece.getChunkSize())});
   }
+};
+
+struct ChunkStatesTiling
+    : public ChunkTiling<ChunkStatesTiling, ChunkStatesOp> {
+  static Value getTokens(ChunkStatesOp op) { return op.getK(); }
+
   FailureOr<TilingResult>
   getTiledImplementation(Operation *op, OpBuilder &b,
                          ArrayRef<OpFoldResult> offsets,
@@ -182,18 +197,8 @@ struct ChunkStatesTiling
 };
 
 struct ChunkOutputsTiling
-    : public TilingInterface::ExternalModel<ChunkOutputsTiling,
-                                            ChunkOutputsOp> {
-  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
-    return SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel);
-  }
-  SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
-    auto outputs = cast<ChunkOutputsOp>(op);
-    TileBuilder t{b, op->getLoc(), {}};
-    return domainOf(b, {t.dim(outputs.getQ(), 0), t.dim(outputs.getQ(), 1),
-                        chunkCount(b, op->getLoc(), outputs.getQ(),
-                                   outputs.getChunkSize())});
-  }
+    : public ChunkTiling<ChunkOutputsTiling, ChunkOutputsOp> {
+  static Value getTokens(ChunkOutputsOp op) { return op.getQ(); }
   /// The output tile of a domain tile: [b0, h0, start, 0] [bs, hs, count,
   /// dv].
   void outputTile(ChunkOutputsOp op, OpBuilder &b,
@@ -250,10 +255,7 @@ struct ChunkOutputsTiling
 };
 
 struct ChunkScanTiling
-    : public TilingInterface::ExternalModel<ChunkScanTiling, ChunkScanOp> {
-  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
-    return SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel);
-  }
+    : public ParallelTiling<ChunkScanTiling, ChunkScanOp, 4> {
   SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
     Value deltas = cast<ChunkScanOp>(op).getDeltas();
     TileBuilder t{b, op->getLoc(), {}};
