@@ -194,8 +194,17 @@ static bool checkBuffers(const SafetensorsFile &file, const ModelShape &shape,
     std::vector<double> gamma = defaultDecays(shape.heads);
     for (int64_t head = 0; head < shape.heads; ++head) {
       double expected = std::log(gamma[head]);
-      if (std::fabs(values[head] - expected) >
-          1e-6 * std::fabs(expected) + 1e-9) {
+      if (!std::isfinite(values[head]) || !(values[head] < 0.0f)) {
+        std::ostringstream os;
+        os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = "
+           << values[head] << " for head " << head
+           << ": not the logarithm of a decay in (0, 1)";
+        error = os.str();
+        return false;
+      }
+      // Written so that a NaN fails the check as well.
+      if (!(std::fabs(values[head] - expected) <=
+            1e-6 * std::fabs(expected) + 1e-9)) {
         std::ostringstream os;
         os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = " << values[head]
            << " for head " << head

@@ -2,6 +2,7 @@
 
 #include "retnet/Runtime/Safetensors.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -38,10 +39,18 @@ private:
   bool parseString(std::string &out);
   bool parseInteger(uint64_t &out);
   bool parseIntegerArray(std::vector<uint64_t> &out);
-  bool skipValue();
+  /// Skips a JSON value nested at most kMaxNesting levels deep (`depth`
+  /// levels are open around it); sets `tooDeep` beyond.
+  bool skipValue(int depth = 0);
+
+  /// The deepest nesting of arrays and objects accepted in a header: real
+  /// headers nest 3 levels, and a bound keeps the parser off the stack
+  /// limit.
+  static constexpr int kMaxNesting = 64;
 
   const std::string &text;
   size_t pos = 0;
+  bool tooDeep = false;
 };
 } // namespace
 
@@ -97,7 +106,7 @@ bool HeaderParser::parseIntegerArray(std::vector<uint64_t> &out) {
   return consume(']');
 }
 
-bool HeaderParser::skipValue() {
+bool HeaderParser::skipValue(int depth) {
   skipSpace();
   if (pos >= text.size())
     return false;
@@ -107,6 +116,10 @@ bool HeaderParser::skipValue() {
     return parseString(ignored);
   }
   if (c == '{' || c == '[') {
+    if (depth >= kMaxNesting) {
+      tooDeep = true;
+      return false;
+    }
     char close = c == '{' ? '}' : ']';
     ++pos;
     if (consume(close))
@@ -117,7 +130,7 @@ bool HeaderParser::skipValue() {
         if (!parseString(key) || !consume(':'))
           return false;
       }
-      if (!skipValue())
+      if (!skipValue(depth + 1))
         return false;
     } while (consume(','));
     return consume(close);
@@ -147,10 +160,14 @@ bool HeaderParser::parse(
     if (!parseString(name) || !consume(':'))
       return fail("expected a tensor name");
     if (name == "__metadata__") {
-      if (!skipValue())
-        return fail("bad __metadata__");
+      if (!skipValue(/*depth=*/1))
+        return fail(tooDeep ? "__metadata__ nested deeper than " +
+                                  std::to_string(kMaxNesting) + " levels"
+                            : "bad __metadata__");
       continue;
     }
+    if (tensors.count(name))
+      return fail("a second tensor named '" + name + "'");
     if (!consume('{'))
       return fail("expected the entry of tensor '" + name + "'");
     TensorView view;
@@ -173,8 +190,11 @@ bool HeaderParser::parse(
           if (!parseIntegerArray(offsets) || offsets.size() != 2)
             return fail("bad data_offsets of tensor '" + name + "'");
           haveOffsets = true;
-        } else if (!skipValue()) {
-          return fail("bad value of '" + key + "' in tensor '" + name + "'");
+        } else if (!skipValue(/*depth=*/2)) {
+          return fail(
+              tooDeep ? "a value in tensor '" + name + "' nested deeper than " +
+                            std::to_string(kMaxNesting) + " levels"
+                      : "bad value of '" + key + "' in tensor '" + name + "'");
         }
       } while (consume(','));
       if (!consume('}'))
@@ -193,6 +213,46 @@ bool HeaderParser::parse(
   } while (consume(','));
   if (!consume('}'))
     return fail("expected '}'");
+  // Only the padding of spaces may follow the object: the header ends where
+  // the byte buffer begins.
+  skipSpace();
+  if (pos != text.size())
+    return fail("bytes after the header object");
+  return true;
+}
+
+/// Checks that the tensors' byte ranges follow one another from the start
+/// of the byte buffer to its end, without gaps or overlaps.
+static bool
+checkRanges(const std::map<std::string, std::pair<uint64_t, uint64_t>> &ranges,
+            uint64_t dataBytes, std::string &error) {
+  std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> sorted;
+  for (const auto &[name, range] : ranges)
+    sorted.push_back({range, name});
+  std::sort(sorted.begin(), sorted.end());
+  uint64_t next = 0;
+  std::string previous;
+  for (const auto &[range, name] : sorted) {
+    auto [begin, end] = range;
+    if (begin != next) {
+      error = "tensor '" + name + "' starts at byte " + std::to_string(begin) +
+              " of the data, but " +
+              (previous.empty() ? std::string("the data starts at 0")
+                                : "tensor '" + previous + "' ends at " +
+                                      std::to_string(next)) +
+              " (tensors must follow one another without gaps or overlaps)";
+      return false;
+    }
+    next = end;
+    previous = name;
+  }
+  if (next != dataBytes) {
+    error = "the tensors cover " + std::to_string(next) +
+            " bytes of data but the file holds " + std::to_string(dataBytes) +
+            " after the header (a wrong header length, or bytes that belong "
+            "to no tensor)";
+    return false;
+  }
   return true;
 }
 
@@ -206,13 +266,19 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
     error = "'" + path + "': " + what;
     return false;
   };
-  int fd = ::open(path.c_str(), O_RDONLY);
+  // Non-blocking, so that a FIFO or a device does not hang the open; only
+  // regular files are read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
   if (fd < 0)
     return fail(std::string("cannot open: ") + std::strerror(errno));
   struct stat info;
   if (fstat(fd, &info) != 0) {
     ::close(fd);
     return fail("cannot stat");
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return fail("not a regular file");
   }
   size_t size = static_cast<size_t>(info.st_size);
   if (size < 8) {
@@ -244,24 +310,38 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
   size_t dataStart = 8 + headerBytes, dataBytes = size - dataStart;
   for (auto &[name, view] : entries) {
     auto [begin, end] = ranges[name];
-    if (begin > end || end > dataBytes)
+    if (begin > end)
+      return fail("tensor '" + name + "' has data_offsets [" +
+                  std::to_string(begin) + ", " + std::to_string(end) +
+                  ") that end before they begin");
+    if (end > dataBytes)
       return fail("truncated: tensor '" + name + "' needs bytes [" +
                   std::to_string(begin) + ", " + std::to_string(end) +
                   ") of the data but the file has " +
                   std::to_string(dataBytes));
     uint64_t elements = 1;
     for (int64_t dim : view.shape)
-      elements *= static_cast<uint64_t>(dim);
+      if (__builtin_mul_overflow(elements, static_cast<uint64_t>(dim),
+                                 &elements))
+        return fail("tensor '" + name +
+                    "' has a shape of more elements "
+                    "than can be addressed");
     size_t elementBytes = view.dtype == DType::F32     ? 4
                           : view.dtype == DType::Other ? 0
                                                        : 2;
-    if (elementBytes && elements * elementBytes != end - begin)
+    uint64_t tensorBytes = 0;
+    if (elementBytes &&
+        (__builtin_mul_overflow(elements, elementBytes, &tensorBytes) ||
+         tensorBytes != end - begin))
       return fail("tensor '" + name + "' has " + std::to_string(end - begin) +
                   " bytes of data for " + std::to_string(elements) +
                   " elements of " + view.dtypeName);
     view.data = bytes + dataStart + begin;
     view.bytes = end - begin;
   }
+  std::string rangeError;
+  if (!checkRanges(ranges, dataBytes, rangeError))
+    return fail(rangeError);
   return true;
 }
 

@@ -1,0 +1,75 @@
+"""Writes a safetensors file broken in one way, from a valid one.
+
+usage: corrupt-safetensors.py MODE IN OUT [HEADS]
+
+MODE: short-header (the length field one byte short of a padded header),
+duplicate (a second entry with the first tensor's name), overlap (the last
+tensor starts 4 bytes inside the one before it), gap (4 bytes after the last
+tensor), deep (__metadata__ nests 100000 arrays), nan-decay (adds
+retnet_rel_pos.decay with a NaN for head 1; HEADS decays).
+"""
+import json
+import math
+import struct
+import sys
+
+
+def read(path):
+    data = open(path, "rb").read()
+    length = struct.unpack("<Q", data[:8])[0]
+    return json.loads(data[8:8 + length]), data[8 + length:]
+
+
+def write(path, header_text, payload, length=None):
+    # Spaces pad the header to a multiple of 8 bytes, as safetensors does.
+    header_text += " " * (-len(header_text) % 8)
+    raw = header_text.encode()
+    with open(path, "wb") as out:
+        out.write(struct.pack("<Q", len(raw) if length is None else length))
+        out.write(raw)
+        out.write(payload)
+
+
+def by_offset(header):
+    return sorted((k for k in header if k != "__metadata__"),
+                  key=lambda k: header[k]["data_offsets"][0])
+
+
+def main():
+    mode, source, target = sys.argv[1:4]
+    header, payload = read(source)
+    text = json.dumps(header)
+    if mode == "short-header":
+        text += " " * (-len(text) % 8 or 8)
+        write(target, text, payload, length=len(text) - 1)
+    elif mode == "duplicate":
+        name = by_offset(header)[0]
+        entry = json.dumps({name: header[name]})[1:-1]
+        write(target, "{" + entry + ", " + text[1:], payload)
+    elif mode == "overlap":
+        last = by_offset(header)[-1]
+        begin, end = header[last]["data_offsets"]
+        header[last]["data_offsets"] = [begin - 4, end - 4]
+        write(target, json.dumps(header), payload[:-4])
+    elif mode == "gap":
+        write(target, text, payload + b"\0" * 4)
+    elif mode == "deep":
+        header["__metadata__"] = "PLACEHOLDER"
+        deep = "[" * 100000 + "]" * 100000
+        write(target, json.dumps(header).replace('"PLACEHOLDER"', deep),
+              payload)
+    elif mode == "nan-decay":
+        heads = int(sys.argv[4])
+        # torchscale's decays, ln(1 - 2^(-5-h)), but a NaN for head 1.
+        values = [float("nan") if h == 1 else math.log(1 - 2.0 ** (-5 - h))
+                  for h in range(heads)]
+        header["retnet_rel_pos.decay"] = {
+            "dtype": "F32", "shape": [heads],
+            "data_offsets": [len(payload), len(payload) + 4 * heads]}
+        write(target, json.dumps(header),
+              payload + struct.pack("<%df" % heads, *values))
+    else:
+        sys.exit("unknown mode " + mode)
+
+
+main()
