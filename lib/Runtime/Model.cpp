@@ -196,8 +196,8 @@ static bool checkBuffers(const SafetensorsFile &file, const ModelShape &shape,
       double expected = std::log(gamma[head]);
       if (!std::isfinite(values[head]) || !(values[head] < 0.0f)) {
         std::ostringstream os;
-        os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = "
-           << values[head] << " for head " << head
+        os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = " << values[head]
+           << " for head " << head
            << ": not the logarithm of a decay in (0, 1)";
         error = os.str();
         return false;
