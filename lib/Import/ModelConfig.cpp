@@ -6,7 +6,9 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Regex.h"
 
+#include <cctype>
 #include <cmath>
 
 using namespace mlir::retnet;
@@ -109,9 +111,137 @@ private:
 };
 } // namespace
 
+/// The deepest nesting of objects and arrays read in a model description (a
+/// real one nests 1 level); the bound keeps the JSON parser, which
+/// recurses, off the stack limit.
+static constexpr int kMaxJsonNesting = 64;
+
+/// What llvm::json::parse accepts but JSON does not, or does not decide:
+/// nesting beyond kMaxJsonNesting, a top-level key written twice (the
+/// parser keeps the last), and numbers outside JSON's grammar (`+64`,
+/// `064`, `.5`). Checked on the text, before parsing.
+static llvm::Error checkJsonText(StringRef json) {
+  auto fail = [&](size_t at, const llvm::Twine &what) {
+    size_t line = 1 + json.take_front(at).count('\n');
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "invalid JSON: " + what + " (line " +
+                                       llvm::Twine(line) + ")");
+  };
+  // Open containers: true for objects; whether the next string is a key.
+  llvm::SmallVector<bool> objects;
+  bool expectKey = false;
+  llvm::StringSet<> topLevelKeys;
+  for (size_t i = 0; i < json.size();) {
+    char c = json[i];
+    if (c == '"') {
+      size_t start = ++i;
+      while (i < json.size() && json[i] != '"')
+        i += json[i] == '\\' ? 2 : 1;
+      StringRef text = json.slice(start, std::min(i, json.size()));
+      if (expectKey && objects.size() == 1 && !topLevelKeys.insert(text).second)
+        return fail(start, "config field '" + text + "' appears twice");
+      expectKey = false;
+      ++i;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (static_cast<int>(objects.size()) >= kMaxJsonNesting)
+        return fail(i, "nested deeper than " + llvm::Twine(kMaxJsonNesting) +
+                           " levels");
+      objects.push_back(c == '{');
+      expectKey = c == '{';
+    } else if (c == '}' || c == ']') {
+      if (!objects.empty())
+        objects.pop_back();
+      expectKey = false;
+    } else if (c == ',') {
+      expectKey = !objects.empty() && objects.back();
+    } else if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9')) {
+      size_t start = i;
+      while (i < json.size() &&
+             (std::isalnum(static_cast<unsigned char>(json[i])) ||
+              json[i] == '+' || json[i] == '-' || json[i] == '.'))
+        ++i;
+      StringRef number = json.slice(start, i);
+      static const llvm::Regex grammar(
+          "^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$");
+      if (!grammar.match(number))
+        return fail(start, "malformed number '" + number + "'");
+      continue;
+    }
+    ++i;
+  }
+  return llvm::Error::success();
+}
+
+/// The parameters of `config` (weights of all layers, embeddings, head),
+/// or none when the count does not fit 64 bits.
+static std::optional<uint64_t> parameterCount(const ModelConfig &config) {
+  uint64_t d = config.embedDim, vd = config.valueEmbedDim, ffn = config.ffnDim,
+           vocab = config.vocabSize, layers = config.layers;
+  uint64_t perLayer = 0, total = 0, term = 0;
+  // q, k: d x d; v, g, out: vd x d; fc1, gate, fc2: ffn x d; two norms.
+  auto add = [](uint64_t &sum, uint64_t a, uint64_t b) {
+    uint64_t product;
+    return !__builtin_mul_overflow(a, b, &product) &&
+           !__builtin_add_overflow(sum, product, &sum);
+  };
+  if (!add(perLayer, 2 * d, d) || !add(perLayer, 3 * vd, d) ||
+      !add(perLayer, 3 * ffn, d) || !add(perLayer, 2, d) ||
+      !add(total, perLayer, layers) || !add(term, 2 * vocab + 2, d) ||
+      !add(total, term, 1))
+    return std::nullopt;
+  return total;
+}
+
+/// Sizes no machine can hold, and decays that are not below 1, get errors
+/// that name the field.
+static llvm::Error checkLimits(const ModelConfig &config) {
+  // gamma_h = 1 - 2^(-5-h) rounds to 1 in double precision from h = 49.
+  constexpr int64_t kMaxHeads = 49, kMaxLayers = 4096, kMaxWidth = 1 << 20;
+  constexpr int64_t kMaxVocab = INT32_MAX; // token ids are int32
+  constexpr uint64_t kMaxWeightBytes = uint64_t(1) << 40;
+  if (config.heads > kMaxHeads)
+    return fieldError("decoder_retention_heads",
+                      llvm::formatv("{0} heads: the decay 1 - 2^(-5-h) of "
+                                    "heads beyond {1} rounds to 1 (at most "
+                                    "{1} heads)",
+                                    config.heads, kMaxHeads)
+                          .str());
+  if (config.layers > kMaxLayers)
+    return fieldError("decoder_layers",
+                      llvm::formatv("{0} is more than the {1} layers "
+                                    "supported",
+                                    config.layers, kMaxLayers)
+                          .str());
+  for (auto [name, value] :
+       {std::pair<StringRef, int64_t>{"decoder_embed_dim", config.embedDim},
+        {"decoder_value_embed_dim", config.valueEmbedDim},
+        {"decoder_ffn_embed_dim", config.ffnDim}})
+    if (value > kMaxWidth)
+      return fieldError(name, llvm::formatv("{0} is more than the {1} "
+                                            "supported",
+                                            value, kMaxWidth)
+                                  .str());
+  if (config.vocabSize > kMaxVocab)
+    return fieldError("vocab_size",
+                      llvm::formatv("{0} tokens do not fit 32-bit token ids",
+                                    config.vocabSize)
+                          .str());
+  std::optional<uint64_t> parameters = parameterCount(config);
+  if (!parameters || *parameters > kMaxWeightBytes / 4)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "the model's weights would take more than 2^40 bytes (1 TiB) in "
+        "f32: decoder_layers, the widths or vocab_size are too large");
+  return llvm::Error::success();
+}
+
 Expected<ModelConfig>
 mlir::retnet::parseModelConfig(StringRef json,
                                std::vector<std::string> &warnings) {
+  if (llvm::Error error = checkJsonText(json))
+    return std::move(error);
   Expected<llvm::json::Value> parsed = llvm::json::parse(json);
   if (!parsed)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -163,6 +293,8 @@ mlir::retnet::parseModelConfig(StringRef json,
                                          "got \"" +
                                              *activation + "\"");
   }
+  if (llvm::Error error = checkLimits(config))
+    return std::move(error);
   if (config.embedDim % config.heads != 0)
     return fieldError("decoder_embed_dim",
                       llvm::formatv("{0} is not divisible by "

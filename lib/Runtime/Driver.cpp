@@ -10,6 +10,22 @@
 
 using namespace retnet_runtime;
 
+bool retnet_runtime::parseInteger(const std::string &text, int64_t minimum,
+                                  int64_t maximum, int64_t &value) {
+  if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0'))
+    return false;
+  int64_t result = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return false;
+    result = result * 10 + (c - '0'); // 19 digits cannot overflow int64
+  }
+  if (result < minimum || result > maximum)
+    return false;
+  value = result;
+  return true;
+}
+
 bool retnet_runtime::parsePrompt(const std::string &text,
                                  std::vector<std::vector<int32_t>> &prompts,
                                  std::string &error) {
@@ -20,9 +36,8 @@ bool retnet_runtime::parsePrompt(const std::string &text,
       error = "--prompt: empty token id in '" + text + "'";
       return false;
     }
-    char *end = nullptr;
-    long long value = std::strtoll(number.c_str(), &end, 10);
-    if (*end != '\0' || value < 0 || value > INT32_MAX) {
+    int64_t value;
+    if (!parseInteger(number, 0, INT32_MAX, value)) {
       error = "--prompt: '" + number + "' is not a token id";
       return false;
     }
@@ -94,11 +109,10 @@ bool retnet_runtime::parseGenerateOptions(
     } else if (name == "--max-new-tokens") {
       if (!takeValue())
         return false;
-      char *end = nullptr;
-      long long count = std::strtoll(value.c_str(), &end, 10);
-      if (*end != '\0' || count < 0) {
-        error = "--max-new-tokens: expected a non-negative integer, got '" +
-                value + "'";
+      int64_t count;
+      if (!parseInteger(value, 0, kMaxNewTokens, count)) {
+        error = "--max-new-tokens: expected an integer from 0 to " +
+                std::to_string(kMaxNewTokens) + ", got '" + value + "'";
         return false;
       }
       options.maxNewTokens = count;

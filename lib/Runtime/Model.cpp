@@ -219,25 +219,39 @@ static bool checkBuffers(const SafetensorsFile &file, const ModelShape &shape,
   return true;
 }
 
-/// Copies `source` into `weight` (transposed for matrices).
-static void packSource(const TensorView &view, const PackedSource &source,
-                       const PackedWeight &weight, float *arena) {
+/// The index of the first non-finite value of `values[0, count)`, or -1.
+static int64_t firstNonFinite(const float *values, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    if (!std::isfinite(values[i]))
+      return i;
+  return -1;
+}
+
+/// Copies `source` into `weight` (transposed for matrices); returns the
+/// index of the first non-finite element of the source, or -1.
+static int64_t packSource(const TensorView &view, const PackedSource &source,
+                          const PackedWeight &weight, float *arena) {
   float *destination = arena + weight.offset;
   if (!source.transposed) {
     size_t count = 1;
     for (int64_t dim : source.shape)
       count *= dim;
     convertToFloat(view, 0, count, destination);
-    return;
+    return firstNonFinite(destination, static_cast<int64_t>(count));
   }
   int64_t rows = source.shape[0], columns = source.shape[1];
   int64_t packedColumns = weight.shape[1];
   std::vector<float> row(columns);
+  int64_t bad = -1;
   for (int64_t r = 0; r < rows; ++r) {
     convertToFloat(view, static_cast<size_t>(r) * columns, columns, row.data());
+    if (bad < 0)
+      if (int64_t column = firstNonFinite(row.data(), columns); column >= 0)
+        bad = r * columns + column;
     for (int64_t c = 0; c < columns; ++c)
       destination[c * packedColumns + source.column + r] = row[c];
   }
+  return bad;
 }
 
 extern "C" {
@@ -304,9 +318,16 @@ retnet_model *retnet_model_load(const char *weights_path, char **error) {
                 " bytes of weights");
   std::memset(model->weights.data, 0,
               static_cast<size_t>(model->layout.totalFloats) * sizeof(float));
+  // Weights that are not finite make every logit NaN or infinite: an error
+  // at load, naming the tensor.
   for (const PackedWeight &weight : model->layout.weights)
     for (const PackedSource &source : weight.sources)
-      packSource(*file.find(source.name), source, weight, model->weights.data);
+      if (int64_t bad = packSource(*file.find(source.name), source, weight,
+                                   model->weights.data);
+          bad >= 0)
+        return fail("tensor '" + source.name +
+                    "' holds a value that is not finite (element " +
+                    std::to_string(bad) + ")");
   if (onDevice()) {
     size_t bytes =
         static_cast<size_t>(model->layout.totalFloats) * sizeof(float);
@@ -374,9 +395,20 @@ retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
     setError(error, "batch must be positive, got " + std::to_string(batch));
     return nullptr;
   }
+  // The states of `batch` sequences must be addressable in bytes.
+  int64_t floats = 0, bytes = 0;
+  if (__builtin_mul_overflow(batch, model->shape.stateFloatsPerSequence(),
+                             &floats) ||
+      __builtin_mul_overflow(floats, int64_t(sizeof(float)), &bytes)) {
+    setError(error, "batch " + std::to_string(batch) +
+                        ": the states would take more bytes than can be "
+                        "addressed");
+    return nullptr;
+  }
   auto *state = new (std::nothrow) retnet_state;
-  int64_t floats = batch * model->shape.stateFloatsPerSequence();
-  std::string message = "out of memory for the state";
+  std::string message = "out of memory for the state of batch " +
+                        std::to_string(batch) + " (" + std::to_string(bytes) +
+                        " bytes)";
   bool allocated =
       state &&
       (onDevice() ? state->deviceStates.reserve(
@@ -496,6 +528,14 @@ static int callEntry(const retnet_model *model, retnet_state *state,
     }
   }
   state->position += length;
+  // Non-finite logits are an error, not a silent result (finite weights and
+  // inputs can still overflow, e.g. through a state grown without bound).
+  if (int64_t bad = firstNonFinite(logits, logitCount); bad >= 0) {
+    setError(error, "the step produced a logit that is not finite (logit " +
+                        std::to_string(bad) +
+                        "); the state has been advanced and should be reset");
+    return 1;
+  }
   return 0;
 }
 

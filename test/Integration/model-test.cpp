@@ -759,6 +759,31 @@ void checkLoadErrors(Tally &tally, const ModelApi &api,
   checkLoadFails(tally, api, caseName + " load error: nonexistent file",
                  missing, {missing});
 
+  // Batches whose states cannot be addressed (or allocated) are errors that
+  // name the batch, not overflowed sizes.
+  char *error = nullptr;
+  retnet_model *loaded = api.modelLoad(goodWeights.c_str(), &error);
+  if (!loaded)
+    tally.report(false, caseName + " state errors", api.takeError(error));
+  for (int64_t batch : {INT64_MAX, int64_t(1) << 62, int64_t(1) << 46}) {
+    if (!loaded)
+      break;
+    std::string name =
+        caseName + " state error: batch " + std::to_string(batch);
+    retnet_state *state = api.stateNew(loaded, batch, &error);
+    if (state) {
+      api.stateFree(state);
+      tally.report(false, name, "retnet_state_new succeeded");
+      continue;
+    }
+    std::string message = error ? api.takeError(error) : "";
+    bool named =
+        message.find("batch " + std::to_string(batch)) != std::string::npos;
+    tally.report(named, name, "\"" + message + "\"");
+  }
+  if (loaded)
+    api.modelFree(loaded);
+
   // A failure with no error pointer must still return NULL, not crash.
   retnet_model *model = api.modelLoad(missing.c_str(), nullptr);
   tally.report(model == nullptr,

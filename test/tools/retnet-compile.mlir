@@ -13,6 +13,7 @@
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --form=fast 2>&1 | FileCheck %s --check-prefix=FORM
 // RUN: not retnet-compile %s 2>&1 | FileCheck %s --check-prefix=INVALID
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda --chunk-size=1073741824 2>&1 | FileCheck %s --check-prefix=CHUNK
 
 // HELP: retnet-compile: compile a RetNet model or retention IR to native code
 // HELP: --emit=<value>
@@ -35,6 +36,7 @@
 // EMULATION: llvm.func @_mlir_ciface_retention
 // TARGET: retnet-compile: error: unknown --target 'tpu' (expected cpu or cuda)
 // FORM: Cannot find option named 'fast'
+// CHUNK: retnet-compile: error: --chunk-size must be at most 4096, got 1073741824
 
 // An ill-typed input gets the verifier's diagnostic and a non-zero exit.
 // INVALID: retnet-compile.mlir:[[@LINE+3]]:{{[0-9]+}}: error: 'retention.recurrent' op expected 'gamma' of shape [H] = [1] and element type 'f64', got 'tensor<2xf64>'

@@ -60,6 +60,9 @@
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt -1 2>&1 | FileCheck %s --check-prefix=PROMPT-NEGATIVE
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt "1,2;3" 2>&1 | FileCheck %s --check-prefix=PROMPT-RAGGED
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --max-new-tokens many 2>&1 | FileCheck %s --check-prefix=COUNT
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --max-new-tokens= 2>&1 | FileCheck %s --check-prefix=BLANK-COUNT
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --max-new-tokens 99999999999999999999 2>&1 | FileCheck %s --check-prefix=HUGE-COUNT
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1,+5 2>&1 | FileCheck %s --check-prefix=PROMPT-PLUS
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --temperature 2 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 2>&1 | FileCheck %s --check-prefix=NO-VALUE
 // USAGE: usage: retnet-run LIBMODEL.so
@@ -69,7 +72,10 @@
 // PROMPT-EMPTY: retnet-run: error: --prompt: empty token id in '1,,2'
 // PROMPT-NEGATIVE: retnet-run: error: --prompt: '-1' is not a token id
 // PROMPT-RAGGED: retnet-run: error: --prompt: every batch row (separated by ';') must have the same number of tokens
-// COUNT: retnet-run: error: --max-new-tokens: expected a non-negative integer, got 'many'
+// COUNT: retnet-run: error: --max-new-tokens: expected an integer from 0 to 1073741824, got 'many'
+// BLANK-COUNT: retnet-run: error: --max-new-tokens: expected an integer from 0 to 1073741824, got ''
+// HUGE-COUNT: retnet-run: error: --max-new-tokens: expected an integer from 0 to 1073741824, got '99999999999999999999'
+// PROMPT-PLUS: retnet-run: error: --prompt: '+5' is not a token id
 // UNKNOWN: retnet-run: error: unknown argument '--temperature'
 // NO-VALUE: retnet-run: error: --prompt needs a value
 

@@ -83,7 +83,8 @@ cl::opt<retnet::FormChoice> form(
     cl::cat(category));
 cl::opt<unsigned> chunkSize(
     "chunk-size",
-    cl::desc("Chunk size of the chunkwise form (0: the target's default)"),
+    cl::desc("Chunk size of the chunkwise form, at most 4096 (0: the "
+             "target's default)"),
     cl::init(0), cl::cat(category));
 // Spelled --threads on the command line (see spellThreadsOption).
 cl::opt<unsigned>
@@ -221,6 +222,10 @@ int main(int argc, char **argv) {
   }
   if (optLevel > 3)
     return fail("-O must be 0, 1, 2 or 3");
+  // The kernels keep [C, C] tiles of a chunk (retnet::kMaxBlockLength).
+  if (chunkSize > 4096)
+    return fail("--chunk-size must be at most 4096, got " +
+                std::to_string(chunkSize));
   bool isModel = StringRef(inputFile).ends_with(".json");
   if (emit == EmitKind::Executable && !isModel)
     return fail("--emit=exe needs a model description (.json); for MLIR "

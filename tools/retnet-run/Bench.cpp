@@ -24,13 +24,10 @@ bool retnet_runtime::parseBenchOption(const std::string &arg,
     return true;
   };
   auto number = [&](const std::string &text, int64_t &out) {
-    char *end = nullptr;
-    long long parsed = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || parsed <= 0) {
+    if (!parseInteger(text, 1, INT32_MAX, out)) {
       error = "'" + arg + "': expected a positive integer";
       return false;
     }
-    out = parsed;
     return true;
   };
   std::string text;

@@ -41,6 +41,15 @@ struct GenerateOptions {
   std::string programName = "retnet";
 };
 
+/// Parses a decimal integer in [minimum, maximum]: digits only (no sign,
+/// spaces, or leading zeros beyond "0"), no overflow. False for anything
+/// else.
+bool parseInteger(const std::string &text, int64_t minimum, int64_t maximum,
+                  int64_t &value);
+
+/// The most new tokens one run generates.
+constexpr int64_t kMaxNewTokens = int64_t(1) << 30;
+
 /// Parses "1,2,3" (one row) or "1,2;3,4" (rows separated by ';').
 bool parsePrompt(const std::string &text,
                  std::vector<std::vector<int32_t>> &prompts,

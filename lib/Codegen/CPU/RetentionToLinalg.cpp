@@ -58,6 +58,11 @@ static bool isSingleToken(Operation *op) {
 /// decomposes the tile. The tiles run in an scf.forall, the unit of
 /// multi-threading, except for a single token (an scf.for nest).
 static LogicalResult lowerRetention(RewriterBase &rewriter, Operation *op) {
+  auto chunkSize = op->getAttrOfType<IntegerAttr>("chunk_size");
+  if (chunkSize && chunkSize.getInt() > retnet::kMaxBlockLength)
+    return op->emitOpError() << "chunk_size " << chunkSize.getInt()
+                             << " is more than the " << retnet::kMaxBlockLength
+                             << " tokens a block of the CPU code can have";
   auto tileable = cast<TilingInterface>(op);
   // Every parallel dimension of the domain is tiled to 1, except the state
   // elements of chunk_scan (dk, dv), which stay whole in a tile.

@@ -32,7 +32,10 @@ static SmallVector<linalg::LinalgOp>
 collectProducts(Operation *root, function_ref<bool(linalg::LinalgOp)> filter) {
   SmallVector<linalg::LinalgOp> products;
   root->walk([&](linalg::LinalgOp op) {
-    if (isMatrixProduct(op) && filter(op))
+    // A product with a static empty dimension has no tile to compute (and
+    // upstream tiling divides by its size); it lowers to plain loops.
+    if (isMatrixProduct(op) && filter(op) &&
+        !llvm::is_contained(op.getStaticLoopRanges(), 0))
       products.push_back(op);
   });
   return products;

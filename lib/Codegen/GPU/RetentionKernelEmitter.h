@@ -32,6 +32,10 @@ constexpr int64_t kWorkgroupBytes = 48 * 1024;
 
 /// Bytes of the workgroup tiles of a block with tiles of `tile` tokens.
 inline int64_t tileBytes(int64_t tile, Type computeType) {
+  // Tiles beyond 2^20 tokens are far beyond any workgroup memory; the bound
+  // keeps the arithmetic from overflowing.
+  if (tile > (int64_t(1) << 20))
+    return INT64_MAX;
   return (tile * tile + 3 * tile) * computeType.getIntOrFloatBitWidth() / 8;
 }
 

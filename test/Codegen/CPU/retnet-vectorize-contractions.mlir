@@ -79,3 +79,18 @@ func.func @elementwise(%a: tensor<8x16xf32>) -> tensor<8x16xf32> {
   } -> tensor<8x16xf32>
   return %r : tensor<8x16xf32>
 }
+
+// -----
+
+// A product with an empty reduction has no tile to compute: it is left to
+// the loop lowering (upstream tiling would divide by the empty size).
+// CHECK-LABEL: func @empty_reduction
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<64x0xf32>, tensor<0x64xf32>)
+// CHECK-NOT: vector.contract
+// DEFAULT-LABEL: func @empty_reduction
+// DEFAULT-NOT: scf.forall
+// SMALL-LABEL: func @empty_reduction
+func.func @empty_reduction(%a: tensor<64x0xf32>, %b: tensor<0x64xf32>, %c: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x0xf32>, tensor<0x64xf32>) outs(%c : tensor<64x64xf32>) -> tensor<64x64xf32>
+  return %r : tensor<64x64xf32>
+}

@@ -6,7 +6,8 @@ MODE: short-header (the length field one byte short of a padded header),
 duplicate (a second entry with the first tensor's name), overlap (the last
 tensor starts 4 bytes inside the one before it), gap (4 bytes after the last
 tensor), deep (__metadata__ nests 100000 arrays), nan-decay (adds
-retnet_rel_pos.decay with a NaN for head 1; HEADS decays).
+retnet_rel_pos.decay with a NaN for head 1; HEADS decays), nan-weight (a NaN
+in the first F32 tensor), huge-weight (the output projection all 1e38).
 """
 import json
 import math
@@ -68,6 +69,19 @@ def main():
             "data_offsets": [len(payload), len(payload) + 4 * heads]}
         write(target, json.dumps(header),
               payload + struct.pack("<%df" % heads, *values))
+    elif mode in ("nan-weight", "huge-weight"):
+        # One NaN in the first F32 tensor, or 1e38 for every element of the
+        # output projection (finite, but its products overflow).
+        name = (next(k for k in by_offset(header)
+                     if header[k]["dtype"] == "F32")
+                if mode == "nan-weight" else "output_projection.weight")
+        begin, end = header[name]["data_offsets"]
+        count = (end - begin) // 4
+        values = ([float("nan")] + [0.0] * (count - 1)
+                  if mode == "nan-weight" else [1e38] * count)
+        data = bytearray(payload)
+        data[begin:end] = struct.pack("<%df" % count, *values)
+        write(target, text, bytes(data))
     else:
         sys.exit("unknown mode " + mode)
 

@@ -13,6 +13,10 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::retnet {
+/// The longest block of the block formula the CPU code handles: its [L, L]
+/// decay mask and score tiles are static tensors.
+constexpr int64_t kMaxBlockLength = 4096;
+
 #define GEN_PASS_DECL
 #include "retnet/Codegen/CPU/Passes.h.inc"
 
