@@ -103,7 +103,8 @@ int main(int argc, char **argv) {
   }
 
   /* The prompt, keeping only the logits of its last position. */
-  if (retnet_prefill(model, state, prompt, length, logits, 0, &error) != 0) {
+  if (retnet_prefill(model, state, prompt, length, logits, vocab, 0, &error) !=
+      0) {
     report("prefill failed", error);
     goto done;
   }
@@ -112,7 +113,7 @@ int main(int argc, char **argv) {
     printf("%s%d", step ? "," : "", (int)next);
     if (step + 1 == new_tokens)
       break;
-    if (retnet_decode(model, state, &next, logits, &error) != 0) {
+    if (retnet_decode(model, state, &next, logits, vocab, &error) != 0) {
       printf("\n");
       report("decode failed", error);
       goto done;

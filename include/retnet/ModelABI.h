@@ -15,15 +15,16 @@
 
 // The symbol names as string literals, so that the runtime can bind its
 // declarations to them (`__asm__` labels) and the compiler can emit them.
+// All start with `retnet_` (no reserved identifiers).
 #define RETNET_ABI_PREFILL_ALL "retnet_graph_prefill_all"
 #define RETNET_ABI_PREFILL_LAST "retnet_graph_prefill_last"
 #define RETNET_ABI_DECODE "retnet_graph_decode"
 /// Prefix of the C interface that MLIR's `llvm.emit_c_interface` gives a
 /// function: its memref arguments become pointers to descriptors.
 #define RETNET_ABI_C_INTERFACE(name) "_mlir_ciface_" name
-#define RETNET_ABI_MODEL_SHAPE "__retnet_model_shape"
-#define RETNET_ABI_CONFIG_JSON "__retnet_config_json"
-#define RETNET_ABI_BUFFERS "__retnet_buffers"
+#define RETNET_ABI_MODEL_SHAPE "retnet_abi_model_shape"
+#define RETNET_ABI_CONFIG_JSON "retnet_abi_config_json"
+#define RETNET_ABI_BUFFERS "retnet_abi_buffers"
 
 namespace retnet_abi {
 /// Entry points (generated with C interfaces): tokens [B, T] in, logits of

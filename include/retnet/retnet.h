@@ -6,12 +6,14 @@
  *   char *error = NULL;
  *   retnet_model *model = retnet_model_load("weights.safetensors", &error);
  *   retnet_state *state = retnet_state_new(model, 1, &error);
- *   retnet_prefill(model, state, prompt, prompt_length, logits, 0, &error);
- *   retnet_decode(model, state, &next_token, logits, &error);
+ *   retnet_prefill(model, state, prompt, prompt_length, logits, vocab, 0,
+ *                  &error);
+ *   retnet_decode(model, state, &next_token, logits, vocab, &error);
  *
  * Functions that can fail return NULL or a non-zero status and, when `error`
- * is not NULL, store a message there that the caller releases with
- * retnet_error_free. Nothing aborts the process. A model is read-only after
+ * is not NULL, store a message there (malloc'ed) that the caller releases
+ * with retnet_error_free, the one way to free it. Nothing aborts the
+ * process. Output buffers are passed with their capacity, which is checked. A model is read-only after
  * loading: any number of threads may each use their own state with one model
  * at the same time. A state holds one sequence per batch row: the retention
  * states of every layer and the number of tokens consumed. The *_free
@@ -53,8 +55,8 @@ int64_t retnet_model_ffn_dim(const retnet_model *model);
 /* A state for `batch` sequences, at position 0. Returns NULL on failure. */
 retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
                                char **error);
-/* Back to position 0 with zero retention states. */
-void retnet_state_reset(retnet_state *state);
+/* Back to position 0 with zero retention states. Returns 0 on success. */
+int retnet_state_reset(retnet_state *state, char **error);
 void retnet_state_free(retnet_state *state);
 int64_t retnet_state_batch(const retnet_state *state);
 /* Tokens consumed so far by each sequence. */
@@ -63,16 +65,19 @@ int64_t retnet_state_position(const retnet_state *state);
 /* Feeds `length` tokens per sequence (`tokens` is [batch, length], row-major)
  * and advances the state. Writes logits [batch, length, vocab] when
  * `all_positions` is non-zero, else those of the last position,
- * [batch, vocab]. Returns 0 on success. */
+ * [batch, vocab], into `logits`, which holds `logits_capacity` floats (an
+ * error if fewer than the call writes). Returns 0 on success. Logits that
+ * are not finite are an error too; the state has then been advanced. */
 int retnet_prefill(const retnet_model *model, retnet_state *state,
                    const int32_t *tokens, int64_t length, float *logits,
-                   int all_positions, char **error);
+                   int64_t logits_capacity, int all_positions, char **error);
 
 /* Feeds one token per sequence (`tokens` is [batch]) and writes the next
  * logits, [batch, vocab]. Equal to retnet_prefill with length 1. Returns 0 on
  * success. */
 int retnet_decode(const retnet_model *model, retnet_state *state,
-                  const int32_t *tokens, float *logits, char **error);
+                  const int32_t *tokens, float *logits,
+                  int64_t logits_capacity, char **error);
 
 #ifdef __cplusplus
 }

@@ -236,7 +236,8 @@ int retnet_runtime::runGeneration(const ModelApi &api,
   std::vector<float> logits(batch * (allPositions ? length : 1) * vocab);
   auto start = std::chrono::steady_clock::now();
   if (api.prefill(session.model, session.state, tokens.data(), length,
-                  logits.data(), allPositions, &error) != 0)
+                  logits.data(), static_cast<int64_t>(logits.size()),
+                  allPositions, &error) != 0)
     return session.fail(error);
   double prefillSeconds = secondsSince(start);
   std::string writeError;
@@ -264,7 +265,7 @@ int retnet_runtime::runGeneration(const ModelApi &api,
     if (step + 1 == options.maxNewTokens)
       break;
     if (api.decode(session.model, session.state, next.data(), stepLogits.data(),
-                   &error) != 0)
+                   static_cast<int64_t>(stepLogits.size()), &error) != 0)
       return session.fail(error);
     for (int64_t row = 0; row < batch; ++row)
       next[row] = argmax(stepLogits.data() + row * vocab, vocab);

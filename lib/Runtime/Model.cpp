@@ -429,10 +429,17 @@ retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
   return state;
 }
 
-void retnet_state_reset(retnet_state *state) {
-  std::string ignored; // the C API's reset has no error channel
-  if (state)
-    resetState(state, ignored);
+int retnet_state_reset(retnet_state *state, char **error) {
+  if (!state) {
+    setError(error, "null state");
+    return 1;
+  }
+  std::string message;
+  if (!resetState(state, message)) {
+    setError(error, message);
+    return 1;
+  }
+  return 0;
 }
 
 void retnet_state_free(retnet_state *state) { delete state; }
@@ -446,9 +453,13 @@ int64_t retnet_state_position(const retnet_state *state) {
 }
 
 /// Checks the arguments of a call; returns false with `error` set.
+/// Checks the arguments of a call that feeds `length` tokens per sequence
+/// and writes `rows` logit vectors per sequence into `logits` of
+/// `capacity` floats; sets `count` to the floats written.
 static bool checkCall(const retnet_model *model, const retnet_state *state,
                       const int32_t *tokens, int64_t length,
-                      const float *logits, char **error) {
+                      const float *logits, int64_t capacity, int64_t rows,
+                      int64_t &count, char **error) {
   if (!model || !state || !tokens || !logits) {
     setError(error, "null model, state, tokens or logits");
     return false;
@@ -461,8 +472,23 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
     setError(error, "length must be positive, got " + std::to_string(length));
     return false;
   }
-  int64_t vocab = model->shape.vocabSize;
-  for (int64_t i = 0; i < state->batch * length; ++i) {
+  int64_t vocab = model->shape.vocabSize, tokenCount = 0, rowCount = 0;
+  if (__builtin_mul_overflow(state->batch, length, &tokenCount) ||
+      __builtin_mul_overflow(state->batch, rows, &rowCount) ||
+      __builtin_mul_overflow(rowCount, vocab, &count)) {
+    setError(error, "length " + std::to_string(length) +
+                        ": the call's tokens or logits cannot be addressed");
+    return false;
+  }
+  if (capacity < count) {
+    setError(error, "the logits buffer holds " + std::to_string(capacity) +
+                        " floats but the call writes " + std::to_string(count) +
+                        " (batch " + std::to_string(state->batch) + " x " +
+                        std::to_string(rows) + " x vocabulary " +
+                        std::to_string(vocab) + ")");
+    return false;
+  }
+  for (int64_t i = 0; i < tokenCount; ++i) {
     if (tokens[i] < 0 || tokens[i] >= vocab) {
       setError(error, "token " + std::to_string(tokens[i]) + " (batch row " +
                           std::to_string(i / length) + ", position " +
@@ -543,30 +569,35 @@ extern "C" {
 
 int retnet_prefill(const retnet_model *model, retnet_state *state,
                    const int32_t *tokens, int64_t length, float *logits,
-                   int all_positions, char **error) {
-  if (!checkCall(model, state, tokens, length, logits, error))
+                   int64_t logits_capacity, int all_positions, char **error) {
+  int64_t count = 0;
+  if (!checkCall(model, state, tokens, length, logits, logits_capacity,
+                 all_positions ? length : 1, count, error))
     return 1;
   int64_t batch = state->batch, vocab = model->shape.vocabSize;
   if (all_positions)
     return callEntry(
-        model, state, tokens, length, logits, batch * length * vocab,
+        model, state, tokens, length, logits, count,
         [&](float *data) {
           return contiguous<float, 3>(data, {batch, length, vocab});
         },
         prefillAllEntry, error);
   return callEntry(
-      model, state, tokens, length, logits, batch * vocab,
+      model, state, tokens, length, logits, count,
       [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
       prefillLastEntry, error);
 }
 
 int retnet_decode(const retnet_model *model, retnet_state *state,
-                  const int32_t *tokens, float *logits, char **error) {
-  if (!checkCall(model, state, tokens, 1, logits, error))
+                  const int32_t *tokens, float *logits, int64_t logits_capacity,
+                  char **error) {
+  int64_t count = 0;
+  if (!checkCall(model, state, tokens, 1, logits, logits_capacity, 1, count,
+                 error))
     return 1;
   int64_t batch = state->batch, vocab = model->shape.vocabSize;
   return callEntry(
-      model, state, tokens, 1, logits, batch * vocab,
+      model, state, tokens, 1, logits, count,
       [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
       decodeEntry, error);
 }

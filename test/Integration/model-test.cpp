@@ -484,7 +484,7 @@ public:
     }
     logits.assign(prompt.batch * prompt.length * config.vocabSize, NAN);
     if (api.prefill(model, state.state, prompt.tokens.data(), prompt.length,
-                    logits.data(), 1, &error) != 0) {
+                    logits.data(), logits.size(), 1, &error) != 0) {
       tally.report(false, name, "retnet_prefill: " + api.takeError(error));
       return false;
     }
@@ -526,9 +526,10 @@ public:
         together[i].assign(prompt.batch * prompt.length * vocab, NAN);
         // Several rounds, so that the calls overlap.
         for (int round = 0; round < 3 && failures[i].empty(); ++round) {
-          api.stateReset(state);
-          if (api.prefill(model, state, prompt.tokens.data(), prompt.length,
-                          together[i].data(), 1, &error) != 0)
+          if (api.stateReset(state, &error) != 0 ||
+              api.prefill(model, state, prompt.tokens.data(), prompt.length,
+                          together[i].data(), together[i].size(), 1,
+                          &error) != 0)
             failures[i] = "retnet_prefill: " + api.takeError(error);
         }
         api.stateFree(state);
@@ -586,7 +587,7 @@ public:
                        " + decode " + std::to_string(length - split) +
                        " == prefill " + std::to_string(length);
     if (api.prefill(model, state.state, head.data(), split, headLogits.data(),
-                    1, &error) != 0) {
+                    headLogits.size(), 1, &error) != 0) {
       tally.report(false, name, "retnet_prefill: " + api.takeError(error));
       return;
     }
@@ -599,7 +600,7 @@ public:
       for (int64_t b = 0; b < batch; ++b)
         step[b] = prompt.tokens[b * length + n];
       if (api.decode(model, state.state, step.data(), stepLogits.data(),
-                     &error) != 0) {
+                     stepLogits.size(), &error) != 0) {
         tally.report(false, name,
                      "retnet_decode at position " + std::to_string(n) + ": " +
                          api.takeError(error));
@@ -619,8 +620,11 @@ public:
     tally.report(ok, name, detail);
 
     // Reset, then the whole prompt again with only the last logits.
-    api.stateReset(state.state);
     name = prefix + "reset + prefill (last position only)";
+    if (api.stateReset(state.state, &error) != 0) {
+      tally.report(false, name, "retnet_state_reset: " + api.takeError(error));
+      return;
+    }
     if (api.statePosition(state.state) != 0) {
       tally.report(false, name,
                    "position " +
@@ -630,7 +634,7 @@ public:
     }
     std::vector<float> last(batch * vocab, NAN), wholeLast(batch * vocab);
     if (api.prefill(model, state.state, prompt.tokens.data(), length,
-                    last.data(), 0, &error) != 0) {
+                    last.data(), last.size(), 0, &error) != 0) {
       tally.report(false, name, "retnet_prefill: " + api.takeError(error));
       return;
     }
@@ -643,11 +647,11 @@ public:
     tally.report(ok, name, detail);
 
     // Reset again, all positions this time.
-    api.stateReset(state.state);
     name = prefix + "reset + prefill (all positions)";
     std::vector<float> again(batch * length * vocab, NAN);
-    if (api.prefill(model, state.state, prompt.tokens.data(), length,
-                    again.data(), 1, &error) != 0) {
+    if (api.stateReset(state.state, &error) != 0 ||
+        api.prefill(model, state.state, prompt.tokens.data(), length,
+                    again.data(), again.size(), 1, &error) != 0) {
       tally.report(false, name, "retnet_prefill: " + api.takeError(error));
       return;
     }
@@ -780,6 +784,32 @@ void checkLoadErrors(Tally &tally, const ModelApi &api,
     bool named =
         message.find("batch " + std::to_string(batch)) != std::string::npos;
     tally.report(named, name, "\"" + message + "\"");
+  }
+  // A logits buffer smaller than the call writes is an error, and nothing
+  // is written past it; a reset of no state reports it.
+  if (loaded) {
+    int64_t vocab = config.vocabSize;
+    std::string name = caseName + " call error: logits buffer too small";
+    retnet_state *state = api.stateNew(loaded, 2, &error);
+    if (!state) {
+      tally.report(false, name, api.takeError(error));
+    } else {
+      std::vector<float> logits(2 * vocab, -1.0f);
+      int32_t tokens[] = {1, 2};
+      int status = api.decode(loaded, state, tokens, logits.data(),
+                              2 * vocab - 1, &error);
+      std::string message = status != 0 && error ? api.takeError(error) : "";
+      bool untouched = std::all_of(logits.begin(), logits.end(),
+                                   [](float v) { return v == -1.0f; });
+      tally.report(status != 0 && untouched &&
+                       message.find("logits buffer holds") != std::string::npos,
+                   name, "\"" + message + "\"");
+      api.stateFree(state);
+    }
+    name = caseName + " call error: reset of no state";
+    int status = api.stateReset(nullptr, &error);
+    std::string message = status != 0 && error ? api.takeError(error) : "";
+    tally.report(status != 0 && !message.empty(), name, "\"" + message + "\"");
   }
   if (loaded)
     api.modelFree(loaded);

@@ -17,7 +17,7 @@
 // A model library exports the C API only.
 // MODEL-DAG: T retnet_model_load
 // MODEL-DAG: T retnet_decode
-// MODEL-DAG: R __retnet_buffers
+// MODEL-DAG: R retnet_abi_buffers
 // MODEL-NOT: mgpu
 
 // The three entry points launch kernels whose cubin is embedded.
@@ -25,8 +25,8 @@
 // MLIR-DAG: llvm.func @retnet_graph_decode(
 // MLIR-DAG: gpu.launch_func
 // MLIR-DAG: gpu.binary @retnet_graph_decode_kernel{{.*}}chip = "sm_90a"
-// MLIR-DAG: llvm.mlir.global external constant @__retnet_buffers(1 : i32)
+// MLIR-DAG: llvm.mlir.global external constant @retnet_abi_buffers(1 : i32)
 
-// IMPORT: llvm.mlir.global external constant @__retnet_buffers(1 : i32)
+// IMPORT: llvm.mlir.global external constant @retnet_abi_buffers(1 : i32)
 
 // TOOLKIT: retnet-compile: error: --target=cuda needs the CUDA toolkit's ptxas, not found at '{{.*}}none/bin/ptxas' (set --cuda-toolkit or CUDA_HOME)

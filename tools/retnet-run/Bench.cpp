@@ -84,16 +84,21 @@ struct Run {
     api.errorFree(error);
     return false;
   }
+  bool reset() {
+    char *error = nullptr;
+    return check(api.stateReset(state, &error), error);
+  }
   bool prefill(const std::vector<int32_t> &tokens) {
     char *error = nullptr;
     return check(api.prefill(model, state, tokens.data(), tokens.size(),
-                             logits.data(), 0, &error),
+                             logits.data(), logits.size(), 0, &error),
                  error);
   }
   bool decode(int32_t token) {
     char *error = nullptr;
-    return check(api.decode(model, state, &token, logits.data(), &error),
-                 error);
+    return check(
+        api.decode(model, state, &token, logits.data(), logits.size(), &error),
+        error);
   }
 };
 } // namespace
@@ -135,11 +140,8 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
   bool ok = true;
   std::vector<int32_t> prompt = tokens(options.promptLength);
   double prefillSeconds = retnet_bench::medianSeconds(
-      [&] {
-        api.stateReset(run.state);
-        ok = ok && run.prefill(prompt);
-      },
-      options.samples, 0.0);
+      [&] { ok = ok && run.reset() && run.prefill(prompt); }, options.samples,
+      0.0);
   if (!ok)
     return 1;
   double prefillRate = options.promptLength / prefillSeconds;
@@ -172,8 +174,7 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
                 "bandwidth_bound_tokens_per_s=%.1f\n",
                 weightBytes, decodeBound);
   for (int64_t context : options.contexts) {
-    api.stateReset(run.state);
-    if (!run.prefill(tokens(context)))
+    if (!run.reset() || !run.prefill(tokens(context)))
       return 1;
     // Median over blocks of decodeSteps steps; the context is the position
     // at the first timed step.

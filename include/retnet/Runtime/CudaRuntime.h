@@ -14,6 +14,7 @@
 #define RETNET_RUNTIME_CUDARUNTIME_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
