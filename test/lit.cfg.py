@@ -24,6 +24,15 @@ tool_dirs = [config.retnet_tools_dir, config.llvm_tools_dir]
 tools = ["retnet-opt", "retnet-compile", "retnet-run", "retnet-weights"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
+# %cc: the C compiler of programs that link model libraries; in a sanitized
+# build (RETNET_SANITIZE) the one of the build, with its sanitizers.
+if config.retnet_sanitize:
+    config.substitutions.append(
+        ("%cc", "%s -fsanitize=%s" % (config.host_cc, config.retnet_sanitize)))
+    config.available_features.add("sanitizer")
+else:
+    config.substitutions.append(("%cc", "cc"))
+
 # The integration test programs, for the GPU execution tests.
 config.substitutions.append(
     ("%retention-kernel-test",

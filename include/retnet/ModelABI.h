@@ -12,6 +12,7 @@
 #define RETNET_MODELABI_H
 
 #include <cstdint>
+#include <string>
 
 // The symbol names as string literals, so that the runtime can bind its
 // declarations to them (`__asm__` labels) and the compiler can emit them.
@@ -22,9 +23,12 @@
 /// Prefix of the C interface that MLIR's `llvm.emit_c_interface` gives a
 /// function: its memref arguments become pointers to descriptors.
 #define RETNET_ABI_C_INTERFACE(name) "_mlir_ciface_" name
-#define RETNET_ABI_MODEL_SHAPE "retnet_abi_model_shape"
-#define RETNET_ABI_CONFIG_JSON "retnet_abi_config_json"
-#define RETNET_ABI_BUFFERS "retnet_abi_buffers"
+#define RETNET_ABI_MODEL_SHAPE_SUFFIX "abi_model_shape"
+#define RETNET_ABI_CONFIG_JSON_SUFFIX "abi_config_json"
+#define RETNET_ABI_BUFFERS_SUFFIX "abi_buffers"
+#define RETNET_ABI_MODEL_SHAPE "retnet_" RETNET_ABI_MODEL_SHAPE_SUFFIX
+#define RETNET_ABI_CONFIG_JSON "retnet_" RETNET_ABI_CONFIG_JSON_SUFFIX
+#define RETNET_ABI_BUFFERS "retnet_" RETNET_ABI_BUFFERS_SUFFIX
 
 namespace retnet_abi {
 /// Entry points (generated with C interfaces): tokens [B, T] in, logits of
@@ -42,6 +46,39 @@ inline constexpr const char *kDecodeEntry = RETNET_ABI_DECODE;
 inline constexpr const char *kModelShapeGlobal = RETNET_ABI_MODEL_SHAPE;
 inline constexpr const char *kConfigJsonGlobal = RETNET_ABI_CONFIG_JSON;
 inline constexpr const char *kBuffersGlobal = RETNET_ABI_BUFFERS;
+
+/// What a model library exports: the functions of retnet.h and the three
+/// globals above, each named `<prefix>_<suffix>`. The prefix is "retnet"
+/// unless `retnet-compile --api-prefix=NAME` gave another, so that several
+/// model libraries can be linked into one program.
+inline constexpr const char *kDefaultApiPrefix = "retnet";
+inline constexpr const char *kExportedSuffixes[] = {
+    "error_free",
+    "compiled_config",
+    "model_load",
+    "model_free",
+    "model_vocab_size",
+    "model_embed_dim",
+    "model_value_embed_dim",
+    "model_num_layers",
+    "model_num_heads",
+    "model_ffn_dim",
+    "state_new",
+    "state_reset",
+    "state_free",
+    "state_batch",
+    "state_position",
+    "prefill",
+    "decode",
+    RETNET_ABI_MODEL_SHAPE_SUFFIX,
+    RETNET_ABI_CONFIG_JSON_SUFFIX,
+    RETNET_ABI_BUFFERS_SUFFIX,
+};
+
+/// The exported name of `suffix` (one of kExportedSuffixes) under `prefix`.
+inline std::string exportedName(const std::string &prefix, const char *suffix) {
+  return prefix + "_" + suffix;
+}
 
 /// The value of `kBuffersGlobal`.
 enum class BufferKind : int32_t { Host = 0, CudaDevice = 1 };

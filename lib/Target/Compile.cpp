@@ -8,6 +8,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -40,7 +41,7 @@ createHostTargetMachine(std::string &error) {
       llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     error = "cannot create a target machine for " + triple.str();
-  return std::move(machine);
+  return machine;
 }
 
 std::unique_ptr<llvm::Module> mlir::retnet::translateToOptimizedLLVMIR(
@@ -98,15 +99,27 @@ LogicalResult mlir::retnet::linkObjects(ArrayRef<std::string> objects,
                                         StringRef output, LinkKind kind,
                                         ArrayRef<std::string> extraArgs,
                                         std::string &error) {
-  llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("cc");
+  // A sanitized build (RETNET_SANITIZE) links with the compiler that built
+  // its runtime archive, with the same sanitizers.
+  StringRef sanitize = RETNET_SANITIZE;
+  llvm::ErrorOr<std::string> driver =
+      sanitize.empty() ? llvm::sys::findProgramByName("cc")
+                       : llvm::ErrorOr<std::string>(RETNET_SANITIZE_LINKER);
   if (!driver) {
     error = "no C compiler driver 'cc' on PATH to link with";
     return failure();
   }
   std::string libraryDir = RETNET_OPENMP_LIBRARY_DIR;
   SmallVector<std::string> args = {*driver};
-  if (kind == LinkKind::SharedLibrary)
-    args.push_back("-shared");
+  if (!sanitize.empty())
+    args.push_back(("-fsanitize=" + sanitize).str());
+  if (kind == LinkKind::SharedLibrary) {
+    // A SONAME, and references inside the library bound to its own
+    // definitions, so that several model libraries can share a process.
+    args.append({"-shared",
+                 "-Wl,-soname," + llvm::sys::path::filename(output).str(),
+                 "-Wl,-Bsymbolic"});
+  }
   args.append(objects.begin(), objects.end());
   args.append(extraArgs.begin(), extraArgs.end());
   args.append({"-o", output.str(), "-L" + libraryDir,

@@ -5,7 +5,7 @@
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: retnet-weights %S/Inputs/tiny.json -o %t/w.safetensors
 // RUN: retnet-compile %S/Inputs/tiny.json -o %t/libmodel.so
-// RUN: cc -std=c99 -Wall -Wextra -Wpedantic -Werror %S/../../examples/c-api/generate.c -I%t -L%t -lmodel -Wl,-rpath,%t -o %t/generate
+// RUN: %cc -std=c99 -Wall -Wextra -Wpedantic -Werror %S/../../examples/c-api/generate.c -I%t -L%t -lmodel -Wl,-rpath,%t -o %t/generate
 
 // RUN: %t/generate %t/w.safetensors 5 1 2 3 > %t/out.txt
 // RUN: retnet-run %t/libmodel.so --weights %t/w.safetensors --prompt 1,2,3 --max-new-tokens 5 >> %t/out.txt

@@ -118,4 +118,4 @@
 // RUN: not retnet-run %t/libother.so --weights %t/w.safetensors --prompt 1 2>&1 | FileCheck %s --check-prefix=NOT-MODEL
 // NO-LIBRARY: retnet-run: error: cannot load '{{.*}}missing.so': {{.*}}missing.so: cannot open shared object file: No such file or directory
 // NOT-ELF: retnet-run: error: cannot load '{{.*}}tiny.json': {{.*}}tiny.json: invalid ELF header
-// NOT-MODEL: retnet-run: error: '{{.*}}libother.so' is not a model library made by retnet-compile (no symbol retnet_error_free)
+// NOT-MODEL: retnet-run: error: '{{.*}}libother.so' is not a model library made by retnet-compile (no symbol retnet_error_free; a library compiled with --api-prefix=NAME needs --api-prefix=NAME)

@@ -6,20 +6,26 @@
 #include "retnet/Pipelines/Pipelines.h"
 #include "retnet/Target/Compile.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+
+#include <list>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -28,6 +34,8 @@ namespace {
 enum class EmitKind { Import, MLIR, LLVM, Object, Library, Executable };
 
 cl::OptionCategory category("retnet-compile options");
+cl::OptionCategory mlirCategory(
+    "MLIR options (as in mlir-opt: pass manager, timing, IR printing)");
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input>"),
                                cl::Required, cl::cat(category));
@@ -56,7 +64,7 @@ cl::opt<std::string> cudaToolkit(
 cl::opt<int64_t> gpuBlockThreads(
     "gpu-block-threads",
     cl::desc("With --target=cuda: threads per block of the kernels"),
-    cl::init(256), cl::Hidden, cl::cat(category));
+    cl::init(256), cl::cat(category));
 cl::opt<EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Library),
     cl::values(clEnumValN(EmitKind::Import, "import",
@@ -81,11 +89,11 @@ cl::opt<retnet::FormChoice> form(
         clEnumValN(retnet::FormChoice::Recurrent, "recurrent", "recurrent"),
         clEnumValN(retnet::FormChoice::Chunkwise, "chunkwise", "chunkwise")),
     cl::cat(category));
-cl::opt<unsigned> chunkSize(
-    "chunk-size",
-    cl::desc("Chunk size of the chunkwise form, at most 4096 (0: the "
-             "target's default)"),
-    cl::init(0), cl::cat(category));
+cl::opt<unsigned>
+    chunkSize("chunk-size",
+              cl::desc("Chunk size of the chunkwise form, at most 4096 (0: the "
+                       "target's default)"),
+              cl::init(0), cl::cat(category));
 // Spelled --threads on the command line (see spellThreadsOption).
 cl::opt<unsigned>
     threads("num-threads",
@@ -93,11 +101,11 @@ cl::opt<unsigned>
                      "OMP_NUM_THREADS or all cores)"),
             cl::init(0), cl::cat(category));
 cl::list<int64_t>
-    registerTile("register-tile", cl::CommaSeparated, cl::Hidden,
+    registerTile("register-tile", cl::CommaSeparated,
                  cl::desc("Register tile m,n,k of matrix products (tuning)"),
                  cl::cat(category));
 cl::list<int64_t>
-    threadTile("thread-tile", cl::CommaSeparated, cl::Hidden,
+    threadTile("thread-tile", cl::CommaSeparated,
                cl::desc("Block m,n of one thread for linear layers (tuning)"),
                cl::cat(category));
 cl::opt<bool> splitChunkwise(
@@ -112,9 +120,20 @@ cl::opt<bool> gpuEmulation(
              "kernels (block and thread loops) and run them as CPU loops; "
              "for testing those kernels without a GPU"),
     cl::cat(category));
+cl::opt<std::string> apiPrefix(
+    "api-prefix",
+    cl::desc("Prefix of the C API that a model library exports: NAME gives "
+             "NAME_model_load, NAME_prefill, ... declared in NAME.h, written "
+             "next to the library, so that libraries of several models can "
+             "be linked into one program (default retnet: retnet.h)"),
+    cl::value_desc("NAME"), cl::init(retnet_abi::kDefaultApiPrefix),
+    cl::cat(category));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::init(3), cl::Prefix, cl::cat(category));
-cl::opt<bool> timing("timing", cl::desc("Print the time of each pass"),
+cl::opt<bool> timing("timing",
+                     cl::desc("Print the time of each step: import, each "
+                              "pass, LLVM IR translation and optimization, "
+                              "object emission and link (also --mlir-timing)"),
                      cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
                               cl::desc("Print the IR after each pass"),
@@ -164,6 +183,29 @@ std::string defaultOutput() {
   return std::string(path);
 }
 
+/// Whether `prefix` can start the C names `<prefix>_<suffix>` without
+/// reserving them (no leading '_') or doubling the separator.
+bool isCIdentifierPrefix(StringRef prefix) {
+  return !prefix.empty() && prefix.size() <= 64 && llvm::isAlpha(prefix[0]) &&
+         !prefix.ends_with("_") && llvm::all_of(prefix, [](char c) {
+           return llvm::isAlnum(c) || c == '_';
+         });
+}
+
+/// The C API header of a model library under `prefix`: retnet.h with its
+/// names renamed.
+std::string apiHeader(StringRef retnetHeader, StringRef prefix) {
+  std::string text = retnetHeader.str();
+  auto replaceAll = [&](StringRef from, StringRef to) {
+    for (size_t at = text.find(from); at != std::string::npos;
+         at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to.str());
+  };
+  replaceAll("RETNET_RETNET_H", prefix.upper() + "_RETNET_H");
+  replaceAll("retnet_", (prefix + "_").str());
+  return text;
+}
+
 /// Writes `text` to `path` ("-" for stdout).
 LogicalResult writeText(StringRef path, function_ref<void(raw_ostream &)> print,
                         std::string &error) {
@@ -176,9 +218,25 @@ LogicalResult writeText(StringRef path, function_ref<void(raw_ostream &)> print,
 }
 } // namespace
 
+/// Registers MLIR's pass manager, timing, context and printer options and
+/// shows them in --help, in their own category. Passes are registered first,
+/// so that options such as --mlir-print-ir-after=PASS know their names.
+void registerMLIROptions() {
+  registerAllPasses();
+  retnet::registerRetNetPasses();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  registerMLIRContextCLOptions();
+  registerAsmPrinterCLOptions();
+  for (auto &entry : cl::getRegisteredOptions())
+    if (entry.first.starts_with("mlir-"))
+      entry.second->addCategory(mlirCategory);
+  cl::HideUnrelatedOptions({&category, &mlirCategory});
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  registerMLIROptions();
   std::vector<std::string> storage;
   storage.reserve(argc);
   SmallVector<char *> args = spellThreadsOption(argc, argv, storage);
@@ -199,6 +257,13 @@ int main(int argc, char **argv) {
       "(libcuda.so.1, loaded when first used). Kernel libraries then take\n"
       "and return device memory; model libraries keep the weights and the\n"
       "states on the GPU behind the same C API.\n");
+
+  // --timing and --mlir-timing time every step below, nested in one report.
+  DefaultTimingManager timingManager;
+  applyDefaultTimingManagerCLOptions(timingManager);
+  if (timing)
+    timingManager.setEnabled(true);
+  TimingScope rootTimer = timingManager.getRootScope();
 
   bool cuda = target == "cuda";
   if (target != "cpu" && !cuda)
@@ -227,6 +292,15 @@ int main(int argc, char **argv) {
     return fail("--chunk-size must be at most 4096, got " +
                 std::to_string(chunkSize));
   bool isModel = StringRef(inputFile).ends_with(".json");
+  if (apiPrefix != retnet_abi::kDefaultApiPrefix) {
+    if (!isModel || emit != EmitKind::Library)
+      return fail("--api-prefix names the C API of a model library; use it "
+                  "with a model description (.json) and --emit=lib");
+    if (!isCIdentifierPrefix(apiPrefix))
+      return fail("--api-prefix '" + apiPrefix +
+                  "' is not a C identifier prefix (a letter, then at most 63 "
+                  "letters, digits or '_', not ending in '_')");
+  }
   if (emit == EmitKind::Executable && !isModel)
     return fail("--emit=exe needs a model description (.json); for MLIR "
                 "input use --emit=mlir, llvm, obj or lib");
@@ -241,6 +315,8 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   OwningOpRef<ModuleOp> module;
+  TimingScope inputTimer =
+      rootTimer.nest(isModel ? "Model import" : "MLIR parsing");
   if (isModel) {
     std::vector<std::string> warnings;
     llvm::Expected<retnet::ModelConfig> config =
@@ -264,7 +340,14 @@ int main(int argc, char **argv) {
     if (!module)
       return 1;
   }
+  inputTimer.stop();
   std::string output = outputFile.empty() ? defaultOutput() : outputFile;
+  // Checked before the pipeline runs, not at the end of it.
+  StringRef outputDir = llvm::sys::path::parent_path(output);
+  if (output != "-" && !outputDir.empty() &&
+      !llvm::sys::fs::is_directory(outputDir))
+    return fail("cannot write '" + output + "': no directory '" + outputDir +
+                "'");
   if (emit == EmitKind::Import) {
     if (failed(writeText(
             output, [&](raw_ostream &os) { module->print(os); }, error)))
@@ -273,8 +356,10 @@ int main(int argc, char **argv) {
   }
 
   PassManager pm(&context);
-  if (timing)
-    pm.enableTiming();
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail("invalid MLIR pass manager options");
+  TimingScope pipelineTimer = rootTimer.nest("MLIR pipeline");
+  pm.enableTiming(pipelineTimer);
   if (printIRAfterAll) {
     context.disableMultithreading();
     pm.enableIRPrinting(/*shouldPrintBeforePass=*/nullptr,
@@ -305,6 +390,7 @@ int main(int argc, char **argv) {
   }
   if (failed(pm.run(*module)))
     return 1;
+  pipelineTimer.stop();
 
   if (emit == EmitKind::MLIR) {
     if (failed(writeText(
@@ -314,10 +400,13 @@ int main(int argc, char **argv) {
   }
 
   llvm::LLVMContext llvmContext;
+  TimingScope llvmTimer =
+      rootTimer.nest("LLVM IR translation and optimization");
   std::unique_ptr<llvm::Module> llvmModule =
       retnet::translateToOptimizedLLVMIR(*module, llvmContext, optLevel, error);
   if (!llvmModule)
     return fail(error);
+  llvmTimer.stop();
   if (emit == EmitKind::LLVM) {
     if (failed(writeText(
             output, [&](raw_ostream &os) { llvmModule->print(os, nullptr); },
@@ -326,23 +415,36 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  // Temporary files, removed on every way out.
+  std::list<llvm::FileRemover> temporaries;
+  auto temporaryFile = [&](StringRef prefix, StringRef suffix,
+                           SmallString<128> &path) -> LogicalResult {
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile(prefix, suffix, path)) {
+      error = "cannot create a temporary file: " + ec.message();
+      return failure();
+    }
+    temporaries.emplace_back(path);
+    return success();
+  };
   std::string objectPath = output;
-  SmallString<128> temporary;
   if (emit != EmitKind::Object) {
-    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-            "retnet-compile", "o", temporary))
-      return fail("cannot create a temporary object file: " + ec.message());
+    SmallString<128> temporary;
+    if (failed(temporaryFile("retnet-compile", "o", temporary)))
+      return fail(error);
     objectPath = std::string(temporary);
   }
+  TimingScope objectTimer = rootTimer.nest("Object emission (LLVM back end)");
   if (failed(retnet::emitObjectFile(*llvmModule, objectPath, error)))
     return fail(error);
+  objectTimer.stop();
   if (emit == EmitKind::Object)
     return 0;
 
-  // Models link the runtime (C API, weights, states) and, for programs,
-  // their main(); both are archives next to this tool's build.
-  SmallVector<std::string> linkArgs;
-  SmallString<128> exportsPath;
+  // Models link the runtime (C API, weights, states, the CUDA driver glue)
+  // and, for programs, their main(); both are archives next to this tool's
+  // build. Kernel libraries of --target=cuda take the mgpu* entry points
+  // (and retnet_cuda_*) from the runtime.
   SmallString<256> libraryDir(
       llvm::sys::path::parent_path(llvm::sys::path::parent_path(
           llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail))));
@@ -352,63 +454,93 @@ int main(int argc, char **argv) {
     llvm::sys::path::append(path, name);
     return std::string(path);
   };
-  SmallVector<StringRef> archives;
+  std::string runtime = archive("libRetNetRuntime.a");
+  std::string executableMain = archive("libRetNetExecutableMain.a");
+  SmallVector<std::string> archives;
   if (isModel || cuda)
-    archives.push_back("libRetNetRuntime.a");
+    archives.push_back(runtime);
   if (emit == EmitKind::Executable)
-    archives.push_back("libRetNetExecutableMain.a");
-  for (StringRef name : archives)
-    if (!llvm::sys::fs::exists(archive(name)))
-      return fail("the runtime archive '" + archive(name) +
+    archives.push_back(executableMain);
+  for (const std::string &path : archives)
+    if (!llvm::sys::fs::exists(path))
+      return fail("the runtime archive '" + path +
                   "' is missing (build the RetNetRuntime target)");
+
+  SmallVector<std::string> linkArgs;
   if (isModel) {
-    // Models link the runtime (C API, weights, states, the CUDA driver
-    // glue) and, for programs, their main().
     if (emit == EmitKind::Executable)
-      linkArgs.push_back(archive("libRetNetExecutableMain.a"));
-    // A library exports the C API (and what retnet-run reads) only.
+      linkArgs.push_back(executableMain);
     if (emit == EmitKind::Library) {
-      int fd;
-      if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-              "retnet-exports", "map", fd, exportsPath))
-        return fail("cannot create a temporary file: " + ec.message());
-      llvm::raw_fd_ostream exports(fd, /*shouldClose=*/true);
-      exports << "{ global: retnet_*; " << retnet_abi::kModelShapeGlobal << "; "
-              << retnet_abi::kConfigJsonGlobal << "; "
-              << retnet_abi::kBuffersGlobal << "; local: *; };\n";
+      // Under --api-prefix, the object's globals and the runtime's C API
+      // take the prefix, definitions and references alike.
+      llvm::StringMap<std::string> renames;
+      if (apiPrefix != retnet_abi::kDefaultApiPrefix)
+        for (const char *suffix : retnet_abi::kExportedSuffixes)
+          renames[retnet_abi::exportedName(retnet_abi::kDefaultApiPrefix,
+                                           suffix)] =
+              retnet_abi::exportedName(apiPrefix, suffix);
+      if (!renames.empty()) {
+        TimingScope renameTimer = rootTimer.nest("Symbol renaming");
+        SmallString<128> renamedObject, renamedRuntime;
+        if (failed(temporaryFile("retnet-compile", "o", renamedObject)) ||
+            failed(retnet::renameSymbols(objectPath, renamedObject, renames,
+                                         error)) ||
+            failed(temporaryFile("retnet-runtime", "a", renamedRuntime)) ||
+            failed(
+                retnet::renameSymbols(runtime, renamedRuntime, renames, error)))
+          return fail(error);
+        objectPath = std::string(renamedObject);
+        runtime = std::string(renamedRuntime);
+      }
+      // A library exports its C API (and what retnet-run reads) only.
+      SmallString<128> exportsPath;
+      if (failed(temporaryFile("retnet-exports", "map", exportsPath)))
+        return fail(error);
+      std::error_code ec;
+      llvm::raw_fd_ostream exports(exportsPath, ec);
+      exports << "{ global:";
+      for (const char *suffix : retnet_abi::kExportedSuffixes)
+        exports << " " << retnet_abi::exportedName(apiPrefix, suffix) << ";";
+      exports << " local: *; };\n";
       exports.close();
+      if (ec || exports.has_error())
+        return fail("cannot write '" + exportsPath + "'");
       linkArgs.push_back("-Wl,--version-script=" + exportsPath.str().str());
     }
-    linkArgs.append({"-Wl,--whole-archive", archive("libRetNetRuntime.a"),
-                     "-Wl,--no-whole-archive", "-lstdc++"});
+    linkArgs.append(
+        {"-Wl,--whole-archive", runtime, "-Wl,--no-whole-archive", "-lstdc++"});
   } else if (cuda) {
-    // Kernel libraries take the mgpu* entry points (and retnet_cuda_*)
-    // from the runtime.
-    linkArgs.append({archive("libRetNetRuntime.a"), "-lstdc++"});
+    linkArgs.append({runtime, "-lstdc++"});
   }
   // The runtime's CUDA glue loads the driver with dlopen.
   if (isModel || cuda)
     linkArgs.push_back("-ldl");
-  LogicalResult linked = retnet::linkObjects(
-      {objectPath}, output,
-      emit == EmitKind::Executable ? retnet::LinkKind::Executable
-                                   : retnet::LinkKind::SharedLibrary,
-      linkArgs, error);
-  llvm::sys::fs::remove(objectPath);
-  if (!exportsPath.empty())
-    llvm::sys::fs::remove(exportsPath);
-  if (failed(linked))
+  TimingScope linkTimer = rootTimer.nest("Link");
+  if (failed(retnet::linkObjects({objectPath}, output,
+                                 emit == EmitKind::Executable
+                                     ? retnet::LinkKind::Executable
+                                     : retnet::LinkKind::SharedLibrary,
+                                 linkArgs, error)))
     return fail(error);
+  linkTimer.stop();
 
-  // The C API header next to a model library.
+  // The C API header next to a model library: retnet.h, or NAME.h.
   if (isModel && emit == EmitKind::Library) {
     SmallString<256> header(llvm::sys::path::parent_path(
         llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail)));
     llvm::sys::path::append(header, "..", "include", "retnet", "retnet.h");
+    auto text = llvm::MemoryBuffer::getFile(header);
+    if (!text)
+      return fail("cannot read '" + header + "': " + text.getError().message());
     SmallString<256> destination(llvm::sys::path::parent_path(output));
-    llvm::sys::path::append(destination, "retnet.h");
-    if (std::error_code ec = llvm::sys::fs::copy_file(header, destination))
-      return fail("cannot write '" + destination + "': " + ec.message());
+    llvm::sys::path::append(destination, apiPrefix + ".h");
+    if (failed(writeText(
+            destination,
+            [&](raw_ostream &os) {
+              os << apiHeader((*text)->getBuffer(), apiPrefix);
+            },
+            error)))
+      return fail(error);
   }
   return 0;
 }

@@ -11,12 +11,16 @@
 
 static const char *usage =
     "usage: retnet-run LIBMODEL.so --weights W.safetensors --prompt 1,2,3\n"
-    "                  [--max-new-tokens N] [--logits-out FILE.npy]\n\n"
+    "                  [--max-new-tokens N] [--logits-out FILE.npy]\n"
+    "                  [--api-prefix=NAME]\n\n"
     "Loads a model library made by retnet-compile and its weights, prefills\n"
     "the prompt (token ids; batch rows separated by ';'), decodes greedily\n"
     "and prints the generated ids, then tokens/s on stderr.\n\n"
     "  --logits-out FILE.npy  write the prompt's logits for every position,\n"
     "                         float32 [batch, length, vocab]\n"
+    "  --api-prefix=NAME      the library was compiled with\n"
+    "                         retnet-compile --api-prefix=NAME (its C API\n"
+    "                         is NAME_model_load, ...; default retnet)\n"
     "  --bench                instead of generating: prefill and decode\n"
     "                         tokens/s (medians, batch 1) against the\n"
     "                         machine's sgemm FLOP/s and memory bandwidth,\n"
@@ -26,25 +30,26 @@ static const char *usage =
     "128,512,1024,2048,4096)\n"
     "  --bench-steps=N        decode steps per sample (default 32)\n";
 
-/// Finds the C API of the model in `handle`.
-static bool resolveApi(void *handle, retnet_runtime::ModelApi &api,
-                       std::string &missing) {
-  auto find = [&](auto &slot, const char *name) {
+/// Finds the C API of the model in `handle`, exported under `prefix`.
+static bool resolveApi(void *handle, const std::string &prefix,
+                       retnet_runtime::ModelApi &api, std::string &missing) {
+  auto find = [&](auto &slot, const char *suffix) {
+    std::string name = retnet_abi::exportedName(prefix, suffix);
     slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(
-        dlsym(handle, name));
+        dlsym(handle, name.c_str()));
     if (!slot && missing.empty())
       missing = name;
   };
-  find(api.errorFree, "retnet_error_free");
-  find(api.compiledConfig, "retnet_compiled_config");
-  find(api.modelLoad, "retnet_model_load");
-  find(api.modelFree, "retnet_model_free");
-  find(api.vocabSize, "retnet_model_vocab_size");
-  find(api.stateNew, "retnet_state_new");
-  find(api.stateReset, "retnet_state_reset");
-  find(api.stateFree, "retnet_state_free");
-  find(api.prefill, "retnet_prefill");
-  find(api.decode, "retnet_decode");
+  find(api.errorFree, "error_free");
+  find(api.compiledConfig, "compiled_config");
+  find(api.modelLoad, "model_load");
+  find(api.modelFree, "model_free");
+  find(api.vocabSize, "model_vocab_size");
+  find(api.stateNew, "state_new");
+  find(api.stateReset, "state_reset");
+  find(api.stateFree, "state_free");
+  find(api.prefill, "prefill");
+  find(api.decode, "decode");
   return missing.empty();
 }
 
@@ -66,10 +71,17 @@ int main(int argc, char **argv) {
   options.programName = "retnet-run";
   retnet_runtime::BenchOptions bench;
   bool benchmark = false;
+  std::string apiPrefix = retnet_abi::kDefaultApiPrefix;
   std::string error, optionError;
   auto extra = [&](const std::string &arg) {
     if (arg == "--bench")
       return benchmark = true;
+    if (arg.rfind("--api-prefix=", 0) == 0) {
+      apiPrefix = arg.substr(std::strlen("--api-prefix="));
+      if (apiPrefix.empty())
+        optionError = "--api-prefix= needs a NAME";
+      return !apiPrefix.empty();
+    }
     bool recognised = false;
     if (!retnet_runtime::parseBenchOption(arg, bench, optionError, recognised))
       return false;
@@ -101,16 +113,23 @@ int main(int argc, char **argv) {
   }
   retnet_runtime::ModelApi api;
   std::string missing;
-  if (!resolveApi(handle, api, missing)) {
+  if (!resolveApi(handle, apiPrefix, api, missing)) {
+    bool defaultPrefix = apiPrefix == retnet_abi::kDefaultApiPrefix;
     std::fprintf(stderr,
                  "retnet-run: error: '%s' is not a model library made by "
-                 "retnet-compile (no symbol %s)\n",
-                 library.c_str(), missing.c_str());
+                 "retnet-compile%s%s (no symbol %s%s)\n",
+                 library.c_str(), defaultPrefix ? "" : " --api-prefix=",
+                 defaultPrefix ? "" : apiPrefix.c_str(), missing.c_str(),
+                 defaultPrefix ? "; a library compiled with --api-prefix=NAME "
+                                 "needs --api-prefix=NAME"
+                               : "");
     return 1;
   }
   if (benchmark) {
     const auto *encoded = static_cast<const int64_t *>(
-        dlsym(handle, retnet_abi::kModelShapeGlobal));
+        dlsym(handle,
+              retnet_abi::exportedName(apiPrefix, RETNET_ABI_MODEL_SHAPE_SUFFIX)
+                  .c_str()));
     if (!encoded) {
       std::fprintf(stderr, "retnet-run: error: '%s' has no model shape\n",
                    library.c_str());
@@ -118,8 +137,9 @@ int main(int argc, char **argv) {
     }
     // CUDA model libraries (retnet-compile --target=cuda) are measured
     // without the CPU yardsticks.
-    const auto *buffers = static_cast<const retnet_abi::BufferKind *>(
-        dlsym(handle, retnet_abi::kBuffersGlobal));
+    const auto *buffers = static_cast<const retnet_abi::BufferKind *>(dlsym(
+        handle, retnet_abi::exportedName(apiPrefix, RETNET_ABI_BUFFERS_SUFFIX)
+                    .c_str()));
     bench.onDevice = buffers && *buffers == retnet_abi::BufferKind::CudaDevice;
     return retnet_runtime::runBenchmark(
         api, retnet_runtime::decodeModelShape(encoded), bench);

@@ -153,7 +153,8 @@ struct ChunkStatesTiling
     if (failed(checkHeadTile(op, sizes)))
       return failure();
     TileBuilder t{b, op->getLoc(), {}};
-    auto [start, count] = t.tokensOfChunks(
+    OpFoldResult start, count;
+    std::tie(start, count) = t.tokensOfChunks(
         offsets[2], sizes[2], t.dim(states.getK(), 2), states.getChunkSize());
     auto tokens = [&](Value tensor) {
       return t.slice(tensor, {offsets[0], offsets[1], start, t.zero()},
@@ -205,7 +206,8 @@ struct ChunkOutputsTiling
                   ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
                   Sizes &tileOffsets, Sizes &tileSizes) const {
     TileBuilder t{b, op.getLoc(), {}};
-    auto [start, count] = t.tokensOfChunks(
+    OpFoldResult start, count;
+    std::tie(start, count) = t.tokensOfChunks(
         offsets[2], sizes[2], t.dim(op.getQ(), 2), op.getChunkSize());
     tileOffsets = {offsets[0], offsets[1], start, t.zero()};
     tileSizes = {sizes[0], sizes[1], count,

@@ -78,6 +78,14 @@ def RetentionSelectForm : Pass<"retention-select-form"> {
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"0",
            "Chunk size of the chunkwise form (0: target default)">
   ];
+  let statistics = [
+    Statistic<"numParallel", "num-parallel",
+              "Retention ops given the parallel form">,
+    Statistic<"numRecurrent", "num-recurrent",
+              "Retention ops given the recurrent form">,
+    Statistic<"numChunkwise", "num-chunkwise",
+              "Retention ops given the chunkwise form">
+  ];
   let dependentDialects = ["::mlir::retention::RetentionDialect"];
 }
 

@@ -53,7 +53,19 @@ struct RetentionSelectFormPass
       else if (!ShapedType::isDynamic(length) &&
                length <= costs->parallelMaxLength)
         form = RetentionForm::Parallel;
+      // Fails, changing nothing, where the op already has that form.
       (void)rewriteToForm(rewriter, op, form, costs->chunkSize);
+      switch (form) {
+      case RetentionForm::Parallel:
+        ++numParallel;
+        break;
+      case RetentionForm::Recurrent:
+        ++numRecurrent;
+        break;
+      case RetentionForm::Chunkwise:
+        ++numChunkwise;
+        break;
+      }
     });
   }
 };

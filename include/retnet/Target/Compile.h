@@ -6,6 +6,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Module.h"
 
 #include <memory>
@@ -30,6 +31,13 @@ enum class LinkKind { SharedLibrary, Executable };
 LogicalResult linkObjects(ArrayRef<std::string> objects, StringRef output,
                           LinkKind kind, ArrayRef<std::string> extraArgs,
                           std::string &error);
+
+/// Writes the object file or archive `input` to `output` with the symbols
+/// named by the keys of `renames` renamed to their values (definitions and
+/// references alike).
+LogicalResult renameSymbols(StringRef input, StringRef output,
+                            const llvm::StringMap<std::string> &renames,
+                            std::string &error);
 } // namespace mlir::retnet
 
 #endif // RETNET_TARGET_COMPILE_H

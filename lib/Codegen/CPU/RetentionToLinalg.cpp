@@ -118,9 +118,11 @@ struct ConvertRetentionToLinalgPass
         ops.push_back(op);
     });
     IRRewriter rewriter(&getContext());
-    for (Operation *op : ops)
+    for (Operation *op : ops) {
       if (failed(lowerRetention(rewriter, op)))
         return signalPassFailure();
+      ++numLowered;
+    }
     // The destinations of fused producers are slices of [B, H, T, d] empty
     // tensors: they become empty tiles, so nothing of that size remains.
     RewritePatternSet patterns(&getContext());

@@ -144,7 +144,8 @@ tileAndPeel(RewriterBase &rewriter, Operation *root,
 /// scalar loops) and folds the vectorizer's multiply + multi_reduction into
 /// vector.contract, which lowers to outer products.
 static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
-                                    ArrayRef<ArrayRef<int64_t>> tiles) {
+                                    ArrayRef<ArrayRef<int64_t>> tiles,
+                                    llvm::Statistic &numVectorized) {
   for (linalg::LinalgOp tile : collectProducts(root, [&](linalg::LinalgOp op) {
          return llvm::any_of(
              tiles, [&](ArrayRef<int64_t> shape) { return isTile(op, shape); });
@@ -156,6 +157,7 @@ static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
       return tile.emitError(
           "retnet-vectorize-contractions: vectorization failed");
     rewriter.replaceOp(tile, vectorized->replacements);
+    ++numVectorized;
   }
   MLIRContext *context = root->getContext();
   RewritePatternSet contractions(context);
@@ -210,7 +212,7 @@ struct RetNetVectorizeContractionsPass
         failed(
             tileAndPeel(rewriter, root,
                         assignRegisterTiles(rewriter, root, *tile, rowTile))) ||
-        failed(vectorizeTiles(rewriter, root, {*tile, rowTile})))
+        failed(vectorizeTiles(rewriter, root, {*tile, rowTile}, numVectorized)))
       return signalPassFailure();
   }
 };

@@ -84,7 +84,7 @@ LogicalResult splitChunkwise(Operation *root) {
         getStateElementType(op.getQ().getType().getElementType());
     int64_t fitting = RetentionKernelEmitter::fittingChunkSize(
         op.getChunkSize(), computeType);
-    if (fitting == op.getChunkSize())
+    if (fitting == static_cast<int64_t>(op.getChunkSize()))
       return;
     rewriter.setInsertionPoint(op);
     rewriter.replaceOp(

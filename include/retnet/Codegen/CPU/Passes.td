@@ -34,6 +34,10 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
     `exp(k ln gamma)` with `ln gamma` computed once per head, the
     `decay_sqrt_sum` scale uses `expm1` in f64.
   }];
+  let statistics = [
+    Statistic<"numLowered", "num-lowered",
+              "Retention ops (and chunk pieces) tiled and decomposed">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
@@ -68,6 +72,10 @@ def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
     ListOption<"threadTileSizes", "thread-tile-sizes", "int64_t",
                "Block [m, n] of a thread for products outside scf.forall "
                "(default 64,256; 0,0 disables)">
+  ];
+  let statistics = [
+    Statistic<"numVectorized", "num-vectorized",
+              "Register tiles vectorized into vector.contract">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

@@ -1,0 +1,5 @@
+func.func @gamma_zero(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.0]> : tensor<2xf64>
+  %o = retention.parallel %q, %k, %v gamma %gamma : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<2xf64> -> tensor<1x2x8x16xf32>
+  return
+}

@@ -1,0 +1,5 @@
+func.func @not_a_tensor(%q: memref<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x1x8x16xf32>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  %o = retention.parallel %q, %k, %v gamma %gamma : memref<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
+  return
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Rebuilds the fuzz seed corpora (fuzz/corpus/*) from the tests' inputs:
+# the retention IR tests split at their `// -----` markers, the model
+# descriptions of the tests and examples, and weights of fuzz/micro.json
+# (valid in each dtype, and broken in each way the tests break them).
+# Needs a build (build/ or RETNET_BUILD_DIR) for retnet-weights.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${RETNET_BUILD_DIR:-$root/build}"
+corpus="$root/fuzz/corpus"
+rm -rf "$corpus/ir" "$corpus/config" "$corpus/safetensors"
+mkdir -p "$corpus/ir" "$corpus/config" "$corpus/safetensors"
+
+/usr/bin/python3 - "$root" "$corpus/ir" <<'PY'
+import pathlib, sys
+root, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+for test in sorted(root.glob("test/Dialect/*/*/*.mlir")):
+    cases = test.read_text().split("// -----")
+    for index, case in enumerate(cases):
+        lines = [l for l in case.splitlines() if not l.lstrip().startswith("//")]
+        text = "\n".join(lines).strip()
+        if text:
+            name = "%s-%s-%d.mlir" % (test.parent.name, test.stem, index)
+            (out / name).write_text(text + "\n")
+PY
+
+for json in "$root"/test/tools/Inputs/*.json; do
+  cp "$json" "$corpus/config/test-$(basename "$json")"
+done
+for json in "$root"/examples/*.json; do
+  cp "$json" "$corpus/config/example-$(basename "$json")"
+done
+cp "$root/fuzz/micro.json" "$corpus/config/micro.json"
+
+micro="$root/fuzz/micro.json"
+st="$corpus/safetensors"
+for dtype in f32 f16 bf16; do
+  "$build/bin/retnet-weights" "$micro" -o "$st/micro-$dtype.safetensors" \
+    --seed 1 --dtype "$dtype"
+done
+"$build/bin/retnet-weights" "$micro" -o "$st/micro-missing.safetensors" \
+  --omit=layers.0.ffn.fc1.weight
+for mode in short-header duplicate overlap gap nan-decay nan-weight huge-weight; do
+  /usr/bin/python3 "$root/test/tools/Inputs/corrupt-safetensors.py" "$mode" \
+    "$st/micro-f32.safetensors" "$st/micro-$mode.safetensors" 2
+done
+echo "fuzz-seeds: $(ls "$corpus/ir" | wc -l) IR, $(ls "$corpus/config" | wc -l) config, $(ls "$st" | wc -l) safetensors seeds"
