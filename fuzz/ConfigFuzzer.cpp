@@ -6,13 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FuzzContext.h"
 #include "retnet/Import/ModelConfig.h"
 #include "retnet/Import/ModelImport.h"
-#include "retnet/InitRetNet.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/Error.h"
@@ -22,19 +21,6 @@
 #include <cstdlib>
 
 using namespace mlir;
-
-namespace {
-MLIRContext &context() {
-  static MLIRContext *instance = [] {
-    DialectRegistry registry;
-    retnet::registerRetNetDialects(registry);
-    auto *ctx = new MLIRContext(registry, MLIRContext::Threading::DISABLED);
-    ctx->loadAllAvailableDialects();
-    return ctx;
-  }();
-  return *instance;
-}
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::vector<std::string> warnings;
@@ -46,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   // Graphs of accepted descriptions can be large (up to the limits); the
   // fuzzer's own time and memory limits bound them.
-  MLIRContext &ctx = context();
+  MLIRContext &ctx = retnet_fuzz::fuzzContext();
   std::string diagnostics;
   ScopedDiagnosticHandler collect(&ctx, [&](Diagnostic &diagnostic) {
     diagnostics += diagnostic.str() + "\n";

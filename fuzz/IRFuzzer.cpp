@@ -6,20 +6,18 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "retnet/InitRetNet.h"
+#include "FuzzContext.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
 #include <cstdint>
-#include <memory>
+#include <string>
 
 using namespace mlir;
 
@@ -28,34 +26,20 @@ namespace {
 constexpr const char *kPipelines[] = {
     "builtin.module(retention-to-parallel,canonicalize)",
     "builtin.module(retention-to-recurrent,canonicalize)",
-    "builtin.module(retention-to-chunkwise{chunk-size=3},"
-    "retention-split-chunkwise,canonicalize)",
+    ("builtin.module(retention-to-chunkwise{chunk-size=3},"
+     "retention-split-chunkwise,canonicalize)"),
     "builtin.module(retention-select-form,convert-retention-to-linalg)",
 };
-
-/// One context for every input: dialect registration costs far more than
-/// a small parse.
-MLIRContext &context() {
-  static MLIRContext *instance = [] {
-    registerAllPasses();
-    retnet::registerRetNetPasses();
-    DialectRegistry registry;
-    retnet::registerRetNetDialects(registry);
-    auto *ctx = new MLIRContext(registry, MLIRContext::Threading::DISABLED);
-    ctx->loadAllAvailableDialects();
-    return ctx;
-  }();
-  return *instance;
-}
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  MLIRContext &ctx = context();
+  MLIRContext &ctx = retnet_fuzz::fuzzContext();
   // Diagnostics are the expected outcome of most inputs.
   ScopedDiagnosticHandler quiet(&ctx, [](Diagnostic &) { return success(); });
   ParserConfig config(&ctx);
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
-      StringRef(reinterpret_cast<const char *>(data), size), config);
+  // The MLIR lexer reads up to a terminating NUL, as source files have.
+  std::string text(reinterpret_cast<const char *>(data), size);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, config);
   if (!module || failed(verify(*module)))
     return 0;
   for (const char *pipeline : kPipelines) {

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, then configures and builds retnet-mlir in build/.
+# Installs what is missing, then configures and builds retnet-mlir in build/
+# (RETNET_BUILD_DIR), instrumented with RETNET_SANITIZE's sanitizers if set,
+# with libFuzzer fuzz targets if RETNET_FUZZ=ON. Arguments go to the build.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RETNET_BUILD_DIR:-$root/build}"
@@ -12,6 +14,8 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
-    -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
+    -DPython3_EXECUTABLE=/usr/bin/python3 \
+    -DRETNET_SANITIZE="${RETNET_SANITIZE:-}" \
+    -DRETNET_FUZZ="${RETNET_FUZZ:-OFF}" >/dev/null
 fi
 cmake --build "$build" -j "$jobs" "$@"

@@ -12,17 +12,8 @@ shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(ir-fuzzer config-fuzzer safetensors-fuzzer)
 
-"$root/scripts/setup.sh"
-if [ ! -f "$build/build.ninja" ]; then
-  cmake -G Ninja -S "$root" -B "$build" \
-    -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
-    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
-    -DPython3_EXECUTABLE=/usr/bin/python3 \
-    -DRETNET_SANITIZE=address,undefined -DRETNET_FUZZ=ON >/dev/null
-fi
-cmake --build "$build" -j "${RETNET_JOBS:-2}" --target "${targets[@]}"
+RETNET_BUILD_DIR="$build" RETNET_SANITIZE=address,undefined RETNET_FUZZ=ON \
+  "$root/scripts/build.sh" --target "${targets[@]}"
 
 mkdir -p "$build/crashes"
 for target in "${targets[@]}"; do

@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything and runs every test suite.
+# Installs what is missing, builds everything and runs every test suite, then
+# the sanitizer pass: the same suites (model-gpu-emulation-test aside, whose
+# models model-test already runs through the CPU target) and the fuzz corpora
+# in a build with ASan and UBSan (build-sanitize/). RETNET_SANITIZER_PASS=0
+# skips that pass.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RETNET_BUILD_DIR:-$root/build}"
+jobs="${RETNET_JOBS:-2}"
 
 "$root/scripts/build.sh"
-cd "$build"
-ctest --output-on-failure -j "${RETNET_JOBS:-2}"
+(cd "$build" && ctest --output-on-failure -j "$jobs")
+
+if [ "${RETNET_SANITIZER_PASS:-1}" != 0 ]; then
+  sanitize="${RETNET_SANITIZE_BUILD_DIR:-$root/build-sanitize}"
+  echo "== sanitizer pass (address,undefined) in $sanitize"
+  RETNET_BUILD_DIR="$sanitize" RETNET_SANITIZE=address,undefined \
+    "$root/scripts/build.sh"
+  cd "$sanitize"
+  # Allocations too large to satisfy return NULL, as they do without ASan:
+  # the tests check that the runtime reports them as errors.
+  export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  ctest --output-on-failure -j "$jobs" -E '^model-gpu-emulation-test$'
+fi

@@ -17,30 +17,11 @@
 
 #include "retnet.h"
 
-#include <errno.h>
+#include "example-util.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-/* Parses a non-negative integer no larger than `max`; returns 0 on failure. */
-static int parse_count(const char *text, long max, long *out) {
-  char *end = NULL;
-  errno = 0;
-  long value = strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || value < 0 || value > max)
-    return 0;
-  *out = value;
-  return 1;
-}
-
-/* The index of the largest of `count` logits (the first one on ties). */
-static int32_t argmax(const float *logits, int64_t count) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < count; ++i)
-    if (logits[i] > logits[best])
-      best = i;
-  return (int32_t)best;
-}
 
 /* Prints a message from the C API and releases it. */
 static void report(const char *what, char *error) {
