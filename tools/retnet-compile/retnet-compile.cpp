@@ -4,6 +4,7 @@
 #include "retnet/InitRetNet.h"
 #include "retnet/ModelABI.h"
 #include "retnet/Pipelines/Pipelines.h"
+#include "retnet/Target/ApiPrefix.h"
 #include "retnet/Target/Compile.h"
 
 #include "mlir/IR/AsmState.h"
@@ -15,7 +16,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -183,29 +183,6 @@ std::string defaultOutput() {
   return std::string(path);
 }
 
-/// Whether `prefix` can start the C names `<prefix>_<suffix>` without
-/// reserving them (no leading '_') or doubling the separator.
-bool isCIdentifierPrefix(StringRef prefix) {
-  return !prefix.empty() && prefix.size() <= 64 && llvm::isAlpha(prefix[0]) &&
-         !prefix.ends_with("_") && llvm::all_of(prefix, [](char c) {
-           return llvm::isAlnum(c) || c == '_';
-         });
-}
-
-/// The C API header of a model library under `prefix`: retnet.h with its
-/// names renamed.
-std::string apiHeader(StringRef retnetHeader, StringRef prefix) {
-  std::string text = retnetHeader.str();
-  auto replaceAll = [&](StringRef from, StringRef to) {
-    for (size_t at = text.find(from); at != std::string::npos;
-         at = text.find(from, at + to.size()))
-      text.replace(at, from.size(), to.str());
-  };
-  replaceAll("RETNET_RETNET_H", prefix.upper() + "_RETNET_H");
-  replaceAll("retnet_", (prefix + "_").str());
-  return text;
-}
-
 /// Writes `text` to `path` ("-" for stdout).
 LogicalResult writeText(StringRef path, function_ref<void(raw_ostream &)> print,
                         std::string &error) {
@@ -296,7 +273,7 @@ int main(int argc, char **argv) {
     if (!isModel || emit != EmitKind::Library)
       return fail("--api-prefix names the C API of a model library; use it "
                   "with a model description (.json) and --emit=lib");
-    if (!isCIdentifierPrefix(apiPrefix))
+    if (!retnet::isValidApiPrefix(apiPrefix))
       return fail("--api-prefix '" + apiPrefix +
                   "' is not a C identifier prefix (a letter, then at most 63 "
                   "letters, digits or '_', not ending in '_')");
@@ -473,12 +450,7 @@ int main(int argc, char **argv) {
     if (emit == EmitKind::Library) {
       // Under --api-prefix, the object's globals and the runtime's C API
       // take the prefix, definitions and references alike.
-      llvm::StringMap<std::string> renames;
-      if (apiPrefix != retnet_abi::kDefaultApiPrefix)
-        for (const char *suffix : retnet_abi::kExportedSuffixes)
-          renames[retnet_abi::exportedName(retnet_abi::kDefaultApiPrefix,
-                                           suffix)] =
-              retnet_abi::exportedName(apiPrefix, suffix);
+      llvm::StringMap<std::string> renames = retnet::getApiRenames(apiPrefix);
       if (!renames.empty()) {
         TimingScope renameTimer = rootTimer.nest("Symbol renaming");
         SmallString<128> renamedObject, renamedRuntime;
@@ -498,10 +470,7 @@ int main(int argc, char **argv) {
         return fail(error);
       std::error_code ec;
       llvm::raw_fd_ostream exports(exportsPath, ec);
-      exports << "{ global:";
-      for (const char *suffix : retnet_abi::kExportedSuffixes)
-        exports << " " << retnet_abi::exportedName(apiPrefix, suffix) << ";";
-      exports << " local: *; };\n";
+      exports << retnet::getExportVersionScript(apiPrefix);
       exports.close();
       if (ec || exports.has_error())
         return fail("cannot write '" + exportsPath + "'");
@@ -537,7 +506,7 @@ int main(int argc, char **argv) {
     if (failed(writeText(
             destination,
             [&](raw_ostream &os) {
-              os << apiHeader((*text)->getBuffer(), apiPrefix);
+              os << retnet::getApiHeader((*text)->getBuffer(), apiPrefix);
             },
             error)))
       return fail(error);
