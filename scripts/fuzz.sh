@@ -23,5 +23,6 @@ for target in "${targets[@]}"; do
   # The first directory receives new inputs; the seeds stay as they are.
   "$build/bin/$target" "$build/corpus/$name" "$root/fuzz/corpus/$name" \
     -max_total_time=$((minutes * 60)) -timeout=30 -rss_limit_mb=4096 \
+    -dict="$root/fuzz/$name.dict" \
     -artifact_prefix="$build/crashes/$name-" -print_final_stats=1
 done
