@@ -30,6 +30,18 @@ constexpr const char *kPipelines[] = {
      "retention-split-chunkwise,canonicalize)"),
     "builtin.module(retention-select-form,convert-retention-to-linalg)",
 };
+
+/// Whether `text` holds `array<index`, which MLIR 22's parser of dense
+/// arrays dereferences null on (llvm-project issue 179045, fixed upstream
+/// after 22.1 by pull request 179075): a known crash outside the project,
+/// skipped so that fuzzing goes on.
+bool hasIndexDenseArray(StringRef text) {
+  for (size_t at = text.find("array<"); at != StringRef::npos;
+       at = text.find("array<", at + 1))
+    if (text.drop_front(at + 6).ltrim().starts_with("index"))
+      return true;
+  return false;
+}
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -39,6 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ParserConfig config(&ctx);
   // The MLIR lexer reads up to a terminating NUL, as source files have.
   std::string text(reinterpret_cast<const char *>(data), size);
+  if (hasIndexDenseArray(text))
+    return 0;
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, config);
   if (!module || failed(verify(*module)))
     return 0;
