@@ -17,7 +17,11 @@
 #include "mlir/Pass/PassRegistry.h"
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
+#include <vector>
 
 using namespace mlir;
 
@@ -30,6 +34,23 @@ constexpr const char *kPipelines[] = {
      "retention-split-chunkwise,canonicalize)"),
     "builtin.module(retention-select-form,convert-retention-to-linalg)",
 };
+
+/// The pass managers of kPipelines, parsed once.
+std::vector<std::unique_ptr<PassManager>> &pipelines(MLIRContext &ctx) {
+  static auto *managers = [&] {
+    auto *result = new std::vector<std::unique_ptr<PassManager>>();
+    for (const char *pipeline : kPipelines) {
+      auto &pm = result->emplace_back(std::make_unique<PassManager>(&ctx));
+      if (failed(parsePassPipeline(pipeline, *pm))) {
+        std::fprintf(stderr, "ir-fuzzer: cannot parse the pipeline '%s'\n",
+                     pipeline);
+        std::abort();
+      }
+    }
+    return result;
+  }();
+  return *managers;
+}
 
 /// Whether `text` holds `array<index`, which MLIR 22's parser of dense
 /// arrays dereferences null on (llvm-project issue 179045, fixed upstream
@@ -56,12 +77,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, config);
   if (!module || failed(verify(*module)))
     return 0;
-  for (const char *pipeline : kPipelines) {
+  for (std::unique_ptr<PassManager> &pm : pipelines(ctx)) {
     OwningOpRef<ModuleOp> copy = module->clone();
-    PassManager pm(&ctx);
-    if (failed(parsePassPipeline(pipeline, pm)))
-      return 0;
-    (void)pm.run(*copy);
+    (void)pm->run(*copy);
   }
   return 0;
 }

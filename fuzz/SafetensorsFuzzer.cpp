@@ -61,7 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int64_t vocab = retnet_model_vocab_size(model);
   retnet_state *state = retnet_state_new(model, 1, &error);
   if (!state) {
-    std::fprintf(stderr, "safetensors-fuzzer: no state: %s\n", error);
+    std::fprintf(stderr, "safetensors-fuzzer: no state: %s\n",
+                 error ? error : "no message");
     std::abort();
   }
   std::vector<float> logits(static_cast<size_t>(vocab));

@@ -20,8 +20,11 @@ for target in "${targets[@]}"; do
   name="${target%-fuzzer}"
   mkdir -p "$build/corpus/$name"
   echo "== $target: $minutes min"
-  # The first directory receives new inputs; the seeds stay as they are.
-  "$build/bin/$target" "$build/corpus/$name" "$root/fuzz/corpus/$name" \
+  # The first directory receives new inputs; the seeds and the regression
+  # inputs (fuzz/corpus, fuzz/regressions) stay as they are.
+  seeds=("$root/fuzz/corpus/$name")
+  [ -d "$root/fuzz/regressions/$name" ] && seeds+=("$root/fuzz/regressions/$name")
+  "$build/bin/$target" "$build/corpus/$name" "${seeds[@]}" \
     -max_total_time=$((minutes * 60)) -timeout=30 -rss_limit_mb=4096 \
     -dict="$root/fuzz/$name.dict" \
     -artifact_prefix="$build/crashes/$name-" -print_final_stats=1

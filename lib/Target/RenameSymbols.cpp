@@ -6,7 +6,6 @@
 #include "llvm/ObjCopy/ObjCopy.h"
 #include "llvm/Object/Archive.h"
 #include "llvm/Object/Binary.h"
-#include "llvm/Support/FileOutputBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
