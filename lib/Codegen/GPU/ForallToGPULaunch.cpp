@@ -1,8 +1,8 @@
-//===- ForallToGPULaunch.cpp - Block/thread scf.forall nests to gpu.launch
-//-===//
+//===- ForallToGPULaunch.cpp - Block/thread forall nests to gpu.launch ---===//
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -21,25 +21,35 @@ namespace {
 /// The most threads a CUDA block can have.
 constexpr int64_t kMaxBlockThreads = 1024;
 
-/// The GPU dimension a forall mapping attribute names, if it is of kind
-/// `Mapping` (block or thread) and x, y or z.
+/// Mapping ids of a forall's dimensions: `x`, `y`, `z` (0-2, one GPU
+/// dimension each) or linear (`linear_dim_N`, relative index N; all of them
+/// one linearized GPU dimension, `linear_dim_0` varying fastest), if every
+/// attribute of the mapping is of kind `Mapping` and of one of these two
+/// sorts.
+struct ForallMapping {
+  SmallVector<int64_t> ids;
+  bool linear = false;
+};
 template <typename Mapping>
-std::optional<unsigned> mappedDim(Attribute attribute) {
-  auto mapping = dyn_cast<Mapping>(attribute);
-  if (!mapping)
+std::optional<ForallMapping> getForallMapping(scf::ForallOp forall) {
+  std::optional<ArrayAttr> attributes = forall.getMapping();
+  if (!attributes || attributes->empty())
     return std::nullopt;
-  unsigned dim = static_cast<unsigned>(mapping.getMappingId());
-  if (dim > 2)
-    return std::nullopt;
-  return dim;
+  ForallMapping mapping;
+  mapping.linear = llvm::isa_and_nonnull<Mapping>((*attributes)[0]) &&
+                   cast<Mapping>((*attributes)[0]).isLinearMapping();
+  for (Attribute attribute : *attributes) {
+    auto id = dyn_cast<Mapping>(attribute);
+    if (!id || id.isLinearMapping() != mapping.linear ||
+        (!mapping.linear && id.getMappingId() > 2))
+      return std::nullopt;
+    mapping.ids.push_back(id.getRelativeIndex());
+  }
+  return mapping;
 }
 
 bool isBlockForall(scf::ForallOp forall) {
-  std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() &&
-         llvm::all_of(*mapping, [](Attribute attribute) {
-           return mappedDim<gpu::GPUBlockMappingAttr>(attribute).has_value();
-         });
+  return getForallMapping<gpu::GPUBlockMappingAttr>(forall).has_value();
 }
 
 bool isNormalized(scf::ForallOp forall) {
@@ -51,6 +61,103 @@ bool isNormalized(scf::ForallOp forall) {
                       [&](OpFoldResult v) { return isConstant(v, 0); }) &&
          llvm::all_of(forall.getMixedStep(),
                       [&](OpFoldResult v) { return isConstant(v, 1); });
+}
+
+/// The trip counts of `forall`'s loops.
+SmallVector<Value> tripCounts(OpBuilder &b, Location loc,
+                              scf::ForallOp forall) {
+  AffineExpr lower, upper, step;
+  bindSymbols(b.getContext(), lower, upper, step);
+  SmallVector<Value> counts;
+  for (auto [lb, ub, st] :
+       llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
+                 forall.getMixedStep()))
+    counts.push_back(getValueOrCreateConstantIndexOp(
+        b, loc,
+        affine::makeComposedFoldedAffineApply(
+            b, loc, (upper - lower).ceilDiv(step), {lb, ub, st})));
+  return counts;
+}
+
+/// `forall`'s induction variables at iteration numbers `iterations`.
+SmallVector<Value> loopIndices(OpBuilder &b, Location loc, scf::ForallOp forall,
+                               ValueRange iterations) {
+  AffineExpr lower, step, iteration;
+  bindSymbols(b.getContext(), lower, step, iteration);
+  SmallVector<Value> indices;
+  for (auto [lb, st, it] : llvm::zip(forall.getMixedLowerBound(),
+                                     forall.getMixedStep(), iterations))
+    indices.push_back(getValueOrCreateConstantIndexOp(
+        b, loc,
+        affine::makeComposedFoldedAffineApply(b, loc, lower + iteration * step,
+                                              {lb, st, it})));
+  return indices;
+}
+
+/// The threads a `#gpu.thread` forall directly inside `blockLoop` uses: the
+/// product of its static extents. None if it is not such a loop: normalized,
+/// on buffers, mapped to `x` or to linear dims.
+std::optional<int64_t> threadLoopExtent(scf::ForallOp loop,
+                                        scf::ForallOp blockLoop) {
+  std::optional<ForallMapping> mapping =
+      getForallMapping<gpu::GPUThreadMappingAttr>(loop);
+  if (!mapping || !isNormalized(loop) || !loop.getOutputs().empty() ||
+      loop->getParentOfType<scf::ForallOp>() != blockLoop)
+    return std::nullopt;
+  if (!mapping->linear && (mapping->ids.size() != 1 || mapping->ids[0] != 0))
+    return std::nullopt;
+  int64_t extent = 1;
+  for (int64_t bound : loop.getStaticUpperBound()) {
+    if (ShapedType::isDynamic(bound))
+      return std::nullopt;
+    extent *= bound;
+  }
+  return extent;
+}
+
+/// The launch grid (x, y, z) of a block forall with upper bounds `bounds`:
+/// one dimension per mapping id, or, for linear ids, their product in x.
+SmallVector<Value> gridOf(OpBuilder &b, Location loc,
+                          const ForallMapping &mapping, ValueRange bounds) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  SmallVector<Value> grid(3, one);
+  for (auto [id, bound] : llvm::zip(mapping.ids, bounds)) {
+    if (!mapping.linear)
+      grid[id] = bound;
+    else
+      grid[0] = grid[0] == one ? bound
+                               : arith::MulIOp::create(b, loc, grid[0], bound);
+  }
+  return grid;
+}
+
+/// The forall's indices from the launch's block ids: the id of each mapped
+/// dimension, or, for linear ids, block id x delinearized over the bounds
+/// (`linear_dim_0` fastest).
+SmallVector<Value> blockIndices(OpBuilder &b, Location loc,
+                                const ForallMapping &mapping, ValueRange bounds,
+                                ArrayRef<Value> blockIds) {
+  SmallVector<Value> indices;
+  if (!mapping.linear) {
+    for (int64_t id : mapping.ids)
+      indices.push_back(blockIds[id]);
+    return indices;
+  }
+  // Forall dims from the slowest (highest linear id) to the fastest.
+  SmallVector<unsigned> order = llvm::to_vector(
+      llvm::seq<unsigned>(0, static_cast<unsigned>(mapping.ids.size())));
+  llvm::sort(order, [&](unsigned lhs, unsigned rhs) {
+    return mapping.ids[lhs] > mapping.ids[rhs];
+  });
+  SmallVector<Value> basis;
+  for (unsigned dim : order)
+    basis.push_back(bounds[dim]);
+  auto delinearized = affine::AffineDelinearizeIndexOp::create(
+      b, loc, blockIds[0], basis, /*hasOuterBound=*/true);
+  indices.resize(mapping.ids.size());
+  for (auto [position, dim] : llvm::enumerate(order))
+    indices[dim] = delinearized.getResult(position);
+  return indices;
 }
 
 /// Rewrites an `scf.forall` mapped to GPU blocks (outside any other forall
@@ -66,32 +173,24 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
     if (!isBlockForall(forall) || forall->getParentOfType<scf::ForallOp>() ||
         forall->getParentOfType<gpu::LaunchOp>())
       return failure();
-    if (!forall.getOutputs().empty() || !isNormalized(forall))
-      return rewriter.notifyMatchFailure(
-          forall, "expected a normalized forall on buffers");
+    if (!forall.getOutputs().empty())
+      return rewriter.notifyMatchFailure(forall,
+                                         "expected a forall on buffers");
 
-    // The block's threads: the widest thread loop inside.
+    // The block's threads: the most threads a thread loop inside uses.
     int64_t blockSize = 1;
     WalkResult walk = forall.getBody()->walk([&](scf::ForallOp inner) {
-      std::optional<ArrayAttr> mapping = inner.getMapping();
-      std::optional<int64_t> extent =
-          inner.getStaticUpperBound().size() == 1
-              ? std::optional<int64_t>(inner.getStaticUpperBound()[0])
-              : std::nullopt;
-      if (!mapping || mapping->size() != 1 ||
-          mappedDim<gpu::GPUThreadMappingAttr>((*mapping)[0]) != 0u ||
-          !extent || ShapedType::isDynamic(*extent) || !isNormalized(inner) ||
-          !inner.getOutputs().empty() ||
-          inner->getParentOfType<scf::ForallOp>() != forall)
+      std::optional<int64_t> extent = threadLoopExtent(inner, forall);
+      if (!extent)
         return WalkResult::interrupt();
       blockSize = std::max(blockSize, *extent);
       return WalkResult::advance();
     });
     if (walk.wasInterrupted() || blockSize > kMaxBlockThreads)
       return rewriter.notifyMatchFailure(
-          forall, "a forall inside a block loop is not a static, "
-                  "one-dimensional #gpu.thread<x> loop on buffers of at "
-                  "most 1024 threads");
+          forall, "a forall inside a block loop is not a static #gpu.thread "
+                  "loop on buffers (x, or linear dims) of at most 1024 "
+                  "threads");
 
     SmallVector<memref::AllocaOp> workgroupBuffers;
     forall.getBody()->walk([&](memref::AllocaOp alloca) {
@@ -108,17 +207,11 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
       workgroupTypes.push_back(alloca.getType());
     }
 
-    // Grid sizes from the forall's bounds, in mapping order.
     Location loc = forall.getLoc();
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    SmallVector<Value> grid(3, one);
-    SmallVector<unsigned> dims;
-    for (auto [attribute, bound] :
-         llvm::zip(*forall.getMapping(), forall.getMixedUpperBound())) {
-      unsigned dim = *mappedDim<gpu::GPUBlockMappingAttr>(attribute);
-      dims.push_back(dim);
-      grid[dim] = getValueOrCreateConstantIndexOp(rewriter, loc, bound);
-    }
+    ForallMapping mapping = *getForallMapping<gpu::GPUBlockMappingAttr>(forall);
+    SmallVector<Value> bounds = tripCounts(rewriter, loc, forall);
+    SmallVector<Value> grid = gridOf(rewriter, loc, mapping, bounds);
     Value threads = arith::ConstantIndexOp::create(rewriter, loc, blockSize);
     // An empty grid (a dynamic size of zero) is no launch at all: CUDA
     // rejects grids without blocks.
@@ -142,11 +235,12 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
     rewriter.setInsertionPointToEnd(&body);
     auto terminator = gpu::TerminatorOp::create(rewriter, loc);
 
+    rewriter.setInsertionPoint(terminator);
     gpu::KernelDim3 blockIds = launch.getBlockIds();
-    Value blockIdValues[3] = {blockIds.x, blockIds.y, blockIds.z};
-    SmallVector<Value> indices;
-    for (unsigned dim : dims)
-      indices.push_back(blockIdValues[dim]);
+    SmallVector<Value> indices =
+        loopIndices(rewriter, loc, forall,
+                    blockIndices(rewriter, loc, mapping, bounds,
+                                 {blockIds.x, blockIds.y, blockIds.z}));
     Block *forallBody = forall.getBody();
     rewriter.eraseOp(forallBody->getTerminator());
     rewriter.inlineBlockBefore(forallBody, terminator, indices);
@@ -161,6 +255,7 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
     // reach the barriers: by this pass's contract (that of
     // convert-retention-to-gpu and retnet-gpu-distribute-linalg), thread
     // loops sit in code that is uniform across the block.
+    rewriter.setInsertionPointToStart(&body);
     DiagnosedSilenceableFailure mapped =
         transform::gpu::mapNestedForallToThreadsImpl(
             rewriter, std::nullopt, launch, {blockSize, 1, 1},
@@ -169,9 +264,6 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
       (void)mapped.silence();
       return launch.emitOpError("could not map its thread loops to threads");
     }
-    // The mapping may leave constants after the terminator; it ends the
-    // body again.
-    terminator->moveBefore(&body, body.end());
     return success();
   }
 };
@@ -188,9 +280,9 @@ struct RetNetForallToGPULaunchPass
       if (!isBlockForall(forall))
         return WalkResult::advance();
       forall.emitError("cannot map this forall to a gpu.launch: expected a "
-                       "normalized forall on buffers, outside other "
+                       "forall on buffers, outside other "
                        "foralls, whose inner foralls are static "
-                       "one-dimensional #gpu.thread<x> loops of at most "
+                       "#gpu.thread loops (x, or linear dims) of at most "
                        "1024 threads and whose workgroup buffers have "
                        "static shapes");
       return WalkResult::interrupt();

@@ -73,6 +73,34 @@ func.func @two_dimensional(%out: memref<4x8x32xf32>) {
 
 // -----
 
+// Linear block ids (what upstream tiling with #gpu.block<linear_dim_N>
+// makes): one grid dimension, the product of the trip counts, delinearized
+// with linear_dim_0 fastest; a loop from 0 in steps of 128 has
+// ceil(n / 128) iterations, its index 128 times the block's. A
+// two-dimensional linear thread loop (8 x 4) is a block of 32 threads.
+
+// CHECK-LABEL: func @linear
+// CHECK-SAME: (%[[OUT:.*]]: memref<?x?xf32>, %[[M:.*]]: index, %[[N:.*]]: index)
+// CHECK: %[[TILES:.*]] = affine.apply #{{.*}}()[%[[N]]]
+// CHECK: %[[GRID:.*]] = arith.muli %[[M]], %[[TILES]]
+// CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[GRID]], %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32
+// CHECK: %[[IDS:.*]]:2 = affine.delinearize_index %[[BX]] into (%[[M]], %[[TILES]])
+// CHECK: %[[J:.*]] = affine.apply #{{.*}}()[%[[IDS]]#1]
+// CHECK: %[[TX:.*]] = gpu.thread_id x
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[IDS]]#0, %[[J]]]
+// CHECK: gpu.barrier
+func.func @linear(%out: memref<?x?xf32>, %m: index, %n: index) {
+  %cst = arith.constant 0.0 : f32
+  scf.forall (%i, %j) = (0, 0) to (%m, %n) step (1, 128) {
+    scf.forall (%a, %b) in (8, 4) {
+      memref.store %cst, %out[%i, %j] : memref<?x?xf32>
+    } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+  return
+}
+
+// -----
+
 // Thread loops must have a static extent.
 
 func.func @dynamic_threads(%out: memref<?xf32>, %n: index) {

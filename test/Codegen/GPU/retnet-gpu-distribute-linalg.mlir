@@ -1,32 +1,35 @@
 // RUN: retnet-opt %s -retnet-gpu-distribute-linalg=threads=128 -canonicalize -cse -split-input-file | FileCheck %s
 
-// A short reduction (K = 8): one thread per output element (the column
-// index varies fastest across threads), the element carried through the
-// reduction loop.
+// A short reduction (K = 8): upstream tiling to blocks of 128 neighbouring
+// points (one row, 128 columns; linear block ids, the column tiles
+// fastest), then to one thread per point (the column fastest across
+// threads); each thread's tile (0 or 1 points at the edge) carries its
+// element through the reduction loop in a register.
 
 // CHECK-LABEL: func @short_product
 // CHECK-SAME: (%[[A:.*]]: memref<?x8xf32>, %[[B:.*]]: memref<8x?xf32>, %[[C:.*]]: memref<?x?xf32>)
 // CHECK-DAG: %[[M:.*]] = memref.dim %[[A]], %c0
 // CHECK-DAG: %[[N:.*]] = memref.dim %[[B]], %c1
-// CHECK: %[[POINTS:.*]] = arith.muli %[[M]], %[[N]]
-// CHECK: %[[BLOCKS:.*]] = arith.ceildivui %[[POINTS]], %c128
-// CHECK: scf.forall (%[[BLOCK:.*]]) in (%[[BLOCKS]]) {
-// CHECK:   scf.forall (%[[THREAD:.*]]) in (128) {
-// CHECK:     %[[BASE:.*]] = arith.muli %[[BLOCK]], %c128
-// CHECK:     %[[POINT:.*]] = arith.addi %[[BASE]], %[[THREAD]]
-// CHECK:     %[[ACTIVE:.*]] = arith.cmpi ult, %[[POINT]], %[[POINTS]]
-// CHECK:     scf.if %[[ACTIVE]] {
-// CHECK:       %[[J:.*]] = arith.remui %[[POINT]], %[[N]]
-// CHECK:       %[[I:.*]] = arith.divui %[[POINT]], %[[N]]
-// CHECK:       %[[INIT:.*]] = memref.load %[[C]][%[[I]], %[[J]]]
+// CHECK: scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (%[[M]], %[[N]]) step (1, 128) {
+// CHECK:   %[[WIDTH:.*]] = affine.min #{{.*}}(%[[J]])[%[[N]]]
+// CHECK:   %[[ROW:.*]] = memref.subview %[[A]][%[[I]], 0] [1, 8]
+// CHECK:   %[[COLUMNS:.*]] = memref.subview %[[B]][0, %[[J]]] [8, %[[WIDTH]]]
+// CHECK:   %[[OUT:.*]] = memref.subview %[[C]][%[[I]], %[[J]]] [1, %[[WIDTH]]]
+// CHECK:   scf.forall (%[[T:.*]]) in (128) {
+// CHECK:     %[[EDGE:.*]] = affine.min #{{.*}}(%[[T]])[%[[WIDTH]]]
+// CHECK:     %[[POINTS:.*]] = affine.max #{{.*}}(%[[EDGE]])
+// CHECK:     %[[COLUMN:.*]] = memref.subview %[[COLUMNS]][0, %[[T]]] [8, %[[POINTS]]]
+// CHECK:     %[[ELEMENT:.*]] = memref.subview %[[OUT]][0, %[[T]]] [1, %[[POINTS]]]
+// CHECK:     scf.for %[[P:.*]] = %c0 to %[[POINTS]] step %c1 {
+// CHECK:       %[[INIT:.*]] = memref.load %[[ELEMENT]][%c0, %[[P]]]
 // CHECK:       %[[SUM:.*]] = scf.for %[[K:.*]] = %c0 to %c8 step %c1 iter_args(%[[ACC:.*]] = %[[INIT]]) -> (f32) {
-// CHECK:         memref.load %[[A]][%[[I]], %[[K]]]
-// CHECK:         memref.load %[[B]][%[[K]], %[[J]]]
+// CHECK:         memref.load %[[ROW]][%c0, %[[K]]]
+// CHECK:         memref.load %[[COLUMN]][%[[K]], %[[P]]]
 // CHECK:         arith.mulf
 // CHECK:         arith.addf %[[ACC]]
-// CHECK:       memref.store %[[SUM]], %[[C]][%[[I]], %[[J]]]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
-// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK:       memref.store %[[SUM]], %[[ELEMENT]][%c0, %[[P]]]
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 func.func @short_product(%a: memref<?x8xf32>, %b: memref<8x?xf32>, %c: memref<?x?xf32>) {
   linalg.matmul ins(%a, %b : memref<?x8xf32>, memref<8x?xf32>) outs(%c : memref<?x?xf32>)
   return
@@ -34,35 +37,45 @@ func.func @short_product(%a: memref<?x8xf32>, %b: memref<8x?xf32>, %c: memref<?x
 
 // -----
 
-// A long sum (K = 64): blocks of 32 neighbouring elements; the 128 threads
-// are 4 slices of the reduction (thread t: element t % 32, k = t / 32 + 4 i)
-// whose partial sums meet in a workgroup tile; 32 threads add them to the
-// outputs.
+// A long sum (K = 64): blocks of 32 neighbouring points; the reduction is
+// split into 4 slices (k = 4 kk + s, the inputs expanded to (kk, s)), whose
+// partial sums meet in a workgroup tile: zeroed by 32 x 4 threads, summed
+// by 32 x 4 threads (the point fastest, the slice slowest), then added to
+// the outputs by 32 threads.
 
 // CHECK-LABEL: func @long_product
 // CHECK-SAME: (%[[A:.*]]: memref<?x64xf32>, %[[B:.*]]: memref<64x?xf32>, %[[C:.*]]: memref<?x?xf32>)
-// CHECK: %[[POINTS:.*]] = arith.muli
-// CHECK: %[[BLOCKS:.*]] = arith.ceildivui %[[POINTS]], %c32
-// CHECK: scf.forall (%[[BLOCK:.*]]) in (%[[BLOCKS]]) {
-// CHECK:   %[[START:.*]] = arith.muli %[[BLOCK]], %c32
-// CHECK:   %[[TILE:.*]] = memref.alloca() : memref<4x32xf32, #gpu.address_space<workgroup>>
-// CHECK:   scf.forall (%[[THREAD:.*]]) in (128) {
-// CHECK:     %[[COLUMN:.*]] = arith.remui %[[THREAD]], %c32
-// CHECK:     %[[SLICE:.*]] = arith.divui %[[THREAD]], %c32
-// CHECK:     %[[POINT:.*]] = arith.addi %[[START]], %[[COLUMN]]
-// CHECK:     scf.if
-// CHECK:       %[[PARTIAL:.*]] = scf.for %{{.*}} = %[[SLICE]] to %c64 step %c4 iter_args(%{{.*}} = %cst) -> (f32) {
-// CHECK:       memref.store %[[PARTIAL]], %[[TILE]][%[[SLICE]], %[[COLUMN]]]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK: scf.forall (%{{.*}}, %[[J:.*]]) = (0, 0) to (%{{.*}}, %{{.*}}) step (1, 32) {
+// CHECK:   %[[WIDTH:.*]] = affine.min
+// CHECK:   %[[ROW:.*]] = memref.subview %[[A]]
+// CHECK:   %[[COLUMNS:.*]] = memref.subview %[[B]]
+// CHECK:   %[[OUT:.*]] = memref.subview %[[C]]
+// CHECK:   %[[TILE:.*]] = memref.alloca() : memref<1x32x4xf32, #gpu.address_space<workgroup>>
+// CHECK:   %[[PARTIALS:.*]] = memref.subview %[[TILE]][0, 0, 0] [1, %[[WIDTH]], 4]
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (32, 4) {
+// CHECK:     memref.store %cst
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
+// CHECK:   %[[ROW4:.*]] = memref.expand_shape %[[ROW]] {{\[}}[0], [1, 2]] output_shape [1, 16, 4]
+// CHECK:   %[[COLUMNS4:.*]] = memref.expand_shape %[[COLUMNS]] {{\[}}[0, 1], [2]] output_shape [16, 4, %[[WIDTH]]]
+// CHECK:   scf.forall (%[[T:.*]], %[[S:.*]]) in (32, 4) {
+// CHECK:     memref.subview %[[ROW4]][0, 0, %[[S]]] [1, 16, 1]
+// CHECK:     memref.subview %[[COLUMNS4]][0, %[[S]], %[[T]]] [16, 1,
+// CHECK:     memref.subview %[[PARTIALS]][0, %[[T]], %[[S]]]
+// CHECK:     scf.for
+// CHECK:       scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args
+// CHECK:         arith.mulf
+// CHECK:         arith.addf
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
 // CHECK:   scf.forall (%[[LANE:.*]]) in (32) {
-// CHECK:     scf.if
-// CHECK:       %[[INIT:.*]] = memref.load %[[C]]
-// CHECK:       %[[P0:.*]] = memref.load %[[TILE]][%c0, %[[LANE]]]
-// CHECK:       %[[S0:.*]] = arith.addf %[[INIT]], %[[P0]]
-// CHECK-COUNT-3: arith.addf
-// CHECK:       memref.store %{{.*}}, %[[C]]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
-// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK:     memref.subview %[[PARTIALS]][0, %[[LANE]], 0]
+// CHECK:     memref.subview %[[OUT]][0, %[[LANE]]]
+// CHECK:     scf.for
+// CHECK:       memref.load
+// CHECK:       scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// CHECK:         arith.addf
+// CHECK:       memref.store
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 func.func @long_product(%a: memref<?x64xf32>, %b: memref<64x?xf32>, %c: memref<?x?xf32>) {
   linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x?xf32>) outs(%c : memref<?x?xf32>)
   return
@@ -70,15 +83,72 @@ func.func @long_product(%a: memref<?x64xf32>, %b: memref<64x?xf32>, %c: memref<?
 
 // -----
 
-// linalg.index becomes the thread's index; an output the payload does not
-// read is not loaded.
+// A long sum whose reduction (66) is no multiple of the slices (4): one
+// thread per element.
+
+// CHECK-LABEL: func @uneven_long_product
+// CHECK-NOT: memref.alloca
+// CHECK: scf.forall
+// CHECK:   scf.forall (%{{.*}}) in (128) {
+// CHECK:       scf.for %{{.*}} = %c0 to %c66 step %c1 iter_args
+func.func @uneven_long_product(%a: memref<?x66xf32>, %b: memref<66x?xf32>, %c: memref<?x?xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x66xf32>, memref<66x?xf32>) outs(%c : memref<?x?xf32>)
+  return
+}
+
+// -----
+
+// Small static inner loops fill a block together: 8 x 3 points per row, 5
+// rows (120 of the 128 threads), a three-dimensional thread loop with the
+// innermost loop fastest.
+
+// CHECK-LABEL: func @small_inner
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (%{{.*}}, 3, 8) step (5, 3, 8) {
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (5, 3, 8) {
+// CHECK:     math.exp
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_2>, #gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<linear_dim_2>, #gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+func.func @small_inner(%x: memref<?x3x8xf32>, %y: memref<?x3x8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : memref<?x3x8xf32>) outs(%y : memref<?x3x8xf32>) {
+  ^bb0(%i: f32, %o: f32):
+    %e = math.exp %i : f32
+    linalg.yield %e : f32
+  }
+  return
+}
+
+// -----
+
+// No parallel loop: one block of one thread (a dynamic sum is not split).
+
+// CHECK-LABEL: func @total
+// CHECK: scf.forall (%{{.*}}) in (1) {
+// CHECK:   scf.forall (%{{.*}}) in (1) {
+// CHECK:     scf.for {{.*}} iter_args
+// CHECK:     memref.store
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<linear_dim_0>]}
+func.func @total(%x: memref<?xf32>, %s: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]} ins(%x : memref<?xf32>) outs(%s : memref<f32>) {
+  ^bb0(%i: f32, %o: f32):
+    %e = arith.addf %i, %o : f32
+    linalg.yield %e : f32
+  }
+  return
+}
+
+// -----
+
+// linalg.index becomes the point's index (block offset + thread + point);
+// an output the payload does not read is not loaded.
 
 // CHECK-LABEL: func @iota
-// CHECK: scf.forall
-// CHECK:   scf.forall
-// CHECK:     scf.if
+// CHECK: scf.forall (%[[BLOCK:.*]]) = (0) to (%{{.*}}) step (128) {
+// CHECK:   scf.forall (%[[THREAD:.*]]) in (128) {
+// CHECK:     scf.for %[[P:.*]] =
 // CHECK-NOT:   memref.load
-// CHECK:       %[[CAST:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK:       %[[INDEX:.*]] = affine.apply #{{.*}}(%[[BLOCK]], %[[THREAD]])[%[[P]]]
+// CHECK:       %[[CAST:.*]] = arith.index_cast %[[INDEX]] : index to i64
 // CHECK:       arith.sitofp %[[CAST]]
 // CHECK:       memref.store
 func.func @iota(%out: memref<?xf32>) {

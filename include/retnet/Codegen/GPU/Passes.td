@@ -68,22 +68,32 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
 def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
   let summary = "Distribute linalg ops on buffers over GPU blocks and threads";
   let description = [{
-    Rewrites every linalg op on buffers that does not already run inside GPU
-    blocks into an `scf.forall` over blocks (`#gpu.block<x>`) around
-    `scf.forall` loops over the block's threads (`#gpu.thread<x>`); the
-    points of the parallel loops are numbered with the last loop varying
-    fastest, so neighbouring threads access neighbouring elements.
+    Distributes every linalg op on buffers that does not already run inside
+    GPU blocks with upstream tiling (`scf::tileUsingSCF` to `scf.forall`
+    loops with linear `#gpu.block<linear_dim_N>` and
+    `#gpu.thread<linear_dim_N>` mappings, `linear_dim_0` fastest):
 
-    - In general, one thread per output element, carrying it in registers
-      through `scf.for` loops over the reduction dimensions.
+    - In general, blocks of `threads` neighbouring points of the parallel
+      loops (the innermost loops whole while they fit, then part of the
+      next), one thread per point with the innermost loop fastest across
+      threads, so neighbouring threads access neighbouring elements. Each
+      thread's tile becomes scalar loops that carry its outputs in registers
+      through the reduction loops (convert-linalg-to-loops would load and
+      store them at every step).
     - Sums (one output combined with `arith.addf`) whose reduction has at
-      least `split-reduction-length` static iterations (matrix products,
-      norms) split their first reduction loop: a block computes 32
-      neighbouring elements with its `threads` threads as `threads / 32`
-      slices of the reduction, the partial sums meet in a `[threads / 32,
-      32]` tile (workgroup memory), then 32 threads add them to the outputs.
-      A decoding step's matrix-vector products so use `threads / 32` times
-      more blocks than with one thread per element.
+      least `split-reduction-length` static iterations and whose first
+      reduction loop is a multiple of `threads / 32` (matrix products,
+      norms) are tiled as partial reductions: blocks of 32 neighbouring
+      points; the first reduction loop k splits into (kk, s) with k =
+      kk * (threads / 32) + s (the inputs expanded with `memref.expand_shape`);
+      the partial sums over kk of each (point, s) go to a `[points...,
+      threads / 32]` tile (workgroup memory), zeroed and summed by one thread
+      per element (the point fastest, the slice slowest), and 32 threads add
+      the slices to the outputs. A decoding step's matrix-vector products so
+      use `threads / 32` times more blocks than with one thread per element.
+      (Upstream's partial-reduction tiling creates tensors; this pass runs on
+      buffers, after bufferization, so that the copies bufferization adds are
+      distributed too.)
 
     retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
   }];
@@ -109,17 +119,20 @@ def RetNetForallToGPULaunch : Pass<"retnet-forall-to-gpu-launch"> {
   let summary = "Turn scf.forall nests mapped to GPU blocks and threads into "
                 "gpu.launch";
   let description = [{
-    Rewrites each normalized `scf.forall` on buffers whose mapping is
+    Rewrites each `scf.forall` on buffers whose mapping is
     `#gpu.block<...>` (and that is not inside another forall) into a
     `gpu.launch` with one block per iteration: the forall's indices become
-    `gpu.block_id`s in the order of its mapping (custom: upstream's
-    mapForallToBlocksImpl takes static grids only, and a model's grids
-    depend on the batch and the sequence length). Inside, the
-    one-dimensional `#gpu.thread<x>` foralls of static extent are mapped by
-    upstream's `mapNestedForallToThreadsImpl`: the body run by thread
-    `gpu.thread_id x`, predicated to `thread_id < N` when the block has more
-    threads, followed by `gpu.barrier`; the block has as many threads as its
-    widest thread loop. Static `memref.alloca`s in workgroup
+    `gpu.block_id`s in the order of its mapping, or, for linear mappings
+    (`#gpu.block<linear_dim_N>`), block id x over the product of the trip
+    counts, delinearized with `linear_dim_0` fastest; loops with other
+    bounds and steps than 0 and 1 get their indices from the block ids
+    (custom: upstream's mapForallToBlocksImpl takes static grids only, and a
+    model's grids depend on the batch and the sequence length). Inside, the
+    `#gpu.thread` foralls of static extent (mapped to `x`, or to linear
+    dims) are mapped by upstream's `mapNestedForallToThreadsImpl`: the body
+    run by thread `gpu.thread_id x` (delinearized for linear dims),
+    predicated when the block has more threads, followed by `gpu.barrier`;
+    the block has as many threads as its largest thread loop. Static `memref.alloca`s in workgroup
     memory become workgroup attributions of the launch.
 
     This is the contract of convert-retention-to-gpu and

@@ -1,0 +1,244 @@
+//===- SplitSum.cpp - Long sums split into partial sums over slices -------===//
+
+#include "SplitSum.h"
+
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+
+namespace {
+/// The result of `map` that is exactly loop `dim`, if one is.
+std::optional<unsigned> resultOfDim(AffineMap map, unsigned dim) {
+  for (auto [position, result] : llvm::enumerate(map.getResults()))
+    if (result == getAffineDimExpr(dim, map.getContext()))
+      return position;
+  return std::nullopt;
+}
+
+unsigned firstReductionLoop(linalg::LinalgOp op) {
+  SmallVector<unsigned> reductions;
+  op.getReductionDims(reductions);
+  return reductions.front();
+}
+
+/// Loop positions in the partial sums: the parallel loops first, then the
+/// slice loop, then the reduction loops (the first one becoming kk).
+struct SplitLoops {
+  explicit SplitLoops(linalg::LinalgOp op) {
+    MLIRContext *context = op.getContext();
+    SmallVector<unsigned> parallel, reduction;
+    op.getParallelDims(parallel);
+    op.getReductionDims(reduction);
+    numParallel = parallel.size();
+    newPosition.resize(op.getNumLoops());
+    for (auto [position, dim] : llvm::enumerate(parallel))
+      newPosition[dim] = position;
+    for (auto [position, dim] : llvm::enumerate(reduction))
+      newPosition[dim] = numParallel + 1 + position;
+    for (unsigned position : newPosition)
+      replacements.push_back(getAffineDimExpr(position, context));
+  }
+  unsigned sliceLoop() const { return numParallel; }
+  unsigned numLoops() const { return newPosition.size() + 1; }
+
+  unsigned numParallel;
+  SmallVector<unsigned> newPosition;
+  SmallVector<AffineExpr> replacements;
+};
+
+/// `input` of `op` for the partial sums, with its indexing map: dimension
+/// `reduced` (loop `first`, `length` long) expanded to (kk, s).
+std::pair<Value, AffineMap> splitInput(RewriterBase &rewriter,
+                                       linalg::LinalgOp op, OpOperand *input,
+                                       const SplitLoops &loops, unsigned first,
+                                       int64_t length, int64_t slices) {
+  AffineMap map = op.getMatchingIndexingMap(input);
+  MLIRContext *context = map.getContext();
+  std::optional<unsigned> reduced = resultOfDim(map, first);
+  if (!reduced)
+    return {input->get(), map.replaceDimsAndSymbols(loops.replacements, {},
+                                                    loops.numLoops(), 0)};
+  Location loc = op.getLoc();
+  auto type = cast<MemRefType>(input->get().getType());
+  SmallVector<AffineExpr> results;
+  SmallVector<ReassociationIndices> reassociation;
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> outputShape;
+  SmallVector<OpFoldResult> sizes =
+      memref::getMixedSizes(rewriter, loc, input->get());
+  for (auto [position, result] : llvm::enumerate(map.getResults())) {
+    int64_t next = shape.size();
+    if (position != *reduced) {
+      results.push_back(result.replaceDims(loops.replacements));
+      reassociation.push_back({next});
+      shape.push_back(type.getDimSize(position));
+      outputShape.push_back(sizes[position]);
+      continue;
+    }
+    results.push_back(getAffineDimExpr(loops.newPosition[first], context));
+    results.push_back(getAffineDimExpr(loops.sliceLoop(), context));
+    reassociation.push_back({next, next + 1});
+    shape.append({length / slices, slices});
+    outputShape.append({rewriter.getIndexAttr(length / slices),
+                        rewriter.getIndexAttr(slices)});
+  }
+  FailureOr<MemRefType> expandedType =
+      memref::ExpandShapeOp::computeExpandedType(type, shape, reassociation);
+  assert(succeeded(expandedType) && "a strided dimension always expands");
+  Value expanded = memref::ExpandShapeOp::create(
+      rewriter, loc, *expandedType, input->get(), reassociation, outputShape);
+  return {expanded, AffineMap::get(loops.numLoops(), 0, results, context)};
+}
+
+} // namespace
+
+bool mlir::retnet::isSplittableSum(linalg::LinalgOp op, int64_t minimumLength,
+                                   int64_t slices) {
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0)
+    return false;
+  SmallVector<Operation *> combiners;
+  if (!matchReduction(op.getRegionOutputArgs(), 0, combiners) ||
+      combiners.size() != 1 || !isa<arith::AddFOp>(combiners.front()))
+    return false;
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  int64_t total = 1;
+  for (auto [size, iterator] : llvm::zip(sizes, op.getIteratorTypesArray())) {
+    if (iterator != utils::IteratorType::reduction)
+      continue;
+    if (ShapedType::isDynamic(size))
+      return false;
+    total *= size;
+  }
+  unsigned first = firstReductionLoop(op);
+  if (total < minimumLength || sizes[first] % slices != 0)
+    return false;
+  // Outputs are indexed by parallel loops only; inputs index the first
+  // reduction loop by itself, and at least one does.
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    for (unsigned dim = 0; dim < map.getNumDims(); ++dim)
+      if (op.getIteratorTypesArray()[dim] == utils::IteratorType::reduction &&
+          map.isFunctionOfDim(dim))
+        return false;
+  }
+  bool indexed = false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!map.isFunctionOfDim(first))
+      continue;
+    std::optional<unsigned> position = resultOfDim(map, first);
+    if (!position || !isa<MemRefType>(input->get().getType()) ||
+        llvm::count_if(map.getResults(), [&](AffineExpr result) {
+          return result.isFunctionOfDim(first);
+        }) != 1)
+      return false;
+    indexed = true;
+  }
+  return indexed;
+}
+
+mlir::retnet::SplitSum mlir::retnet::splitSum(RewriterBase &rewriter,
+                                              linalg::LinalgOp op,
+                                              ArrayRef<int64_t> pointTile,
+                                              int64_t slices, Attribute space) {
+  Location loc = op.getLoc();
+  MLIRContext *context = rewriter.getContext();
+  SplitLoops loops(op);
+  unsigned first = firstReductionLoop(op);
+  int64_t length = op.getStaticLoopRanges()[first];
+  SmallVector<Range> ranges = op.createLoopRanges(rewriter, loc);
+  OpOperand *init = op.getDpsInitOperand(0);
+  Type elementType = getElementTypeOrSelf(init->get().getType());
+
+  // The partial sums: [parallel sizes of the tile..., slices].
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> sizes;
+  SmallVector<unsigned> parallel;
+  op.getParallelDims(parallel);
+  for (unsigned dim : parallel) {
+    shape.push_back(pointTile[dim]);
+    sizes.push_back(ranges[dim].size);
+  }
+  shape.push_back(slices);
+  sizes.push_back(rewriter.getIndexAttr(slices));
+  Value tile = memref::AllocaOp::create(
+      rewriter, loc,
+      MemRefType::get(shape, elementType, MemRefLayoutAttrInterface(), space));
+  SmallVector<OpFoldResult> zeros(shape.size(), rewriter.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(shape.size(), rewriter.getIndexAttr(1));
+  Value partials =
+      memref::SubViewOp::create(rewriter, loc, tile, zeros, sizes, ones);
+
+  Value zero = arith::ConstantOp::create(rewriter, loc,
+                                         rewriter.getZeroAttr(elementType));
+  auto fill = linalg::FillOp::create(rewriter, loc, ValueRange{zero},
+                                     ValueRange{partials});
+
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto [value, map] =
+        splitInput(rewriter, op, input, loops, first, length, slices);
+    inputs.push_back(value);
+    maps.push_back(map);
+  }
+  AffineMap pointMap =
+      AffineMap::getMultiDimIdentityMap(loops.numParallel + 1, context);
+  maps.push_back(
+      AffineMap::get(loops.numLoops(), 0, pointMap.getResults(), context));
+  SmallVector<utils::IteratorType> iterators(loops.numParallel + 1,
+                                             utils::IteratorType::parallel);
+  iterators.append(op.getNumReductionLoops(), utils::IteratorType::reduction);
+  auto partial = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{}, inputs, ValueRange{partials}, maps, iterators,
+      [&](OpBuilder &b, Location bodyLoc, ValueRange arguments) {
+        IRMapping mapping;
+        Block *body = op.getBlock();
+        mapping.map(body->getArguments(), arguments);
+        for (Operation &payloadOp : body->without_terminator()) {
+          auto index = dyn_cast<linalg::IndexOp>(payloadOp);
+          if (!index) {
+            b.clone(payloadOp, mapping);
+            continue;
+          }
+          unsigned dim = index.getDim();
+          Value value =
+              linalg::IndexOp::create(b, bodyLoc, loops.newPosition[dim]);
+          if (dim == first) {
+            Value count = arith::ConstantIndexOp::create(b, bodyLoc, slices);
+            Value slice =
+                linalg::IndexOp::create(b, bodyLoc, loops.sliceLoop());
+            value = arith::AddIOp::create(
+                b, bodyLoc, arith::MulIOp::create(b, bodyLoc, value, count),
+                slice);
+          }
+          mapping.map(index.getResult(), value);
+        }
+        linalg::YieldOp::create(
+            b, bodyLoc,
+            llvm::map_to_vector(
+                body->getTerminator()->getOperands(),
+                [&](Value v) { return mapping.lookupOrDefault(v); }));
+      });
+
+  AffineMap outputMap = op.getMatchingIndexingMap(init).replaceDimsAndSymbols(
+      loops.replacements, {}, loops.numParallel + 1, 0);
+  SmallVector<utils::IteratorType> mergeIterators(
+      loops.numParallel, utils::IteratorType::parallel);
+  mergeIterators.push_back(utils::IteratorType::reduction);
+  auto merge = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{}, ValueRange{partials}, ValueRange{init->get()},
+      ArrayRef<AffineMap>{pointMap, outputMap}, mergeIterators,
+      [&](OpBuilder &b, Location bodyLoc, ValueRange arguments) {
+        linalg::YieldOp::create(b, bodyLoc,
+                                ValueRange{arith::AddFOp::create(
+                                    b, bodyLoc, arguments[1], arguments[0])});
+      });
+  rewriter.eraseOp(op);
+  return {cast<linalg::LinalgOp>(fill.getOperation()),
+          cast<linalg::LinalgOp>(partial.getOperation()),
+          cast<linalg::LinalgOp>(merge.getOperation())};
+}
