@@ -237,6 +237,25 @@ static llvm::Error checkLimits(const ModelConfig &config) {
   return llvm::Error::success();
 }
 
+/// Where the RMS norms sit, as torchscale's RetNetConfig settles it:
+/// deepnorm means post-norm (and no subln); otherwise subln, true by
+/// default, means pre-norm whatever decoder_normalize_before says.
+static void settleNormalization(ModelConfig &config,
+                                std::vector<std::string> &warnings) {
+  if (config.deepNorm) {
+    config.normalizeBefore = false;
+    config.subLayerNorm = false;
+    return;
+  }
+  if (config.subLayerNorm && !config.normalizeBefore) {
+    warnings.push_back("config field 'decoder_normalize_before': false is "
+                       "overridden by 'subln' (true by default), as in "
+                       "torchscale: the model is pre-norm; set \"subln\": "
+                       "false for post-norm");
+    config.normalizeBefore = true;
+  }
+}
+
 Expected<ModelConfig>
 mlir::retnet::parseModelConfig(StringRef json,
                                std::vector<std::string> &warnings) {
@@ -270,6 +289,8 @@ mlir::retnet::parseModelConfig(StringRef json,
       fields.boolean("share_decoder_input_output_embed",
                      config.shareInputOutputEmbed),
       fields.boolean("deepnorm", config.deepNorm),
+      fields.boolean("decoder_normalize_before", config.normalizeBefore),
+      fields.boolean("subln", config.subLayerNorm),
       fields.integer("recurrent_chunk_size", config.recurrentChunkSize, false),
   };
   // Report the first problem, in field order.
@@ -293,6 +314,7 @@ mlir::retnet::parseModelConfig(StringRef json,
                                          "got \"" +
                                              *activation + "\"");
   }
+  settleNormalization(config, warnings);
   if (llvm::Error error = checkLimits(config))
     return std::move(error);
   if (config.embedDim % config.heads != 0)
@@ -352,6 +374,8 @@ std::string mlir::retnet::printModelConfig(const ModelConfig &config) {
       {"layernorm_embedding", config.layerNormEmbedding},
       {"share_decoder_input_output_embed", config.shareInputOutputEmbed},
       {"deepnorm", config.deepNorm},
+      {"decoder_normalize_before", config.normalizeBefore},
+      {"subln", config.subLayerNorm},
       {"recurrent_chunk_size", config.recurrentChunkSize},
   };
   std::string text;
@@ -379,7 +403,8 @@ std::vector<WeightInfo> mlir::retnet::listWeights(const ModelConfig &config) {
     weights.push_back({prefix + "ffn.gate.weight", {ffn, d}});
     weights.push_back({prefix + "ffn.fc2.weight", {d, ffn}});
   }
-  weights.push_back({"layer_norm.weight", {d}});
+  if (config.normalizeBefore)
+    weights.push_back({"layer_norm.weight", {d}});
   if (!config.shareInputOutputEmbed)
     weights.push_back({"output_projection.weight", {config.vocabSize, d}});
   weights.push_back({"retnet_rel_pos.decay", {config.heads}, true});

@@ -28,6 +28,7 @@ mlir::retnet::getModelShape(const ModelConfig &config) {
   shape.vocabSize = config.vocabSize;
   shape.layerNormEmbedding = config.layerNormEmbedding;
   shape.sharedEmbedding = config.shareInputOutputEmbed;
+  shape.postNorm = !config.normalizeBefore;
   return shape;
 }
 
@@ -142,7 +143,12 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
     Value layerState = tensor::ExtractSliceOp::create(
         b, layerStateType, layerStates, stateOffsets, stateSizes, unitStrides);
 
-    Value normed = rmsNorm(layerHidden, layerWeight("retention_norm", layer));
+    // Pre-norm: h + f(norm(h)); post-norm: norm(h + f(h)) (torchscale's
+    // decoder_normalize_before).
+    bool preNorm = config.normalizeBefore;
+    Value retentionNorm = layerWeight("retention_norm", layer);
+    Value ffnNorm = layerWeight("ffn_norm", layer);
+    Value normed = preNorm ? rmsNorm(layerHidden, retentionNorm) : layerHidden;
     auto retention = MultiScaleRetentionOp::create(
         b, activationType, layerStateType, normed,
         layerWeight("in_proj", layer), layerWeight("out_proj", layer),
@@ -152,14 +158,19 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
         tensor::InsertSliceOp::create(b, retention.getFinalState(), layerStates,
                                       stateOffsets, stateSizes, unitStrides);
     Value afterRetention = residual(layerHidden, retention.getOutput());
+    if (!preNorm)
+      afterRetention = rmsNorm(afterRetention, retentionNorm);
 
-    Value ffnInput = rmsNorm(afterRetention, layerWeight("ffn_norm", layer));
+    Value ffnInput =
+        preNorm ? rmsNorm(afterRetention, ffnNorm) : afterRetention;
     Value ffn = GLUOp::create(b, activationType, ffnInput,
                               layerWeight("up_proj", layer),
                               layerWeight("down_proj", layer),
                               ActivationAttr::get(b.getContext(), activation));
-    scf::YieldOp::create(b,
-                         ValueRange{residual(afterRetention, ffn), newStates});
+    Value afterFfn = residual(afterRetention, ffn);
+    if (!preNorm)
+      afterFfn = rmsNorm(afterFfn, ffnNorm);
+    scf::YieldOp::create(b, ValueRange{afterFfn, newStates});
   }
   return {layers.getResult(0), layers.getResult(1)};
 }
@@ -227,7 +238,8 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                b.getIndexAttr(1)});
   }
-  hidden = rmsNorm(hidden, weight("norm"));
+  if (config.normalizeBefore)
+    hidden = rmsNorm(hidden, weight("norm"));
   auto hiddenType = cast<RankedTensorType>(hidden.getType());
   Value logits = LinearOp::create(
       b,

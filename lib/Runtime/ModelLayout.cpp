@@ -61,7 +61,8 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
     add(layerLabel(layer, "down_proj"), {ffn, d},
         {{prefix + "ffn.fc2.weight", {d, ffn}, 0}});
   }
-  vector("norm", "layer_norm.weight");
+  if (!shape.postNorm)
+    vector("norm", "layer_norm.weight");
   add("lm_head", {d, vocab},
       {{shape.sharedEmbedding ? "embed_tokens.weight"
                               : "output_projection.weight",
@@ -87,6 +88,7 @@ void retnet_runtime::encodeModelShape(const ModelShape &shape,
   values[5] = shape.vocabSize;
   values[6] = shape.layerNormEmbedding;
   values[7] = shape.sharedEmbedding;
+  values[8] = shape.postNorm;
 }
 
 ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
@@ -99,5 +101,6 @@ ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
   shape.vocabSize = values[5];
   shape.layerNormEmbedding = values[6] != 0;
   shape.sharedEmbedding = values[7] != 0;
+  shape.postNorm = values[8] != 0;
   return shape;
 }

@@ -372,6 +372,10 @@ std::vector<TestModel> testModels() {
        << ",\n  \"layernorm_eps\": " << eps << "\n}\n";
     return os.str();
   };
+  // `json` with `fields` added before its closing brace.
+  auto withFields = [](std::string json, const std::string &fields) {
+    return json.insert(json.rfind('}'), ",\n  " + fields + "\n");
+  };
   return {
       {"gelu",
        describe(64, 128, 4, 128, 2, 97, "gelu", false, false, false, true,
@@ -394,6 +398,13 @@ std::vector<TestModel> testModels() {
       {"gelu-heads8-3layers-vd64",
        describe(64, 64, 8, 96, 3, 53, "gelu", true, false, false, true, 1e-6),
        "f32", 6},
+      // Post-norm without deepnorm (subln off, else torchscale makes it
+      // pre-norm); deepnorm above is post-norm too.
+      {"swish-postnorm-tied",
+       withFields(describe(64, 128, 4, 128, 2, 97, "swish", false, true, false,
+                           true, 1e-6),
+                  "\"decoder_normalize_before\": false, \"subln\": false"),
+       "f32", 7},
   };
 }
 

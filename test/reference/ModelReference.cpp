@@ -98,7 +98,8 @@ bool ModelReference::load(const ModelConfig &config,
         !read(prefix + "ffn.fc2.weight", {d, ffn}, layer.fc2))
       return false;
   }
-  if (!read("layer_norm.weight", {d}, finalNorm))
+  finalNorm.clear();
+  if (config.normalizeBefore && !read("layer_norm.weight", {d}, finalNorm))
     return false;
   if (config.shareInputOutputEmbed)
     outputProjection = embedding;
@@ -213,20 +214,27 @@ bool ModelReference::sequenceLogits(const std::vector<int32_t> &tokens,
   double alpha = cfg.deepNorm
                      ? std::pow(2.0 * static_cast<double>(cfg.layers), 0.25)
                      : 1.0;
+  // Pre-norm: h = alpha h + f(norm(h)); post-norm: h = norm(alpha h + f(h)).
+  bool pre = cfg.normalizeBefore;
+  auto norm = [&](const std::vector<double> &x,
+                  const std::vector<double> &weight) {
+    return rmsNorm(x, length, d, cfg.layerNormEps, weight);
+  };
   for (const Layer &layer : layers) {
-    std::vector<double> y = retention(
-        layer, rmsNorm(h, length, d, cfg.layerNormEps, layer.retentionNorm),
-        length);
+    std::vector<double> y =
+        retention(layer, pre ? norm(h, layer.retentionNorm) : h, length);
     for (int64_t i = 0; i < length * d; ++i)
       h[i] = alpha * h[i] + y[i];
-    y = feedForward(layer,
-                    rmsNorm(h, length, d, cfg.layerNormEps, layer.finalNorm),
-                    length);
+    if (!pre)
+      h = norm(h, layer.retentionNorm);
+    y = feedForward(layer, pre ? norm(h, layer.finalNorm) : h, length);
     for (int64_t i = 0; i < length * d; ++i)
       h[i] = alpha * h[i] + y[i];
+    if (!pre)
+      h = norm(h, layer.finalNorm);
   }
-  logits = linear(rmsNorm(h, length, d, cfg.layerNormEps, finalNorm),
-                  outputProjection, length, d, vocab);
+  logits =
+      linear(pre ? norm(h, finalNorm) : h, outputProjection, length, d, vocab);
   return true;
 }
 

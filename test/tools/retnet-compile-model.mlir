@@ -77,7 +77,7 @@
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr
 // IMPORT: retnet.linear
-// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0]> : tensor<8xi64>)
+// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0]> : tensor<9xi64>)
 // IMPORT: llvm.mlir.global external constant @retnet_abi_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
 // IMPORT: llvm.mlir.global external constant @retnet_abi_buffers(0 : i32)
 

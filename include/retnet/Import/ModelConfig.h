@@ -30,7 +30,11 @@ struct ModelConfig {
   bool layerNormEmbedding = false;          // layernorm_embedding
   bool shareInputOutputEmbed = false;       // share_decoder_input_output_embed
   bool deepNorm = false;                    // deepnorm
-  int64_t recurrentChunkSize = 512;         // recurrent_chunk_size
+  /// decoder_normalize_before as torchscale's RetNetConfig settles it:
+  /// deepnorm makes it false, subln (default true) makes it true.
+  bool normalizeBefore = true;      // decoder_normalize_before
+  bool subLayerNorm = true;         // subln
+  int64_t recurrentChunkSize = 512; // recurrent_chunk_size
 
   int64_t keyDim() const { return embedDim / heads; }
   int64_t valueDim() const { return valueEmbedDim / heads; }

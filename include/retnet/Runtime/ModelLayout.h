@@ -24,6 +24,9 @@ struct ModelShape {
   int64_t vocabSize = 0;
   bool layerNormEmbedding = false;
   bool sharedEmbedding = false;
+  /// Post-norm layers (torchscale's decoder_normalize_before false): no
+  /// final norm.
+  bool postNorm = false;
 
   int64_t keyDim() const { return embedDim / heads; }
   int64_t valueDim() const { return valueEmbedDim / heads; }
@@ -75,7 +78,7 @@ WeightLayout computeWeightLayout(const ModelShape &shape);
 std::vector<double> defaultDecays(int64_t heads);
 
 /// Number of int64 values in the encoded model shape.
-constexpr int kEncodedShapeSize = 8;
+constexpr int kEncodedShapeSize = 9;
 /// The model shape as int64 values (stored in compiled libraries).
 void encodeModelShape(const ModelShape &shape, int64_t *values);
 ModelShape decodeModelShape(const int64_t *values);
