@@ -83,6 +83,39 @@ public:
     return llvm::Error::success();
   }
 
+  /// A boolean field that changes the maths and is implemented only with
+  /// `supported`: any other value is an error that says what it would mean.
+  llvm::Error onlySupported(StringRef name, bool supported, StringRef meaning) {
+    bool value = supported;
+    if (llvm::Error error = boolean(name, value))
+      return error;
+    if (value == supported)
+      return llvm::Error::success();
+    return fieldError(name, llvm::Twine(value ? "true" : "false") + " (" +
+                                meaning + ") is not supported");
+  }
+
+  /// A count that changes the maths when it is not zero.
+  llvm::Error onlyZero(StringRef name, StringRef meaning) {
+    seen.insert(name);
+    const llvm::json::Value *value = object.get(name);
+    if (!value || value->kind() == llvm::json::Value::Null)
+      return llvm::Error::success();
+    std::optional<int64_t> number = value->getAsInteger();
+    if (!number)
+      return fieldError(name, "expected an integer");
+    if (*number == 0)
+      return llvm::Error::success();
+    return fieldError(name, llvm::Twine(*number) + " (" + meaning +
+                                ") is not supported; expected 0");
+  }
+
+  /// Fields that only affect training: accepted without a warning.
+  void acceptTrainingOnly(llvm::ArrayRef<StringRef> names) {
+    for (StringRef name : names)
+      seen.insert(name);
+  }
+
   llvm::Error string(StringRef name, std::optional<std::string> &out) {
     seen.insert(name);
     const llvm::json::Value *value = object.get(name);
@@ -292,7 +325,25 @@ mlir::retnet::parseModelConfig(StringRef json,
       fields.boolean("decoder_normalize_before", config.normalizeBefore),
       fields.boolean("subln", config.subLayerNorm),
       fields.integer("recurrent_chunk_size", config.recurrentChunkSize, false),
+      // Variants that change the maths and are not implemented.
+      fields.onlySupported("use_glu", true,
+                           "a plain two-layer feed-forward instead of GLU"),
+      fields.onlySupported("use_lm_decay", false,
+                           "the paper's LM decays instead of 1 - 2^(-5-h)"),
+      fields.onlySupported("use_ffn_rms_norm", false,
+                           "an RMS norm inside the feed-forward"),
+      fields.onlySupported("xpos_rel_pos", false, "xPos positions"),
+      fields.onlySupported("multiway", false, "multiway layers"),
+      fields.onlyZero("moe_freq", "mixture-of-experts layers"),
+      fields.onlyZero("moe_expert_count", "mixture-of-experts layers"),
   };
+  fields.acceptTrainingOnly(
+      {"dropout", "drop_path_rate", "activation_dropout", "attention_dropout",
+       "checkpoint_activations", "fsdp", "ddp_rank", "z_loss_coeff",
+       "chunkwise_recurrent", "max_target_positions", "moe_top1_expert",
+       "moe_gating_use_fp32", "moe_eval_capacity_token_fraction",
+       "moe_second_expert_policy", "moe_normalize_gate_prob_before_dropping",
+       "use_xmoe", "xpos_scale_base"});
   // Report the first problem, in field order.
   llvm::Error first = llvm::Error::success();
   for (llvm::Error &error : errors) {
