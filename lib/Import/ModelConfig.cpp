@@ -41,10 +41,18 @@ class FieldReader {
 public:
   explicit FieldReader(const llvm::json::Object &object) : object(object) {}
 
-  llvm::Error integer(StringRef name, int64_t &out, bool required) {
+  /// Field `name`, marked as read; null if it is absent or null.
+  const llvm::json::Value *find(StringRef name) {
     seen.insert(name);
     const llvm::json::Value *value = object.get(name);
     if (!value || value->kind() == llvm::json::Value::Null)
+      return nullptr;
+    return value;
+  }
+
+  llvm::Error integer(StringRef name, int64_t &out, bool required) {
+    const llvm::json::Value *value = find(name);
+    if (!value)
       return required ? fieldError(name, "missing (required)")
                       : llvm::Error::success();
     std::optional<int64_t> number = value->getAsInteger();
@@ -58,9 +66,8 @@ public:
   }
 
   llvm::Error real(StringRef name, double &out) {
-    seen.insert(name);
-    const llvm::json::Value *value = object.get(name);
-    if (!value || value->kind() == llvm::json::Value::Null)
+    const llvm::json::Value *value = find(name);
+    if (!value)
       return llvm::Error::success();
     std::optional<double> number = value->getAsNumber();
     if (!number)
@@ -72,9 +79,8 @@ public:
   }
 
   llvm::Error boolean(StringRef name, bool &out) {
-    seen.insert(name);
-    const llvm::json::Value *value = object.get(name);
-    if (!value || value->kind() == llvm::json::Value::Null)
+    const llvm::json::Value *value = find(name);
+    if (!value)
       return llvm::Error::success();
     std::optional<bool> flag = value->getAsBoolean();
     if (!flag)
@@ -97,9 +103,8 @@ public:
 
   /// A count that changes the maths when it is not zero.
   llvm::Error onlyZero(StringRef name, StringRef meaning) {
-    seen.insert(name);
-    const llvm::json::Value *value = object.get(name);
-    if (!value || value->kind() == llvm::json::Value::Null)
+    const llvm::json::Value *value = find(name);
+    if (!value)
       return llvm::Error::success();
     std::optional<int64_t> number = value->getAsInteger();
     if (!number)
@@ -117,9 +122,8 @@ public:
   }
 
   llvm::Error string(StringRef name, std::optional<std::string> &out) {
-    seen.insert(name);
-    const llvm::json::Value *value = object.get(name);
-    if (!value || value->kind() == llvm::json::Value::Null)
+    const llvm::json::Value *value = find(name);
+    if (!value)
       return llvm::Error::success();
     std::optional<StringRef> text = value->getAsString();
     if (!text)
