@@ -56,6 +56,7 @@ inline constexpr const char *kExportedSuffixes[] = {
     "error_free",
     "compiled_config",
     "model_load",
+    "model_load_with_flags",
     "model_free",
     "model_vocab_size",
     "model_embed_dim",

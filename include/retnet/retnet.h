@@ -40,9 +40,23 @@ void retnet_error_free(char *error);
 const char *retnet_compiled_config(void);
 
 /* Loads weights (safetensors, F32/F16/BF16, torchscale tensor names) and
- * checks every tensor's presence, shape and dtype against the compiled model
- * description. Returns NULL on failure. */
+ * checks them against the compiled model description: every tensor present
+ * with its shape and dtype, torchscale's buffers retnet_rel_pos.decay and
+ * retnet_rel_pos.angle (when stored) equal to the compiled ones, a stored
+ * output_projection.weight of a tied model equal to embed_tokens.weight,
+ * and no tensor that the model does not use. Returns NULL on failure, with
+ * a message naming the tensor. Equal to retnet_model_load_with_flags with
+ * flags 0. */
 retnet_model *retnet_model_load(const char *weights_path, char **error);
+
+/* Flags of retnet_model_load_with_flags. */
+/* Tensors that the model does not use are ignored instead of an error. */
+#define RETNET_LOAD_ALLOW_EXTRA_TENSORS 1u
+
+/* retnet_model_load with `flags`, a bitwise or of RETNET_LOAD_* values (an
+ * unknown bit is an error). */
+retnet_model *retnet_model_load_with_flags(const char *weights_path,
+                                           uint32_t flags, char **error);
 void retnet_model_free(retnet_model *model);
 
 int64_t retnet_model_vocab_size(const retnet_model *model);

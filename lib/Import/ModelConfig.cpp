@@ -1,6 +1,7 @@
 //===- ModelConfig.cpp - RetNet model description (config.json) -----------===//
 
 #include "retnet/Import/ModelConfig.h"
+#include "retnet/ModelNumerics.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -16,10 +17,7 @@ using llvm::Expected;
 using llvm::StringRef;
 
 std::vector<double> ModelConfig::decays() const {
-  std::vector<double> gamma;
-  for (int64_t head = 0; head < heads; ++head)
-    gamma.push_back(1.0 - std::exp2(-5.0 - static_cast<double>(head)));
-  return gamma;
+  return retnet_numerics::defaultDecays(heads);
 }
 
 double ModelConfig::embedScale() const {
@@ -338,6 +336,8 @@ mlir::retnet::parseModelConfig(StringRef json,
                            "an RMS norm inside the feed-forward"),
       fields.onlySupported("xpos_rel_pos", false, "xPos positions"),
       fields.onlySupported("multiway", false, "multiway layers"),
+      fields.onlySupported("no_output_layer", false,
+                           "hidden states as the output instead of logits"),
       fields.onlyZero("moe_freq", "mixture-of-experts layers"),
       fields.onlyZero("moe_expert_count", "mixture-of-experts layers"),
   };
@@ -347,7 +347,7 @@ mlir::retnet::parseModelConfig(StringRef json,
        "chunkwise_recurrent", "max_target_positions", "moe_top1_expert",
        "moe_gating_use_fp32", "moe_eval_capacity_token_fraction",
        "moe_second_expert_policy", "moe_normalize_gate_prob_before_dropping",
-       "use_xmoe", "xpos_scale_base"});
+       "use_xmoe", "xpos_scale_base", "rel_pos_buckets", "max_rel_pos"});
   // Report the first problem, in field order.
   llvm::Error first = llvm::Error::success();
   for (llvm::Error &error : errors) {

@@ -102,6 +102,12 @@ bool retnet_runtime::parseGenerateOptions(
       if (!takeValue())
         return false;
       options.weights = value;
+    } else if (name == "--allow-extra-tensors") {
+      if (inlineValue) {
+        error = "--allow-extra-tensors takes no value";
+        return false;
+      }
+      options.loadFlags |= RETNET_LOAD_ALLOW_EXTRA_TENSORS;
     } else if (name == "--prompt") {
       if (!takeValue() || !parsePrompt(value, options.prompts, error))
         return false;
@@ -219,7 +225,8 @@ int retnet_runtime::runGeneration(const ModelApi &api,
                                   const GenerateOptions &options) {
   Session session(api, options.programName);
   char *error = nullptr;
-  session.model = api.modelLoad(options.weights.c_str(), &error);
+  session.model =
+      api.modelLoad(options.weights.c_str(), options.loadFlags, &error);
   if (!session.model)
     return session.fail(error);
   int64_t batch = options.prompts.size();

@@ -7,17 +7,24 @@
 
 static const char *usage =
     "usage: %s --weights W.safetensors --prompt 1,2,3 [--max-new-tokens N]\n"
-    "          [--logits-out FILE.npy]\n\n"
+    "          [--logits-out FILE.npy] [--allow-extra-tensors]\n\n"
     "Runs the RetNet model compiled into this program: loads the weights,\n"
     "prefills the prompt (token ids; batch rows separated by ';'), decodes\n"
-    "greedily and prints the generated ids, then tokens/s on stderr.\n";
+    "greedily and prints the generated ids, then tokens/s on stderr.\n"
+    "--allow-extra-tensors ignores tensors of the weights file that the model\n"
+    "does not use (by default an error that names the first one).\n";
 
 int main(int argc, char **argv) {
-  retnet_runtime::ModelApi api{
-      &retnet_error_free,  &retnet_compiled_config,  &retnet_model_load,
-      &retnet_model_free,  &retnet_model_vocab_size, &retnet_state_new,
-      &retnet_state_reset, &retnet_state_free,       &retnet_prefill,
-      &retnet_decode};
+  retnet_runtime::ModelApi api{&retnet_error_free,
+                               &retnet_compiled_config,
+                               &retnet_model_load_with_flags,
+                               &retnet_model_free,
+                               &retnet_model_vocab_size,
+                               &retnet_state_new,
+                               &retnet_state_reset,
+                               &retnet_state_free,
+                               &retnet_prefill,
+                               &retnet_decode};
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const std::string &arg : args)
     if (arg == "--help" || arg == "-h") {

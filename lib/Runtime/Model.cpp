@@ -3,6 +3,7 @@
 #include "retnet/retnet.h"
 
 #include "retnet/ModelABI.h"
+#include "retnet/Runtime/CheckpointCheck.h"
 #include "retnet/Runtime/CudaRuntime.h"
 #include "retnet/Runtime/ModelLayout.h"
 #include "retnet/Runtime/Safetensors.h"
@@ -11,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <sstream>
 #include <sys/mman.h>
 
 using namespace retnet_runtime;
@@ -123,14 +123,6 @@ void setError(char **error, const std::string &message) {
     *error = copyMessage(message);
 }
 
-std::string formatShape(const std::vector<int64_t> &shape) {
-  std::ostringstream os;
-  os << "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    os << (i ? ", " : "") << shape[i];
-  os << "]";
-  return os.str();
-}
 } // namespace
 
 // Emitted by retnet-compile into the same library (names from ModelABI.h).
@@ -146,6 +138,9 @@ retnet_abi::PrefillLastFunction
 retnet_abi::DecodeFunction
     decodeEntry __asm__(RETNET_ABI_C_INTERFACE(RETNET_ABI_DECODE));
 }
+
+/// Every flag retnet_model_load_with_flags knows.
+static constexpr uint32_t kKnownLoadFlags = RETNET_LOAD_ALLOW_EXTRA_TENSORS;
 
 /// Whether this library's entry points run on a CUDA device.
 static bool onDevice() {
@@ -176,48 +171,6 @@ struct retnet_state {
     return onDevice() ? static_cast<float *>(deviceStates.data) : states.data;
   }
 };
-
-/// Checks the optional buffers of torchscale checkpoints against what the
-/// library was compiled with.
-static bool checkBuffers(const SafetensorsFile &file, const ModelShape &shape,
-                         std::string &error) {
-  if (const TensorView *decay = file.find("retnet_rel_pos.decay")) {
-    if (decay->dtype == DType::Other ||
-        decay->shape != std::vector<int64_t>{shape.heads}) {
-      error = "tensor 'retnet_rel_pos.decay' has dtype " + decay->dtypeName +
-              " and shape " + formatShape(decay->shape) + "; expected " +
-              formatShape({shape.heads});
-      return false;
-    }
-    std::vector<float> values(shape.heads);
-    convertToFloat(*decay, 0, shape.heads, values.data());
-    std::vector<double> gamma = defaultDecays(shape.heads);
-    for (int64_t head = 0; head < shape.heads; ++head) {
-      double expected = std::log(gamma[head]);
-      if (!std::isfinite(values[head]) || !(values[head] < 0.0f)) {
-        std::ostringstream os;
-        os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = " << values[head]
-           << " for head " << head
-           << ": not the logarithm of a decay in (0, 1)";
-        error = os.str();
-        return false;
-      }
-      // Written so that a NaN fails the check as well.
-      if (!(std::fabs(values[head] - expected) <=
-            1e-6 * std::fabs(expected) + 1e-9)) {
-        std::ostringstream os;
-        os << "tensor 'retnet_rel_pos.decay' holds ln(gamma) = " << values[head]
-           << " for head " << head
-           << " but the library was compiled with gamma_h = 1 - 2^(-5-h), "
-              "ln(gamma) = "
-           << expected;
-        error = os.str();
-        return false;
-      }
-    }
-  }
-  return true;
-}
 
 /// The index of the first non-finite value of `values[0, count)`, or -1.
 static int64_t firstNonFinite(const float *values, int64_t count) {
@@ -261,6 +214,16 @@ void retnet_error_free(char *error) { std::free(error); }
 const char *retnet_compiled_config(void) { return configJsonGlobal; }
 
 retnet_model *retnet_model_load(const char *weights_path, char **error) {
+  return retnet_model_load_with_flags(weights_path, 0, error);
+}
+
+retnet_model *retnet_model_load_with_flags(const char *weights_path,
+                                           uint32_t flags, char **error) {
+  if (flags & ~kKnownLoadFlags) {
+    setError(error,
+             "unknown load flags " + std::to_string(flags & ~kKnownLoadFlags));
+    return nullptr;
+  }
   if (!weights_path) {
     setError(error, "no weights file given");
     return nullptr;
@@ -285,23 +248,8 @@ retnet_model *retnet_model_load(const char *weights_path, char **error) {
   };
 
   // Check everything before converting anything.
-  for (const PackedWeight &weight : model->layout.weights) {
-    for (const PackedSource &source : weight.sources) {
-      const TensorView *view = file.find(source.name);
-      if (!view)
-        return fail("missing tensor '" + source.name + "' (expected shape " +
-                    formatShape(source.shape) + ")");
-      if (view->dtype == DType::Other)
-        return fail("tensor '" + source.name + "' has dtype " +
-                    view->dtypeName + "; expected F32, F16 or BF16");
-      if (view->shape != source.shape)
-        return fail("tensor '" + source.name + "' has shape " +
-                    formatShape(view->shape) +
-                    "; the model description expects " +
-                    formatShape(source.shape));
-    }
-  }
-  if (!checkBuffers(file, model->shape, message))
+  if (!checkCheckpoint(file, model->shape, model->layout,
+                       flags & RETNET_LOAD_ALLOW_EXTRA_TENSORS, message))
     return fail(message);
   char *cudaError = nullptr;
   if (onDevice() && retnet_cuda_init(&cudaError) != 0) {

@@ -2,8 +2,6 @@
 
 #include "retnet/Runtime/ModelLayout.h"
 
-#include <cmath>
-
 using namespace retnet_runtime;
 
 int64_t PackedWeight::size() const {
@@ -69,13 +67,6 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
         {vocab, d},
         0}});
   return layout;
-}
-
-std::vector<double> retnet_runtime::defaultDecays(int64_t heads) {
-  std::vector<double> gamma;
-  for (int64_t head = 0; head < heads; ++head)
-    gamma.push_back(1.0 - std::exp2(-5.0 - static_cast<double>(head)));
-  return gamma;
 }
 
 void retnet_runtime::encodeModelShape(const ModelShape &shape,

@@ -41,6 +41,7 @@ std::string mlir::retnet::getApiHeader(StringRef retnetHeader,
       text.replace(at, from.size(), to.str());
   };
   replaceAll("RETNET_RETNET_H", prefix.upper() + "_RETNET_H");
+  replaceAll("RETNET_LOAD_", prefix.upper() + "_LOAD_");
   replaceAll("retnet_", (prefix + "_").str());
   return text;
 }

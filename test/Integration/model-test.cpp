@@ -252,6 +252,7 @@ struct ModelApi {
   decltype(&retnet_error_free) errorFree = nullptr;
   decltype(&retnet_compiled_config) compiledConfig = nullptr;
   decltype(&retnet_model_load) modelLoad = nullptr;
+  decltype(&retnet_model_load_with_flags) modelLoadWithFlags = nullptr;
   decltype(&retnet_model_free) modelFree = nullptr;
   decltype(&retnet_model_vocab_size) vocabSize = nullptr;
   decltype(&retnet_model_embed_dim) embedDim = nullptr;
@@ -289,6 +290,7 @@ struct ModelApi {
     resolve(errorFree, "retnet_error_free");
     resolve(compiledConfig, "retnet_compiled_config");
     resolve(modelLoad, "retnet_model_load");
+    resolve(modelLoadWithFlags, "retnet_model_load_with_flags");
     resolve(modelFree, "retnet_model_free");
     resolve(vocabSize, "retnet_model_vocab_size");
     resolve(embedDim, "retnet_model_embed_dim");
@@ -829,6 +831,24 @@ void checkLoadErrors(Tally &tally, const ModelApi &api,
   retnet_model *model = api.modelLoad(missing.c_str(), nullptr);
   tally.report(model == nullptr,
                caseName + " load error: nonexistent file, error == NULL", "");
+  if (model)
+    api.modelFree(model);
+
+  // A load flag this library does not know is an error, not ignored; the
+  // known flag loads the good file.
+  error = nullptr;
+  model = api.modelLoadWithFlags(goodWeights.c_str(), 1u << 31, &error);
+  std::string message = error ? api.takeError(error) : "";
+  tally.report(!model &&
+                   message.find("unknown load flags") != std::string::npos,
+               caseName + " load error: unknown flag", "\"" + message + "\"");
+  if (model)
+    api.modelFree(model);
+  model = api.modelLoadWithFlags(goodWeights.c_str(),
+                                 RETNET_LOAD_ALLOW_EXTRA_TENSORS, &error);
+  tally.report(model != nullptr,
+               caseName + " load: RETNET_LOAD_ALLOW_EXTRA_TENSORS",
+               model ? "" : api.takeError(error));
   if (model)
     api.modelFree(model);
 }

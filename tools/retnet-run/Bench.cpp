@@ -107,7 +107,7 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
                                  const BenchOptions &options) {
   Run run(api);
   char *error = nullptr;
-  run.model = api.modelLoad(options.weights.c_str(), &error);
+  run.model = api.modelLoad(options.weights.c_str(), options.loadFlags, &error);
   if (!run.check(run.model ? 0 : 1, error))
     return 1;
   run.state = api.stateNew(run.model, 1, &error);

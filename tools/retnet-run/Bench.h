@@ -13,6 +13,8 @@
 namespace retnet_runtime {
 struct BenchOptions {
   std::string weights;
+  /// Flags of retnet_model_load_with_flags.
+  uint32_t loadFlags = 0;
   int64_t promptLength = 512;
   std::vector<int64_t> contexts = {128, 512, 1024, 2048, 4096};
   int64_t decodeSteps = 32;

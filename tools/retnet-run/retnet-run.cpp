@@ -12,12 +12,15 @@
 static const char *usage =
     "usage: retnet-run LIBMODEL.so --weights W.safetensors --prompt 1,2,3\n"
     "                  [--max-new-tokens N] [--logits-out FILE.npy]\n"
-    "                  [--api-prefix=NAME]\n\n"
+    "                  [--allow-extra-tensors] [--api-prefix=NAME]\n\n"
     "Loads a model library made by retnet-compile and its weights, prefills\n"
     "the prompt (token ids; batch rows separated by ';'), decodes greedily\n"
     "and prints the generated ids, then tokens/s on stderr.\n\n"
     "  --logits-out FILE.npy  write the prompt's logits for every position,\n"
     "                         float32 [batch, length, vocab]\n"
+    "  --allow-extra-tensors  ignore tensors of the weights file that the\n"
+    "                         model does not use (by default an error that\n"
+    "                         names the first one)\n"
     "  --api-prefix=NAME      the library was compiled with\n"
     "                         retnet-compile --api-prefix=NAME (its C API\n"
     "                         is NAME_model_load, ...; default retnet)\n"
@@ -42,7 +45,7 @@ static bool resolveApi(void *handle, const std::string &prefix,
   };
   find(api.errorFree, "error_free");
   find(api.compiledConfig, "compiled_config");
-  find(api.modelLoad, "model_load");
+  find(api.modelLoad, "model_load_with_flags");
   find(api.modelFree, "model_free");
   find(api.vocabSize, "model_vocab_size");
   find(api.stateNew, "state_new");
@@ -103,6 +106,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   bench.weights = options.weights;
+  bench.loadFlags = options.loadFlags;
   std::string path =
       library.find('/') == std::string::npos ? "./" + library : library;
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -1,6 +1,7 @@
 //===- RetNetDecompose.cpp - Lower model-graph ops to retention + linalg --===//
 
 #include "RetNet/Transforms/Passes.h"
+#include "retnet/ModelNumerics.h"
 #include "retnet/Utils/LinalgBuilders.h"
 
 #include "RetNet/IR/RetNetOps.h"
@@ -293,19 +294,6 @@ struct DecomposeGLU : public OpRewritePattern<GLUOp> {
 };
 } // namespace
 
-/// theta_i = 10000^(-j / (dk/2 - 1)) for j = i / 2 (torchscale's
-/// 1 / 10000^linspace(0, 1, dk/2), each repeated twice).
-static SmallVector<double> rotationFrequencies(int64_t keyDim) {
-  int64_t pairs = keyDim / 2;
-  SmallVector<double> theta;
-  for (int64_t i = 0; i < keyDim; ++i) {
-    double fraction =
-        pairs > 1 ? static_cast<double>(i / 2) / (pairs - 1) : 0.0;
-    theta.push_back(std::pow(10000.0, -fraction));
-  }
-  return theta;
-}
-
 LogicalResult
 DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
                                               PatternRewriter &rewriter) const {
@@ -325,7 +313,7 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
   Value projected = b.linear(input, op.getInProj());
 
   // cos and sin of (offset + t) theta_i, in f64, stored f32: [T, dk].
-  SmallVector<double> theta = rotationFrequencies(keyDim);
+  std::vector<double> theta = retnet_numerics::rotationFrequencies(keyDim);
   Value thetaTable = arith::ConstantOp::create(
       rewriter, loc,
       DenseElementsAttr::get(

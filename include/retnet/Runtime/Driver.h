@@ -19,7 +19,7 @@ namespace retnet_runtime {
 struct ModelApi {
   decltype(&retnet_error_free) errorFree;
   decltype(&retnet_compiled_config) compiledConfig;
-  decltype(&retnet_model_load) modelLoad;
+  decltype(&retnet_model_load_with_flags) modelLoad;
   decltype(&retnet_model_free) modelFree;
   decltype(&retnet_model_vocab_size) vocabSize;
   decltype(&retnet_state_new) stateNew;
@@ -32,6 +32,8 @@ struct ModelApi {
 /// Options of a generation run.
 struct GenerateOptions {
   std::string weights;
+  /// Flags of retnet_model_load_with_flags (--allow-extra-tensors).
+  uint32_t loadFlags = 0;
   /// One prompt per batch row, all of the same length.
   std::vector<std::vector<int32_t>> prompts;
   int64_t maxNewTokens = 32;
@@ -55,9 +57,9 @@ bool parsePrompt(const std::string &text,
                  std::vector<std::vector<int32_t>> &prompts,
                  std::string &error);
 
-/// Parses the shared flags (--weights, --prompt, --max-new-tokens,
-/// --logits-out) from `args`; unknown flags are passed to `extra`, which
-/// returns false to reject them. Returns false with `error` set.
+/// Parses the shared flags (--weights, --allow-extra-tensors, --prompt,
+/// --max-new-tokens, --logits-out) from `args`; unknown flags are passed to
+/// `extra`, which returns false to reject them. Returns false with `error` set.
 bool parseGenerateOptions(const std::vector<std::string> &args,
                           GenerateOptions &options,
                           const std::function<bool(const std::string &)> &extra,

@@ -74,9 +74,6 @@ std::string layerLabel(int64_t layer, const char *name);
 /// multiples of 16 floats.
 WeightLayout computeWeightLayout(const ModelShape &shape);
 
-/// Decay of each head, gamma_h = 1 - 2^(-5-h).
-std::vector<double> defaultDecays(int64_t heads);
-
 /// Number of int64 values in the encoded model shape.
 constexpr int kEncodedShapeSize = 9;
 /// The model shape as int64 values (stored in compiled libraries).

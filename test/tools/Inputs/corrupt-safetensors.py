@@ -1,13 +1,17 @@
-"""Writes a safetensors file broken in one way, from a valid one.
+"""Writes a safetensors file broken or changed in one way, from a valid one.
 
-usage: corrupt-safetensors.py MODE IN OUT [HEADS]
+usage: corrupt-safetensors.py MODE IN OUT [ARGS]
 
 MODE: short-header (the length field one byte short of a padded header),
 duplicate (a second entry with the first tensor's name), overlap (the last
 tensor starts 4 bytes inside the one before it), gap (4 bytes after the last
 tensor), deep (__metadata__ nests 100000 arrays), nan-decay (adds
 retnet_rel_pos.decay with a NaN for head 1; HEADS decays), nan-weight (a NaN
-in the first F32 tensor), huge-weight (the output projection all 1e38).
+in the first F32 tensor), huge-weight (the output projection all 1e38),
+add-zeros NAME DIMS (a zero F32 tensor of shape DIMS, "2,3"), add-copy NAME
+SOURCE [SCALE] (a copy of tensor SOURCE, times SCALE), add-angles DK [SCALE]
+(torchscale's retnet_rel_pos.angle for head width DK, times SCALE), prefix P
+(every name prefixed with P), rename FROM TO.
 """
 import json
 import math
@@ -82,6 +86,41 @@ def main():
         data = bytearray(payload)
         data[begin:end] = struct.pack("<%df" % count, *values)
         write(target, text, bytes(data))
+    elif mode in ("add-zeros", "add-copy", "add-angles"):
+        if mode == "add-zeros":
+            name, dims = sys.argv[4], [int(d) for d in sys.argv[5].split(",")]
+            count = math.prod(dims)
+            values = [0.0] * count
+        elif mode == "add-copy":
+            name, source = sys.argv[4], sys.argv[5]
+            scale = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
+            entry = header[source]
+            assert entry["dtype"] == "F32", "add-copy reads F32 tensors"
+            begin, end = entry["data_offsets"]
+            count = (end - begin) // 4
+            dims = entry["shape"]
+            values = [v * scale for v in
+                      struct.unpack("<%df" % count, payload[begin:end])]
+        else:
+            # 1 / 10000^linspace(0, 1, dk/2), each value twice.
+            name, dk = "retnet_rel_pos.angle", int(sys.argv[4])
+            scale = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
+            pairs = dk // 2
+            values = [scale * 10000.0 ** -((i // 2) / max(pairs - 1, 1))
+                      for i in range(dk)]
+            count, dims = dk, [dk]
+        header[name] = {"dtype": "F32", "shape": dims,
+                        "data_offsets": [len(payload),
+                                         len(payload) + 4 * count]}
+        write(target, json.dumps(header),
+              payload + struct.pack("<%df" % count, *values))
+    elif mode == "prefix":
+        renamed = {(k if k == "__metadata__" else sys.argv[4] + k): v
+                   for k, v in header.items()}
+        write(target, json.dumps(renamed), payload)
+    elif mode == "rename":
+        header[sys.argv[5]] = header.pop(sys.argv[4])
+        write(target, json.dumps(header), payload)
     else:
         sys.exit("unknown mode " + mode)
 

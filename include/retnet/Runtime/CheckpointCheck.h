@@ -1,0 +1,32 @@
+//===- CheckpointCheck.h - What a checkpoint must hold to load --*- C++ -*-===//
+//
+// The checks retnet_model_load makes before it converts anything: every
+// tensor of the packed layout present, with its shape and a readable dtype;
+// torchscale's buffers equal to what the library was compiled with; a tied
+// output projection equal to the embedding; and no tensor that the model
+// would not use. Plain C++: the runtime does not link LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RETNET_RUNTIME_CHECKPOINTCHECK_H
+#define RETNET_RUNTIME_CHECKPOINTCHECK_H
+
+#include "retnet/Runtime/ModelLayout.h"
+#include "retnet/Runtime/Safetensors.h"
+
+#include <string>
+#include <vector>
+
+namespace retnet_runtime {
+/// "[2, 3]".
+std::string formatShape(const std::vector<int64_t> &shape);
+
+/// Checks `file` against the model of `shape` packed as `layout`; tensors
+/// the model does not use are an error unless `allowExtraTensors`. False
+/// with `error` naming the tensor and what is wrong with it.
+bool checkCheckpoint(const SafetensorsFile &file, const ModelShape &shape,
+                     const WeightLayout &layout, bool allowExtraTensors,
+                     std::string &error);
+} // namespace retnet_runtime
+
+#endif // RETNET_RUNTIME_CHECKPOINTCHECK_H
