@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build needs; quiet when they are present.
+# --test adds those that only tests use (PyTorch and omegaconf, to save
+# checkpoints the ways real ones are saved and to compare with a PyTorch
+# model); where they cannot be installed, the tests that need them are
+# skipped.
 set -euo pipefail
+test_packages=()
+if [ "${1:-}" = --test ]; then
+  test_packages=(python3-torch python3-omegaconf)
+fi
 
 packages=(
   cmake ninja-build python3 python3-numpy
@@ -10,7 +18,7 @@ packages=(
 )
 
 missing=()
-for pkg in "${packages[@]}"; do
+for pkg in "${packages[@]}" "${test_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
     missing+=("$pkg")
   fi
@@ -22,4 +30,14 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+required=()
+for pkg in "${missing[@]}"; do
+  [[ " ${test_packages[*]} " == *" $pkg "* ]] || required+=("$pkg")
+done
+if [ ${#required[@]} -gt 0 ]; then
+  $sudo apt-get install -y -qq --no-install-recommends "${required[@]}" >/dev/null
+fi
+if [ ${#required[@]} -lt ${#missing[@]} ] &&
+  ! $sudo apt-get install -y -qq --no-install-recommends "${test_packages[@]}" >/dev/null; then
+  echo "setup: could not install ${test_packages[*]}; the tests that need them are skipped"
+fi

@@ -9,6 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RETNET_BUILD_DIR:-$root/build}"
 jobs="${RETNET_JOBS:-2}"
 
+"$root/scripts/setup.sh" --test
 "$root/scripts/build.sh"
 (cd "$build" && ctest --output-on-failure -j "$jobs")
 

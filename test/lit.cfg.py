@@ -21,7 +21,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.retnet_tools_dir, append_path=True)
 
 tool_dirs = [config.retnet_tools_dir, config.llvm_tools_dir]
-tools = ["retnet-opt", "retnet-compile", "retnet-run", "retnet-weights"]
+tools = ["retnet-opt", "retnet-compile", "retnet-run", "retnet-weights",
+         "retnet-convert"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # %cc: the C compiler of programs that link model libraries; in a sanitized
@@ -47,6 +48,20 @@ config.substitutions.append(
     ("%retnet-compile-path", os.path.join(config.retnet_tools_dir, "retnet-compile")))
 config.substitutions.append(
     ("%retnet-weights-path", os.path.join(config.retnet_tools_dir, "retnet-weights")))
+
+# 'torch' and 'omegaconf' where the Python of the tests imports them (the
+# Debian packages python3-torch and python3-omegaconf): the tests that save
+# PyTorch checkpoints or compare with the PyTorch model need them.
+import subprocess
+import sys
+
+for module in ("torch", "omegaconf"):
+    try:
+        if subprocess.run([sys.executable, "-c", "import " + module],
+                          capture_output=True, timeout=120).returncode == 0:
+            config.available_features.add(module)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
 
 # CUDA: 'ptxas' where the CUDA toolkit's assembler is found (cubin
 # generation), 'cuda-device' where a CUDA device answers (GPU execution).
