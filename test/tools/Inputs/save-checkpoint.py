@@ -18,8 +18,9 @@ MODE:
 
 A tied model (share_decoder_input_output_embed) stores its embedding under
 both names, as PyTorch's state_dict() does. --bf16 stores the tensors of the
-torch modes as bfloat16. The safetensors file is read with numpy alone, so
-that the tests do not depend on the converter's reader.
+torch modes as bfloat16. The safetensors file is read with numpy alone
+(test/reference/safetensors_f32.py), so that the tests do not depend on the
+converter's reader.
 """
 import argparse
 import json
@@ -29,21 +30,9 @@ import sys
 
 import numpy as np
 
-
-def read_safetensors(path):
-    data = open(path, "rb").read()
-    length = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + length])
-    payload = data[8 + length:]
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        assert entry["dtype"] == "F32", "the tests save F32 weights"
-        begin, end = entry["data_offsets"]
-        tensors[name] = np.frombuffer(payload[begin:end], dtype="<f4").reshape(
-            entry["shape"])
-    return tensors
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "reference"))
+from safetensors_f32 import read_safetensors  # noqa: E402
 
 
 def write_safetensors(path, tensors):
