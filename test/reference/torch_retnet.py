@@ -6,10 +6,10 @@ usage: torch_retnet.py CONFIG.json WEIGHTS.safetensors PROMPTS LOGITS.npy
 
 PROMPTS is "1,2,3;4,5,6" (rows of one length); LOGITS.npy is retnet-run's
 --logits-out, [batch, length, vocab]. Exits 1 when the largest difference,
-relative to the largest reference logit, exceeds T (default 1e-4: the model
-computes in f32, unit roundoff 6e-8, and the test models' sums have at most
-a few hundred terms, so errors stay below 1e-5; the margin covers the
-norms' amplification).
+relative to the largest reference logit, exceeds T (default 1e-5, the
+accuracy contract of docs/numerics.md: the model computes in f32, unit
+roundoff 6e-8, and the test models' sums have at most a few hundred terms,
+each of magnitude at most that of the largest logit after the norms).
 
 The model mirrors torchscale/architecture/retnet.py (RetNetDecoder,
 DecoderLayer, RetNetRelPos), component/multiscale_retention.py (its
@@ -160,7 +160,7 @@ def main():
     parser.add_argument("weights")
     parser.add_argument("prompts")
     parser.add_argument("logits")
-    parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--tolerance", type=float, default=1e-5)
     args = parser.parse_args()
     config = Config(json.load(open(args.config)))
     model = RetNet(config, read_safetensors(args.weights))
