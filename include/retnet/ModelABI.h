@@ -31,10 +31,12 @@
 #define RETNET_ABI_BUFFERS "retnet_" RETNET_ABI_BUFFERS_SUFFIX
 
 namespace retnet_abi {
-/// Entry points (generated with C interfaces): tokens [B, T] in, logits of
-/// every position [B, T, V] or of the last one [B, V] out, the retention
-/// states of every layer [L, B, H, dk, dv] updated in place, and the
-/// position of the first token.
+/// Entry points (generated with C interfaces): the packed weights and the
+/// decay of each head (f64 [H], the model's: from its checkpoint or the
+/// formula of its description), tokens [B, T] in, logits of every position
+/// [B, T, V] or of the last one [B, V] out, the retention states of every
+/// layer [L, B, H, dk, dv] updated in place, and the position of the first
+/// token.
 inline constexpr const char *kPrefillAllEntry = RETNET_ABI_PREFILL_ALL;
 inline constexpr const char *kPrefillLastEntry = RETNET_ABI_PREFILL_LAST;
 inline constexpr const char *kDecodeEntry = RETNET_ABI_DECODE;
@@ -95,9 +97,10 @@ template <typename T, int Rank> struct MemRef {
 };
 
 /// The C interface of an entry point whose logits have rank `LogitsRank`:
-/// (weights [W], tokens [B, T], states [L, B, H, dk, dv], offset, logits).
+/// (weights [W], decays [H], tokens [B, T], states [L, B, H, dk, dv],
+/// offset, logits).
 template <int LogitsRank>
-using EntryFunction = void(MemRef<float, 1> *weights,
+using EntryFunction = void(MemRef<float, 1> *weights, MemRef<double, 1> *decays,
                            MemRef<int32_t, 2> *tokens, MemRef<float, 5> *state,
                            int64_t offset, MemRef<float, LogitsRank> *logits);
 using PrefillAllFunction = EntryFunction<3>;

@@ -41,8 +41,10 @@ const char *retnet_compiled_config(void);
 
 /* Loads weights (safetensors, F32/F16/BF16, torchscale tensor names) and
  * checks them against the compiled model description: every tensor present
- * with its shape and dtype, torchscale's buffers retnet_rel_pos.decay and
- * retnet_rel_pos.angle (when stored) equal to the compiled ones, a stored
+ * with its shape and dtype, torchscale's buffers (when stored) valid: the
+ * decays of retnet_rel_pos.decay (ln gamma) in (0, 1), which the model then
+ * computes with (else with the formula of its description), and
+ * retnet_rel_pos.angle equal to the compiled rotation; a stored
  * output_projection.weight of a tied model equal to embed_tokens.weight,
  * and no tensor that the model does not use. Returns NULL on failure, with
  * a message naming the tensor. Equal to retnet_model_load_with_flags with

@@ -17,7 +17,7 @@ using llvm::Expected;
 using llvm::StringRef;
 
 std::vector<double> ModelConfig::decays() const {
-  return retnet_numerics::defaultDecays(heads);
+  return retnet_numerics::formulaDecays(heads, languageModelDecays);
 }
 
 double ModelConfig::embedScale() const {
@@ -236,7 +236,7 @@ static llvm::Error checkLimits(const ModelConfig &config) {
   constexpr int64_t kMaxHeads = 49, kMaxLayers = 4096, kMaxWidth = 1 << 20;
   constexpr int64_t kMaxVocab = INT32_MAX; // token ids are int32
   constexpr uint64_t kMaxWeightBytes = uint64_t(1) << 40;
-  if (config.heads > kMaxHeads)
+  if (!config.languageModelDecays && config.heads > kMaxHeads)
     return fieldError("decoder_retention_heads",
                       llvm::formatv("{0} heads: the decay 1 - 2^(-5-h) of "
                                     "heads beyond {1} rounds to 1 (at most "
@@ -326,12 +326,11 @@ mlir::retnet::parseModelConfig(StringRef json,
       fields.boolean("deepnorm", config.deepNorm),
       fields.boolean("decoder_normalize_before", config.normalizeBefore),
       fields.boolean("subln", config.subLayerNorm),
+      fields.boolean("use_lm_decay", config.languageModelDecays),
       fields.integer("recurrent_chunk_size", config.recurrentChunkSize, false),
       // Variants that change the maths and are not implemented.
       fields.onlySupported("use_glu", true,
                            "a plain two-layer feed-forward instead of GLU"),
-      fields.onlySupported("use_lm_decay", false,
-                           "the paper's LM decays instead of 1 - 2^(-5-h)"),
       fields.onlySupported("use_ffn_rms_norm", false,
                            "an RMS norm inside the feed-forward"),
       fields.onlySupported("xpos_rel_pos", false, "xPos positions"),
@@ -431,6 +430,7 @@ std::string mlir::retnet::printModelConfig(const ModelConfig &config) {
       {"deepnorm", config.deepNorm},
       {"decoder_normalize_before", config.normalizeBefore},
       {"subln", config.subLayerNorm},
+      {"use_lm_decay", config.languageModelDecays},
       {"recurrent_chunk_size", config.recurrentChunkSize},
   };
   std::string text;

@@ -29,6 +29,7 @@ mlir::retnet::getModelShape(const ModelConfig &config) {
   shape.layerNormEmbedding = config.layerNormEmbedding;
   shape.sharedEmbedding = config.shareInputOutputEmbed;
   shape.postNorm = !config.normalizeBefore;
+  shape.languageModelDecays = config.languageModelDecays;
   return shape;
 }
 
@@ -66,6 +67,8 @@ private:
   const ModelConfig &config;
   const ::retnet_runtime::WeightLayout &layout;
   Value weights;
+  /// The decay of each head, tensor<H x f64>: the same for every layer.
+  Value decays;
   /// Floats between the same weight of consecutive layers.
   int64_t layerStride = 0;
 };
@@ -151,9 +154,8 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
     Value normed = preNorm ? rmsNorm(layerHidden, retentionNorm) : layerHidden;
     auto retention = MultiScaleRetentionOp::create(
         b, activationType, layerStateType, normed,
-        layerWeight("in_proj", layer), layerWeight("out_proj", layer),
-        layerState, offset, b.getDenseF64ArrayAttr(config.decays()),
-        b.getF64FloatAttr(config.layerNormEps));
+        layerWeight("in_proj", layer), layerWeight("out_proj", layer), decays,
+        layerState, offset, b.getF64FloatAttr(config.layerNormEps));
     Value newStates =
         tensor::InsertSliceOp::create(b, retention.getFinalState(), layerStates,
                                       stateOffsets, stateSizes, unitStrides);
@@ -181,6 +183,7 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   Type f32 = b.getF32Type();
   int64_t length = kind == EntryKind::Decode ? 1 : dynamic;
   auto weightsType = MemRefType::get({dynamic}, f32);
+  auto decaysType = MemRefType::get({config.heads}, b.getF64Type());
   auto tokensType = MemRefType::get({dynamic, length}, b.getI32Type());
   auto stateType = MemRefType::get({config.layers, dynamic, config.heads,
                                     config.keyDim(), config.valueDim()},
@@ -196,18 +199,21 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
                        : retnet_abi::kDecodeEntry;
   auto function = func::FuncOp::create(
       b, name,
-      b.getFunctionType(
-          {weightsType, tokensType, stateType, b.getIndexType(), logitsType},
-          {}));
+      b.getFunctionType({weightsType, decaysType, tokensType, stateType,
+                         b.getIndexType(), logitsType},
+                        {}));
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     b.getUnitAttr());
   Block *entry = function.addEntryBlock();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(entry);
   weights = entry->getArgument(0);
-  Value tokensMemref = entry->getArgument(1),
-        stateMemref = entry->getArgument(2), offset = entry->getArgument(3),
-        logitsMemref = entry->getArgument(4);
+  decays = bufferization::ToTensorOp::create(
+      b, RankedTensorType::get(decaysType.getShape(), b.getF64Type()),
+      entry->getArgument(1), /*restrict=*/true, /*writable=*/false);
+  Value tokensMemref = entry->getArgument(2),
+        stateMemref = entry->getArgument(3), offset = entry->getArgument(4),
+        logitsMemref = entry->getArgument(5);
 
   Value tokens = bufferization::ToTensorOp::create(
       b, RankedTensorType::get(tokensType.getShape(), b.getI32Type()),

@@ -81,18 +81,17 @@ std::string unexpectedTensorHint(const std::string &name,
   return "";
 }
 
-/// Checks an optional buffer of torchscale's RetNetRelPos: `count` values,
-/// each valid by `valid` and close to `expected` (what the library was
-/// compiled with, described by `compiledWith`).
-bool checkBuffer(const SafetensorsFile &file, const char *name,
-                 const char *quantity, const char *index,
-                 const std::vector<double> &expected,
-                 const std::string &compiledWith, bool (*valid)(double),
-                 const char *invalidWhy, std::string &error) {
+/// Reads the optional buffer `name` of torchscale's RetNetRelPos into
+/// `values` (left empty when the checkpoint has none): `count` floats, each
+/// valid by `valid` (else `invalidWhy`, naming `quantity` and the `index`).
+bool readBuffer(const SafetensorsFile &file, const char *name, int64_t count,
+                const char *quantity, const char *index, bool (*valid)(double),
+                const char *invalidWhy, std::vector<double> &values,
+                std::string &error) {
+  values.clear();
   const TensorView *view = file.find(name);
   if (!view)
     return true;
-  int64_t count = static_cast<int64_t>(expected.size());
   if (view->dtype == DType::Other ||
       view->shape != std::vector<int64_t>{count}) {
     error = std::string("tensor '") + name + "' has dtype " + view->dtypeName +
@@ -100,25 +99,17 @@ bool checkBuffer(const SafetensorsFile &file, const char *name,
             "; expected a float tensor of shape " + formatShape({count});
     return false;
   }
-  std::vector<float> values(count);
-  convertToFloat(*view, 0, count, values.data());
-  double tolerance = storedPrecision(view->dtype);
+  std::vector<float> stored(count);
+  convertToFloat(*view, 0, count, stored.data());
   for (int64_t i = 0; i < count; ++i) {
-    std::ostringstream os;
-    os << "tensor '" << name << "' holds " << quantity << " = " << values[i]
-       << " for " << index << " " << i;
-    if (!valid(values[i])) {
-      error = os.str() + ": " + invalidWhy;
-      return false;
-    }
-    // Written so that a NaN fails the check as well.
-    if (!(std::fabs(values[i] - expected[i]) <=
-          tolerance * std::fabs(expected[i]) + 1e-9)) {
-      os << " but the library was compiled with " << compiledWith << ", "
-         << quantity << " = " << expected[i];
+    if (!valid(stored[i])) {
+      std::ostringstream os;
+      os << "tensor '" << name << "' holds " << quantity << " = " << stored[i]
+         << " for " << index << " " << i << ": " << invalidWhy;
       error = os.str();
       return false;
     }
+    values.push_back(stored[i]);
   }
   return true;
 }
@@ -158,7 +149,12 @@ bool checkTiedProjection(const SafetensorsFile &file, const ModelShape &shape,
   return true;
 }
 
-bool isLogOfDecay(double value) { return std::isfinite(value) && value < 0; }
+/// ln(gamma) of a decay gamma in (0, 1) that double precision can tell
+/// from 0 and 1.
+bool isLogOfDecay(double value) {
+  double gamma = std::exp(value);
+  return std::isfinite(value) && gamma > 0.0 && gamma < 1.0;
+}
 bool isPositiveFinite(double value) {
   return std::isfinite(value) && value > 0;
 }
@@ -199,16 +195,31 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
       return false;
   }
 
-  std::vector<double> logDecays;
-  for (double gamma : retnet_numerics::defaultDecays(shape.heads))
-    logDecays.push_back(std::log(gamma));
-  if (!checkBuffer(file, kDecayBuffer, "ln(gamma)", "head", logDecays,
-                   "gamma_h = 1 - 2^(-5-h)", isLogOfDecay,
-                   "not the logarithm of a decay in (0, 1)", error) ||
-      !checkBuffer(file, kAngleBuffer, "theta", "channel",
-                   retnet_numerics::rotationFrequencies(shape.keyDim()),
-                   "theta_i = 10000^(-(i/2) / (dk/2 - 1))", isPositiveFinite,
-                   "not a rotation frequency", error))
+  // The decays are read (and checked) by readDecays; the rotation is
+  // compiled in, so a stored angle buffer must match it.
+  std::vector<double> angles;
+  if (!readBuffer(file, kAngleBuffer, shape.keyDim(), "theta", "channel",
+                  isPositiveFinite, "not a rotation frequency", angles, error))
+    return false;
+  std::vector<double> expected =
+      retnet_numerics::rotationFrequencies(shape.keyDim());
+  double tolerance =
+      angles.empty() ? 0.0 : storedPrecision(file.find(kAngleBuffer)->dtype);
+  for (size_t i = 0; i < angles.size(); ++i)
+    // Written so that a NaN fails the check as well.
+    if (!(std::fabs(angles[i] - expected[i]) <=
+          tolerance * std::fabs(expected[i]) + 1e-9)) {
+      std::ostringstream os;
+      os << "tensor '" << kAngleBuffer << "' holds theta = " << angles[i]
+         << " for channel " << i
+         << " but the library was compiled with theta_i = "
+            "10000^(-(i/2) / (dk/2 - 1)), theta = "
+         << expected[i];
+      error = os.str();
+      return false;
+    }
+  std::vector<double> gammas;
+  if (!readDecays(file, shape, gammas, error))
     return false;
 
   if (allowExtraTensors)
@@ -230,4 +241,24 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
   error += "; --allow-extra-tensors (RETNET_LOAD_ALLOW_EXTRA_TENSORS in the "
            "C API) ignores them";
   return false;
+}
+
+bool retnet_runtime::readDecays(const SafetensorsFile &file,
+                                const ModelShape &shape,
+                                std::vector<double> &gammas,
+                                std::string &error) {
+  std::vector<double> logDecays;
+  if (!readBuffer(file, kDecayBuffer, shape.heads, "ln(gamma)", "head",
+                  isLogOfDecay, "not the logarithm of a decay in (0, 1)",
+                  logDecays, error))
+    return false;
+  if (logDecays.empty()) {
+    gammas =
+        retnet_numerics::formulaDecays(shape.heads, shape.languageModelDecays);
+    return true;
+  }
+  gammas.clear();
+  for (double logDecay : logDecays)
+    gammas.push_back(std::exp(logDecay));
+  return true;
 }

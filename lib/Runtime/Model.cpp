@@ -13,6 +13,7 @@
 #include <cstring>
 #include <new>
 #include <sys/mman.h>
+#include <vector>
 
 using namespace retnet_runtime;
 
@@ -152,9 +153,18 @@ struct retnet_model {
   WeightLayout layout;
   AlignedFloats weights;      // host models
   DeviceBuffer deviceWeights; // CUDA models: uploaded once at load
+  /// The decay of each head: this model's, from its checkpoint or the
+  /// formula of the description (never a library global, so models with
+  /// different decays can share one library).
+  std::vector<double> decays;
+  DeviceBuffer deviceDecays; // CUDA models: uploaded once at load
 
   float *weightData() const {
     return onDevice() ? static_cast<float *>(deviceWeights.data) : weights.data;
+  }
+  double *decayData() const {
+    return onDevice() ? static_cast<double *>(deviceDecays.data)
+                      : const_cast<double *>(decays.data());
   }
 };
 
@@ -249,7 +259,8 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
 
   // Check everything before converting anything.
   if (!checkCheckpoint(file, model->shape, model->layout,
-                       flags & RETNET_LOAD_ALLOW_EXTRA_TENSORS, message))
+                       flags & RETNET_LOAD_ALLOW_EXTRA_TENSORS, message) ||
+      !readDecays(file, model->shape, model->decays, message))
     return fail(message);
   char *cudaError = nullptr;
   if (onDevice() && retnet_cuda_init(&cudaError) != 0) {
@@ -279,8 +290,12 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
   if (onDevice()) {
     size_t bytes =
         static_cast<size_t>(model->layout.totalFloats) * sizeof(float);
+    size_t decayBytes = model->decays.size() * sizeof(double);
     if (!model->deviceWeights.reserve(bytes, message) ||
         !copyAndWait(model->deviceWeights.data, model->weights.data, bytes,
+                     message) ||
+        !model->deviceDecays.reserve(decayBytes, message) ||
+        !copyAndWait(model->deviceDecays.data, model->decays.data(), decayBytes,
                      message))
       return fail(message);
     model->weights.release();
@@ -484,11 +499,12 @@ static int callEntry(const retnet_model *model, retnet_state *state,
   }
   auto weights =
       contiguous<float, 1>(model->weightData(), {model->layout.totalFloats});
+  auto decays = contiguous<double, 1>(model->decayData(), {model->shape.heads});
   auto tokenRef = contiguous<int32_t, 2>(const_cast<int32_t *>(tokenData),
                                          {state->batch, length});
   auto states = stateRef(state);
   auto out = logitsRef(logitData);
-  entry(&weights, &tokenRef, &states, state->position, &out);
+  entry(&weights, &decays, &tokenRef, &states, state->position, &out);
   if (onDevice()) {
     if (char *failure = retnet_cuda_take_error()) {
       setError(error,

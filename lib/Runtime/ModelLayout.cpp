@@ -80,6 +80,7 @@ void retnet_runtime::encodeModelShape(const ModelShape &shape,
   values[6] = shape.layerNormEmbedding;
   values[7] = shape.sharedEmbedding;
   values[8] = shape.postNorm;
+  values[9] = shape.languageModelDecays;
 }
 
 ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
@@ -93,5 +94,6 @@ ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
   shape.layerNormEmbedding = values[6] != 0;
   shape.sharedEmbedding = values[7] != 0;
   shape.postNorm = values[8] != 0;
+  shape.languageModelDecays = values[9] != 0;
   return shape;
 }

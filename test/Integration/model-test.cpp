@@ -407,6 +407,12 @@ std::vector<TestModel> testModels() {
                            true, 1e-6),
                   "\"decoder_normalize_before\": false, \"subln\": false"),
        "f32", 7},
+      // The paper's LM decays when the checkpoint stores none.
+      {"gelu-lm-decays-heads8",
+       withFields(describe(64, 128, 8, 128, 2, 97, "gelu", false, false, false,
+                           true, 1e-6),
+                  "\"use_lm_decay\": true"),
+       "f32", 8},
   };
 }
 
@@ -484,9 +490,11 @@ public:
   }
 
   /// Prefill from a fresh state against the reference; keeps the logits.
+  /// `which` tells the model apart where a case loads several.
   bool checkPrefill(const retnet_model *model, const Prompt &prompt,
-                    std::vector<float> &logits) {
-    std::string name = caseName + " prefill b=" + std::to_string(prompt.batch) +
+                    std::vector<float> &logits, const std::string &which = "") {
+    std::string name = caseName + which +
+                       " prefill b=" + std::to_string(prompt.batch) +
                        " t=" + std::to_string(prompt.length);
     StateHandle state(api);
     char *error = nullptr;
@@ -670,6 +678,26 @@ public:
     }
     detail = checkTolerance(relativeError(again, whole), kResetTolerance, ok);
     tally.report(ok, name, detail);
+  }
+
+  /// A second model loaded from `weightsPath` (other decays) while `model`
+  /// is loaded: each computes with its own decays (`prompt` is the second
+  /// model's, `first` the first one's, both with references).
+  void checkSecondCheckpoint(const retnet_model *model,
+                             const std::string &weightsPath,
+                             const Prompt &prompt, const Prompt &first) {
+    ModelHandle second(api);
+    char *error = nullptr;
+    second.model = api.modelLoad(weightsPath.c_str(), &error);
+    std::string name = caseName + " checkpoint decays, a second model";
+    if (!second.model) {
+      tally.report(false, name, "retnet_model_load: " + api.takeError(error));
+      return;
+    }
+    std::vector<float> logits;
+    checkPrefill(second.model, prompt, logits,
+                 " checkpoint decays (second model)");
+    checkPrefill(model, first, logits, " first model beside the second");
   }
 
 private:
@@ -936,6 +964,28 @@ int main(int argc, char **argv) {
       tally.report(false, testModel.name + " reference", error);
       continue;
     }
+    // The same weights with random decays stored in the checkpoint: the
+    // model must take them from there, and one library must serve both
+    // checkpoints at once.
+    std::string decayWeightsPath = directory + "/weights-decays.safetensors";
+    ModelReference decayReference;
+    Prompt decayPrompt =
+        makePrompt(2, 40, config->vocabSize, testModel.seed * 1000 + 999);
+    if (!runTool(weightsTool,
+                 {configPath, "-o", decayWeightsPath, "--seed",
+                  std::to_string(testModel.seed), "--dtype", testModel.dtype,
+                  "--decays=random"},
+                 directory + "/weights-decays.log", error) ||
+        !decayReference.load(*config, decayWeightsPath, error) ||
+        !decayReference.batchLogits(
+            {std::vector<int32_t>(decayPrompt.tokens.begin(),
+                                  decayPrompt.tokens.begin() + 40),
+             std::vector<int32_t>(decayPrompt.tokens.begin() + 40,
+                                  decayPrompt.tokens.end())},
+            decayPrompt.reference, error)) {
+      tally.report(false, testModel.name + " checkpoint decays", error);
+      continue;
+    }
     std::vector<Prompt> prompts;
     for (int64_t batch : {1, 3})
       for (int64_t length : {1, 7, 40}) {
@@ -1003,6 +1053,8 @@ int main(int argc, char **argv) {
         }
         if (computed.size() > 1)
           tester.checkConcurrentStates(model.model, computed, computedLogits);
+        tester.checkSecondCheckpoint(model.model, decayWeightsPath, decayPrompt,
+                                     prompts.back());
         if (withLoadErrors)
           checkLoadErrors(childTally, api, caseName, *config, weightsTool,
                           configPath, weightsPath, directory);

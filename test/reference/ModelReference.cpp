@@ -113,6 +113,14 @@ bool ModelReference::load(const ModelConfig &config,
       return false;
     for (double value : logGamma)
       gamma.push_back(std::exp(value));
+  } else if (config.languageModelDecays) {
+    // The paper's: 1 - exp(linspace(ln(1/32), ln(1/512), H)).
+    double step = config.heads > 1 ? std::log(32.0 / 512.0) /
+                                         static_cast<double>(config.heads - 1)
+                                   : 0.0;
+    for (int64_t h = 0; h < config.heads; ++h)
+      gamma.push_back(
+          1.0 - std::exp(std::log(1.0 / 32.0) + step * static_cast<double>(h)));
   } else {
     for (int64_t h = 0; h < config.heads; ++h)
       gamma.push_back(1.0 - std::pow(2.0, -5.0 - static_cast<double>(h)));

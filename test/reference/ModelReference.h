@@ -21,8 +21,9 @@ class ModelReference {
 public:
   /// Reads every tensor the model needs from a safetensors file (F32, F16 or
   /// BF16), checking names and shapes. The decay per head is
-  /// gamma_h = 1 - 2^(-5-h) unless the file holds `retnet_rel_pos.decay`
-  /// (= ln gamma), which wins. Returns false and sets `error` on failure.
+  /// gamma_h = 1 - 2^(-5-h) (with use_lm_decay the paper's LM decays) unless
+  /// the file holds `retnet_rel_pos.decay` (= ln gamma), which wins.
+  /// Returns false and sets `error` on failure.
   bool load(const mlir::retnet::ModelConfig &config,
             const std::string &weightsPath, std::string &error);
 

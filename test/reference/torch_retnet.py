@@ -12,7 +12,8 @@ roundoff 6e-8, and the test models' sums have at most a few hundred terms,
 each of magnitude at most that of the largest logit after the norms).
 
 The model mirrors torchscale/architecture/retnet.py (RetNetDecoder,
-DecoderLayer, RetNetRelPos), component/multiscale_retention.py (its
+DecoderLayer, RetNetRelPos, with the Hugging Face port's use_lm_decay),
+component/multiscale_retention.py (its
 recurrent_forward, which the compiler matches exactly: see
 docs/numerics.md, section 1), gate_linear_unit.py and rms_norm.py, with
 RetNetConfig's settling of deepnorm, subln and decoder_normalize_before.
@@ -48,6 +49,7 @@ class Config:
         self.deepnorm = fields.get("deepnorm", False)
         self.subln = fields.get("subln", True)
         self.normalize_before = fields.get("decoder_normalize_before", True)
+        self.lm_decay = fields.get("use_lm_decay", False)
         if self.deepnorm:
             self.normalize_before, self.subln = False, False
         if self.subln:
@@ -82,8 +84,17 @@ class RetNet:
         angle = 1.0 / (10000 ** torch.linspace(0, 1, head_dim // 2,
                                                dtype=torch.float64))
         self.angle = angle.unsqueeze(-1).repeat(1, 2).flatten()
-        self.decay = torch.log(1 - 2 ** (-5 - torch.arange(
-            config.heads, dtype=torch.float64)))
+        if config.lm_decay:
+            # The Hugging Face port's use_lm_decay.
+            self.decay = torch.log(1 - torch.exp(torch.linspace(
+                math.log(1 / 32), math.log(1 / 512), config.heads,
+                dtype=torch.float64)))
+        else:
+            self.decay = torch.log(1 - 2 ** (-5 - torch.arange(
+                config.heads, dtype=torch.float64)))
+        # A stored buffer wins, as load_state_dict makes it.
+        if "retnet_rel_pos.decay" in self.w:
+            self.decay = self.w["retnet_rel_pos.decay"]
         self.alpha = math.pow(2.0 * config.layers, 0.25) \
             if config.deepnorm else 1.0
 

@@ -43,7 +43,9 @@
 // RUN: test ! -e %t/bad.so
 
 // IMPORT-LABEL: func.func @retnet_graph_prefill_all(
-// IMPORT-SAME: memref<?xf32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT-SAME: memref<?xf32>, %[[DECAYS:.+]]: memref<4xf64>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
+// The decays are the model's, an argument: no library constant.
+// IMPORT: %[[GAMMA:.+]] = bufferization.to_tensor %[[DECAYS]] restrict : memref<4xf64> to tensor<4xf64>
 // IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
 // The layers are one scf.for carrying the activations and the states; the
 // weights of layer %l are views at offsets that grow with %l.
@@ -51,7 +53,7 @@
 // IMPORT: tensor.extract_slice %{{.+}}[%[[L]], 0, 0, 0, 0]
 // IMPORT: memref.reinterpret_cast %{{.+}} to offset: [%{{.+}}], sizes: [64], strides: [1] : memref<?xf32> to memref<64xf32, strided<[1], offset: ?>>
 // IMPORT: retnet.rms_norm %{{.+}} weight %{{.+}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
-// IMPORT: retnet.msr %{{.+}}, %{{.+}}, %{{.+}} state %{{.+}} offset %{{.+}} {eps = 9.9999999999999995E-7 : f64, gamma = array<f64: 9.687500e-01, 9.843750e-01, 0.9921875, 0.99609375>} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?x4x16x32xf32> -> tensor<?x?x64xf32>, tensor<?x4x16x32xf32>
+// IMPORT: retnet.msr %{{.+}}, %{{.+}}, %{{.+}}, %[[GAMMA]] state %{{.+}} offset %{{.+}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<4xf64>, tensor<?x4x16x32xf32> -> tensor<?x?x64xf32>, tensor<?x4x16x32xf32>
 // IMPORT: tensor.insert_slice %{{.+}} into %{{.+}}[%[[L]], 0, 0, 0, 0]
 // IMPORT: retnet.residual
 // IMPORT: retnet.rms_norm
@@ -72,12 +74,12 @@
 // IMPORT: retnet.rms_norm
 // IMPORT: retnet.linear %{{.+}}, %{{.+}} : tensor<?x1x64xf32>, tensor<64x100xf32> -> tensor<?x1x100xf32>
 // IMPORT-LABEL: func.func @retnet_graph_decode(
-// IMPORT-SAME: %{{.+}}: memref<?x1xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT-SAME: %{{.+}}: memref<4xf64>, %{{.+}}: memref<?x1xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
 // IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x1xi32>, tensor<100x64xf32> -> tensor<?x1x64xf32>
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr
 // IMPORT: retnet.linear
-// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0]> : tensor<9xi64>)
+// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0]> : tensor<10xi64>)
 // IMPORT: llvm.mlir.global external constant @retnet_abi_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
 // IMPORT: llvm.mlir.global external constant @retnet_abi_buffers(0 : i32)
 

@@ -2,8 +2,8 @@
 //
 // Writes a safetensors file holding every tensor a model description needs,
 // drawn deterministically from a seed with torchscale's initialisation
-// scales. Test flags write deliberately broken files (a tensor left out, a
-// wrong shape, a wrong dtype).
+// scales; --decays adds torchscale's decay buffer. Test flags write
+// deliberately broken files (a tensor left out, a wrong shape, a wrong dtype).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +28,7 @@ namespace cl = llvm::cl;
 
 namespace {
 enum class DType { F32, F16, BF16 };
+enum class Decays { None, Formula, Random };
 
 cl::OptionCategory category("retnet-weights options");
 cl::OptionCategory testCategory("retnet-weights test options (broken files)");
@@ -45,6 +46,19 @@ cl::opt<DType> dtype("dtype", cl::desc("Element type of the tensors"),
                                 clEnumValN(DType::F16, "f16", "F16"),
                                 clEnumValN(DType::BF16, "bf16", "BF16")),
                      cl::cat(category));
+cl::opt<Decays>
+    decays("decays",
+           cl::desc("Whether to store torchscale's buffer retnet_rel_pos.decay "
+                    "(ln gamma per head, F32)"),
+           cl::init(Decays::None),
+           cl::values(clEnumValN(Decays::None, "none",
+                                 "no buffer: the model uses the formula of its "
+                                 "description (default)"),
+                      clEnumValN(Decays::Formula, "formula",
+                                 "the decays of the description's formula"),
+                      clEnumValN(Decays::Random, "random",
+                                 "seeded random decays in (0.5, 0.999)")),
+           cl::cat(category));
 cl::list<std::string>
     omitTensors("omit", cl::desc("Leave this tensor out (repeatable)"),
                 cl::value_desc("name"), cl::cat(testCategory));
@@ -191,6 +205,14 @@ std::vector<float> initialValues(const WeightInfo &info,
     fill([&] { return random.uniform(-bound, bound); });
   };
 
+  if (name == "retnet_rel_pos.decay") {
+    std::vector<double> gammas = config.decays();
+    for (int64_t head = 0; head < count; ++head)
+      values[head] = static_cast<float>(
+          std::log(decays == Decays::Random ? random.uniform(0.5, 0.999)
+                                            : gammas[head]));
+    return values;
+  }
   if (endsWith(name, "layer_norm.weight") ||
       name == "layernorm_embedding.weight") {
     fill([&] { return 1.0 + random.uniform(-0.1, 0.1); });
@@ -345,7 +367,9 @@ int main(int argc, char **argv) {
 
   std::vector<EncodedTensor> tensors;
   for (const WeightInfo &info : weights) {
-    if (info.optional || omit.contains(info.name))
+    bool storedDecays =
+        info.name == "retnet_rel_pos.decay" && decays != Decays::None;
+    if ((info.optional && !storedDecays) || omit.contains(info.name))
       continue;
     WeightInfo written = info;
     std::vector<float> values = initialValues(info, *config);
@@ -357,8 +381,10 @@ int main(int argc, char **argv) {
       written.shape[0] += 1;
       values.insert(values.end(), values.begin(), values.begin() + rowSize);
     }
-    tensors.push_back(
-        encode(written, values, dtype, badDType.contains(info.name)));
+    // Buffers stay F32, as torchscale keeps them.
+    tensors.push_back(encode(written, values,
+                             info.optional ? DType::F32 : dtype.getValue(),
+                             badDType.contains(info.name)));
   }
 
   std::string header = makeHeader(tensors);

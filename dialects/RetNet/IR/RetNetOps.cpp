@@ -76,11 +76,14 @@ LogicalResult ResidualOp::verify() {
 
 LogicalResult MultiScaleRetentionOp::verify() {
   int64_t heads = getNumHeads();
+  if (ShapedType::isDynamic(heads))
+    return emitOpError() << "expected a static number of heads (the length "
+                            "of 'gamma'), got "
+                         << getGamma().getType();
   if (heads == 0)
     return emitOpError() << "expected at least one head ('gamma' is empty)";
-  for (double gamma : getGamma())
-    if (!(gamma > 0.0 && gamma < 1.0))
-      return emitOpError() << "expected every 'gamma' in (0, 1), got " << gamma;
+  if (failed(retention::verifyGamma(*this, getGamma(), heads)))
+    return failure();
   if (!(getEps().convertToDouble() >= 0.0))
     return emitOpError() << "expected a non-negative 'eps'";
   if (failed(checkStatic(*this, "in_proj", getInProj())) ||

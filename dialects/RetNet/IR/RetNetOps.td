@@ -131,7 +131,9 @@ def RetNet_MultiScaleRetentionOp : RetNet_Op<"msr", [AttrSizedOperandSegments]> 
   let summary = "Multi-scale retention layer (docs/numerics.md section 4)";
   let description = [{
     For input `x` (`[B, T, d]`, already normalised by the block), with
-    `H = len(gamma)` heads, `dk = d / H`, `dv = value_dim / H`:
+    `H` heads (the length of `gamma`, the decay of each head, f64 in
+    (0, 1): an operand, so that a model takes its decays from the checkpoint
+    at run time), `dk = d / H`, `dv = value_dim / H`:
 
     ```
     [q | k | v | g] = x W_in                W_in: [d, 2d + 2 value_dim]
@@ -149,27 +151,28 @@ def RetNet_MultiScaleRetentionOp : RetNet_Op<"msr", [AttrSizedOperandSegments]> 
     state.
 
     ```mlir
-    %y, %s = retnet.msr %x, %w_in, %w_out state %s0 offset %pos
-        {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64}
+    %y, %s = retnet.msr %x, %w_in, %w_out, %gamma state %s0 offset %pos
+        {eps = 1.0e-6 : f64}
         : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>,
-          tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+          tensor<2xf64>, tensor<?x2x32x64xf32>
+        -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
     ```
   }];
   let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$in_proj,
-                       F32Tensor2D:$out_proj,
+                       F32Tensor2D:$out_proj, TensorRankOf<[F64], [1]>:$gamma,
                        Optional<TensorRankOf<[F32], [4]>>:$initial_state,
-                       Optional<Index>:$offset, DenseF64ArrayAttr:$gamma,
-                       F64Attr:$eps);
+                       Optional<Index>:$offset, F64Attr:$eps);
   let results = (outs F32Tensor3D:$output,
                       Optional<TensorRankOf<[F32], [4]>>:$final_state);
   let assemblyFormat = [{
-    $input `,` $in_proj `,` $out_proj (`state` $initial_state^)?
+    $input `,` $in_proj `,` $out_proj `,` $gamma (`state` $initial_state^)?
     (`offset` $offset^)? attr-dict `:` type($input) `,` type($in_proj) `,`
-    type($out_proj) (`,` type($initial_state)^)? `->` type($output)
+    type($out_proj) `,` type($gamma) (`,` type($initial_state)^)? `->`
+    type($output)
     (`,` type($final_state)^)?
   }];
   let extraClassDeclaration = [{
-    int64_t getNumHeads() { return getGamma().size(); }
+    int64_t getNumHeads() { return getGamma().getType().getDimSize(0); }
     int64_t getModelDim() { return getInput().getType().getDimSize(2); }
     int64_t getValueEmbedDim() { return getOutProj().getType().getDimSize(0); }
     int64_t getKeyDim() { return getModelDim() / getNumHeads(); }

@@ -394,11 +394,7 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
       {inputType.getDimSize(0), heads, inputType.getDimSize(1), valueDim},
       b.f32());
   Value finalState = op.getFinalState();
-  Value gamma = arith::ConstantOp::create(
-      rewriter, loc,
-      DenseElementsAttr::get(
-          RankedTensorType::get({heads}, rewriter.getF64Type()),
-          op.getGamma()));
+  Value gamma = op.getGamma();
   auto retention = retention::ParallelOp::create(
       rewriter, loc, outputType, finalState ? finalState.getType() : Type(),
       queries, keys, values, gamma, op.getInitialState(), offset,

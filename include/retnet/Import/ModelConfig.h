@@ -32,13 +32,17 @@ struct ModelConfig {
   bool deepNorm = false;                    // deepnorm
   /// decoder_normalize_before as torchscale's RetNetConfig settles it:
   /// deepnorm makes it false, subln (default true) makes it true.
-  bool normalizeBefore = true;      // decoder_normalize_before
-  bool subLayerNorm = true;         // subln
+  bool normalizeBefore = true; // decoder_normalize_before
+  bool subLayerNorm = true;    // subln
+  /// The decays when the checkpoint stores none: the paper's LM decays
+  /// instead of torchscale's 1 - 2^(-5-h).
+  bool languageModelDecays = false; // use_lm_decay
   int64_t recurrentChunkSize = 512; // recurrent_chunk_size
 
   int64_t keyDim() const { return embedDim / heads; }
   int64_t valueDim() const { return valueEmbedDim / heads; }
-  /// Decay of each head, gamma_h = 1 - 2^(-5-h).
+  /// Decay of each head when the checkpoint stores none: 1 - 2^(-5-h), or
+  /// the LM decays with use_lm_decay.
   std::vector<double> decays() const;
   /// Embedding scale: 1 or sqrt(d).
   double embedScale() const;

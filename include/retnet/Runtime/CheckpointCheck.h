@@ -2,7 +2,9 @@
 //
 // The checks retnet_model_load makes before it converts anything: every
 // tensor of the packed layout present, with its shape and a readable dtype;
-// torchscale's buffers equal to what the library was compiled with; a tied
+// torchscale's buffers valid (the rotation angles equal to what the library
+// was compiled with; the decays, which the model takes from the checkpoint,
+// in (0, 1)); a tied
 // output projection equal to the embedding; and no tensor that the model
 // would not use. Plain C++: the runtime does not link LLVM.
 //
@@ -27,6 +29,13 @@ std::string formatShape(const std::vector<int64_t> &shape);
 bool checkCheckpoint(const SafetensorsFile &file, const ModelShape &shape,
                      const WeightLayout &layout, bool allowExtraTensors,
                      std::string &error);
+
+/// The decay of each head: exp of the checkpoint's `retnet_rel_pos.decay`
+/// (ln gamma) where it stores one, else the formula of the model
+/// description. False with `error` naming the head whose stored value is
+/// not the logarithm of a decay in (0, 1).
+bool readDecays(const SafetensorsFile &file, const ModelShape &shape,
+                std::vector<double> &gammas, std::string &error);
 } // namespace retnet_runtime
 
 #endif // RETNET_RUNTIME_CHECKPOINTCHECK_H

@@ -27,6 +27,9 @@ struct ModelShape {
   /// Post-norm layers (torchscale's decoder_normalize_before false): no
   /// final norm.
   bool postNorm = false;
+  /// The decays of a checkpoint that stores none are the paper's LM decays
+  /// (use_lm_decay), not 1 - 2^(-5-h).
+  bool languageModelDecays = false;
 
   int64_t keyDim() const { return embedDim / heads; }
   int64_t valueDim() const { return valueEmbedDim / heads; }
@@ -75,7 +78,7 @@ std::string layerLabel(int64_t layer, const char *name);
 WeightLayout computeWeightLayout(const ModelShape &shape);
 
 /// Number of int64 values in the encoded model shape.
-constexpr int kEncodedShapeSize = 9;
+constexpr int kEncodedShapeSize = 10;
 /// The model shape as int64 values (stored in compiled libraries).
 void encodeModelShape(const ModelShape &shape, int64_t *values);
 ModelShape decodeModelShape(const int64_t *values);

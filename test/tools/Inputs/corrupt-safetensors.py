@@ -10,7 +10,8 @@ retnet_rel_pos.decay with a NaN for head 1; HEADS decays), nan-weight (a NaN
 in the first F32 tensor), huge-weight (the output projection all 1e38),
 add-zeros NAME DIMS (a zero F32 tensor of shape DIMS, "2,3"), add-copy NAME
 SOURCE [SCALE] (a copy of tensor SOURCE, times SCALE), add-angles DK [SCALE]
-(torchscale's retnet_rel_pos.angle for head width DK, times SCALE), prefix P
+(torchscale's retnet_rel_pos.angle for head width DK, times SCALE),
+add-decays V,V,... (retnet_rel_pos.decay holding these ln(gamma)), prefix P
 (every name prefixed with P), rename FROM TO.
 """
 import json
@@ -86,8 +87,12 @@ def main():
         data = bytearray(payload)
         data[begin:end] = struct.pack("<%df" % count, *values)
         write(target, text, bytes(data))
-    elif mode in ("add-zeros", "add-copy", "add-angles"):
-        if mode == "add-zeros":
+    elif mode in ("add-zeros", "add-copy", "add-angles", "add-decays"):
+        if mode == "add-decays":
+            name = "retnet_rel_pos.decay"
+            values = [float(v) for v in sys.argv[4].split(",")]
+            count, dims = len(values), [len(values)]
+        elif mode == "add-zeros":
             name, dims = sys.argv[4], [int(d) for d in sys.argv[5].split(",")]
             count = math.prod(dims)
             values = [0.0] * count

@@ -104,120 +104,151 @@ func.func @residual_zero_alpha(%h: tensor<?x?x64xf32>, %f: tensor<?x?x64xf32>) {
 //===----------------------------------------------------------------------===//
 
 func.func @msr_no_heads(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<> : tensor<0xf64>
   // expected-error @+1 {{'retnet.msr' op expected at least one head ('gamma' is empty)}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<0xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_gamma_one(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
-  // expected-error @+1 {{'retnet.msr' op expected every 'gamma' in (0, 1), got 1}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 1.0>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %gamma = arith.constant dense<[0.5, 1.0]> : tensor<2xf64>
+  // expected-error @+1 {{'retnet.msr' op expected every 'gamma' in (0, 1), got 1.000000e+00 for head 1}}
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_gamma_zero(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
-  // expected-error @+1 {{'retnet.msr' op expected every 'gamma' in (0, 1), got 0}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.0, 0.5>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %gamma = arith.constant dense<[0.0, 0.5]> : tensor<2xf64>
+  // expected-error @+1 {{'retnet.msr' op expected every 'gamma' in (0, 1), got 0.000000e+00 for head 0}}
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @msr_dynamic_heads(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %gamma: tensor<?xf64>) {
+  // expected-error @+1 {{'retnet.msr' op expected a static number of heads (the length of 'gamma'), got 'tensor<?xf64>'}}
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?xf64> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @msr_gamma_f32(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %gamma: tensor<2xf32>) {
+  // expected-error @+1 {{'retnet.msr' op operand #3 must be 1D tensor of 64-bit float values}}
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf32> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_negative_eps(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected a non-negative 'eps'}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75>, eps = -1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = -1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_dynamic_in_proj(%x: tensor<?x?x64xf32>, %win: tensor<64x?xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected 'in_proj' to have a static shape, got 'tensor<64x?xf32>'}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x?xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x?xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_dynamic_out_proj(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<?x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected 'out_proj' to have a static shape, got 'tensor<?x64xf32>'}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<?x64xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<?x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_dynamic_model_width(%x: tensor<?x?x?xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected a static model width (dim 2 of 'input')}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75>, eps = 1.0e-6 : f64} : tensor<?x?x?xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x?xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x?xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x?xf32>
   return
 }
 
 // -----
 
 func.func @msr_model_width_not_divisible(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<126x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75, 0.875]> : tensor<3xf64>
   // expected-error @+1 {{'retnet.msr' op expected the model width (64) and value width (126) to be divisible by the number of heads (3)}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75, 0.875>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<126x64xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<126x64xf32>, tensor<3xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_value_width_not_divisible(%x: tensor<?x?x64xf32>, %win: tensor<64x388xf32>, %wout: tensor<130x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75, 0.875, 0.9375]> : tensor<4xf64>
   // expected-error @+1 {{'retnet.msr' op expected the model width (64) and value width (130) to be divisible by the number of heads (4)}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75, 0.875, 0.9375>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x388xf32>, tensor<130x64xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x388xf32>, tensor<130x64xf32>, tensor<4xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_odd_key_width(%x: tensor<?x?x12xf32>, %win: tensor<12x40xf32>, %wout: tensor<8x12xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75, 0.875, 0.9375]> : tensor<4xf64>
   // expected-error @+1 {{'retnet.msr' op expected an even key width per head, got 3}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75, 0.875, 0.9375>, eps = 1.0e-6 : f64} : tensor<?x?x12xf32>, tensor<12x40xf32>, tensor<8x12xf32> -> tensor<?x?x12xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x12xf32>, tensor<12x40xf32>, tensor<8x12xf32>, tensor<4xf64> -> tensor<?x?x12xf32>
   return
 }
 
 // -----
 
 func.func @msr_in_proj_shape(%x: tensor<?x?x64xf32>, %win: tensor<64x256xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected 'in_proj' of shape [d, 2 d + 2 value_dim] = [64, 384], got 'tensor<64x256xf32>'}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_out_proj_shape(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x32xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected 'out_proj' of shape [value_dim, d] = [128, 64], got 'tensor<128x32xf32>'}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x32xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x32xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_output_shape(%x: tensor<2x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected 'output' of shape [B, T, d] = [2, ?, 64], got 'tensor<3x?x64xf32>'}}
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75>, eps = 1.0e-6 : f64} : tensor<2x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<3x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<2x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<3x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_state_shape(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %s0: tensor<?x2x64x32xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected 'state' of shape [B, H, dk, dv] = [?, 2, 32, 64], got 'tensor<?x2x64x32xf32>'}}
-  %y = retnet.msr %x, %win, %wout state %s0 {gamma = array<f64: 0.5, 0.75>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?x2x64x32xf32> -> tensor<?x?x64xf32>
+  %y = retnet.msr %x, %win, %wout, %gamma state %s0 {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x64x32xf32> -> tensor<?x?x64xf32>
   return
 }
 
 // -----
 
 func.func @msr_final_state_shape(%x: tensor<1x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected 'final_state' of shape [B, H, dk, dv] = [1, 2, 32, 64], got 'tensor<2x2x32x64xf32>'}}
-  %y, %s = retnet.msr %x, %win, %wout {gamma = array<f64: 0.5, 0.75>, eps = 1.0e-6 : f64} : tensor<1x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<1x?x64xf32>, tensor<2x2x32x64xf32>
+  %y, %s = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<1x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<1x?x64xf32>, tensor<2x2x32x64xf32>
   return
 }
 

@@ -183,7 +183,7 @@ func.func @residual_plain(%h: tensor<1x2x8xf32>, %f: tensor<1x2x8xf32>) -> tenso
 //===----------------------------------------------------------------------===//
 
 // CHECK-LABEL: func.func @msr_state_offset_final(
-// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[WIN:[a-z0-9_]+]]: tensor<64x384xf32>, %[[WOUT:[a-z0-9_]+]]: tensor<128x64xf32>, %[[S0:[a-z0-9_]+]]: tensor<?x2x32x64xf32>, %[[POS:[a-z0-9_]+]]: index)
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[WIN:[a-z0-9_]+]]: tensor<64x384xf32>, %[[WOUT:[a-z0-9_]+]]: tensor<128x64xf32>, %[[GAMMA:[a-z0-9_]+]]: tensor<2xf64>, %[[S0:[a-z0-9_]+]]: tensor<?x2x32x64xf32>, %[[POS:[a-z0-9_]+]]: index)
 
 // [q | k | v | g] = x W_in
 // CHECK: %[[FLAT:[a-z0-9_]+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<?x?x64xf32> into tensor<?x64xf32>
@@ -232,7 +232,6 @@ func.func @residual_plain(%h: tensor<1x2x8xf32>, %f: tensor<1x2x8xf32>) -> tenso
 // v: columns 2 d + h * dv + j.
 // CHECK: %[[V:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 64 + d3 + 128)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], {{.+}} ins(%[[P]] : tensor<?x?x384xf32>) outs(%{{.+}} : tensor<?x2x?x64xf32>)
 
-// CHECK: %[[GAMMA:.*]] = arith.constant dense<[9.687500e-01, 9.843750e-01]> : tensor<2xf64>
 // CHECK: %[[O:[a-z0-9_]+]], %[[FINAL:[a-z0-9_]+]] = retention.parallel %[[Q]], %[[K]], %[[V]] gamma %[[GAMMA]] state %[[S0]] offset %[[POS]] {scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x2x?x64xf32>, tensor<?x2x32x64xf32>
 // CHECK-NOT: retention.
 
@@ -261,8 +260,8 @@ func.func @residual_plain(%h: tensor<1x2x8xf32>, %f: tensor<1x2x8xf32>) -> tenso
 // CHECK: %[[CAST:[a-z0-9_]+]] = tensor.cast %[[Y]] : tensor<?x?x64xf32> to tensor<?x?x64xf32>
 // CHECK-NEXT: return %[[CAST]], %[[FINAL]] : tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
 // CHECK-NOT: retnet.
-func.func @msr_state_offset_final(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %s0: tensor<?x2x32x64xf32>, %pos: index) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>) {
-  %y, %s = retnet.msr %x, %win, %wout state %s0 offset %pos {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+func.func @msr_state_offset_final(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %gamma: tensor<2xf64>, %s0: tensor<?x2x32x64xf32>, %pos: index) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>) {
+  %y, %s = retnet.msr %x, %win, %wout, %gamma state %s0 offset %pos {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
   return %y, %s : tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
 }
 
@@ -271,17 +270,18 @@ func.func @msr_state_offset_final(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf3
 // Without state and offset: the rotation and retention start at position 0,
 // and retention has no state operand and a single result.
 // CHECK-LABEL: func.func @msr_plain(
+// CHECK: %[[GAMMA:.*]] = arith.constant dense<[9.687500e-01, 9.843750e-01]> : tensor<2xf64>
 // CHECK: arith.addi %[[ZERO:c0(_[0-9]+)?]], %{{.+}} : index
 // CHECK: math.cos
 // CHECK: arith.addi %[[ZERO]], %{{.+}} : index
 // CHECK: math.sin
-// CHECK: %[[GAMMA:.*]] = arith.constant dense<[9.687500e-01, 9.843750e-01]> : tensor<2xf64>
 // CHECK: %[[O:[a-z0-9_]+]] = retention.parallel %{{.+}}, %{{.+}}, %{{.+}} gamma %[[GAMMA]] offset %[[ZERO]] {scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32>, tensor<2xf64> -> tensor<?x2x?x64xf32>{{$}}
 // CHECK: math.exp
 // CHECK: return
 // CHECK-NOT: retnet.
 func.func @msr_plain(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) -> tensor<?x?x64xf32> {
-  %y = retnet.msr %x, %win, %wout {gamma = array<f64: 0.96875, 0.984375>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %gamma = arith.constant dense<[0.96875, 0.984375]> : tensor<2xf64>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
   return %y : tensor<?x?x64xf32>
 }
 
@@ -291,13 +291,14 @@ func.func @msr_plain(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: te
 // Four heads of dk = 2 (one rotation pair: theta = 1) and dv = 4.
 // CHECK-LABEL: func.func @msr_state_only(
 // CHECK-SAME: %[[S0:[a-z0-9_]+]]: tensor<1x4x2x4xf32>
+// CHECK: %[[GAMMA:.*]] = arith.constant dense<[5.000000e-01, 7.500000e-01, 8.750000e-01, 9.375000e-01]> : tensor<4xf64>
 // CHECK: arith.constant dense<1.000000e+00> : tensor<2xf64>
 // CHECK: arith.constant 0.707106769 : f32
-// CHECK: %[[GAMMA:.*]] = arith.constant dense<[5.000000e-01, 7.500000e-01, 8.750000e-01, 9.375000e-01]> : tensor<4xf64>
 // CHECK: retention.parallel %{{.+}}, %{{.+}}, %{{.+}} gamma %[[GAMMA]] state %[[S0]] offset %{{.+}} {scaling = #retention.scaling<decay_sqrt_sum>} : tensor<1x4x3x2xf32>, tensor<1x4x3x2xf32>, tensor<1x4x3x4xf32>, tensor<4xf64>, tensor<1x4x2x4xf32> -> tensor<1x4x3x4xf32>{{$}}
 // CHECK-NOT: retnet.
 func.func @msr_state_only(%x: tensor<1x3x8xf32>, %win: tensor<8x48xf32>, %wout: tensor<16x8xf32>, %s0: tensor<1x4x2x4xf32>) -> tensor<1x3x8xf32> {
-  %y = retnet.msr %x, %win, %wout state %s0 {gamma = array<f64: 0.5, 0.75, 0.875, 0.9375>, eps = 0.0 : f64} : tensor<1x3x8xf32>, tensor<8x48xf32>, tensor<16x8xf32>, tensor<1x4x2x4xf32> -> tensor<1x3x8xf32>
+  %gamma = arith.constant dense<[0.5, 0.75, 0.875, 0.9375]> : tensor<4xf64>
+  %y = retnet.msr %x, %win, %wout, %gamma state %s0 {eps = 0.0 : f64} : tensor<1x3x8xf32>, tensor<8x48xf32>, tensor<16x8xf32>, tensor<4xf64>, tensor<1x4x2x4xf32> -> tensor<1x3x8xf32>
   return %y : tensor<1x3x8xf32>
 }
 
