@@ -158,12 +158,34 @@ bool isLogOfDecay(double value) {
 bool isPositiveFinite(double value) {
   return std::isfinite(value) && value > 0;
 }
+
+/// The decay of each head: exp of the stored ln(gamma), else the formula of
+/// the description; false with `error` naming a stored value that is not
+/// the logarithm of a decay in (0, 1).
+bool readDecays(const SafetensorsFile &file, const ModelShape &shape,
+                std::vector<double> &gammas, std::string &error) {
+  std::vector<double> logDecays;
+  if (!readBuffer(file, kDecayBuffer, shape.heads, "ln(gamma)", "head",
+                  isLogOfDecay, "not the logarithm of a decay in (0, 1)",
+                  logDecays, error))
+    return false;
+  if (logDecays.empty()) {
+    gammas =
+        retnet_numerics::formulaDecays(shape.heads, shape.languageModelDecays);
+    return true;
+  }
+  gammas.clear();
+  for (double logDecay : logDecays)
+    gammas.push_back(std::exp(logDecay));
+  return true;
+}
 } // namespace
 
 bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
                                      const ModelShape &shape,
                                      const WeightLayout &layout,
                                      bool allowExtraTensors,
+                                     std::vector<double> &decays,
                                      std::string &error) {
   std::set<std::string> used = {kDecayBuffer, kAngleBuffer};
   for (const PackedWeight &weight : layout.weights) {
@@ -195,8 +217,8 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
       return false;
   }
 
-  // The decays are read (and checked) by readDecays; the rotation is
-  // compiled in, so a stored angle buffer must match it.
+  // The decays are the model's; the rotation is compiled in, so a stored
+  // angle buffer must match it.
   std::vector<double> angles;
   if (!readBuffer(file, kAngleBuffer, shape.keyDim(), "theta", "channel",
                   isPositiveFinite, "not a rotation frequency", angles, error))
@@ -218,8 +240,7 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
       error = os.str();
       return false;
     }
-  std::vector<double> gammas;
-  if (!readDecays(file, shape, gammas, error))
+  if (!readDecays(file, shape, decays, error))
     return false;
 
   if (allowExtraTensors)
@@ -241,24 +262,4 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
   error += "; --allow-extra-tensors (RETNET_LOAD_ALLOW_EXTRA_TENSORS in the "
            "C API) ignores them";
   return false;
-}
-
-bool retnet_runtime::readDecays(const SafetensorsFile &file,
-                                const ModelShape &shape,
-                                std::vector<double> &gammas,
-                                std::string &error) {
-  std::vector<double> logDecays;
-  if (!readBuffer(file, kDecayBuffer, shape.heads, "ln(gamma)", "head",
-                  isLogOfDecay, "not the logarithm of a decay in (0, 1)",
-                  logDecays, error))
-    return false;
-  if (logDecays.empty()) {
-    gammas =
-        retnet_numerics::formulaDecays(shape.heads, shape.languageModelDecays);
-    return true;
-  }
-  gammas.clear();
-  for (double logDecay : logDecays)
-    gammas.push_back(std::exp(logDecay));
-  return true;
 }

@@ -259,8 +259,8 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
 
   // Check everything before converting anything.
   if (!checkCheckpoint(file, model->shape, model->layout,
-                       flags & RETNET_LOAD_ALLOW_EXTRA_TENSORS, message) ||
-      !readDecays(file, model->shape, model->decays, message))
+                       flags & RETNET_LOAD_ALLOW_EXTRA_TENSORS, model->decays,
+                       message))
     return fail(message);
   char *cudaError = nullptr;
   if (onDevice() && retnet_cuda_init(&cudaError) != 0) {

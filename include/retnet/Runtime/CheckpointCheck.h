@@ -24,18 +24,15 @@ namespace retnet_runtime {
 std::string formatShape(const std::vector<int64_t> &shape);
 
 /// Checks `file` against the model of `shape` packed as `layout`; tensors
-/// the model does not use are an error unless `allowExtraTensors`. False
-/// with `error` naming the tensor and what is wrong with it.
+/// the model does not use are an error unless `allowExtraTensors`. Sets
+/// `decays` to the decay of each head: exp of the checkpoint's
+/// `retnet_rel_pos.decay` (ln gamma) where it stores one, else the formula
+/// of the model description. False with `error` naming the tensor and what
+/// is wrong with it (for the decays, the head whose stored value is not the
+/// logarithm of a decay in (0, 1)).
 bool checkCheckpoint(const SafetensorsFile &file, const ModelShape &shape,
                      const WeightLayout &layout, bool allowExtraTensors,
-                     std::string &error);
-
-/// The decay of each head: exp of the checkpoint's `retnet_rel_pos.decay`
-/// (ln gamma) where it stores one, else the formula of the model
-/// description. False with `error` naming the head whose stored value is
-/// not the logarithm of a decay in (0, 1).
-bool readDecays(const SafetensorsFile &file, const ModelShape &shape,
-                std::vector<double> &gammas, std::string &error);
+                     std::vector<double> &decays, std::string &error);
 } // namespace retnet_runtime
 
 #endif // RETNET_RUNTIME_CHECKPOINTCHECK_H
