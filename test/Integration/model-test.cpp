@@ -444,6 +444,15 @@ Prompt makePrompt(int64_t batch, int64_t length, int64_t vocab, uint64_t seed) {
   return prompt;
 }
 
+/// The token rows of `prompt`, as the reference takes them.
+std::vector<std::vector<int32_t>> promptRows(const Prompt &prompt) {
+  std::vector<std::vector<int32_t>> rows;
+  for (int64_t b = 0; b < prompt.batch; ++b)
+    rows.emplace_back(prompt.tokens.begin() + b * prompt.length,
+                      prompt.tokens.begin() + (b + 1) * prompt.length);
+  return rows;
+}
+
 //===----------------------------------------------------------------------===//
 // Checks of one compiled library
 //===----------------------------------------------------------------------===//
@@ -977,12 +986,8 @@ int main(int argc, char **argv) {
                   "--decays=random"},
                  directory + "/weights-decays.log", error) ||
         !decayReference.load(*config, decayWeightsPath, error) ||
-        !decayReference.batchLogits(
-            {std::vector<int32_t>(decayPrompt.tokens.begin(),
-                                  decayPrompt.tokens.begin() + 40),
-             std::vector<int32_t>(decayPrompt.tokens.begin() + 40,
-                                  decayPrompt.tokens.end())},
-            decayPrompt.reference, error)) {
+        !decayReference.batchLogits(promptRows(decayPrompt),
+                                    decayPrompt.reference, error)) {
       tally.report(false, testModel.name + " checkpoint decays", error);
       continue;
     }
@@ -992,11 +997,8 @@ int main(int argc, char **argv) {
         Prompt prompt =
             makePrompt(batch, length, config->vocabSize,
                        testModel.seed * 1000 + batch * 100 + length);
-        std::vector<std::vector<int32_t>> rows;
-        for (int64_t b = 0; b < batch; ++b)
-          rows.emplace_back(prompt.tokens.begin() + b * length,
-                            prompt.tokens.begin() + (b + 1) * length);
-        if (!reference.batchLogits(rows, prompt.reference, error)) {
+        if (!reference.batchLogits(promptRows(prompt), prompt.reference,
+                                   error)) {
           tally.report(false, testModel.name + " reference", error);
           return 1;
         }
