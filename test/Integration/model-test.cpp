@@ -1,8 +1,11 @@
 //===- model-test.cpp - Compiled models against the reference -------------===//
 //
 //   model-test RETNET_COMPILE RETNET_WEIGHTS [--keep-temps] [--filter=TEXT]
-//              [--forms=auto,parallel,recurrent,chunkwise]
+//              [--forms=auto,parallel,recurrent,chunkwise] [--shard=I/N]
 //              [--compiler-arg=ARG]...
+//
+// --shard=I/N runs the models whose index is I modulo N (0 <= I < N), so that
+// ctest runs the suite as N tests side by side, each under its own timeout.
 //
 // --compiler-arg passes ARG to every retnet-compile run: --target=cuda tests
 // the CUDA libraries (on a machine with a GPU), --gpu-emulation the CUDA
@@ -905,6 +908,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> positional;
   bool keepTemps = false;
   std::string filter, forms;
+  unsigned shardIndex = 0, shardCount = 1;
   std::vector<std::string> compilerArgs;
   for (int i = 1; i < argc; ++i) {
     llvm::StringRef arg = argv[i];
@@ -914,7 +918,17 @@ int main(int argc, char **argv) {
       filter = arg.str();
     else if (arg.consume_front("--forms="))
       forms = "," + arg.str() + ",";
-    else if (arg.consume_front("--compiler-arg="))
+    else if (arg.consume_front("--shard=")) {
+      auto [index, count] = arg.split('/');
+      if (index.getAsInteger(10, shardIndex) ||
+          count.getAsInteger(10, shardCount) || shardCount == 0 ||
+          shardIndex >= shardCount) {
+        std::fprintf(stderr,
+                     "model-test: --shard=%s: expected I/N with 0 <= I < N\n",
+                     arg.str().c_str());
+        return 2;
+      }
+    } else if (arg.consume_front("--compiler-arg="))
       compilerArgs.push_back(arg.str());
     else
       positional.push_back(arg.str());
@@ -922,6 +936,7 @@ int main(int argc, char **argv) {
   if (positional.size() != 2) {
     std::fprintf(stderr, "usage: model-test RETNET_COMPILE RETNET_WEIGHTS "
                          "[--keep-temps] [--filter=TEXT] [--forms=LIST] "
+                         "[--shard=I/N] "
                          "[--compiler-arg=ARG]...\n");
     return 2;
   }
@@ -939,7 +954,11 @@ int main(int argc, char **argv) {
   Tally tally;
   auto start = std::chrono::steady_clock::now();
   bool checkedLoadErrors = false;
-  for (const TestModel &testModel : testModels()) {
+  std::vector<TestModel> models = testModels();
+  for (size_t modelIndex = 0; modelIndex < models.size(); ++modelIndex) {
+    const TestModel &testModel = models[modelIndex];
+    if (modelIndex % shardCount != shardIndex)
+      continue;
     if (!filter.empty() && testModel.name.find(filter) == std::string::npos)
       continue;
     std::string directory = (tempDirectory + "/" + testModel.name).str();
