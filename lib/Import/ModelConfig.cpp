@@ -1,7 +1,9 @@
 //===- ModelConfig.cpp - RetNet model description (config.json) -----------===//
 
 #include "retnet/Import/ModelConfig.h"
+#include "retnet/Import/ModelImport.h"
 #include "retnet/ModelNumerics.h"
+#include "retnet/Runtime/ModelLayout.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -215,14 +217,20 @@ static std::optional<uint64_t> parameterCount(const ModelConfig &config) {
   uint64_t d = config.embedDim, vd = config.valueEmbedDim, ffn = config.ffnDim,
            vocab = config.vocabSize, layers = config.layers;
   uint64_t perLayer = 0, total = 0, term = 0;
-  // q, k: d x d; v, g, out: vd x d; fc1, gate, fc2: ffn x d; two norms.
+  // q, k: d x d; v, g, out: vd x d; two norms; fc1, gate, fc2: ffn x d,
+  // or without GLU fc1, fc2 with their biases and, with subln, a LayerNorm.
   auto add = [](uint64_t &sum, uint64_t a, uint64_t b) {
     uint64_t product;
     return !__builtin_mul_overflow(a, b, &product) &&
            !__builtin_add_overflow(sum, product, &sum);
   };
+  uint64_t ffnMatrices = config.gatedFeedForward ? 3 : 2;
+  uint64_t ffnVectors = config.gatedFeedForward   ? 0
+                        : config.feedForwardNorm() ? 3
+                                                   : 1;
   if (!add(perLayer, 2 * d, d) || !add(perLayer, 3 * vd, d) ||
-      !add(perLayer, 3 * ffn, d) || !add(perLayer, 2, d) ||
+      !add(perLayer, ffnMatrices * ffn, d) || !add(perLayer, ffnVectors, ffn) ||
+      !add(perLayer, config.gatedFeedForward ? 2 : 3, d) ||
       !add(total, perLayer, layers) || !add(term, 2 * vocab + 2, d) ||
       !add(total, term, 1))
     return std::nullopt;
@@ -329,8 +337,7 @@ mlir::retnet::parseModelConfig(StringRef json,
       fields.boolean("use_lm_decay", config.languageModelDecays),
       fields.integer("recurrent_chunk_size", config.recurrentChunkSize, false),
       // Variants that change the maths and are not implemented.
-      fields.onlySupported("use_glu", true,
-                           "a plain two-layer feed-forward instead of GLU"),
+      fields.boolean("use_glu", config.gatedFeedForward),
       fields.onlySupported("use_ffn_rms_norm", false,
                            "an RMS norm inside the feed-forward"),
       fields.onlySupported("xpos_rel_pos", false, "xPos positions"),
@@ -363,9 +370,11 @@ mlir::retnet::parseModelConfig(StringRef json,
       config.activation = ModelConfig::Activation::Gelu;
     else if (*activation == "swish" || *activation == "silu")
       config.activation = ModelConfig::Activation::Swish;
+    else if (*activation == "relu")
+      config.activation = ModelConfig::Activation::Relu;
     else
-      return fieldError("activation_fn", "expected \"gelu\" or \"swish\", "
-                                         "got \"" +
+      return fieldError("activation_fn", "expected \"gelu\", \"swish\" or "
+                                         "\"relu\", got \"" +
                                              *activation + "\"");
   }
   settleNormalization(config, warnings);
@@ -422,7 +431,9 @@ std::string mlir::retnet::printModelConfig(const ModelConfig &config) {
       {"decoder_layers", config.layers},
       {"vocab_size", config.vocabSize},
       {"activation_fn",
-       config.activation == ModelConfig::Activation::Gelu ? "gelu" : "swish"},
+       config.activation == ModelConfig::Activation::Gelu    ? "gelu"
+       : config.activation == ModelConfig::Activation::Swish ? "swish"
+                                                             : "relu"},
       {"layernorm_eps", config.layerNormEps},
       {"no_scale_embedding", config.noScaleEmbedding},
       {"layernorm_embedding", config.layerNormEmbedding},
@@ -432,6 +443,7 @@ std::string mlir::retnet::printModelConfig(const ModelConfig &config) {
       {"subln", config.subLayerNorm},
       {"use_lm_decay", config.languageModelDecays},
       {"recurrent_chunk_size", config.recurrentChunkSize},
+      {"use_glu", config.gatedFeedForward},
   };
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -440,28 +452,18 @@ std::string mlir::retnet::printModelConfig(const ModelConfig &config) {
 }
 
 std::vector<WeightInfo> mlir::retnet::listWeights(const ModelConfig &config) {
-  int64_t d = config.embedDim, vd = config.valueEmbedDim, ffn = config.ffnDim;
+  // The tensors the packed layout reads, each once (a tied head reads the
+  // embedding again), in layout order.
   std::vector<WeightInfo> weights;
-  weights.push_back({"embed_tokens.weight", {config.vocabSize, d}});
-  if (config.layerNormEmbedding)
-    weights.push_back({"layernorm_embedding.weight", {d}});
-  for (int64_t layer = 0; layer < config.layers; ++layer) {
-    std::string prefix = "layers." + std::to_string(layer) + ".";
-    weights.push_back({prefix + "retention_layer_norm.weight", {d}});
-    weights.push_back({prefix + "retention.q_proj.weight", {d, d}});
-    weights.push_back({prefix + "retention.k_proj.weight", {d, d}});
-    weights.push_back({prefix + "retention.v_proj.weight", {vd, d}});
-    weights.push_back({prefix + "retention.g_proj.weight", {vd, d}});
-    weights.push_back({prefix + "retention.out_proj.weight", {d, vd}});
-    weights.push_back({prefix + "final_layer_norm.weight", {d}});
-    weights.push_back({prefix + "ffn.fc1.weight", {ffn, d}});
-    weights.push_back({prefix + "ffn.gate.weight", {ffn, d}});
-    weights.push_back({prefix + "ffn.fc2.weight", {d, ffn}});
-  }
-  if (config.normalizeBefore)
-    weights.push_back({"layer_norm.weight", {d}});
-  if (!config.shareInputOutputEmbed)
-    weights.push_back({"output_projection.weight", {config.vocabSize, d}});
+  llvm::StringSet<> listed;
+  for (const ::retnet_runtime::PackedWeight &packed :
+       ::retnet_runtime::computeWeightLayout(getModelShape(config)).weights)
+    for (const ::retnet_runtime::PackedSource &source : packed.sources)
+      if (listed.insert(source.name).second)
+        weights.push_back(
+            {source.name,
+             llvm::SmallVector<int64_t, 2>(source.shape.begin(),
+                                           source.shape.end())});
   weights.push_back({"retnet_rel_pos.decay", {config.heads}, true});
   weights.push_back({"retnet_rel_pos.angle", {config.keyDim()}, true});
   return weights;

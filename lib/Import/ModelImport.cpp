@@ -30,6 +30,8 @@ mlir::retnet::getModelShape(const ModelConfig &config) {
   shape.sharedEmbedding = config.shareInputOutputEmbed;
   shape.postNorm = !config.normalizeBefore;
   shape.languageModelDecays = config.languageModelDecays;
+  shape.gatedFeedForward = config.gatedFeedForward;
+  shape.feedForwardNorm = config.feedForwardNorm();
   return shape;
 }
 
@@ -113,9 +115,11 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
   auto activationType = cast<RankedTensorType>(hidden.getType());
   auto layerStateType = RankedTensorType::get(
       {dynamic, config.heads, config.keyDim(), config.valueDim()}, f32);
-  Activation activation = config.activation == ModelConfig::Activation::Gelu
-                              ? Activation::gelu
-                              : Activation::swish;
+  Activation activation =
+      config.activation == ModelConfig::Activation::Gelu    ? Activation::gelu
+      : config.activation == ModelConfig::Activation::Swish ? Activation::swish
+                                                            : Activation::relu;
+  auto activationAttr = ActivationAttr::get(b.getContext(), activation);
   // The layers: one scf.for, so that code size and compile time do not
   // grow with the depth. It carries the activations and the states.
   if (config.layers > 1)
@@ -165,10 +169,22 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
 
     Value ffnInput =
         preNorm ? rmsNorm(afterRetention, ffnNorm) : afterRetention;
-    Value ffn = GLUOp::create(b, activationType, ffnInput,
-                              layerWeight("up_proj", layer),
-                              layerWeight("down_proj", layer),
-                              ActivationAttr::get(b.getContext(), activation));
+    Value ffn;
+    if (config.gatedFeedForward) {
+      ffn = GLUOp::create(b, activationType, ffnInput,
+                          layerWeight("up_proj", layer),
+                          layerWeight("down_proj", layer), activationAttr);
+    } else {
+      bool norm = config.feedForwardNorm();
+      ffn = FeedForwardOp::create(
+          b, activationType, ffnInput, layerWeight("up_proj", layer),
+          layerWeight("up_bias", layer), layerWeight("down_proj", layer),
+          layerWeight("down_bias", layer),
+          norm ? layerWeight("ffn_inner_norm", layer) : Value(),
+          norm ? layerWeight("ffn_inner_norm_bias", layer) : Value(),
+          activationAttr,
+          norm ? b.getF64FloatAttr(config.layerNormEps) : FloatAttr());
+    }
     Value afterFfn = residual(afterRetention, ffn);
     if (!preNorm)
       afterFfn = rmsNorm(afterFfn, ffnNorm);

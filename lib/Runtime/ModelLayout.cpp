@@ -34,17 +34,17 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
     layout.totalFloats += (weight.size() + 15) / 16 * 16;
     layout.weights.push_back(std::move(weight));
   };
-  auto vector = [&](std::string label, std::string name) {
-    add(std::move(label), {d}, {{std::move(name), {d}, 0, false}});
+  auto vector = [&](std::string label, std::string name, int64_t size) {
+    add(std::move(label), {size}, {{std::move(name), {size}, 0, false}});
   };
 
   add("embed", {vocab, d}, {{"embed_tokens.weight", {vocab, d}, 0, false}});
   if (shape.layerNormEmbedding)
-    vector("layernorm_embedding", "layernorm_embedding.weight");
+    vector("layernorm_embedding", "layernorm_embedding.weight", d);
   for (int64_t layer = 0; layer < shape.layers; ++layer) {
     std::string prefix = "layers." + std::to_string(layer) + ".";
     vector(layerLabel(layer, "retention_norm"),
-           prefix + "retention_layer_norm.weight");
+           prefix + "retention_layer_norm.weight", d);
     add(layerLabel(layer, "in_proj"), {d, 2 * d + 2 * vd},
         {{prefix + "retention.q_proj.weight", {d, d}, 0},
          {prefix + "retention.k_proj.weight", {d, d}, d},
@@ -52,15 +52,30 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
          {prefix + "retention.g_proj.weight", {vd, d}, 2 * d + vd}});
     add(layerLabel(layer, "out_proj"), {vd, d},
         {{prefix + "retention.out_proj.weight", {d, vd}, 0}});
-    vector(layerLabel(layer, "ffn_norm"), prefix + "final_layer_norm.weight");
-    add(layerLabel(layer, "up_proj"), {d, 2 * ffn},
-        {{prefix + "ffn.fc1.weight", {ffn, d}, 0},
-         {prefix + "ffn.gate.weight", {ffn, d}, ffn}});
+    vector(layerLabel(layer, "ffn_norm"), prefix + "final_layer_norm.weight",
+           d);
+    if (shape.gatedFeedForward) {
+      add(layerLabel(layer, "up_proj"), {d, 2 * ffn},
+          {{prefix + "ffn.fc1.weight", {ffn, d}, 0},
+           {prefix + "ffn.gate.weight", {ffn, d}, ffn}});
+    } else {
+      add(layerLabel(layer, "up_proj"), {d, ffn},
+          {{prefix + "ffn.fc1.weight", {ffn, d}, 0}});
+      vector(layerLabel(layer, "up_bias"), prefix + "ffn.fc1.bias", ffn);
+      if (shape.feedForwardNorm) {
+        vector(layerLabel(layer, "ffn_inner_norm"),
+               prefix + "ffn.ffn_layernorm.weight", ffn);
+        vector(layerLabel(layer, "ffn_inner_norm_bias"),
+               prefix + "ffn.ffn_layernorm.bias", ffn);
+      }
+    }
     add(layerLabel(layer, "down_proj"), {ffn, d},
         {{prefix + "ffn.fc2.weight", {d, ffn}, 0}});
+    if (!shape.gatedFeedForward)
+      vector(layerLabel(layer, "down_bias"), prefix + "ffn.fc2.bias", d);
   }
   if (!shape.postNorm)
-    vector("norm", "layer_norm.weight");
+    vector("norm", "layer_norm.weight", d);
   add("lm_head", {d, vocab},
       {{shape.sharedEmbedding ? "embed_tokens.weight"
                               : "output_projection.weight",
@@ -81,6 +96,8 @@ void retnet_runtime::encodeModelShape(const ModelShape &shape,
   values[7] = shape.sharedEmbedding;
   values[8] = shape.postNorm;
   values[9] = shape.languageModelDecays;
+  values[10] = shape.gatedFeedForward;
+  values[11] = shape.feedForwardNorm;
 }
 
 ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
@@ -95,5 +112,7 @@ ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
   shape.sharedEmbedding = values[7] != 0;
   shape.postNorm = values[8] != 0;
   shape.languageModelDecays = values[9] != 0;
+  shape.gatedFeedForward = values[10] != 0;
+  shape.feedForwardNorm = values[11] != 0;
   return shape;
 }

@@ -416,6 +416,19 @@ std::vector<TestModel> testModels() {
                            true, 1e-6),
                   "\"use_lm_decay\": true"),
        "f32", 8},
+      // The HF port's feed-forward without GLU (biases; with subln a
+      // LayerNorm over the ffn width between the layers), relu.
+      {"relu-ffn-subln-ffn96",
+       withFields(describe(64, 128, 4, 96, 2, 97, "relu", false, false, false,
+                           true, 1e-6),
+                  "\"use_glu\": false"),
+       "f32", 9},
+      {"gelu-ffn-postnorm-bf16",
+       withFields(describe(64, 128, 4, 128, 2, 97, "gelu", false, false, false,
+                           true, 1e-5),
+                  "\"use_glu\": false, \"decoder_normalize_before\": false, "
+                  "\"subln\": false"),
+       "bf16", 10},
   };
 }
 
@@ -768,7 +781,7 @@ void checkLoadErrors(Tally &tally, const ModelApi &api,
     std::string flag;
     std::string tensor;
   } brokenFiles[] = {
-      {"missing tensor", "--omit=", "layers.1.ffn.gate.weight"},
+      {"missing tensor", "--omit=", "layers.1.ffn.fc2.weight"},
       {"wrong shape", "--bad-shape=", "layers.0.retention.k_proj.weight"},
       {"wrong dtype", "--bad-dtype=", "layers.1.final_layer_norm.weight"},
   };

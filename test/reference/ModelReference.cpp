@@ -46,6 +46,37 @@ std::vector<double> rmsNorm(const std::vector<double> &x, int64_t rows,
 double silu(double x) { return x / (1.0 + std::exp(-x)); }
 double gelu(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
 
+double activate(ModelConfig::Activation kind, double x) {
+  switch (kind) {
+  case ModelConfig::Activation::Gelu:
+    return gelu(x);
+  case ModelConfig::Activation::Swish:
+    return silu(x);
+  case ModelConfig::Activation::Relu:
+    return x > 0.0 ? x : 0.0;
+  }
+  return x;
+}
+
+/// torch.nn.LayerNorm of each row of x [rows, width], in place: biased
+/// variance, then weight and bias.
+void layerNorm(std::vector<double> &x, int64_t rows, int64_t width, double eps,
+               const std::vector<double> &weight,
+               const std::vector<double> &bias) {
+  for (int64_t r = 0; r < rows; ++r) {
+    double *row = &x[r * width], mean = 0.0, variance = 0.0;
+    for (int64_t i = 0; i < width; ++i)
+      mean += row[i];
+    mean /= static_cast<double>(width);
+    for (int64_t i = 0; i < width; ++i)
+      variance += (row[i] - mean) * (row[i] - mean);
+    variance /= static_cast<double>(width);
+    double inverse = 1.0 / std::sqrt(variance + eps);
+    for (int64_t i = 0; i < width; ++i)
+      row[i] = (row[i] - mean) * inverse * weight[i] + bias[i];
+  }
+}
+
 /// The rotation of section 2 applied in place to one head's vector of
 /// width `dk` at absolute position `position`.
 void rotate(double *x, int64_t dk, int64_t position) {
@@ -94,9 +125,20 @@ bool ModelReference::load(const ModelConfig &config,
         !read(prefix + "retention.out_proj.weight", {d, vd}, layer.wo) ||
         !read(prefix + "final_layer_norm.weight", {d}, layer.finalNorm) ||
         !read(prefix + "ffn.fc1.weight", {ffn, d}, layer.fc1) ||
-        !read(prefix + "ffn.gate.weight", {ffn, d}, layer.gate) ||
         !read(prefix + "ffn.fc2.weight", {d, ffn}, layer.fc2))
       return false;
+    if (config.gatedFeedForward) {
+      if (!read(prefix + "ffn.gate.weight", {ffn, d}, layer.gate))
+        return false;
+    } else if (!read(prefix + "ffn.fc1.bias", {ffn}, layer.fc1Bias) ||
+               !read(prefix + "ffn.fc2.bias", {d}, layer.fc2Bias) ||
+               (config.feedForwardNorm() &&
+                (!read(prefix + "ffn.ffn_layernorm.weight", {ffn},
+                       layer.innerNorm) ||
+                 !read(prefix + "ffn.ffn_layernorm.bias", {ffn},
+                       layer.innerNormBias)))) {
+      return false;
+    }
   }
   finalNorm.clear();
   if (config.normalizeBefore && !read("layer_norm.weight", {d}, finalNorm))
@@ -187,14 +229,22 @@ std::vector<double> ModelReference::feedForward(const Layer &layer,
                                                 int64_t length) const {
   int64_t d = cfg.embedDim, ffn = cfg.ffnDim;
   std::vector<double> hidden = linear(x, layer.fc1, length, d, ffn);
-  std::vector<double> gate = linear(x, layer.gate, length, d, ffn);
-  for (int64_t i = 0; i < length * ffn; ++i) {
-    double activated = cfg.activation == decltype(cfg.activation)::Gelu
-                           ? gelu(hidden[i])
-                           : silu(hidden[i]);
-    hidden[i] = activated * gate[i];
+  if (cfg.gatedFeedForward) {
+    std::vector<double> gate = linear(x, layer.gate, length, d, ffn);
+    for (int64_t i = 0; i < length * ffn; ++i)
+      hidden[i] = activate(cfg.activation, hidden[i]) * gate[i];
+    return linear(hidden, layer.fc2, length, ffn, d);
   }
-  return linear(hidden, layer.fc2, length, ffn, d);
+  // fc2(norm?(act(fc1 x + b1))) + b2.
+  for (int64_t i = 0; i < length * ffn; ++i)
+    hidden[i] = activate(cfg.activation, hidden[i] + layer.fc1Bias[i % ffn]);
+  if (cfg.feedForwardNorm())
+    layerNorm(hidden, length, ffn, cfg.layerNormEps, layer.innerNorm,
+              layer.innerNormBias);
+  std::vector<double> y = linear(hidden, layer.fc2, length, ffn, d);
+  for (int64_t i = 0; i < length * d; ++i)
+    y[i] += layer.fc2Bias[i % d];
+  return y;
 }
 
 bool ModelReference::sequenceLogits(const std::vector<int32_t> &tokens,

@@ -42,13 +42,16 @@ private:
   struct Layer {
     std::vector<double> retentionNorm, wq, wk, wv, wg, wo;
     std::vector<double> finalNorm, fc1, gate, fc2;
+    /// Without GLU: the biases, and the LayerNorm between fc1 and fc2.
+    std::vector<double> fc1Bias, fc2Bias, innerNorm, innerNormBias;
   };
 
   /// One multi-scale retention layer on x [T, d] -> [T, d].
   std::vector<double> retention(const Layer &layer,
                                 const std::vector<double> &x,
                                 int64_t length) const;
-  /// The gated feed-forward on x [T, d] -> [T, d].
+  /// The feed-forward (GLU, or two layers with biases) on x [T, d] ->
+  /// [T, d].
   std::vector<double> feedForward(const Layer &layer,
                                   const std::vector<double> &x,
                                   int64_t length) const;

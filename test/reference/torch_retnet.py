@@ -15,8 +15,10 @@ The model mirrors torchscale/architecture/retnet.py (RetNetDecoder,
 DecoderLayer, RetNetRelPos, with the Hugging Face port's use_lm_decay),
 component/multiscale_retention.py (its
 recurrent_forward, which the compiler matches exactly: see
-docs/numerics.md, section 1), gate_linear_unit.py and rms_norm.py, with
-RetNetConfig's settling of deepnorm, subln and decoder_normalize_before.
+docs/numerics.md, section 1), gate_linear_unit.py, feedforward_network.py
+(the Hugging Face port's use_glu: false, with its subln LayerNorm) and
+rms_norm.py, with RetNetConfig's settling of deepnorm, subln and
+decoder_normalize_before.
 It shares nothing with the C++ reference of test/reference.
 """
 import argparse
@@ -50,6 +52,7 @@ class Config:
         self.subln = fields.get("subln", True)
         self.normalize_before = fields.get("decoder_normalize_before", True)
         self.lm_decay = fields.get("use_lm_decay", False)
+        self.glu = fields.get("use_glu", True)
         if self.deepnorm:
             self.normalize_before, self.subln = False, False
         if self.subln:
@@ -71,7 +74,8 @@ def theta_shift(x, sin, cos):
 
 
 def activation(name):
-    return {"gelu": F.gelu, "swish": F.silu, "silu": F.silu}[name]
+    return {"gelu": F.gelu, "swish": F.silu, "silu": F.silu,
+            "relu": F.relu}[name]
 
 
 class RetNet:
@@ -133,10 +137,21 @@ class RetNet:
 
     def ffn(self, i, x):
         p = "layers.%d.ffn." % i
-        hidden = activation(self.c.activation)(
-            x @ self.weight(p + "fc1.weight").T) * (
-            x @ self.weight(p + "gate.weight").T)
-        return hidden @ self.weight(p + "fc2.weight").T
+        act = activation(self.c.activation)
+        if self.c.glu:
+            hidden = act(x @ self.weight(p + "fc1.weight").T) * (
+                x @ self.weight(p + "gate.weight").T)
+            return hidden @ self.weight(p + "fc2.weight").T
+        # FeedForwardNetwork: fc1, activation, LayerNorm(ffn) with subln, fc2.
+        hidden = act(F.linear(x, self.weight(p + "fc1.weight"),
+                              self.weight(p + "fc1.bias")))
+        if self.c.subln:
+            hidden = F.layer_norm(hidden, hidden.shape[-1:],
+                                  self.weight(p + "ffn_layernorm.weight"),
+                                  self.weight(p + "ffn_layernorm.bias"),
+                                  self.c.eps)
+        return F.linear(hidden, self.weight(p + "fc2.weight"),
+                        self.weight(p + "fc2.bias"))
 
     def step(self, tokens, position, state):
         """The logits after one token per row; tokens [B]."""

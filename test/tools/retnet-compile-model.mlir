@@ -79,7 +79,7 @@
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr
 // IMPORT: retnet.linear
-// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0]> : tensor<10xi64>)
+// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0]> : tensor<12xi64>)
 // IMPORT: llvm.mlir.global external constant @retnet_abi_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
 // IMPORT: llvm.mlir.global external constant @retnet_abi_buffers(0 : i32)
 
@@ -106,7 +106,7 @@
 // MISSING: retnet-compile: error: '{{.*}}missing-layers.json': config field 'decoder_layers': missing (required)
 // HEADS: retnet-compile: error: '{{.*}}heads-not-divisor.json': config field 'decoder_embed_dim': 64 is not divisible by decoder_retention_heads (3)
 // ODD: retnet-compile: error: '{{.*}}odd-key-width.json': config field 'decoder_embed_dim': the key width per head decoder_embed_dim / decoder_retention_heads = 5 must be even (rotation pairs)
-// ACTIVATION: retnet-compile: error: '{{.*}}bad-activation.json': config field 'activation_fn': expected "gelu" or "swish", got "relu"
+// ACTIVATION: retnet-compile: error: '{{.*}}bad-activation.json': config field 'activation_fn': expected "gelu", "swish" or "relu", got "tanh"
 // NONINTEGER: retnet-compile: error: '{{.*}}non-integer.json': config field 'decoder_ffn_embed_dim': expected an integer
 // STRING: retnet-compile: error: '{{.*}}string-vocab.json': config field 'vocab_size': expected an integer
 // ZERO: retnet-compile: error: '{{.*}}zero-layers.json': config field 'decoder_layers': expected a positive integer, got 0

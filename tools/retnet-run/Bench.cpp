@@ -60,7 +60,9 @@ namespace {
 /// Matrix floats of the layers (what every token multiplies).
 int64_t layerMatrixFloats(const ModelShape &shape) {
   int64_t d = shape.embedDim, vd = shape.valueEmbedDim, ffn = shape.ffnDim;
-  return shape.layers * (d * (2 * d + 2 * vd) + vd * d + d * 2 * ffn + ffn * d);
+  int64_t upMatrices = shape.gatedFeedForward ? 2 : 1;
+  return shape.layers *
+         (d * (2 * d + 2 * vd) + vd * d + d * upMatrices * ffn + ffn * d);
 }
 
 struct Run {

@@ -214,6 +214,7 @@ std::vector<float> initialValues(const WeightInfo &info,
     return values;
   }
   if (endsWith(name, "layer_norm.weight") ||
+      endsWith(name, ".ffn_layernorm.weight") ||
       name == "layernorm_embedding.weight") {
     fill([&] { return 1.0 + random.uniform(-0.1, 0.1); });
   } else if (name == "embed_tokens.weight" ||
@@ -232,7 +233,8 @@ std::vector<float> initialValues(const WeightInfo &info,
     double bound = 1.0 / std::sqrt(fanIn);
     fill([&] { return random.uniform(-bound, bound); });
   } else {
-    // Not produced by listWeights today; a harmless default.
+    // Biases (fc1, fc2 and the feed-forward LayerNorm's without GLU):
+    // small, so that they change the result without dominating it.
     fill([&] { return random.uniform(-0.1, 0.1); });
   }
 

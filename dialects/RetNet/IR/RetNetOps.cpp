@@ -133,3 +133,34 @@ LogicalResult GLUOp::verify() {
   return checkShape(*this, "result", "[B, T, d]", getResult(),
                     {dim(getInput(), 0), dim(getInput(), 1), model});
 }
+
+LogicalResult FeedForwardOp::verify() {
+  if (failed(checkStatic(*this, "up_proj", getUpProj())) ||
+      failed(checkStatic(*this, "down_proj", getDownProj())))
+    return failure();
+  int64_t model = dim(getInput(), 2), hidden = dim(getUpProj(), 1);
+  if (failed(checkShape(*this, "up_proj", "[d, ffn]", getUpProj(),
+                        {model, hidden})) ||
+      failed(checkShape(*this, "up_bias", "[ffn]", getUpBias(), {hidden})) ||
+      failed(checkShape(*this, "down_proj", "[ffn, d]", getDownProj(),
+                        {hidden, model})) ||
+      failed(checkShape(*this, "down_bias", "[d]", getDownBias(), {model})))
+    return failure();
+  if (static_cast<bool>(getNormWeight()) != static_cast<bool>(getNormBias()))
+    return emitOpError() << "expected both a norm weight and a norm bias, "
+                            "or neither";
+  if (Value weight = getNormWeight()) {
+    if (failed(checkShape(*this, "norm weight", "[ffn]", weight, {hidden})) ||
+        failed(checkShape(*this, "norm bias", "[ffn]", getNormBias(),
+                          {hidden})))
+      return failure();
+    if (!getEps())
+      return emitOpError() << "expected 'eps' with a norm";
+  }
+  if (std::optional<APFloat> eps = getEps())
+    if (!(eps->convertToDouble() >= 0.0))
+      return emitOpError() << "expected a non-negative 'eps', got "
+                           << eps->convertToDouble();
+  return checkShape(*this, "result", "[B, T, d]", getResult(),
+                    {dim(getInput(), 0), dim(getInput(), 1), model});
+}

@@ -15,7 +15,8 @@ def RetNet_Dialect : Dialect {
   let description = [{
     Ops at the granularity of a RetNet model (docs/numerics.md sections 2-5):
     token embedding, RMS norm, linear layers, residual updates, the
-    multi-scale retention layer and the GLU feed-forward. `retnet-decompose`
+    multi-scale retention layer and the feed-forward (GLU, or two layers with
+    biases). `retnet-decompose`
     lowers them to `retention` ops and linalg/tensor/arith/math on tensors.
 
     Activations are `tensor<B x T x d x f32>` (batch, tokens, width). Weights
@@ -29,7 +30,8 @@ def RetNet_Dialect : Dialect {
 
 def RetNet_Activation : I32EnumAttr<"Activation", "feed-forward activation", [
   I32EnumAttrCase<"gelu", 0>,
-  I32EnumAttrCase<"swish", 1>
+  I32EnumAttrCase<"swish", 1>,
+  I32EnumAttrCase<"relu", 2>
 ]> {
   let cppNamespace = "::mlir::retnet";
   let genSpecializedAttr = 0;
@@ -37,7 +39,8 @@ def RetNet_Activation : I32EnumAttr<"Activation", "feed-forward activation", [
 
 def RetNet_ActivationAttr
     : EnumAttr<RetNet_Dialect, RetNet_Activation, "activation"> {
-  let summary = "Activation of the GLU: `gelu` (exact, erf) or `swish` (silu)";
+  let summary = "Activation of the feed-forward: `gelu` (exact, erf), "
+                "`swish` (silu) or `relu`";
   let assemblyFormat = "`<` $value `>`";
 }
 
@@ -199,6 +202,41 @@ def RetNet_GLUOp : RetNet_Op<"glu"> {
   let assemblyFormat = [{
     $input `,` $up_proj `,` $down_proj attr-dict `:` type($input) `,`
     type($up_proj) `,` type($down_proj) `->` type($result)
+  }];
+}
+
+def RetNet_FeedForwardOp : RetNet_Op<"ffn", [AttrSizedOperandSegments]> {
+  let summary = "Two-layer feed-forward with biases: norm?(act(x W1 + b1)) W2 + b2";
+  let description = [{
+    The feed-forward of models without GLU (`use_glu: false`). `W1` is
+    `[d, ffn]`, `W2` `[ffn, d]`, `b1` `[ffn]`, `b2` `[d]`. With `norm`
+    (torchscale's `subln`), the activations are layer-normalised over the
+    `ffn` dimension before `W2`: `(h - mean) / sqrt(var + eps) * w + b`, with
+    the biased variance, `w` and `b` `[ffn]`; `eps` is required then.
+
+    ```mlir
+    %y = retnet.ffn %x, %w1, %b1, %w2, %b2 norm %ln_w, %ln_b
+        {activation = #retnet.activation<relu>, eps = 1.0e-6 : f64}
+        : tensor<?x?x64xf32>, tensor<64x128xf32>, tensor<128xf32>,
+          tensor<128x64xf32>, tensor<64xf32>, tensor<128xf32>, tensor<128xf32>
+        -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$up_proj,
+                       TensorRankOf<[F32], [1]>:$up_bias,
+                       F32Tensor2D:$down_proj,
+                       TensorRankOf<[F32], [1]>:$down_bias,
+                       Optional<TensorRankOf<[F32], [1]>>:$norm_weight,
+                       Optional<TensorRankOf<[F32], [1]>>:$norm_bias,
+                       RetNet_ActivationAttr:$activation,
+                       OptionalAttr<F64Attr>:$eps);
+  let results = (outs F32Tensor3D:$result);
+  let assemblyFormat = [{
+    $input `,` $up_proj `,` $up_bias `,` $down_proj `,` $down_bias
+    (`norm` $norm_weight^ `,` $norm_bias)? attr-dict `:` type($input) `,`
+    type($up_proj) `,` type($up_bias) `,` type($down_proj) `,`
+    type($down_bias) (`,` type($norm_weight)^ `,` type($norm_bias))? `->`
+    type($result)
   }];
 }
 

@@ -11,6 +11,7 @@
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 #include <cmath>
+#include <functional>
 
 namespace mlir::retnet {
 #define GEN_PASS_DEF_RETNETDECOMPOSE
@@ -144,6 +145,25 @@ static Value gelu(OpBuilder &b, Location loc, Value x) {
   return arith::MulFOp::create(b, loc, x, factor);
 }
 
+/// max(x, 0).
+static Value relu(OpBuilder &b, Location loc, Value x) {
+  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(x.getType(), 0));
+  return arith::MaximumFOp::create(b, loc, x, zero);
+}
+
+/// The feed-forward activation `kind` of `x`.
+static Value activate(OpBuilder &b, Location loc, Activation kind, Value x) {
+  switch (kind) {
+  case Activation::gelu:
+    return gelu(b, loc, x);
+  case Activation::swish:
+    return silu(b, loc, x);
+  case Activation::relu:
+    return relu(b, loc, x);
+  }
+  llvm_unreachable("unknown activation");
+}
+
 namespace {
 struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -265,7 +285,7 @@ struct DecomposeGLU : public OpRewritePattern<GLUOp> {
     Value input = op.getInput();
     int64_t hidden = op.getDownProj().getType().getDimSize(0);
     Value up = b.linear(input, op.getUpProj());
-    bool isGelu = op.getActivation() == Activation::gelu;
+    Activation activation = op.getActivation();
     // The two halves of x W_up as tensors of their own: linalg takes loop
     // ranges from operand shapes, so no operand may be wider than the loops.
     SmallVector<OpFoldResult> halfSizes = {b.size(input, 0), b.size(input, 1),
@@ -282,8 +302,7 @@ struct DecomposeGLU : public OpRewritePattern<GLUOp> {
     Value gated = b.elementwise(
         b.empty(halfSizes), {half(0), half(hidden)}, {identity, identity},
         [&](OpBuilder &builder, Location loc, ValueRange args) {
-          Value activated = isGelu ? gelu(builder, loc, args[0])
-                                   : silu(builder, loc, args[0]);
+          Value activated = activate(builder, loc, activation, args[0]);
           return arith::MulFOp::create(builder, loc, activated, args[1])
               .getResult();
         });
@@ -292,7 +311,91 @@ struct DecomposeGLU : public OpRewritePattern<GLUOp> {
     return success();
   }
 };
+
+struct DecomposeFeedForward : public OpRewritePattern<FeedForwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FeedForwardOp op,
+                                PatternRewriter &rewriter) const override;
+};
 } // namespace
+
+/// (x - mean) / sqrt(var + eps) * weight + bias over the last dimension of
+/// `input` [B, T, n], with the biased variance, both sums in f32.
+static Value layerNorm(GraphBuilder &b, Value input, Value weight, Value bias,
+                       double eps) {
+  int64_t width = cast<RankedTensorType>(input.getType()).getDimSize(2);
+  SmallVector<OpFoldResult> shape = {b.size(input, 0), b.size(input, 1),
+                                     b.constant(width)};
+  Value means = b.elementwise(
+      b.reduceLast(input,
+                   [](OpBuilder &, Location, ValueRange x) { return x[0]; }),
+      ValueRange{}, {}, [&](OpBuilder &builder, Location loc, ValueRange args) {
+        Value inverseWidth = arith::ConstantOp::create(
+            builder, loc, builder.getF32FloatAttr(1.0 / width));
+        return arith::MulFOp::create(builder, loc, args[0], inverseWidth)
+            .getResult();
+      });
+  AffineMap identity = b.projection(3, {0, 1, 2}),
+            rows = b.projection(3, {0, 1}), columns = b.projection(3, {2});
+  Value centered = b.elementwise(
+      b.empty(shape), {input, means}, {identity, rows},
+      [](OpBuilder &builder, Location loc, ValueRange args) {
+        return arith::SubFOp::create(builder, loc, args[0], args[1])
+            .getResult();
+      });
+  Value variances = b.reduceLast(
+      centered, [](OpBuilder &builder, Location loc, ValueRange x) {
+        return square(builder, loc, x[0]);
+      });
+  Value scales = b.elementwise(
+      variances, ValueRange{}, {},
+      [&](OpBuilder &builder, Location loc, ValueRange args) {
+        return inverseRms(builder, loc, args[0], width, eps);
+      });
+  return b.elementwise(
+      b.empty(shape), {centered, scales, weight, bias},
+      {identity, rows, columns, columns},
+      [](OpBuilder &builder, Location loc, ValueRange args) {
+        Value normalized =
+            arith::MulFOp::create(builder, loc, args[0], args[1]);
+        Value weighted =
+            arith::MulFOp::create(builder, loc, normalized, args[2]);
+        return arith::AddFOp::create(builder, loc, weighted, args[3])
+            .getResult();
+      });
+}
+
+/// `input` [B, T, n] plus `bias` [n], mapped by `body` when given.
+static Value addBias(GraphBuilder &b, Value input, Value bias,
+                     std::function<Value(OpBuilder &, Location, Value)> body) {
+  int64_t width = cast<RankedTensorType>(input.getType()).getDimSize(2);
+  return b.elementwise(
+      b.empty({b.size(input, 0), b.size(input, 1), b.constant(width)}),
+      {input, bias}, {b.projection(3, {0, 1, 2}), b.projection(3, {2})},
+      [&](OpBuilder &builder, Location loc, ValueRange args) {
+        Value sum = arith::AddFOp::create(builder, loc, args[0], args[1]);
+        return body ? body(builder, loc, sum) : sum;
+      });
+}
+
+LogicalResult
+DecomposeFeedForward::matchAndRewrite(FeedForwardOp op,
+                                      PatternRewriter &rewriter) const {
+  GraphBuilder b(rewriter, op.getLoc());
+  Activation activation = op.getActivation();
+  Value hidden = addBias(b, b.linear(op.getInput(), op.getUpProj()),
+                         op.getUpBias(),
+                         [&](OpBuilder &builder, Location loc, Value x) {
+                           return activate(builder, loc, activation, x);
+                         });
+  if (Value weight = op.getNormWeight())
+    hidden = layerNorm(b, hidden, weight, op.getNormBias(),
+                       op.getEps()->convertToDouble());
+  Value result =
+      addBias(b, b.linear(hidden, op.getDownProj()), op.getDownBias(), {});
+  rewriter.replaceOpWithNewOp<tensor::CastOp>(op, op.getType(), result);
+  return success();
+}
 
 LogicalResult
 DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
@@ -442,7 +545,8 @@ struct RetNetDecomposePass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<DecomposeEmbedding, DecomposeRMSNorm, DecomposeLinear,
-                 DecomposeResidual, DecomposeMultiScaleRetention, DecomposeGLU>(
+                 DecomposeResidual, DecomposeMultiScaleRetention, DecomposeGLU,
+                 DecomposeFeedForward>(
         &getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }

@@ -15,8 +15,8 @@ namespace mlir::retnet {
 /// A RetNet model description with torchscale `RetNetConfig` field names
 /// (docs/numerics.md section 6), plus what follows from it.
 struct ModelConfig {
-  /// Activation of the GLU feed-forward.
-  enum class Activation { Gelu, Swish };
+  /// Activation of the feed-forward.
+  enum class Activation { Gelu, Swish, Relu };
 
   int64_t embedDim = 0;                     // decoder_embed_dim (d)
   int64_t valueEmbedDim = 0;                // decoder_value_embed_dim
@@ -38,6 +38,12 @@ struct ModelConfig {
   /// instead of torchscale's 1 - 2^(-5-h).
   bool languageModelDecays = false; // use_lm_decay
   int64_t recurrentChunkSize = 512; // recurrent_chunk_size
+  /// The GLU feed-forward, or without it two layers with biases (and,
+  /// with subln, a LayerNorm between them).
+  bool gatedFeedForward = true; // use_glu
+
+  /// The feed-forward's LayerNorm of the HF port without GLU (subln).
+  bool feedForwardNorm() const { return !gatedFeedForward && subLayerNorm; }
 
   int64_t keyDim() const { return embedDim / heads; }
   int64_t valueDim() const { return valueEmbedDim / heads; }

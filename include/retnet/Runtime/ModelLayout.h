@@ -30,6 +30,10 @@ struct ModelShape {
   /// The decays of a checkpoint that stores none are the paper's LM decays
   /// (use_lm_decay), not 1 - 2^(-5-h).
   bool languageModelDecays = false;
+  /// The GLU feed-forward (fc1 | gate, fc2), or two layers with biases.
+  bool gatedFeedForward = true;
+  /// Without GLU: a LayerNorm (weight and bias) between the two layers.
+  bool feedForwardNorm = false;
 
   int64_t keyDim() const { return embedDim / heads; }
   int64_t valueDim() const { return valueEmbedDim / heads; }
@@ -73,12 +77,14 @@ std::string layerLabel(int64_t layer, const char *name);
 /// The packed layout: embed [V, d], optional layernorm_embedding [d], per
 /// layer retention_norm [d], in_proj [d, 2d + 2 vd] (q | k | v | g),
 /// out_proj [vd, d], ffn_norm [d], up_proj [d, 2 ffn] (fc1 | gate),
-/// down_proj [ffn, d]; then norm [d] and lm_head [d, V]. Offsets are
+/// down_proj [ffn, d] (without GLU: up_proj [d, ffn], up_bias [ffn],
+/// optional ffn_inner_norm and ffn_inner_norm_bias [ffn], down_proj
+/// [ffn, d], down_bias [d]); then norm [d] and lm_head [d, V]. Offsets are
 /// multiples of 16 floats.
 WeightLayout computeWeightLayout(const ModelShape &shape);
 
 /// Number of int64 values in the encoded model shape.
-constexpr int kEncodedShapeSize = 10;
+constexpr int kEncodedShapeSize = 12;
 /// The model shape as int64 values (stored in compiled libraries).
 void encodeModelShape(const ModelShape &shape, int64_t *values);
 ModelShape decodeModelShape(const int64_t *values);

@@ -255,6 +255,82 @@ func.func @msr_final_state_shape(%x: tensor<1x?x64xf32>, %win: tensor<64x384xf32
 // -----
 
 //===----------------------------------------------------------------------===//
+// retnet.ffn
+//===----------------------------------------------------------------------===//
+
+func.func @ffn_dynamic_up_proj(%x: tensor<?x?x64xf32>, %w1: tensor<64x?xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected 'up_proj' to have a static shape, got 'tensor<64x?xf32>'}}
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<relu>} : tensor<?x?x64xf32>, tensor<64x?xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @ffn_up_bias_shape(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<64xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected 'up_bias' of shape [ffn] = [96], got 'tensor<64xf32>'}}
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<relu>} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<64xf32>, tensor<96x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @ffn_down_proj_shape(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<64x64xf32>, %b2: tensor<64xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected 'down_proj' of shape [ffn, d] = [96, 64], got 'tensor<64x64xf32>'}}
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<64x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @ffn_down_bias_shape(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<96xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected 'down_bias' of shape [d] = [64], got 'tensor<96xf32>'}}
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<96xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @ffn_norm_shape(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>, %lw: tensor<64xf32>, %lb: tensor<96xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected 'norm weight' of shape [ffn] = [96], got 'tensor<64xf32>'}}
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 norm %lw, %lb {activation = #retnet.activation<gelu>, eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<96xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @ffn_norm_without_eps(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>, %lw: tensor<96xf32>, %lb: tensor<96xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected 'eps' with a norm}}
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 norm %lw, %lb {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32>, tensor<96xf32>, tensor<96xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @ffn_norm_weight_only(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>, %lw: tensor<96xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected both a norm weight and a norm bias, or neither}}
+  %y = "retnet.ffn"(%x, %w1, %b1, %w2, %b2, %lw) <{activation = #retnet.activation<gelu>, eps = 1.0e-6 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}> : (tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32>, tensor<96xf32>) -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @ffn_negative_eps(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>, %lw: tensor<96xf32>, %lb: tensor<96xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected a non-negative 'eps', got -1.000000e+00}}
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 norm %lw, %lb {activation = #retnet.activation<gelu>, eps = -1.0 : f64} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32>, tensor<96xf32>, tensor<96xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @ffn_result_shape(%x: tensor<?x5x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>) {
+  // expected-error @+1 {{'retnet.ffn' op expected 'result' of shape [B, T, d] = [?, 5, 64], got 'tensor<?x4x64xf32>'}}
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<relu>} : tensor<?x5x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32> -> tensor<?x4x64xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // retnet.glu
 //===----------------------------------------------------------------------===//
 
@@ -327,8 +403,8 @@ func.func @residual_types_differ(%h: tensor<?x?x64xf32>, %f: tensor<?x?x32xf32>)
 // -----
 
 func.func @glu_unknown_activation(%x: tensor<?x?x64xf32>, %up: tensor<64x256xf32>, %down: tensor<128x64xf32>) {
-  // expected-error @+2 {{expected ::mlir::retnet::Activation to be one of: gelu, swish}}
+  // expected-error @+2 {{expected ::mlir::retnet::Activation to be one of: gelu, swish, relu}}
   // expected-error @+1 {{failed to parse RetNet_ActivationAttr parameter 'value'}}
-  %y = retnet.glu %x, %up, %down {activation = #retnet.activation<relu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
+  %y = retnet.glu %x, %up, %down {activation = #retnet.activation<tanh>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
   return
 }

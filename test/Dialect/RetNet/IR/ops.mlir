@@ -153,6 +153,28 @@ func.func @glu_swish(%x: tensor<3x2x64xf32>, %up: tensor<64x256xf32>, %down: ten
 
 // -----
 
+// CHECK-LABEL: func @ffn_relu
+// CHECK: %{{.*}} = retnet.ffn %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {activation = #retnet.activation<relu>} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+// GENERIC-LABEL: sym_name = "ffn_relu"
+// GENERIC: "retnet.ffn"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{activation = #retnet.activation<relu>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0>}>
+func.func @ffn_relu(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<relu>} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @ffn_norm
+// CHECK: %{{.*}} = retnet.ffn %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} norm %{{.*}}, %{{.*}} {activation = #retnet.activation<gelu>, eps = 1.000000e-05 : f64} : tensor<3x2x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32>, tensor<96xf32>, tensor<96xf32> -> tensor<3x2x64xf32>
+// GENERIC-LABEL: sym_name = "ffn_norm"
+// GENERIC: "retnet.ffn"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{activation = #retnet.activation<gelu>, eps = 1.000000e-05 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1>}>
+func.func @ffn_norm(%x: tensor<3x2x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>, %lw: tensor<96xf32>, %lb: tensor<96xf32>) -> tensor<3x2x64xf32> {
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 norm %lw, %lb {activation = #retnet.activation<gelu>, eps = 1.0e-5 : f64} : tensor<3x2x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32>, tensor<96xf32>, tensor<96xf32> -> tensor<3x2x64xf32>
+  return %y : tensor<3x2x64xf32>
+}
+
+// -----
+
 // A whole block as the import writes it: every op in one function.
 // CHECK-LABEL: func @block
 // CHECK: retnet.embedding

@@ -361,3 +361,56 @@ func.func @glu_swish(%x: tensor<2x3x8xf32>, %up: tensor<8x32xf32>, %down: tensor
   %y = retnet.glu %x, %up, %down {activation = #retnet.activation<swish>} : tensor<2x3x8xf32>, tensor<8x32xf32>, tensor<16x8xf32> -> tensor<2x3x8xf32>
   return %y : tensor<2x3x8xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// ffn: relu(x W1 + b1) in one elementwise op, the LayerNorm over ffn (mean,
+// centred, biased variance, scale, weight and bias), then W2 and + b2.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @ffn_norm(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x8xf32>, %[[W1:[a-z0-9_]+]]: tensor<8x12xf32>, %[[B1:[a-z0-9_]+]]: tensor<12xf32>, %[[W2:[a-z0-9_]+]]: tensor<12x8xf32>, %[[B2:[a-z0-9_]+]]: tensor<8xf32>, %[[LW:[a-z0-9_]+]]: tensor<12xf32>, %[[LB:[a-z0-9_]+]]: tensor<12xf32>)
+// CHECK: %[[UP:[a-z0-9_]+]] = tensor.expand_shape %{{.+}} into tensor<?x?x12xf32>
+// CHECK: %[[H:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[UP]], %[[B1]] : tensor<?x?x12xf32>, tensor<12xf32>)
+// CHECK-NEXT: ^bb0(%[[HI:[a-z0-9_]+]]: f32, %[[BI:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[SUM:[a-z0-9_]+]] = arith.addf %[[HI]], %[[BI]] : f32
+// CHECK-NEXT: %[[ZERO:[a-z0-9_]+]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: %[[RELU:[a-z0-9_]+]] = arith.maximumf %[[SUM]], %[[ZERO]] : f32
+// CHECK-NEXT: linalg.yield %[[RELU]] : f32
+// CHECK: %[[SUMS:[a-z0-9_]+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[H]] : tensor<?x?x12xf32>)
+// CHECK: %[[MEAN:[a-z0-9_]+]] = linalg.generic {{.+}} outs(%[[SUMS]] : tensor<?x?xf32>)
+// CHECK: arith.constant 0.0833333358 : f32
+// CHECK: %[[CENTRED:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[H]], %[[MEAN]] : tensor<?x?x12xf32>, tensor<?x?xf32>)
+// CHECK: arith.subf
+// CHECK: %[[SQUARES:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[CENTRED]] : tensor<?x?x12xf32>)
+// CHECK: %[[INV:[a-z0-9_]+]] = linalg.generic {{.+}} outs(%[[SQUARES]] : tensor<?x?xf32>)
+// CHECK: arith.constant 9.99999974E-6 : f32
+// CHECK: math.sqrt
+// CHECK: %[[NORMED:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[CENTRED]], %[[INV]], %[[LW]], %[[LB]] : tensor<?x?x12xf32>, tensor<?x?xf32>, tensor<12xf32>, tensor<12xf32>)
+// CHECK: tensor.collapse_shape %[[NORMED]]
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[W2]] : tensor<?x12xf32>, tensor<12x8xf32>)
+// CHECK: %[[DOWN:[a-z0-9_]+]] = tensor.expand_shape %{{.+}} into tensor<?x?x8xf32>
+// CHECK: linalg.generic {{.+}} ins(%[[DOWN]], %[[B2]] : tensor<?x?x8xf32>, tensor<8xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.addf
+// CHECK-NEXT: linalg.yield
+// CHECK-NOT: retnet.
+func.func @ffn_norm(%x: tensor<?x?x8xf32>, %w1: tensor<8x12xf32>, %b1: tensor<12xf32>, %w2: tensor<12x8xf32>, %b2: tensor<8xf32>, %lw: tensor<12xf32>, %lb: tensor<12xf32>) -> tensor<?x?x8xf32> {
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 norm %lw, %lb {activation = #retnet.activation<relu>, eps = 1.0e-5 : f64} : tensor<?x?x8xf32>, tensor<8x12xf32>, tensor<12xf32>, tensor<12x8xf32>, tensor<8xf32>, tensor<12xf32>, tensor<12xf32> -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// Without a norm: the activation of x W1 + b1 goes straight into W2.
+// CHECK-LABEL: func.func @ffn_gelu(
+// CHECK: %[[H:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<2x3x12xf32>, tensor<12xf32>)
+// CHECK: math.erf
+// CHECK-NOT: math.sqrt
+// CHECK: tensor.collapse_shape %[[H]]
+// CHECK-NOT: retnet.
+func.func @ffn_gelu(%x: tensor<2x3x8xf32>, %w1: tensor<8x12xf32>, %b1: tensor<12xf32>, %w2: tensor<12x8xf32>, %b2: tensor<8xf32>) -> tensor<2x3x8xf32> {
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<gelu>} : tensor<2x3x8xf32>, tensor<8x12xf32>, tensor<12xf32>, tensor<12x8xf32>, tensor<8xf32> -> tensor<2x3x8xf32>
+  return %y : tensor<2x3x8xf32>
+}
