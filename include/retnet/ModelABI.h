@@ -66,6 +66,8 @@ inline constexpr const char *kExportedSuffixes[] = {
     "model_num_layers",
     "model_num_heads",
     "model_ffn_dim",
+    "model_output_dim",
+    "model_has_output_layer",
     "state_new",
     "state_reset",
     "state_free",

@@ -67,6 +67,13 @@ int64_t retnet_model_value_embed_dim(const retnet_model *model);
 int64_t retnet_model_num_layers(const retnet_model *model);
 int64_t retnet_model_num_heads(const retnet_model *model);
 int64_t retnet_model_ffn_dim(const retnet_model *model);
+/* Width of each row that retnet_prefill and retnet_decode write: the
+ * vocabulary size (logits), or for a model described with no_output_layer,
+ * which has no output projection, decoder_embed_dim (its final hidden
+ * states, after the final norm of a pre-norm model). */
+int64_t retnet_model_output_dim(const retnet_model *model);
+/* 1 when the outputs are logits, 0 for a model without output layer. */
+int retnet_model_has_output_layer(const retnet_model *model);
 
 /* A state for `batch` sequences, at position 0. Returns NULL on failure. */
 retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
@@ -81,7 +88,8 @@ int64_t retnet_state_position(const retnet_state *state);
 /* Feeds `length` tokens per sequence (`tokens` is [batch, length], row-major)
  * and advances the state. Writes logits [batch, length, vocab] when
  * `all_positions` is non-zero, else those of the last position,
- * [batch, vocab], into `logits`, which holds `logits_capacity` floats (an
+ * [batch, vocab], into `logits` (rows of retnet_model_output_dim floats:
+ * hidden states for a model without output layer), which holds `logits_capacity` floats (an
  * error if fewer than the call writes). Returns 0 on success. Logits that
  * are not finite are an error too; the state has then been advanced. */
 int retnet_prefill(const retnet_model *model, retnet_state *state,

@@ -318,6 +318,7 @@ mlir::retnet::parseModelConfig(StringRef json,
   ModelConfig config;
   FieldReader fields(*object);
   std::optional<std::string> activation;
+  bool noOutputLayer = false;
   llvm::Error errors[] = {
       fields.integer("decoder_embed_dim", config.embedDim, true),
       fields.integer("decoder_value_embed_dim", config.valueEmbedDim, true),
@@ -338,12 +339,11 @@ mlir::retnet::parseModelConfig(StringRef json,
       fields.integer("recurrent_chunk_size", config.recurrentChunkSize, false),
       // Variants that change the maths and are not implemented.
       fields.boolean("use_glu", config.gatedFeedForward),
+      fields.boolean("no_output_layer", noOutputLayer),
       fields.onlySupported("use_ffn_rms_norm", false,
                            "an RMS norm inside the feed-forward"),
       fields.onlySupported("xpos_rel_pos", false, "xPos positions"),
       fields.onlySupported("multiway", false, "multiway layers"),
-      fields.onlySupported("no_output_layer", false,
-                           "hidden states as the output instead of logits"),
       fields.onlyZero("moe_freq", "mixture-of-experts layers"),
       fields.onlyZero("moe_expert_count", "mixture-of-experts layers"),
   };
@@ -377,6 +377,7 @@ mlir::retnet::parseModelConfig(StringRef json,
                                          "\"relu\", got \"" +
                                              *activation + "\"");
   }
+  config.outputLayer = !noOutputLayer;
   settleNormalization(config, warnings);
   if (llvm::Error error = checkLimits(config))
     return std::move(error);
@@ -444,6 +445,7 @@ std::string mlir::retnet::printModelConfig(const ModelConfig &config) {
       {"use_lm_decay", config.languageModelDecays},
       {"recurrent_chunk_size", config.recurrentChunkSize},
       {"use_glu", config.gatedFeedForward},
+      {"no_output_layer", !config.outputLayer},
   };
   std::string text;
   llvm::raw_string_ostream os(text);

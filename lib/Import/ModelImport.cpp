@@ -32,6 +32,7 @@ mlir::retnet::getModelShape(const ModelConfig &config) {
   shape.languageModelDecays = config.languageModelDecays;
   shape.gatedFeedForward = config.gatedFeedForward;
   shape.feedForwardNorm = config.feedForwardNorm();
+  shape.outputLayer = config.outputLayer;
   return shape;
 }
 
@@ -195,7 +196,7 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
 
 func::FuncOp EntryBuilder::build(EntryKind kind) {
   int64_t dynamic = ShapedType::kDynamic;
-  int64_t d = config.embedDim, vocab = config.vocabSize;
+  int64_t d = config.embedDim, outputWidth = config.outputWidth();
   Type f32 = b.getF32Type();
   int64_t length = kind == EntryKind::Decode ? 1 : dynamic;
   auto weightsType = MemRefType::get({dynamic}, f32);
@@ -204,9 +205,9 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   auto stateType = MemRefType::get({config.layers, dynamic, config.heads,
                                     config.keyDim(), config.valueDim()},
                                    f32);
-  SmallVector<int64_t> logitsShape = {dynamic, vocab};
+  SmallVector<int64_t> logitsShape = {dynamic, outputWidth};
   if (kind == EntryKind::PrefillAll)
-    logitsShape = {dynamic, dynamic, vocab};
+    logitsShape = {dynamic, dynamic, outputWidth};
   auto logitsType = MemRefType::get(logitsShape, f32);
 
   StringRef name = kind == EntryKind::PrefillAll ? retnet_abi::kPrefillAllEntry
@@ -262,12 +263,17 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   }
   if (config.normalizeBefore)
     hidden = rmsNorm(hidden, weight("norm"));
-  auto hiddenType = cast<RankedTensorType>(hidden.getType());
-  Value logits = LinearOp::create(
-      b,
-      RankedTensorType::get(
-          {hiddenType.getDimSize(0), hiddenType.getDimSize(1), vocab}, f32),
-      hidden, weight("lm_head"));
+  // The logits, or without output layer the hidden states themselves.
+  Value logits = hidden;
+  if (config.outputLayer) {
+    auto hiddenType = cast<RankedTensorType>(hidden.getType());
+    logits = LinearOp::create(b,
+                              RankedTensorType::get({hiddenType.getDimSize(0),
+                                                     hiddenType.getDimSize(1),
+                                                     outputWidth},
+                                                    f32),
+                              hidden, weight("lm_head"));
+  }
   if (kind != EntryKind::PrefillAll)
     logits = tensor::CollapseShapeOp::create(
         b, logits, ArrayRef<ReassociationIndices>{{0, 1}, {2}});

@@ -211,7 +211,7 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
       }
     }
   }
-  if (shape.sharedEmbedding) {
+  if (shape.sharedEmbedding && shape.outputLayer) {
     used.insert(kOutputProjection);
     if (!checkTiedProjection(file, shape, error))
       return false;

@@ -231,10 +231,22 @@ int retnet_runtime::runGeneration(const ModelApi &api,
     return session.fail(error);
   int64_t batch = options.prompts.size();
   int64_t length = options.prompts.front().size();
+  // Without output layer the outputs are hidden states: there is nothing to
+  // decode from, but they can be written.
+  int64_t vocab = api.outputDim(session.model);
+  if (!api.hasOutputLayer(session.model) && options.maxNewTokens > 0) {
+    std::fprintf(stderr,
+                 "%s: error: the model has no output layer "
+                 "(no_output_layer): its outputs are hidden states of width "
+                 "%lld, not logits to generate from; run with "
+                 "--max-new-tokens 0 and --logits-out FILE.npy to write "
+                 "them\n",
+                 options.programName.c_str(), static_cast<long long>(vocab));
+    return 1;
+  }
   session.state = api.stateNew(session.model, batch, &error);
   if (!session.state)
     return session.fail(error);
-  int64_t vocab = api.vocabSize(session.model);
 
   std::vector<int32_t> tokens;
   for (const auto &row : options.prompts)

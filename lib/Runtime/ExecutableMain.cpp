@@ -20,6 +20,8 @@ int main(int argc, char **argv) {
                                &retnet_model_load_with_flags,
                                &retnet_model_free,
                                &retnet_model_vocab_size,
+                               &retnet_model_output_dim,
+                               &retnet_model_has_output_layer,
                                &retnet_state_new,
                                &retnet_state_reset,
                                &retnet_state_free,

@@ -323,6 +323,12 @@ int64_t retnet_model_num_heads(const retnet_model *model) {
 int64_t retnet_model_ffn_dim(const retnet_model *model) {
   return model ? model->shape.ffnDim : 0;
 }
+int64_t retnet_model_output_dim(const retnet_model *model) {
+  return model ? model->shape.outputWidth() : 0;
+}
+int retnet_model_has_output_layer(const retnet_model *model) {
+  return model && model->shape.outputLayer;
+}
 
 } // extern "C"
 
@@ -435,10 +441,11 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
     setError(error, "length must be positive, got " + std::to_string(length));
     return false;
   }
-  int64_t vocab = model->shape.vocabSize, tokenCount = 0, rowCount = 0;
+  int64_t vocab = model->shape.vocabSize, width = model->shape.outputWidth(),
+          tokenCount = 0, rowCount = 0;
   if (__builtin_mul_overflow(state->batch, length, &tokenCount) ||
       __builtin_mul_overflow(state->batch, rows, &rowCount) ||
-      __builtin_mul_overflow(rowCount, vocab, &count)) {
+      __builtin_mul_overflow(rowCount, width, &count)) {
     setError(error, "length " + std::to_string(length) +
                         ": the call's tokens or logits cannot be addressed");
     return false;
@@ -447,8 +454,10 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
     setError(error, "the logits buffer holds " + std::to_string(capacity) +
                         " floats but the call writes " + std::to_string(count) +
                         " (batch " + std::to_string(state->batch) + " x " +
-                        std::to_string(rows) + " x vocabulary " +
-                        std::to_string(vocab) + ")");
+                        std::to_string(rows) + " x " +
+                        (model->shape.outputLayer ? "vocabulary "
+                                                  : "hidden width ") +
+                        std::to_string(width) + ")");
     return false;
   }
   for (int64_t i = 0; i < tokenCount; ++i) {
@@ -538,17 +547,17 @@ int retnet_prefill(const retnet_model *model, retnet_state *state,
   if (!checkCall(model, state, tokens, length, logits, logits_capacity,
                  all_positions ? length : 1, count, error))
     return 1;
-  int64_t batch = state->batch, vocab = model->shape.vocabSize;
+  int64_t batch = state->batch, width = model->shape.outputWidth();
   if (all_positions)
     return callEntry(
         model, state, tokens, length, logits, count,
         [&](float *data) {
-          return contiguous<float, 3>(data, {batch, length, vocab});
+          return contiguous<float, 3>(data, {batch, length, width});
         },
         prefillAllEntry, error);
   return callEntry(
       model, state, tokens, length, logits, count,
-      [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
+      [&](float *data) { return contiguous<float, 2>(data, {batch, width}); },
       prefillLastEntry, error);
 }
 
@@ -559,10 +568,10 @@ int retnet_decode(const retnet_model *model, retnet_state *state,
   if (!checkCall(model, state, tokens, 1, logits, logits_capacity, 1, count,
                  error))
     return 1;
-  int64_t batch = state->batch, vocab = model->shape.vocabSize;
+  int64_t batch = state->batch, width = model->shape.outputWidth();
   return callEntry(
       model, state, tokens, 1, logits, count,
-      [&](float *data) { return contiguous<float, 2>(data, {batch, vocab}); },
+      [&](float *data) { return contiguous<float, 2>(data, {batch, width}); },
       decodeEntry, error);
 }
 

@@ -76,11 +76,12 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
   }
   if (!shape.postNorm)
     vector("norm", "layer_norm.weight", d);
-  add("lm_head", {d, vocab},
-      {{shape.sharedEmbedding ? "embed_tokens.weight"
-                              : "output_projection.weight",
-        {vocab, d},
-        0}});
+  if (shape.outputLayer)
+    add("lm_head", {d, vocab},
+        {{shape.sharedEmbedding ? "embed_tokens.weight"
+                                : "output_projection.weight",
+          {vocab, d},
+          0}});
   return layout;
 }
 
@@ -98,6 +99,7 @@ void retnet_runtime::encodeModelShape(const ModelShape &shape,
   values[9] = shape.languageModelDecays;
   values[10] = shape.gatedFeedForward;
   values[11] = shape.feedForwardNorm;
+  values[12] = shape.outputLayer;
 }
 
 ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
@@ -114,5 +116,6 @@ ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
   shape.languageModelDecays = values[9] != 0;
   shape.gatedFeedForward = values[10] != 0;
   shape.feedForwardNorm = values[11] != 0;
+  shape.outputLayer = values[12] != 0;
   return shape;
 }

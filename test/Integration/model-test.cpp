@@ -258,6 +258,8 @@ struct ModelApi {
   decltype(&retnet_model_load_with_flags) modelLoadWithFlags = nullptr;
   decltype(&retnet_model_free) modelFree = nullptr;
   decltype(&retnet_model_vocab_size) vocabSize = nullptr;
+  decltype(&retnet_model_output_dim) outputDim = nullptr;
+  decltype(&retnet_model_has_output_layer) hasOutputLayer = nullptr;
   decltype(&retnet_model_embed_dim) embedDim = nullptr;
   decltype(&retnet_model_value_embed_dim) valueEmbedDim = nullptr;
   decltype(&retnet_model_num_layers) numLayers = nullptr;
@@ -296,6 +298,8 @@ struct ModelApi {
     resolve(modelLoadWithFlags, "retnet_model_load_with_flags");
     resolve(modelFree, "retnet_model_free");
     resolve(vocabSize, "retnet_model_vocab_size");
+    resolve(outputDim, "retnet_model_output_dim");
+    resolve(hasOutputLayer, "retnet_model_has_output_layer");
     resolve(embedDim, "retnet_model_embed_dim");
     resolve(valueEmbedDim, "retnet_model_value_embed_dim");
     resolve(numLayers, "retnet_model_num_layers");
@@ -429,6 +433,12 @@ std::vector<TestModel> testModels() {
                   "\"use_glu\": false, \"decoder_normalize_before\": false, "
                   "\"subln\": false"),
        "bf16", 10},
+      // No output projection: the outputs are the final hidden states.
+      {"swish-no-output-layer-tied",
+       withFields(describe(64, 128, 4, 128, 2, 97, "swish", false, true, false,
+                           true, 1e-6),
+                  "\"no_output_layer\": true"),
+       "f32", 11},
   };
 }
 
@@ -487,6 +497,8 @@ public:
         problems << what << " " << got << " != " << want << "; ";
     };
     expect("vocab", api.vocabSize(model), config.vocabSize);
+    expect("output_dim", api.outputDim(model), config.outputWidth());
+    expect("has_output_layer", api.hasOutputLayer(model), config.outputLayer);
     expect("embed_dim", api.embedDim(model), config.embedDim);
     expect("value_embed_dim", api.valueEmbedDim(model), config.valueEmbedDim);
     expect("layers", api.numLayers(model), config.layers);
@@ -507,7 +519,9 @@ public:
           compiled->shareInputOutputEmbed != config.shareInputOutputEmbed ||
           compiled->layerNormEmbedding != config.layerNormEmbedding ||
           compiled->noScaleEmbedding != config.noScaleEmbedding ||
-          compiled->activation != config.activation)
+          compiled->activation != config.activation ||
+          compiled->gatedFeedForward != config.gatedFeedForward ||
+          compiled->outputLayer != config.outputLayer)
         problems << "compiled config switches differ; ";
     }
     tally.report(problems.str().empty(), caseName + " metadata",
@@ -528,7 +542,7 @@ public:
       tally.report(false, name, "retnet_state_new: " + api.takeError(error));
       return false;
     }
-    logits.assign(prompt.batch * prompt.length * config.vocabSize, NAN);
+    logits.assign(prompt.batch * prompt.length * config.outputWidth(), NAN);
     if (api.prefill(model, state.state, prompt.tokens.data(), prompt.length,
                     logits.data(), logits.size(), 1, &error) != 0) {
       tally.report(false, name, "retnet_prefill: " + api.takeError(error));
@@ -556,7 +570,7 @@ public:
   void checkConcurrentStates(const retnet_model *model,
                              const std::vector<Prompt> &prompts,
                              const std::vector<std::vector<float>> &alone) {
-    int64_t vocab = config.vocabSize;
+    int64_t width = config.outputWidth();
     std::vector<std::vector<float>> together(prompts.size());
     std::vector<std::string> failures(prompts.size());
     std::vector<std::thread> threads;
@@ -569,7 +583,7 @@ public:
           failures[i] = "retnet_state_new: " + api.takeError(error);
           return;
         }
-        together[i].assign(prompt.batch * prompt.length * vocab, NAN);
+        together[i].assign(prompt.batch * prompt.length * width, NAN);
         // Several rounds, so that the calls overlap.
         for (int round = 0; round < 3 && failures[i].empty(); ++round) {
           if (api.stateReset(state, &error) != 0 ||
@@ -610,7 +624,7 @@ public:
   void checkSplitAndReset(const retnet_model *model, const Prompt &prompt,
                           const std::vector<float> &whole, int64_t split) {
     int64_t batch = prompt.batch, length = prompt.length,
-            vocab = config.vocabSize;
+            width = config.outputWidth();
     std::string prefix = caseName + " b=" + std::to_string(batch) +
                          " t=" + std::to_string(length) + " ";
     StateHandle state(api);
@@ -623,12 +637,12 @@ public:
     }
 
     // Prefill [0, split), then decode one token at a time.
-    std::vector<float> pieces(batch * length * vocab, NAN);
+    std::vector<float> pieces(batch * length * width, NAN);
     std::vector<int32_t> head(batch * split);
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t n = 0; n < split; ++n)
         head[b * split + n] = prompt.tokens[b * length + n];
-    std::vector<float> headLogits(batch * split * vocab);
+    std::vector<float> headLogits(batch * split * width);
     std::string name = prefix + "prefill " + std::to_string(split) +
                        " + decode " + std::to_string(length - split) +
                        " == prefill " + std::to_string(length);
@@ -638,10 +652,10 @@ public:
       return;
     }
     for (int64_t b = 0; b < batch; ++b)
-      std::memcpy(&pieces[(b * length) * vocab], &headLogits[b * split * vocab],
-                  split * vocab * sizeof(float));
+      std::memcpy(&pieces[(b * length) * width], &headLogits[b * split * width],
+                  split * width * sizeof(float));
     std::vector<int32_t> step(batch);
-    std::vector<float> stepLogits(batch * vocab);
+    std::vector<float> stepLogits(batch * width);
     for (int64_t n = split; n < length; ++n) {
       for (int64_t b = 0; b < batch; ++b)
         step[b] = prompt.tokens[b * length + n];
@@ -653,8 +667,8 @@ public:
         return;
       }
       for (int64_t b = 0; b < batch; ++b)
-        std::memcpy(&pieces[(b * length + n) * vocab], &stepLogits[b * vocab],
-                    vocab * sizeof(float));
+        std::memcpy(&pieces[(b * length + n) * width], &stepLogits[b * width],
+                    width * sizeof(float));
     }
     bool ok;
     std::string detail =
@@ -678,23 +692,23 @@ public:
                        " after retnet_state_reset");
       return;
     }
-    std::vector<float> last(batch * vocab, NAN), wholeLast(batch * vocab);
+    std::vector<float> last(batch * width, NAN), wholeLast(batch * width);
     if (api.prefill(model, state.state, prompt.tokens.data(), length,
                     last.data(), last.size(), 0, &error) != 0) {
       tally.report(false, name, "retnet_prefill: " + api.takeError(error));
       return;
     }
     for (int64_t b = 0; b < batch; ++b)
-      std::memcpy(&wholeLast[b * vocab],
-                  &whole[(b * length + length - 1) * vocab],
-                  vocab * sizeof(float));
+      std::memcpy(&wholeLast[b * width],
+                  &whole[(b * length + length - 1) * width],
+                  width * sizeof(float));
     detail =
         checkTolerance(relativeError(last, wholeLast), kSplitTolerance, ok);
     tally.report(ok, name, detail);
 
     // Reset again, all positions this time.
     name = prefix + "reset + prefill (all positions)";
-    std::vector<float> again(batch * length * vocab, NAN);
+    std::vector<float> again(batch * length * width, NAN);
     if (api.stateReset(state.state, &error) != 0 ||
         api.prefill(model, state.state, prompt.tokens.data(), length,
                     again.data(), again.size(), 1, &error) != 0) {
@@ -854,16 +868,16 @@ void checkLoadErrors(Tally &tally, const ModelApi &api,
   // A logits buffer smaller than the call writes is an error, and nothing
   // is written past it; a reset of no state reports it.
   if (loaded) {
-    int64_t vocab = config.vocabSize;
+    int64_t width = config.outputWidth();
     std::string name = caseName + " call error: logits buffer too small";
     retnet_state *state = api.stateNew(loaded, 2, &error);
     if (!state) {
       tally.report(false, name, api.takeError(error));
     } else {
-      std::vector<float> logits(2 * vocab, -1.0f);
+      std::vector<float> logits(2 * width, -1.0f);
       int32_t tokens[] = {1, 2};
       int status = api.decode(loaded, state, tokens, logits.data(),
-                              2 * vocab - 1, &error);
+                              2 * width - 1, &error);
       std::string message = status != 0 && error ? api.takeError(error) : "";
       bool untouched = std::all_of(logits.begin(), logits.end(),
                                    [](float v) { return v == -1.0f; });

@@ -143,10 +143,14 @@ bool ModelReference::load(const ModelConfig &config,
   finalNorm.clear();
   if (config.normalizeBefore && !read("layer_norm.weight", {d}, finalNorm))
     return false;
-  if (config.shareInputOutputEmbed)
+  outputProjection.clear();
+  if (!config.outputLayer) {
+    // no_output_layer: the outputs are the final hidden states.
+  } else if (config.shareInputOutputEmbed) {
     outputProjection = embedding;
-  else if (!read("output_projection.weight", {vocab, d}, outputProjection))
+  } else if (!read("output_projection.weight", {vocab, d}, outputProjection)) {
     return false;
+  }
 
   gamma.clear();
   if (file.contains("retnet_rel_pos.decay")) {
@@ -291,8 +295,10 @@ bool ModelReference::sequenceLogits(const std::vector<int32_t> &tokens,
     if (!pre)
       h = norm(h, layer.finalNorm);
   }
-  logits =
-      linear(pre ? norm(h, finalNorm) : h, outputProjection, length, d, vocab);
+  if (pre)
+    h = norm(h, finalNorm);
+  logits = cfg.outputLayer ? linear(h, outputProjection, length, d, vocab)
+                           : std::move(h);
   return true;
 }
 

@@ -27,7 +27,8 @@ public:
   bool load(const mlir::retnet::ModelConfig &config,
             const std::string &weightsPath, std::string &error);
 
-  /// Logits [T, vocab] (row-major) of one sequence.
+  /// Logits [T, vocab] (row-major) of one sequence; without output layer
+  /// (no_output_layer) the final hidden states, [T, d].
   bool sequenceLogits(const std::vector<int32_t> &tokens,
                       std::vector<double> &logits, std::string &error) const;
 

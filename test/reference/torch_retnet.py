@@ -53,6 +53,7 @@ class Config:
         self.normalize_before = fields.get("decoder_normalize_before", True)
         self.lm_decay = fields.get("use_lm_decay", False)
         self.glu = fields.get("use_glu", True)
+        self.output_layer = not fields.get("no_output_layer", False)
         if self.deepnorm:
             self.normalize_before, self.subln = False, False
         if self.subln:
@@ -175,6 +176,8 @@ class RetNet:
                     x = rms_norm(x, norm_weight, c.eps)
         if c.normalize_before:
             x = rms_norm(x, self.weight("layer_norm.weight"), c.eps)
+        if not c.output_layer:
+            return x  # RetNetDecoder's features: no output projection
         projection = self.weight("embed_tokens.weight" if c.tied
                                  else "output_projection.weight")
         return x @ projection.T

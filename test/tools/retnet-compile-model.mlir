@@ -79,7 +79,7 @@
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr
 // IMPORT: retnet.linear
-// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0]> : tensor<12xi64>)
+// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1]> : tensor<13xi64>)
 // IMPORT: llvm.mlir.global external constant @retnet_abi_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
 // IMPORT: llvm.mlir.global external constant @retnet_abi_buffers(0 : i32)
 

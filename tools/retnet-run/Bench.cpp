@@ -65,6 +65,11 @@ int64_t layerMatrixFloats(const ModelShape &shape) {
          (d * (2 * d + 2 * vd) + vd * d + d * upMatrices * ffn + ffn * d);
 }
 
+/// Columns of the output projection: none without output layer.
+int64_t headWidth(const ModelShape &shape) {
+  return shape.outputLayer ? shape.vocabSize : 0;
+}
+
 struct Run {
   const ModelApi &api;
   retnet_model *model = nullptr;
@@ -116,7 +121,7 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
   if (!run.check(run.state ? 0 : 1, error))
     return 1;
   run.vocab = api.vocabSize(run.model);
-  run.logits.resize(run.vocab);
+  run.logits.resize(api.outputDim(run.model));
   auto tokens = [&](int64_t count) {
     std::vector<int32_t> ids(count);
     for (int64_t i = 0; i < count; ++i)
@@ -149,7 +154,7 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
   double prefillRate = options.promptLength / prefillSeconds;
   double flopsPerToken =
       2.0 * layerMatrixFloats(shape) +
-      2.0 * shape.embedDim * shape.vocabSize / options.promptLength;
+      2.0 * shape.embedDim * headWidth(shape) / options.promptLength;
   double prefillBound = sgemm * 1e9 / flopsPerToken;
   if (options.onDevice)
     std::printf("prefill: tokens=%lld tokens_per_s=%.1f flops_per_token=%.3g "

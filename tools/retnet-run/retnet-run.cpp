@@ -48,6 +48,8 @@ static bool resolveApi(void *handle, const std::string &prefix,
   find(api.modelLoad, "model_load_with_flags");
   find(api.modelFree, "model_free");
   find(api.vocabSize, "model_vocab_size");
+  find(api.outputDim, "model_output_dim");
+  find(api.hasOutputLayer, "model_has_output_layer");
   find(api.stateNew, "state_new");
   find(api.stateReset, "state_reset");
   find(api.stateFree, "state_free");

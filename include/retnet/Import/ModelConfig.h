@@ -41,6 +41,9 @@ struct ModelConfig {
   /// The GLU feed-forward, or without it two layers with biases (and,
   /// with subln, a LayerNorm between them).
   bool gatedFeedForward = true; // use_glu
+  /// The output projection to logits; without it (no_output_layer) the
+  /// model outputs its final hidden states.
+  bool outputLayer = true; // !no_output_layer
 
   /// The feed-forward's LayerNorm of the HF port without GLU (subln).
   bool feedForwardNorm() const { return !gatedFeedForward && subLayerNorm; }
@@ -50,6 +53,9 @@ struct ModelConfig {
   /// Decay of each head when the checkpoint stores none: 1 - 2^(-5-h), or
   /// the LM decays with use_lm_decay.
   std::vector<double> decays() const;
+  /// Width of each output row: vocab_size (logits), or d without output
+  /// layer (hidden states).
+  int64_t outputWidth() const { return outputLayer ? vocabSize : embedDim; }
   /// Embedding scale: 1 or sqrt(d).
   double embedScale() const;
   /// Residual scale alpha: (2L)^(1/4) with deepnorm, else 1.

@@ -22,6 +22,8 @@ struct ModelApi {
   decltype(&retnet_model_load_with_flags) modelLoad;
   decltype(&retnet_model_free) modelFree;
   decltype(&retnet_model_vocab_size) vocabSize;
+  decltype(&retnet_model_output_dim) outputDim;
+  decltype(&retnet_model_has_output_layer) hasOutputLayer;
   decltype(&retnet_state_new) stateNew;
   decltype(&retnet_state_reset) stateReset;
   decltype(&retnet_state_free) stateFree;
@@ -37,7 +39,8 @@ struct GenerateOptions {
   /// One prompt per batch row, all of the same length.
   std::vector<std::vector<int32_t>> prompts;
   int64_t maxNewTokens = 32;
-  /// Write the prompt's logits, [batch, length, vocab], as .npy.
+  /// Write the prompt's logits, [batch, length, vocab], as .npy (hidden
+  /// states, [batch, length, d], for a model without output layer).
   std::string logitsOut;
   /// Prefix of error messages ("retnet-run", the program's name).
   std::string programName = "retnet";

@@ -34,8 +34,13 @@ struct ModelShape {
   bool gatedFeedForward = true;
   /// Without GLU: a LayerNorm (weight and bias) between the two layers.
   bool feedForwardNorm = false;
+  /// The output projection (lm_head); without it (no_output_layer) the
+  /// outputs are the final hidden states, of width d.
+  bool outputLayer = true;
 
   int64_t keyDim() const { return embedDim / heads; }
+  /// Width of each output row: vocabSize (logits) or embedDim.
+  int64_t outputWidth() const { return outputLayer ? vocabSize : embedDim; }
   int64_t valueDim() const { return valueEmbedDim / heads; }
   /// Floats of the retention state of one sequence, all layers.
   int64_t stateFloatsPerSequence() const {
@@ -79,12 +84,13 @@ std::string layerLabel(int64_t layer, const char *name);
 /// out_proj [vd, d], ffn_norm [d], up_proj [d, 2 ffn] (fc1 | gate),
 /// down_proj [ffn, d] (without GLU: up_proj [d, ffn], up_bias [ffn],
 /// optional ffn_inner_norm and ffn_inner_norm_bias [ffn], down_proj
-/// [ffn, d], down_bias [d]); then norm [d] and lm_head [d, V]. Offsets are
+/// [ffn, d], down_bias [d]); then norm [d] and lm_head [d, V] (none with
+/// no_output_layer). Offsets are
 /// multiples of 16 floats.
 WeightLayout computeWeightLayout(const ModelShape &shape);
 
 /// Number of int64 values in the encoded model shape.
-constexpr int kEncodedShapeSize = 12;
+constexpr int kEncodedShapeSize = 13;
 /// The model shape as int64 values (stored in compiled libraries).
 void encodeModelShape(const ModelShape &shape, int64_t *values);
 ModelShape decodeModelShape(const int64_t *values);
