@@ -225,7 +225,7 @@ static std::optional<uint64_t> parameterCount(const ModelConfig &config) {
            !__builtin_add_overflow(sum, product, &sum);
   };
   uint64_t ffnMatrices = config.gatedFeedForward ? 3 : 2;
-  uint64_t ffnVectors = config.gatedFeedForward   ? 0
+  uint64_t ffnVectors = config.gatedFeedForward    ? 0
                         : config.feedForwardNorm() ? 3
                                                    : 1;
   if (!add(perLayer, 2 * d, d) || !add(perLayer, 3 * vd, d) ||
@@ -463,9 +463,8 @@ std::vector<WeightInfo> mlir::retnet::listWeights(const ModelConfig &config) {
     for (const ::retnet_runtime::PackedSource &source : packed.sources)
       if (listed.insert(source.name).second)
         weights.push_back(
-            {source.name,
-             llvm::SmallVector<int64_t, 2>(source.shape.begin(),
-                                           source.shape.end())});
+            {source.name, llvm::SmallVector<int64_t, 2>(source.shape.begin(),
+                                                        source.shape.end())});
   weights.push_back({"retnet_rel_pos.decay", {config.heads}, true});
   weights.push_back({"retnet_rel_pos.angle", {config.keyDim()}, true});
   return weights;

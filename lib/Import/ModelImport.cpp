@@ -267,12 +267,12 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   Value logits = hidden;
   if (config.outputLayer) {
     auto hiddenType = cast<RankedTensorType>(hidden.getType());
-    logits = LinearOp::create(b,
-                              RankedTensorType::get({hiddenType.getDimSize(0),
-                                                     hiddenType.getDimSize(1),
-                                                     outputWidth},
-                                                    f32),
-                              hidden, weight("lm_head"));
+    logits = LinearOp::create(
+        b,
+        RankedTensorType::get(
+            {hiddenType.getDimSize(0), hiddenType.getDimSize(1), outputWidth},
+            f32),
+        hidden, weight("lm_head"));
   }
   if (kind != EntryKind::PrefillAll)
     logits = tensor::CollapseShapeOp::create(

@@ -451,13 +451,13 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
     return false;
   }
   if (capacity < count) {
-    setError(error, "the logits buffer holds " + std::to_string(capacity) +
-                        " floats but the call writes " + std::to_string(count) +
-                        " (batch " + std::to_string(state->batch) + " x " +
-                        std::to_string(rows) + " x " +
-                        (model->shape.outputLayer ? "vocabulary "
-                                                  : "hidden width ") +
-                        std::to_string(width) + ")");
+    setError(error,
+             "the logits buffer holds " + std::to_string(capacity) +
+                 " floats but the call writes " + std::to_string(count) +
+                 " (batch " + std::to_string(state->batch) + " x " +
+                 std::to_string(rows) + " x " +
+                 (model->shape.outputLayer ? "vocabulary " : "hidden width ") +
+                 std::to_string(width) + ")");
     return false;
   }
   for (int64_t i = 0; i < tokenCount; ++i) {

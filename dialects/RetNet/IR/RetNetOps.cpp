@@ -151,8 +151,8 @@ LogicalResult FeedForwardOp::verify() {
                             "or neither";
   if (Value weight = getNormWeight()) {
     if (failed(checkShape(*this, "norm weight", "[ffn]", weight, {hidden})) ||
-        failed(checkShape(*this, "norm bias", "[ffn]", getNormBias(),
-                          {hidden})))
+        failed(
+            checkShape(*this, "norm bias", "[ffn]", getNormBias(), {hidden})))
       return failure();
     if (!getEps())
       return emitOpError() << "expected 'eps' with a norm";

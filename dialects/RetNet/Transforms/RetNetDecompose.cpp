@@ -51,6 +51,9 @@ struct GraphBuilder {
   Value reduceLast(Value input, ElementBodyFn body);
   /// x W for x [B, T, in] and W [in, out].
   Value linear(Value input, Value weight);
+  /// 1 / sqrt(mean(x^2) + eps) over the last dimension (of size `width`)
+  /// of `input`, into a tensor without that dimension.
+  Value inverseRmsOfLast(Value input, int64_t width, double eps);
 
   OpBuilder &b;
   Location loc;
@@ -121,6 +124,17 @@ static Value square(OpBuilder &b, Location loc, Value x) {
   return arith::MulFOp::create(b, loc, x, x);
 }
 
+Value GraphBuilder::inverseRmsOfLast(Value input, int64_t width, double eps) {
+  Value sums =
+      reduceLast(input, [](OpBuilder &builder, Location nested, ValueRange x) {
+        return square(builder, nested, x[0]);
+      });
+  return elementwise(sums, ValueRange{}, {},
+                     [&](OpBuilder &builder, Location nested, ValueRange args) {
+                       return inverseRms(builder, nested, args[0], width, eps);
+                     });
+}
+
 /// x sigmoid(x) = x / (1 + exp(-x)).
 static Value silu(OpBuilder &b, Location loc, Value x) {
   Type type = x.getType();
@@ -147,7 +161,8 @@ static Value gelu(OpBuilder &b, Location loc, Value x) {
 
 /// max(x, 0).
 static Value relu(OpBuilder &b, Location loc, Value x) {
-  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(x.getType(), 0));
+  Value zero =
+      arith::ConstantOp::create(b, loc, b.getFloatAttr(x.getType(), 0));
   return arith::MaximumFOp::create(b, loc, x, zero);
 }
 
@@ -202,15 +217,7 @@ struct DecomposeRMSNorm : public OpRewritePattern<RMSNormOp> {
     Value input = op.getInput();
     int64_t width = op.getType().getDimSize(2);
     double eps = op.getEps().convertToDouble();
-    Value sums =
-        b.reduceLast(input, [](OpBuilder &builder, Location loc, ValueRange x) {
-          return square(builder, loc, x[0]);
-        });
-    Value scales =
-        b.elementwise(sums, ValueRange{}, {},
-                      [&](OpBuilder &builder, Location loc, ValueRange args) {
-                        return inverseRms(builder, loc, args[0], width, eps);
-                      });
+    Value scales = b.inverseRmsOfLast(input, width, eps);
     SmallVector<Value> inputs = {input, scales};
     SmallVector<AffineMap> maps = {b.projection(3, {0, 1, 2}),
                                    b.projection(3, {0, 1})};
@@ -343,15 +350,8 @@ static Value layerNorm(GraphBuilder &b, Value input, Value weight, Value bias,
         return arith::SubFOp::create(builder, loc, args[0], args[1])
             .getResult();
       });
-  Value variances = b.reduceLast(
-      centered, [](OpBuilder &builder, Location loc, ValueRange x) {
-        return square(builder, loc, x[0]);
-      });
-  Value scales = b.elementwise(
-      variances, ValueRange{}, {},
-      [&](OpBuilder &builder, Location loc, ValueRange args) {
-        return inverseRms(builder, loc, args[0], width, eps);
-      });
+  // 1 / sqrt(var + eps): the mean of the centred squares.
+  Value scales = b.inverseRmsOfLast(centered, width, eps);
   return b.elementwise(
       b.empty(shape), {centered, scales, weight, bias},
       {identity, rows, columns, columns},
@@ -383,11 +383,11 @@ DecomposeFeedForward::matchAndRewrite(FeedForwardOp op,
                                       PatternRewriter &rewriter) const {
   GraphBuilder b(rewriter, op.getLoc());
   Activation activation = op.getActivation();
-  Value hidden = addBias(b, b.linear(op.getInput(), op.getUpProj()),
-                         op.getUpBias(),
-                         [&](OpBuilder &builder, Location loc, Value x) {
-                           return activate(builder, loc, activation, x);
-                         });
+  Value hidden =
+      addBias(b, b.linear(op.getInput(), op.getUpProj()), op.getUpBias(),
+              [&](OpBuilder &builder, Location loc, Value x) {
+                return activate(builder, loc, activation, x);
+              });
   if (Value weight = op.getNormWeight())
     hidden = layerNorm(b, hidden, weight, op.getNormBias(),
                        op.getEps()->convertToDouble());
@@ -506,15 +506,7 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
 
   // Per-head RMS norm fused with the silu gate, back to [B, T, value_dim].
   Value output = retention.getOutput();
-  Value sums = b.reduceLast(
-      output, [](OpBuilder &builder, Location nested, ValueRange x) {
-        return square(builder, nested, x[0]);
-      });
-  Value scales = b.elementwise(
-      sums, ValueRange{}, {},
-      [&](OpBuilder &builder, Location nested, ValueRange args) {
-        return inverseRms(builder, nested, args[0], valueDim, eps);
-      });
+  Value scales = b.inverseRmsOfLast(output, valueDim, eps);
   AffineExpr head = b.dim(2).floorDiv(valueDim);
   Value gated = b.elementwise(
       b.empty({batch, length, b.constant(valueWidth)}),
@@ -546,8 +538,7 @@ struct RetNetDecomposePass
     RewritePatternSet patterns(&getContext());
     patterns.add<DecomposeEmbedding, DecomposeRMSNorm, DecomposeLinear,
                  DecomposeResidual, DecomposeMultiScaleRetention, DecomposeGLU,
-                 DecomposeFeedForward>(
-        &getContext());
+                 DecomposeFeedForward>(&getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
