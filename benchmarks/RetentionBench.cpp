@@ -24,12 +24,6 @@
 
 #include "Yardstick.h"
 
-#if __has_include(<cblas-openblas.h>)
-#include <cblas-openblas.h>
-#else
-#include <cblas.h>
-#endif
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -331,9 +325,9 @@ int main(int argc, char **argv) {
     compileArgs.push_back("--target=cuda");
   if (options.threads > 0) {
     compileArgs.push_back("--threads=" + std::to_string(options.threads));
-#ifdef OPENBLAS_VERSION
-    openblas_set_num_threads(static_cast<int>(options.threads));
-#endif
+    std::string blasError;
+    if (const retnet_bench::OpenBlas *blas = retnet_bench::openBlas(blasError))
+      blas->setThreads(static_cast<int>(options.threads));
   }
   std::vector<bool> compiled = supplyKernels(options.supply, options.compiler,
                                              requests, compileArgs, /*jobs=*/2);
@@ -345,15 +339,19 @@ int main(int argc, char **argv) {
   }
 
   // The CPU yardstick, for CPU kernels only.
-  const int sgemmSize = 1024;
+  const int sgemmSize = retnet_bench::kYardstickSgemmSize;
   double sgemm = 0.0;
   if (!options.cuda) {
+    std::string blasError;
+    const retnet_bench::OpenBlas *blas = retnet_bench::openBlas(blasError);
+    if (!blas) {
+      std::fprintf(stderr, "retention-bench: %s\n", blasError.c_str());
+      return 2;
+    }
     sgemm = retnet_bench::sgemmGflops(sgemmSize, options.quick ? 3 : 7);
-    std::printf("# sgemm n=%d gflops=%.2f (OpenBLAS", sgemmSize, sgemm);
-#ifdef OPENBLAS_VERSION
-    std::printf(", %d threads", openblas_get_num_threads());
-#endif
-    std::printf("); kernels: %s threads\n",
+    std::printf("# sgemm n=%d gflops=%.2f (OpenBLAS %s, %d threads)", sgemmSize,
+                sgemm, blas->describe().c_str(), blas->getThreads());
+    std::printf("; kernels: %s threads\n",
                 options.threads > 0 ? std::to_string(options.threads).c_str()
                                     : "OMP_NUM_THREADS or all");
   } else {

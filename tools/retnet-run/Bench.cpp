@@ -36,22 +36,25 @@ bool retnet_runtime::parseBenchOption(const std::string &arg,
     return number(text, options.promptLength);
   if (value("--bench-steps=", text))
     return number(text, options.decodeSteps);
-  if (value("--bench-contexts=", text)) {
-    options.contexts.clear();
+  auto list = [&](const std::string &text, std::vector<int64_t> &out) {
+    out.clear();
     size_t start = 0;
     while (start <= text.size()) {
       size_t comma = text.find(',', start);
-      std::string item = text.substr(start, comma - start);
-      int64_t context;
-      if (!number(item, context))
+      int64_t item;
+      if (!number(text.substr(start, comma - start), item))
         return false;
-      options.contexts.push_back(context);
+      out.push_back(item);
       if (comma == std::string::npos)
         break;
       start = comma + 1;
     }
     return true;
-  }
+  };
+  if (value("--bench-contexts=", text))
+    return list(text, options.contexts);
+  if (value("--bench-batch=", text))
+    return list(text, options.batches);
   recognised = false;
   return true;
 }
@@ -74,8 +77,9 @@ struct Run {
   const ModelApi &api;
   retnet_model *model = nullptr;
   retnet_state *state = nullptr;
-  int64_t vocab = 0;
+  int64_t vocab = 0, batch = 0;
   std::vector<float> logits;
+  std::vector<int32_t> stepTokens;
 
   explicit Run(const ModelApi &api) : api(api) {}
   ~Run() {
@@ -83,6 +87,19 @@ struct Run {
       api.stateFree(state);
     if (model)
       api.modelFree(model);
+  }
+  /// A new state of `rows` sequences, with output buffers for one step.
+  bool setBatch(int64_t rows) {
+    if (state)
+      api.stateFree(state);
+    char *error = nullptr;
+    state = api.stateNew(model, rows, &error);
+    if (!check(state ? 0 : 1, error))
+      return false;
+    batch = rows;
+    logits.assign(rows * api.outputDim(model), 0.0f);
+    stepTokens.assign(rows, 0);
+    return true;
   }
   bool check(int status, char *error) {
     if (status == 0)
@@ -95,17 +112,21 @@ struct Run {
     char *error = nullptr;
     return check(api.stateReset(state, &error), error);
   }
+  /// Prefill of `tokens`, [batch, length].
   bool prefill(const std::vector<int32_t> &tokens) {
     char *error = nullptr;
-    return check(api.prefill(model, state, tokens.data(), tokens.size(),
-                             logits.data(), logits.size(), 0, &error),
+    int64_t length = static_cast<int64_t>(tokens.size()) / batch;
+    return check(api.prefill(model, state, tokens.data(), length, logits.data(),
+                             logits.size(), 0, &error),
                  error);
   }
+  /// One step, `token` in every row.
   bool decode(int32_t token) {
     char *error = nullptr;
-    return check(
-        api.decode(model, state, &token, logits.data(), logits.size(), &error),
-        error);
+    std::fill(stepTokens.begin(), stepTokens.end(), token);
+    return check(api.decode(model, state, stepTokens.data(), logits.data(),
+                            logits.size(), &error),
+                 error);
   }
 };
 } // namespace
@@ -117,11 +138,9 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
   run.model = api.modelLoad(options.weights.c_str(), options.loadFlags, &error);
   if (!run.check(run.model ? 0 : 1, error))
     return 1;
-  run.state = api.stateNew(run.model, 1, &error);
-  if (!run.check(run.state ? 0 : 1, error))
-    return 1;
   run.vocab = api.vocabSize(run.model);
-  run.logits.resize(api.outputDim(run.model));
+  if (!run.setBatch(1))
+    return 1;
   auto tokens = [&](int64_t count) {
     std::vector<int32_t> ids(count);
     for (int64_t i = 0; i < count; ++i)
@@ -135,10 +154,19 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
     bandwidth = retnet_bench::readBandwidthGBs(int64_t(1) << 30, threads,
                                                options.samples);
-    sgemm = retnet_bench::sgemmGflops(2048, options.samples);
+    std::string blasError;
+    const retnet_bench::OpenBlas *blas = retnet_bench::openBlas(blasError);
+    if (!blas) {
+      std::fprintf(stderr, "retnet-run: error: --bench: %s\n",
+                   blasError.c_str());
+      return 1;
+    }
+    sgemm = retnet_bench::sgemmGflops(retnet_bench::kYardstickSgemmSize,
+                                      options.samples);
     std::printf("machine: threads=%u read_bandwidth_GBs=%.1f "
-                "sgemm_gflops=%.1f (OpenBLAS n=2048)\n",
-                threads, bandwidth, sgemm);
+                "sgemm_gflops=%.1f (OpenBLAS n=%d %s)\n",
+                threads, bandwidth, sgemm, retnet_bench::kYardstickSgemmSize,
+                blas->describe().c_str());
   } else {
     std::printf("machine: CUDA device (model compiled with --target=cuda)\n");
   }
@@ -169,47 +197,60 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
                 flopsPerToken, prefillRate * flopsPerToken * 1e-9, prefillBound,
                 prefillRate / prefillBound);
 
-  // Decode: one token at a time after a prefill to each context length.
+  // Decode: one token per row and step after a prefill of every row to
+  // each context length. A step reads the weights once for all rows and
+  // multiplies each row by them: its bound is the lesser of the FLOP bound
+  // and batch times the bandwidth bound.
   WeightLayout layout = computeWeightLayout(shape);
   double weightBytes = 4.0 * (layout.totalFloats -
                               layout.find("embed")->size() + shape.embedDim);
-  double decodeBound = bandwidth * 1e9 / weightBytes;
+  double decodeFlops =
+      2.0 * (layerMatrixFloats(shape) + shape.embedDim * headWidth(shape));
+  double bandwidthBound = bandwidth * 1e9 / weightBytes;
   if (options.onDevice)
     std::printf("decode: weight_bytes_per_token=%.4g\n", weightBytes);
   else
     std::printf("decode: weight_bytes_per_token=%.4g "
                 "bandwidth_bound_tokens_per_s=%.1f\n",
-                weightBytes, decodeBound);
-  for (int64_t context : options.contexts) {
-    if (!run.reset() || !run.prefill(tokens(context)))
+                weightBytes, bandwidthBound);
+  for (int64_t batch : options.batches) {
+    if (!run.setBatch(batch))
       return 1;
-    // Median over blocks of decodeSteps steps; the context is the position
-    // at the first timed step.
-    if (!run.decode(1))
-      return 1;
-    std::vector<double> blocks;
-    for (int sample = 0; sample < options.samples; ++sample) {
-      auto start = std::chrono::steady_clock::now();
-      for (int64_t step = 0; step < options.decodeSteps; ++step)
-        if (!run.decode(static_cast<int32_t>(step % run.vocab)))
-          return 1;
-      blocks.push_back(std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - start)
-                           .count());
+    for (int64_t context : options.contexts) {
+      if (!run.reset() || !run.prefill(tokens(batch * context)))
+        return 1;
+      // Median over blocks of decodeSteps steps; the context is the
+      // position at the first timed step.
+      if (!run.decode(1))
+        return 1;
+      std::vector<double> blocks;
+      for (int sample = 0; sample < options.samples; ++sample) {
+        auto start = std::chrono::steady_clock::now();
+        for (int64_t step = 0; step < options.decodeSteps; ++step)
+          if (!run.decode(static_cast<int32_t>(step % run.vocab)))
+            return 1;
+        blocks.push_back(std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count());
+      }
+      std::sort(blocks.begin(), blocks.end());
+      double stepSeconds = blocks[blocks.size() / 2] / options.decodeSteps;
+      double rate = batch / stepSeconds;
+      std::printf("decode: batch=%lld context=%lld tokens_per_s=%.1f "
+                  "ms_per_step=%.3f flops_per_token=%.3g",
+                  static_cast<long long>(batch),
+                  static_cast<long long>(context), rate, stepSeconds * 1e3,
+                  decodeFlops);
+      if (options.onDevice) {
+        std::printf(" weight_GBs=%.1f\n", weightBytes / stepSeconds * 1e-9);
+      } else {
+        double bound =
+            std::min(sgemm * 1e9 / decodeFlops, batch * bandwidthBound);
+        std::printf(" fraction_of_bound=%.3f fraction_of_bandwidth_bound=%.3f"
+                    "\n",
+                    rate / bound, rate / (batch * bandwidthBound));
+      }
     }
-    std::sort(blocks.begin(), blocks.end());
-    double block = blocks[blocks.size() / 2];
-    double rate = options.decodeSteps / block;
-    if (options.onDevice)
-      std::printf("decode: context=%lld tokens_per_s=%.1f ms_per_token=%.3f "
-                  "weight_GBs=%.1f\n",
-                  static_cast<long long>(context), rate, 1e3 / rate,
-                  rate * weightBytes * 1e-9);
-    else
-      std::printf("decode: context=%lld tokens_per_s=%.1f "
-                  "ms_per_token=%.3f fraction_of_bandwidth_bound=%.3f\n",
-                  static_cast<long long>(context), rate, 1e3 / rate,
-                  rate / decodeBound);
   }
   return 0;
 }

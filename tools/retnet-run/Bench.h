@@ -1,5 +1,4 @@
-//===- Bench.h - retnet-run --bench: model throughput vs the machine -*- C++
-//-*-===//
+//===- Bench.h - retnet-run --bench: throughput vs the machine -*- C++ -*-===//
 
 #ifndef RETNET_TOOLS_RETNET_RUN_BENCH_H
 #define RETNET_TOOLS_RETNET_RUN_BENCH_H
@@ -17,6 +16,8 @@ struct BenchOptions {
   uint32_t loadFlags = 0;
   int64_t promptLength = 512;
   std::vector<int64_t> contexts = {128, 512, 1024, 2048, 4096};
+  /// Rows decoded together in each step.
+  std::vector<int64_t> batches = {1};
   int64_t decodeSteps = 32;
   int samples = 5;
   /// A CUDA model: the CPU's sgemm and bandwidth bound nothing; tokens/s,

@@ -25,13 +25,19 @@ static const char *usage =
     "                         retnet-compile --api-prefix=NAME (its C API\n"
     "                         is NAME_model_load, ...; default retnet)\n"
     "  --bench                instead of generating: prefill and decode\n"
-    "                         tokens/s (medians, batch 1) against the\n"
+    "                         tokens/s (medians; prefill batch 1) against the\n"
     "                         machine's sgemm FLOP/s and memory bandwidth,\n"
     "                         measured in the same run\n"
     "  --bench-prompt=N       prefill length (default 512)\n"
     "  --bench-contexts=A,B   decode contexts (default "
     "128,512,1024,2048,4096)\n"
-    "  --bench-steps=N        decode steps per sample (default 32)\n";
+    "  --bench-steps=N        decode steps per sample (default 32)\n"
+    "  --bench-batch=A,B      rows decoded together in each step (default\n"
+    "                         1); one decode line per batch and context:\n"
+    "                         tokens_per_s over all rows, ms_per_step,\n"
+    "                         flops_per_token, fraction_of_bound (the bound\n"
+    "                         is min(sgemm FLOP/s / flops_per_token, batch x\n"
+    "                         bandwidth / weight bytes per step))\n";
 
 /// Finds the C API of the model in `handle`, exported under `prefix`.
 static bool resolveApi(void *handle, const std::string &prefix,
