@@ -54,6 +54,8 @@ struct Options {
   bool gpuShapes = false;
   std::string workDirectory;
   KernelSupply supply = KernelSupply::Compile;
+  /// Extra retnet-compile arguments (--compiler-arg=ARG).
+  std::vector<std::string> compilerArgs;
 };
 
 /// `retnet-compile` in the directory of this executable.
@@ -74,6 +76,8 @@ bool parseOptions(int argc, char **argv, Options &options) {
     };
     if (const char *text = value("--compiler="))
       options.compiler = text;
+    else if (const char *text = value("--compiler-arg="))
+      options.compilerArgs.push_back(text);
     else if (const char *text = value("--filter="))
       options.filter = text;
     else if (const char *text = value("--threads="))
@@ -90,7 +94,8 @@ bool parseOptions(int argc, char **argv, Options &options) {
       continue;
     else {
       std::fprintf(stderr,
-                   "usage: %s [--compiler=PATH] [--quick] "
+                   "usage: %s [--compiler=PATH] [--compiler-arg=ARG]... "
+                   "[--quick] "
                    "[--filter=parallel|recurrent|chunkwise] [--threads=N] "
                    "[--keep-temp] [--target=cuda] [--gpu-shapes] "
                    "[--work-dir=DIR [--compile-only | --precompiled]]\n",
@@ -320,7 +325,7 @@ int main(int argc, char **argv) {
     requests.push_back(
         {kernel.config, stem + ".mlir", stem + ".so", stem + ".log"});
   }
-  std::vector<std::string> compileArgs;
+  std::vector<std::string> compileArgs = options.compilerArgs;
   if (options.cuda)
     compileArgs.push_back("--target=cuda");
   if (options.threads > 0) {

@@ -41,12 +41,17 @@ prepare() {
     [ -n "$path" ] && cp -L "$path" "$dir/lib/$name"
   done
 
+  # Host code for a CPU that the GPU machine has too (its CPU is not this
+  # one): model libraries refuse a CPU without their features, kernels
+  # would fault.
+  local cpu=--cpu=x86-64-v3
   echo "== kernels (retention-kernel-test, retention-bench) for the GPU"
   "$dir/bin/retention-kernel-test" --compiler="$build/bin/retnet-compile" \
-    --compiler-arg=--target=cuda --work-dir="$dir/kernels" --compile-only \
-    --jobs="${RETNET_JOBS:-2}" | tail -1
+    --compiler-arg=--target=cuda --compiler-arg=$cpu --work-dir="$dir/kernels" \
+    --compile-only --jobs="${RETNET_JOBS:-2}" | tail -1
   "$dir/bin/retention-bench" --compiler="$build/bin/retnet-compile" \
-    --target=cuda --gpu-shapes --work-dir="$dir/bench" --compile-only
+    --compiler-arg=$cpu --target=cuda --gpu-shapes --work-dir="$dir/bench" \
+    --compile-only
 
   echo "== models"
   local models="$dir/models"
@@ -54,19 +59,20 @@ prepare() {
   "$build/bin/retnet-weights" "$tiny" -o "$models/tiny.safetensors" --seed 7
   "$build/bin/retnet-reference" "$tiny" "$models/tiny.safetensors" \
     --prompt="$prompt" --logits-out="$models/tiny-reference.npy"
-  "$build/bin/retnet-compile" "$tiny" -o "$models/libtiny-cpu.so"
+  "$build/bin/retnet-compile" "$tiny" $cpu -o "$models/libtiny-cpu.so"
   "$build/bin/retnet-run" "$models/libtiny-cpu.so" \
     --weights "$models/tiny.safetensors" --prompt "$prompt" \
     --max-new-tokens 16 >"$models/tiny-cpu-generated.txt" 2>/dev/null
   for form in auto parallel recurrent chunkwise; do
-    "$build/bin/retnet-compile" "$tiny" --target=cuda --form="$form" \
+    "$build/bin/retnet-compile" "$tiny" $cpu --target=cuda --form="$form" \
       -o "$models/libtiny-cuda-$form.so"
   done
   # The small model: its library, and the header of its weights file (the
   # weights themselves are random, made on the GPU machine: too large to
   # carry).
   local small="$root/examples/small.json"
-  "$build/bin/retnet-compile" "$small" --target=cuda -o "$models/libsmall-cuda.so"
+  "$build/bin/retnet-compile" "$small" $cpu --target=cuda \
+    -o "$models/libsmall-cuda.so"
   "$build/bin/retnet-weights" "$small" -o "$models/small.safetensors" --seed 1
   local header
   header=$(od -An -t u8 -N8 "$models/small.safetensors" | tr -d ' ')

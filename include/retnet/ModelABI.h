@@ -26,9 +26,11 @@
 #define RETNET_ABI_MODEL_SHAPE_SUFFIX "abi_model_shape"
 #define RETNET_ABI_CONFIG_JSON_SUFFIX "abi_config_json"
 #define RETNET_ABI_BUFFERS_SUFFIX "abi_buffers"
+#define RETNET_ABI_CPU_FEATURES_SUFFIX "abi_cpu_features"
 #define RETNET_ABI_MODEL_SHAPE "retnet_" RETNET_ABI_MODEL_SHAPE_SUFFIX
 #define RETNET_ABI_CONFIG_JSON "retnet_" RETNET_ABI_CONFIG_JSON_SUFFIX
 #define RETNET_ABI_BUFFERS "retnet_" RETNET_ABI_BUFFERS_SUFFIX
+#define RETNET_ABI_CPU_FEATURES "retnet_" RETNET_ABI_CPU_FEATURES_SUFFIX
 
 namespace retnet_abi {
 /// Entry points (generated with C interfaces): the packed weights and the
@@ -43,13 +45,16 @@ inline constexpr const char *kDecodeEntry = RETNET_ABI_DECODE;
 
 /// Globals of a model library: the encoded packed-weight shape
 /// (int64[kEncodedShapeSize] of ModelLayout.h), the model description
-/// (NUL-terminated JSON) and where the entry points expect their buffers
-/// (int32, a `BufferKind`).
+/// (NUL-terminated JSON), where the entry points expect their buffers
+/// (int32, a `BufferKind`), and the CPU the code was compiled for,
+/// "<cpu>;<feature>,<feature>,..." (NUL-terminated; the features of
+/// CpuFeatures.h that it needs).
 inline constexpr const char *kModelShapeGlobal = RETNET_ABI_MODEL_SHAPE;
 inline constexpr const char *kConfigJsonGlobal = RETNET_ABI_CONFIG_JSON;
 inline constexpr const char *kBuffersGlobal = RETNET_ABI_BUFFERS;
+inline constexpr const char *kCpuFeaturesGlobal = RETNET_ABI_CPU_FEATURES;
 
-/// What a model library exports: the functions of retnet.h and the three
+/// What a model library exports: the functions of retnet.h and the four
 /// globals above, each named `<prefix>_<suffix>`. The prefix is "retnet"
 /// unless `retnet-compile --api-prefix=NAME` gave another, so that several
 /// model libraries can be linked into one program.
@@ -78,6 +83,7 @@ inline constexpr const char *kExportedSuffixes[] = {
     RETNET_ABI_MODEL_SHAPE_SUFFIX,
     RETNET_ABI_CONFIG_JSON_SUFFIX,
     RETNET_ABI_BUFFERS_SUFFIX,
+    RETNET_ABI_CPU_FEATURES_SUFFIX,
 };
 
 /// The exported name of `suffix` (one of kExportedSuffixes) under `prefix`.

@@ -2,6 +2,7 @@
 
 #include "retnet/retnet.h"
 
+#include "retnet/CpuFeatures.h"
 #include "retnet/ModelABI.h"
 #include "retnet/Runtime/CheckpointCheck.h"
 #include "retnet/Runtime/CudaRuntime.h"
@@ -132,6 +133,7 @@ extern const int64_t
     modelShapeGlobal[kEncodedShapeSize] __asm__(RETNET_ABI_MODEL_SHAPE);
 extern const char configJsonGlobal[] __asm__(RETNET_ABI_CONFIG_JSON);
 extern const retnet_abi::BufferKind buffersGlobal __asm__(RETNET_ABI_BUFFERS);
+extern const char cpuFeaturesGlobal[] __asm__(RETNET_ABI_CPU_FEATURES);
 retnet_abi::PrefillAllFunction
     prefillAllEntry __asm__(RETNET_ABI_C_INTERFACE(RETNET_ABI_PREFILL_ALL));
 retnet_abi::PrefillLastFunction
@@ -227,8 +229,29 @@ retnet_model *retnet_model_load(const char *weights_path, char **error) {
   return retnet_model_load_with_flags(weights_path, 0, error);
 }
 
+/// False with `error` set when this CPU lacks a feature the generated code
+/// was compiled for: running it would fault.
+static bool checkCpu(char **error) {
+  std::string recorded = cpuFeaturesGlobal;
+  size_t split = recorded.find(';');
+  std::string cpu = recorded.substr(0, split),
+              features =
+                  split == std::string::npos ? "" : recorded.substr(split + 1);
+  std::string missing = firstMissingCpuFeature(features);
+  if (missing.empty())
+    return true;
+  setError(error, "this library was compiled for the CPU '" + cpu +
+                      "', whose feature '" + missing +
+                      "' this CPU lacks; compile it with retnet-compile "
+                      "--cpu=host on this machine, or with --cpu for the "
+                      "oldest CPU it must run on (x86-64-v2, x86-64-v3, ...)");
+  return false;
+}
+
 retnet_model *retnet_model_load_with_flags(const char *weights_path,
                                            uint32_t flags, char **error) {
+  if (!checkCpu(error))
+    return nullptr;
   if (flags & ~kKnownLoadFlags) {
     setError(error,
              "unknown load flags " + std::to_string(flags & ~kKnownLoadFlags));

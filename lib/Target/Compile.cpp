@@ -1,11 +1,16 @@
 //===- Compile.cpp - LLVM dialect -> object file -> shared library --------===//
 
 #include "retnet/Target/Compile.h"
+#include "retnet/CpuFeatures.h"
+#include "retnet/ModelABI.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -17,36 +22,116 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 
 using namespace mlir;
+using mlir::retnet::CPUTarget;
 
-/// The host's target machine, optimising for its CPU and features.
-static std::unique_ptr<llvm::TargetMachine>
-createHostTargetMachine(std::string &error) {
+/// The native target of this build (x86-64), initialised once.
+static const llvm::Target *nativeTarget(llvm::Triple &triple,
+                                        std::string &error) {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     return true;
   }();
   (void)initialized;
-  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target)
-    return nullptr;
+  triple = llvm::Triple(llvm::sys::getDefaultTargetTriple());
+  return llvm::TargetRegistry::lookupTarget(triple, error);
+}
+
+/// The CPU name and feature string of `target` for LLVM.
+static std::pair<std::string, std::string> resolveCPU(const CPUTarget &target) {
   llvm::SubtargetFeatures features;
-  for (const auto &feature : llvm::sys::getHostCPUFeatures())
-    features.AddFeature(feature.first(), feature.second);
+  std::string cpu = target.cpu;
+  if (cpu == "host") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(feature.first(), feature.second);
+  }
+  if (!target.features.empty())
+    for (StringRef feature : llvm::split(target.features, ','))
+      features.AddFeature(feature);
+  return {cpu, features.getString()};
+}
+
+LogicalResult mlir::retnet::verifyCPUTarget(const CPUTarget &target,
+                                            std::string &error) {
+  llvm::Triple triple;
+  const llvm::Target *native = nativeTarget(triple, error);
+  if (!native)
+    return failure();
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      native->createMCSubtargetInfo(triple, "", ""));
+  if (target.cpu != "host" && !info->isCPUStringValid(target.cpu)) {
+    error = "--cpu=" + target.cpu + ": not a CPU that LLVM knows for " +
+            triple.str() +
+            " (host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or a name "
+            "such as skylake-avx512 or znver4)";
+    return failure();
+  }
+  if (target.features.empty())
+    return success();
+  for (StringRef feature : llvm::split(target.features, ',')) {
+    StringRef name = feature.drop_front();
+    bool known = llvm::any_of(
+        info->getAllProcessorFeatures(),
+        [&](const llvm::SubtargetFeatureKV &kv) { return name == kv.Key; });
+    if ((!feature.starts_with("+") && !feature.starts_with("-")) || !known) {
+      error = "--cpu-features: '" + feature.str() +
+              "' is not +NAME or -NAME of a feature that LLVM knows (such "
+              "as +avx2 or -avx512f)";
+      return failure();
+    }
+  }
+  return success();
+}
+
+/// The target machine of `target`, optimising for its CPU and features.
+static std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const CPUTarget &target, std::string &error) {
+  llvm::Triple triple;
+  const llvm::Target *native = nativeTarget(triple, error);
+  if (!native)
+    return nullptr;
+  auto [cpu, features] = resolveCPU(target);
   llvm::TargetOptions options;
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, llvm::sys::getHostCPUName(), features.getString(), options,
-      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(native->createTargetMachine(
+      triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     error = "cannot create a target machine for " + triple.str();
   return machine;
 }
 
+LogicalResult mlir::retnet::addCPUFeaturesGlobal(llvm::Module &module,
+                                                 const CPUTarget &target,
+                                                 std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, error);
+  if (!machine)
+    return failure();
+  const llvm::MCSubtargetInfo *info = machine->getMCSubtargetInfo();
+  std::string recorded = resolveCPU(target).first + ";";
+  bool first = true;
+  auto record = [&](const char *name) {
+    for (const llvm::SubtargetFeatureKV &kv : info->getAllProcessorFeatures())
+      if (StringRef(kv.Key) == name && info->getFeatureBits().test(kv.Value)) {
+        recorded += (first ? "" : ",") + std::string(name);
+        first = false;
+      }
+  };
+#define RETNET_RECORD_FEATURE(name) record(name);
+  RETNET_CHECKED_CPU_FEATURES(RETNET_RECORD_FEATURE)
+#undef RETNET_RECORD_FEATURE
+  llvm::Constant *text =
+      llvm::ConstantDataArray::getString(module.getContext(), recorded);
+  new llvm::GlobalVariable(module, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           retnet_abi::kCpuFeaturesGlobal);
+  return success();
+}
+
 std::unique_ptr<llvm::Module> mlir::retnet::translateToOptimizedLLVMIR(
-    ModuleOp module, llvm::LLVMContext &context, unsigned optLevel,
-    std::string &error) {
+    ModuleOp module, llvm::LLVMContext &context, const CPUTarget &target,
+    unsigned optLevel, std::string &error) {
   DialectRegistry registry;
   registerAllToLLVMIRTranslations(registry);
   module.getContext()->appendDialectRegistry(registry);
@@ -58,7 +143,8 @@ std::unique_ptr<llvm::Module> mlir::retnet::translateToOptimizedLLVMIR(
             "the LLVM dialect?)";
     return nullptr;
   }
-  std::unique_ptr<llvm::TargetMachine> machine = createHostTargetMachine(error);
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, error);
   if (!machine)
     return nullptr;
   llvmModule->setTargetTriple(machine->getTargetTriple());
@@ -73,9 +159,11 @@ std::unique_ptr<llvm::Module> mlir::retnet::translateToOptimizedLLVMIR(
   return llvmModule;
 }
 
-LogicalResult mlir::retnet::emitObjectFile(llvm::Module &module, StringRef path,
-                                           std::string &error) {
-  std::unique_ptr<llvm::TargetMachine> machine = createHostTargetMachine(error);
+LogicalResult mlir::retnet::emitObjectFile(llvm::Module &module,
+                                           const CPUTarget &target,
+                                           StringRef path, std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, error);
   if (!machine)
     return failure();
   std::error_code errorCode;

@@ -42,11 +42,23 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input>"),
 cl::opt<std::string> outputFile(
     "o", cl::desc("Output file (default: from the input name and --emit)"),
     cl::value_desc("file"), cl::cat(category));
-cl::opt<std::string> target(
-    "target",
-    cl::desc("Target: cpu (the host CPU) or cuda (NVIDIA GPUs: host code "
-             "plus cubin kernels, run through the CUDA driver)"),
-    cl::init("cpu"), cl::cat(category));
+cl::opt<std::string>
+    target("target",
+           cl::desc("Target: cpu (see --cpu) or cuda (NVIDIA GPUs: host code "
+                    "plus cubin kernels, run through the CUDA driver)"),
+           cl::init("cpu"), cl::cat(category));
+cl::opt<std::string>
+    cpu("cpu",
+        cl::desc("CPU that the code (host code with --target=cuda) is compiled "
+                 "for: host (this machine, the default), x86-64, x86-64-v2, "
+                 "x86-64-v3, x86-64-v4, or an LLVM CPU name (skylake-avx512, "
+                 "znver4, ...). The library records the CPU features it needs "
+                 "and refuses to load on a CPU that lacks one"),
+        cl::init("host"), cl::cat(category));
+cl::opt<std::string> cpuFeatures(
+    "cpu-features",
+    cl::desc("CPU features on top of --cpu's, in LLVM's syntax: +avx2,-fma"),
+    cl::init(""), cl::cat(category));
 cl::opt<std::string>
     gpuChip("gpu-chip",
             cl::desc("With --target=cuda: the GPU architecture to compile "
@@ -227,7 +239,7 @@ int main(int argc, char **argv) {
       "form, linalg on tensors; functions with llvm.emit_c_interface get a C\n"
       "entry point _mlir_ciface_<name>) becomes a library of its functions.\n"
       "Both are lowered by retnet-cpu-pipeline and compiled in-process for\n"
-      "the host CPU, then linked by the system compiler driver (cc).\n"
+      "the CPU of --cpu, then linked by the system compiler driver (cc).\n"
       "With --target=cuda they are lowered by retnet-cuda-pipeline instead:\n"
       "kernels become cubin for --gpu-chip (ptxas from the CUDA toolkit),\n"
       "embedded in host code that runs them through the CUDA driver\n"
@@ -253,6 +265,12 @@ int main(int argc, char **argv) {
                 "take their parallelism from the GPU");
   if (gpuBlockThreads <= 0 || gpuBlockThreads > 1024)
     return fail("--gpu-block-threads must be in [1, 1024]");
+  retnet::CPUTarget cpuTarget{cpu, cpuFeatures};
+  {
+    std::string cpuError;
+    if (failed(retnet::verifyCPUTarget(cpuTarget, cpuError)))
+      return fail(cpuError);
+  }
   if (cuda && emit != EmitKind::Import) {
     std::string toolkit = retnet::findCUDAToolkit(cudaToolkit);
     SmallString<256> ptxas(toolkit);
@@ -379,9 +397,10 @@ int main(int argc, char **argv) {
   llvm::LLVMContext llvmContext;
   TimingScope llvmTimer =
       rootTimer.nest("LLVM IR translation and optimization");
-  std::unique_ptr<llvm::Module> llvmModule =
-      retnet::translateToOptimizedLLVMIR(*module, llvmContext, optLevel, error);
-  if (!llvmModule)
+  std::unique_ptr<llvm::Module> llvmModule = retnet::translateToOptimizedLLVMIR(
+      *module, llvmContext, cpuTarget, optLevel, error);
+  if (!llvmModule || (isModel && failed(retnet::addCPUFeaturesGlobal(
+                                     *llvmModule, cpuTarget, error))))
     return fail(error);
   llvmTimer.stop();
   if (emit == EmitKind::LLVM) {
@@ -412,7 +431,7 @@ int main(int argc, char **argv) {
     objectPath = std::string(temporary);
   }
   TimingScope objectTimer = rootTimer.nest("Object emission (LLVM back end)");
-  if (failed(retnet::emitObjectFile(*llvmModule, objectPath, error)))
+  if (failed(retnet::emitObjectFile(*llvmModule, cpuTarget, objectPath, error)))
     return fail(error);
   objectTimer.stop();
   if (emit == EmitKind::Object)

@@ -1,5 +1,4 @@
-//===- Compile.h - LLVM dialect -> object file -> shared library -*- C++
-//-*-===//
+//===- Compile.h - LLVM dialect -> object -> shared library ----*- C++ -*-===//
 
 #ifndef RETNET_TARGET_COMPILE_H
 #define RETNET_TARGET_COMPILE_H
@@ -13,15 +12,36 @@
 #include <string>
 
 namespace mlir::retnet {
-/// Translates a module in the LLVM dialect to LLVM IR for the host CPU and
+/// The CPU that host code is compiled for.
+struct CPUTarget {
+  /// "host" (this machine's CPU and features), or an LLVM CPU name
+  /// (x86-64, x86-64-v2, x86-64-v3, x86-64-v4, skylake-avx512, znver4, ...).
+  std::string cpu = "host";
+  /// LLVM's feature syntax, "+f1,-f2", applied on top of the CPU's.
+  std::string features;
+};
+
+/// Checks that `target` names a CPU and features that LLVM knows; false
+/// with `error` naming the first that it does not.
+LogicalResult verifyCPUTarget(const CPUTarget &target, std::string &error);
+
+/// Translates a module in the LLVM dialect to LLVM IR for `target` and
 /// optimizes it at `optLevel` (0-3). Returns null and sets `error` on failure.
 std::unique_ptr<llvm::Module>
 translateToOptimizedLLVMIR(ModuleOp module, llvm::LLVMContext &context,
-                           unsigned optLevel, std::string &error);
+                           const CPUTarget &target, unsigned optLevel,
+                           std::string &error);
 
-/// Emits `module` (from translateToOptimizedLLVMIR) as an object file.
-LogicalResult emitObjectFile(llvm::Module &module, StringRef path,
-                             std::string &error);
+/// Adds to a model's `module` the global retnet_abi_cpu_features of
+/// ModelABI.h: the CPU of `target` and the features of CpuFeatures.h that
+/// it enables, which the runtime checks before running the code.
+LogicalResult addCPUFeaturesGlobal(llvm::Module &module,
+                                   const CPUTarget &target, std::string &error);
+
+/// Emits `module` (from translateToOptimizedLLVMIR) as an object file for
+/// `target`.
+LogicalResult emitObjectFile(llvm::Module &module, const CPUTarget &target,
+                             StringRef path, std::string &error);
 
 /// What `linkObjects` produces.
 enum class LinkKind { SharedLibrary, Executable };
