@@ -20,7 +20,9 @@ for test in sorted(root.glob("test/Dialect/*/*/*.mlir")):
         lines = [l for l in case.splitlines() if not l.lstrip().startswith("//")]
         text = "\n".join(lines).strip()
         if text:
-            name = "%s-%s-%d.mlir" % (test.parent.name, test.stem, index)
+            # Dialect, folder and file: both dialects have IR/ops.mlir.
+            name = "%s-%s-%s-%d.mlir" % (test.parent.parent.name,
+                                         test.parent.name, test.stem, index)
             (out / name).write_text(text + "\n")
 PY
 

@@ -1,0 +1,5 @@
+func.func @msr_no_heads(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<> : tensor<0xf64>
+  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<0xf64> -> tensor<?x?x64xf32>
+  return
+}

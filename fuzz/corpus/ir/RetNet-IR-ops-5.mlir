@@ -1,0 +1,4 @@
+func.func @residual(%h: tensor<?x?x64xf32>, %f: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
+  %y = retnet.residual %h, %f {alpha = 1.4142135623730951 : f64} : tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
