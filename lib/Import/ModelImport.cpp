@@ -278,8 +278,12 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
     logits = tensor::CollapseShapeOp::create(
         b, logits, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
 
-  bufferization::MaterializeInDestinationOp::create(b, logits, logitsMemref)
-      .setWritable(true);
+  // The logits buffer is written only (restrict: no to_tensor reads it), so
+  // empty-tensor elimination computes the output layer into it directly.
+  auto storeLogits = bufferization::MaterializeInDestinationOp::create(
+      b, logits, logitsMemref);
+  storeLogits.setWritable(true);
+  storeLogits.setRestrict(true);
   bufferization::MaterializeInDestinationOp::create(b, updatedStates,
                                                     stateMemref)
       .setWritable(true);

@@ -8,6 +8,7 @@
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
@@ -73,6 +74,13 @@ static void addLoopsToLLVM(OpPassManager &pm,
   // (broadcast + FMA).
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
+
+  // bf16 conversions as integer arithmetic (round to nearest even, NaN
+  // kept): without AVX512-BF16 LLVM would call __truncsfbf2, which the
+  // libgcc of Debian 12 lacks, so the library would not load.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
 
   // To the LLVM dialect. memref.alloca_scope (from the OpenMP conversion)
   // holds a single block, so memrefs are lowered before scf.for becomes cf.

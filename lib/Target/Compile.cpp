@@ -101,6 +101,20 @@ createTargetMachine(const CPUTarget &target, std::string &error) {
   return machine;
 }
 
+FailureOr<SmallVector<int64_t>>
+mlir::retnet::registerTileFor(const CPUTarget &target, std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, error);
+  if (!machine)
+    return failure();
+  const llvm::MCSubtargetInfo *info = machine->getMCSubtargetInfo();
+  if (info->checkFeatures("+avx512f"))
+    return SmallVector<int64_t>{8, 32, 1};
+  if (info->checkFeatures("+avx"))
+    return SmallVector<int64_t>{6, 16, 1};
+  return SmallVector<int64_t>{4, 8, 1};
+}
+
 LogicalResult mlir::retnet::addCPUFeaturesGlobal(llvm::Module &module,
                                                  const CPUTarget &target,
                                                  std::string &error) {
@@ -204,9 +218,10 @@ LogicalResult mlir::retnet::linkObjects(ArrayRef<std::string> objects,
   if (kind == LinkKind::SharedLibrary) {
     // A SONAME, and references inside the library bound to its own
     // definitions, so that several model libraries can share a process.
-    args.append({"-shared",
-                 "-Wl,-soname," + llvm::sys::path::filename(output).str(),
-                 "-Wl,-Bsymbolic"});
+    // The name goes through -Xlinker, which takes it verbatim (-Wl, would
+    // split a file name with commas).
+    args.append({"-shared", "-Xlinker", "-soname", "-Xlinker",
+                 llvm::sys::path::filename(output).str(), "-Wl,-Bsymbolic"});
   }
   args.append(objects.begin(), objects.end());
   args.append(extraArgs.begin(), extraArgs.end());

@@ -62,7 +62,7 @@
 // IMPORT: scf.yield
 // IMPORT: retnet.rms_norm %[[LAYERS]]#0
 // IMPORT: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xf32> -> tensor<?x?x100xf32>
-// IMPORT: bufferization.materialize_in_destination %{{.+}} in writable %{{.+}} : (tensor<?x?x100xf32>, memref<?x?x100xf32>) -> ()
+// IMPORT: bufferization.materialize_in_destination %{{.+}} in restrict writable %{{.+}} : (tensor<?x?x100xf32>, memref<?x?x100xf32>) -> ()
 // IMPORT: bufferization.materialize_in_destination %{{.+}} in writable %{{.+}} : (tensor<2x?x4x16x32xf32>, memref<2x?x4x16x32xf32>) -> ()
 // IMPORT-NOT: retnet.msr
 // IMPORT-LABEL: func.func @retnet_graph_prefill_last(

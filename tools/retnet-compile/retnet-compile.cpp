@@ -114,7 +114,9 @@ cl::opt<unsigned>
             cl::init(0), cl::cat(category));
 cl::list<int64_t>
     registerTile("register-tile", cl::CommaSeparated,
-                 cl::desc("Register tile m,n,k of matrix products (tuning)"),
+                 cl::desc("Register tile m,n,k of matrix products (tuning; "
+                          "default from --cpu's vector registers: 8,32,1 "
+                          "with AVX-512, 6,16,1 with AVX2, 4,8,1 with SSE)"),
                  cl::cat(category));
 cl::list<int64_t>
     threadTile("thread-tile", cl::CommaSeparated,
@@ -379,6 +381,14 @@ int main(int argc, char **argv) {
     options.splitChunkwise = splitChunkwise;
     options.registerTile =
         SmallVector<int64_t>(registerTile.begin(), registerTile.end());
+    if (options.registerTile.empty()) {
+      std::string error;
+      FailureOr<SmallVector<int64_t>> tile =
+          retnet::registerTileFor(cpuTarget, error);
+      if (failed(tile))
+        return fail(error);
+      options.registerTile = *tile;
+    }
     options.threadTile =
         SmallVector<int64_t>(threadTile.begin(), threadTile.end());
     retnet::buildCPUPipeline(pm, options);

@@ -198,21 +198,27 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
                 prefillRate / prefillBound);
 
   // Decode: one token per row and step after a prefill of every row to
-  // each context length. A step reads the weights once for all rows and
-  // multiplies each row by them: its bound is the lesser of the FLOP bound
-  // and batch times the bandwidth bound.
+  // each context length. A step reads the weights once for all rows, and
+  // reads and writes each row's state once: its bound is the lesser of the
+  // FLOP bound and the bandwidth over the bytes of a step.
   WeightLayout layout = computeWeightLayout(shape);
   double weightBytes = 4.0 * (layout.totalFloats -
                               layout.find("embed")->size() + shape.embedDim);
+  double stateBytes = 4.0 * shape.stateFloatsPerSequence();
   double decodeFlops =
       2.0 * (layerMatrixFloats(shape) + shape.embedDim * headWidth(shape));
-  double bandwidthBound = bandwidth * 1e9 / weightBytes;
+  auto bandwidthBound = [&](int64_t batch) {
+    return batch * bandwidth * 1e9 / (weightBytes + 2.0 * batch * stateBytes);
+  };
   if (options.onDevice)
-    std::printf("decode: weight_bytes_per_token=%.4g\n", weightBytes);
+    std::printf("decode: weight_bytes_per_token=%.4g "
+                "state_bytes_per_row=%.4g\n",
+                weightBytes, stateBytes);
   else
     std::printf("decode: weight_bytes_per_token=%.4g "
+                "state_bytes_per_row=%.4g "
                 "bandwidth_bound_tokens_per_s=%.1f\n",
-                weightBytes, bandwidthBound);
+                weightBytes, stateBytes, bandwidthBound(1));
   for (int64_t batch : options.batches) {
     if (!run.setBatch(batch))
       return 1;
@@ -245,10 +251,10 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
         std::printf(" weight_GBs=%.1f\n", weightBytes / stepSeconds * 1e-9);
       } else {
         double bound =
-            std::min(sgemm * 1e9 / decodeFlops, batch * bandwidthBound);
+            std::min(sgemm * 1e9 / decodeFlops, bandwidthBound(batch));
         std::printf(" fraction_of_bound=%.3f fraction_of_bandwidth_bound=%.3f"
                     "\n",
-                    rate / bound, rate / (batch * bandwidthBound));
+                    rate / bound, rate / bandwidthBound(batch));
       }
     }
   }

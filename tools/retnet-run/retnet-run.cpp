@@ -37,7 +37,8 @@ static const char *usage =
     "                         tokens_per_s over all rows, ms_per_step,\n"
     "                         flops_per_token, fraction_of_bound (the bound\n"
     "                         is min(sgemm FLOP/s / flops_per_token, batch x\n"
-    "                         bandwidth / weight bytes per step))\n";
+    "                         bandwidth / bytes per step: the weights once\n"
+    "                         and each row's state read and written))\n";
 
 /// Finds the C API of the model in `handle`, exported under `prefix`.
 static bool resolveApi(void *handle, const std::string &prefix,

@@ -108,9 +108,14 @@ SmallVector<Value> decomposeRetention(ImplicitLocOpBuilder &b,
   SmallVector<Value> replacements = {
       e.tileResult(output, outputTile, outputType)};
   if (Value finalState = op.getFinalStateValue()) {
+    // The final state goes where the initial state was: its matrix was
+    // extracted from that tile, so the update bufferizes in place.
     auto stateType = cast<RankedTensorType>(finalState.getType());
-    replacements.push_back(e.tileResult(
-        state, e.emptyTile(stateType, b.getIndexAttr(e.keyDim)), stateType));
+    Value initialState = op.getInitialStateValue();
+    Value stateTile = initialState && initialState.getType() == stateType
+                          ? initialState
+                          : e.emptyTile(stateType, b.getIndexAttr(e.keyDim));
+    replacements.push_back(e.tileResult(state, stateTile, stateType));
   }
   return replacements;
 }

@@ -135,11 +135,29 @@ BlockDecay BlockEmitter::emitBlockDecay(OpFoldResult length, BlockParts parts) {
     return retnet::buildGenerate(b, b.getLoc(), shape, computeType, body);
   };
   if (hasPart(parts, BlockParts::Outputs)) {
+    // D[i,j] = p[i-j] (j <= i) from the table p[k] = gamma^k: L
+    // exponentials instead of L^2 (the parallel form's block is the whole
+    // sequence), with the same values as buildCausalDecay.
     Value logGammaCompute = convertFloat(b, b.getLoc(), logGamma, computeType);
+    Value powers = generate(
+        {length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+          return buildDistanceDecay(builder, loc, logGammaCompute, ivs[0],
+                                    computeType);
+        });
     decay.mask = generate({length, length}, [&](OpBuilder &builder,
                                                 Location loc, ValueRange ivs) {
-      return buildCausalDecay(builder, loc, logGammaCompute, ivs[0], ivs[1],
-                              computeType);
+      Value causal = arith::CmpIOp::create(
+          builder, loc, arith::CmpIPredicate::sle, ivs[1], ivs[0]);
+      Value zeroIndex = arith::ConstantIndexOp::create(builder, loc, 0);
+      Value distance = arith::SelectOp::create(
+          builder, loc, causal,
+          arith::SubIOp::create(builder, loc, ivs[0], ivs[1]), zeroIndex);
+      Value power =
+          tensor::ExtractOp::create(builder, loc, powers, ValueRange{distance});
+      Value zero = arith::ConstantOp::create(
+          builder, loc, builder.getFloatAttr(computeType, 0.0));
+      return arith::SelectOp::create(builder, loc, causal, power, zero)
+          .getResult();
     });
     // xi_i = gamma^(i+1).
     decay.queryDecay = generate({length}, [&](OpBuilder &builder, Location loc,

@@ -45,14 +45,20 @@ Value mlir::retention::buildOutputScale(OpBuilder &b, Location loc,
   return convertFloat(b, loc, math::SqrtOp::create(b, loc, ratio), type);
 }
 
+Value mlir::retention::buildDistanceDecay(OpBuilder &b, Location loc,
+                                          Value logGamma, Value distance,
+                                          Type type) {
+  return math::ExpOp::create(
+      b, loc,
+      arith::MulFOp::create(
+          b, loc, retnet::buildIndexToFloat(b, loc, distance, type), logGamma));
+}
+
 Value mlir::retention::buildCausalDecay(OpBuilder &b, Location loc,
                                         Value logGamma, Value row, Value column,
                                         Type type) {
   Value distance = arith::SubIOp::create(b, loc, row, column);
-  Value power = math::ExpOp::create(
-      b, loc,
-      arith::MulFOp::create(
-          b, loc, retnet::buildIndexToFloat(b, loc, distance, type), logGamma));
+  Value power = buildDistanceDecay(b, loc, logGamma, distance, type);
   Value causal =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, column, row);
   Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));

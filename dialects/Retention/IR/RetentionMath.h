@@ -26,6 +26,12 @@ Value buildDecayPower(OpBuilder &b, Location loc, Value logGamma,
 Value buildOutputScale(OpBuilder &b, Location loc, Value logGamma,
                        Value position, Type type);
 
+/// gamma^distance computed in `type` from `logGamma` already converted to
+/// `type`: exp(distance * ln(gamma)), the entry of the causal decay mask at
+/// that distance below the diagonal.
+Value buildDistanceDecay(OpBuilder &b, Location loc, Value logGamma,
+                         Value distance, Type type);
+
 /// The causal decay mask D[row, column] = gamma^(row - column) for
 /// column <= row, else 0, computed in `type` from `logGamma` already
 /// converted to `type`: the exponent (row - column) ln(gamma) is exact up to

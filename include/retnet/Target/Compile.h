@@ -25,6 +25,15 @@ struct CPUTarget {
 /// with `error` naming the first that it does not.
 LogicalResult verifyCPUTarget(const CPUTarget &target, std::string &error);
 
+/// The register tile [m, n, k] of matrix products for `target`: a row of
+/// the accumulator tile is two vector registers wide (n = 2 x lanes of f32),
+/// and m rows of accumulators leave registers for the two loads of the
+/// right operand and the broadcast of the left: 8 x 32 with AVX-512 (32
+/// registers of 16 lanes), 6 x 16 with AVX or AVX2 (16 of 8), 4 x 8 with
+/// SSE (16 of 4). Null where LLVM cannot describe `target`.
+FailureOr<SmallVector<int64_t>> registerTileFor(const CPUTarget &target,
+                                                std::string &error);
+
 /// Translates a module in the LLVM dialect to LLVM IR for `target` and
 /// optimizes it at `optLevel` (0-3). Returns null and sets `error` on failure.
 std::unique_ptr<llvm::Module>

@@ -45,18 +45,40 @@ static llvm::SmallPtrSet<Operation *, 4> fusableProducers(Operation *op) {
   return producers;
 }
 
-/// Whether `op` is a retention op of one static token per head (a decoding
-/// step): far less work than an OpenMP fork and join.
-static bool isSingleToken(Operation *op) {
-  auto retention = dyn_cast<RetentionOpInterface>(op);
-  return retention && retention.getQueries().getType().getDimSize(2) == 1;
+/// Makes the initial state of the retention op `op`, tiled into `loop`, the
+/// destination of its final state, so that every tile updates its heads'
+/// state in place. The retention ops are not destination-style: tiling gives
+/// the final state an empty destination, and each tile reads its initial
+/// state from a slice of the operand, which bufferizes to state-sized copies
+/// (a full copy of the state per layer and call, and one per head). Each tile
+/// reads and writes only its own slice, so reading the slice of the loop's
+/// shared output instead is equivalent.
+static void updateStateInPlace(RewriterBase &rewriter, RetentionOpInterface op,
+                               scf::ForallOp loop, RetentionOpInterface tile) {
+  Value initialState = op.getInitialStateValue();
+  Value finalState = op.getFinalStateValue();
+  if (!initialState || !finalState ||
+      initialState.getType() != finalState.getType())
+    return;
+  unsigned index = cast<OpResult>(finalState).getResultNumber();
+  auto slice =
+      tile.getInitialStateValue()
+          ? tile.getInitialStateValue().getDefiningOp<tensor::ExtractSliceOp>()
+          : tensor::ExtractSliceOp();
+  if (!slice || slice.getSource() != initialState)
+    return;
+  BlockArgument shared = loop.getRegionIterArgs()[index];
+  rewriter.modifyOpInPlace(
+      loop, [&] { loop.getOutputsMutable()[index].assign(initialState); });
+  rewriter.modifyOpInPlace(slice,
+                           [&] { slice.getSourceMutable().assign(shared); });
 }
 
 /// Tiles `op` (a retention op or a chunkwise piece) to one batch row, one
 /// head (and one chunk for the pieces over chunks) per iteration, fuses the
 /// producers of a retention op's q, k and v into the tile loop, and
 /// decomposes the tile. The tiles run in an scf.forall, the unit of
-/// multi-threading, except for a single token (an scf.for nest).
+/// multi-threading.
 static LogicalResult lowerRetention(RewriterBase &rewriter, Operation *op) {
   auto chunkSize = op->getAttrOfType<IntegerAttr>("chunk_size");
   if (chunkSize && chunkSize.getInt() > retnet::kMaxBlockLength)
@@ -70,12 +92,9 @@ static LogicalResult lowerRetention(RewriterBase &rewriter, Operation *op) {
                                       rewriter.getIndexAttr(1));
   if (isa<ChunkScanOp>(op))
     tileSizes[2] = tileSizes[3] = rewriter.getIndexAttr(0);
-  bool singleToken = isSingleToken(op);
   scf::SCFTileAndFuseOptions options;
   options.tilingOptions.setTileSizes(tileSizes);
-  options.tilingOptions.setLoopType(
-      singleToken ? scf::SCFTilingOptions::LoopType::ForOp
-                  : scf::SCFTilingOptions::LoopType::ForallOp);
+  options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   llvm::SmallPtrSet<Operation *, 4> producers = fusableProducers(op);
   options.setFusionControlFn(
       [&](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
@@ -89,6 +108,11 @@ static LogicalResult lowerRetention(RewriterBase &rewriter, Operation *op) {
       scf::tileConsumerAndFuseProducersUsingSCF(rewriter, tileable, options);
   if (failed(tiled))
     return op->emitOpError("could not be tiled over batch and heads");
+  if (auto retention = dyn_cast<RetentionOpInterface>(op))
+    updateStateInPlace(
+        rewriter, retention,
+        cast<scf::ForallOp>(tiled->loops.front().getOperation()),
+        cast<RetentionOpInterface>(tiled->tiledAndFusedOps.front()));
   for (OpResult result : op->getResults())
     rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
   for (Operation *producer : tiled->fusedProducers)

@@ -116,6 +116,10 @@ tileAndPeel(RewriterBase &rewriter, Operation *root,
   for (auto [product, tile] : tiles) {
     scf::SCFTilingOptions options;
     options.setTileSizes(getAsIndexOpFoldResult(context, tile));
+    // Columns outside rows: the k x n panel of the right operand (the
+    // weights) that one column of tiles reads stays in cache while every
+    // row tile of the block reuses it.
+    options.setInterchange({1, 0, 2});
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     rewriter.setInsertionPoint(product);
     FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(

@@ -17,11 +17,12 @@
 #out = affine_map<(i, j, r) -> (i, j)>
 
 // A matrix product divisible by the register tile: loops over 4 x 16 tiles,
-// each step of the reduction one vector.contract of a 4 x 1 column with a
-// 1 x 16 row into the 4 x 16 accumulator.
+// columns outside rows (a column of tiles reuses its panel of the right
+// operand), each step of the reduction one vector.contract of a 4 x 1 column
+// with a 1 x 16 row into the 4 x 16 accumulator.
 // CHECK-LABEL: func @divisible
-// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
-// CHECK:   scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK:   scf.for %{{.*}} = %c0 to %c8 step %c4
 // CHECK:     scf.for %{{.*}} = %c0 to %c5 step %c1
 // CHECK:       vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 // CHECK-NOT: linalg.generic
