@@ -95,3 +95,26 @@ func.func @empty_reduction(%a: tensor<64x0xf32>, %b: tensor<0x64xf32>, %c: tenso
   %r = linalg.matmul ins(%a, %b : tensor<64x0xf32>, tensor<0x64xf32>) outs(%c : tensor<64x64xf32>) -> tensor<64x64xf32>
   return %r : tensor<64x64xf32>
 }
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// A single row (a decoding step's product with the weights) gets one-row
+// tiles of at least 32 columns: four vectors of accumulators keep enough
+// FMA chains in flight to stream the weights, where 1 x 16 had two.
+// CHECK-LABEL: func @single_row
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK:   vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
+// CHECK-NOT: linalg.generic
+func.func @single_row(%a: tensor<1x7xf32>, %b: tensor<7x64xf32>, %c: tensor<1x64xf32>) -> tensor<1x64xf32> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<1x7xf32>, tensor<7x64xf32>) outs(%c : tensor<1x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x64xf32>
+  return %r : tensor<1x64xf32>
+}
