@@ -14,9 +14,10 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
     - tile-and-fuse through the ops' TilingInterface
       (`scf::tileConsumerAndFuseProducersUsingSCF`) to tiles of one batch
       row and one head: an `scf.forall` over batch x heads, the unit of
-      multi-threading; with a static single token (decoding), whose work
-      per head is one `dk x dv` state update, far below the cost of an
-      OpenMP fork and join, an `scf.for` nest instead. The linalg producers
+      multi-threading, decoding steps included (a batch's rows decode in
+      parallel). The initial state is made the loop's destination of the
+      final state, and each tile reads its heads' state from the loop's
+      slice of it, so the state is updated in place. The linalg producers
       of q, k and v that feed nothing else (the head split, rotation and
       key scaling of retnet-decompose) are fused into the loop, so each
       tile computes its own head's operands and no `[B, H, T, d]` tensor is
@@ -31,7 +32,8 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
       (recurrent).
 
     f16 and bf16 inputs are computed in f32, f64 in f64. Decay powers are
-    `exp(k ln gamma)` with `ln gamma` computed once per head, the
+    `exp(k ln gamma)` with `ln gamma` computed once per head (the causal
+    mask of a block reads them from a table of the block's powers), the
     `decay_sqrt_sum` scale uses `expm1` in f64.
   }];
   let statistics = [
@@ -61,10 +63,15 @@ def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
     `vector.contract` (masked where the tile is partial). With the default
     `[8, 32, 1]` each step of the reduction is one outer product of a column
     of 8 with a row of 32: sixteen 16-wide FMA accumulators with AVX-512
-    (32 8-wide ones with AVX2, which LLVM spills), which
+    (32 8-wide ones with AVX2, which LLVM spills: retnet-compile passes
+    `[6, 16, 1]` there), which
     `loop-invariant-subset-hoisting` keeps in registers across the reduction
     loop and `convert-vector-to-llvm{vector-contract-lowering=outerproduct}`
-    turns into broadcasts and FMAs.
+    turns into broadcasts and FMAs. Column tiles are the outer loop, so a
+    column's panel of the right operand stays in cache for every row tile.
+    Rows beyond the last multiple of m get one-row tiles of at least 32
+    columns (where the product has them): a single row streams the weights,
+    and four vectors of accumulators keep enough FMA chains in flight.
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",
