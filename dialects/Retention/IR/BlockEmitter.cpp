@@ -137,7 +137,7 @@ BlockDecay BlockEmitter::emitBlockDecay(OpFoldResult length, BlockParts parts) {
   if (hasPart(parts, BlockParts::Outputs)) {
     // D[i,j] = p[i-j] (j <= i) from the table p[k] = gamma^k: L
     // exponentials instead of L^2 (the parallel form's block is the whole
-    // sequence), with the same values as buildCausalDecay.
+    // sequence).
     Value logGammaCompute = convertFloat(b, b.getLoc(), logGamma, computeType);
     Value powers = generate(
         {length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
@@ -146,18 +146,8 @@ BlockDecay BlockEmitter::emitBlockDecay(OpFoldResult length, BlockParts parts) {
         });
     decay.mask = generate({length, length}, [&](OpBuilder &builder,
                                                 Location loc, ValueRange ivs) {
-      Value causal = arith::CmpIOp::create(
-          builder, loc, arith::CmpIPredicate::sle, ivs[1], ivs[0]);
-      Value zeroIndex = arith::ConstantIndexOp::create(builder, loc, 0);
-      Value distance = arith::SelectOp::create(
-          builder, loc, causal,
-          arith::SubIOp::create(builder, loc, ivs[0], ivs[1]), zeroIndex);
-      Value power =
-          tensor::ExtractOp::create(builder, loc, powers, ValueRange{distance});
-      Value zero = arith::ConstantOp::create(
-          builder, loc, builder.getFloatAttr(computeType, 0.0));
-      return arith::SelectOp::create(builder, loc, causal, power, zero)
-          .getResult();
+      return buildCausalDecayFromPowers(builder, loc, powers, ivs[0], ivs[1],
+                                        computeType);
     });
     // xi_i = gamma^(i+1).
     decay.queryDecay = generate({length}, [&](OpBuilder &builder, Location loc,

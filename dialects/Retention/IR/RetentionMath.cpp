@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 
@@ -54,13 +55,34 @@ Value mlir::retention::buildDistanceDecay(OpBuilder &b, Location loc,
           b, loc, retnet::buildIndexToFloat(b, loc, distance, type), logGamma));
 }
 
+/// Whether (row, column) is on or below the diagonal: column <= row.
+static Value isCausal(OpBuilder &b, Location loc, Value row, Value column) {
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, column, row);
+}
+
+/// `value` where `causal`, else 0 of `type`.
+static Value zeroAboveDiagonal(OpBuilder &b, Location loc, Value causal,
+                               Value value, Type type) {
+  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
+  return arith::SelectOp::create(b, loc, causal, value, zero);
+}
+
 Value mlir::retention::buildCausalDecay(OpBuilder &b, Location loc,
                                         Value logGamma, Value row, Value column,
                                         Type type) {
   Value distance = arith::SubIOp::create(b, loc, row, column);
   Value power = buildDistanceDecay(b, loc, logGamma, distance, type);
-  Value causal =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, column, row);
-  Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
-  return arith::SelectOp::create(b, loc, causal, power, zero);
+  return zeroAboveDiagonal(b, loc, isCausal(b, loc, row, column), power, type);
+}
+
+Value mlir::retention::buildCausalDecayFromPowers(OpBuilder &b, Location loc,
+                                                  Value powers, Value row,
+                                                  Value column, Type type) {
+  Value causal = isCausal(b, loc, row, column);
+  // Above the diagonal the table is read at distance 0, then discarded.
+  Value distance = arith::SelectOp::create(
+      b, loc, causal, arith::SubIOp::create(b, loc, row, column),
+      arith::ConstantIndexOp::create(b, loc, 0));
+  Value power = tensor::ExtractOp::create(b, loc, powers, ValueRange{distance});
+  return zeroAboveDiagonal(b, loc, causal, power, type);
 }

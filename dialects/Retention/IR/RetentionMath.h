@@ -40,6 +40,12 @@ Value buildDistanceDecay(OpBuilder &b, Location loc, Value logGamma,
 Value buildCausalDecay(OpBuilder &b, Location loc, Value logGamma, Value row,
                        Value column, Type type);
 
+/// The same mask entry read from `powers`, a tensor<L x type> of the powers
+/// gamma^k (buildDistanceDecay at k = 0 .. L-1): L exponentials for an
+/// L x L mask instead of L^2, with the same values.
+Value buildCausalDecayFromPowers(OpBuilder &b, Location loc, Value powers,
+                                 Value row, Value column, Type type);
+
 /// `value` (a float) converted to the float type `type`.
 Value convertFloat(OpBuilder &b, Location loc, Value value, Type type);
 } // namespace mlir::retention
