@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -81,6 +82,9 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
   const ::retnet_runtime::PackedWeight *packed = layout.find(label);
   assert(packed && "every label of the import is in the layout");
   SmallVector<int64_t> shape(packed->shape.begin(), packed->shape.end());
+  int64_t panel = packed->panel;
+  if (panel)
+    shape = {shape[1] / panel, shape[0], panel};
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
     strides[dim] = strides[dim + 1] * shape[dim + 1];
@@ -104,9 +108,17 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
   Value view = memref::ReinterpretCastOp::create(b, memrefType, weights, offset,
                                                  sizes, strideValues);
   auto tensorType = RankedTensorType::get(shape, b.getF32Type());
-  return bufferization::ToTensorOp::create(b, tensorType, view,
-                                           /*restrict=*/true,
-                                           /*writable=*/false);
+  Value stored = bufferization::ToTensorOp::create(b, tensorType, view,
+                                                   /*restrict=*/true,
+                                                   /*writable=*/false);
+  if (!panel)
+    return stored;
+  // Panels [N/P, K, P] -> the matrix [K, N] that the graph's ops take.
+  Value matrix = tensor::EmptyOp::create(
+      b, ArrayRef<int64_t>{packed->shape[0], packed->shape[1]}, b.getF32Type());
+  return linalg::UnPackOp::create(b, stored, matrix, /*innerDimsPos=*/{1},
+                                  /*innerTiles=*/{b.getIndexAttr(panel)},
+                                  /*outerDimsPerm=*/{1, 0});
 }
 
 std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
@@ -291,20 +303,22 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   return function;
 }
 
-OwningOpRef<ModuleOp>
-mlir::retnet::importModel(MLIRContext *context, const ModelConfig &config,
-                          retnet_abi::BufferKind buffers) {
-  context
-      ->loadDialect<affine::AffineDialect, arith::ArithDialect,
-                    bufferization::BufferizationDialect, scf::SCFDialect,
-                    func::FuncDialect, LLVM::LLVMDialect, memref::MemRefDialect,
-                    RetNetDialect, tensor::TensorDialect>();
+OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
+                                                const ModelConfig &config,
+                                                retnet_abi::BufferKind buffers,
+                                                int64_t weightPanel) {
+  context->loadDialect<
+      affine::AffineDialect, arith::ArithDialect,
+      bufferization::BufferizationDialect, linalg::LinalgDialect,
+      scf::SCFDialect, func::FuncDialect, LLVM::LLVMDialect,
+      memref::MemRefDialect, RetNetDialect, tensor::TensorDialect>();
   Location loc = FileLineColLoc::get(context, "model", 0, 0);
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   ImplicitLocOpBuilder b(loc, context);
   b.setInsertionPointToEnd(module->getBody());
 
   ::retnet_runtime::ModelShape shape = getModelShape(config);
+  shape.weightPanel = weightPanel;
   ::retnet_runtime::WeightLayout layout =
       ::retnet_runtime::computeWeightLayout(shape);
   EntryBuilder entries(b, config, layout);

@@ -24,6 +24,9 @@ static void addLoopsToLLVM(OpPassManager &pm,
 void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options) {
   pm.addPass(retnet::createRetNetDecompose());
+  // Products read panel-packed weights directly (before the GPU-kernel
+  // branch too: an unpack left there would be a copy of every weight).
+  pm.addPass(retnet::createRetNetFoldWeightPanels());
   addFormSelection(pm, options.form, options.chunkSize, "cpu");
   if (options.splitChunkwise)
     pm.addPass(retention::createRetentionSplitChunkwise());

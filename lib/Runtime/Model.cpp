@@ -192,8 +192,9 @@ static int64_t firstNonFinite(const float *values, int64_t count) {
   return -1;
 }
 
-/// Copies `source` into `weight` (transposed for matrices); returns the
-/// index of the first non-finite element of the source, or -1.
+/// Copies `source` into `weight` (transposed for matrices, in panels where
+/// the layout has them); returns the index of the first non-finite element
+/// of the source, or -1.
 static int64_t packSource(const TensorView &view, const PackedSource &source,
                           const PackedWeight &weight, float *arena) {
   float *destination = arena + weight.offset;
@@ -205,7 +206,6 @@ static int64_t packSource(const TensorView &view, const PackedSource &source,
     return firstNonFinite(destination, static_cast<int64_t>(count));
   }
   int64_t rows = source.shape[0], columns = source.shape[1];
-  int64_t packedColumns = weight.shape[1];
   std::vector<float> row(columns);
   int64_t bad = -1;
   for (int64_t r = 0; r < rows; ++r) {
@@ -214,7 +214,7 @@ static int64_t packSource(const TensorView &view, const PackedSource &source,
       if (int64_t column = firstNonFinite(row.data(), columns); column >= 0)
         bad = r * columns + column;
     for (int64_t c = 0; c < columns; ++c)
-      destination[c * packedColumns + source.column + r] = row[c];
+      destination[weight.indexOf(c, source.column + r)] = row[c];
   }
   return bad;
 }

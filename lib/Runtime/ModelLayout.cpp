@@ -11,6 +11,12 @@ int64_t PackedWeight::size() const {
   return count;
 }
 
+int64_t PackedWeight::indexOf(int64_t row, int64_t column) const {
+  if (panel == 0)
+    return row * shape[1] + column;
+  return (column / panel) * shape[0] * panel + row * panel + column % panel;
+}
+
 const PackedWeight *WeightLayout::find(const std::string &label) const {
   for (const PackedWeight &weight : weights)
     if (weight.label == label)
@@ -30,6 +36,11 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
                  std::vector<PackedSource> sources) {
     PackedWeight weight{std::move(label), layout.totalFloats, std::move(dims),
                         std::move(sources)};
+    // Matrices that products read: the transposed checkpoint tensors.
+    int64_t panel = shape.weightPanel;
+    if (panel > 0 && weight.shape.size() == 2 && weight.sources[0].transposed &&
+        weight.shape[1] % panel == 0)
+      weight.panel = panel;
     // Keep every weight 64-byte aligned.
     layout.totalFloats += (weight.size() + 15) / 16 * 16;
     layout.weights.push_back(std::move(weight));
@@ -100,6 +111,7 @@ void retnet_runtime::encodeModelShape(const ModelShape &shape,
   values[10] = shape.gatedFeedForward;
   values[11] = shape.feedForwardNorm;
   values[12] = shape.outputLayer;
+  values[13] = shape.weightPanel;
 }
 
 ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
@@ -117,5 +129,6 @@ ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
   shape.gatedFeedForward = values[10] != 0;
   shape.feedForwardNorm = values[11] != 0;
   shape.outputLayer = values[12] != 0;
+  shape.weightPanel = values[13];
   return shape;
 }

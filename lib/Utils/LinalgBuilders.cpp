@@ -16,6 +16,12 @@ AffineMap mlir::retnet::projectionMap(MLIRContext *context, unsigned numDims,
   return AffineMap::get(numDims, 0, exprs, context);
 }
 
+SmallVector<AffineMap> mlir::retnet::panelProductMaps(MLIRContext *context) {
+  return {projectionMap(context, 4, {0, 3}),
+          projectionMap(context, 4, {1, 3, 2}),
+          projectionMap(context, 4, {0, 1, 2})};
+}
+
 Value mlir::retnet::buildEmpty(OpBuilder &b, Location loc,
                                ArrayRef<OpFoldResult> shape, Type elementType) {
   return tensor::EmptyOp::create(b, loc, shape, elementType);

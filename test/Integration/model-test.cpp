@@ -356,6 +356,7 @@ struct TestModel {
   std::string json;  // model description
   std::string dtype; // --dtype of retnet-weights
   uint64_t seed;
+  std::vector<std::string> compileFlags = {}; // for every form
 };
 
 std::vector<TestModel> testModels() {
@@ -439,6 +440,15 @@ std::vector<TestModel> testModels() {
                            true, 1e-6),
                   "\"no_output_layer\": true"),
        "f32", 11},
+      // Every matrix (tied lm_head included) in panels of 48 columns: a
+      // panel is one full register tile of 32 (16 with AVX2) and a partial
+      // one.
+      {"gelu-d96-vocab144-tied-panel48",
+       describe(96, 192, 4, 144, 2, 144, "gelu", false, true, false, true,
+                1e-6),
+       "f32",
+       12,
+       {"--weight-panel=48"}},
   };
 }
 
@@ -1059,6 +1069,8 @@ int main(int argc, char **argv) {
       std::string libraryPath = directory + "/libmodel-" + form.name + ".so";
       std::vector<std::string> args = {configPath, "-o", libraryPath};
       args.insert(args.end(), form.flags.begin(), form.flags.end());
+      args.insert(args.end(), testModel.compileFlags.begin(),
+                  testModel.compileFlags.end());
       args.insert(args.end(), compilerArgs.begin(), compilerArgs.end());
       auto compileStart = std::chrono::steady_clock::now();
       if (!runTool(compileTool, args,

@@ -7,6 +7,16 @@
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=import | FileCheck %s --check-prefix=IMPORT
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=import -o %t/tiny.mlir
 // RUN: retnet-opt %t/tiny.mlir -retnet-decompose | FileCheck %s --check-prefix=DECOMPOSED
+// --weight-panel sets the panel width (recorded as the shape's last value);
+// 0 stores every matrix [K, N].
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-panel=64 | FileCheck %s --check-prefix=PANEL64
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-panel=0 | FileCheck %s --check-prefix=NOPANEL
+// RUN: not retnet-compile %S/Inputs/tiny.json --emit=import --weight-panel=-2 2>&1 | FileCheck %s --check-prefix=BADPANEL
+// PANEL64: linalg.unpack %{{.+}} outer_dims_perm = [1, 0] inner_dims_pos = [1] inner_tiles = [64] into %{{.+}} : tensor<6x64x64xf32> -> tensor<64x384xf32>
+// PANEL64: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 64]>
+// NOPANEL-NOT: linalg.unpack
+// NOPANEL: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 0]>
+// BADPANEL: --weight-panel must be a positive number of columns, or 0
 
 // The shared library: the C API, its compiled description, and retnet.h next to it.
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=lib -o %t/lib.so
@@ -53,6 +63,11 @@
 // IMPORT: tensor.extract_slice %{{.+}}[%[[L]], 0, 0, 0, 0]
 // IMPORT: memref.reinterpret_cast %{{.+}} to offset: [%{{.+}}], sizes: [64], strides: [1] : memref<?xf32> to memref<64xf32, strided<[1], offset: ?>>
 // IMPORT: retnet.rms_norm %{{.+}} weight %{{.+}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
+// Matrices whose width is a multiple of 32 are stored as panels of 32
+// columns, [N/32, K, 32], and read through linalg.unpack; lm_head (100
+// columns) stays [K, N].
+// IMPORT: memref.reinterpret_cast %{{.+}} to offset: [%{{.+}}], sizes: [12, 64, 32], strides: [2048, 32, 1]
+// IMPORT: linalg.unpack %{{.+}} outer_dims_perm = [1, 0] inner_dims_pos = [1] inner_tiles = [32] into %{{.+}} : tensor<12x64x32xf32> -> tensor<64x384xf32>
 // IMPORT: retnet.msr %{{.+}}, %{{.+}}, %{{.+}}, %[[GAMMA]] state %{{.+}} offset %{{.+}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<4xf64>, tensor<?x4x16x32xf32> -> tensor<?x?x64xf32>, tensor<?x4x16x32xf32>
 // IMPORT: tensor.insert_slice %{{.+}} into %{{.+}}[%[[L]], 0, 0, 0, 0]
 // IMPORT: retnet.residual
@@ -79,7 +94,7 @@
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr
 // IMPORT: retnet.linear
-// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1]> : tensor<13xi64>)
+// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32]> : tensor<14xi64>)
 // IMPORT: llvm.mlir.global external constant @retnet_abi_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
 // IMPORT: llvm.mlir.global external constant @retnet_abi_buffers(0 : i32)
 

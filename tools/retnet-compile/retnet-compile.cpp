@@ -118,6 +118,15 @@ cl::list<int64_t>
                           "default from --cpu's vector registers: 8,32,1 "
                           "with AVX-512, 6,16,1 with AVX2, 4,8,1 with SSE)"),
                  cl::cat(category));
+cl::opt<int64_t> weightPanel(
+    "weight-panel",
+    cl::desc("Columns per panel of the weight matrices of a model library "
+             "for the CPU: a matrix [K, N] is stored as N/P panels of K x P, "
+             "each read as one contiguous stream by the products (0: stored "
+             "[K, N]; default: the smallest multiple of the register tile's "
+             "n that is at least 32, which is 32 on every CPU's default "
+             "tile). Not used with --target=cuda or --gpu-emulation"),
+    cl::init(-1), cl::cat(category));
 cl::list<int64_t>
     threadTile("thread-tile", cl::CommaSeparated,
                cl::desc("Block m,n of one thread for linear layers (tuning)"),
@@ -288,6 +297,25 @@ int main(int argc, char **argv) {
   if (chunkSize > 4096)
     return fail("--chunk-size must be at most 4096, got " +
                 std::to_string(chunkSize));
+  // The register tile of the CPU's matrix products, and the panels of the
+  // weights that they read.
+  SmallVector<int64_t> tile(registerTile.begin(), registerTile.end());
+  if (tile.empty()) {
+    std::string error;
+    FailureOr<SmallVector<int64_t>> chosen =
+        retnet::registerTileFor(cpuTarget, error);
+    if (failed(chosen))
+      return fail(error);
+    tile = *chosen;
+  }
+  if (tile.size() != 3 || llvm::any_of(tile, [](int64_t n) { return n < 1; }))
+    return fail("--register-tile must be three positive sizes m,n,k");
+  if (weightPanel < -1)
+    return fail("--weight-panel must be a positive number of columns, or 0");
+  int64_t panel = 0;
+  if (!cuda && !gpuEmulation)
+    panel = weightPanel >= 0 ? weightPanel
+                             : llvm::divideCeil(32, tile[1]) * tile[1];
   bool isModel = StringRef(inputFile).ends_with(".json");
   if (apiPrefix != retnet_abi::kDefaultApiPrefix) {
     if (!isModel || emit != EmitKind::Library)
@@ -325,7 +353,8 @@ int main(int argc, char **argv) {
       return fail(llvm::toString(config.takeError()));
     module = retnet::importModel(&context, *config,
                                  cuda ? retnet_abi::BufferKind::CudaDevice
-                                      : retnet_abi::BufferKind::Host);
+                                      : retnet_abi::BufferKind::Host,
+                                 panel);
     if (failed(verify(*module)))
       return fail("the imported model does not verify");
   } else {
@@ -379,16 +408,7 @@ int main(int argc, char **argv) {
     options.threads = threads;
     options.gpuKernels = gpuEmulation;
     options.splitChunkwise = splitChunkwise;
-    options.registerTile =
-        SmallVector<int64_t>(registerTile.begin(), registerTile.end());
-    if (options.registerTile.empty()) {
-      std::string error;
-      FailureOr<SmallVector<int64_t>> tile =
-          retnet::registerTileFor(cpuTarget, error);
-      if (failed(tile))
-        return fail(error);
-      options.registerTile = *tile;
-    }
+    options.registerTile = tile;
     options.threadTile =
         SmallVector<int64_t>(threadTile.begin(), threadTile.end());
     retnet::buildCPUPipeline(pm, options);

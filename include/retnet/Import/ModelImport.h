@@ -19,10 +19,14 @@ namespace mlir::retnet {
 /// (memref<?xf32>), `state` the retention states of every layer,
 /// memref<L x B x H x dk x dv>, updated in place, and `offset` the position
 /// of the first token. `buffers` says where the entry points expect their
-/// buffers (host or CUDA device memory).
+/// buffers (host or CUDA device memory). With `weightPanel` > 0 the matrices
+/// that the layout stores as panels (ModelShape::weightPanel) are read
+/// through `linalg.unpack`, which retnet-fold-weight-panels folds into the
+/// products.
 OwningOpRef<ModuleOp>
 importModel(MLIRContext *context, const ModelConfig &config,
-            retnet_abi::BufferKind buffers = retnet_abi::BufferKind::Host);
+            retnet_abi::BufferKind buffers = retnet_abi::BufferKind::Host,
+            int64_t weightPanel = 0);
 } // namespace mlir::retnet
 
 #endif // RETNET_IMPORT_MODELIMPORT_H

@@ -37,6 +37,13 @@ struct ModelShape {
   /// The output projection (lm_head); without it (no_output_layer) the
   /// outputs are the final hidden states, of width d.
   bool outputLayer = true;
+  /// Columns per panel of the matrices that the model multiplies by (the
+  /// projections and the output layer): a matrix `[K, N]` with N a multiple
+  /// of it is stored as panels `[N / P, K, P]`, each panel's K rows of P
+  /// columns contiguous, so that a product streams it in order. 0 keeps
+  /// every matrix `[K, N]`. A property of the compiled code, not of the
+  /// model: retnet-compile chooses it for the CPU target.
+  int64_t weightPanel = 0;
 
   int64_t keyDim() const { return embedDim / heads; }
   /// Width of each output row: vocabSize (logits) or embedDim.
@@ -58,14 +65,19 @@ struct PackedSource {
   bool transposed = true;
 };
 
-/// One weight of the packed layout: `shape` floats at `offset`.
+/// One weight of the packed layout: `shape` floats at `offset`; a matrix
+/// with `panel` > 0 is stored as panels `[shape[1] / panel, shape[0],
+/// panel]`.
 struct PackedWeight {
   std::string label;
   int64_t offset = 0;
   std::vector<int64_t> shape;
   std::vector<PackedSource> sources;
+  int64_t panel = 0;
 
   int64_t size() const;
+  /// The position of element (row, column) of a matrix, from `offset`.
+  int64_t indexOf(int64_t row, int64_t column) const;
 };
 
 struct WeightLayout {
@@ -85,12 +97,13 @@ std::string layerLabel(int64_t layer, const char *name);
 /// down_proj [ffn, d] (without GLU: up_proj [d, ffn], up_bias [ffn],
 /// optional ffn_inner_norm and ffn_inner_norm_bias [ffn], down_proj
 /// [ffn, d], down_bias [d]); then norm [d] and lm_head [d, V] (none with
-/// no_output_layer). Offsets are
-/// multiples of 16 floats.
+/// no_output_layer). Offsets are multiples of 16 floats. The projections
+/// and lm_head are stored as panels of `shape.weightPanel` columns where
+/// their width is a multiple of it.
 WeightLayout computeWeightLayout(const ModelShape &shape);
 
 /// Number of int64 values in the encoded model shape.
-constexpr int kEncodedShapeSize = 13;
+constexpr int kEncodedShapeSize = 14;
 /// The model shape as int64 values (stored in compiled libraries).
 void encodeModelShape(const ModelShape &shape, int64_t *values);
 ModelShape decodeModelShape(const int64_t *values);

@@ -17,6 +17,11 @@ using ElementBodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 AffineMap projectionMap(MLIRContext *context, unsigned numDims,
                         ArrayRef<unsigned> dims);
 
+/// The indexing maps of a product with a panel-packed right operand,
+/// `C[m, n1, n0] += A[m, k] B[n1, k, n0]` over the loops (m, n1, n0, k): A's,
+/// B's and C's.
+SmallVector<AffineMap> panelProductMaps(MLIRContext *context);
+
 /// An empty tensor of `shape` and `elementType`.
 Value buildEmpty(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> shape,
                  Type elementType);

@@ -1,6 +1,7 @@
 //===- VectorizeContractions.cpp - Register-tile and vectorize matmuls ----===//
 
 #include "retnet/Codegen/CPU/Passes.h"
+#include "retnet/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
@@ -27,18 +28,34 @@ static bool isMatrixProduct(linalg::LinalgOp op) {
          linalg::isaContractionOpInterface(op);
 }
 
-/// The matrix products under `root` that satisfy `filter`.
+/// Products with panel-packed right operands (retnet-fold-weight-panels):
+/// `C[m, n1, n0] += A[m, k] B[n1, k, n0]`, loops (m, n1, n0, k).
+static bool isPanelProduct(linalg::LinalgOp op) {
+  if (op.getNumLoops() != 4 || op.getNumParallelLoops() != 3 ||
+      !op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op))
+    return false;
+  return op.getIndexingMapsArray() == retnet::panelProductMaps(op.getContext());
+}
+
+/// The products under `root` that satisfy `filter` and `kind` (matrix
+/// products by default).
 static SmallVector<linalg::LinalgOp>
-collectProducts(Operation *root, function_ref<bool(linalg::LinalgOp)> filter) {
+collectProducts(Operation *root, function_ref<bool(linalg::LinalgOp)> filter,
+                function_ref<bool(linalg::LinalgOp)> kind = isMatrixProduct) {
   SmallVector<linalg::LinalgOp> products;
   root->walk([&](linalg::LinalgOp op) {
     // A product with a static empty dimension has no tile to compute (and
     // upstream tiling divides by its size); it lowers to plain loops.
-    if (isMatrixProduct(op) && filter(op) &&
+    if (kind(op) && filter(op) &&
         !llvm::is_contained(op.getStaticLoopRanges(), 0))
       products.push_back(op);
   });
   return products;
+}
+
+/// Whether `op` is outside every scf.forall.
+static bool isOutsideForall(linalg::LinalgOp op) {
+  return !op->getParentOfType<scf::ForallOp>();
 }
 
 /// Whether `op` has exactly the static iteration space `tile`.
@@ -61,28 +78,75 @@ static LogicalResult canonicalize(Operation *root) {
   return success();
 }
 
+/// Tiles `product` with `sizes` (0: whole) into loops of `loopType`, in the
+/// order `interchange` (default: the loops' own).
+static LogicalResult tileProduct(RewriterBase &rewriter,
+                                 linalg::LinalgOp product,
+                                 ArrayRef<int64_t> sizes,
+                                 scf::SCFTilingOptions::LoopType loopType,
+                                 scf::SCFTilingResult *result = nullptr,
+                                 ArrayRef<int64_t> interchange = {}) {
+  scf::SCFTilingOptions options;
+  options.setTileSizes(getAsIndexOpFoldResult(product.getContext(), sizes));
+  options.setLoopType(loopType);
+  options.setInterchange(interchange);
+  rewriter.setInsertionPoint(product);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(product.getOperation()), options);
+  if (failed(tiled))
+    return product.emitError("retnet-vectorize-contractions: tiling failed");
+  rewriter.replaceOp(product, tiled->replacements);
+  if (result)
+    *result = std::move(*tiled);
+  return success();
+}
+
 /// Splits the products outside any scf.forall (the model's linear layers;
 /// retention's products are inside its forall over batch x heads) into an
-/// scf.forall of `block` = [m, n] blocks, the unit of multi-threading.
+/// scf.forall of `block` = [m, n] blocks, the unit of multi-threading. The
+/// n of a panel product counts whole panels, at least one.
 static LogicalResult tileForThreads(RewriterBase &rewriter, Operation *root,
                                     ArrayRef<int64_t> block) {
   if (block[0] == 0 && block[1] == 0)
     return success();
-  scf::SCFTilingOptions options;
-  options.setTileSizes(
-      getAsIndexOpFoldResult(root->getContext(), {block[0], block[1], 0}));
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  auto forall = scf::SCFTilingOptions::LoopType::ForallOp;
+  for (linalg::LinalgOp product : collectProducts(root, isOutsideForall))
+    if (failed(tileProduct(rewriter, product, {block[0], block[1], 0}, forall)))
+      return failure();
   for (linalg::LinalgOp product :
-       collectProducts(root, [](linalg::LinalgOp op) {
-         return !op->getParentOfType<scf::ForallOp>();
-       })) {
-    rewriter.setInsertionPoint(product);
-    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-        rewriter, cast<TilingInterface>(product.getOperation()), options);
-    if (failed(tiled))
-      return product.emitError(
-          "retnet-vectorize-contractions: thread tiling failed");
-    rewriter.replaceOp(product, tiled->replacements);
+       collectProducts(root, isOutsideForall, isPanelProduct)) {
+    int64_t panel = product.getStaticLoopRanges()[2];
+    int64_t panels = block[1] ? std::max<int64_t>(1, block[1] / panel) : 0;
+    if (failed(
+            tileProduct(rewriter, product, {block[0], panels, 0, 0}, forall)))
+      return failure();
+  }
+  return success();
+}
+
+/// Gives each panel of a panel product a matrix product of its own: an
+/// scf.for over panels, whose body reads its panel `[K, P]` as the right
+/// operand (the unit panel dimension dropped, through rank-reducing
+/// slices).
+static LogicalResult splitPanels(RewriterBase &rewriter, Operation *root) {
+  linalg::ControlDropUnitDims dropPanel;
+  dropPanel.rankReductionStrategy =
+      linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+  dropPanel.controlFn = [](Operation *) { return SmallVector<unsigned>{1}; };
+  for (linalg::LinalgOp product : collectProducts(
+           root, [](linalg::LinalgOp) { return true; }, isPanelProduct)) {
+    scf::SCFTilingResult tiled;
+    if (failed(tileProduct(rewriter, product, {0, 1, 0, 0},
+                           scf::SCFTilingOptions::LoopType::ForOp, &tiled)))
+      return failure();
+    auto tile = cast<linalg::GenericOp>(tiled.tiledOps.front());
+    rewriter.setInsertionPoint(tile);
+    FailureOr<linalg::DropUnitDimsResult> dropped =
+        linalg::dropUnitDims(rewriter, tile, dropPanel);
+    if (failed(dropped))
+      return tile.emitError(
+          "retnet-vectorize-contractions: cannot drop the panel dimension");
+    rewriter.replaceOp(tile, dropped->replacements);
   }
   return success();
 }
@@ -98,8 +162,8 @@ struct RowTiles {
   static constexpr int64_t kRowTileColumns = 32;
   SmallVector<int64_t> wide, narrow;
   explicit RowTiles(ArrayRef<int64_t> tile)
-      : wide{1, std::max(tile[1], kRowTileColumns), tile[2]},
-        narrow{1, tile[1], tile[2]} {}
+      : wide{1, std::max(tile[1], kRowTileColumns), tile[2]}, narrow{1, tile[1],
+                                                                     tile[2]} {}
   ArrayRef<int64_t> select(linalg::LinalgOp product) const {
     int64_t columns = product.getStaticLoopRanges()[1];
     return !ShapedType::isDynamic(columns) && columns >= wide[1]
@@ -149,22 +213,16 @@ assignRegisterTiles(RewriterBase &rewriter, Operation *root,
 static LogicalResult
 tileAndPeel(RewriterBase &rewriter, Operation *root,
             ArrayRef<std::pair<linalg::LinalgOp, ArrayRef<int64_t>>> tiles) {
-  MLIRContext *context = root->getContext();
   for (auto [product, tile] : tiles) {
-    scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(context, tile));
     // Columns outside rows: the k x n panel of the right operand (the
     // weights) that one column of tiles reads stays in cache while every
     // row tile of the block reuses it.
-    options.setInterchange({1, 0, 2});
-    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-    rewriter.setInsertionPoint(product);
-    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-        rewriter, cast<TilingInterface>(product.getOperation()), options);
-    if (failed(tiled))
-      return product.emitError("retnet-vectorize-contractions: tiling failed");
-    rewriter.replaceOp(product, tiled->replacements);
-    for (LoopLikeOpInterface loop : tiled->loops) {
+    scf::SCFTilingResult tiled;
+    if (failed(tileProduct(rewriter, product, tile,
+                           scf::SCFTilingOptions::LoopType::ForOp, &tiled,
+                           /*interchange=*/{1, 0, 2})))
+      return failure();
+    for (LoopLikeOpInterface loop : tiled.loops) {
       scf::ForOp partialIteration;
       (void)scf::peelForLoopAndSimplifyBounds(
           rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
@@ -242,7 +300,7 @@ struct RetNetVectorizeContractionsPass
 
     IRRewriter rewriter(&getContext());
     if (failed(tileForThreads(rewriter, root, *block)) ||
-        failed(canonicalize(root)) ||
+        failed(splitPanels(rewriter, root)) || failed(canonicalize(root)) ||
         failed(tileAndPeel(
             rewriter, root,
             assignRegisterTiles(rewriter, root, *tile, rowTiles))) ||

@@ -118,3 +118,38 @@ func.func @single_row(%a: tensor<1x7xf32>, %b: tensor<7x64xf32>, %c: tensor<1x64
   } -> tensor<1x64xf32>
   return %r : tensor<1x64xf32>
 }
+
+// -----
+
+#a = affine_map<(m, n1, n0, k) -> (m, k)>
+#b = affine_map<(m, n1, n0, k) -> (n1, k, n0)>
+#c = affine_map<(m, n1, n0, k) -> (m, n1, n0)>
+
+// A product with a panel-packed right operand (retnet-fold-weight-panels):
+// threads take blocks of whole panels (thread-tile n = 64 columns is two
+// panels of 32), each panel gets a product of its own in an scf.for, whose
+// right operand is the panel's contiguous [K, 32] block (the unit panel
+// dimension dropped through rank-reducing slices), tiled and vectorized
+// like any product. Rows: 8-row tiles, then one-row tiles for the rest.
+// With the default 64 x 256 block all six panels are one thread's.
+// THREADS-LABEL: func @panels
+// THREADS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 6) step (4, 1)
+// CHECK-LABEL: func @panels
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (64)
+// CHECK: scf.for %[[PANEL:.*]] = %c0 to %c6 step %c1
+// CHECK: %[[BLOCK:.*]] = tensor.extract_slice %{{.*}}[%[[PANEL]], 0, 0] [1, 24, 32] [1, 1, 1] : tensor<6x24x32xf32> to tensor<1x24x32xf32>
+// CHECK: tensor.extract_slice %[[BLOCK]][0, 0, 0] [1, 24, 32] [1, 1, 1] : tensor<1x24x32xf32> to tensor<24x32xf32>
+// CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
+// DEFAULT-LABEL: func @panels
+// DEFAULT: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// DEFAULT: vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
+func.func @panels(%x: tensor<?x24xf32>, %w: tensor<6x24x32xf32>, %init: tensor<?x6x32xf32>) -> tensor<?x6x32xf32> {
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%x, %w : tensor<?x24xf32>, tensor<6x24x32xf32>) outs(%init : tensor<?x6x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x6x32xf32>
+  return %r : tensor<?x6x32xf32>
+}
