@@ -6,8 +6,9 @@
 // that head, built by BlockEmitter (the one place of the block formula):
 //
 // - retention ops: blocks of getBlockLength() tokens, one block of the whole
-//   sequence (parallel), an scf.for over tokens (recurrent), or an scf.for
-//   over full chunks of static size then one shorter block (chunkwise);
+//   sequence (parallel; its output in causal row blocks), an scf.for over
+//   tokens (recurrent), or an scf.for over full chunks of static size then
+//   one shorter block (chunkwise);
 // - chunk_states: the state part of the formula per chunk, from zero;
 // - chunk_outputs: the output part per chunk, from the chunk's start state;
 // - chunk_scan: an scf.for over chunks on a tile of state elements.
@@ -76,12 +77,11 @@ SmallVector<Value> decomposeRetention(ImplicitLocOpBuilder &b,
 
   std::optional<int64_t> blockLength = op.getBlockLength();
   if (!blockLength) {
-    BlockDecay decay = e.emitBlockDecay(length, BlockParts::Both);
-    Value rows =
-        e.emitBlockOutput(queries, keys, values, state, length, decay, offset);
-    output = e.insertRows(rows, output, b.getIndexAttr(0), length, e.valueDim);
+    output = e.emitParallelOutput(queries, keys, values, state, length, offset,
+                                  output);
     if (op.getFinalStateValue())
-      state = e.emitBlockState(keys, values, state, length, decay);
+      state = e.emitBlockState(keys, values, state, length,
+                               e.emitBlockDecay(length, BlockParts::State));
   } else {
     if (!state)
       state = e.zeros({b.getIndexAttr(e.keyDim), b.getIndexAttr(e.valueDim)});

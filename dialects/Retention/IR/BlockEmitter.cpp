@@ -127,37 +127,48 @@ Value BlockEmitter::insertRows(Value rows, Value target, OpFoldResult start,
       SmallVector<OpFoldResult>(offsets.size(), one));
 }
 
+Value BlockEmitter::generate(ArrayRef<OpFoldResult> shape,
+                             retnet::ElementBodyFn body) {
+  return retnet::buildGenerate(b, b.getLoc(), shape, computeType, body);
+}
+
+Value BlockEmitter::decayPowers(OpFoldResult length) {
+  Value logGammaCompute = convertFloat(b, b.getLoc(), logGamma, computeType);
+  return generate({length},
+                  [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+                    return buildDistanceDecay(builder, loc, logGammaCompute,
+                                              ivs[0], computeType);
+                  });
+}
+
+void BlockEmitter::emitRowsDecay(BlockDecay &decay, Value powers, Value start,
+                                 OpFoldResult rows, OpFoldResult width) {
+  // D[i,j] = p[start+i-j] (j <= start+i) from the table p[k] = gamma^k: L
+  // exponentials instead of L^2 (the parallel form's block is the whole
+  // sequence).
+  decay.mask = generate(
+      {rows, width}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+        Value row = arith::AddIOp::create(builder, loc, start, ivs[0]);
+        return buildCausalDecayFromPowers(builder, loc, powers, row, ivs[1],
+                                          computeType);
+      });
+  // xi_i = gamma^(start+i+1).
+  decay.queryDecay =
+      generate({rows}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+        Value one = arith::ConstantIndexOp::create(builder, loc, 1);
+        Value row = arith::AddIOp::create(builder, loc, start, ivs[0]);
+        return buildDecayPower(builder, loc, logGamma,
+                               arith::AddIOp::create(builder, loc, row, one),
+                               computeType);
+      });
+}
+
 BlockDecay BlockEmitter::emitBlockDecay(OpFoldResult length, BlockParts parts) {
   BlockDecay decay;
   Value lengthValue = getValueOrCreateConstantIndexOp(b, b.getLoc(), length);
-  auto generate = [&](ArrayRef<OpFoldResult> shape,
-                      retnet::ElementBodyFn body) {
-    return retnet::buildGenerate(b, b.getLoc(), shape, computeType, body);
-  };
-  if (hasPart(parts, BlockParts::Outputs)) {
-    // D[i,j] = p[i-j] (j <= i) from the table p[k] = gamma^k: L
-    // exponentials instead of L^2 (the parallel form's block is the whole
-    // sequence).
-    Value logGammaCompute = convertFloat(b, b.getLoc(), logGamma, computeType);
-    Value powers = generate(
-        {length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
-          return buildDistanceDecay(builder, loc, logGammaCompute, ivs[0],
-                                    computeType);
-        });
-    decay.mask = generate({length, length}, [&](OpBuilder &builder,
-                                                Location loc, ValueRange ivs) {
-      return buildCausalDecayFromPowers(builder, loc, powers, ivs[0], ivs[1],
-                                        computeType);
-    });
-    // xi_i = gamma^(i+1).
-    decay.queryDecay = generate({length}, [&](OpBuilder &builder, Location loc,
-                                              ValueRange ivs) {
-      Value one = arith::ConstantIndexOp::create(builder, loc, 1);
-      return buildDecayPower(builder, loc, logGamma,
-                             arith::AddIOp::create(builder, loc, ivs[0], one),
-                             computeType);
-    });
-  }
+  if (hasPart(parts, BlockParts::Outputs))
+    emitRowsDecay(decay, decayPowers(length),
+                  arith::ConstantIndexOp::create(b, 0), length, length);
   if (hasPart(parts, BlockParts::State)) {
     // zeta_j = gamma^(L-1-j).
     decay.keyDecay = generate({length}, [&](OpBuilder &builder, Location loc,
@@ -174,11 +185,58 @@ BlockDecay BlockEmitter::emitBlockDecay(OpFoldResult length, BlockParts parts) {
   return decay;
 }
 
+Value BlockEmitter::transposeKeys(Value keys, OpFoldResult length) {
+  return linalg::TransposeOp::create(
+             b, keys,
+             emptyTensor({b.getIndexAttr(keyDim), length}, computeType),
+             ArrayRef<int64_t>{1, 0})
+      .getResult()[0];
+}
+
 Value BlockEmitter::emitBlockOutput(Value queries, Value keys, Value values,
                                     Value state, OpFoldResult length,
                                     const BlockDecay &decay, Value position) {
+  // K is transposed first so that every matrix product reads rows of its
+  // right operand.
+  return emitRowsOutput(queries, transposeKeys(keys, length), values, state,
+                        length, length, decay, position);
+}
+
+Value BlockEmitter::emitParallelOutput(Value queries, Value keys, Value values,
+                                       Value state, OpFoldResult length,
+                                       Value position, Value output) {
+  Value powers = decayPowers(length);
+  Value keysTransposed = transposeKeys(keys, length);
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  return forEachBlock(
+             length, kParallelRowBlock, BlockParts::None, ValueRange{output},
+             [&](Value start, OpFoldResult rows, const BlockDecay &,
+                 ValueRange carried) -> SmallVector<Value> {
+               // Row i of the block sees the keys of tokens [0, start + i].
+               Value width = arith::AddIOp::create(
+                   b, start,
+                   getValueOrCreateConstantIndexOp(b, b.getLoc(), rows));
+               BlockDecay decay;
+               emitRowsDecay(decay, powers, start, rows, width);
+               Value keysSeen = tensor::ExtractSliceOp::create(
+                   b, keysTransposed, ArrayRef<OpFoldResult>{zero, zero},
+                   ArrayRef<OpFoldResult>{b.getIndexAttr(keyDim), width},
+                   ArrayRef<OpFoldResult>{one, one});
+               Value out = emitRowsOutput(
+                   sliceRows(queries, start, rows, keyDim), keysSeen,
+                   sliceRows(values, zero, width, valueDim), state, rows, width,
+                   decay, arith::AddIOp::create(b, position, start));
+               return {insertRows(out, carried[0], start, rows, valueDim)};
+             })
+      .front();
+}
+
+Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
+                                   Value values, Value state,
+                                   OpFoldResult length, OpFoldResult width,
+                                   const BlockDecay &decay, Value position) {
   MLIRContext *context = b.getContext();
-  OpFoldResult dk = b.getIndexAttr(keyDim), dv = b.getIndexAttr(valueDim);
+  OpFoldResult dv = b.getIndexAttr(valueDim);
   auto contract = [&](Value lhs, Value rhs, Value init, AffineMap lhsMap,
                       AffineMap rhsMap) {
     return retnet::buildContraction(b, b.getLoc(), lhs, rhs, init, lhsMap,
@@ -189,13 +247,8 @@ Value BlockEmitter::emitBlockOutput(Value queries, Value keys, Value values,
     return retnet::buildElementwise(b, b.getLoc(), init, inputs, inputMaps,
                                     body);
   };
-  // Intra-block: (Q K^T * D) V. K is transposed first so that every matrix
-  // product reads rows of its right operand.
-  Value keysTransposed = linalg::TransposeOp::create(
-                             b, keys, emptyTensor({dk, length}, computeType),
-                             ArrayRef<int64_t>{1, 0})
-                             .getResult()[0];
-  Value scores = contract(queries, keysTransposed, zeros({length, length}),
+  // Intra-block: (Q K^T * D) V.
+  Value scores = contract(queries, keysTransposed, zeros({length, width}),
                           map(context, 3, {0, 2}), map(context, 3, {2, 1}));
   scores = update(scores, decay.mask, map(context, 2, {0, 1}), multiply);
   Value output = contract(scores, values, zeros({length, dv}),

@@ -18,6 +18,7 @@
 
 #include "Retention/IR/RetentionOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "retnet/Utils/LinalgBuilders.h"
 
 namespace mlir::retention {
 /// Decay factors of a block of L tokens of one head; the ones not asked for
@@ -29,8 +30,14 @@ struct BlockDecay {
   Value blockDecay; // scalar: gamma^L
 };
 
-/// What a block computes.
-enum class BlockParts { Outputs = 1, State = 2, Both = 3 };
+/// What a block computes (None: its caller builds the decay it needs).
+enum class BlockParts { None = 0, Outputs = 1, State = 2, Both = 3 };
+
+/// Rows per block of the parallel form's output: a block of R rows at
+/// token r0 multiplies its queries by the keys of tokens [0, r0 + R) only,
+/// so the [T, T] scores above the diagonal blocks are never computed (their
+/// mask is zero) and the block's [R, r0 + R] scores stay in cache.
+constexpr int64_t kParallelRowBlock = 64;
 
 class BlockEmitter {
 public:
@@ -68,6 +75,17 @@ public:
   Value emitBlockOutput(Value queries, Value keys, Value values, Value state,
                         OpFoldResult length, const BlockDecay &decay,
                         Value position);
+  /// O of `rows` queries against `width` keys, given transposed ([dk,
+  /// width]), and their values: the rows of a block whose decay mask is
+  /// [rows, width] (emitBlockOutput: rows = width = the block's length).
+  Value emitRowsOutput(Value queries, Value keysTransposed, Value values,
+                       Value state, OpFoldResult rows, OpFoldResult width,
+                       const BlockDecay &decay, Value position);
+  /// O of the parallel form, one block of the whole sequence of `length`
+  /// tokens, computed into `output` in row blocks of kParallelRowBlock
+  /// causal rows (the decay mask read from one table of `length` powers).
+  Value emitParallelOutput(Value queries, Value keys, Value values, Value state,
+                           OpFoldResult length, Value position, Value output);
   /// S' of a block from the state `state` before it (null: zero).
   Value emitBlockState(Value keys, Value values, Value state,
                        OpFoldResult length, const BlockDecay &decay);
@@ -91,6 +109,18 @@ public:
   /// `target`: a matrix, or the [1, 1, rows, width] tile of a result.
   Value insertRows(Value rows, Value target, OpFoldResult start,
                    OpFoldResult length, int64_t width);
+
+  /// The table p[k] = gamma^k, k < length.
+  Value decayPowers(OpFoldResult length);
+  /// Sets `decay`'s mask ([rows, width], rows starting at token `start`,
+  /// read from the table `powers`) and query decay ([rows]).
+  void emitRowsDecay(BlockDecay &decay, Value powers, Value start,
+                     OpFoldResult rows, OpFoldResult width);
+  /// Keys [length, dk] transposed to [dk, length].
+  Value transposeKeys(Value keys, OpFoldResult length);
+  /// A tensor of the compute type whose element at indices `ivs` is
+  /// `body(ivs)`.
+  Value generate(ArrayRef<OpFoldResult> shape, retnet::ElementBodyFn body);
 
   ImplicitLocOpBuilder &b;
   int64_t keyDim, valueDim;

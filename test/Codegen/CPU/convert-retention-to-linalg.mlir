@@ -2,8 +2,10 @@
 
 // Parallel: tiled (TilingInterface) into one scf.forall over batch x heads
 // whose body is the decomposition of one head: one block of the whole
-// sequence (Q K^T, the causal decay mask, (.) V), no loop over tokens,
-// ln(gamma) of the head from its slice of gamma.
+// sequence, its output computed in blocks of 64 rows, each against the keys
+// and values of the tokens up to its last row only (the scores above the
+// diagonal blocks are never computed), ln(gamma) of the head from its slice
+// of gamma.
 
 // CHECK-DAG: #[[QK_LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[QK_RHS:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
@@ -22,21 +24,33 @@
 // CHECK:   %[[QH:.*]] = tensor.extract_slice %[[QT]][0, 0, 0, 0] [1, 1, %{{.*}}, 16] [1, 1, 1, 1] : tensor<1x1x?x16xf32> to tensor<?x16xf32>
 // CHECK:   %[[KH:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0] {{.*}} to tensor<?x16xf32>
 // CHECK:   %[[VH:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0, 0] {{.*}} to tensor<?x32xf32>
-// CHECK-NOT: scf.for
 // The causal decay mask reads gamma^(i-j) from a table of the T powers
-// gamma^k: T exponentials, not T^2.
+// gamma^k: T exponentials, not T^2. K is transposed once.
 // CHECK:   %[[POWERS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?xf32>)
 // CHECK:     math.exp
-// CHECK:   linalg.generic {{.*}} outs(%{{.*}} : tensor<?x?xf32>)
-// CHECK-NOT: math.exp
-// CHECK:     arith.cmpi sle
-// CHECK:     tensor.extract %[[POWERS]][%{{.*}}] : tensor<?xf32>
-// CHECK-NOT: math.exp
 // CHECK:   %[[KT:.*]] = linalg.transpose ins(%[[KH]] : tensor<?x16xf32>) outs(%{{.*}} : tensor<16x?xf32>) permutation = [1, 0]
-// CHECK:   %[[SCORES:.*]] = linalg.generic {indexing_maps = [#[[QK_LHS]], #[[QK_RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QH]], %[[KT]] : tensor<?x16xf32>, tensor<16x?xf32>) outs(%{{.*}} : tensor<?x?xf32>)
-// CHECK:   %[[MASKED:.*]] = linalg.generic {{.*}} outs(%[[SCORES]] : tensor<?x?xf32>)
-// CHECK:     arith.mulf
-// CHECK:   %[[O:.*]] = linalg.generic {{.*}} ins(%[[MASKED]], %[[VH]] : tensor<?x?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<?x32xf32>)
+// CHECK-NOT: math.exp
+// The full blocks of 64 rows: rows [start, start + 64) see tokens
+// [0, start + 64).
+// CHECK:   %[[FULL:.*]] = arith.divui %{{.*}}, %c64
+// CHECK:   scf.for %[[BLOCK:.*]] = %c0 to %[[FULL]] step %c1 iter_args(%{{.*}} = %{{.*}})
+// CHECK:     %[[START:.*]] = arith.muli %[[BLOCK]], %c64
+// CHECK:     %[[WIDTH:.*]] = arith.addi %[[START]], %c64
+// CHECK:     %[[MASK:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x?xf32>)
+// CHECK:       %[[ROW:.*]] = arith.addi %[[START]], %{{.*}} : index
+// CHECK:       arith.cmpi sle, %{{.*}}, %[[ROW]]
+// CHECK:       tensor.extract %[[POWERS]][%{{.*}}] : tensor<?xf32>
+// CHECK:     %[[KSEEN:.*]] = tensor.extract_slice %[[KT]][0, 0] [16, %[[WIDTH]]] [1, 1]
+// CHECK:     %[[QROWS:.*]] = tensor.extract_slice %[[QH]][%[[START]], 0] [64, 16] [1, 1]
+// CHECK:     %[[VSEEN:.*]] = tensor.extract_slice %[[VH]][0, 0] [%[[WIDTH]], 32] [1, 1]
+// CHECK:     %[[SCORES:.*]] = linalg.generic {indexing_maps = [#[[QK_LHS]], #[[QK_RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[QROWS]], %[[KSEEN]] : tensor<64x16xf32>, tensor<16x?xf32>) outs(%{{.*}} : tensor<64x?xf32>)
+// CHECK:     %[[MASKED:.*]] = linalg.generic {{.*}} ins(%[[MASK]] : tensor<64x?xf32>) outs(%[[SCORES]] : tensor<64x?xf32>)
+// CHECK:       arith.mulf
+// CHECK:     %[[O:.*]] = linalg.generic {{.*}} ins(%[[MASKED]], %[[VSEEN]] : tensor<64x?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<64x32xf32>)
+// CHECK:     tensor.insert_slice %[[O]] into %{{.*}}[0, 0, %[[START]], 0] [1, 1, 64, 32]
+// Then the last, shorter block, against every token.
+// CHECK:   linalg.generic {{.*}} outs(%{{.*}} : tensor<?x?xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<?x32xf32>)
 // CHECK:   scf.forall.in_parallel
 // CHECK:     tensor.parallel_insert_slice %{{.*}} into %[[OUTS]][%[[BI]], %[[HI]], 0, 0] [1, 1, %{{.*}}, 32] [1, 1, 1, 1]
 // CHECK-NOT: retention.

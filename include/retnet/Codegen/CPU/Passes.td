@@ -26,7 +26,9 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
       the block formula on that head's matrices
       (`O = s * ((Q K^T * D) V + xi * (Q S))`,
       `S' = gamma^L S + (K * zeta)^T V`, linalg contractions with static
-      shapes inside chunks): one block of the whole sequence (parallel), an
+      shapes inside chunks): one block of the whole sequence (parallel,
+      its output in blocks of 64 rows, each against the tokens up to its
+      last row only, so nothing above the diagonal blocks is computed), an
       `scf.for` over full chunks carrying the state with the decay tables
       hoisted, then one shorter block (chunkwise), an `scf.for` over tokens
       (recurrent).
