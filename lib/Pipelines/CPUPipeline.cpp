@@ -5,6 +5,7 @@
 #include "RetNet/Transforms/Passes.h"
 #include "Retention/Transforms/Passes.h"
 #include "retnet/Codegen/CPU/Passes.h"
+#include "retnet/Codegen/Common/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"

@@ -3,6 +3,7 @@
 #include "retnet/Pipelines/Pipelines.h"
 
 #include "RetNet/Transforms/Passes.h"
+#include "retnet/Codegen/Common/Passes.h"
 #include "retnet/Codegen/GPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -89,6 +90,9 @@ static void addNVVMLowering(OpPassManager &pm,
 void mlir::retnet::buildCUDAPipeline(OpPassManager &pm,
                                      const CUDAPipelineOptions &options) {
   pm.addPass(createRetNetDecompose());
+  // CUDA model libraries store [K, N] matrices; kernels written with panels
+  // read them directly too.
+  pm.addPass(createRetNetFoldWeightPanels());
   addFormSelection(pm, options.form, options.chunkSize, "cuda");
   buildGPUKernelFormation(pm, options.threads, /*workgroupMemory=*/true);
 

@@ -64,7 +64,8 @@ std::vector<bool> compileKernels(const std::string &compiler,
       const CompileRequest &request = requests[i];
       {
         std::ofstream source(request.sourcePath);
-        source << kernelSource(request.config);
+        source << (request.source.empty() ? kernelSource(request.config)
+                                          : request.source);
         if (!source) {
           std::ofstream(request.logPath)
               << "cannot write " << request.sourcePath << "\n";

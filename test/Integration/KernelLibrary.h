@@ -15,13 +15,15 @@
 
 namespace retnet::kernel {
 
-/// One kernel to compile: its MLIR is written to `sourcePath`, the library
-/// to `libraryPath`, the compiler's messages to `logPath`.
+/// One kernel to compile: its MLIR (`source`, or if empty the retention
+/// kernel of `config`) is written to `sourcePath`, the library to
+/// `libraryPath`, the compiler's messages to `logPath`.
 struct CompileRequest {
   KernelConfig config;
   std::string sourcePath;
   std::string libraryPath;
   std::string logPath;
+  std::string source = {};
 };
 
 /// Writes each request's MLIR and runs

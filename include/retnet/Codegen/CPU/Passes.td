@@ -51,31 +51,6 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
   ];
 }
 
-def RetNetFoldWeightPanels : Pass<"retnet-fold-weight-panels"> {
-  let summary = "Matrix products read panel-packed weights without unpacking";
-  let description = [{
-    Model libraries for the CPU store each weight matrix `[K, N]` as panels
-    `[N/P, K, P]`: P consecutive columns, all K rows of them contiguous
-    (ModelLayout.h; the runtime packs them once, at load). The imported
-    model reads such a weight through
-    `linalg.unpack %panels outer_dims_perm = [1, 0] inner_dims_pos = [1]
-    inner_tiles = [P]`. This pass folds that unpack into the matrix products
-    it feeds, `C[m, n] += A[m, k] B[k, n]`, which become four-loop products
-    `C[m, n1, n0] += A[m, k] Bp[n1, k, n0]` on the result expanded to
-    `[M, N/P, P]`: `retnet-vectorize-contractions` then gives each panel
-    its own product, whose right operand is one contiguous `[K, P]` block,
-    streamed in order, with no power-of-two stride between its rows to
-    conflict in the caches.
-
-    An unpack that feeds something else is lowered with upstream's
-    decomposition into a transpose and a reshape (a copy).
-  }];
-  let dependentDialects = [
-    "::mlir::linalg::LinalgDialect",
-    "::mlir::tensor::TensorDialect",
-  ];
-}
-
 def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
   let summary = "Tile matrix-product linalg ops to register tiles and vectorize";
   let description = [{

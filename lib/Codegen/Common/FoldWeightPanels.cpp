@@ -1,6 +1,6 @@
 //===- FoldWeightPanels.cpp - Products read panel-packed weights directly -===//
 
-#include "retnet/Codegen/CPU/Passes.h"
+#include "retnet/Codegen/Common/Passes.h"
 #include "retnet/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
@@ -10,7 +10,7 @@
 
 namespace mlir::retnet {
 #define GEN_PASS_DEF_RETNETFOLDWEIGHTPANELS
-#include "retnet/Codegen/CPU/Passes.h.inc"
+#include "retnet/Codegen/Common/Passes.h.inc"
 } // namespace mlir::retnet
 
 using namespace mlir;
