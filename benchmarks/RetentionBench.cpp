@@ -7,13 +7,16 @@
 // compares with OpenBLAS's single-precision GEMM measured in the same run.
 //
 // Usage: retention-bench [--compiler=PATH] [--quick] [--filter=FORM]
-//            [--threads=N] [--keep-temp] [--target=cuda] [--gpu-shapes]
+//            [--lengths=T1,T2,...] [--threads=N] [--keep-temp]
+//            [--target=cuda] [--gpu-shapes]
 //            [--work-dir=DIR [--compile-only | --precompiled]]
 //
 // --target=cuda times the CUDA kernels on data resident in device memory
 // (each timed call is one kernel call, waited for); --gpu-shapes times the
 // GPU benchmark's shapes (B8 H16 dk128 dv256, T 8192; decode steps at
-// contexts 1k to 64k) instead of the CPU ones. --compile-only writes the
+// contexts 1k to 64k) instead of the CPU ones. --lengths replaces the
+// prefill lengths of the CPU shapes (every form; the parallel and recurrent
+// forms too, whatever their length). --compile-only writes the
 // kernels into DIR; --precompiled times the ones found there (a GPU machine
 // without the compiler: scripts/gpu-check.sh).
 //
@@ -56,7 +59,31 @@ struct Options {
   KernelSupply supply = KernelSupply::Compile;
   /// Extra retnet-compile arguments (--compiler-arg=ARG).
   std::vector<std::string> compilerArgs;
+  /// Prefill lengths of the CPU shapes (--lengths); empty: the defaults.
+  std::vector<int64_t> lengths;
 };
+
+/// Positive integers separated by commas, into `values`; false if `text`
+/// is not such a list.
+bool parseLengths(const char *text, std::vector<int64_t> &values) {
+  values.clear();
+  std::string list = text;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    std::string item =
+        list.substr(start, end == std::string::npos ? end : end - start);
+    if (item.empty() || item.size() > 9 ||
+        item.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(item) < 1)
+      return false;
+    values.push_back(std::stoll(item));
+    if (end == std::string::npos)
+      break;
+    start = end + 1;
+  }
+  return !values.empty();
+}
 
 /// `retnet-compile` in the directory of this executable.
 std::string compilerNextToSelf() {
@@ -80,7 +107,15 @@ bool parseOptions(int argc, char **argv, Options &options) {
       options.compilerArgs.push_back(text);
     else if (const char *text = value("--filter="))
       options.filter = text;
-    else if (const char *text = value("--threads="))
+    else if (const char *text = value("--lengths=")) {
+      if (!parseLengths(text, options.lengths)) {
+        std::fprintf(stderr,
+                     "--lengths=%s: expected positive token counts "
+                     "separated by commas\n",
+                     text);
+        return false;
+      }
+    } else if (const char *text = value("--threads="))
       options.threads = std::max(0, std::atoi(text));
     else if (argument == "--quick")
       options.quick = true;
@@ -96,7 +131,8 @@ bool parseOptions(int argc, char **argv, Options &options) {
       std::fprintf(stderr,
                    "usage: %s [--compiler=PATH] [--compiler-arg=ARG]... "
                    "[--quick] "
-                   "[--filter=parallel|recurrent|chunkwise] [--threads=N] "
+                   "[--filter=parallel|recurrent|chunkwise] "
+                   "[--lengths=T1,T2,...] [--threads=N] "
                    "[--keep-temp] [--target=cuda] [--gpu-shapes] "
                    "[--work-dir=DIR [--compile-only | --precompiled]]\n",
                    argv[0]);
@@ -249,7 +285,8 @@ std::vector<BenchKernel> gpuBenchKernels(bool quick) {
   return kernels;
 }
 
-std::vector<BenchKernel> benchKernels(bool quick) {
+std::vector<BenchKernel> benchKernels(bool quick,
+                                      const std::vector<int64_t> &chosen) {
   KernelConfig base;
   base.heads = 8;
   base.keyDim = 64;
@@ -264,10 +301,12 @@ std::vector<BenchKernel> benchKernels(bool quick) {
     lengths = {512, 2048};
     contexts = {128, 2048};
   }
+  if (!chosen.empty())
+    lengths = chosen;
   auto prefill = [&](int64_t maxLength) {
     std::vector<BenchCase> cases;
     for (int64_t length : lengths)
-      if (length <= maxLength)
+      if (length <= maxLength || !chosen.empty())
         cases.push_back({1, length, 0});
     return cases;
   };
@@ -301,9 +340,9 @@ int main(int argc, char **argv) {
     return 2;
 
   std::vector<BenchKernel> kernels;
-  for (const BenchKernel &kernel : options.gpuShapes
-                                       ? gpuBenchKernels(options.quick)
-                                       : benchKernels(options.quick))
+  for (const BenchKernel &kernel :
+       options.gpuShapes ? gpuBenchKernels(options.quick)
+                         : benchKernels(options.quick, options.lengths))
     if (std::string(formName(kernel.config.form)).find(options.filter) !=
         std::string::npos)
       kernels.push_back(kernel);
