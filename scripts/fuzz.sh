@@ -15,6 +15,9 @@ targets=("$@")
 RETNET_BUILD_DIR="$build" RETNET_SANITIZE=address,undefined RETNET_FUZZ=ON \
   "$root/scripts/build.sh" --target "${targets[@]}"
 
+# As in scripts/test.sh: MLIR is not instrumented, so LLVM's allocator
+# poisoning from the instrumented code would be reported falsely.
+export ASAN_OPTIONS="allow_user_poisoning=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 mkdir -p "$build/crashes"
 for target in "${targets[@]}"; do
   name="${target%-fuzzer}"
