@@ -198,8 +198,41 @@ Value BlockEmitter::emitBlockOutput(Value queries, Value keys, Value values,
                                     const BlockDecay &decay, Value position) {
   // K is transposed first so that every matrix product reads rows of its
   // right operand.
-  return emitRowsOutput(queries, transposeKeys(keys, length), values, state,
-                        length, length, decay, position);
+  Value keysTransposed = transposeKeys(keys, length);
+  std::optional<int64_t> staticLength = getConstantIntValue(length);
+  if (!staticLength || *staticLength <= kBlockRowTile ||
+      *staticLength % kBlockRowTile != 0)
+    return emitRowsOutput(queries, keysTransposed, values, state, length,
+                          length, decay, position);
+  // A static block (a chunk) in row tiles: rows [r0, r0 + R) against the
+  // keys and values of tokens [0, r0 + R), so the tiles above the diagonal
+  // are not computed; all shapes stay static.
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  OpFoldResult tileRows = b.getIndexAttr(kBlockRowTile);
+  Value output = emptyTensor({length, b.getIndexAttr(valueDim)}, computeType);
+  for (int64_t start = 0; start < *staticLength; start += kBlockRowTile) {
+    OpFoldResult first = b.getIndexAttr(start),
+                 width = b.getIndexAttr(start + kBlockRowTile);
+    auto slice = [&](Value tensor, ArrayRef<OpFoldResult> offsets,
+                     ArrayRef<OpFoldResult> sizes) {
+      return tensor::ExtractSliceOp::create(
+          b, tensor, offsets, sizes,
+          SmallVector<OpFoldResult>(offsets.size(), one));
+    };
+    BlockDecay rowsDecay;
+    rowsDecay.mask = slice(decay.mask, {first, zero}, {tileRows, width});
+    if (decay.queryDecay)
+      rowsDecay.queryDecay = slice(decay.queryDecay, {first}, {tileRows});
+    Value rows = emitRowsOutput(
+        sliceRows(queries, first, tileRows, keyDim),
+        slice(keysTransposed, {zero, zero}, {b.getIndexAttr(keyDim), width}),
+        sliceRows(values, zero, width, valueDim), state, tileRows, width,
+        rowsDecay,
+        arith::AddIOp::create(b, position,
+                              arith::ConstantIndexOp::create(b, start)));
+    output = insertRows(rows, output, first, tileRows, valueDim);
+  }
+  return output;
 }
 
 Value BlockEmitter::emitParallelOutput(Value queries, Value keys, Value values,

@@ -39,6 +39,11 @@ enum class BlockParts { None = 0, Outputs = 1, State = 2, Both = 3 };
 /// mask is zero) and the block's [R, r0 + R] scores stay in cache.
 constexpr int64_t kParallelRowBlock = 64;
 
+/// Rows per tile of a block of static length (a chunk) longer than it: as
+/// in the parallel form, a tile of rows sees the tokens up to its last row
+/// only (a chunk of 64 computes 3/4 of its [64, 64] scores, of 128 5/8).
+constexpr int64_t kBlockRowTile = 32;
+
 class BlockEmitter {
 public:
   BlockEmitter(ImplicitLocOpBuilder &b, int64_t keyDim, int64_t valueDim,

@@ -213,3 +213,26 @@ func.func @pieces(%k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x4xf32>, %t: inde
   %o = retention.chunk_outputs %k, %k, %v, %starts gamma %gamma {chunk_size = 32} : tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x4xf32>, tensor<1x2x4x8x4xf32>, tensor<2xf64> -> tensor<1x2x100x4xf32>
   return %o, %final : tensor<1x2x100x4xf32>, tensor<1x2x8x4xf32>
 }
+
+// -----
+
+// A chunk longer than 32 tokens in row tiles of 32: rows [0, 32) against
+// the chunk's first 32 keys and values, rows [32, 64) against all 64, with
+// static shapes, so the [32, 32] tile above the diagonal is not computed;
+// each tile's mask is a slice of the chunk's hoisted [64, 64] mask.
+// CHECK-LABEL: func @chunk_row_tiles
+// CHECK: %[[MASK:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x64xf32>)
+// CHECK: scf.for
+// CHECK:   linalg.transpose ins(%{{.*}} : tensor<64x16xf32>) outs(%{{.*}} : tensor<16x64xf32>)
+// CHECK:   tensor.extract_slice %[[MASK]][0, 0] [32, 32] [1, 1] : tensor<64x64xf32> to tensor<32x32xf32>
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<32x32xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK:   tensor.extract_slice %[[MASK]][32, 0] [32, 64] [1, 1] : tensor<64x64xf32> to tensor<32x64xf32>
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK-NOT: tensor<64x64xf32>, tensor<64x8xf32>
+func.func @chunk_row_tiles(%q: tensor<1x1x?x16xf32>, %k: tensor<1x1x?x16xf32>, %v: tensor<1x1x?x8xf32>) -> tensor<1x1x?x8xf32> {
+  %gamma = arith.constant dense<[0.9]> : tensor<1xf64>
+  %o = retention.chunkwise %q, %k, %v gamma %gamma {chunk_size = 64} : tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x8xf32>, tensor<1xf64> -> tensor<1x1x?x8xf32>
+  return %o : tensor<1x1x?x8xf32>
+}

@@ -28,7 +28,8 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
       `S' = gamma^L S + (K * zeta)^T V`, linalg contractions with static
       shapes inside chunks): one block of the whole sequence (parallel,
       its output in blocks of 64 rows, each against the tokens up to its
-      last row only, so nothing above the diagonal blocks is computed), an
+      last row only, so nothing above the diagonal blocks is computed; a
+      chunk of static length above 32 likewise in row tiles of 32), an
       `scf.for` over full chunks carrying the state with the decay tables
       hoisted, then one shorter block (chunkwise), an `scf.for` over tokens
       (recurrent).
