@@ -57,6 +57,11 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
   }
 
+  // The element-wise work between products, in row tiles on every thread.
+  pm.addPass(retnet::createRetNetTileElementwise());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
   // Tensors -> buffers, with deallocation.
   addBufferization(pm);
 
