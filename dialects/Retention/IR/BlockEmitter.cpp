@@ -280,48 +280,55 @@ Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
     return retnet::buildElementwise(b, b.getLoc(), init, inputs, inputMaps,
                                     body);
   };
-  // Intra-block: (Q K^T * D) V.
-  Value scores = contract(queries, keysTransposed, zeros({length, width}),
-                          map(context, 3, {0, 2}), map(context, 3, {2, 1}));
-  scores = update(scores, decay.mask, map(context, 2, {0, 1}), multiply);
-  Value output = contract(scores, values, zeros({length, dv}),
-                          map(context, 3, {0, 2}), map(context, 3, {2, 1}));
-
-  // Inter-block: xi * (Q S), then the output scaling.
-  SmallVector<Value> inputs;
-  SmallVector<AffineMap> inputMaps;
-  if (state) {
-    Value fromState =
-        contract(queries, state, zeros({length, dv}), map(context, 3, {0, 2}),
-                 map(context, 3, {2, 1}));
-    inputs.append({fromState, decay.queryDecay});
-    inputMaps.append({map(context, 2, {0, 1}), map(context, 2, {0})});
-  }
-  bool scaled = scaling == Scaling::decay_sqrt_sum;
-  if (scaled) {
-    inputs.push_back(retnet::buildGenerate(
-        b, b.getLoc(), {length}, computeType,
-        [&](OpBuilder &builder, Location loc, ValueRange ivs) {
+  // The output scale s_i of each row (decay_sqrt_sum) is folded into the
+  // scores' mask and into the queries' decay, so that no pass over the
+  // output scales it: s (P V + xi Q S) = (s P) V + (s xi Q) S.
+  Value rowScale;
+  if (scaling == Scaling::decay_sqrt_sum)
+    rowScale = generate(
+        {length}, [&](OpBuilder &builder, Location loc, ValueRange ivs) {
           Value token = arith::AddIOp::create(builder, loc, position, ivs[0]);
           return buildOutputScale(builder, loc, logGamma, token, computeType);
-        }));
-    inputMaps.push_back(map(context, 2, {0}));
+        });
+  auto timesRowScale = [&](OpBuilder &builder, Location loc, Value value,
+                           ValueRange args) -> Value {
+    return rowScale ? arith::MulFOp::create(builder, loc, value, args[1])
+                    : value;
+  };
+  SmallVector<Value> rowInputs = {decay.mask};
+  SmallVector<AffineMap> rowMaps = {map(context, 2, {0, 1})};
+  if (rowScale) {
+    rowInputs.push_back(rowScale);
+    rowMaps.push_back(map(context, 2, {0}));
   }
-  if (inputs.empty())
+
+  // Intra-block: (Q K^T * D * s) V.
+  Value scores = contract(queries, keysTransposed, zeros({length, width}),
+                          map(context, 3, {0, 2}), map(context, 3, {2, 1}));
+  scores = update(scores, rowInputs, rowMaps,
+                  [&](OpBuilder &builder, Location loc, ValueRange args) {
+                    Value masked = arith::MulFOp::create(builder, loc,
+                                                         args.back(), args[0]);
+                    return timesRowScale(builder, loc, masked, args);
+                  });
+  Value output = contract(scores, values, zeros({length, dv}),
+                          map(context, 3, {0, 2}), map(context, 3, {2, 1}));
+  if (!state)
     return output;
-  bool hasState = static_cast<bool>(state);
-  return update(output, inputs, inputMaps,
-                [&](OpBuilder &builder, Location loc, ValueRange args) {
-                  Value result = args.back();
-                  if (hasState)
-                    result = arith::AddFOp::create(
-                        builder, loc, result,
-                        arith::MulFOp::create(builder, loc, args[0], args[1]));
-                  if (scaled)
-                    result = arith::MulFOp::create(builder, loc, result,
-                                                   args[inputs.size() - 1]);
-                  return result;
-                });
+
+  // Inter-block: (xi * s * Q) S, accumulated into the same rows.
+  rowInputs[0] = queries;
+  rowMaps[0] = map(context, 2, {0, 1});
+  rowInputs.insert(rowInputs.begin() + 1, decay.queryDecay);
+  rowMaps.insert(rowMaps.begin() + 1, map(context, 2, {0}));
+  Value decayedQueries = update(
+      emptyTensor({length, b.getIndexAttr(keyDim)}, computeType), rowInputs,
+      rowMaps, [&](OpBuilder &builder, Location loc, ValueRange args) {
+        Value decayed = arith::MulFOp::create(builder, loc, args[0], args[1]);
+        return timesRowScale(builder, loc, decayed, args.drop_front());
+      });
+  return contract(decayedQueries, state, output, map(context, 3, {0, 2}),
+                  map(context, 3, {2, 1}));
 }
 
 Value BlockEmitter::emitBlockState(Value keys, Value values, Value state,

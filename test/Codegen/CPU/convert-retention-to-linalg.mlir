@@ -81,11 +81,17 @@ func.func @parallel(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tens
 // CHECK:   %[[LOOP:.*]]:2 = scf.for %[[C:.*]] = %c0 to %[[FULL]] step %c1 iter_args(%[[OACC:.*]] = %{{.*}}, %[[SACC:.*]] = %[[STATE]]) -> (tensor<?x8xf32>, tensor<16x8xf32>)
 // CHECK:     %[[START:.*]] = arith.muli %[[C]], %c4
 // CHECK:     tensor.extract_slice %{{.*}}[%[[START]], 0] [4, 16] [1, 1] : tensor<?x16xf32> to tensor<4x16xf32>
+// The output scale of each row (decay_sqrt_sum) is folded into the mask
+// and into the queries' decay; Q S accumulates into the rows of P V.
 // CHECK:     linalg.transpose ins(%{{.*}} : tensor<4x16xf32>) outs(%{{.*}} : tensor<16x4xf32>)
-// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<16x4xf32>) outs(%{{.*}} : tensor<4x4xf32>)
-// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %[[SACC]] : tensor<4x16xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<4x8xf32>)
-// CHECK:     math.expm1
-// CHECK:     math.sqrt
+// CHECK:     %[[SCALE:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4xf32>)
+// CHECK:       math.expm1
+// CHECK:       math.sqrt
+// CHECK:     %[[QK:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<16x4xf32>) outs(%{{.*}} : tensor<4x4xf32>)
+// CHECK:     %[[P:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[SCALE]] : tensor<4x4xf32>, tensor<4xf32>) outs(%[[QK]] : tensor<4x4xf32>)
+// CHECK:     %[[PV:.*]] = linalg.generic {{.*}} ins(%[[P]], %{{.*}} : tensor<4x4xf32>, tensor<4x8xf32>) outs(%{{.*}} : tensor<4x8xf32>)
+// CHECK:     %[[DQ:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %[[SCALE]] : tensor<4x16xf32>, tensor<4xf32>, tensor<4xf32>) outs(%{{.*}} : tensor<4x16xf32>)
+// CHECK:     linalg.generic {{.*}} ins(%[[DQ]], %[[SACC]] : tensor<4x16xf32>, tensor<16x8xf32>) outs(%[[PV]] : tensor<4x8xf32>)
 // CHECK:     %[[DECAYED:.*]] = linalg.generic {{.*}} outs(%[[SACC]] : tensor<16x8xf32>)
 // CHECK:     %[[NEW_STATE:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<4x8xf32>) outs(%[[DECAYED]] : tensor<16x8xf32>)
 // CHECK:     %[[INSERTED:.*]] = tensor.insert_slice %{{.*}} into %[[OACC]][%[[START]], 0] [4, 8] [1, 1]
