@@ -33,7 +33,8 @@
 #define RETNET_ABI_CPU_FEATURES "retnet_" RETNET_ABI_CPU_FEATURES_SUFFIX
 
 namespace retnet_abi {
-/// Entry points (generated with C interfaces): the packed weights and the
+/// Entry points (generated with C interfaces): the packed weights (bytes:
+/// f32 and the library's weight type, ModelLayout.h) and the
 /// decay of each head (f64 [H], the model's: from its checkpoint or the
 /// formula of its description), tokens [B, T] in, logits of every position
 /// [B, T, V] or of the last one [B, V] out, the retention states of every
@@ -108,7 +109,8 @@ template <typename T, int Rank> struct MemRef {
 /// (weights [W], decays [H], tokens [B, T], states [L, B, H, dk, dv],
 /// offset, logits).
 template <int LogitsRank>
-using EntryFunction = void(MemRef<float, 1> *weights, MemRef<double, 1> *decays,
+using EntryFunction = void(MemRef<uint8_t, 1> *weights,
+                           MemRef<double, 1> *decays,
                            MemRef<int32_t, 2> *tokens, MemRef<float, 5> *state,
                            int64_t offset, MemRef<float, LogitsRank> *logits);
 using PrefillAllFunction = EntryFunction<3>;

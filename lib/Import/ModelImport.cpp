@@ -58,6 +58,8 @@ private:
   /// weight of layer 0 and the result is that of layer `layer`: layers are
   /// laid out one after another with the same size.
   Value weight(const std::string &label, Value layer = Value());
+  /// The weights' byte buffer viewed as elements of `type`.
+  Value typedWeights(::retnet_runtime::WeightType type);
   Value rmsNorm(Value input, Value weightValue) {
     return RMSNormOp::create(b, input.getType(), input, weightValue,
                              b.getF64FloatAttr(config.layerNormEps));
@@ -70,17 +72,52 @@ private:
   ImplicitLocOpBuilder &b;
   const ModelConfig &config;
   const ::retnet_runtime::WeightLayout &layout;
+  /// The packed weights, memref<? x i8>, and its views by element type.
   Value weights;
+  Value weightViews[3];
   /// The decay of each head, tensor<H x f64>: the same for every layer.
   Value decays;
-  /// Floats between the same weight of consecutive layers.
+  /// Bytes between the same weight of consecutive layers.
   int64_t layerStride = 0;
 };
 } // namespace
 
+/// The element type of the MLIR tensors of `type`.
+static Type elementTypeOf(Builder &b, ::retnet_runtime::WeightType type) {
+  switch (type) {
+  case ::retnet_runtime::WeightType::BF16:
+    return b.getBF16Type();
+  case ::retnet_runtime::WeightType::F16:
+    return b.getF16Type();
+  case ::retnet_runtime::WeightType::F32:
+    break;
+  }
+  return b.getF32Type();
+}
+
+Value EntryBuilder::typedWeights(::retnet_runtime::WeightType type) {
+  Value &view = weightViews[static_cast<int64_t>(type)];
+  if (view)
+    return view;
+  // The byte buffer as a 1-D buffer of `type` (its size a multiple of
+  // kWeightAlignment bytes), built once at the top of the function.
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfterValue(weights);
+  int64_t bytes = ::retnet_runtime::elementBytes(type);
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value size = arith::DivUIOp::create(b, memref::DimOp::create(b, weights, 0),
+                                      arith::ConstantIndexOp::create(b, bytes));
+  view = memref::ViewOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, elementTypeOf(b, type)),
+      weights, zero, ValueRange{size});
+  return view;
+}
+
 Value EntryBuilder::weight(const std::string &label, Value layer) {
   const ::retnet_runtime::PackedWeight *packed = layout.find(label);
   assert(packed && "every label of the import is in the layout");
+  Type elementType = elementTypeOf(b, packed->type);
+  int64_t elementBytes = ::retnet_runtime::elementBytes(packed->type);
   SmallVector<int64_t> shape(packed->shape.begin(), packed->shape.end());
   int64_t panel = packed->panel;
   if (panel)
@@ -88,26 +125,30 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
     strides[dim] = strides[dim + 1] * shape[dim + 1];
-  OpFoldResult offset = b.getIndexAttr(packed->offset);
-  int64_t staticOffset = packed->offset;
+  // Offsets in elements of the weight's type: every offset and the layer
+  // stride are multiples of kWeightAlignment bytes.
+  int64_t elementOffset = packed->offset / elementBytes;
+  OpFoldResult offset = b.getIndexAttr(elementOffset);
+  int64_t staticOffset = elementOffset;
   if (layer) {
     AffineExpr l;
     bindSymbols(b.getContext(), l);
     offset = affine::makeComposedFoldedAffineApply(
-        b, b.getLoc(), l * layerStride + packed->offset, {layer});
+        b, b.getLoc(), l * (layerStride / elementBytes) + elementOffset,
+        {layer});
     staticOffset = ShapedType::kDynamic;
   }
   auto layoutAttr =
       StridedLayoutAttr::get(b.getContext(), staticOffset, strides);
-  auto memrefType = MemRefType::get(shape, b.getF32Type(), layoutAttr);
+  auto memrefType = MemRefType::get(shape, elementType, layoutAttr);
   SmallVector<OpFoldResult> sizes, strideValues;
   for (auto [size, stride] : llvm::zip(shape, strides)) {
     sizes.push_back(b.getIndexAttr(size));
     strideValues.push_back(b.getIndexAttr(stride));
   }
-  Value view = memref::ReinterpretCastOp::create(b, memrefType, weights, offset,
-                                                 sizes, strideValues);
-  auto tensorType = RankedTensorType::get(shape, b.getF32Type());
+  Value view = memref::ReinterpretCastOp::create(
+      b, memrefType, typedWeights(packed->type), offset, sizes, strideValues);
+  auto tensorType = RankedTensorType::get(shape, elementType);
   Value stored = bufferization::ToTensorOp::create(b, tensorType, view,
                                                    /*restrict=*/true,
                                                    /*writable=*/false);
@@ -115,7 +156,7 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
     return stored;
   // Panels [N/P, K, P] -> the matrix [K, N] that the graph's ops take.
   Value matrix = tensor::EmptyOp::create(
-      b, ArrayRef<int64_t>{packed->shape[0], packed->shape[1]}, b.getF32Type());
+      b, ArrayRef<int64_t>{packed->shape[0], packed->shape[1]}, elementType);
   return linalg::UnPackOp::create(b, stored, matrix, /*innerDimsPos=*/{1},
                                   /*innerTiles=*/{b.getIndexAttr(panel)},
                                   /*outerDimsPerm=*/{1, 0});
@@ -211,7 +252,7 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   int64_t d = config.embedDim, outputWidth = config.outputWidth();
   Type f32 = b.getF32Type();
   int64_t length = kind == EntryKind::Decode ? 1 : dynamic;
-  auto weightsType = MemRefType::get({dynamic}, f32);
+  auto weightsType = MemRefType::get({dynamic}, b.getI8Type());
   auto decaysType = MemRefType::get({config.heads}, b.getF64Type());
   auto tokensType = MemRefType::get({dynamic, length}, b.getI32Type());
   auto stateType = MemRefType::get({config.layers, dynamic, config.heads,
@@ -237,6 +278,8 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(entry);
   weights = entry->getArgument(0);
+  for (Value &view : weightViews)
+    view = Value();
   decays = bufferization::ToTensorOp::create(
       b, RankedTensorType::get(decaysType.getShape(), b.getF64Type()),
       entry->getArgument(1), /*restrict=*/true, /*writable=*/false);
@@ -303,10 +346,10 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   return function;
 }
 
-OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
-                                                const ModelConfig &config,
-                                                retnet_abi::BufferKind buffers,
-                                                int64_t weightPanel) {
+OwningOpRef<ModuleOp>
+mlir::retnet::importModel(MLIRContext *context, const ModelConfig &config,
+                          retnet_abi::BufferKind buffers, int64_t weightPanel,
+                          retnet_runtime::WeightType weightType) {
   context->loadDialect<
       affine::AffineDialect, arith::ArithDialect,
       bufferization::BufferizationDialect, linalg::LinalgDialect,
@@ -319,6 +362,7 @@ OwningOpRef<ModuleOp> mlir::retnet::importModel(MLIRContext *context,
 
   ::retnet_runtime::ModelShape shape = getModelShape(config);
   shape.weightPanel = weightPanel;
+  shape.weightType = weightType;
   ::retnet_runtime::WeightLayout layout =
       ::retnet_runtime::computeWeightLayout(shape);
   EntryBuilder entries(b, config, layout);

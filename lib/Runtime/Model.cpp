@@ -3,6 +3,7 @@
 #include "retnet/retnet.h"
 
 #include "retnet/CpuFeatures.h"
+#include "retnet/FloatFormats.h"
 #include "retnet/ModelABI.h"
 #include "retnet/Runtime/CheckpointCheck.h"
 #include "retnet/Runtime/CudaRuntime.h"
@@ -161,8 +162,9 @@ struct retnet_model {
   std::vector<double> decays;
   DeviceBuffer deviceDecays; // CUDA models: uploaded once at load
 
-  float *weightData() const {
-    return onDevice() ? static_cast<float *>(deviceWeights.data) : weights.data;
+  uint8_t *weightData() const {
+    return onDevice() ? static_cast<uint8_t *>(deviceWeights.data)
+                      : reinterpret_cast<uint8_t *>(weights.data);
   }
   double *decayData() const {
     return onDevice() ? static_cast<double *>(deviceDecays.data)
@@ -192,18 +194,61 @@ static int64_t firstNonFinite(const float *values, int64_t count) {
   return -1;
 }
 
-/// Copies `source` into `weight` (transposed for matrices, in panels where
-/// the layout has them); returns the index of the first non-finite element
-/// of the source, or -1.
+/// Stores `values` as `count` elements of `type` at `destination`, element
+/// `i` at index `indexOf(i)`: f32 as they are, bf16 and f16 rounded to
+/// nearest even.
+template <typename IndexFn>
+static void storeElements(const float *values, int64_t count, WeightType type,
+                          char *destination, IndexFn indexOf) {
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t index = indexOf(i);
+    switch (type) {
+    case WeightType::F32:
+      std::memcpy(destination + index * 4, &values[i], 4);
+      break;
+    case WeightType::BF16: {
+      uint16_t narrow = retnet_float::floatToBF16(values[i]);
+      std::memcpy(destination + index * 2, &narrow, 2);
+      break;
+    }
+    case WeightType::F16: {
+      uint16_t narrow = retnet_float::floatToF16(values[i]);
+      std::memcpy(destination + index * 2, &narrow, 2);
+      break;
+    }
+    }
+  }
+}
+
+/// The index of the first value of `values[0, count)` that is not finite,
+/// or does not fit `type` (f16: beyond its largest finite value, 65504), or
+/// -1.
+static int64_t firstUnrepresentable(const float *values, int64_t count,
+                                    WeightType type) {
+  float limit = type == WeightType::F16 ? 65504.0f : INFINITY;
+  for (int64_t i = 0; i < count; ++i)
+    if (!std::isfinite(values[i]) || std::fabs(values[i]) > limit)
+      return i;
+  return -1;
+}
+
+/// Copies `source` into `weight` in the weight's type (transposed for
+/// matrices, in panels where the layout has them); returns the index of the
+/// first element of the source that is not finite or does not fit the
+/// type, or -1.
 static int64_t packSource(const TensorView &view, const PackedSource &source,
-                          const PackedWeight &weight, float *arena) {
-  float *destination = arena + weight.offset;
+                          const PackedWeight &weight, char *arena) {
+  char *destination = arena + weight.offset;
   if (!source.transposed) {
     size_t count = 1;
     for (int64_t dim : source.shape)
       count *= dim;
-    convertToFloat(view, 0, count, destination);
-    return firstNonFinite(destination, static_cast<int64_t>(count));
+    std::vector<float> values(count);
+    convertToFloat(view, 0, count, values.data());
+    storeElements(values.data(), static_cast<int64_t>(count), weight.type,
+                  destination, [](int64_t i) { return i; });
+    return firstUnrepresentable(values.data(), static_cast<int64_t>(count),
+                                weight.type);
   }
   int64_t rows = source.shape[0], columns = source.shape[1];
   std::vector<float> row(columns);
@@ -211,10 +256,13 @@ static int64_t packSource(const TensorView &view, const PackedSource &source,
   for (int64_t r = 0; r < rows; ++r) {
     convertToFloat(view, static_cast<size_t>(r) * columns, columns, row.data());
     if (bad < 0)
-      if (int64_t column = firstNonFinite(row.data(), columns); column >= 0)
+      if (int64_t column =
+              firstUnrepresentable(row.data(), columns, weight.type);
+          column >= 0)
         bad = r * columns + column;
-    for (int64_t c = 0; c < columns; ++c)
-      destination[weight.indexOf(c, source.column + r)] = row[c];
+    storeElements(
+        row.data(), columns, weight.type, destination,
+        [&](int64_t c) { return weight.indexOf(c, source.column + r); });
   }
   return bad;
 }
@@ -294,25 +342,28 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
                 reason);
   }
 
-  if (!model->weights.allocate(model->layout.totalFloats))
-    return fail("out of memory for " +
-                std::to_string(model->layout.totalFloats * 4) +
+  int64_t weightBytes = model->layout.totalBytes;
+  if (!model->weights.allocate(weightBytes /
+                               static_cast<int64_t>(sizeof(float))))
+    return fail("out of memory for " + std::to_string(weightBytes) +
                 " bytes of weights");
-  std::memset(model->weights.data, 0,
-              static_cast<size_t>(model->layout.totalFloats) * sizeof(float));
+  std::memset(model->weights.data, 0, static_cast<size_t>(weightBytes));
   // Weights that are not finite make every logit NaN or infinite: an error
   // at load, naming the tensor.
   for (const PackedWeight &weight : model->layout.weights)
     for (const PackedSource &source : weight.sources)
-      if (int64_t bad = packSource(*file.find(source.name), source, weight,
-                                   model->weights.data);
+      if (int64_t bad =
+              packSource(*file.find(source.name), source, weight,
+                         reinterpret_cast<char *>(model->weights.data));
           bad >= 0)
-        return fail("tensor '" + source.name +
-                    "' holds a value that is not finite (element " +
-                    std::to_string(bad) + ")");
+        return fail("tensor '" + source.name + "' holds a value that is not " +
+                    (weight.type == WeightType::F16
+                         ? "finite or beyond f16's range (65504), the "
+                           "library's weight type"
+                         : "finite") +
+                    " (element " + std::to_string(bad) + ")");
   if (onDevice()) {
-    size_t bytes =
-        static_cast<size_t>(model->layout.totalFloats) * sizeof(float);
+    size_t bytes = static_cast<size_t>(weightBytes);
     size_t decayBytes = model->decays.size() * sizeof(double);
     if (!model->deviceWeights.reserve(bytes, message) ||
         !copyAndWait(model->deviceWeights.data, model->weights.data, bytes,
@@ -530,7 +581,7 @@ static int callEntry(const retnet_model *model, retnet_state *state,
     logitData = static_cast<float *>(state->deviceLogits.data);
   }
   auto weights =
-      contiguous<float, 1>(model->weightData(), {model->layout.totalFloats});
+      contiguous<uint8_t, 1>(model->weightData(), {model->layout.totalBytes});
   auto decays = contiguous<double, 1>(model->decayData(), {model->shape.heads});
   auto tokenRef = contiguous<int32_t, 2>(const_cast<int32_t *>(tokenData),
                                          {state->batch, length});

@@ -4,6 +4,33 @@
 
 using namespace retnet_runtime;
 
+int64_t retnet_runtime::elementBytes(WeightType type) {
+  return type == WeightType::F32 ? 4 : 2;
+}
+
+const char *retnet_runtime::weightTypeName(WeightType type) {
+  switch (type) {
+  case WeightType::F32:
+    return "f32";
+  case WeightType::BF16:
+    return "bf16";
+  case WeightType::F16:
+    return "f16";
+  }
+  return "unknown";
+}
+
+bool retnet_runtime::parseWeightType(const std::string &name,
+                                     WeightType &type) {
+  for (WeightType candidate :
+       {WeightType::F32, WeightType::BF16, WeightType::F16})
+    if (name == weightTypeName(candidate)) {
+      type = candidate;
+      return true;
+    }
+  return false;
+}
+
 int64_t PackedWeight::size() const {
   int64_t count = 1;
   for (int64_t dim : shape)
@@ -34,15 +61,17 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
   WeightLayout layout;
   auto add = [&](std::string label, std::vector<int64_t> dims,
                  std::vector<PackedSource> sources) {
-    PackedWeight weight{std::move(label), layout.totalFloats, std::move(dims),
+    PackedWeight weight{std::move(label), layout.totalBytes, std::move(dims),
                         std::move(sources)};
     // Matrices that products read: the transposed checkpoint tensors.
-    int64_t panel = shape.weightPanel;
-    if (panel > 0 && weight.shape.size() == 2 && weight.sources[0].transposed &&
-        weight.shape[1] % panel == 0)
-      weight.panel = panel;
-    // Keep every weight 64-byte aligned.
-    layout.totalFloats += (weight.size() + 15) / 16 * 16;
+    if (weight.shape.size() == 2 && weight.sources[0].transposed) {
+      weight.type = shape.weightType;
+      int64_t panel = shape.weightPanel;
+      if (panel > 0 && weight.shape[1] % panel == 0)
+        weight.panel = panel;
+    }
+    layout.totalBytes += (weight.bytes() + kWeightAlignment - 1) /
+                         kWeightAlignment * kWeightAlignment;
     layout.weights.push_back(std::move(weight));
   };
   auto vector = [&](std::string label, std::string name, int64_t size) {
@@ -112,6 +141,7 @@ void retnet_runtime::encodeModelShape(const ModelShape &shape,
   values[11] = shape.feedForwardNorm;
   values[12] = shape.outputLayer;
   values[13] = shape.weightPanel;
+  values[14] = static_cast<int64_t>(shape.weightType);
 }
 
 ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
@@ -130,5 +160,6 @@ ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
   shape.feedForwardNorm = values[11] != 0;
   shape.outputLayer = values[12] != 0;
   shape.weightPanel = values[13];
+  shape.weightType = static_cast<WeightType>(values[14]);
   return shape;
 }

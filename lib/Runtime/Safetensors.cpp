@@ -1,6 +1,7 @@
 //===- Safetensors.cpp - Memory-mapped safetensors files ------------------===//
 
 #include "retnet/Runtime/Safetensors.h"
+#include "retnet/FloatFormats.h"
 
 #include <algorithm>
 #include <cstring>
@@ -350,34 +351,6 @@ const TensorView *SafetensorsFile::find(const std::string &name) const {
   return it == entries.end() ? nullptr : &it->second;
 }
 
-static float halfToFloat(uint16_t half) {
-  uint32_t sign = static_cast<uint32_t>(half & 0x8000) << 16;
-  uint32_t exponent = (half >> 10) & 0x1f, mantissa = half & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0) {
-    if (mantissa == 0) {
-      bits = sign;
-    } else {
-      // Subnormal: normalise.
-      int shift = 0;
-      while (!(mantissa & 0x400)) {
-        mantissa <<= 1;
-        ++shift;
-      }
-      mantissa &= 0x3ff;
-      bits = sign | static_cast<uint32_t>(127 - 15 - shift + 1) << 23 |
-             mantissa << 13;
-    }
-  } else if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | mantissa << 13;
-  } else {
-    bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
-  }
-  float value;
-  std::memcpy(&value, &bits, sizeof(value));
-  return value;
-}
-
 void retnet_runtime::convertToFloat(const TensorView &view, size_t first,
                                     size_t count, float *out) {
   switch (view.dtype) {
@@ -388,15 +361,14 @@ void retnet_runtime::convertToFloat(const TensorView &view, size_t first,
     for (size_t i = 0; i < count; ++i) {
       uint16_t half;
       std::memcpy(&half, view.data + (first + i) * 2, 2);
-      out[i] = halfToFloat(half);
+      out[i] = retnet_float::f16ToFloat(half);
     }
     return;
   case DType::BF16:
     for (size_t i = 0; i < count; ++i) {
       uint16_t high;
       std::memcpy(&high, view.data + (first + i) * 2, 2);
-      uint32_t bits = static_cast<uint32_t>(high) << 16;
-      std::memcpy(&out[i], &bits, 4);
+      out[i] = retnet_float::bf16ToFloat(high);
     }
     return;
   case DType::Other:

@@ -47,8 +47,17 @@ Value mlir::retnet::buildContraction(OpBuilder &b, Location loc, Value lhs,
              b, loc, init.getType(), ValueRange{lhs, rhs}, ValueRange{init},
              maps, iterators,
              [](OpBuilder &builder, Location nested, ValueRange args) {
-               Value product =
-                   arith::MulFOp::create(builder, nested, args[0], args[1]);
+               // Narrower operands (bf16/f16 weights) widen to the
+               // accumulator's type.
+               Type accumulator = args[2].getType();
+               auto widen = [&](Value operand) -> Value {
+                 if (operand.getType() == accumulator)
+                   return operand;
+                 return arith::ExtFOp::create(builder, nested, accumulator,
+                                              operand);
+               };
+               Value product = arith::MulFOp::create(
+                   builder, nested, widen(args[0]), widen(args[1]));
                Value sum =
                    arith::AddFOp::create(builder, nested, args[2], product);
                linalg::YieldOp::create(builder, nested, sum);

@@ -13,10 +13,30 @@
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-panel=0 | FileCheck %s --check-prefix=NOPANEL
 // RUN: not retnet-compile %S/Inputs/tiny.json --emit=import --weight-panel=-2 2>&1 | FileCheck %s --check-prefix=BADPANEL
 // PANEL64: linalg.unpack %{{.+}} outer_dims_perm = [1, 0] inner_dims_pos = [1] inner_tiles = [64] into %{{.+}} : tensor<6x64x64xf32> -> tensor<64x384xf32>
-// PANEL64: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 64]>
+// PANEL64: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 64, 0]>
 // NOPANEL-NOT: linalg.unpack
-// NOPANEL: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 0]>
+// NOPANEL: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 0, 0]>
 // BADPANEL: --weight-panel must be a positive number of columns, or 0
+
+// --weight-type: the matrices that products read are of that type (recorded
+// as the shape's 15th value, 1 for bf16, 2 for f16), viewed from the same
+// byte buffer as the f32 weights; the embedding and norms stay f32.
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=bf16 | FileCheck %s --check-prefix=BF16
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=f16 | FileCheck %s --check-prefix=F16
+// RUN: not retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=int4 2>&1 | FileCheck %s --check-prefix=BADTYPE
+// RUN: not retnet-compile %S/Inputs/tiny.json --gpu-emulation --weight-type=bf16 -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=CUDATYPE
+// BF16: memref.view %arg0[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?xbf16>
+// BF16: memref.view %arg0[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?xf32>
+// BF16: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xf32>
+// BF16: linalg.unpack %{{.+}} : tensor<12x64x32xbf16> -> tensor<64x384xbf16>
+// BF16: retnet.msr {{.+}} : tensor<?x?x64xf32>, tensor<64x384xbf16>, tensor<128x64xbf16>,
+// BF16: retnet.glu {{.+}} : tensor<?x?x64xf32>, tensor<64x256xbf16>, tensor<128x64xbf16> -> tensor<?x?x64xf32>
+// BF16: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xbf16> -> tensor<?x?x100xf32>
+// BF16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 1]>
+// F16: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xf16> -> tensor<?x?x100xf32>
+// F16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 2]>
+// BADTYPE: --weight-type must be f32, bf16 or f16, got 'int4'
+// CUDATYPE: --weight-type=bf16 is for the CPU target
 
 // The shared library: the C API, its compiled description, and retnet.h next to it.
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=lib -o %t/lib.so
@@ -53,7 +73,7 @@
 // RUN: test ! -e %t/bad.so
 
 // IMPORT-LABEL: func.func @retnet_graph_prefill_all(
-// IMPORT-SAME: memref<?xf32>, %[[DECAYS:.+]]: memref<4xf64>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT-SAME: memref<?xi8>, %[[DECAYS:.+]]: memref<4xf64>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
 // The decays are the model's, an argument: no library constant.
 // IMPORT: %[[GAMMA:.+]] = bufferization.to_tensor %[[DECAYS]] restrict : memref<4xf64> to tensor<4xf64>
 // IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
@@ -94,7 +114,7 @@
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr
 // IMPORT: retnet.linear
-// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32]> : tensor<14xi64>)
+// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 0]> : tensor<15xi64>)
 // IMPORT: llvm.mlir.global external constant @retnet_abi_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
 // IMPORT: llvm.mlir.global external constant @retnet_abi_buffers(0 : i32)
 

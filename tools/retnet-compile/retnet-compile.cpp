@@ -127,6 +127,15 @@ cl::opt<int64_t> weightPanel(
              "n that is at least 32, which is 32 on every CPU's default "
              "tile). Not used with --target=cuda or --gpu-emulation"),
     cl::init(-1), cl::cat(category));
+cl::opt<std::string> weightType(
+    "weight-type",
+    cl::desc("Element type of the weight matrices of a model library (the "
+             "projections, feed-forward and output layer), which its matrix "
+             "products read and widen to f32 in registers: f32, bf16 or f16 "
+             "(default f32). The embedding, norms, biases, activations and "
+             "retention states stay f32. A checkpoint of another type is "
+             "converted at load (rounded to nearest even). CPU target only"),
+    cl::init("f32"), cl::cat(category));
 cl::list<int64_t>
     threadTile("thread-tile", cl::CommaSeparated,
                cl::desc("Block m,n of one thread for linear layers (tuning)"),
@@ -316,6 +325,13 @@ int main(int argc, char **argv) {
   if (!cuda && !gpuEmulation)
     panel = weightPanel >= 0 ? weightPanel
                              : llvm::divideCeil(32, tile[1]) * tile[1];
+  retnet_runtime::WeightType matrixType;
+  if (!retnet_runtime::parseWeightType(weightType, matrixType))
+    return fail("--weight-type must be f32, bf16 or f16, got '" + weightType +
+                "'");
+  if (matrixType != retnet_runtime::WeightType::F32 && (cuda || gpuEmulation))
+    return fail("--weight-type=" + weightType +
+                " is for the CPU target; the CUDA target's weights are f32");
   bool isModel = StringRef(inputFile).ends_with(".json");
   if (apiPrefix != retnet_abi::kDefaultApiPrefix) {
     if (!isModel || emit != EmitKind::Library)
@@ -354,7 +370,7 @@ int main(int argc, char **argv) {
     module = retnet::importModel(&context, *config,
                                  cuda ? retnet_abi::BufferKind::CudaDevice
                                       : retnet_abi::BufferKind::Host,
-                                 panel);
+                                 panel, matrixType);
     if (failed(verify(*module)))
       return fail("the imported model does not verify");
   } else {

@@ -202,8 +202,11 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
   // reads and writes each row's state once: its bound is the lesser of the
   // FLOP bound and the bandwidth over the bytes of a step.
   WeightLayout layout = computeWeightLayout(shape);
-  double weightBytes = 4.0 * (layout.totalFloats -
-                              layout.find("embed")->size() + shape.embedDim);
+  // Every weight but the embedding (of which a step reads one row per
+  // token), in the library's weight type.
+  const PackedWeight *embed = layout.find("embed");
+  double weightBytes =
+      layout.totalBytes - embed->bytes() + shape.embedDim * 4.0;
   double stateBytes = 4.0 * shape.stateFloatsPerSequence();
   double decodeFlops =
       2.0 * (layerMatrixFloats(shape) + shape.embedDim * headWidth(shape));

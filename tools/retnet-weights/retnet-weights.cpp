@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "retnet/FloatFormats.h"
 #include "retnet/Import/ModelConfig.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -127,55 +128,6 @@ private:
 };
 
 //===----------------------------------------------------------------------===//
-// Float conversions (round to nearest, ties to even).
-//===----------------------------------------------------------------------===//
-
-uint32_t floatBits(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return bits;
-}
-
-uint16_t floatToBF16(float value) {
-  uint32_t bits = floatBits(value);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it quiet and a NaN
-    return static_cast<uint16_t>((bits >> 16) | 0x0040u);
-  uint32_t roundingBias = 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>((bits + roundingBias) >> 16);
-}
-
-uint16_t floatToF16(float value) {
-  uint32_t bits = floatBits(value);
-  uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
-  uint32_t exponent = (bits >> 23) & 0xffu;
-  uint32_t mantissa = bits & 0x7fffffu;
-  if (exponent == 0xffu) // Inf or NaN
-    return sign | 0x7c00u | (mantissa ? 0x0200u : 0u);
-  int32_t halfExponent = static_cast<int32_t>(exponent) - 127 + 15;
-  if (halfExponent >= 31) // overflow
-    return sign | 0x7c00u;
-  if (halfExponent <= 0) {
-    // Subnormal half (or zero): value = full / 2^(14 + 10) in half ulps.
-    if (halfExponent < -10)
-      return sign; // below half the smallest subnormal (rounds to zero)
-    uint32_t full = mantissa | 0x800000u;
-    uint32_t shift = static_cast<uint32_t>(14 - halfExponent);
-    uint32_t result = full >> shift;
-    uint32_t remainder = full & ((1u << shift) - 1u);
-    uint32_t halfway = 1u << (shift - 1);
-    if (remainder > halfway || (remainder == halfway && (result & 1u)))
-      ++result;
-    return sign | static_cast<uint16_t>(result);
-  }
-  uint32_t result =
-      (static_cast<uint32_t>(halfExponent) << 10) | (mantissa >> 13);
-  uint32_t remainder = mantissa & 0x1fffu;
-  if (remainder > 0x1000u || (remainder == 0x1000u && (result & 1u)))
-    ++result; // may carry into the exponent, up to infinity: correct
-  return sign | static_cast<uint16_t>(result);
-}
-
-//===----------------------------------------------------------------------===//
 // Initialisation (torchscale's scales).
 //===----------------------------------------------------------------------===//
 
@@ -283,17 +235,17 @@ EncodedTensor encode(const WeightInfo &info, const std::vector<float> &values,
   case DType::F32:
     tensor.dtypeName = "F32";
     for (float value : values)
-      appendLittleEndian(tensor.bytes, floatBits(value), 4);
+      appendLittleEndian(tensor.bytes, retnet_float::floatBits(value), 4);
     break;
   case DType::F16:
     tensor.dtypeName = "F16";
     for (float value : values)
-      appendLittleEndian(tensor.bytes, floatToF16(value), 2);
+      appendLittleEndian(tensor.bytes, retnet_float::floatToF16(value), 2);
     break;
   case DType::BF16:
     tensor.dtypeName = "BF16";
     for (float value : values)
-      appendLittleEndian(tensor.bytes, floatToBF16(value), 2);
+      appendLittleEndian(tensor.bytes, retnet_float::floatToBF16(value), 2);
     break;
   }
   return tensor;

@@ -46,6 +46,9 @@ def RetNet_ActivationAttr
 
 defvar F32Tensor2D = TensorRankOf<[F32], [2]>;
 defvar F32Tensor3D = TensorRankOf<[F32], [3]>;
+// Matrices that products multiply by: f32, or bf16/f16 weights that the
+// products widen to f32 (retnet-compile --weight-type).
+defvar WeightMatrix = TensorRankOf<[F32, BF16, F16], [2]>;
 
 class RetNet_Op<string mnemonic, list<Trait> traits = []>
     : Op<RetNet_Dialect, mnemonic, traits # [Pure]> {
@@ -106,7 +109,7 @@ def RetNet_LinearOp : RetNet_Op<"linear"> {
         -> tensor<?x?x256xf32>
     ```
   }];
-  let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$weight);
+  let arguments = (ins F32Tensor3D:$input, WeightMatrix:$weight);
   let results = (outs F32Tensor3D:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->`
@@ -161,8 +164,8 @@ def RetNet_MultiScaleRetentionOp : RetNet_Op<"msr", [AttrSizedOperandSegments]> 
         -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
     ```
   }];
-  let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$in_proj,
-                       F32Tensor2D:$out_proj, TensorRankOf<[F64], [1]>:$gamma,
+  let arguments = (ins F32Tensor3D:$input, WeightMatrix:$in_proj,
+                       WeightMatrix:$out_proj, TensorRankOf<[F64], [1]>:$gamma,
                        Optional<TensorRankOf<[F32], [4]>>:$initial_state,
                        Optional<Index>:$offset, F64Attr:$eps);
   let results = (outs F32Tensor3D:$output,
@@ -195,8 +198,8 @@ def RetNet_GLUOp : RetNet_Op<"glu"> {
         -> tensor<?x?x64xf32>
     ```
   }];
-  let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$up_proj,
-                       F32Tensor2D:$down_proj,
+  let arguments = (ins F32Tensor3D:$input, WeightMatrix:$up_proj,
+                       WeightMatrix:$down_proj,
                        RetNet_ActivationAttr:$activation);
   let results = (outs F32Tensor3D:$result);
   let assemblyFormat = [{
@@ -222,9 +225,9 @@ def RetNet_FeedForwardOp : RetNet_Op<"ffn", [AttrSizedOperandSegments]> {
         -> tensor<?x?x64xf32>
     ```
   }];
-  let arguments = (ins F32Tensor3D:$input, F32Tensor2D:$up_proj,
+  let arguments = (ins F32Tensor3D:$input, WeightMatrix:$up_proj,
                        TensorRankOf<[F32], [1]>:$up_bias,
-                       F32Tensor2D:$down_proj,
+                       WeightMatrix:$down_proj,
                        TensorRankOf<[F32], [1]>:$down_bias,
                        Optional<TensorRankOf<[F32], [1]>>:$norm_weight,
                        Optional<TensorRankOf<[F32], [1]>>:$norm_bias,

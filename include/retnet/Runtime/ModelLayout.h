@@ -14,6 +14,19 @@
 #include <vector>
 
 namespace retnet_runtime {
+/// The element type of the matrices that the model multiplies by (its
+/// weight type): the generated products read them in this type and widen
+/// them to f32 in registers. Every other weight (embedding, norms, biases)
+/// is f32. The values are those of the encoded model shape.
+enum class WeightType : int64_t { F32 = 0, BF16 = 1, F16 = 2 };
+
+/// Bytes of one element of `type`.
+int64_t elementBytes(WeightType type);
+/// "f32", "bf16" or "f16".
+const char *weightTypeName(WeightType type);
+/// The weight type named `name` (as weightTypeName), or false.
+bool parseWeightType(const std::string &name, WeightType &type);
+
 /// What the packed layout depends on.
 struct ModelShape {
   int64_t embedDim = 0;
@@ -44,6 +57,8 @@ struct ModelShape {
   /// every matrix `[K, N]`. A property of the compiled code, not of the
   /// model: retnet-compile chooses it for the CPU target.
   int64_t weightPanel = 0;
+  /// The element type of those matrices (retnet-compile --weight-type).
+  WeightType weightType = WeightType::F32;
 
   int64_t keyDim() const { return embedDim / heads; }
   /// Width of each output row: vocabSize (logits) or embedDim.
@@ -65,24 +80,29 @@ struct PackedSource {
   bool transposed = true;
 };
 
-/// One weight of the packed layout: `shape` floats at `offset`; a matrix
-/// with `panel` > 0 is stored as panels `[shape[1] / panel, shape[0],
-/// panel]`.
+/// One weight of the packed layout: `shape` elements of `type` at byte
+/// `offset`; a matrix with `panel` > 0 is stored as panels `[shape[1] /
+/// panel, shape[0], panel]`.
 struct PackedWeight {
   std::string label;
   int64_t offset = 0;
   std::vector<int64_t> shape;
   std::vector<PackedSource> sources;
   int64_t panel = 0;
+  WeightType type = WeightType::F32;
 
+  /// Number of elements.
   int64_t size() const;
+  int64_t bytes() const { return size() * elementBytes(type); }
   /// The position of element (row, column) of a matrix, from `offset`.
   int64_t indexOf(int64_t row, int64_t column) const;
 };
 
 struct WeightLayout {
   std::vector<PackedWeight> weights;
-  int64_t totalFloats = 0;
+  /// Size of the packed buffer; every weight starts at a multiple of
+  /// kWeightAlignment bytes.
+  int64_t totalBytes = 0;
 
   /// The weight labelled `label`, or null.
   const PackedWeight *find(const std::string &label) const;
@@ -97,13 +117,16 @@ std::string layerLabel(int64_t layer, const char *name);
 /// down_proj [ffn, d] (without GLU: up_proj [d, ffn], up_bias [ffn],
 /// optional ffn_inner_norm and ffn_inner_norm_bias [ffn], down_proj
 /// [ffn, d], down_bias [d]); then norm [d] and lm_head [d, V] (none with
-/// no_output_layer). Offsets are multiples of 16 floats. The projections
-/// and lm_head are stored as panels of `shape.weightPanel` columns where
-/// their width is a multiple of it.
+/// no_output_layer). Offsets are multiples of kWeightAlignment bytes. The
+/// projections and lm_head are of `shape.weightType`, stored as panels of
+/// `shape.weightPanel` columns where their width is a multiple of it.
 WeightLayout computeWeightLayout(const ModelShape &shape);
 
+/// Alignment of every packed weight, in bytes (a cache line).
+constexpr int64_t kWeightAlignment = 64;
+
 /// Number of int64 values in the encoded model shape.
-constexpr int kEncodedShapeSize = 14;
+constexpr int kEncodedShapeSize = 15;
 /// The model shape as int64 values (stored in compiled libraries).
 void encodeModelShape(const ModelShape &shape, int64_t *values);
 ModelShape decodeModelShape(const int64_t *values);
