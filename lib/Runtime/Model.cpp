@@ -349,19 +349,23 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
                 " bytes of weights");
   std::memset(model->weights.data, 0, static_cast<size_t>(weightBytes));
   // Weights that are not finite make every logit NaN or infinite: an error
-  // at load, naming the tensor.
+  // at load, naming the tensor. Each tensor's file pages are given back
+  // once it is packed, so that the file and the packed weights are not
+  // resident at once.
   for (const PackedWeight &weight : model->layout.weights)
-    for (const PackedSource &source : weight.sources)
-      if (int64_t bad =
-              packSource(*file.find(source.name), source, weight,
-                         reinterpret_cast<char *>(model->weights.data));
-          bad >= 0)
+    for (const PackedSource &source : weight.sources) {
+      const TensorView &view = *file.find(source.name);
+      int64_t bad = packSource(view, source, weight,
+                               reinterpret_cast<char *>(model->weights.data));
+      file.releasePages(view);
+      if (bad >= 0)
         return fail("tensor '" + source.name + "' holds a value that is not " +
                     (weight.type == WeightType::F16
                          ? "finite or beyond f16's range (65504), the "
                            "library's weight type"
                          : "finite") +
                     " (element " + std::to_string(bad) + ")");
+    }
   if (onDevice()) {
     size_t bytes = static_cast<size_t>(weightBytes);
     size_t decayBytes = model->decays.size() * sizeof(double);

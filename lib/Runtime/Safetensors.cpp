@@ -346,6 +346,15 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
   return true;
 }
 
+void SafetensorsFile::releasePages(const TensorView &view) const {
+  static const size_t pageSize = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  auto address = reinterpret_cast<uintptr_t>(view.data);
+  uintptr_t first = (address + pageSize - 1) / pageSize * pageSize;
+  uintptr_t last = (address + view.bytes) / pageSize * pageSize;
+  if (last > first)
+    (void)madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+}
+
 const TensorView *SafetensorsFile::find(const std::string &name) const {
   auto it = entries.find(name);
   return it == entries.end() ? nullptr : &it->second;

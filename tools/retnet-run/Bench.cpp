@@ -213,15 +213,13 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
   auto bandwidthBound = [&](int64_t batch) {
     return batch * bandwidth * 1e9 / (weightBytes + 2.0 * batch * stateBytes);
   };
+  std::printf("decode: weight_type=%s weight_bytes_per_token=%.4g "
+              "state_bytes_per_row=%.4g",
+              weightTypeName(shape.weightType), weightBytes, stateBytes);
   if (options.onDevice)
-    std::printf("decode: weight_bytes_per_token=%.4g "
-                "state_bytes_per_row=%.4g\n",
-                weightBytes, stateBytes);
+    std::printf("\n");
   else
-    std::printf("decode: weight_bytes_per_token=%.4g "
-                "state_bytes_per_row=%.4g "
-                "bandwidth_bound_tokens_per_s=%.1f\n",
-                weightBytes, stateBytes, bandwidthBound(1));
+    std::printf(" bandwidth_bound_tokens_per_s=%.1f\n", bandwidthBound(1));
   for (int64_t batch : options.batches) {
     if (!run.setBatch(batch))
       return 1;

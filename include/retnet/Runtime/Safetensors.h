@@ -36,6 +36,12 @@ public:
   const std::map<std::string, TensorView> &tensors() const { return entries; }
   const TensorView *find(const std::string &name) const;
 
+  /// Gives back the memory of the file pages that lie wholly inside
+  /// `view`'s data (a tensor that has been copied out), so that they stop
+  /// counting in the process's resident memory; reading them again maps
+  /// them again from the page cache.
+  void releasePages(const TensorView &view) const;
+
 private:
   void *mapping = nullptr;
   size_t mappedBytes = 0;

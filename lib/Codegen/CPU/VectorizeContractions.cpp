@@ -231,6 +231,36 @@ tileAndPeel(RewriterBase &rewriter, Operation *root,
   return canonicalize(root);
 }
 
+namespace {
+/// `extf(broadcast(x))` -> `broadcast(extf(x))`, and the same through
+/// `vector.transpose`: narrow weights (bf16/f16) are widened before the
+/// vectorizer's broadcast over the rows of a tile, so that each weight
+/// vector is widened once per k and the broadcast folds into the
+/// contraction.
+struct WidenBeforeBroadcast : public OpRewritePattern<arith::ExtFOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::ExtFOp widen,
+                                PatternRewriter &rewriter) const override {
+    Operation *reshape = widen.getIn().getDefiningOp();
+    if (!isa_and_nonnull<vector::BroadcastOp, vector::TransposeOp>(reshape))
+      return rewriter.notifyMatchFailure(widen, "not a widened broadcast");
+    auto sourceType = dyn_cast<VectorType>(reshape->getOperand(0).getType());
+    if (!sourceType)
+      return rewriter.notifyMatchFailure(widen, "broadcast of a scalar");
+    Type wide = cast<VectorType>(widen.getType()).getElementType();
+    Value widened =
+        arith::ExtFOp::create(rewriter, widen.getLoc(), sourceType.clone(wide),
+                              reshape->getOperand(0));
+    Operation *moved = rewriter.clone(*reshape);
+    moved->setOperand(0, widened);
+    moved->getResult(0).setType(widen.getType());
+    rewriter.replaceOp(widen, moved->getResults());
+    return success();
+  }
+};
+} // namespace
+
 /// Vectorizes the products whose shape is one of `tiles` (partial tiles stay
 /// scalar loops) and folds the vectorizer's multiply + multi_reduction into
 /// vector.contract, which lowers to outer products.
@@ -254,6 +284,7 @@ static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
   RewritePatternSet contractions(context);
   vector::populateVectorReductionToContractPatterns(contractions);
   vector::populateVectorTransferPermutationMapLoweringPatterns(contractions);
+  contractions.add<WidenBeforeBroadcast>(context);
   vector::ContractionOp::getCanonicalizationPatterns(contractions, context);
   vector::TransferReadOp::getCanonicalizationPatterns(contractions, context);
   if (failed(applyPatternsGreedily(root, std::move(contractions))))

@@ -153,3 +153,32 @@ func.func @panels(%x: tensor<?x24xf32>, %w: tensor<6x24x32xf32>, %init: tensor<?
   } -> tensor<?x6x32xf32>
   return %r : tensor<?x6x32xf32>
 }
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// Weights of a narrower type (retnet-compile --weight-type=bf16): each step
+// of the reduction widens one 1 x 16 row of weights, once for the whole
+// tile, before the contraction (not the 4 x 16 block that the vectorizer
+// broadcasts over the tile's rows).
+// CHECK-LABEL: func @bf16_weights
+// CHECK: scf.for
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK:       %[[ROW:.+]] = vector.transfer_read {{.*}} : tensor<1x16xbf16>, vector<1x16xbf16>
+// CHECK:       %[[WIDE:.+]] = arith.extf %[[ROW]] : vector<1x16xbf16> to vector<1x16xf32>
+// CHECK:       vector.contract {{.*}} %{{.+}}, %[[WIDE]], %{{.+}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK-NOT: linalg.generic
+func.func @bf16_weights(%a: tensor<8x5xf32>, %b: tensor<5x32xbf16>, %c: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<8x5xf32>, tensor<5x32xbf16>) outs(%c : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %y: bf16, %acc: f32):
+    %w = arith.extf %y : bf16 to f32
+    %p = arith.mulf %x, %w : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
