@@ -63,11 +63,13 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
                  std::vector<PackedSource> sources) {
     PackedWeight weight{std::move(label), layout.totalBytes, std::move(dims),
                         std::move(sources)};
-    // Matrices that products read: the transposed checkpoint tensors.
-    if (weight.shape.size() == 2 && weight.sources[0].transposed) {
+    // Every matrix is of the weight type; those that products read (the
+    // transposed checkpoint tensors) are stored in panels.
+    if (weight.shape.size() == 2) {
       weight.type = shape.weightType;
       int64_t panel = shape.weightPanel;
-      if (panel > 0 && weight.shape[1] % panel == 0)
+      if (panel > 0 && weight.sources[0].transposed &&
+          weight.shape[1] % panel == 0)
         weight.panel = panel;
     }
     layout.totalBytes += (weight.bytes() + kWeightAlignment - 1) /

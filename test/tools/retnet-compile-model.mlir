@@ -18,16 +18,17 @@
 // NOPANEL: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 0, 0]>
 // BADPANEL: --weight-panel must be a positive number of columns, or 0
 
-// --weight-type: the matrices that products read are of that type (recorded
-// as the shape's 15th value, 1 for bf16, 2 for f16), viewed from the same
-// byte buffer as the f32 weights; the embedding and norms stay f32.
+// --weight-type: the weight matrices (the embedding table and those that
+// products read) are of that type (recorded as the shape's 15th value, 1 for
+// bf16, 2 for f16), viewed from the same byte buffer as the f32 norm
+// weights.
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=bf16 | FileCheck %s --check-prefix=BF16
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=f16 | FileCheck %s --check-prefix=F16
 // RUN: not retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=int4 2>&1 | FileCheck %s --check-prefix=BADTYPE
 // RUN: not retnet-compile %S/Inputs/tiny.json --gpu-emulation --weight-type=bf16 -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=CUDATYPE
-// BF16: memref.view %arg0[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?xbf16>
-// BF16: memref.view %arg0[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?xf32>
-// BF16: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xf32>
+// BF16-DAG: memref.view %arg0[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?xbf16>
+// BF16-DAG: memref.view %arg0[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?xf32>
+// BF16: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xbf16>
 // BF16: linalg.unpack %{{.+}} : tensor<12x64x32xbf16> -> tensor<64x384xbf16>
 // BF16: retnet.msr {{.+}} : tensor<?x?x64xf32>, tensor<64x384xbf16>, tensor<128x64xbf16>,
 // BF16: retnet.glu {{.+}} : tensor<?x?x64xf32>, tensor<64x256xbf16>, tensor<128x64xbf16> -> tensor<?x?x64xf32>

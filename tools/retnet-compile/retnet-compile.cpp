@@ -130,9 +130,9 @@ cl::opt<int64_t> weightPanel(
 cl::opt<std::string> weightType(
     "weight-type",
     cl::desc("Element type of the weight matrices of a model library (the "
-             "projections, feed-forward and output layer), which its matrix "
-             "products read and widen to f32 in registers: f32, bf16 or f16 "
-             "(default f32). The embedding, norms, biases, activations and "
+             "embedding, projections, feed-forward and output layer), which "
+             "its code reads and widens to f32 in registers: f32, bf16 or "
+             "f16 (default f32). Norm weights, biases, activations and "
              "retention states stay f32. A checkpoint of another type is "
              "converted at load (rounded to nearest even). CPU target only"),
     cl::init("f32"), cl::cat(category));

@@ -205,8 +205,8 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
   // Every weight but the embedding (of which a step reads one row per
   // token), in the library's weight type.
   const PackedWeight *embed = layout.find("embed");
-  double weightBytes =
-      layout.totalBytes - embed->bytes() + shape.embedDim * 4.0;
+  double weightBytes = layout.totalBytes - embed->bytes() +
+                       shape.embedDim * elementBytes(embed->type);
   double stateBytes = 4.0 * shape.stateFloatsPerSequence();
   double decodeFlops =
       2.0 * (layerMatrixFloats(shape) + shape.embedDim * headWidth(shape));

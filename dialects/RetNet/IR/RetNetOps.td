@@ -46,8 +46,9 @@ def RetNet_ActivationAttr
 
 defvar F32Tensor2D = TensorRankOf<[F32], [2]>;
 defvar F32Tensor3D = TensorRankOf<[F32], [3]>;
-// Matrices that products multiply by: f32, or bf16/f16 weights that the
-// products widen to f32 (retnet-compile --weight-type).
+// Weight matrices (the embedding table and those that products multiply
+// by): f32, or bf16/f16 weights that their users widen to f32
+// (retnet-compile --weight-type).
 defvar WeightMatrix = TensorRankOf<[F32, BF16, F16], [2]>;
 
 class RetNet_Op<string mnemonic, list<Trait> traits = []>
@@ -68,7 +69,7 @@ def RetNet_EmbeddingOp : RetNet_Op<"embedding"> {
         : tensor<?x?xi32>, tensor<1000x64xf32> -> tensor<?x?x64xf32>
     ```
   }];
-  let arguments = (ins TensorRankOf<[I32], [2]>:$tokens, F32Tensor2D:$table,
+  let arguments = (ins TensorRankOf<[I32], [2]>:$tokens, WeightMatrix:$table,
                        F64Attr:$scale);
   let results = (outs F32Tensor3D:$result);
   let assemblyFormat = [{

@@ -197,6 +197,10 @@ struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
           Value column = linalg::IndexOp::create(builder, loc, 2);
           Value element = tensor::ExtractOp::create(builder, loc, table,
                                                     ValueRange{row, column});
+          // A table of the library's weight type (bf16/f16) widens.
+          if (element.getType() != builder.getF32Type())
+            element = arith::ExtFOp::create(builder, loc, builder.getF32Type(),
+                                            element);
           if (scale == 1.0)
             return element;
           Value factor = arith::ConstantOp::create(

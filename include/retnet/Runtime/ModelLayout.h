@@ -14,10 +14,11 @@
 #include <vector>
 
 namespace retnet_runtime {
-/// The element type of the matrices that the model multiplies by (its
-/// weight type): the generated products read them in this type and widen
-/// them to f32 in registers. Every other weight (embedding, norms, biases)
-/// is f32. The values are those of the encoded model shape.
+/// The element type of the model's weight matrices (its weight type): the
+/// embedding table and the matrices that it multiplies by. The generated
+/// code reads them in this type and widens them to f32 in registers. Norm
+/// weights and biases are f32. The values are those of the encoded model
+/// shape.
 enum class WeightType : int64_t { F32 = 0, BF16 = 1, F16 = 2 };
 
 /// Bytes of one element of `type`.
@@ -118,8 +119,9 @@ std::string layerLabel(int64_t layer, const char *name);
 /// optional ffn_inner_norm and ffn_inner_norm_bias [ffn], down_proj
 /// [ffn, d], down_bias [d]); then norm [d] and lm_head [d, V] (none with
 /// no_output_layer). Offsets are multiples of kWeightAlignment bytes. The
-/// projections and lm_head are of `shape.weightType`, stored as panels of
-/// `shape.weightPanel` columns where their width is a multiple of it.
+/// matrices are of `shape.weightType`; the projections and lm_head are
+/// stored as panels of `shape.weightPanel` columns where their width is a
+/// multiple of it.
 WeightLayout computeWeightLayout(const ModelShape &shape);
 
 /// Alignment of every packed weight, in bytes (a cache line).
