@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <sys/resource.h>
 
 using namespace retnet_runtime;
 
@@ -307,5 +308,11 @@ int retnet_runtime::runGeneration(const ModelApi &api,
                batch * length / prefillSeconds,
                static_cast<long long>(decodeSteps * batch), decodeSeconds * 1e3,
                decodeSteps ? decodeSteps * batch / decodeSeconds : 0.0);
+  // The process's peak resident memory (mapped file pages included), to
+  // compare with the size of the weights.
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) == 0)
+    std::fprintf(stderr, "memory: peak_resident_MB=%.1f\n",
+                 usage.ru_maxrss / 1024.0);
   return 0;
 }

@@ -372,9 +372,6 @@ struct TestModel {
   std::vector<std::string> compileFlags = {}; // for every form
   /// Of the reference logits, as kReferenceTolerance.
   double tolerance = kReferenceTolerance;
-  /// The flags are those of the CPU target only (--weight-type): not run
-  /// with --gpu-emulation or --target=cuda.
-  bool cpuTargetOnly = false;
 };
 
 std::vector<TestModel> testModels() {
@@ -475,9 +472,7 @@ std::vector<TestModel> testModels() {
                 1e-6),
        "bf16",
        13,
-       {"--weight-type=bf16", "--weight-panel=48"},
-       kReferenceTolerance,
-       true},
+       {"--weight-type=bf16", "--weight-panel=48"}},
       // An f32 checkpoint rounded to bf16 and to f16 at load.
       {"swish-f32-into-bf16-weights",
        describe(64, 128, 4, 128, 2, 97, "swish", false, true, false, true,
@@ -485,15 +480,13 @@ std::vector<TestModel> testModels() {
        "f32",
        14,
        {"--weight-type=bf16"},
-       kBF16WeightTolerance,
-       true},
+       kBF16WeightTolerance},
       {"gelu-f32-into-f16-weights-deepnorm",
        describe(64, 128, 4, 128, 2, 97, "gelu", true, false, false, true, 1e-6),
        "f32",
        15,
        {"--weight-type=f16"},
-       kF16WeightTolerance,
-       true},
+       kF16WeightTolerance},
   };
 }
 
@@ -1036,9 +1029,6 @@ int main(int argc, char **argv) {
   }
   std::printf("model-test: work directory %s\n", tempDirectory.c_str());
 
-  bool forCpuTarget = llvm::none_of(compilerArgs, [](const std::string &arg) {
-    return arg == "--gpu-emulation" || arg == "--target=cuda";
-  });
   Tally tally;
   auto start = std::chrono::steady_clock::now();
   bool checkedLoadErrors = false;
@@ -1049,11 +1039,6 @@ int main(int argc, char **argv) {
       continue;
     if (!filter.empty() && testModel.name.find(filter) == std::string::npos)
       continue;
-    if (testModel.cpuTargetOnly && !forCpuTarget) {
-      std::printf("SKIP  %s: flags of the CPU target only\n",
-                  testModel.name.c_str());
-      continue;
-    }
     std::string directory = (tempDirectory + "/" + testModel.name).str();
     llvm::sys::fs::create_directories(directory);
     std::string configPath = directory + "/model.json";

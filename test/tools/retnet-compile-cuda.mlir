@@ -5,6 +5,9 @@
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-chip=sm_80 --gpu-features=+ptx70 -o %t/libtiny.so
 // RUN: llvm-nm -D --defined-only %t/libtiny.so | FileCheck %s --check-prefix=MODEL
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --emit=exe -o %t/tiny
+// bf16 weights on the CUDA target: its kernels widen them as the CPU's do.
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --weight-type=bf16 -o %t/libtiny-bf16.so
+// RUN: llvm-nm -D --defined-only %t/libtiny-bf16.so | FileCheck %s --check-prefix=MODEL
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --emit=mlir -o - | FileCheck %s --check-prefix=MLIR
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --emit=import -o - | FileCheck %s --check-prefix=IMPORT
 // RUN: not retnet-compile %S/Inputs/tiny.json --target=cuda --cuda-toolkit=%t/none -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=TOOLKIT

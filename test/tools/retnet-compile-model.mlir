@@ -25,7 +25,6 @@
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=bf16 | FileCheck %s --check-prefix=BF16
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=f16 | FileCheck %s --check-prefix=F16
 // RUN: not retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=int4 2>&1 | FileCheck %s --check-prefix=BADTYPE
-// RUN: not retnet-compile %S/Inputs/tiny.json --gpu-emulation --weight-type=bf16 -o %t/bad.so 2>&1 | FileCheck %s --check-prefix=CUDATYPE
 // BF16-DAG: memref.view %arg0[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?xbf16>
 // BF16-DAG: memref.view %arg0[%{{.+}}][%{{.+}}] : memref<?xi8> to memref<?xf32>
 // BF16: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xbf16>
@@ -37,7 +36,6 @@
 // F16: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xf16> -> tensor<?x?x100xf32>
 // F16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 2]>
 // BADTYPE: --weight-type must be f32, bf16 or f16, got 'int4'
-// CUDATYPE: --weight-type=bf16 is for the CPU target
 
 // The shared library: the C API, its compiled description, and retnet.h next to it.
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=lib -o %t/lib.so

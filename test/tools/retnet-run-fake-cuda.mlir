@@ -2,7 +2,9 @@
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda -o %t/libtiny.so
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --form=parallel -o %t/libtiny-parallel.so
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --weight-type=f16 -o %t/libtiny-f16.so
 // RUN: retnet-weights %S/Inputs/tiny.json -o %t/tiny.safetensors --seed 3
+// RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny-f16.so --weights %t/tiny.safetensors --prompt "1,2,3;4,5,6" --max-new-tokens 3 2>&1 | FileCheck %s
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt "1,2,3;4,5,6" --max-new-tokens 3 2>&1 | FileCheck %s
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny-parallel.so --weights %t/tiny.safetensors --prompt 7,8,9,10,11,12,13,14,15 --max-new-tokens 2 2>&1 | FileCheck %s
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt 1,2,3 --max-new-tokens 3 > %t/steps.txt 2>&1

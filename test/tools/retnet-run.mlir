@@ -27,6 +27,7 @@
 // GEN-NEXT: {{^}}[[FIRST]][[REST]]{{$}}
 // GEN-NOT: {{.}}
 // TIMING: prefill: 3 tokens in {{.*}} ms ({{.*}} tokens/s); decode: 4 steps in {{.*}} ms
+// TIMING-NEXT: memory: peak_resident_MB={{[0-9]+\.[0-9]}}
 
 // Two sequences (rows separated by ';') print one line each, equal to the
 // ids of each row run alone; the program does the same.

@@ -329,9 +329,6 @@ int main(int argc, char **argv) {
   if (!retnet_runtime::parseWeightType(weightType, matrixType))
     return fail("--weight-type must be f32, bf16 or f16, got '" + weightType +
                 "'");
-  if (matrixType != retnet_runtime::WeightType::F32 && (cuda || gpuEmulation))
-    return fail("--weight-type=" + weightType +
-                " is for the CPU target; the CUDA target's weights are f32");
   bool isModel = StringRef(inputFile).ends_with(".json");
   if (apiPrefix != retnet_abi::kDefaultApiPrefix) {
     if (!isModel || emit != EmitKind::Library)
