@@ -103,6 +103,46 @@ int retnet_decode(const retnet_model *model, retnet_state *state,
                   const int32_t *tokens, float *logits,
                   int64_t logits_capacity, char **error);
 
+/* Sampling the next token from one row of logits. Filters apply in this
+ * order: repetition penalty (the logit of every token of the history is
+ * divided by `repetition_penalty` when positive, multiplied when negative),
+ * then temperature 0 picks the most probable token (greedy); else top-k (the
+ * k most probable tokens; 0: off), top-p (of those, the fewest most probable
+ * whose probabilities sum to at least top_p; 1: off), min-p (of those, the
+ * tokens at least min_p times as probable as the most probable one; 0: off),
+ * each on the softmax of the remaining tokens' penalized logits, and a draw
+ * from the survivors' softmax of logit / temperature. */
+typedef struct retnet_sampling_params {
+  float temperature;        /* >= 0; 0 is greedy */
+  int32_t top_k;            /* >= 0; 0 is off */
+  float top_p;              /* in (0, 1]; 1 is off */
+  float min_p;              /* in [0, 1]; 0 is off */
+  float repetition_penalty; /* > 0; 1 is off */
+  uint64_t seed;            /* of the sampler's generator */
+} retnet_sampling_params;
+
+/* llama.cpp's defaults: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05,
+ * repetition penalty 1 (off), seed 0. */
+retnet_sampling_params retnet_sampling_default_params(void);
+
+typedef struct retnet_sampler retnet_sampler;
+
+/* A sampler with its own generator, seeded with `params->seed`: the same
+ * seed, logits and histories give the same tokens. One per sequence (batch
+ * row). Returns NULL, with a message naming the parameter, on invalid
+ * parameters. */
+retnet_sampler *retnet_sampler_new(const retnet_sampling_params *params,
+                                   char **error);
+void retnet_sampler_free(retnet_sampler *sampler);
+
+/* The next token, drawn from `logits` (`vocab` floats) given the
+ * sequence's tokens so far, `history` (`history_length` of them; NULL with
+ * 0 when there are none). Returns the token id, or -1 with a message when
+ * the arguments are invalid or a logit is not finite. */
+int32_t retnet_sampler_sample(retnet_sampler *sampler, const float *logits,
+                              int64_t vocab, const int32_t *history,
+                              int64_t history_length, char **error);
+
 #ifdef __cplusplus
 }
 #endif

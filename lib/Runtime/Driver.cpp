@@ -1,27 +1,67 @@
 //===- Driver.cpp - Generation command line of compiled models ------------===//
 
 #include "retnet/Runtime/Driver.h"
+#include "retnet/Runtime/Sampling.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <sys/resource.h>
 
 using namespace retnet_runtime;
 
+const char *const retnet_runtime::kSamplingHelp =
+    "Sampling (greedy unless --temperature > 0; then the other filters take\n"
+    "llama.cpp's defaults; applied in this order):\n"
+    "  --repeat-penalty=F     divide the logit of every token already in the\n"
+    "                         row (prompt and generated) by F when positive,\n"
+    "                         multiply it when negative (default 1: off)\n"
+    "  --temperature=F        0: greedy (default); else sample from\n"
+    "                         softmax(logits / F)\n"
+    "  --top-k=N              the N most probable tokens (default 40; 0: off)\n"
+    "  --top-p=F              the fewest most probable tokens whose\n"
+    "                         probabilities sum to at least F (default 0.95;\n"
+    "                         1: off)\n"
+    "  --min-p=F              tokens at least F times as probable as the most\n"
+    "                         probable one (default 0.05; 0: off)\n"
+    "  --seed=N               seed of the draws (default 0); batch row r uses\n"
+    "                         N + r; the same seed gives the same tokens\n";
+
 bool retnet_runtime::parseInteger(const std::string &text, int64_t minimum,
                                   int64_t maximum, int64_t &value) {
   if (text.empty() || text.size() > 19 || (text.size() > 1 && text[0] == '0'))
     return false;
-  int64_t result = 0;
+  uint64_t result = 0;
   for (char c : text) {
     if (c < '0' || c > '9')
       return false;
-    result = result * 10 + (c - '0'); // 19 digits cannot overflow int64
+    result = result * 10 + (c - '0'); // 19 digits cannot overflow uint64
   }
-  if (result < minimum || result > maximum)
+  if (result > static_cast<uint64_t>(INT64_MAX) ||
+      static_cast<int64_t>(result) < minimum ||
+      static_cast<int64_t>(result) > maximum)
+    return false;
+  value = static_cast<int64_t>(result);
+  return true;
+}
+
+/// Parses a finite decimal number ("0.8", "1", "1e-3"): the whole text, no
+/// spaces. False for anything else.
+static bool parseFloat(const std::string &text, float &value) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])))
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  float result = std::strtof(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || errno == ERANGE ||
+      !std::isfinite(result))
     return false;
   value = result;
   return true;
@@ -127,6 +167,33 @@ bool retnet_runtime::parseGenerateOptions(
       if (!takeValue())
         return false;
       options.logitsOut = value;
+    } else if (name == "--temperature" || name == "--top-p" ||
+               name == "--min-p" || name == "--repeat-penalty") {
+      if (!takeValue())
+        return false;
+      float number;
+      if (!parseFloat(value, number)) {
+        error = name + ": expected a number, got '" + value + "'";
+        return false;
+      }
+      (name == "--temperature" ? options.sampling.temperature
+       : name == "--top-p"     ? options.sampling.top_p
+       : name == "--min-p"     ? options.sampling.min_p
+                               : options.sampling.repetition_penalty) = number;
+    } else if (name == "--top-k" || name == "--seed") {
+      if (!takeValue())
+        return false;
+      int64_t number;
+      int64_t maximum = name == "--top-k" ? INT32_MAX : INT64_MAX;
+      if (!parseInteger(value, 0, maximum, number)) {
+        error = name + ": expected an integer from 0 to " +
+                std::to_string(maximum) + ", got '" + value + "'";
+        return false;
+      }
+      if (name == "--top-k")
+        options.sampling.top_k = static_cast<int32_t>(number);
+      else
+        options.sampling.seed = static_cast<uint64_t>(number);
     } else if (!extra(arg)) {
       error = "unknown argument '" + arg + "'";
       return false;
@@ -134,6 +201,11 @@ bool retnet_runtime::parseGenerateOptions(
   }
   if (options.weights.empty()) {
     error = "--weights FILE.safetensors is required";
+    return false;
+  }
+  if (std::string problem = checkSamplingParams(options.sampling);
+      !problem.empty()) {
+    error = "invalid sampling flags: " + problem;
     return false;
   }
   if (!havePrompt) {
@@ -211,11 +283,6 @@ struct Session {
   }
 };
 
-int32_t argmax(const float *logits, int64_t vocab) {
-  return static_cast<int32_t>(std::max_element(logits, logits + vocab) -
-                              logits);
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
@@ -268,15 +335,30 @@ int retnet_runtime::runGeneration(const ModelApi &api,
     return 1;
   }
 
-  // Greedy decoding from the last position's logits.
+  // Decoding from the last position's logits: each row's sampler sees the
+  // row's prompt and generated tokens (for the repetition penalty).
   std::vector<std::vector<int32_t>> generated(batch);
+  std::vector<std::vector<int32_t>> history(options.prompts);
+  std::vector<Sampler> samplers;
+  for (int64_t row = 0; row < batch; ++row) {
+    retnet_sampling_params params = options.sampling;
+    params.seed += static_cast<uint64_t>(row);
+    samplers.emplace_back(params);
+  }
+  auto sampleRow = [&](int64_t row, const float *rowLogits) {
+    int32_t token =
+        samplers[row].sample(rowLogits, vocab, history[row].data(),
+                             static_cast<int64_t>(history[row].size()));
+    history[row].push_back(token);
+    return token;
+  };
   std::vector<int32_t> next(batch);
   auto lastLogits = [&](int64_t row) {
     return logits.data() +
            (allPositions ? (row * length + length - 1) * vocab : row * vocab);
   };
   for (int64_t row = 0; row < batch; ++row)
-    next[row] = argmax(lastLogits(row), vocab);
+    next[row] = sampleRow(row, lastLogits(row));
   std::vector<float> stepLogits(batch * vocab);
   start = std::chrono::steady_clock::now();
   for (int64_t step = 0; step < options.maxNewTokens; ++step) {
@@ -288,7 +370,7 @@ int retnet_runtime::runGeneration(const ModelApi &api,
                    static_cast<int64_t>(stepLogits.size()), &error) != 0)
       return session.fail(error);
     for (int64_t row = 0; row < batch; ++row)
-      next[row] = argmax(stepLogits.data() + row * vocab, vocab);
+      next[row] = sampleRow(row, stepLogits.data() + row * vocab);
   }
   double decodeSeconds = secondsSince(start);
 

@@ -10,9 +10,10 @@ static const char *usage =
     "          [--logits-out FILE.npy] [--allow-extra-tensors]\n\n"
     "Runs the RetNet model compiled into this program: loads the weights,\n"
     "prefills the prompt (token ids; batch rows separated by ';'), decodes\n"
-    "greedily and prints the generated ids, then tokens/s on stderr.\n"
+    "and prints the generated ids, then tokens/s and the peak resident\n"
+    "memory on stderr.\n"
     "--allow-extra-tensors ignores tensors of the weights file that the model\n"
-    "does not use (by default an error that names the first one).\n";
+    "does not use (by default an error that names the first one).\n\n";
 
 int main(int argc, char **argv) {
   retnet_runtime::ModelApi api{&retnet_error_free,
@@ -31,6 +32,7 @@ int main(int argc, char **argv) {
   for (const std::string &arg : args)
     if (arg == "--help" || arg == "-h") {
       std::printf(usage, argv[0]);
+      std::printf("%s", retnet_runtime::kSamplingHelp);
       std::printf("\nmodel: %s\n", retnet_compiled_config());
       return 0;
     }

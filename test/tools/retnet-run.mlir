@@ -43,12 +43,39 @@
 // BATCH-NEXT: {{^}}[0] [[ROW0]]{{$}}
 // BATCH-NEXT: {{^}}[1] [[ROW1]]{{$}}
 
+// Sampling (lib/Runtime/Sampling.cpp; its distributions are checked by
+// sampling-test): --temperature 0 is the greedy default; a seeded run is
+// reproducible, in the program too; a high temperature with the filters
+// off draws other tokens than greedy (8 tokens of a 100-token vocabulary at
+// temperature 50 are all greedy's with negligible probability).
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt "1,2;3,4" --max-new-tokens 8 > %t/greedy.txt
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt "1,2;3,4" --max-new-tokens 8 --temperature 0 --top-k 3 > %t/greedy-again.txt
+// RUN: diff %t/greedy.txt %t/greedy-again.txt
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt "1,2;3,4" --max-new-tokens 8 --temperature=50 --top-k=0 --top-p=1 --min-p=0 --seed=7 > %t/hot.txt
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt "1,2;3,4" --max-new-tokens 8 --temperature=50 --top-k=0 --top-p=1 --min-p=0 --seed=7 > %t/hot-again.txt
+// RUN: %t/tiny --weights %t/w.safetensors --prompt "1,2;3,4" --max-new-tokens 8 --temperature=50 --top-k=0 --top-p=1 --min-p=0 --seed=7 > %t/hot-program.txt
+// RUN: diff %t/hot.txt %t/hot-again.txt
+// RUN: diff %t/hot.txt %t/hot-program.txt
+// RUN: not diff %t/hot.txt %t/greedy.txt
+// RUN: retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1,2 --max-new-tokens 8 --temperature 0.8 --repeat-penalty 1.3 --seed 1 | FileCheck %s --check-prefix=SAMPLED
+// SAMPLED: {{^[0-9]+(,[0-9]+){7}$}}
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --temperature -1 2>&1 | FileCheck %s --check-prefix=BAD-TEMPERATURE
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --top-p 1.5 2>&1 | FileCheck %s --check-prefix=BAD-TOP-P
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --min-p abc 2>&1 | FileCheck %s --check-prefix=BAD-MIN-P
+// RUN: not %t/tiny --weights %t/w.safetensors --prompt 1 --seed -3 2>&1 | FileCheck %s --check-prefix=BAD-SEED
+// BAD-TEMPERATURE: retnet-run: error: invalid sampling flags: temperature must be a finite number >= 0, got -1
+// BAD-TOP-P: retnet-run: error: invalid sampling flags: top_p must be in (0, 1] (1 is off), got 1.5
+// BAD-MIN-P: retnet-run: error: --min-p: expected a number, got 'abc'
+// BAD-SEED: error: --seed: expected an integer from 0 to 9223372036854775807, got '-3'
+
 // Help.
 // RUN: retnet-run --help | FileCheck %s --check-prefix=HELP
 // RUN: %t/tiny --help | FileCheck %s --check-prefix=EXE-HELP
 // HELP: usage: retnet-run LIBMODEL.so --weights W.safetensors --prompt 1,2,3
 // HELP: --logits-out FILE.npy
+// HELP: --temperature=F
 // EXE-HELP: usage: {{.*}}tiny --weights W.safetensors --prompt 1,2,3
+// EXE-HELP: --top-p=F
 // EXE-HELP: model: {"activation_fn":"gelu","decoder_embed_dim":64,{{.*}}"vocab_size":100}
 
 // Bad command lines.
@@ -64,7 +91,7 @@
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --max-new-tokens= 2>&1 | FileCheck %s --check-prefix=BLANK-COUNT
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --max-new-tokens 99999999999999999999 2>&1 | FileCheck %s --check-prefix=HUGE-COUNT
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1,+5 2>&1 | FileCheck %s --check-prefix=PROMPT-PLUS
-// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --temperature 2 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 1 --beam-width 2 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 // RUN: not retnet-run %t/libtiny.so --weights %t/w.safetensors --prompt 2>&1 | FileCheck %s --check-prefix=NO-VALUE
 // USAGE: usage: retnet-run LIBMODEL.so
 // NO-WEIGHTS: error: --weights FILE.safetensors is required
@@ -77,7 +104,7 @@
 // BLANK-COUNT: retnet-run: error: --max-new-tokens: expected an integer from 0 to 1073741824, got ''
 // HUGE-COUNT: retnet-run: error: --max-new-tokens: expected an integer from 0 to 1073741824, got '99999999999999999999'
 // PROMPT-PLUS: retnet-run: error: --prompt: '+5' is not a token id
-// UNKNOWN: retnet-run: error: unknown argument '--temperature'
+// UNKNOWN: retnet-run: error: unknown argument '--beam-width'
 // NO-VALUE: retnet-run: error: --prompt needs a value
 
 // Token ids outside the vocabulary (100 tokens), in the prompt of either

@@ -14,9 +14,9 @@ static const char *usage =
     "                  [--max-new-tokens N] [--logits-out FILE.npy]\n"
     "                  [--allow-extra-tensors] [--api-prefix=NAME]\n\n"
     "Loads a model library made by retnet-compile and its weights, prefills\n"
-    "the prompt (token ids; batch rows separated by ';'), decodes greedily\n"
-    "and prints the generated ids, then tokens/s and the peak resident\n"
-    "memory on stderr.\n\n"
+    "the prompt (token ids; batch rows separated by ';'), decodes (greedily\n"
+    "unless --temperature > 0, see below) and prints the generated ids, then\n"
+    "tokens/s and the peak resident memory on stderr.\n\n"
     "  --logits-out FILE.npy  write the prompt's logits for every position,\n"
     "                         float32 [batch, length, vocab]\n"
     "  --allow-extra-tensors  ignore tensors of the weights file that the\n"
@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
   }
   for (const std::string &arg : args)
     if (arg == "--help" || arg == "-h") {
-      std::printf("%s", usage);
+      std::printf("%s\n%s", usage, retnet_runtime::kSamplingHelp);
       return 0;
     }
   std::string library = args.front();

@@ -1,7 +1,7 @@
 //===- Driver.h - Generation command line of compiled models ----*- C++ -*-===//
 //
 // The command line shared by `retnet-compile --emit=exe` executables and
-// retnet-run: load weights, prefill a prompt, decode greedily. Plain C++.
+// retnet-run: load weights, prefill a prompt, decode. Plain C++.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,7 +44,21 @@ struct GenerateOptions {
   std::string logitsOut;
   /// Prefix of error messages ("retnet-run", the program's name).
   std::string programName = "retnet";
+  /// How each next token is chosen: llama.cpp's filters (retnet.h), but
+  /// greedy (temperature 0) unless --temperature says otherwise. Row r of a
+  /// batch draws with the seed `sampling.seed + r`.
+  retnet_sampling_params sampling = greedyDefaults();
+
+  static retnet_sampling_params greedyDefaults() {
+    retnet_sampling_params params = retnet_sampling_default_params();
+    params.temperature = 0.0f;
+    return params;
+  }
 };
+
+/// The --help text of the sampling flags, shared by the programs that
+/// parse them.
+extern const char *const kSamplingHelp;
 
 /// Parses a decimal integer in [minimum, maximum]: digits only (no sign,
 /// spaces, or leading zeros beyond "0"), no overflow. False for anything
@@ -61,15 +75,18 @@ bool parsePrompt(const std::string &text,
                  std::string &error);
 
 /// Parses the shared flags (--weights, --allow-extra-tensors, --prompt,
-/// --max-new-tokens, --logits-out) from `args`; unknown flags are passed to
-/// `extra`, which returns false to reject them. Returns false with `error` set.
+/// --max-new-tokens, --logits-out, and the sampling flags --temperature,
+/// --top-k, --top-p, --min-p, --repeat-penalty, --seed) from `args`; unknown
+/// flags are passed to `extra`, which returns false to reject them. Returns
+/// false with `error` set.
 bool parseGenerateOptions(const std::vector<std::string> &args,
                           GenerateOptions &options,
                           const std::function<bool(const std::string &)> &extra,
                           std::string &error);
 
-/// Loads, prefills, decodes greedily and prints the generated ids and
-/// tokens/s. Returns the process exit status.
+/// Loads, prefills, decodes (sampling each next token with
+/// `options.sampling`) and prints the generated ids and tokens/s. Returns
+/// the process exit status.
 int runGeneration(const ModelApi &api, const GenerateOptions &options);
 
 /// Writes a float32 .npy file of `shape`.
