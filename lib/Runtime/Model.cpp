@@ -10,6 +10,7 @@
 #include "retnet/Runtime/ModelLayout.h"
 #include "retnet/Runtime/Safetensors.h"
 
+#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -186,10 +187,12 @@ struct retnet_state {
   }
 };
 
-/// The index of the first non-finite value of `values[0, count)`, or -1.
-static int64_t firstNonFinite(const float *values, int64_t count) {
+/// The index of the first value of `values[0, count)` that is not finite
+/// or whose magnitude exceeds `limit`, or -1.
+static int64_t firstOutOfRange(const float *values, int64_t count,
+                               float limit = FLT_MAX) {
   for (int64_t i = 0; i < count; ++i)
-    if (!std::isfinite(values[i]))
+    if (!std::isfinite(values[i]) || std::fabs(values[i]) > limit)
       return i;
   return -1;
 }
@@ -220,49 +223,32 @@ static void storeElements(const float *values, int64_t count, WeightType type,
   }
 }
 
-/// The index of the first value of `values[0, count)` that is not finite,
-/// or does not fit `type` (f16: beyond its largest finite value, 65504), or
-/// -1.
-static int64_t firstUnrepresentable(const float *values, int64_t count,
-                                    WeightType type) {
-  float limit = type == WeightType::F16 ? 65504.0f : INFINITY;
-  for (int64_t i = 0; i < count; ++i)
-    if (!std::isfinite(values[i]) || std::fabs(values[i]) > limit)
-      return i;
-  return -1;
-}
-
 /// Copies `source` into `weight` in the weight's type (transposed for
-/// matrices, in panels where the layout has them); returns the index of the
-/// first element of the source that is not finite or does not fit the
-/// type, or -1.
+/// matrices, in panels where the layout has them), one row of the source at
+/// a time; returns the index of the first element of the source that is not
+/// finite or does not fit the type (f16: beyond 65504), or -1.
 static int64_t packSource(const TensorView &view, const PackedSource &source,
                           const PackedWeight &weight, char *arena) {
   char *destination = arena + weight.offset;
-  if (!source.transposed) {
-    size_t count = 1;
-    for (int64_t dim : source.shape)
-      count *= dim;
-    std::vector<float> values(count);
-    convertToFloat(view, 0, count, values.data());
-    storeElements(values.data(), static_cast<int64_t>(count), weight.type,
-                  destination, [](int64_t i) { return i; });
-    return firstUnrepresentable(values.data(), static_cast<int64_t>(count),
-                                weight.type);
-  }
-  int64_t rows = source.shape[0], columns = source.shape[1];
+  float limit = weight.type == WeightType::F16 ? 65504.0f : FLT_MAX;
+  // A vector is one row.
+  int64_t columns = source.shape.back();
+  int64_t rows = source.shape.size() == 2 ? source.shape[0] : 1;
   std::vector<float> row(columns);
   int64_t bad = -1;
   for (int64_t r = 0; r < rows; ++r) {
     convertToFloat(view, static_cast<size_t>(r) * columns, columns, row.data());
     if (bad < 0)
-      if (int64_t column =
-              firstUnrepresentable(row.data(), columns, weight.type);
+      if (int64_t column = firstOutOfRange(row.data(), columns, limit);
           column >= 0)
         bad = r * columns + column;
-    storeElements(
-        row.data(), columns, weight.type, destination,
-        [&](int64_t c) { return weight.indexOf(c, source.column + r); });
+    if (source.transposed)
+      storeElements(
+          row.data(), columns, weight.type, destination,
+          [&](int64_t c) { return weight.indexOf(c, source.column + r); });
+    else
+      storeElements(row.data(), columns, weight.type, destination,
+                    [&](int64_t c) { return r * columns + c; });
   }
   return bad;
 }
@@ -607,7 +593,7 @@ static int callEntry(const retnet_model *model, retnet_state *state,
   state->position += length;
   // Non-finite logits are an error, not a silent result (finite weights and
   // inputs can still overflow, e.g. through a state grown without bound).
-  if (int64_t bad = firstNonFinite(logits, logitCount); bad >= 0) {
+  if (int64_t bad = firstOutOfRange(logits, logitCount); bad >= 0) {
     setError(error, "the step produced a logit that is not finite (logit " +
                         std::to_string(bad) +
                         "); the state has been advanced and should be reset");
