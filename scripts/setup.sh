@@ -2,19 +2,20 @@
 # Installs the Debian 12 packages the build needs; quiet when they are present.
 # --test adds those that only tests use (PyTorch and omegaconf, to save
 # checkpoints the ways real ones are saved and to compare with a PyTorch
-# model); where they cannot be installed, the tests that need them are
+# model; SentencePiece's spm_train and spm_encode, to make a tokenizer and
+# check ours against them); where they cannot be installed, the tests that need them are
 # skipped.
 set -euo pipefail
 test_packages=()
 if [ "${1:-}" = --test ]; then
-  test_packages=(python3-torch python3-omegaconf)
+  test_packages=(python3-torch python3-omegaconf sentencepiece)
 fi
 
 packages=(
   cmake ninja-build python3 python3-numpy
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 libomp-22-dev
   libclang-rt-22-dev
-  libopenblas-dev
+  libopenblas-dev libsentencepiece-dev
 )
 
 missing=()

@@ -22,7 +22,7 @@ llvm_config.with_environment("PATH", config.retnet_tools_dir, append_path=True)
 
 tool_dirs = [config.retnet_tools_dir, config.llvm_tools_dir]
 tools = ["retnet-opt", "retnet-compile", "retnet-run", "retnet-weights",
-         "retnet-convert", "npy-compare"]
+         "retnet-convert", "retnet-tokenize", "npy-compare"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # %cc: the C compiler of programs that link model libraries; in a sanitized
@@ -52,6 +52,7 @@ config.substitutions.append(
 # 'torch' and 'omegaconf' where the Python of the tests imports them (the
 # Debian packages python3-torch and python3-omegaconf): the tests that save
 # PyTorch checkpoints or compare with the PyTorch model need them.
+import shutil
 import subprocess
 import sys
 
@@ -63,11 +64,14 @@ for module in ("torch", "omegaconf"):
     except (OSError, subprocess.TimeoutExpired):
         pass
 
+# 'sentencepiece' where SentencePiece's tools are installed (the Debian
+# package sentencepiece): the text tests train a tokenizer with spm_train and
+# check ours against spm_encode and spm_decode.
+if all(shutil.which(tool) for tool in ("spm_train", "spm_encode", "spm_decode")):
+    config.available_features.add("sentencepiece")
+
 # CUDA: 'ptxas' where the CUDA toolkit's assembler is found (cubin
 # generation), 'cuda-device' where a CUDA device answers (GPU execution).
-import shutil
-import subprocess
-
 cuda_bin = "/usr/local/cuda/bin"
 ptxas = shutil.which("ptxas") or (
     os.path.join(cuda_bin, "ptxas")

@@ -2,6 +2,7 @@
 
 #include "retnet/Runtime/Driver.h"
 #include "retnet/Runtime/Sampling.h"
+#include "retnet/Runtime/Tokenizer.h"
 
 #include <algorithm>
 #include <cctype>
@@ -18,13 +19,19 @@
 using namespace retnet_runtime;
 
 const char *const retnet_runtime::kSamplingHelp =
-    "Sampling (greedy unless --temperature > 0; then the other filters take\n"
-    "llama.cpp's defaults; applied in this order):\n"
+    "Ending (each row on its own):\n"
+    "  --max-new-tokens=N     generate at most N tokens (default 32)\n"
+    "  --eos-id=N             end at token N, which is not printed (default:\n"
+    "                         the tokenizer's EOS; none without tokenizer)\n"
+    "  --ignore-eos           never end at EOS\n"
+    "\n"
+    "Sampling (applied in this order; defaults as llama.cpp's):\n"
     "  --repeat-penalty=F     divide the logit of every token already in the\n"
     "                         row (prompt and generated) by F when positive,\n"
     "                         multiply it when negative (default 1: off)\n"
-    "  --temperature=F        0: greedy (default); else sample from\n"
-    "                         softmax(logits / F)\n"
+    "  --temperature=F        0: greedy; else sample from softmax(logits / F)\n"
+    "                         (default 0.8 for a --text prompt, 0 for token\n"
+    "                         ids, so that ids in give reproducible ids out)\n"
     "  --top-k=N              the N most probable tokens (default 40; 0: off)\n"
     "  --top-p=F              the fewest most probable tokens whose\n"
     "                         probabilities sum to at least F (default 0.95;\n"
@@ -121,7 +128,7 @@ bool retnet_runtime::parsePrompt(const std::string &text,
 bool retnet_runtime::parseGenerateOptions(
     const std::vector<std::string> &args, GenerateOptions &options,
     const std::function<bool(const std::string &)> &extra, std::string &error) {
-  bool havePrompt = false;
+  bool havePrompt = false, haveText = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i], value;
     size_t equals = arg.find('=');
@@ -153,16 +160,45 @@ bool retnet_runtime::parseGenerateOptions(
       if (!takeValue() || !parsePrompt(value, options.prompts, error))
         return false;
       havePrompt = true;
-    } else if (name == "--max-new-tokens") {
+    } else if (name == "--tokenizer") {
       if (!takeValue())
         return false;
-      int64_t count;
-      if (!parseInteger(value, 0, kMaxNewTokens, count)) {
-        error = "--max-new-tokens: expected an integer from 0 to " +
-                std::to_string(kMaxNewTokens) + ", got '" + value + "'";
+      if (value.empty()) {
+        error = "--tokenizer needs a file";
         return false;
       }
-      options.maxNewTokens = count;
+      options.tokenizerPath = value;
+    } else if (name == "--text") {
+      if (!takeValue())
+        return false;
+      options.text = value;
+      haveText = true;
+    } else if (name == "--stop") {
+      if (!takeValue())
+        return false;
+      if (value.empty()) {
+        error = "--stop: the stop string is empty";
+        return false;
+      }
+      options.stops.push_back(value);
+    } else if (name == "--ignore-eos" || name == "--no-bos") {
+      if (inlineValue) {
+        error = name + " takes no value";
+        return false;
+      }
+      (name == "--ignore-eos" ? options.ignoreEos : options.addBos) =
+          name == "--ignore-eos";
+    } else if (name == "--max-new-tokens" || name == "--eos-id") {
+      if (!takeValue())
+        return false;
+      int64_t maximum = name == "--eos-id" ? INT32_MAX : kMaxNewTokens;
+      int64_t count;
+      if (!parseInteger(value, 0, maximum, count)) {
+        error = name + ": expected an integer from 0 to " +
+                std::to_string(maximum) + ", got '" + value + "'";
+        return false;
+      }
+      (name == "--eos-id" ? options.eosId : options.maxNewTokens) = count;
     } else if (name == "--logits-out") {
       if (!takeValue())
         return false;
@@ -176,6 +212,7 @@ bool retnet_runtime::parseGenerateOptions(
         error = name + ": expected a number, got '" + value + "'";
         return false;
       }
+      options.temperatureGiven |= name == "--temperature";
       (name == "--temperature" ? options.sampling.temperature
        : name == "--top-p"     ? options.sampling.top_p
        : name == "--min-p"     ? options.sampling.min_p
@@ -208,11 +245,15 @@ bool retnet_runtime::parseGenerateOptions(
     error = "invalid sampling flags: " + problem;
     return false;
   }
-  if (!havePrompt) {
-    error = "--prompt is required (token ids: 1,2,3; batch rows separated "
-            "by ';')";
+  if (havePrompt == haveText) {
+    error = havePrompt ? "--prompt (token ids) and --text are exclusive"
+                       : "--prompt is required (token ids: 1,2,3; batch rows "
+                         "separated by ';'), or --text with a tokenizer";
     return false;
   }
+  // Token ids in give reproducible ids out unless sampling is asked for.
+  if (havePrompt && !options.temperatureGiven)
+    options.sampling.temperature = 0.0f;
   return true;
 }
 
@@ -289,35 +330,114 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 } // namespace
 
+namespace {
+/// What a row generates and how it ends.
+struct RowOutput {
+  std::vector<int32_t> tokens;
+  /// The text given out so far (with a tokenizer).
+  std::unique_ptr<TextStream> stream;
+  std::string text;
+  /// "eos", "stop" (a stop string), "length"; empty while generating.
+  std::string finish;
+};
+} // namespace
+
+/// The prompt rows: `options.prompts`, or the tokenized --text (after the
+/// tokenizer's BOS). False with `error` set.
+static bool promptRows(const GenerateOptions &options,
+                       std::vector<std::vector<int32_t>> &rows,
+                       std::string &error) {
+  if (options.text.empty() && options.prompts.empty()) {
+    error = "--text: the prompt is empty";
+    return false;
+  }
+  if (options.prompts.size()) {
+    rows = options.prompts;
+    if (options.tokenizer)
+      for (const auto &row : rows)
+        for (int32_t id : row)
+          if (id >= options.tokenizer->vocabSize()) {
+            error = "--prompt: token id " + std::to_string(id) +
+                    " is not in the tokenizer's vocabulary of " +
+                    std::to_string(options.tokenizer->vocabSize());
+            return false;
+          }
+    return true;
+  }
+  if (!options.tokenizer) {
+    error = "--text needs a tokenizer (retnet-run --tokenizer TOK.model); "
+            "without one the prompt is token ids (--prompt 1,2,3)";
+    return false;
+  }
+  std::vector<int32_t> ids;
+  if (options.addBos && options.tokenizer->bosId() >= 0)
+    ids.push_back(options.tokenizer->bosId());
+  std::vector<int32_t> textIds;
+  if (!options.tokenizer->encode(options.text, textIds, error))
+    return false;
+  ids.insert(ids.end(), textIds.begin(), textIds.end());
+  if (ids.empty()) {
+    error = "--text: the prompt is empty (and the tokenizer has no BOS)";
+    return false;
+  }
+  rows.assign(1, ids);
+  return true;
+}
+
 int retnet_runtime::runGeneration(const ModelApi &api,
                                   const GenerateOptions &options) {
   Session session(api, options.programName);
+  auto failWith = [&](const std::string &message) {
+    std::fprintf(stderr, "%s: error: %s\n", options.programName.c_str(),
+                 message.c_str());
+    return 1;
+  };
+  std::vector<std::vector<int32_t>> prompts;
+  std::string problem;
+  if (!promptRows(options, prompts, problem))
+    return failWith(problem);
+  if (!options.stops.empty() && !options.tokenizer)
+    return failWith("--stop needs a tokenizer (retnet-run --tokenizer "
+                    "TOK.model): stop strings are text");
   char *error = nullptr;
   session.model =
       api.modelLoad(options.weights.c_str(), options.loadFlags, &error);
   if (!session.model)
     return session.fail(error);
-  int64_t batch = options.prompts.size();
-  int64_t length = options.prompts.front().size();
+  int64_t batch = prompts.size();
+  int64_t length = prompts.front().size();
   // Without output layer the outputs are hidden states: there is nothing to
   // decode from, but they can be written.
   int64_t vocab = api.outputDim(session.model);
-  if (!api.hasOutputLayer(session.model) && options.maxNewTokens > 0) {
-    std::fprintf(stderr,
-                 "%s: error: the model has no output layer "
-                 "(no_output_layer): its outputs are hidden states of width "
-                 "%lld, not logits to generate from; run with "
-                 "--max-new-tokens 0 and --logits-out FILE.npy to write "
-                 "them\n",
-                 options.programName.c_str(), static_cast<long long>(vocab));
-    return 1;
+  if (!api.hasOutputLayer(session.model) && options.maxNewTokens > 0)
+    return failWith("the model has no output layer (no_output_layer): its "
+                    "outputs are hidden states of width " +
+                    std::to_string(vocab) +
+                    ", not logits to generate from; run with "
+                    "--max-new-tokens 0 and --logits-out FILE.npy to write "
+                    "them");
+  // Ids the tokenizer lacks are never drawn: the sampler sees the first
+  // tokenizer->vocabSize() logits.
+  int64_t sampledVocab = vocab;
+  if (options.tokenizer && api.hasOutputLayer(session.model)) {
+    sampledVocab = options.tokenizer->vocabSize();
+    if (sampledVocab > vocab)
+      return failWith("the tokenizer has " + std::to_string(sampledVocab) +
+                      " tokens but the model's vocabulary only " +
+                      std::to_string(vocab) +
+                      ": they were not made for each other");
   }
+  int64_t eos = options.eosId >= 0  ? options.eosId
+                : options.tokenizer ? options.tokenizer->eosId()
+                                    : -1;
+  if (options.ignoreEos)
+    eos = -1;
   session.state = api.stateNew(session.model, batch, &error);
   if (!session.state)
     return session.fail(error);
 
   std::vector<int32_t> tokens;
-  for (const auto &row : options.prompts)
+  for (const auto &row : prompts)
     tokens.insert(tokens.end(), row.begin(), row.end());
   bool allPositions = !options.logitsOut.empty();
   std::vector<float> logits(batch * (allPositions ? length : 1) * vocab);
@@ -329,67 +449,119 @@ int retnet_runtime::runGeneration(const ModelApi &api,
   double prefillSeconds = secondsSince(start);
   std::string writeError;
   if (allPositions && !writeNpy(options.logitsOut, {batch, length, vocab},
-                                logits.data(), writeError)) {
-    std::fprintf(stderr, "%s: error: %s\n", options.programName.c_str(),
-                 writeError.c_str());
-    return 1;
-  }
+                                logits.data(), writeError))
+    return failWith(writeError);
 
   // Decoding from the last position's logits: each row's sampler sees the
   // row's prompt and generated tokens (for the repetition penalty).
-  std::vector<std::vector<int32_t>> generated(batch);
-  std::vector<std::vector<int32_t>> history(options.prompts);
+  std::vector<RowOutput> rows(batch);
+  std::vector<std::vector<int32_t>> history(prompts);
   std::vector<Sampler> samplers;
   for (int64_t row = 0; row < batch; ++row) {
     retnet_sampling_params params = options.sampling;
     params.seed += static_cast<uint64_t>(row);
     samplers.emplace_back(params);
+    if (options.tokenizer)
+      rows[row].stream = std::make_unique<TextStream>(
+          *options.tokenizer, prompts[row], options.stops);
   }
   auto sampleRow = [&](int64_t row, const float *rowLogits) {
     int32_t token =
-        samplers[row].sample(rowLogits, vocab, history[row].data(),
+        samplers[row].sample(rowLogits, sampledVocab, history[row].data(),
                              static_cast<int64_t>(history[row].size()));
     history[row].push_back(token);
     return token;
   };
-  std::vector<int32_t> next(batch);
+  // One row prints as it goes; a batch prints each row at the end.
+  bool streaming = batch == 1;
+  auto print = [&](const std::string &text) {
+    if (streaming && !text.empty()) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+    }
+  };
+  // Takes a row's next token; false when the text cannot be decoded.
+  auto accept = [&](RowOutput &row, int32_t token) {
+    if (token == eos) {
+      row.finish = "eos";
+      return true;
+    }
+    row.tokens.push_back(token);
+    std::string text;
+    if (row.stream) {
+      if (!row.stream->append(token, text, problem))
+        return false;
+      if (row.stream->stopped())
+        row.finish = "stop";
+    } else {
+      text = (row.tokens.size() > 1 ? "," : "") + std::to_string(token);
+    }
+    row.text += text;
+    print(text);
+    if (row.finish.empty() &&
+        static_cast<int64_t>(row.tokens.size()) == options.maxNewTokens)
+      row.finish = "length";
+    return true;
+  };
   auto lastLogits = [&](int64_t row) {
     return logits.data() +
            (allPositions ? (row * length + length - 1) * vocab : row * vocab);
   };
+  std::vector<int32_t> next(batch);
   for (int64_t row = 0; row < batch; ++row)
     next[row] = sampleRow(row, lastLogits(row));
   std::vector<float> stepLogits(batch * vocab);
+  int64_t decodeSteps = 0, decodedTokens = 0;
   start = std::chrono::steady_clock::now();
   for (int64_t step = 0; step < options.maxNewTokens; ++step) {
-    for (int64_t row = 0; row < batch; ++row)
-      generated[row].push_back(next[row]);
-    if (step + 1 == options.maxNewTokens)
+    bool generating = false;
+    for (int64_t row = 0; row < batch; ++row) {
+      if (!rows[row].finish.empty())
+        continue;
+      if (!accept(rows[row], next[row]))
+        return failWith(problem);
+      generating |= rows[row].finish.empty();
+    }
+    if (!generating)
       break;
     if (api.decode(session.model, session.state, next.data(), stepLogits.data(),
                    static_cast<int64_t>(stepLogits.size()), &error) != 0)
       return session.fail(error);
+    ++decodeSteps;
     for (int64_t row = 0; row < batch; ++row)
-      next[row] = sampleRow(row, stepLogits.data() + row * vocab);
+      if (rows[row].finish.empty()) {
+        next[row] = sampleRow(row, stepLogits.data() + row * vocab);
+        ++decodedTokens;
+      }
   }
   double decodeSeconds = secondsSince(start);
 
+  std::string finishes;
   for (int64_t row = 0; row < batch; ++row) {
-    std::printf("%s",
-                batch > 1 ? ("[" + std::to_string(row) + "] ").c_str() : "");
-    for (size_t i = 0; i < generated[row].size(); ++i)
-      std::printf("%s%d", i ? "," : "", generated[row][i]);
+    RowOutput &output = rows[row];
+    // Text held back for a stop string that did not come.
+    std::string rest;
+    if (output.stream && !output.stream->finish(rest, problem))
+      return failWith(problem);
+    output.text += rest;
+    print(rest);
+    if (!streaming)
+      std::printf("[%lld] %s", static_cast<long long>(row),
+                  output.text.c_str());
     std::printf("\n");
+    if (output.finish.empty())
+      output.finish = "length"; // --max-new-tokens 0
+    finishes += (row ? "," : "") + output.finish;
   }
   std::fflush(stdout);
-  int64_t decodeSteps = std::max<int64_t>(options.maxNewTokens - 1, 0);
   std::fprintf(stderr,
                "prefill: %lld tokens in %.3f ms (%.1f tokens/s); decode: "
-               "%lld steps in %.3f ms (%.1f tokens/s)\n",
+               "%lld steps in %.3f ms (%.1f tokens/s); finish: %s\n",
                static_cast<long long>(batch * length), prefillSeconds * 1e3,
                batch * length / prefillSeconds,
-               static_cast<long long>(decodeSteps * batch), decodeSeconds * 1e3,
-               decodeSteps ? decodeSteps * batch / decodeSeconds : 0.0);
+               static_cast<long long>(decodeSteps), decodeSeconds * 1e3,
+               decodeSteps ? decodedTokens / decodeSeconds : 0.0,
+               finishes.c_str());
   // The process's peak resident memory (mapped file pages included), to
   // compare with the size of the weights.
   struct rusage usage;

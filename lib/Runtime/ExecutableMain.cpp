@@ -10,8 +10,8 @@ static const char *usage =
     "          [--logits-out FILE.npy] [--allow-extra-tensors]\n\n"
     "Runs the RetNet model compiled into this program: loads the weights,\n"
     "prefills the prompt (token ids; batch rows separated by ';'), decodes\n"
-    "and prints the generated ids, then tokens/s and the peak resident\n"
-    "memory on stderr.\n"
+    "and prints the generated ids as they come (a batch: each row at the\n"
+    "end), then tokens/s and the peak resident memory on stderr.\n"
     "--allow-extra-tensors ignores tensors of the weights file that the model\n"
     "does not use (by default an error that names the first one).\n\n";
 
@@ -45,6 +45,14 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "%s: error: %s\n", options.programName.c_str(),
                  error.c_str());
     std::fprintf(stderr, usage, argv[0]);
+    return 2;
+  }
+  if (!options.tokenizerPath.empty()) {
+    std::fprintf(stderr,
+                 "%s: error: --tokenizer: this program reads and writes "
+                 "token ids; for text, compile the model as a library "
+                 "(retnet-compile) and run it with retnet-run --tokenizer\n",
+                 options.programName.c_str());
     return 2;
   }
   return retnet_runtime::runGeneration(api, options);

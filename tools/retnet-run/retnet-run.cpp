@@ -3,6 +3,7 @@
 #include "Bench.h"
 #include "retnet/ModelABI.h"
 #include "retnet/Runtime/Driver.h"
+#include "retnet/Tokenizers/Tokenizers.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -12,11 +13,20 @@
 static const char *usage =
     "usage: retnet-run LIBMODEL.so --weights W.safetensors --prompt 1,2,3\n"
     "                  [--max-new-tokens N] [--logits-out FILE.npy]\n"
-    "                  [--allow-extra-tensors] [--api-prefix=NAME]\n\n"
+    "                  [--allow-extra-tensors] [--api-prefix=NAME]\n"
+    "       retnet-run LIBMODEL.so --weights W.safetensors\n"
+    "                  --tokenizer TOK.model --text \"Once upon\" [--stop "
+    "S]\n\n"
     "Loads a model library made by retnet-compile and its weights, prefills\n"
-    "the prompt (token ids; batch rows separated by ';'), decodes (greedily\n"
-    "unless --temperature > 0, see below) and prints the generated ids, then\n"
-    "tokens/s and the peak resident memory on stderr.\n\n"
+    "the prompt (token ids, batch rows separated by ';'; or text), decodes\n"
+    "until EOS, a stop string or --max-new-tokens and prints the generated\n"
+    "ids, or their text with --tokenizer, as they come (a batch: each row at\n"
+    "the end), then tokens/s and the peak resident memory on stderr.\n\n"
+    "  --tokenizer TOK.model  a SentencePiece model: the generated tokens are\n"
+    "                         printed as text, and EOS is the tokenizer's\n"
+    "  --text \"...\"           the prompt as text, after the tokenizer's BOS\n"
+    "                         (--no-bos: without it)\n"
+    "  --stop S               end the text before the first S (repeatable)\n"
     "  --logits-out FILE.npy  write the prompt's logits for every position,\n"
     "                         float32 [batch, length, vocab]\n"
     "  --allow-extra-tensors  ignore tensors of the weights file that the\n"
@@ -114,6 +124,14 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "retnet-run: error: %s\n",
                  (optionError.empty() ? error : optionError).c_str());
     return 2;
+  }
+  if (!options.tokenizerPath.empty()) {
+    options.tokenizer =
+        retnet_tokenizers::loadTokenizer(options.tokenizerPath, error);
+    if (!options.tokenizer) {
+      std::fprintf(stderr, "retnet-run: error: %s\n", error.c_str());
+      return 1;
+    }
   }
   bench.weights = options.weights;
   bench.loadFlags = options.loadFlags;

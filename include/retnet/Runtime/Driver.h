@@ -8,9 +8,11 @@
 #ifndef RETNET_RUNTIME_DRIVER_H
 #define RETNET_RUNTIME_DRIVER_H
 
+#include "retnet/Runtime/Tokenizer.h"
 #include "retnet/retnet.h"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,24 +38,36 @@ struct GenerateOptions {
   std::string weights;
   /// Flags of retnet_model_load_with_flags (--allow-extra-tensors).
   uint32_t loadFlags = 0;
-  /// One prompt per batch row, all of the same length.
+  /// One prompt per batch row, all of the same length (--prompt ids), or
+  /// none when the prompt is `text`.
   std::vector<std::vector<int32_t>> prompts;
+  /// The prompt as text (--text), tokenized by `tokenizer`.
+  std::string text;
+  /// --tokenizer: the file the program loads into `tokenizer`.
+  std::string tokenizerPath;
+  /// Reads --text and writes the generated tokens as text; null: token ids
+  /// in and out.
+  std::shared_ptr<const Tokenizer> tokenizer;
+  /// Prepend the tokenizer's BOS to --text (off with --no-bos).
+  bool addBos = true;
+  /// A row ends at this token (not printed): --eos-id, else the
+  /// tokenizer's EOS; -1: none. --ignore-eos turns it off.
+  int64_t eosId = -1;
+  bool ignoreEos = false;
+  /// A row's text ends before the first of these (--stop, repeatable).
+  std::vector<std::string> stops;
   int64_t maxNewTokens = 32;
   /// Write the prompt's logits, [batch, length, vocab], as .npy (hidden
   /// states, [batch, length, d], for a model without output layer).
   std::string logitsOut;
   /// Prefix of error messages ("retnet-run", the program's name).
   std::string programName = "retnet";
-  /// How each next token is chosen: llama.cpp's filters (retnet.h), but
-  /// greedy (temperature 0) unless --temperature says otherwise. Row r of a
-  /// batch draws with the seed `sampling.seed + r`.
-  retnet_sampling_params sampling = greedyDefaults();
-
-  static retnet_sampling_params greedyDefaults() {
-    retnet_sampling_params params = retnet_sampling_default_params();
-    params.temperature = 0.0f;
-    return params;
-  }
+  /// How each next token is chosen: llama.cpp's filters and defaults
+  /// (retnet.h) for a --text prompt; greedy (temperature 0) for token ids
+  /// unless --temperature is given. Row r of a batch draws with the seed
+  /// `sampling.seed + r`.
+  retnet_sampling_params sampling = retnet_sampling_default_params();
+  bool temperatureGiven = false;
 };
 
 /// The --help text of the sampling flags, shared by the programs that
@@ -74,19 +88,23 @@ bool parsePrompt(const std::string &text,
                  std::vector<std::vector<int32_t>> &prompts,
                  std::string &error);
 
-/// Parses the shared flags (--weights, --allow-extra-tensors, --prompt,
-/// --max-new-tokens, --logits-out, and the sampling flags --temperature,
-/// --top-k, --top-p, --min-p, --repeat-penalty, --seed) from `args`; unknown
-/// flags are passed to `extra`, which returns false to reject them. Returns
-/// false with `error` set.
+/// Parses the shared flags (--weights, --allow-extra-tensors, --prompt or
+/// --text, --tokenizer, --max-new-tokens, --eos-id, --ignore-eos, --stop,
+/// --no-bos,
+/// --logits-out, and the sampling flags --temperature, --top-k, --top-p,
+/// --min-p, --repeat-penalty, --seed) from `args`; unknown flags are passed
+/// to `extra`, which returns false to reject them. Returns false with
+/// `error` set.
 bool parseGenerateOptions(const std::vector<std::string> &args,
                           GenerateOptions &options,
                           const std::function<bool(const std::string &)> &extra,
                           std::string &error);
 
 /// Loads, prefills, decodes (sampling each next token with
-/// `options.sampling`) and prints the generated ids and tokens/s. Returns
-/// the process exit status.
+/// `options.sampling`) until EOS, a stop string or --max-new-tokens, and
+/// prints the generated ids, or their text with a tokenizer, as they come
+/// (a batch: each row's at the end), then tokens/s on stderr. Returns the
+/// process exit status.
 int runGeneration(const ModelApi &api, const GenerateOptions &options);
 
 /// Writes a float32 .npy file of `shape`.
