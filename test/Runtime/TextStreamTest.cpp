@@ -1,5 +1,4 @@
-//===- TextStreamTest.cpp - Streamed text of generations against its whole
-//-===//
+//===- TextStreamTest.cpp - Streamed text against the whole text ---------===//
 //
 // TextStream (retnet-run's streamed text) on random token sequences of a
 // toy tokenizer with SentencePiece's traits: byte pieces that only form a

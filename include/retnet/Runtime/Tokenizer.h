@@ -1,5 +1,4 @@
-//===- Tokenizer.h - Tokenizers and streamed text of generations -*- C++
-//-*-===//
+//===- Tokenizer.h - Tokenizers and streamed generated text -----*- C++ -*-===//
 //
 // The interface the generation driver reads text through (implemented by
 // retnet/Tokenizers/Tokenizers.h), and TextStream, which turns generated
