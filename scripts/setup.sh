@@ -15,7 +15,7 @@ packages=(
   cmake ninja-build python3 python3-numpy
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 libomp-22-dev
   libclang-rt-22-dev
-  libopenblas-dev libsentencepiece-dev
+  libopenblas-dev libsentencepiece-dev libcpp-httplib-dev nlohmann-json3-dev
 )
 
 missing=()

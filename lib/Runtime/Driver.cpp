@@ -370,12 +370,9 @@ static bool promptRows(const GenerateOptions &options,
     return false;
   }
   std::vector<int32_t> ids;
-  if (options.addBos && options.tokenizer->bosId() >= 0)
-    ids.push_back(options.tokenizer->bosId());
-  std::vector<int32_t> textIds;
-  if (!options.tokenizer->encode(options.text, textIds, error))
+  if (!encodePrompt(*options.tokenizer, options.text, options.addBos, ids,
+                    error))
     return false;
-  ids.insert(ids.end(), textIds.begin(), textIds.end());
   if (ids.empty()) {
     error = "--text: the prompt is empty (and the tokenizer has no BOS)";
     return false;

@@ -1,4 +1,4 @@
-//===- TextStream.cpp - Generated token ids to text, as they come ---------===//
+//===- TextStream.cpp - Prompts to ids, generated ids to text as they come ===//
 
 #include "retnet/Runtime/Tokenizer.h"
 
@@ -31,6 +31,20 @@ static size_t stableLength(const std::string &text) {
     break;
   }
   return end;
+}
+
+bool retnet_runtime::encodePrompt(const Tokenizer &tokenizer,
+                                  const std::string &text, bool addBos,
+                                  std::vector<int32_t> &ids,
+                                  std::string &error) {
+  ids.clear();
+  if (addBos && tokenizer.bosId() >= 0)
+    ids.push_back(tokenizer.bosId());
+  std::vector<int32_t> textIds;
+  if (!tokenizer.encode(text, textIds, error))
+    return false;
+  ids.insert(ids.end(), textIds.begin(), textIds.end());
+  return true;
 }
 
 TextStream::TextStream(const Tokenizer &tokenizer,

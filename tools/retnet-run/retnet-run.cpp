@@ -3,6 +3,7 @@
 #include "Bench.h"
 #include "retnet/ModelABI.h"
 #include "retnet/Runtime/Driver.h"
+#include "retnet/Runtime/ModelLibrary.h"
 #include "retnet/Tokenizers/Tokenizers.h"
 
 #include <algorithm>
@@ -50,31 +51,6 @@ static const char *usage =
     "                         is min(sgemm FLOP/s / flops_per_token, batch x\n"
     "                         bandwidth / bytes per step: the weights once\n"
     "                         and each row's state read and written))\n";
-
-/// Finds the C API of the model in `handle`, exported under `prefix`.
-static bool resolveApi(void *handle, const std::string &prefix,
-                       retnet_runtime::ModelApi &api, std::string &missing) {
-  auto find = [&](auto &slot, const char *suffix) {
-    std::string name = retnet_abi::exportedName(prefix, suffix);
-    slot = reinterpret_cast<std::remove_reference_t<decltype(slot)>>(
-        dlsym(handle, name.c_str()));
-    if (!slot && missing.empty())
-      missing = name;
-  };
-  find(api.errorFree, "error_free");
-  find(api.compiledConfig, "compiled_config");
-  find(api.modelLoad, "model_load_with_flags");
-  find(api.modelFree, "model_free");
-  find(api.vocabSize, "model_vocab_size");
-  find(api.outputDim, "model_output_dim");
-  find(api.hasOutputLayer, "model_has_output_layer");
-  find(api.stateNew, "state_new");
-  find(api.stateReset, "state_reset");
-  find(api.stateFree, "state_free");
-  find(api.prefill, "prefill");
-  find(api.decode, "decode");
-  return missing.empty();
-}
 
 int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -135,26 +111,11 @@ int main(int argc, char **argv) {
   }
   bench.weights = options.weights;
   bench.loadFlags = options.loadFlags;
-  std::string path =
-      library.find('/') == std::string::npos ? "./" + library : library;
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    std::fprintf(stderr, "retnet-run: error: cannot load '%s': %s\n",
-                 library.c_str(), dlerror());
-    return 1;
-  }
   retnet_runtime::ModelApi api;
-  std::string missing;
-  if (!resolveApi(handle, apiPrefix, api, missing)) {
-    bool defaultPrefix = apiPrefix == retnet_abi::kDefaultApiPrefix;
-    std::fprintf(stderr,
-                 "retnet-run: error: '%s' is not a model library made by "
-                 "retnet-compile%s%s (no symbol %s%s)\n",
-                 library.c_str(), defaultPrefix ? "" : " --api-prefix=",
-                 defaultPrefix ? "" : apiPrefix.c_str(), missing.c_str(),
-                 defaultPrefix ? "; a library compiled with --api-prefix=NAME "
-                                 "needs --api-prefix=NAME"
-                               : "");
+  void *handle =
+      retnet_runtime::openModelLibrary(library, apiPrefix, api, error);
+  if (!handle) {
+    std::fprintf(stderr, "retnet-run: error: %s\n", error.c_str());
     return 1;
   }
   if (benchmark) {

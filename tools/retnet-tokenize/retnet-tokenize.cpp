@@ -76,12 +76,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   std::vector<int32_t> ids;
-  if (bos && tokenizer->bosId() >= 0)
-    ids.push_back(tokenizer->bosId());
-  std::vector<int32_t> textIds;
-  if (!tokenizer->encode(value, textIds, error))
+  if (!retnet_runtime::encodePrompt(*tokenizer, value, bos, ids, error))
     return fail(error);
-  ids.insert(ids.end(), textIds.begin(), textIds.end());
   for (size_t i = 0; i < ids.size(); ++i)
     std::printf("%s%d", i ? "," : "", ids[i]);
   std::printf("\n");

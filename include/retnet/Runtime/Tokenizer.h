@@ -34,6 +34,11 @@ public:
                       std::string &error) const = 0;
 };
 
+/// The ids of a prompt: the tokenizer's BOS first (when `addBos` and it has
+/// one), then those of `text`. False with `error` set.
+bool encodePrompt(const Tokenizer &tokenizer, const std::string &text,
+                  bool addBos, std::vector<int32_t> &ids, std::string &error);
+
 /// The text of the tokens generated after `context`, given out as soon as
 /// it is final:
 ///  - decoding continues `context` (so a first token's leading space is

@@ -10,44 +10,16 @@ own tools: trains a tokenizer with spm_train, then checks
     tokenizer lacks.
 Usage: check-text-generation.py WORKDIR MODEL.json (tools on PATH)."""
 
-import json
 import os
-import random
-import subprocess
 import sys
+
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from text_fixture import check, compile_model, make_tokenizer, run  # noqa
 
 work, model_json = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
-
-
-def run(args, stdin=None, expect_ok=True):
-    result = subprocess.run(args, input=stdin, capture_output=True, text=True)
-    if expect_ok and result.returncode != 0:
-        sys.exit("FAIL: %s exited with %d: %s" %
-                 (" ".join(args), result.returncode, result.stderr))
-    return result
-
-
-def check(condition, message):
-    if not condition:
-        sys.exit("FAIL: " + message)
-
-
-# A tokenizer of 400 pieces with byte fallback, from a seeded corpus that
-# has multi-byte characters.
-rng = random.Random(5)
-words = ("the cat sat on a mat while dogs ran far away into green fields "
-         "and bright mornings bring joy über café naïve 東京 日本語").split()
-corpus = os.path.join(work, "corpus.txt")
-with open(corpus, "w", encoding="utf-8") as f:
-    for _ in range(2000):
-        f.write(" ".join(rng.choice(words)
-                         for _ in range(rng.randint(3, 12))) + "\n")
-prefix = os.path.join(work, "tok")
-run(["spm_train", "--input=" + corpus, "--model_prefix=" + prefix,
-     "--vocab_size=400", "--model_type=bpe", "--byte_fallback=true",
-     "--character_coverage=0.99", "--minloglevel=2"])
-tokenizer = prefix + ".model"
+tokenizer = make_tokenizer(work)
 
 # Encoding and decoding against spm_encode / spm_decode, with characters
 # the tokenizer only has as bytes (ǅ, the emoji) and repeated spaces.
@@ -73,21 +45,7 @@ def spm_decode(ids):
                stdin=" ".join(map(str, ids)) + "\n").stdout[:-1]
 
 
-def compile_model(vocab, name):
-    with open(model_json) as f:
-        config = json.load(f)
-    config["vocab_size"] = vocab
-    path = os.path.join(work, name + ".json")
-    with open(path, "w") as f:
-        json.dump(config, f)
-    library = os.path.join(work, "lib" + name + ".so")
-    weights = os.path.join(work, name + ".safetensors")
-    run(["retnet-compile", path, "-o", library])
-    run(["retnet-weights", path, "-o", weights, "--seed", "3"])
-    return library, weights
-
-
-library, weights = compile_model(400, "same-vocab")
+library, weights = compile_model(work, model_json, 400, "same-vocab")
 prompt_text = "the cat sat on"
 bos_ids = run(["retnet-tokenize", tokenizer, "--text", prompt_text,
                "--bos"]).stdout.strip()
@@ -162,7 +120,8 @@ print("PASS: --stop ends the text before the stop string")
 
 # A model vocabulary larger than the tokenizer's: the 112 ids the tokenizer
 # lacks are never drawn (decoding one would be an error).
-wide_library, wide_weights = compile_model(512, "wide-vocab")
+wide_library, wide_weights = compile_model(work, model_json, 512,
+                                           "wide-vocab")
 for seed in ("1", "2", "3"):
     generate(["--tokenizer", tokenizer, "--text", prompt_text, "--ignore-eos",
               "--temperature", "2", "--top-k", "0", "--min-p", "0",
@@ -171,7 +130,8 @@ for seed in ("1", "2", "3"):
 print("PASS: a 512-token model with a 400-token tokenizer draws tokenizer ids")
 
 # A smaller model vocabulary is an error.
-small_library, small_weights = compile_model(300, "narrow-vocab")
+small_library, small_weights = compile_model(work, model_json, 300,
+                                             "narrow-vocab")
 result = run(["retnet-run", small_library, "--weights", small_weights,
               "--tokenizer", tokenizer, "--text", prompt_text],
              expect_ok=False)

@@ -1,0 +1,114 @@
+//===- Engine.h - The generation loop behind retnet-serve -------*- C++ -*-===//
+//
+// Requests wait in a bounded queue; up to max-batch of them generate at
+// once, each in its own slot (a state of its own), one token per slot per
+// step, and a request joins at the next step. Each request receives its
+// text as it is produced, through its Job.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RETNET_SERVE_ENGINE_H
+#define RETNET_SERVE_ENGINE_H
+
+#include "retnet/Runtime/Driver.h"
+#include "retnet/Runtime/Sampling.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace retnet_serve {
+/// What a request asks for, validated.
+struct CompletionRequest {
+  std::vector<int32_t> prompt;
+  int64_t maxTokens = 16;
+  retnet_sampling_params sampling = retnet_sampling_default_params();
+  std::vector<std::string> stops;
+  bool ignoreEos = false;
+};
+
+/// Text of a request as it is produced, then how it ended.
+struct CompletionEvent {
+  std::string text;
+  bool done = false;
+  /// "stop" (EOS or a stop string) or "length", when done.
+  std::string finishReason;
+  /// Set when the request failed (done too).
+  std::string error;
+  int64_t promptTokens = 0, completionTokens = 0;
+};
+
+/// One request between the HTTP handler that waits for it and the engine.
+class Job {
+public:
+  explicit Job(CompletionRequest request) : request(std::move(request)) {}
+  /// The next event; false when none came within `timeout`.
+  bool next(CompletionEvent &event, std::chrono::milliseconds timeout);
+  /// The client is gone: the engine frees the slot at its next step.
+  void cancel() { cancelled = true; }
+  bool isCancelled() const { return cancelled; }
+  void push(CompletionEvent event);
+
+  const CompletionRequest request;
+
+private:
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<CompletionEvent> events;
+  std::atomic<bool> cancelled{false};
+};
+
+/// Counters for /metrics.
+struct EngineMetrics {
+  uint64_t requests = 0, failedRequests = 0, rejectedRequests = 0;
+  uint64_t promptTokens = 0, completionTokens = 0;
+  uint64_t steps = 0;
+  double stepSeconds = 0.0;
+  size_t active = 0, queued = 0;
+};
+
+class Engine {
+public:
+  Engine(const retnet_runtime::ModelApi &api, retnet_model *model,
+         std::shared_ptr<const retnet_runtime::Tokenizer> tokenizer,
+         size_t maxBatch, size_t maxQueue);
+  ~Engine();
+
+  /// Queues a request; null when the queue is full.
+  std::shared_ptr<Job> submit(CompletionRequest request);
+  /// Fails the queued and active requests ("the server is shutting down")
+  /// and stops the loop.
+  void shutdown();
+  EngineMetrics metrics();
+  size_t maxBatch() const { return batchLimit; }
+
+private:
+  struct Slot;
+  void loop();
+  /// Starts a queued job in a new slot: prefill and the first token.
+  bool start(const std::shared_ptr<Job> &job, Slot &slot);
+  /// Takes the slot's next token; false when the slot is done.
+  bool advance(Slot &slot);
+
+  const retnet_runtime::ModelApi &api;
+  retnet_model *model;
+  std::shared_ptr<const retnet_runtime::Tokenizer> tokenizer;
+  size_t batchLimit, queueLimit;
+  int64_t vocab, sampledVocab;
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::shared_ptr<Job>> queue;
+  bool stopping = false;
+  EngineMetrics counters;
+  std::thread worker;
+};
+} // namespace retnet_serve
+
+#endif // RETNET_SERVE_ENGINE_H
