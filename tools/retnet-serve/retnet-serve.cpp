@@ -329,7 +329,8 @@ int main(int argc, char **argv) {
           if (!job->next(event, std::chrono::milliseconds(100))) {
             // An SSE comment every half second while nothing comes: the
             // write fails once the client is gone, which frees its slot.
-            if (++idle % 5 == 0 && !sink.write(": waiting\n\n", 12)) {
+            static const std::string ping = ": waiting\n\n";
+            if (++idle % 5 == 0 && !sink.write(ping.data(), ping.size())) {
               job->cancel();
               return false;
             }

@@ -69,6 +69,9 @@ def stream(port, body):
           "a stream is text/event-stream")
     text, last, done = "", None, False
     for line in response.read().decode().split("\n"):
+        # Server-sent events: data lines, comments (':'), blank separators.
+        check(line == "" or line.startswith(":") or line.startswith("data: "),
+              "a stream line that is no event: %r" % line)
         if not line.startswith("data: "):
             continue
         check(not done, "nothing after [DONE]")
@@ -206,6 +209,14 @@ for _ in range(2):
 status, answer = post(port, {"prompt": "the", "max_tokens": 2})
 check(status == 503 and "busy" in answer["error"]["message"],
       "a full queue: %d %s" % (status, answer))
+# The queued stream hears an SSE comment every half second, whole chunks of
+# nothing else.
+waiting = b""
+deadline = time.monotonic() + 3
+while b": waiting\n\n\r\n" not in waiting and time.monotonic() < deadline:
+    waiting += sockets[1].recv(4096)
+check(b": waiting\n\n\r\n" in waiting and b"\0" not in waiting,
+      "the queued stream's keep-alive: %r" % waiting)
 for client in sockets:
     client.close()
 deadline = time.monotonic() + 30
