@@ -38,8 +38,9 @@ namespace retnet_abi {
 /// decay of each head (f64 [H], the model's: from its checkpoint or the
 /// formula of its description), tokens [B, T] in, logits of every position
 /// [B, T, V] or of the last one [B, V] out, the retention states of every
-/// layer [L, B, H, dk, dv] updated in place, and the position of the first
-/// token.
+/// layer [L, B, H, dk, dv] updated in place, and the position of each
+/// row's first token, int64 [B] (rows are independent sequences, each at
+/// its own position).
 inline constexpr const char *kPrefillAllEntry = RETNET_ABI_PREFILL_ALL;
 inline constexpr const char *kPrefillLastEntry = RETNET_ABI_PREFILL_LAST;
 inline constexpr const char *kDecodeEntry = RETNET_ABI_DECODE;
@@ -79,7 +80,10 @@ inline constexpr const char *kExportedSuffixes[] = {
     "state_free",
     "state_batch",
     "state_position",
+    "state_row_position",
+    "state_reset_row",
     "prefill",
+    "prefill_row",
     "decode",
     "sampling_default_params",
     "sampler_new",
@@ -111,12 +115,13 @@ template <typename T, int Rank> struct MemRef {
 
 /// The C interface of an entry point whose logits have rank `LogitsRank`:
 /// (weights [W], decays [H], tokens [B, T], states [L, B, H, dk, dv],
-/// offset, logits).
+/// positions [B], logits).
 template <int LogitsRank>
 using EntryFunction = void(MemRef<uint8_t, 1> *weights,
                            MemRef<double, 1> *decays,
                            MemRef<int32_t, 2> *tokens, MemRef<float, 5> *state,
-                           int64_t offset, MemRef<float, LogitsRank> *logits);
+                           MemRef<int64_t, 1> *positions,
+                           MemRef<float, LogitsRank> *logits);
 using PrefillAllFunction = EntryFunction<3>;
 using PrefillLastFunction = EntryFunction<2>;
 using DecodeFunction = EntryFunction<2>;

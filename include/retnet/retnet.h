@@ -82,8 +82,28 @@ retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
 int retnet_state_reset(retnet_state *state, char **error);
 void retnet_state_free(retnet_state *state);
 int64_t retnet_state_batch(const retnet_state *state);
-/* Tokens consumed so far by each sequence. */
+/* Tokens consumed so far by the sequence of row 0 (every row's, unless
+ * rows were prefilled or reset on their own). */
 int64_t retnet_state_position(const retnet_state *state);
+
+/* Rows as independent sequences (a server's slots): each row of a state has
+ * its own position; retnet_decode advances every row by one token, each at
+ * its own position, and a row's logits do not depend on the other rows. */
+/* Tokens consumed so far by the sequence of `row`; -1 if there is no such
+ * row. */
+int64_t retnet_state_row_position(const retnet_state *state, int64_t row);
+/* Row `row` back to position 0 with zero retention states (a slot freed
+ * for a new sequence); the other rows are untouched. Returns 0 on
+ * success. */
+int retnet_state_reset_row(retnet_state *state, int64_t row, char **error);
+/* retnet_prefill for row `row` alone: feeds `length` tokens to that row
+ * (`tokens` is [length]) at its position and writes its logits,
+ * [length, vocab] when `all_positions` is non-zero, else [vocab]; the other
+ * rows are untouched. Returns 0 on success. */
+int retnet_prefill_row(const retnet_model *model, retnet_state *state,
+                       int64_t row, const int32_t *tokens, int64_t length,
+                       float *logits, int64_t logits_capacity,
+                       int all_positions, char **error);
 
 /* Feeds `length` tokens per sequence (`tokens` is [batch, length], row-major)
  * and advances the state. Writes logits [batch, length, vocab] when

@@ -52,8 +52,8 @@ public:
 private:
   /// The layers on the activations `hidden` [B, T, d] and the states of
   /// every layer, as one scf.for: the new activations and states.
-  std::pair<Value, Value> buildLayers(Value hidden, Value states, Value offset,
-                                      Value batch);
+  std::pair<Value, Value> buildLayers(Value hidden, Value states,
+                                      Value positions, Value batch);
   /// The packed weight `label` as a tensor. With `layer`, `label` names a
   /// weight of layer 0 and the result is that of layer `layer`: layers are
   /// laid out one after another with the same size.
@@ -163,7 +163,8 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
 }
 
 std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
-                                                  Value offset, Value batch) {
+                                                  Value positions,
+                                                  Value batch) {
   int64_t dynamic = ShapedType::kDynamic;
   Type f32 = b.getF32Type();
   auto activationType = cast<RankedTensorType>(hidden.getType());
@@ -213,7 +214,8 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
     auto retention = MultiScaleRetentionOp::create(
         b, activationType, layerStateType, normed,
         layerWeight("in_proj", layer), layerWeight("out_proj", layer), decays,
-        layerState, offset, b.getF64FloatAttr(config.layerNormEps));
+        layerState, /*offset=*/Value(), positions,
+        b.getF64FloatAttr(config.layerNormEps));
     Value newStates =
         tensor::InsertSliceOp::create(b, retention.getFinalState(), layerStates,
                                       stateOffsets, stateSizes, unitStrides);
@@ -262,6 +264,7 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   if (kind == EntryKind::PrefillAll)
     logitsShape = {dynamic, dynamic, outputWidth};
   auto logitsType = MemRefType::get(logitsShape, f32);
+  auto positionsType = MemRefType::get({dynamic}, b.getI64Type());
 
   StringRef name = kind == EntryKind::PrefillAll ? retnet_abi::kPrefillAllEntry
                    : kind == EntryKind::PrefillLast
@@ -270,7 +273,7 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   auto function = func::FuncOp::create(
       b, name,
       b.getFunctionType({weightsType, decaysType, tokensType, stateType,
-                         b.getIndexType(), logitsType},
+                         positionsType, logitsType},
                         {}));
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     b.getUnitAttr());
@@ -284,7 +287,8 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
       b, RankedTensorType::get(decaysType.getShape(), b.getF64Type()),
       entry->getArgument(1), /*restrict=*/true, /*writable=*/false);
   Value tokensMemref = entry->getArgument(2),
-        stateMemref = entry->getArgument(3), offset = entry->getArgument(4),
+        stateMemref = entry->getArgument(3),
+        positionsMemref = entry->getArgument(4),
         logitsMemref = entry->getArgument(5);
 
   Value tokens = bufferization::ToTensorOp::create(
@@ -301,8 +305,12 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
     hidden = rmsNorm(hidden, weight("layernorm_embedding"));
 
   Value batch = tensor::DimOp::create(b, tokens, 0);
+  // Each row's position: [B].
+  Value positions = bufferization::ToTensorOp::create(
+      b, RankedTensorType::get({dynamic}, b.getI64Type()), positionsMemref,
+      /*restrict=*/true, /*writable=*/false);
   auto [finalHidden, updatedStates] =
-      buildLayers(hidden, states, offset, batch);
+      buildLayers(hidden, states, positions, batch);
   hidden = finalHidden;
   Value one = arith::ConstantIndexOp::create(b, 1);
 

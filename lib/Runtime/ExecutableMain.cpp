@@ -27,7 +27,9 @@ int main(int argc, char **argv) {
                                &retnet_state_reset,
                                &retnet_state_free,
                                &retnet_prefill,
-                               &retnet_decode};
+                               &retnet_decode,
+                               &retnet_state_reset_row,
+                               &retnet_prefill_row};
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const std::string &arg : args)
     if (arg == "--help" || arg == "-h") {

@@ -176,11 +176,12 @@ struct retnet_model {
 struct retnet_state {
   const retnet_model *model = nullptr;
   int64_t batch = 0;
-  int64_t position = 0;
+  /// The tokens each row (an independent sequence) has consumed.
+  std::vector<int64_t> positions;
   AlignedFloats states; // host models
-  // CUDA models: the states, and the tokens and logits of the current call,
-  // in device memory.
-  DeviceBuffer deviceStates, deviceTokens, deviceLogits;
+  // CUDA models: the states, and the tokens, positions and logits of the
+  // current call, in device memory.
+  DeviceBuffer deviceStates, deviceTokens, devicePositions, deviceLogits;
 
   float *stateData() const {
     return onDevice() ? static_cast<float *>(deviceStates.data) : states.data;
@@ -399,7 +400,7 @@ int retnet_model_has_output_layer(const retnet_model *model) {
 /// Zeroes the states of `state` and its position; false with `error` set if
 /// the device failed.
 static bool resetState(retnet_state *state, std::string &error) {
-  state->position = 0;
+  state->positions.assign(state->batch, 0);
   if (!onDevice()) {
     std::memset(state->states.data, 0,
                 static_cast<size_t>(state->states.count) * sizeof(float));
@@ -482,7 +483,11 @@ int64_t retnet_state_batch(const retnet_state *state) {
 }
 
 int64_t retnet_state_position(const retnet_state *state) {
-  return state ? state->position : 0;
+  return state ? state->positions.front() : 0;
+}
+
+int64_t retnet_state_row_position(const retnet_state *state, int64_t row) {
+  return state && row >= 0 && row < state->batch ? state->positions[row] : -1;
 }
 
 /// Checks the arguments of a call; returns false with `error` set.
@@ -560,14 +565,20 @@ static int callEntry(const retnet_model *model, retnet_state *state,
   size_t tokenBytes =
       static_cast<size_t>(state->batch * length) * sizeof(int32_t);
   size_t logitBytes = static_cast<size_t>(logitCount) * sizeof(float);
+  int64_t *positionData = state->positions.data();
+  size_t positionBytes = static_cast<size_t>(state->batch) * sizeof(int64_t);
   if (onDevice()) {
     if (!state->deviceTokens.reserve(tokenBytes, message) ||
+        !state->devicePositions.reserve(positionBytes, message) ||
         !state->deviceLogits.reserve(logitBytes, message) ||
-        !copyAndWait(state->deviceTokens.data, tokens, tokenBytes, message)) {
+        !copyAndWait(state->deviceTokens.data, tokens, tokenBytes, message) ||
+        !copyAndWait(state->devicePositions.data, positionData, positionBytes,
+                     message)) {
       setError(error, message);
       return 1;
     }
     tokenData = static_cast<const int32_t *>(state->deviceTokens.data);
+    positionData = static_cast<int64_t *>(state->devicePositions.data);
     logitData = static_cast<float *>(state->deviceLogits.data);
   }
   auto weights =
@@ -576,8 +587,9 @@ static int callEntry(const retnet_model *model, retnet_state *state,
   auto tokenRef = contiguous<int32_t, 2>(const_cast<int32_t *>(tokenData),
                                          {state->batch, length});
   auto states = stateRef(state);
+  auto positions = contiguous<int64_t, 1>(positionData, {state->batch});
   auto out = logitsRef(logitData);
-  entry(&weights, &decays, &tokenRef, &states, state->position, &out);
+  entry(&weights, &decays, &tokenRef, &states, &positions, &out);
   if (onDevice()) {
     if (char *failure = retnet_cuda_take_error()) {
       setError(error,
@@ -590,7 +602,8 @@ static int callEntry(const retnet_model *model, retnet_state *state,
       return 1;
     }
   }
-  state->position += length;
+  for (int64_t &position : state->positions)
+    position += length;
   // Non-finite logits are an error, not a silent result (finite weights and
   // inputs can still overflow, e.g. through a state grown without bound).
   if (int64_t bad = firstOutOfRange(logits, logitCount); bad >= 0) {
@@ -625,6 +638,49 @@ int retnet_prefill(const retnet_model *model, retnet_state *state,
       prefillLastEntry, error);
 }
 
+/// Copies the states of batch row `row` of `state` into the batch-1 state
+/// `single` (`intoSingle`), or back, layer by layer; false with `error` set
+/// if the device failed.
+static bool copyRowStates(retnet_state *state, int64_t row,
+                          retnet_state *single, bool intoSingle,
+                          std::string &error) {
+  const ModelShape &shape = state->model->shape;
+  int64_t perLayer = shape.stateFloatsPerSequence() / shape.layers;
+  for (int64_t layer = 0; layer < shape.layers; ++layer) {
+    float *rowStates =
+        state->stateData() + (layer * state->batch + row) * perLayer;
+    float *singleStates = single->stateData() + layer * perLayer;
+    float *to = intoSingle ? singleStates : rowStates;
+    float *from = intoSingle ? rowStates : singleStates;
+    size_t bytes = static_cast<size_t>(perLayer) * sizeof(float);
+    if (!onDevice())
+      std::memcpy(to, from, bytes);
+    else if (!copyAndWait(to, from, bytes, error))
+      return false;
+  }
+  return true;
+}
+
+/// Checks that `row` is a batch row of `state`, made for `model`.
+static bool checkRow(const retnet_model *model, const retnet_state *state,
+                     int64_t row, char **error) {
+  if (!model || !state) {
+    setError(error, "null model or state");
+    return false;
+  }
+  if (state->model != model) {
+    setError(error, "the state was created for another model");
+    return false;
+  }
+  if (row < 0 || row >= state->batch) {
+    setError(error, "row " + std::to_string(row) +
+                        " is not a row of the state (batch " +
+                        std::to_string(state->batch) + ")");
+    return false;
+  }
+  return true;
+}
+
 int retnet_decode(const retnet_model *model, retnet_state *state,
                   const int32_t *tokens, float *logits, int64_t logits_capacity,
                   char **error) {
@@ -637,6 +693,71 @@ int retnet_decode(const retnet_model *model, retnet_state *state,
       model, state, tokens, 1, logits, count,
       [&](float *data) { return contiguous<float, 2>(data, {batch, width}); },
       decodeEntry, error);
+}
+
+int retnet_state_reset_row(retnet_state *state, int64_t row, char **error) {
+  if (!state) {
+    setError(error, "null state");
+    return 1;
+  }
+  if (!checkRow(state->model, state, row, error))
+    return 1;
+  const ModelShape &shape = state->model->shape;
+  int64_t perLayer = shape.stateFloatsPerSequence() / shape.layers;
+  for (int64_t layer = 0; layer < shape.layers; ++layer) {
+    float *rowStates =
+        state->stateData() + (layer * state->batch + row) * perLayer;
+    if (!onDevice())
+      std::memset(rowStates, 0, static_cast<size_t>(perLayer) * sizeof(float));
+    else
+      mgpuMemset32(rowStates, 0, perLayer, /*stream=*/nullptr);
+  }
+  if (onDevice()) {
+    mgpuStreamSynchronize(/*stream=*/nullptr);
+    if (char *failure = retnet_cuda_take_error()) {
+      setError(error, std::string("clearing a row of the state on the GPU "
+                                  "failed: ") +
+                          failure);
+      std::free(failure);
+      return 1;
+    }
+  }
+  state->positions[row] = 0;
+  return 0;
+}
+
+int retnet_prefill_row(const retnet_model *model, retnet_state *state,
+                       int64_t row, const int32_t *tokens, int64_t length,
+                       float *logits, int64_t logits_capacity,
+                       int all_positions, char **error) {
+  if (!checkRow(model, state, row, error))
+    return 1;
+  // The row alone, as a batch-1 state: its states copied in and back.
+  retnet_state single;
+  single.model = model;
+  single.batch = 1;
+  single.positions = {state->positions[row]};
+  int64_t floats = model->shape.stateFloatsPerSequence();
+  std::string message = "out of memory for the state of one row";
+  if (!(onDevice() ? single.deviceStates.reserve(
+                         static_cast<size_t>(floats) * sizeof(float), message)
+                   : single.states.allocate(floats)) ||
+      !copyRowStates(state, row, &single, /*intoSingle=*/true, message)) {
+    setError(error, message);
+    return 1;
+  }
+  int status = retnet_prefill(model, &single, tokens, length, logits,
+                              logits_capacity, all_positions, error);
+  // The row advanced (also when its logits were not finite, as with
+  // retnet_prefill): its states and position go back.
+  if (single.positions[0] != state->positions[row]) {
+    if (!copyRowStates(state, row, &single, /*intoSingle=*/false, message)) {
+      setError(error, message);
+      return 1;
+    }
+    state->positions[row] = single.positions[0];
+  }
+  return status;
 }
 
 } // extern "C"

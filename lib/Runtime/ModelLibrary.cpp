@@ -38,6 +38,8 @@ void *retnet_runtime::openModelLibrary(const std::string &library,
   find(api.stateFree, "state_free");
   find(api.prefill, "prefill");
   find(api.decode, "decode");
+  find(api.stateResetRow, "state_reset_row");
+  find(api.prefillRow, "prefill_row");
   if (missing.empty())
     return handle;
   bool defaultPrefix = apiPrefix == retnet_abi::kDefaultApiPrefix;

@@ -285,6 +285,9 @@ struct ModelApi {
   decltype(&retnet_state_position) statePosition = nullptr;
   decltype(&retnet_prefill) prefill = nullptr;
   decltype(&retnet_decode) decode = nullptr;
+  decltype(&retnet_state_row_position) stateRowPosition = nullptr;
+  decltype(&retnet_state_reset_row) stateResetRow = nullptr;
+  decltype(&retnet_prefill_row) prefillRow = nullptr;
 
   /// Opens a library (never closed: its OpenMP worker threads may outlive
   /// the calls) and resolves every entry point.
@@ -325,6 +328,9 @@ struct ModelApi {
     resolve(statePosition, "retnet_state_position");
     resolve(prefill, "retnet_prefill");
     resolve(decode, "retnet_decode");
+    resolve(stateRowPosition, "retnet_state_row_position");
+    resolve(stateResetRow, "retnet_state_reset_row");
+    resolve(prefillRow, "retnet_prefill_row");
     return ok;
   }
 
@@ -768,6 +774,91 @@ public:
     tally.report(ok, name, detail);
   }
 
+  /// Rows as independent sequences (slots): each row of one state is
+  /// prefilled alone (retnet_prefill_row) to a length of its own, then all
+  /// rows decode together, each at its own position; one row is then reset
+  /// and refilled while the others go on. Every row's logits must equal
+  /// those of its tokens in `whole` (one prefill of the batch) within
+  /// kSplitTolerance: a row does not depend on the rows beside it.
+  void checkSlots(const retnet_model *model, const Prompt &prompt,
+                  const std::vector<float> &whole) {
+    int64_t batch = prompt.batch, length = prompt.length,
+            width = config.outputWidth();
+    std::string name = caseName + " b=" + std::to_string(batch) +
+                       " slots at their own positions";
+    StateHandle state(api);
+    char *error = nullptr;
+    state.state = api.stateNew(model, batch, &error);
+    if (!state.state) {
+      tally.report(false, name, "retnet_state_new: " + api.takeError(error));
+      return;
+    }
+    std::vector<float> got, want;
+    auto expect = [&](int64_t row, int64_t position, const float *logits) {
+      got.insert(got.end(), logits, logits + width);
+      const float *reference = &whole[(row * length + position) * width];
+      want.insert(want.end(), reference, reference + width);
+    };
+    // Row r holds tokens [start[r], fed[r]) of its prompt row: prefilled
+    // alone, so rows are at different positions.
+    std::vector<int64_t> fed(batch);
+    std::vector<float> rowLogits(width);
+    auto fill = [&](int64_t row, int64_t count) {
+      if (api.stateResetRow(state.state, row, &error) != 0 ||
+          api.prefillRow(model, state.state, row, &prompt.tokens[row * length],
+                         count, rowLogits.data(), width, 0, &error) != 0)
+        return false;
+      expect(row, count - 1, rowLogits.data());
+      fed[row] = count;
+      return true;
+    };
+    auto step = [&]() {
+      std::vector<int32_t> tokens(batch);
+      for (int64_t row = 0; row < batch; ++row)
+        tokens[row] = prompt.tokens[row * length + fed[row]];
+      std::vector<float> logits(batch * width);
+      if (api.decode(model, state.state, tokens.data(), logits.data(),
+                     logits.size(), &error) != 0)
+        return false;
+      for (int64_t row = 0; row < batch; ++row)
+        expect(row, fed[row]++, &logits[row * width]);
+      return true;
+    };
+    bool ran = true;
+    for (int64_t row = 0; row < batch && ran; ++row)
+      ran = fill(row, 3 + 7 * row);
+    for (int k = 0; k < 4 && ran; ++k)
+      ran = step();
+    // Row 0 is freed and takes a new sequence (its own tokens again, from
+    // the start) while the others continue.
+    ran = ran && fill(0, 2);
+    for (int k = 0; k < 3 && ran; ++k)
+      ran = step();
+    if (!ran) {
+      tally.report(false, name, api.takeError(error));
+      return;
+    }
+    bool ok;
+    std::string detail =
+        checkTolerance(relativeError(got, want), kSplitTolerance, ok);
+    for (int64_t row = 0; row < batch; ++row)
+      if (api.stateRowPosition(state.state, row) != fed[row]) {
+        ok = false;
+        detail += "; row " + std::to_string(row) + " at position " +
+                  std::to_string(api.stateRowPosition(state.state, row)) +
+                  ", expected " + std::to_string(fed[row]);
+      }
+    // A row that is not one is an error, not a crash.
+    if (api.prefillRow(model, state.state, batch, prompt.tokens.data(), 1,
+                       rowLogits.data(), width, 0, &error) == 0 ||
+        api.takeError(error).find("is not a row of the state") ==
+            std::string::npos) {
+      ok = false;
+      detail += "; retnet_prefill_row accepted row " + std::to_string(batch);
+    }
+    tally.report(ok, name, detail);
+  }
+
   /// A second model loaded from `weightsPath` (other decays) while `model`
   /// is loaded: each computes with its own decays (`prompt` is the second
   /// model's, `first` the first one's, both with references).
@@ -1150,6 +1241,8 @@ int main(int argc, char **argv) {
             continue;
           if (prompt.length == 40)
             tester.checkSplitAndReset(model.model, prompt, logits, 17);
+          if (prompt.length == 40 && prompt.batch > 1)
+            tester.checkSlots(model.model, prompt, logits);
           computed.push_back(prompt);
           computedLogits.push_back(std::move(logits));
         }

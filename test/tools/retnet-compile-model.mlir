@@ -72,10 +72,12 @@
 // RUN: test ! -e %t/bad.so
 
 // IMPORT-LABEL: func.func @retnet_graph_prefill_all(
-// IMPORT-SAME: memref<?xi8>, %[[DECAYS:.+]]: memref<4xf64>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT-SAME: memref<?xi8>, %[[DECAYS:.+]]: memref<4xf64>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %[[POSITIONS:.+]]: memref<?xi64>, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
 // The decays are the model's, an argument: no library constant.
 // IMPORT: %[[GAMMA:.+]] = bufferization.to_tensor %[[DECAYS]] restrict : memref<4xf64> to tensor<4xf64>
 // IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
+// Each row at its own position.
+// IMPORT: %[[ROWS:.+]] = bufferization.to_tensor %[[POSITIONS]] restrict : memref<?xi64> to tensor<?xi64>
 // The layers are one scf.for carrying the activations and the states; the
 // weights of layer %l are views at offsets that grow with %l.
 // IMPORT: %[[LAYERS:.+]]:2 = scf.for %[[L:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?x?x64xf32>, tensor<2x?x4x16x32xf32>)
@@ -87,7 +89,7 @@
 // columns) stays [K, N].
 // IMPORT: memref.reinterpret_cast %{{.+}} to offset: [%{{.+}}], sizes: [12, 64, 32], strides: [2048, 32, 1]
 // IMPORT: linalg.unpack %{{.+}} outer_dims_perm = [1, 0] inner_dims_pos = [1] inner_tiles = [32] into %{{.+}} : tensor<12x64x32xf32> -> tensor<64x384xf32>
-// IMPORT: retnet.msr %{{.+}}, %{{.+}}, %{{.+}}, %[[GAMMA]] state %{{.+}} offset %{{.+}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<4xf64>, tensor<?x4x16x32xf32> -> tensor<?x?x64xf32>, tensor<?x4x16x32xf32>
+// IMPORT: retnet.msr %{{.+}}, %{{.+}}, %{{.+}}, %[[GAMMA]] state %{{.+}} row_offsets %[[ROWS]] : tensor<?xi64> {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<4xf64>, tensor<?x4x16x32xf32> -> tensor<?x?x64xf32>, tensor<?x4x16x32xf32>
 // IMPORT: tensor.insert_slice %{{.+}} into %{{.+}}[%[[L]], 0, 0, 0, 0]
 // IMPORT: retnet.residual
 // IMPORT: retnet.rms_norm
@@ -108,7 +110,7 @@
 // IMPORT: retnet.rms_norm
 // IMPORT: retnet.linear %{{.+}}, %{{.+}} : tensor<?x1x64xf32>, tensor<64x100xf32> -> tensor<?x1x100xf32>
 // IMPORT-LABEL: func.func @retnet_graph_decode(
-// IMPORT-SAME: %{{.+}}: memref<4xf64>, %{{.+}}: memref<?x1xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: index, %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT-SAME: %{{.+}}: memref<4xf64>, %{{.+}}: memref<?x1xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
 // IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x1xi32>, tensor<100x64xf32> -> tensor<?x1x64xf32>
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr

@@ -23,11 +23,11 @@
 // CHECK: fake-cuda: module_loads={{[1-9][0-9]*}} launches={{[1-9][0-9]*}} allocations={{[1-9][0-9]*}}
 
 // Two more decoding steps: the same device allocations (buffers are reused
-// across calls), and 4 more host synchronisations per step, whatever the
-// number of layers (tokens in, the call's stream, twice, logits out): the
-// layers run without the host waiting for the GPU.
+// across calls), and 5 more host synchronisations per step, whatever the
+// number of layers (tokens and the rows' positions in, the call's stream,
+// twice, logits out): the layers run without the host waiting for the GPU.
 // STEPS: fake-cuda: {{.*}} allocations=[[ALLOCATIONS:[0-9]+]] {{.*}} synchronizations=[[#SYNCS:]]
-// STEPS: fake-cuda: {{.*}} allocations=[[ALLOCATIONS]] {{.*}} synchronizations=[[#SYNCS+8]]
+// STEPS: fake-cuda: {{.*}} allocations=[[ALLOCATIONS]] {{.*}} synchronizations=[[#SYNCS+10]]
 
 // A library whose kernels cannot be loaded says so when its model loads.
 // MODULE: retnet-run: error: '{{.*}}tiny.safetensors': this model library was compiled for CUDA, but CUDA is unusable here: the GPU kernels of this library could not be loaded: cuModuleLoadData failed: invalid image (fake driver)

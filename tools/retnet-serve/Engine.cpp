@@ -2,6 +2,8 @@
 
 #include "Engine.h"
 
+#include <cmath>
+
 using namespace retnet_serve;
 using namespace retnet_runtime;
 
@@ -22,15 +24,12 @@ void Job::push(CompletionEvent event) {
   ready.notify_all();
 }
 
-/// A sequence being generated: its state, sampler and text.
+/// A sequence being generated in a row of the state: its sampler and text.
 struct Engine::Slot {
-  std::shared_ptr<Job> job;
-  std::unique_ptr<retnet_state, void (*)(retnet_state *)> state{nullptr,
-                                                                nullptr};
+  std::shared_ptr<Job> job; // null: the row is free
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<TextStream> text;
   std::vector<int32_t> history;
-  std::vector<float> logits;
   int32_t next = 0;
   int64_t generated = 0;
 };
@@ -41,6 +40,16 @@ Engine::Engine(const ModelApi &api, retnet_model *model,
     : api(api), model(model), tokenizer(std::move(tokenizer)),
       batchLimit(maxBatch), queueLimit(maxQueue), vocab(api.outputDim(model)),
       sampledVocab(this->tokenizer ? this->tokenizer->vocabSize() : vocab) {
+  char *error = nullptr;
+  state = {api.stateNew(model, static_cast<int64_t>(batchLimit), &error),
+           api.stateFree};
+  if (!state) {
+    failure = error ? error : "unknown error";
+    api.errorFree(error);
+    return;
+  }
+  slots.resize(batchLimit);
+  logits.resize(batchLimit * vocab);
   worker = std::thread([this] { loop(); });
 }
 
@@ -52,7 +61,8 @@ std::shared_ptr<Job> Engine::submit(CompletionRequest request) {
     std::lock_guard<std::mutex> lock(mutex);
     // Free slots take requests at the next step; beyond them, at most
     // queueLimit wait.
-    if (stopping || queue.size() >= queueLimit + batchLimit - counters.active) {
+    if (stopping || !state ||
+        queue.size() >= queueLimit + batchLimit - counters.active) {
       ++counters.rejectedRequests;
       return nullptr;
     }
@@ -86,32 +96,28 @@ static void fail(Job &job, const std::string &error) {
   job.push(std::move(event));
 }
 
-bool Engine::start(const std::shared_ptr<Job> &job, Slot &slot) {
+bool Engine::start(const std::shared_ptr<Job> &job, int64_t row) {
   const CompletionRequest &request = job->request;
-  slot.job = job;
   char *error = nullptr;
-  auto takeError = [&]() {
-    std::string message = error ? error : "unknown error";
+  if (api.stateResetRow(state.get(), row, &error) != 0 ||
+      api.prefillRow(model, state.get(), row, request.prompt.data(),
+                     static_cast<int64_t>(request.prompt.size()),
+                     &logits[row * vocab], vocab, 0, &error) != 0) {
+    fail(*job, error ? error : "unknown error");
     api.errorFree(error);
-    fail(*job, message);
     std::lock_guard<std::mutex> lock(mutex);
     ++counters.failedRequests;
     return false;
-  };
-  slot.state = {api.stateNew(model, 1, &error), api.stateFree};
-  if (!slot.state)
-    return takeError();
-  slot.logits.resize(vocab);
-  if (api.prefill(model, slot.state.get(), request.prompt.data(),
-                  static_cast<int64_t>(request.prompt.size()),
-                  slot.logits.data(), vocab, 0, &error) != 0)
-    return takeError();
+  }
+  Slot &slot = slots[row];
+  slot.job = job;
+  slot.generated = 0;
   slot.sampler = std::make_unique<Sampler>(request.sampling);
-  if (tokenizer)
-    slot.text =
-        std::make_unique<TextStream>(*tokenizer, request.prompt, request.stops);
+  slot.text = tokenizer ? std::make_unique<TextStream>(
+                              *tokenizer, request.prompt, request.stops)
+                        : nullptr;
   slot.history = request.prompt;
-  slot.next = slot.sampler->sample(slot.logits.data(), sampledVocab,
+  slot.next = slot.sampler->sample(&logits[row * vocab], sampledVocab,
                                    slot.history.data(), slot.history.size());
   std::lock_guard<std::mutex> lock(mutex);
   counters.promptTokens += request.prompt.size();
@@ -142,85 +148,124 @@ bool Engine::advance(Slot &slot) {
     if (event.finishReason.empty() && slot.generated == request.maxTokens)
       event.finishReason = "length";
   }
-  if (!event.finishReason.empty()) {
-    std::string rest;
-    if (slot.text && !slot.text->finish(rest, problem)) {
-      fail(job, problem);
-      return false;
-    }
-    event.text += rest;
-    event.done = true;
-    event.promptTokens = request.prompt.size();
-    event.completionTokens = slot.generated;
-    job.push(std::move(event));
+  if (event.finishReason.empty()) {
+    if (!event.text.empty())
+      job.push(std::move(event));
+    return true;
+  }
+  std::string rest;
+  if (slot.text && !slot.text->finish(rest, problem)) {
+    fail(job, problem);
     return false;
   }
-  if (!event.text.empty())
-    job.push(std::move(event));
+  event.text += rest;
+  event.done = true;
+  event.promptTokens = request.prompt.size();
+  event.completionTokens = slot.generated;
+  job.push(std::move(event));
+  return false;
+}
+
+void Engine::decodeStep() {
+  // Free rows decode token 0; their state is cleared when a request takes
+  // them.
+  std::vector<int32_t> tokens(batchLimit, 0);
+  for (size_t row = 0; row < batchLimit; ++row)
+    if (slots[row].job)
+      tokens[row] = slots[row].next;
   char *error = nullptr;
-  if (api.decode(model, slot.state.get(), &slot.next, slot.logits.data(), vocab,
-                 &error) != 0) {
-    fail(job, error ? error : "unknown error");
+  std::string message;
+  if (api.decode(model, state.get(), tokens.data(), logits.data(),
+                 static_cast<int64_t>(logits.size()), &error) != 0) {
+    message = error ? error : "unknown error";
     api.errorFree(error);
-    return false;
   }
-  slot.next = slot.sampler->sample(slot.logits.data(), sampledVocab,
-                                   slot.history.data(), slot.history.size());
-  return true;
+  for (size_t row = 0; row < batchLimit; ++row) {
+    Slot &slot = slots[row];
+    if (!slot.job)
+      continue;
+    const float *rowLogits = &logits[row * vocab];
+    // A failed step fails the rows whose logits are not finite, or every
+    // row when the step itself failed.
+    bool finite = true;
+    for (int64_t i = 0; i < vocab && finite; ++i)
+      finite = std::isfinite(rowLogits[i]);
+    if (!message.empty() &&
+        (!finite || message.find("not finite") == std::string::npos)) {
+      fail(*slot.job, finite ? message
+                             : "the step produced a logit that is not "
+                               "finite for this request");
+      slot.job.reset();
+      std::lock_guard<std::mutex> lock(mutex);
+      ++counters.failedRequests;
+      continue;
+    }
+    slot.next = slot.sampler->sample(rowLogits, sampledVocab,
+                                     slot.history.data(), slot.history.size());
+  }
 }
 
 void Engine::loop() {
-  std::vector<Slot> slots;
   while (true) {
     std::vector<std::shared_ptr<Job>> admitted;
+    size_t active = 0;
+    for (const Slot &slot : slots)
+      active += slot.job != nullptr;
     {
       std::unique_lock<std::mutex> lock(mutex);
-      wake.wait(lock,
-                [&] { return stopping || !queue.empty() || !slots.empty(); });
+      wake.wait(lock, [&] { return stopping || !queue.empty() || active; });
       if (stopping)
         break;
       // New requests join at this step.
-      while (!queue.empty() && slots.size() + admitted.size() < batchLimit) {
+      while (!queue.empty() && active + admitted.size() < batchLimit) {
         admitted.push_back(std::move(queue.front()));
         queue.pop_front();
       }
       // Taken now, so that submit counts them until the step ends.
-      counters.active = slots.size() + admitted.size();
+      counters.active = active + admitted.size();
       counters.queued = queue.size();
     }
-    for (auto &job : admitted) {
-      Slot slot;
-      if (!job->isCancelled() && start(job, slot))
-        slots.push_back(std::move(slot));
-    }
     auto stepStart = std::chrono::steady_clock::now();
-    uint64_t tokens = 0;
-    for (size_t i = 0; i < slots.size();) {
-      bool generating = !slots[i].job->isCancelled();
-      int64_t before = slots[i].generated;
-      if (generating)
-        generating = advance(slots[i]);
-      tokens += slots[i].generated - before;
-      if (generating) {
-        ++i;
-      } else {
-        slots.erase(slots.begin() + i);
-      }
+    size_t row = 0;
+    for (auto &job : admitted) {
+      while (slots[row].job)
+        ++row;
+      if (!job->isCancelled())
+        start(job, static_cast<int64_t>(row));
     }
+    // Each slot takes its token; those that go on decode together.
+    uint64_t tokens = 0;
+    bool generating = false;
+    for (Slot &slot : slots) {
+      if (!slot.job)
+        continue;
+      int64_t before = slot.generated;
+      bool goesOn = !slot.job->isCancelled() && advance(slot);
+      tokens += slot.generated - before;
+      if (!goesOn)
+        slot.job.reset();
+      generating |= goesOn;
+    }
+    if (generating)
+      decodeStep();
     double seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - stepStart)
                          .count();
+    active = 0;
+    for (const Slot &slot : slots)
+      active += slot.job != nullptr;
     std::lock_guard<std::mutex> lock(mutex);
     counters.requests += admitted.size();
     counters.completionTokens += tokens;
     counters.steps += 1;
     counters.stepSeconds += seconds;
-    counters.active = slots.size();
+    counters.active = active;
     counters.queued = queue.size();
   }
   std::lock_guard<std::mutex> lock(mutex);
   for (Slot &slot : slots)
-    fail(*slot.job, "the server is shutting down");
+    if (slot.job)
+      fail(*slot.job, "the server is shutting down");
   for (auto &job : queue)
     fail(*job, "the server is shutting down");
   queue.clear();

@@ -1,9 +1,11 @@
 //===- Engine.h - The generation loop behind retnet-serve -------*- C++ -*-===//
 //
 // Requests wait in a bounded queue; up to max-batch of them generate at
-// once, each in its own slot (a state of its own), one token per slot per
-// step, and a request joins at the next step. Each request receives its
-// text as it is produced, through its Job.
+// once, each in a slot: a row of one state, prefilled alone when the
+// request joins, at the next step. A step decodes every row as one batch,
+// each at its own position, so the weights are read once per step for all
+// sequences. Each request receives its text as it is produced, through its
+// Job.
 //
 //===----------------------------------------------------------------------===//
 
@@ -79,6 +81,9 @@ public:
          std::shared_ptr<const retnet_runtime::Tokenizer> tokenizer,
          size_t maxBatch, size_t maxQueue);
   ~Engine();
+  /// Why the engine could not start (its state could not be allocated);
+  /// empty when it runs.
+  const std::string &startError() const { return failure; }
 
   /// Queues a request; null when the queue is full.
   std::shared_ptr<Job> submit(CompletionRequest request);
@@ -91,16 +96,28 @@ public:
 private:
   struct Slot;
   void loop();
-  /// Starts a queued job in a new slot: prefill and the first token.
-  bool start(const std::shared_ptr<Job> &job, Slot &slot);
+  /// Starts a queued job in the free slot `row`: prefill and the first
+  /// token.
+  bool start(const std::shared_ptr<Job> &job, int64_t row);
   /// Takes the slot's next token; false when the slot is done.
   bool advance(Slot &slot);
+  /// One decode step of every row; the slots still generating sample their
+  /// next token. A row whose logits are not finite fails alone.
+  void decodeStep();
 
   const retnet_runtime::ModelApi &api;
   retnet_model *model;
   std::shared_ptr<const retnet_runtime::Tokenizer> tokenizer;
   size_t batchLimit, queueLimit;
   int64_t vocab, sampledVocab;
+
+  /// The slots' state (max-batch rows) and the logits of a step; only the
+  /// worker thread touches them.
+  std::unique_ptr<retnet_state, void (*)(retnet_state *)> state{nullptr,
+                                                                nullptr};
+  std::vector<Slot> slots;
+  std::vector<float> logits;
+  std::string failure;
 
   std::mutex mutex;
   std::condition_variable wake;

@@ -262,6 +262,9 @@ int main(int argc, char **argv) {
 
   Engine engine(api, model.get(), tokenizer, options.maxBatch,
                 options.maxQueue);
+  if (!engine.startError().empty())
+    return fail("--max-batch " + std::to_string(options.maxBatch) + ": " +
+                engine.startError());
   httplib::Server server;
   size_t threads = options.maxBatch + options.maxQueue + 4;
   server.new_task_queue = [threads] {

@@ -108,6 +108,13 @@ LogicalResult MultiScaleRetentionOp::verify() {
       failed(checkShape(*this, "output", "[B, T, d]", getOutput(),
                         {dim(getInput(), 0), dim(getInput(), 1), model})))
     return failure();
+  if (getOffset() && getRowOffsets())
+    return emitOpError() << "expected 'offset' (one position for every row) "
+                            "or 'row_offsets' (one per row), not both";
+  if (Value rowOffsets = getRowOffsets())
+    if (failed(checkShape(*this, "row_offsets", "[B]", rowOffsets,
+                          {dim(getInput(), 0)})))
+      return failure();
   SmallVector<int64_t> stateShape = {dim(getInput(), 0), heads, getKeyDim(),
                                      getValueDim()};
   if (Value state = getInitialState())

@@ -155,7 +155,9 @@ def RetNet_MultiScaleRetentionOp : RetNet_Op<"msr", [AttrSizedOperandSegments]> 
     `(x_2j cos - x_2j+1 sin, x_2j+1 cos + x_2j sin)` of angle `p theta_j`.
     `state` (`[B, H, dk, dv]`, f32) and `offset` (absolute position of the
     first token) continue a sequence; a second result type asks for the final
-    state.
+    state. `row_offsets` (`tensor<B x i64>`) instead gives each batch row
+    its own position, so that rows holding independent sequences (a
+    server's slots) advance together.
 
     ```mlir
     %y, %s = retnet.msr %x, %w_in, %w_out, %gamma state %s0 offset %pos
@@ -168,12 +170,16 @@ def RetNet_MultiScaleRetentionOp : RetNet_Op<"msr", [AttrSizedOperandSegments]> 
   let arguments = (ins F32Tensor3D:$input, WeightMatrix:$in_proj,
                        WeightMatrix:$out_proj, TensorRankOf<[F64], [1]>:$gamma,
                        Optional<TensorRankOf<[F32], [4]>>:$initial_state,
-                       Optional<Index>:$offset, F64Attr:$eps);
+                       Optional<Index>:$offset,
+                       Optional<TensorRankOf<[I64], [1]>>:$row_offsets,
+                       F64Attr:$eps);
   let results = (outs F32Tensor3D:$output,
                       Optional<TensorRankOf<[F32], [4]>>:$final_state);
   let assemblyFormat = [{
     $input `,` $in_proj `,` $out_proj `,` $gamma (`state` $initial_state^)?
-    (`offset` $offset^)? attr-dict `:` type($input) `,` type($in_proj) `,`
+    (`offset` $offset^)?
+    (`row_offsets` $row_offsets^ `:` type($row_offsets))?
+    attr-dict `:` type($input) `,` type($in_proj) `,`
     type($out_proj) `,` type($gamma) (`,` type($initial_state)^)? `->`
     type($output)
     (`,` type($final_state)^)?

@@ -5,6 +5,7 @@
 #include "retnet/Utils/LinalgBuilders.h"
 
 #include "RetNet/IR/RetNetOps.h"
+#include "Retention/IR/RetentionMath.h"
 #include "Retention/IR/RetentionOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -401,6 +402,37 @@ DecomposeFeedForward::matchAndRewrite(FeedForwardOp op,
   return success();
 }
 
+/// `output` [B, H, T, dv] times the decay_sqrt_sum scale of each row's
+/// positions, row_offsets[b] (i64) + t, and head decay gamma[h]: the scaling
+/// the retention op applies for one offset (RetentionMath.h), per row. The
+/// scales, [B, H, T], are computed once per position, not per element.
+static Value scaleRowsByPosition(GraphBuilder &b, Value output,
+                                 Value rowOffsets, Value gamma) {
+  SmallVector<OpFoldResult> scaleShape = {b.size(output, 0), b.size(output, 1),
+                                          b.size(output, 2)};
+  Value scales = b.elementwise(
+      b.empty(scaleShape), {rowOffsets, gamma},
+      {b.projection(3, {0}), b.projection(3, {1})},
+      [](OpBuilder &builder, Location loc, ValueRange args) {
+        Value first = arith::IndexCastOp::create(
+            builder, loc, builder.getIndexType(), args[0]);
+        Value position = arith::AddIOp::create(
+            builder, loc, first, linalg::IndexOp::create(builder, loc, 2));
+        Value logGamma = math::LogOp::create(builder, loc, args[1]);
+        return retention::buildOutputScale(builder, loc, logGamma, position,
+                                           builder.getF32Type());
+      });
+  SmallVector<OpFoldResult> shape = {b.size(output, 0), b.size(output, 1),
+                                     b.size(output, 2), b.size(output, 3)};
+  return b.elementwise(
+      b.empty(shape), {output, scales},
+      {b.projection(4, {0, 1, 2, 3}), b.projection(4, {0, 1, 2})},
+      [](OpBuilder &builder, Location loc, ValueRange args) {
+        return arith::MulFOp::create(builder, loc, args[0], args[1])
+            .getResult();
+      });
+}
+
 LogicalResult
 DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
                                               PatternRewriter &rewriter) const {
@@ -415,11 +447,16 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
   Value offset = op.getOffset();
   if (!offset)
     offset = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  // With row_offsets each row has its own position: the angle tables get a
+  // batch dimension, and the position-dependent output scale is applied
+  // here rather than by the retention op (its only use of the offset).
+  Value rowOffsets = op.getRowOffsets();
 
   // [q | k | v | g] = x W_in.
   Value projected = b.linear(input, op.getInProj());
 
-  // cos and sin of (offset + t) theta_i, in f64, stored f32: [T, dk].
+  // cos and sin of (offset + t) theta_i, in f64, stored f32: [T, dk], or
+  // [B, T, dk] for rows at their own positions.
   std::vector<double> theta = retnet_numerics::rotationFrequencies(keyDim);
   Value thetaTable = arith::ConstantOp::create(
       rewriter, loc,
@@ -427,12 +464,26 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
           RankedTensorType::get({keyDim}, rewriter.getF64Type()),
           ArrayRef<double>(theta)));
   auto angleTable = [&](bool sine) {
+    SmallVector<OpFoldResult> shape = {length, b.constant(keyDim)};
+    SmallVector<Value> inputs = {thetaTable};
+    SmallVector<AffineMap> maps = {b.projection(2, {1})};
+    if (rowOffsets) {
+      shape.insert(shape.begin(), batch);
+      inputs.push_back(rowOffsets);
+      maps = {b.projection(3, {2}), b.projection(3, {0})};
+    }
+    unsigned positionDim = rowOffsets ? 1 : 0;
     return b.elementwise(
-        b.empty({length, b.constant(keyDim)}), thetaTable, b.projection(2, {1}),
+        b.empty(shape), inputs, maps,
         [&](OpBuilder &builder, Location nested, ValueRange args) {
+          Value first =
+              rowOffsets ? arith::IndexCastOp::create(
+                               builder, nested, builder.getIndexType(), args[1])
+                               .getResult()
+                         : offset;
           Value position = arith::AddIOp::create(
-              builder, nested, offset,
-              linalg::IndexOp::create(builder, nested, 0));
+              builder, nested, first,
+              linalg::IndexOp::create(builder, nested, positionDim));
           Value angle =
               arith::MulFOp::create(builder, nested,
                                     buildIndexToFloat(builder, nested, position,
@@ -451,6 +502,8 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
 
   // Heads of q and k, rotated: [B, H, T, dk]. Element i pairs with
   // i + 1 - 2 (i mod 2); r(x) negates the odd partner of even elements.
+  AffineMap angleMap =
+      rowOffsets ? b.projection(4, {0, 2, 3}) : b.projection(4, {2, 3});
   auto rotatedHeads = [&](int64_t base, double scale) {
     AffineExpr column = b.dim(1) * keyDim + b.dim(3) + base;
     AffineExpr partner = column + 1 - b.dim(3) % 2 * 2;
@@ -458,8 +511,7 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
         b.empty({batch, b.constant(heads), length, b.constant(keyDim)}),
         {projected, projected, cosines, sines},
         {b.map(4, {b.dim(0), b.dim(2), column}),
-         b.map(4, {b.dim(0), b.dim(2), partner}), b.projection(4, {2, 3}),
-         b.projection(4, {2, 3})},
+         b.map(4, {b.dim(0), b.dim(2), partner}), angleMap, angleMap},
         [&](OpBuilder &builder, Location nested, ValueRange args) {
           Value i = linalg::IndexOp::create(builder, nested, 3);
           Value two = arith::ConstantIndexOp::create(builder, nested, 2);
@@ -504,12 +556,17 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
   Value gamma = op.getGamma();
   auto retention = retention::ParallelOp::create(
       rewriter, loc, outputType, finalState ? finalState.getType() : Type(),
-      queries, keys, values, gamma, op.getInitialState(), offset,
+      queries, keys, values, gamma, op.getInitialState(),
+      rowOffsets ? Value() : offset,
       retention::ScalingAttr::get(rewriter.getContext(),
-                                  retention::Scaling::decay_sqrt_sum));
+                                  rowOffsets
+                                      ? retention::Scaling::none
+                                      : retention::Scaling::decay_sqrt_sum));
 
   // Per-head RMS norm fused with the silu gate, back to [B, T, value_dim].
   Value output = retention.getOutput();
+  if (rowOffsets)
+    output = scaleRowsByPosition(b, output, rowOffsets, gamma);
   Value scales = b.inverseRmsOfLast(output, valueDim, eps);
   AffineExpr head = b.dim(2).floorDiv(valueDim);
   Value gated = b.elementwise(

@@ -31,6 +31,8 @@ struct ModelApi {
   decltype(&retnet_state_free) stateFree;
   decltype(&retnet_prefill) prefill;
   decltype(&retnet_decode) decode;
+  decltype(&retnet_state_reset_row) stateResetRow;
+  decltype(&retnet_prefill_row) prefillRow;
 };
 
 /// Options of a generation run.

@@ -112,6 +112,24 @@ func.func @msr_no_heads(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout:
 
 // -----
 
+func.func @msr_offset_and_row_offsets(%x: tensor<2x1x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>, %pos: index, %rows: tensor<2xi64>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  // expected-error @+1 {{'retnet.msr' op expected 'offset' (one position for every row) or 'row_offsets' (one per row), not both}}
+  %y = retnet.msr %x, %win, %wout, %gamma offset %pos row_offsets %rows : tensor<2xi64> {eps = 0.0 : f64} : tensor<2x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64> -> tensor<2x1x8xf32>
+  return
+}
+
+// -----
+
+func.func @msr_row_offsets_batch(%x: tensor<2x1x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>, %rows: tensor<3xi64>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  // expected-error @+1 {{'retnet.msr' op expected 'row_offsets' of shape [B] = [2], got 'tensor<3xi64>'}}
+  %y = retnet.msr %x, %win, %wout, %gamma row_offsets %rows : tensor<3xi64> {eps = 0.0 : f64} : tensor<2x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64> -> tensor<2x1x8xf32>
+  return
+}
+
+// -----
+
 func.func @msr_gamma_one(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
   %gamma = arith.constant dense<[0.5, 1.0]> : tensor<2xf64>
   // expected-error @+1 {{'retnet.msr' op expected every 'gamma' in (0, 1), got 1.000000e+00 for head 1}}

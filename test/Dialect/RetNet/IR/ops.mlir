@@ -74,7 +74,7 @@ func.func @residual(%h: tensor<?x?x64xf32>, %f: tensor<?x?x64xf32>) -> tensor<?x
 // CHECK-LABEL: func @msr_plain
 // CHECK: %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>{{$}}
 // GENERIC-LABEL: sym_name = "msr_plain"
-// GENERIC: "retnet.msr"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{eps = 9.9999999999999995E-7 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0>}> : (tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>) -> tensor<?x?x64xf32>
+// GENERIC: "retnet.msr"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{eps = 9.9999999999999995E-7 : f64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0>}> : (tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>) -> tensor<?x?x64xf32>
 func.func @msr_plain(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) -> tensor<?x?x64xf32> {
   %gamma = arith.constant dense<[0.96875, 0.984375]> : tensor<2xf64>
   %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
@@ -86,7 +86,7 @@ func.func @msr_plain(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: te
 // CHECK-LABEL: func @msr_state_offset_final
 // CHECK: %{{.*}}, %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} state %{{.*}} offset %{{.*}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
 // GENERIC-LABEL: sym_name = "msr_state_offset_final"
-// GENERIC: "retnet.msr"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{{.*}}operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1>}> : (tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32>, index) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>)
+// GENERIC: "retnet.msr"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) <{{.*}}operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}> : (tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32>, index) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>)
 func.func @msr_state_offset_final(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %s0: tensor<?x2x32x64xf32>, %pos: index) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>) {
   %gamma = arith.constant dense<[0.96875, 0.984375]> : tensor<2xf64>
   %y, %s = retnet.msr %x, %win, %wout, %gamma state %s0 offset %pos {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
@@ -98,7 +98,7 @@ func.func @msr_state_offset_final(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf3
 // CHECK-LABEL: func @msr_state_only
 // CHECK: %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} state %{{.*}} {eps = 0.000000e+00 : f64} : tensor<2x5x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64>, tensor<2x1x8x8xf32> -> tensor<2x5x8xf32>{{$}}
 // GENERIC-LABEL: sym_name = "msr_state_only"
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0>
 func.func @msr_state_only(%x: tensor<2x5x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>, %s0: tensor<2x1x8x8xf32>) -> tensor<2x5x8xf32> {
   %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
   %y = retnet.msr %x, %win, %wout, %gamma state %s0 {eps = 0.0 : f64} : tensor<2x5x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64>, tensor<2x1x8x8xf32> -> tensor<2x5x8xf32>
@@ -110,7 +110,7 @@ func.func @msr_state_only(%x: tensor<2x5x8xf32>, %win: tensor<8x32xf32>, %wout: 
 // CHECK-LABEL: func @msr_offset_only
 // CHECK: %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} offset %{{.*}} {eps = 0.000000e+00 : f64} : tensor<1x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64> -> tensor<1x1x8xf32>{{$}}
 // GENERIC-LABEL: sym_name = "msr_offset_only"
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1>
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 0>
 func.func @msr_offset_only(%x: tensor<1x1x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>, %pos: index) -> tensor<1x1x8xf32> {
   %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
   %y = retnet.msr %x, %win, %wout, %gamma offset %pos {eps = 0.0 : f64} : tensor<1x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64> -> tensor<1x1x8xf32>
@@ -119,10 +119,22 @@ func.func @msr_offset_only(%x: tensor<1x1x8xf32>, %win: tensor<8x32xf32>, %wout:
 
 // -----
 
+// CHECK-LABEL: func @msr_row_offsets
+// CHECK: %{{.*}}, %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} state %{{.*}} row_offsets %{{.*}} : tensor<?xi64> {eps = 0.000000e+00 : f64} : tensor<?x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64>, tensor<?x1x8x8xf32> -> tensor<?x1x8xf32>, tensor<?x1x8x8xf32>
+// GENERIC-LABEL: sym_name = "msr_row_offsets"
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 1>
+func.func @msr_row_offsets(%x: tensor<?x1x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>, %s0: tensor<?x1x8x8xf32>, %rows: tensor<?xi64>) -> (tensor<?x1x8xf32>, tensor<?x1x8x8xf32>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  %y, %s = retnet.msr %x, %win, %wout, %gamma state %s0 row_offsets %rows : tensor<?xi64> {eps = 0.0 : f64} : tensor<?x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64>, tensor<?x1x8x8xf32> -> tensor<?x1x8xf32>, tensor<?x1x8x8xf32>
+  return %y, %s : tensor<?x1x8xf32>, tensor<?x1x8x8xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @msr_final_state_only
 // CHECK: %{{.*}}, %{{.*}} = retnet.msr %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {eps = 0.000000e+00 : f64} : tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64> -> tensor<?x?x8xf32>, tensor<?x1x8x8xf32>
 // GENERIC-LABEL: sym_name = "msr_final_state_only"
-// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0>}> : (tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64>) -> (tensor<?x?x8xf32>, tensor<?x1x8x8xf32>)
+// GENERIC: operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0>}> : (tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64>) -> (tensor<?x?x8xf32>, tensor<?x1x8x8xf32>)
 func.func @msr_final_state_only(%x: tensor<?x?x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>) -> (tensor<?x?x8xf32>, tensor<?x1x8x8xf32>) {
   %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
   %y, %s = retnet.msr %x, %win, %wout, %gamma {eps = 0.0 : f64} : tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64> -> tensor<?x?x8xf32>, tensor<?x1x8x8xf32>

@@ -414,3 +414,34 @@ func.func @ffn_gelu(%x: tensor<2x3x8xf32>, %w1: tensor<8x12xf32>, %b1: tensor<12
   %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<gelu>} : tensor<2x3x8xf32>, tensor<8x12xf32>, tensor<12xf32>, tensor<12x8xf32>, tensor<8xf32> -> tensor<2x3x8xf32>
   return %y : tensor<2x3x8xf32>
 }
+
+// -----
+
+// Rows at their own positions (row_offsets): the angle tables are [B, T, dk]
+// of (row_offsets[b] + t) theta, retention runs without offset and without
+// scaling, and the decay_sqrt_sum scale of each row's positions, [B, H, T]
+// from row_offsets and ln gamma, multiplies its output.
+// CHECK-LABEL: func.func @msr_row_offsets(
+// CHECK-SAME: %[[GAMMA:[a-z0-9_]+]]: tensor<2xf64>, %[[S0:[a-z0-9_]+]]: tensor<?x2x32x64xf32>, %[[ROWS:[a-z0-9_]+]]: tensor<?xi64>)
+// CHECK: %[[COS:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d2)>, affine_map<(d0, d1, d2) -> (d0)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], {{.+}} ins(%{{.+}}, %[[ROWS]] : tensor<32xf64>, tensor<?xi64>) outs(%{{.+}} : tensor<?x?x32xf32>)
+// CHECK-NEXT: ^bb0(%{{.+}}: f64, %[[FIRST:[a-z0-9_]+]]: i64, %{{.+}}: f32):
+// CHECK-NEXT: %[[FIRSTI:[a-z0-9_]+]] = arith.index_cast %[[FIRST]] : i64 to index
+// CHECK-NEXT: %[[T:[a-z0-9_]+]] = linalg.index 1 : index
+// CHECK-NEXT: arith.addi %[[FIRSTI]], %[[T]] : index
+// CHECK: math.cos
+// CHECK: math.sin
+// CHECK: linalg.generic {indexing_maps = [{{.+}}, {{.+}}, affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>, {{.+}}]
+// CHECK: %[[O:[a-z0-9_]+]], %[[S:[a-z0-9_]+]] = retention.parallel %{{.+}}, %{{.+}}, %{{.+}} gamma %[[GAMMA]] state %[[S0]] : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x2x?x64xf32>, tensor<?x2x32x64xf32>
+// CHECK: %[[SCALES:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0)>, affine_map<(d0, d1, d2) -> (d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], {{.+}} ins(%[[ROWS]], %[[GAMMA]] : tensor<?xi64>, tensor<2xf64>) outs(%{{.+}} : tensor<?x2x?xf32>)
+// CHECK: math.log
+// CHECK: math.expm1
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.+}} ins(%[[O]], %[[SCALES]] : tensor<?x2x?x64xf32>, tensor<?x2x?xf32>) outs(%{{.+}} : tensor<?x2x?x64xf32>)
+// CHECK-NEXT: ^bb0(%[[OV:[a-z0-9_]+]]: f32, %[[SV:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[SCALED:[a-z0-9_]+]] = arith.mulf %[[OV]], %[[SV]] : f32
+// CHECK-NEXT: linalg.yield %[[SCALED]] : f32
+// CHECK: return %{{.+}}, %[[S]]
+func.func @msr_row_offsets(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %gamma: tensor<2xf64>, %s0: tensor<?x2x32x64xf32>, %rows: tensor<?xi64>) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>) {
+  %y, %s = retnet.msr %x, %win, %wout, %gamma state %s0 row_offsets %rows : tensor<?xi64> {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+  return %y, %s : tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
+}
