@@ -182,7 +182,12 @@ int main(int argc, char **argv) {
                                std::chrono::steady_clock::now() - sent)
                                .count();
           if (!result || result->status != 200) {
-            ++failures;
+            if (failures++ == 0)
+              std::fprintf(
+                  stderr, "serve-bench: a request failed: %s\n",
+                  result ? (std::to_string(result->status) + " " + result->body)
+                               .c_str()
+                         : httplib::to_string(result.error()).c_str());
             continue;
           }
           tokens += maxTokens;

@@ -38,7 +38,8 @@ namespace retnet_abi {
 /// decay of each head (f64 [H], the model's: from its checkpoint or the
 /// formula of its description), tokens [B, T] in, logits of every position
 /// [B, T, V] or of the last one [B, V] out, the retention states of every
-/// layer [L, B, H, dk, dv] updated in place, and the position of each
+/// layer [L, B, H, dk, dv] (a strided view: some rows of a larger state)
+/// updated in place, and the position of each
 /// row's first token, int64 [B] (rows are independent sequences, each at
 /// its own position).
 inline constexpr const char *kPrefillAllEntry = RETNET_ABI_PREFILL_ALL;
@@ -82,9 +83,11 @@ inline constexpr const char *kExportedSuffixes[] = {
     "state_position",
     "state_row_position",
     "state_reset_row",
+    "state_copy_row",
     "prefill",
     "prefill_row",
     "decode",
+    "decode_rows",
     "sampling_default_params",
     "sampler_new",
     "sampler_free",

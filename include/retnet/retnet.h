@@ -104,6 +104,18 @@ int retnet_prefill_row(const retnet_model *model, retnet_state *state,
                        int64_t row, const int32_t *tokens, int64_t length,
                        float *logits, int64_t logits_capacity,
                        int all_positions, char **error);
+/* retnet_decode for the first `rows` rows only (1 to the state's batch):
+ * `tokens` is [rows], the logits [rows, vocab]; the other rows are
+ * untouched, so a state sized for the most sequences costs what the
+ * sequences in it cost. Returns 0 on success. */
+int retnet_decode_rows(const retnet_model *model, retnet_state *state,
+                       int64_t rows, const int32_t *tokens, float *logits,
+                       int64_t logits_capacity, char **error);
+/* Copies the sequence of row `from` (its states and position) to row `to`,
+ * e.g. to keep the live sequences in the first rows. Returns 0 on
+ * success. */
+int retnet_state_copy_row(retnet_state *state, int64_t from, int64_t to,
+                          char **error);
 
 /* Feeds `length` tokens per sequence (`tokens` is [batch, length], row-major)
  * and advances the state. Writes logits [batch, length, vocab] when

@@ -257,9 +257,15 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   auto weightsType = MemRefType::get({dynamic}, b.getI8Type());
   auto decaysType = MemRefType::get({config.heads}, b.getF64Type());
   auto tokensType = MemRefType::get({dynamic, length}, b.getI32Type());
-  auto stateType = MemRefType::get({config.layers, dynamic, config.heads,
-                                    config.keyDim(), config.valueDim()},
-                                   f32);
+  // The states of some rows of a state buffer [L, rows, H, dk, dv]: a
+  // strided view (dynamic strides and offset), so that the runtime passes
+  // one row (a slot's prefill) or the first rows (the active slots) of a
+  // larger buffer without copying them.
+  int64_t stridedDims[] = {dynamic, dynamic, dynamic, dynamic, 1};
+  auto stateType = MemRefType::get(
+      {config.layers, dynamic, config.heads, config.keyDim(),
+       config.valueDim()},
+      f32, StridedLayoutAttr::get(b.getContext(), dynamic, stridedDims));
   SmallVector<int64_t> logitsShape = {dynamic, outputWidth};
   if (kind == EntryKind::PrefillAll)
     logitsShape = {dynamic, dynamic, outputWidth};

@@ -29,7 +29,9 @@ int main(int argc, char **argv) {
                                &retnet_prefill,
                                &retnet_decode,
                                &retnet_state_reset_row,
-                               &retnet_prefill_row};
+                               &retnet_state_copy_row,
+                               &retnet_prefill_row,
+                               &retnet_decode_rows};
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const std::string &arg : args)
     if (arg == "--help" || arg == "-h") {

@@ -490,12 +490,17 @@ int64_t retnet_state_row_position(const retnet_state *state, int64_t row) {
   return state && row >= 0 && row < state->batch ? state->positions[row] : -1;
 }
 
-/// Checks the arguments of a call; returns false with `error` set.
-/// Checks the arguments of a call that feeds `length` tokens per sequence
-/// and writes `rows` logit vectors per sequence into `logits` of
-/// `capacity` floats; sets `count` to the floats written.
+/// The rows of a state that a call feeds: [first, first + count).
+struct RowRange {
+  int64_t first, count;
+};
+
+/// Checks the arguments of a call that feeds `length` tokens to each row of
+/// `range` and writes `rows` logit vectors per row into `logits` of
+/// `capacity` floats; sets `count` to the floats written. False with
+/// `error` set.
 static bool checkCall(const retnet_model *model, const retnet_state *state,
-                      const int32_t *tokens, int64_t length,
+                      RowRange range, const int32_t *tokens, int64_t length,
                       const float *logits, int64_t capacity, int64_t rows,
                       int64_t &count, char **error) {
   if (!model || !state || !tokens || !logits) {
@@ -510,10 +515,11 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
     setError(error, "length must be positive, got " + std::to_string(length));
     return false;
   }
+  int64_t batch = range.count;
   int64_t vocab = model->shape.vocabSize, width = model->shape.outputWidth(),
           tokenCount = 0, rowCount = 0;
-  if (__builtin_mul_overflow(state->batch, length, &tokenCount) ||
-      __builtin_mul_overflow(state->batch, rows, &rowCount) ||
+  if (__builtin_mul_overflow(batch, length, &tokenCount) ||
+      __builtin_mul_overflow(batch, rows, &rowCount) ||
       __builtin_mul_overflow(rowCount, width, &count)) {
     setError(error, "length " + std::to_string(length) +
                         ": the call's tokens or logits cannot be addressed");
@@ -523,7 +529,7 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
     setError(error,
              "the logits buffer holds " + std::to_string(capacity) +
                  " floats but the call writes " + std::to_string(count) +
-                 " (batch " + std::to_string(state->batch) + " x " +
+                 " (batch " + std::to_string(batch) + " x " +
                  std::to_string(rows) + " x " +
                  (model->shape.outputLayer ? "vocabulary " : "hidden width ") +
                  std::to_string(width) + ")");
@@ -532,8 +538,8 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
   for (int64_t i = 0; i < tokenCount; ++i) {
     if (tokens[i] < 0 || tokens[i] >= vocab) {
       setError(error, "token " + std::to_string(tokens[i]) + " (batch row " +
-                          std::to_string(i / length) + ", position " +
-                          std::to_string(i % length) +
+                          std::to_string(range.first + i / length) +
+                          ", position " + std::to_string(i % length) +
                           ") is outside the vocabulary [0, " +
                           std::to_string(vocab) + ")");
       return false;
@@ -542,31 +548,36 @@ static bool checkCall(const retnet_model *model, const retnet_state *state,
   return true;
 }
 
-static MemRef<float, 5> stateRef(retnet_state *state) {
+/// The states of the rows `range` of `state`: a strided view of the
+/// [L, batch, H, dk, dv] buffer.
+static MemRef<float, 5> stateRef(retnet_state *state, RowRange range) {
   const ModelShape &shape = state->model->shape;
-  return contiguous<float, 5>(state->stateData(),
-                              {shape.layers, state->batch, shape.heads,
-                               shape.keyDim(), shape.valueDim()});
+  MemRef<float, 5> ref = contiguous<float, 5>(
+      state->stateData(), {shape.layers, state->batch, shape.heads,
+                           shape.keyDim(), shape.valueDim()});
+  ref.offset = range.first * ref.strides[1];
+  ref.sizes[1] = range.count;
+  return ref;
 }
 
 } // extern "C"
 
-/// Runs one entry point on `tokens` [batch, length] into `logits`
-/// (`logitCount` floats), staging both through device memory for CUDA
-/// models; returns non-zero with `error` set on failure.
+/// Runs one entry point on `tokens` [rows, length] of the rows `range` into
+/// `logits` (`logitCount` floats), staging both through device memory for
+/// CUDA models; returns non-zero with `error` set on failure.
 template <typename Entry, typename LogitsRef>
 static int callEntry(const retnet_model *model, retnet_state *state,
-                     const int32_t *tokens, int64_t length, float *logits,
-                     int64_t logitCount, LogitsRef logitsRef, Entry entry,
-                     char **error) {
+                     RowRange range, const int32_t *tokens, int64_t length,
+                     float *logits, int64_t logitCount, LogitsRef logitsRef,
+                     Entry entry, char **error) {
   const int32_t *tokenData = tokens;
   float *logitData = logits;
   std::string message;
   size_t tokenBytes =
-      static_cast<size_t>(state->batch * length) * sizeof(int32_t);
+      static_cast<size_t>(range.count * length) * sizeof(int32_t);
   size_t logitBytes = static_cast<size_t>(logitCount) * sizeof(float);
-  int64_t *positionData = state->positions.data();
-  size_t positionBytes = static_cast<size_t>(state->batch) * sizeof(int64_t);
+  int64_t *positionData = state->positions.data() + range.first;
+  size_t positionBytes = static_cast<size_t>(range.count) * sizeof(int64_t);
   if (onDevice()) {
     if (!state->deviceTokens.reserve(tokenBytes, message) ||
         !state->devicePositions.reserve(positionBytes, message) ||
@@ -585,9 +596,9 @@ static int callEntry(const retnet_model *model, retnet_state *state,
       contiguous<uint8_t, 1>(model->weightData(), {model->layout.totalBytes});
   auto decays = contiguous<double, 1>(model->decayData(), {model->shape.heads});
   auto tokenRef = contiguous<int32_t, 2>(const_cast<int32_t *>(tokenData),
-                                         {state->batch, length});
-  auto states = stateRef(state);
-  auto positions = contiguous<int64_t, 1>(positionData, {state->batch});
+                                         {range.count, length});
+  auto states = stateRef(state, range);
+  auto positions = contiguous<int64_t, 1>(positionData, {range.count});
   auto out = logitsRef(logitData);
   entry(&weights, &decays, &tokenRef, &states, &positions, &out);
   if (onDevice()) {
@@ -602,8 +613,8 @@ static int callEntry(const retnet_model *model, retnet_state *state,
       return 1;
     }
   }
-  for (int64_t &position : state->positions)
-    position += length;
+  for (int64_t row = range.first; row < range.first + range.count; ++row)
+    state->positions[row] += length;
   // Non-finite logits are an error, not a silent result (finite weights and
   // inputs can still overflow, e.g. through a state grown without bound).
   if (int64_t bad = firstOutOfRange(logits, logitCount); bad >= 0) {
@@ -615,50 +626,46 @@ static int callEntry(const retnet_model *model, retnet_state *state,
   return 0;
 }
 
-extern "C" {
-
-int retnet_prefill(const retnet_model *model, retnet_state *state,
-                   const int32_t *tokens, int64_t length, float *logits,
-                   int64_t logits_capacity, int all_positions, char **error) {
+/// Prefill of `length` tokens per row of `range`.
+static int prefillRows(const retnet_model *model, retnet_state *state,
+                       RowRange range, const int32_t *tokens, int64_t length,
+                       float *logits, int64_t capacity, int allPositions,
+                       char **error) {
   int64_t count = 0;
-  if (!checkCall(model, state, tokens, length, logits, logits_capacity,
-                 all_positions ? length : 1, count, error))
+  if (!checkCall(model, state, range, tokens, length, logits, capacity,
+                 allPositions ? length : 1, count, error))
     return 1;
-  int64_t batch = state->batch, width = model->shape.outputWidth();
-  if (all_positions)
+  int64_t batch = range.count, width = model->shape.outputWidth();
+  if (allPositions)
     return callEntry(
-        model, state, tokens, length, logits, count,
+        model, state, range, tokens, length, logits, count,
         [&](float *data) {
           return contiguous<float, 3>(data, {batch, length, width});
         },
         prefillAllEntry, error);
   return callEntry(
-      model, state, tokens, length, logits, count,
-      [&](float *data) { return contiguous<float, 2>(data, {batch, width}); },
+      model, state, range, tokens, length, logits, count,
+      [&](float *data) {
+        return contiguous<float, 2>(data, {batch, width});
+      },
       prefillLastEntry, error);
 }
 
-/// Copies the states of batch row `row` of `state` into the batch-1 state
-/// `single` (`intoSingle`), or back, layer by layer; false with `error` set
-/// if the device failed.
-static bool copyRowStates(retnet_state *state, int64_t row,
-                          retnet_state *single, bool intoSingle,
-                          std::string &error) {
-  const ModelShape &shape = state->model->shape;
-  int64_t perLayer = shape.stateFloatsPerSequence() / shape.layers;
-  for (int64_t layer = 0; layer < shape.layers; ++layer) {
-    float *rowStates =
-        state->stateData() + (layer * state->batch + row) * perLayer;
-    float *singleStates = single->stateData() + layer * perLayer;
-    float *to = intoSingle ? singleStates : rowStates;
-    float *from = intoSingle ? rowStates : singleStates;
-    size_t bytes = static_cast<size_t>(perLayer) * sizeof(float);
-    if (!onDevice())
-      std::memcpy(to, from, bytes);
-    else if (!copyAndWait(to, from, bytes, error))
-      return false;
-  }
-  return true;
+/// One decode step of the rows `range`.
+static int decodeRows(const retnet_model *model, retnet_state *state,
+                      RowRange range, const int32_t *tokens, float *logits,
+                      int64_t capacity, char **error) {
+  int64_t count = 0;
+  if (!checkCall(model, state, range, tokens, 1, logits, capacity, 1, count,
+                 error))
+    return 1;
+  int64_t batch = range.count, width = model->shape.outputWidth();
+  return callEntry(
+      model, state, range, tokens, 1, logits, count,
+      [&](float *data) {
+        return contiguous<float, 2>(data, {batch, width});
+      },
+      decodeEntry, error);
 }
 
 /// Checks that `row` is a batch row of `state`, made for `model`.
@@ -681,49 +688,20 @@ static bool checkRow(const retnet_model *model, const retnet_state *state,
   return true;
 }
 
+extern "C" {
+
+int retnet_prefill(const retnet_model *model, retnet_state *state,
+                   const int32_t *tokens, int64_t length, float *logits,
+                   int64_t logits_capacity, int all_positions, char **error) {
+  return prefillRows(model, state, {0, state ? state->batch : 0}, tokens,
+                     length, logits, logits_capacity, all_positions, error);
+}
+
 int retnet_decode(const retnet_model *model, retnet_state *state,
                   const int32_t *tokens, float *logits, int64_t logits_capacity,
                   char **error) {
-  int64_t count = 0;
-  if (!checkCall(model, state, tokens, 1, logits, logits_capacity, 1, count,
-                 error))
-    return 1;
-  int64_t batch = state->batch, width = model->shape.outputWidth();
-  return callEntry(
-      model, state, tokens, 1, logits, count,
-      [&](float *data) { return contiguous<float, 2>(data, {batch, width}); },
-      decodeEntry, error);
-}
-
-int retnet_state_reset_row(retnet_state *state, int64_t row, char **error) {
-  if (!state) {
-    setError(error, "null state");
-    return 1;
-  }
-  if (!checkRow(state->model, state, row, error))
-    return 1;
-  const ModelShape &shape = state->model->shape;
-  int64_t perLayer = shape.stateFloatsPerSequence() / shape.layers;
-  for (int64_t layer = 0; layer < shape.layers; ++layer) {
-    float *rowStates =
-        state->stateData() + (layer * state->batch + row) * perLayer;
-    if (!onDevice())
-      std::memset(rowStates, 0, static_cast<size_t>(perLayer) * sizeof(float));
-    else
-      mgpuMemset32(rowStates, 0, perLayer, /*stream=*/nullptr);
-  }
-  if (onDevice()) {
-    mgpuStreamSynchronize(/*stream=*/nullptr);
-    if (char *failure = retnet_cuda_take_error()) {
-      setError(error, std::string("clearing a row of the state on the GPU "
-                                  "failed: ") +
-                          failure);
-      std::free(failure);
-      return 1;
-    }
-  }
-  state->positions[row] = 0;
-  return 0;
+  return decodeRows(model, state, {0, state ? state->batch : 0}, tokens, logits,
+                    logits_capacity, error);
 }
 
 int retnet_prefill_row(const retnet_model *model, retnet_state *state,
@@ -732,32 +710,91 @@ int retnet_prefill_row(const retnet_model *model, retnet_state *state,
                        int all_positions, char **error) {
   if (!checkRow(model, state, row, error))
     return 1;
-  // The row alone, as a batch-1 state: its states copied in and back.
-  retnet_state single;
-  single.model = model;
-  single.batch = 1;
-  single.positions = {state->positions[row]};
-  int64_t floats = model->shape.stateFloatsPerSequence();
-  std::string message = "out of memory for the state of one row";
-  if (!(onDevice() ? single.deviceStates.reserve(
-                         static_cast<size_t>(floats) * sizeof(float), message)
-                   : single.states.allocate(floats)) ||
-      !copyRowStates(state, row, &single, /*intoSingle=*/true, message)) {
-    setError(error, message);
+  return prefillRows(model, state, {row, 1}, tokens, length, logits,
+                     logits_capacity, all_positions, error);
+}
+
+int retnet_decode_rows(const retnet_model *model, retnet_state *state,
+                       int64_t rows, const int32_t *tokens, float *logits,
+                       int64_t logits_capacity, char **error) {
+  if (state && (rows < 1 || rows > state->batch)) {
+    setError(error, "rows must be from 1 to the state's batch " +
+                        std::to_string(state->batch) + ", got " +
+                        std::to_string(rows));
     return 1;
   }
-  int status = retnet_prefill(model, &single, tokens, length, logits,
-                              logits_capacity, all_positions, error);
-  // The row advanced (also when its logits were not finite, as with
-  // retnet_prefill): its states and position go back.
-  if (single.positions[0] != state->positions[row]) {
-    if (!copyRowStates(state, row, &single, /*intoSingle=*/false, message)) {
-      setError(error, message);
-      return 1;
-    }
-    state->positions[row] = single.positions[0];
+  return decodeRows(model, state, {0, rows}, tokens, logits, logits_capacity,
+                    error);
+}
+
+} // extern "C"
+
+/// Applies `apply(rowStates, perLayer)` to the states of `row` in each
+/// layer.
+template <typename Fn>
+static void forRowStates(retnet_state *state, int64_t row, Fn apply) {
+  const ModelShape &shape = state->model->shape;
+  int64_t perLayer = shape.stateFloatsPerSequence() / shape.layers;
+  for (int64_t layer = 0; layer < shape.layers; ++layer)
+    apply(state->stateData() + (layer * state->batch + row) * perLayer,
+          perLayer);
+}
+
+/// Waits for the device and reports its failure as `what`.
+static int deviceStatus(const char *what, char **error) {
+  if (!onDevice())
+    return 0;
+  mgpuStreamSynchronize(/*stream=*/nullptr);
+  if (char *failure = retnet_cuda_take_error()) {
+    setError(error, std::string(what) + " on the GPU failed: " + failure);
+    std::free(failure);
+    return 1;
   }
-  return status;
+  return 0;
+}
+
+extern "C" {
+
+int retnet_state_reset_row(retnet_state *state, int64_t row, char **error) {
+  if (!state) {
+    setError(error, "null state");
+    return 1;
+  }
+  if (!checkRow(state->model, state, row, error))
+    return 1;
+  forRowStates(state, row, [&](float *rowStates, int64_t count) {
+    if (!onDevice())
+      std::memset(rowStates, 0, static_cast<size_t>(count) * sizeof(float));
+    else
+      mgpuMemset32(rowStates, 0, count, /*stream=*/nullptr);
+  });
+  state->positions[row] = 0;
+  return deviceStatus("clearing a row of the state", error);
+}
+
+int retnet_state_copy_row(retnet_state *state, int64_t from, int64_t to,
+                          char **error) {
+  if (!state) {
+    setError(error, "null state");
+    return 1;
+  }
+  if (!checkRow(state->model, state, from, error) ||
+      !checkRow(state->model, state, to, error))
+    return 1;
+  if (from == to)
+    return 0;
+  forRowStates(state, to, [&](float *toStates, int64_t count) {
+    const float *fromStates = toStates + (from - to) * count;
+    if (!onDevice())
+      std::memcpy(toStates, fromStates,
+                  static_cast<size_t>(count) * sizeof(float));
+    else
+      mgpuMemcpy(toStates, const_cast<float *>(fromStates),
+                 static_cast<size_t>(count) * sizeof(float),
+                 /*stream=*/nullptr);
+  });
+  state->positions[to] = state->positions[from];
+  return deviceStatus("copying a row of the state", error);
 }
 
 } // extern "C"

@@ -39,7 +39,9 @@ void *retnet_runtime::openModelLibrary(const std::string &library,
   find(api.prefill, "prefill");
   find(api.decode, "decode");
   find(api.stateResetRow, "state_reset_row");
+  find(api.stateCopyRow, "state_copy_row");
   find(api.prefillRow, "prefill_row");
+  find(api.decodeRows, "decode_rows");
   if (missing.empty())
     return handle;
   bool defaultPrefix = apiPrefix == retnet_abi::kDefaultApiPrefix;

@@ -287,7 +287,9 @@ struct ModelApi {
   decltype(&retnet_decode) decode = nullptr;
   decltype(&retnet_state_row_position) stateRowPosition = nullptr;
   decltype(&retnet_state_reset_row) stateResetRow = nullptr;
+  decltype(&retnet_state_copy_row) stateCopyRow = nullptr;
   decltype(&retnet_prefill_row) prefillRow = nullptr;
+  decltype(&retnet_decode_rows) decodeRows = nullptr;
 
   /// Opens a library (never closed: its OpenMP worker threads may outlive
   /// the calls) and resolves every entry point.
@@ -330,7 +332,9 @@ struct ModelApi {
     resolve(decode, "retnet_decode");
     resolve(stateRowPosition, "retnet_state_row_position");
     resolve(stateResetRow, "retnet_state_reset_row");
+    resolve(stateCopyRow, "retnet_state_copy_row");
     resolve(prefillRow, "retnet_prefill_row");
+    resolve(decodeRows, "retnet_decode_rows");
     return ok;
   }
 
@@ -777,7 +781,9 @@ public:
   /// Rows as independent sequences (slots): each row of one state is
   /// prefilled alone (retnet_prefill_row) to a length of its own, then all
   /// rows decode together, each at its own position; one row is then reset
-  /// and refilled while the others go on. Every row's logits must equal
+  /// and refilled while the others go on; then the last row's sequence
+  /// moves to row 0 (retnet_state_copy_row) and only the first rows decode
+  /// (retnet_decode_rows). Every row's logits must equal
   /// those of its tokens in `whole` (one prefill of the batch) within
   /// kSplitTolerance: a row does not depend on the rows beside it.
   void checkSlots(const retnet_model *model, const Prompt &prompt,
@@ -799,41 +805,54 @@ public:
       const float *reference = &whole[(row * length + position) * width];
       want.insert(want.end(), reference, reference + width);
     };
-    // Row r holds tokens [start[r], fed[r]) of its prompt row: prefilled
-    // alone, so rows are at different positions.
-    std::vector<int64_t> fed(batch);
+    // Row r holds the first fed[r] tokens of prompt row source[r]:
+    // prefilled alone, so rows are at different positions.
+    std::vector<int64_t> fed(batch), source(batch);
     std::vector<float> rowLogits(width);
     auto fill = [&](int64_t row, int64_t count) {
       if (api.stateResetRow(state.state, row, &error) != 0 ||
           api.prefillRow(model, state.state, row, &prompt.tokens[row * length],
                          count, rowLogits.data(), width, 0, &error) != 0)
         return false;
+      source[row] = row;
       expect(row, count - 1, rowLogits.data());
       fed[row] = count;
       return true;
     };
-    auto step = [&]() {
-      std::vector<int32_t> tokens(batch);
-      for (int64_t row = 0; row < batch; ++row)
-        tokens[row] = prompt.tokens[row * length + fed[row]];
-      std::vector<float> logits(batch * width);
-      if (api.decode(model, state.state, tokens.data(), logits.data(),
-                     logits.size(), &error) != 0)
+    // One decode step of the first `rows` rows (all: retnet_decode).
+    auto step = [&](int64_t rows) {
+      std::vector<int32_t> tokens(rows);
+      for (int64_t row = 0; row < rows; ++row)
+        tokens[row] = prompt.tokens[source[row] * length + fed[row]];
+      std::vector<float> logits(rows * width);
+      int status = rows == batch
+                       ? api.decode(model, state.state, tokens.data(),
+                                    logits.data(), logits.size(), &error)
+                       : api.decodeRows(model, state.state, rows, tokens.data(),
+                                        logits.data(), logits.size(), &error);
+      if (status != 0)
         return false;
-      for (int64_t row = 0; row < batch; ++row)
-        expect(row, fed[row]++, &logits[row * width]);
+      for (int64_t row = 0; row < rows; ++row)
+        expect(source[row], fed[row]++, &logits[row * width]);
       return true;
     };
     bool ran = true;
     for (int64_t row = 0; row < batch && ran; ++row)
       ran = fill(row, 3 + 7 * row);
     for (int k = 0; k < 4 && ran; ++k)
-      ran = step();
+      ran = step(batch);
     // Row 0 is freed and takes a new sequence (its own tokens again, from
     // the start) while the others continue.
     ran = ran && fill(0, 2);
     for (int k = 0; k < 3 && ran; ++k)
-      ran = step();
+      ran = step(batch);
+    // The last row's sequence moves to row 0, and only the first batch - 1
+    // rows decode (the live ones kept first).
+    ran = ran && api.stateCopyRow(state.state, batch - 1, 0, &error) == 0;
+    source[0] = source[batch - 1];
+    fed[0] = fed[batch - 1];
+    for (int k = 0; k < 2 && ran; ++k)
+      ran = step(batch - 1);
     if (!ran) {
       tally.report(false, name, api.takeError(error));
       return;
@@ -855,6 +874,14 @@ public:
             std::string::npos) {
       ok = false;
       detail += "; retnet_prefill_row accepted row " + std::to_string(batch);
+    }
+    if (api.decodeRows(model, state.state, batch + 1, prompt.tokens.data(),
+                       rowLogits.data(), width, &error) == 0 ||
+        api.takeError(error).find("rows must be from 1 to") ==
+            std::string::npos) {
+      ok = false;
+      detail += "; retnet_decode_rows accepted " + std::to_string(batch + 1) +
+                " rows";
     }
     tally.report(ok, name, detail);
   }

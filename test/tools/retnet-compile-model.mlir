@@ -72,7 +72,7 @@
 // RUN: test ! -e %t/bad.so
 
 // IMPORT-LABEL: func.func @retnet_graph_prefill_all(
-// IMPORT-SAME: memref<?xi8>, %[[DECAYS:.+]]: memref<4xf64>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %[[POSITIONS:.+]]: memref<?xi64>, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT-SAME: memref<?xi8>, %[[DECAYS:.+]]: memref<4xf64>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<2x?x4x16x32xf32, strided<[?, ?, ?, ?, 1], offset: ?>>, %[[POSITIONS:.+]]: memref<?xi64>, %{{.+}}: memref<?x?x100xf32>) attributes {llvm.emit_c_interface}
 // The decays are the model's, an argument: no library constant.
 // IMPORT: %[[GAMMA:.+]] = bufferization.to_tensor %[[DECAYS]] restrict : memref<4xf64> to tensor<4xf64>
 // IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
@@ -99,7 +99,7 @@
 // IMPORT: retnet.rms_norm %[[LAYERS]]#0
 // IMPORT: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xf32> -> tensor<?x?x100xf32>
 // IMPORT: bufferization.materialize_in_destination %{{.+}} in restrict writable %{{.+}} : (tensor<?x?x100xf32>, memref<?x?x100xf32>) -> ()
-// IMPORT: bufferization.materialize_in_destination %{{.+}} in writable %{{.+}} : (tensor<2x?x4x16x32xf32>, memref<2x?x4x16x32xf32>) -> ()
+// IMPORT: bufferization.materialize_in_destination %{{.+}} in writable %{{.+}} : (tensor<2x?x4x16x32xf32>, memref<2x?x4x16x32xf32, strided<[?, ?, ?, ?, 1], offset: ?>>) -> ()
 // IMPORT-NOT: retnet.msr
 // IMPORT-LABEL: func.func @retnet_graph_prefill_last(
 // IMPORT-SAME: %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
@@ -110,7 +110,7 @@
 // IMPORT: retnet.rms_norm
 // IMPORT: retnet.linear %{{.+}}, %{{.+}} : tensor<?x1x64xf32>, tensor<64x100xf32> -> tensor<?x1x100xf32>
 // IMPORT-LABEL: func.func @retnet_graph_decode(
-// IMPORT-SAME: %{{.+}}: memref<4xf64>, %{{.+}}: memref<?x1xi32>, %{{.+}}: memref<2x?x4x16x32xf32>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
+// IMPORT-SAME: %{{.+}}: memref<4xf64>, %{{.+}}: memref<?x1xi32>, %{{.+}}: memref<2x?x4x16x32xf32, strided<[?, ?, ?, ?, 1], offset: ?>>, %{{.+}}: memref<?xi64>, %{{.+}}: memref<?x100xf32>) attributes {llvm.emit_c_interface}
 // IMPORT: retnet.embedding %{{.+}}, %{{.+}} {scale = 1.000000e+00 : f64} : tensor<?x1xi32>, tensor<100x64xf32> -> tensor<?x1x64xf32>
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr

@@ -166,24 +166,42 @@ bool Engine::advance(Slot &slot) {
   return false;
 }
 
+void Engine::compact() {
+  size_t live = 0;
+  for (size_t row = 0; row < batchLimit; ++row) {
+    if (!slots[row].job)
+      continue;
+    if (row != live) {
+      char *error = nullptr;
+      if (api.stateCopyRow(state.get(), static_cast<int64_t>(row),
+                           static_cast<int64_t>(live), &error) != 0) {
+        fail(*slots[row].job, error ? error : "unknown error");
+        api.errorFree(error);
+        slots[row].job.reset();
+        continue;
+      }
+      slots[live] = std::move(slots[row]);
+      slots[row] = Slot();
+    }
+    ++live;
+  }
+  liveRows = live;
+}
+
 void Engine::decodeStep() {
-  // Free rows decode token 0; their state is cleared when a request takes
-  // them.
-  std::vector<int32_t> tokens(batchLimit, 0);
-  for (size_t row = 0; row < batchLimit; ++row)
-    if (slots[row].job)
-      tokens[row] = slots[row].next;
+  std::vector<int32_t> tokens(liveRows);
+  for (size_t row = 0; row < liveRows; ++row)
+    tokens[row] = slots[row].next;
   char *error = nullptr;
   std::string message;
-  if (api.decode(model, state.get(), tokens.data(), logits.data(),
-                 static_cast<int64_t>(logits.size()), &error) != 0) {
+  if (api.decodeRows(model, state.get(), static_cast<int64_t>(liveRows),
+                     tokens.data(), logits.data(),
+                     static_cast<int64_t>(liveRows * vocab), &error) != 0) {
     message = error ? error : "unknown error";
     api.errorFree(error);
   }
-  for (size_t row = 0; row < batchLimit; ++row) {
+  for (size_t row = 0; row < liveRows; ++row) {
     Slot &slot = slots[row];
-    if (!slot.job)
-      continue;
     const float *rowLogits = &logits[row * vocab];
     // A failed step fails the rows whose logits are not finite, or every
     // row when the step itself failed.
@@ -208,9 +226,7 @@ void Engine::decodeStep() {
 void Engine::loop() {
   while (true) {
     std::vector<std::shared_ptr<Job>> admitted;
-    size_t active = 0;
-    for (const Slot &slot : slots)
-      active += slot.job != nullptr;
+    size_t active = liveRows;
     {
       std::unique_lock<std::mutex> lock(mutex);
       wake.wait(lock, [&] { return stopping || !queue.empty() || active; });
@@ -226,13 +242,10 @@ void Engine::loop() {
       counters.queued = queue.size();
     }
     auto stepStart = std::chrono::steady_clock::now();
-    size_t row = 0;
-    for (auto &job : admitted) {
-      while (slots[row].job)
-        ++row;
-      if (!job->isCancelled())
-        start(job, static_cast<int64_t>(row));
-    }
+    // The live sequences are rows [0, liveRows); new ones take the next.
+    for (auto &job : admitted)
+      if (!job->isCancelled() && start(job, static_cast<int64_t>(liveRows)))
+        ++liveRows;
     // Each slot takes its token; those that go on decode together.
     uint64_t tokens = 0;
     bool generating = false;
@@ -246,14 +259,14 @@ void Engine::loop() {
         slot.job.reset();
       generating |= goesOn;
     }
+    compact();
     if (generating)
       decodeStep();
+    compact(); // rows that failed in the step
     double seconds = std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - stepStart)
                          .count();
-    active = 0;
-    for (const Slot &slot : slots)
-      active += slot.job != nullptr;
+    active = liveRows;
     std::lock_guard<std::mutex> lock(mutex);
     counters.requests += admitted.size();
     counters.completionTokens += tokens;

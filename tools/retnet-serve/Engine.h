@@ -2,9 +2,11 @@
 //
 // Requests wait in a bounded queue; up to max-batch of them generate at
 // once, each in a slot: a row of one state, prefilled alone when the
-// request joins, at the next step. A step decodes every row as one batch,
-// each at its own position, so the weights are read once per step for all
-// sequences. Each request receives its text as it is produced, through its
+// request joins, at the next step. A step decodes the live rows as one
+// batch, each at its own position, so the weights are read once per step
+// for all sequences; the live rows are kept first (a finished sequence's
+// row takes the last live one), so that a step costs what its sequences
+// cost. Each request receives its text as it is produced, through its
 // Job.
 //
 //===----------------------------------------------------------------------===//
@@ -101,9 +103,11 @@ private:
   bool start(const std::shared_ptr<Job> &job, int64_t row);
   /// Takes the slot's next token; false when the slot is done.
   bool advance(Slot &slot);
-  /// One decode step of every row; the slots still generating sample their
-  /// next token. A row whose logits are not finite fails alone.
+  /// One decode step of the live rows, which sample their next token. A
+  /// row whose logits are not finite fails alone.
   void decodeStep();
+  /// Moves the live slots to the first rows.
+  void compact();
 
   const retnet_runtime::ModelApi &api;
   retnet_model *model;
@@ -116,6 +120,7 @@ private:
   std::unique_ptr<retnet_state, void (*)(retnet_state *)> state{nullptr,
                                                                 nullptr};
   std::vector<Slot> slots;
+  size_t liveRows = 0;
   std::vector<float> logits;
   std::string failure;
 

@@ -32,7 +32,9 @@ struct ModelApi {
   decltype(&retnet_prefill) prefill;
   decltype(&retnet_decode) decode;
   decltype(&retnet_state_reset_row) stateResetRow;
+  decltype(&retnet_state_copy_row) stateCopyRow;
   decltype(&retnet_prefill_row) prefillRow;
+  decltype(&retnet_decode_rows) decodeRows;
 };
 
 /// Options of a generation run.
