@@ -1,5 +1,4 @@
 //===- RetentionMath.h - Decay, scale and mask of retention -----*- C++ -*-===//
-//-*-===//
 //
 // The scalar maths of retention that every lowering shares: decay powers,
 // the decay_sqrt_sum output scale and the causal decay mask. The CPU

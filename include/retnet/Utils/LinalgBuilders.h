@@ -1,5 +1,4 @@
-//===- LinalgBuilders.h - Small builders of linalg ops on tensors -*- C++
-//-*-===//
+//===- LinalgBuilders.h - Small builders of linalg ops ----------*- C++ -*-===//
 
 #ifndef RETNET_UTILS_LINALGBUILDERS_H
 #define RETNET_UTILS_LINALGBUILDERS_H

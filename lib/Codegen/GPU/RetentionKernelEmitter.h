@@ -1,5 +1,4 @@
 //===- RetentionKernelEmitter.h - GPU retention kernels ------*- C++ -*-===//
-//-*-===//
 //
 // Private to lib/Codegen/GPU: the emitter of convert-retention-to-gpu. Its
 // phases (RetentionKernelPhases.cpp) and the strategy of each block length
