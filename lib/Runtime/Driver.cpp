@@ -2,7 +2,7 @@
 
 #include "retnet/Runtime/Driver.h"
 #include "retnet/Runtime/Sampling.h"
-#include "retnet/Runtime/Tokenizer.h"
+#include "retnet/Runtime/SequenceOutput.h"
 
 #include <algorithm>
 #include <cctype>
@@ -330,18 +330,6 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 }
 } // namespace
 
-namespace {
-/// What a row generates and how it ends.
-struct RowOutput {
-  std::vector<int32_t> tokens;
-  /// The text given out so far (with a tokenizer).
-  std::unique_ptr<TextStream> stream;
-  std::string text;
-  /// "eos", "stop" (a stop string), "length"; empty while generating.
-  std::string finish;
-};
-} // namespace
-
 /// The prompt rows: `options.prompts`, or the tokenized --text (after the
 /// tokenizer's BOS). False with `error` set.
 static bool promptRows(const GenerateOptions &options,
@@ -451,16 +439,16 @@ int retnet_runtime::runGeneration(const ModelApi &api,
 
   // Decoding from the last position's logits: each row's sampler sees the
   // row's prompt and generated tokens (for the repetition penalty).
-  std::vector<RowOutput> rows(batch);
+  std::vector<SequenceOutput> rows;
+  std::vector<std::string> texts(batch);
   std::vector<std::vector<int32_t>> history(prompts);
   std::vector<Sampler> samplers;
   for (int64_t row = 0; row < batch; ++row) {
     retnet_sampling_params params = options.sampling;
     params.seed += static_cast<uint64_t>(row);
     samplers.emplace_back(params);
-    if (options.tokenizer)
-      rows[row].stream = std::make_unique<TextStream>(
-          *options.tokenizer, prompts[row], options.stops);
+    rows.emplace_back(options.tokenizer.get(), prompts[row], options.stops, eos,
+                      options.maxNewTokens);
   }
   auto sampleRow = [&](int64_t row, const float *rowLogits) {
     int32_t token =
@@ -471,35 +459,6 @@ int retnet_runtime::runGeneration(const ModelApi &api,
   };
   // One row prints as it goes; a batch prints each row at the end.
   bool streaming = batch == 1;
-  auto print = [&](const std::string &text) {
-    if (streaming && !text.empty()) {
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      std::fflush(stdout);
-    }
-  };
-  // Takes a row's next token; false when the text cannot be decoded.
-  auto accept = [&](RowOutput &row, int32_t token) {
-    if (token == eos) {
-      row.finish = "eos";
-      return true;
-    }
-    row.tokens.push_back(token);
-    std::string text;
-    if (row.stream) {
-      if (!row.stream->append(token, text, problem))
-        return false;
-      if (row.stream->stopped())
-        row.finish = "stop";
-    } else {
-      text = (row.tokens.size() > 1 ? "," : "") + std::to_string(token);
-    }
-    row.text += text;
-    print(text);
-    if (row.finish.empty() &&
-        static_cast<int64_t>(row.tokens.size()) == options.maxNewTokens)
-      row.finish = "length";
-    return true;
-  };
   auto lastLogits = [&](int64_t row) {
     return logits.data() +
            (allPositions ? (row * length + length - 1) * vocab : row * vocab);
@@ -513,11 +472,17 @@ int retnet_runtime::runGeneration(const ModelApi &api,
   for (int64_t step = 0; step < options.maxNewTokens; ++step) {
     bool generating = false;
     for (int64_t row = 0; row < batch; ++row) {
-      if (!rows[row].finish.empty())
+      if (rows[row].finished())
         continue;
-      if (!accept(rows[row], next[row]))
+      std::string text;
+      if (!rows[row].accept(next[row], text, problem))
         return failWith(problem);
-      generating |= rows[row].finish.empty();
+      texts[row] += text;
+      if (streaming && !text.empty()) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+      }
+      generating |= !rows[row].finished();
     }
     if (!generating)
       break;
@@ -526,7 +491,7 @@ int retnet_runtime::runGeneration(const ModelApi &api,
       return session.fail(error);
     ++decodeSteps;
     for (int64_t row = 0; row < batch; ++row)
-      if (rows[row].finish.empty()) {
+      if (!rows[row].finished()) {
         next[row] = sampleRow(row, stepLogits.data() + row * vocab);
         ++decodedTokens;
       }
@@ -535,20 +500,14 @@ int retnet_runtime::runGeneration(const ModelApi &api,
 
   std::string finishes;
   for (int64_t row = 0; row < batch; ++row) {
-    RowOutput &output = rows[row];
-    // Text held back for a stop string that did not come.
-    std::string rest;
-    if (output.stream && !output.stream->finish(rest, problem))
-      return failWith(problem);
-    output.text += rest;
-    print(rest);
     if (!streaming)
-      std::printf("[%lld] %s", static_cast<long long>(row),
-                  output.text.c_str());
+      std::printf("[%lld] %s", static_cast<long long>(row), texts[row].c_str());
     std::printf("\n");
-    if (output.finish.empty())
-      output.finish = "length"; // --max-new-tokens 0
-    finishes += (row ? "," : "") + output.finish;
+    SequenceOutput::Finish finish = rows[row].finish();
+    finishes += std::string(row ? "," : "") +
+                (finish == SequenceOutput::Finish::Eos    ? "eos"
+                 : finish == SequenceOutput::Finish::Stop ? "stop"
+                                                          : "length");
   }
   std::fflush(stdout);
   std::fprintf(stderr,

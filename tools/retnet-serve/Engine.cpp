@@ -24,14 +24,14 @@ void Job::push(CompletionEvent event) {
   ready.notify_all();
 }
 
-/// A sequence being generated in a row of the state: its sampler and text.
+/// A sequence being generated in a row of the state: its sampler and
+/// output.
 struct Engine::Slot {
   std::shared_ptr<Job> job; // null: the row is free
   std::unique_ptr<Sampler> sampler;
-  std::unique_ptr<TextStream> text;
+  std::unique_ptr<SequenceOutput> output;
   std::vector<int32_t> history;
   int32_t next = 0;
-  int64_t generated = 0;
 };
 
 Engine::Engine(const ModelApi &api, retnet_model *model,
@@ -111,57 +111,43 @@ bool Engine::start(const std::shared_ptr<Job> &job, int64_t row) {
   }
   Slot &slot = slots[row];
   slot.job = job;
-  slot.generated = 0;
   slot.sampler = std::make_unique<Sampler>(request.sampling);
-  slot.text = tokenizer ? std::make_unique<TextStream>(
-                              *tokenizer, request.prompt, request.stops)
-                        : nullptr;
+  int32_t eos = tokenizer && !request.ignoreEos ? tokenizer->eosId() : -1;
+  slot.output = std::make_unique<SequenceOutput>(
+      tokenizer.get(), request.prompt, request.stops, eos, request.maxTokens);
   slot.history = request.prompt;
-  slot.next = slot.sampler->sample(&logits[row * vocab], sampledVocab,
-                                   slot.history.data(), slot.history.size());
+  sample(slot, &logits[row * vocab]);
   std::lock_guard<std::mutex> lock(mutex);
   counters.promptTokens += request.prompt.size();
   return true;
 }
 
+void Engine::sample(Slot &slot, const float *rowLogits) {
+  slot.next = slot.sampler->sample(rowLogits, sampledVocab, slot.history.data(),
+                                   slot.history.size());
+  slot.history.push_back(slot.next);
+}
+
 bool Engine::advance(Slot &slot) {
   Job &job = *slot.job;
-  const CompletionRequest &request = job.request;
   CompletionEvent event;
-  int32_t eos = tokenizer && !request.ignoreEos ? tokenizer->eosId() : -1;
   std::string problem;
-  if (slot.next == eos) {
-    event.finishReason = "stop";
-  } else {
-    ++slot.generated;
-    slot.history.push_back(slot.next);
-    if (slot.text) {
-      if (!slot.text->append(slot.next, event.text, problem)) {
-        fail(job, problem);
-        return false;
-      }
-      if (slot.text->stopped())
-        event.finishReason = "stop";
-    } else {
-      event.text = (slot.generated > 1 ? "," : "") + std::to_string(slot.next);
-    }
-    if (event.finishReason.empty() && slot.generated == request.maxTokens)
-      event.finishReason = "length";
+  if (!slot.output->accept(slot.next, event.text, problem)) {
+    fail(job, problem);
+    return false;
   }
-  if (event.finishReason.empty()) {
+  if (!slot.output->finished()) {
     if (!event.text.empty())
       job.push(std::move(event));
     return true;
   }
-  std::string rest;
-  if (slot.text && !slot.text->finish(rest, problem)) {
-    fail(job, problem);
-    return false;
-  }
-  event.text += rest;
+  // EOS and stop strings are OpenAI's "stop".
+  event.finishReason = slot.output->finish() == SequenceOutput::Finish::Length
+                           ? "length"
+                           : "stop";
   event.done = true;
-  event.promptTokens = request.prompt.size();
-  event.completionTokens = slot.generated;
+  event.promptTokens = job.request.prompt.size();
+  event.completionTokens = slot.output->generated();
   job.push(std::move(event));
   return false;
 }
@@ -218,8 +204,7 @@ void Engine::decodeStep() {
       ++counters.failedRequests;
       continue;
     }
-    slot.next = slot.sampler->sample(rowLogits, sampledVocab,
-                                     slot.history.data(), slot.history.size());
+    sample(slot, rowLogits);
   }
 }
 
@@ -252,9 +237,9 @@ void Engine::loop() {
     for (Slot &slot : slots) {
       if (!slot.job)
         continue;
-      int64_t before = slot.generated;
+      int64_t before = slot.output->generated();
       bool goesOn = !slot.job->isCancelled() && advance(slot);
-      tokens += slot.generated - before;
+      tokens += slot.output->generated() - before;
       if (!goesOn)
         slot.job.reset();
       generating |= goesOn;

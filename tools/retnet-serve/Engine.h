@@ -16,6 +16,7 @@
 
 #include "retnet/Runtime/Driver.h"
 #include "retnet/Runtime/Sampling.h"
+#include "retnet/Runtime/SequenceOutput.h"
 
 #include <atomic>
 #include <chrono>
@@ -103,6 +104,8 @@ private:
   bool start(const std::shared_ptr<Job> &job, int64_t row);
   /// Takes the slot's next token; false when the slot is done.
   bool advance(Slot &slot);
+  /// Draws the slot's next token from its row of logits.
+  void sample(Slot &slot, const float *rowLogits);
   /// One decode step of the live rows, which sample their next token. A
   /// row whose logits are not finite fails alone.
   void decodeStep();
