@@ -85,7 +85,7 @@ inline constexpr const char *kExportedSuffixes[] = {
     "state_reset_row",
     "state_copy_row",
     "prefill",
-    "prefill_row",
+    "prefill_rows",
     "decode",
     "decode_rows",
     "sampling_default_params",

@@ -96,14 +96,16 @@ int64_t retnet_state_row_position(const retnet_state *state, int64_t row);
  * for a new sequence); the other rows are untouched. Returns 0 on
  * success. */
 int retnet_state_reset_row(retnet_state *state, int64_t row, char **error);
-/* retnet_prefill for row `row` alone: feeds `length` tokens to that row
- * (`tokens` is [length]) at its position and writes its logits,
- * [length, vocab] when `all_positions` is non-zero, else [vocab]; the other
- * rows are untouched. Returns 0 on success. */
-int retnet_prefill_row(const retnet_model *model, retnet_state *state,
-                       int64_t row, const int32_t *tokens, int64_t length,
-                       float *logits, int64_t logits_capacity,
-                       int all_positions, char **error);
+/* retnet_prefill for the rows [first_row, first_row + rows) only: feeds
+ * `length` tokens to each of them (`tokens` is [rows, length]), each at its
+ * own position, and writes their logits, [rows, length, vocab] when
+ * `all_positions` is non-zero, else [rows, vocab]; the other rows are
+ * untouched. A slot's prompt, or prompts of one length (or the same chunk
+ * of longer ones) prefilled together. Returns 0 on success. */
+int retnet_prefill_rows(const retnet_model *model, retnet_state *state,
+                        int64_t first_row, int64_t rows, const int32_t *tokens,
+                        int64_t length, float *logits, int64_t logits_capacity,
+                        int all_positions, char **error);
 /* retnet_decode for the first `rows` rows only (1 to the state's batch):
  * `tokens` is [rows], the logits [rows, vocab]; the other rows are
  * untouched, so a state sized for the most sequences costs what the

@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
                                &retnet_decode,
                                &retnet_state_reset_row,
                                &retnet_state_copy_row,
-                               &retnet_prefill_row,
+                               &retnet_prefill_rows,
                                &retnet_decode_rows};
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const std::string &arg : args)

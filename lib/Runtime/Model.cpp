@@ -704,13 +704,21 @@ int retnet_decode(const retnet_model *model, retnet_state *state,
                     logits_capacity, error);
 }
 
-int retnet_prefill_row(const retnet_model *model, retnet_state *state,
-                       int64_t row, const int32_t *tokens, int64_t length,
-                       float *logits, int64_t logits_capacity,
-                       int all_positions, char **error) {
-  if (!checkRow(model, state, row, error))
+int retnet_prefill_rows(const retnet_model *model, retnet_state *state,
+                        int64_t first_row, int64_t rows, const int32_t *tokens,
+                        int64_t length, float *logits, int64_t logits_capacity,
+                        int all_positions, char **error) {
+  if (!checkRow(model, state, first_row, error))
     return 1;
-  return prefillRows(model, state, {row, 1}, tokens, length, logits,
+  if (rows < 1 || rows > state->batch - first_row) {
+    setError(error, "rows must be from 1 to " +
+                        std::to_string(state->batch - first_row) +
+                        " (the state's batch " + std::to_string(state->batch) +
+                        " from row " + std::to_string(first_row) + "), got " +
+                        std::to_string(rows));
+    return 1;
+  }
+  return prefillRows(model, state, {first_row, rows}, tokens, length, logits,
                      logits_capacity, all_positions, error);
 }
 

@@ -40,7 +40,7 @@ void *retnet_runtime::openModelLibrary(const std::string &library,
   find(api.decode, "decode");
   find(api.stateResetRow, "state_reset_row");
   find(api.stateCopyRow, "state_copy_row");
-  find(api.prefillRow, "prefill_row");
+  find(api.prefillRows, "prefill_rows");
   find(api.decodeRows, "decode_rows");
   if (missing.empty())
     return handle;

@@ -288,7 +288,7 @@ struct ModelApi {
   decltype(&retnet_state_row_position) stateRowPosition = nullptr;
   decltype(&retnet_state_reset_row) stateResetRow = nullptr;
   decltype(&retnet_state_copy_row) stateCopyRow = nullptr;
-  decltype(&retnet_prefill_row) prefillRow = nullptr;
+  decltype(&retnet_prefill_rows) prefillRows = nullptr;
   decltype(&retnet_decode_rows) decodeRows = nullptr;
 
   /// Opens a library (never closed: its OpenMP worker threads may outlive
@@ -333,7 +333,7 @@ struct ModelApi {
     resolve(stateRowPosition, "retnet_state_row_position");
     resolve(stateResetRow, "retnet_state_reset_row");
     resolve(stateCopyRow, "retnet_state_copy_row");
-    resolve(prefillRow, "retnet_prefill_row");
+    resolve(prefillRows, "retnet_prefill_rows");
     resolve(decodeRows, "retnet_decode_rows");
     return ok;
   }
@@ -779,8 +779,10 @@ public:
   }
 
   /// Rows as independent sequences (slots): each row of one state is
-  /// prefilled alone (retnet_prefill_row) to a length of its own, then all
-  /// rows decode together, each at its own position; one row is then reset
+  /// prefilled alone (retnet_prefill_rows of one row) to a length of its
+  /// own, then all rows decode together, each at its own position; the rows
+  /// after the first take a chunk of tokens in one call (retnet_prefill_rows,
+  /// each at its own position); one row is then reset
   /// and refilled while the others go on; then the last row's sequence
   /// moves to row 0 (retnet_state_copy_row) and only the first rows decode
   /// (retnet_decode_rows). Every row's logits must equal
@@ -811,8 +813,9 @@ public:
     std::vector<float> rowLogits(width);
     auto fill = [&](int64_t row, int64_t count) {
       if (api.stateResetRow(state.state, row, &error) != 0 ||
-          api.prefillRow(model, state.state, row, &prompt.tokens[row * length],
-                         count, rowLogits.data(), width, 0, &error) != 0)
+          api.prefillRows(model, state.state, row, 1,
+                          &prompt.tokens[row * length], count, rowLogits.data(),
+                          width, 0, &error) != 0)
         return false;
       source[row] = row;
       expect(row, count - 1, rowLogits.data());
@@ -841,6 +844,27 @@ public:
       ran = fill(row, 3 + 7 * row);
     for (int k = 0; k < 4 && ran; ++k)
       ran = step(batch);
+    // Rows 1.. take their next `chunk` tokens together, each from its own
+    // position.
+    auto chunk = [&](int64_t first, int64_t chunkLength) {
+      int64_t rows = batch - first;
+      std::vector<int32_t> tokens;
+      for (int64_t row = first; row < batch; ++row)
+        tokens.insert(
+            tokens.end(), &prompt.tokens[source[row] * length + fed[row]],
+            &prompt.tokens[source[row] * length + fed[row]] + chunkLength);
+      std::vector<float> logits(rows * width);
+      if (api.prefillRows(model, state.state, first, rows, tokens.data(),
+                          chunkLength, logits.data(), logits.size(), 0,
+                          &error) != 0)
+        return false;
+      for (int64_t row = first; row < batch; ++row) {
+        fed[row] += chunkLength;
+        expect(source[row], fed[row] - 1, &logits[(row - first) * width]);
+      }
+      return true;
+    };
+    ran = ran && chunk(1, 3);
     // Row 0 is freed and takes a new sequence (its own tokens again, from
     // the start) while the others continue.
     ran = ran && fill(0, 2);
@@ -868,12 +892,20 @@ public:
                   ", expected " + std::to_string(fed[row]);
       }
     // A row that is not one is an error, not a crash.
-    if (api.prefillRow(model, state.state, batch, prompt.tokens.data(), 1,
-                       rowLogits.data(), width, 0, &error) == 0 ||
+    if (api.prefillRows(model, state.state, batch, 1, prompt.tokens.data(), 1,
+                        rowLogits.data(), width, 0, &error) == 0 ||
         api.takeError(error).find("is not a row of the state") ==
             std::string::npos) {
       ok = false;
-      detail += "; retnet_prefill_row accepted row " + std::to_string(batch);
+      detail += "; retnet_prefill_rows accepted row " + std::to_string(batch);
+    }
+    if (api.prefillRows(model, state.state, 1, batch, prompt.tokens.data(), 1,
+                        rowLogits.data(), width, 0, &error) == 0 ||
+        api.takeError(error).find("rows must be from 1 to") ==
+            std::string::npos) {
+      ok = false;
+      detail += "; retnet_prefill_rows accepted " + std::to_string(batch) +
+                " rows from row 1";
     }
     if (api.decodeRows(model, state.state, batch + 1, prompt.tokens.data(),
                        rowLogits.data(), width, &error) == 0 ||

@@ -2,6 +2,7 @@
 
 #include "Engine.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace retnet_serve;
@@ -31,17 +32,22 @@ struct Engine::Slot {
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<SequenceOutput> output;
   std::vector<int32_t> history;
+  /// Prompt tokens fed so far; the slot generates once all are.
+  size_t prefilled = 0;
   int32_t next = 0;
+
+  bool generating() const { return prefilled == job->request.prompt.size(); }
 };
 
 Engine::Engine(const ModelApi &api, retnet_model *model,
                std::shared_ptr<const Tokenizer> tokenizer, size_t maxBatch,
-               size_t maxQueue)
+               size_t maxQueue, size_t prefillChunk)
     : api(api), model(model), tokenizer(std::move(tokenizer)),
-      batchLimit(maxBatch), queueLimit(maxQueue), vocab(api.outputDim(model)),
+      batchLimit(maxBatch), queueLimit(maxQueue), chunkLimit(prefillChunk),
+      vocab(api.outputDim(model)),
       sampledVocab(this->tokenizer ? this->tokenizer->vocabSize() : vocab) {
   char *error = nullptr;
-  state = {api.stateNew(model, static_cast<int64_t>(batchLimit), &error),
+  state = {api.stateNew(model, static_cast<int64_t>(batchLimit) + 1, &error),
            api.stateFree};
   if (!state) {
     failure = error ? error : "unknown error";
@@ -99,10 +105,7 @@ static void fail(Job &job, const std::string &error) {
 bool Engine::start(const std::shared_ptr<Job> &job, int64_t row) {
   const CompletionRequest &request = job->request;
   char *error = nullptr;
-  if (api.stateResetRow(state.get(), row, &error) != 0 ||
-      api.prefillRow(model, state.get(), row, request.prompt.data(),
-                     static_cast<int64_t>(request.prompt.size()),
-                     &logits[row * vocab], vocab, 0, &error) != 0) {
+  if (api.stateResetRow(state.get(), row, &error) != 0) {
     fail(*job, error ? error : "unknown error");
     api.errorFree(error);
     std::lock_guard<std::mutex> lock(mutex);
@@ -116,10 +119,100 @@ bool Engine::start(const std::shared_ptr<Job> &job, int64_t row) {
   slot.output = std::make_unique<SequenceOutput>(
       tokenizer.get(), request.prompt, request.stops, eos, request.maxTokens);
   slot.history = request.prompt;
-  sample(slot, &logits[row * vocab]);
-  std::lock_guard<std::mutex> lock(mutex);
-  counters.promptTokens += request.prompt.size();
+  slot.prefilled = 0;
   return true;
+}
+
+void Engine::failSlot(Slot &slot, const std::string &error) {
+  if (!slot.job)
+    return;
+  fail(*slot.job, error);
+  slot.job.reset();
+  std::lock_guard<std::mutex> lock(mutex);
+  ++counters.failedRequests;
+}
+
+bool Engine::rowFails(const std::string &message, const float *rowLogits,
+                      std::string &why) const {
+  if (message.empty())
+    return false;
+  bool finite = true;
+  for (int64_t i = 0; i < vocab && finite; ++i)
+    finite = std::isfinite(rowLogits[i]);
+  if (finite && message.find("not finite") != std::string::npos)
+    return false; // another row's logits failed the call
+  why = finite ? message
+               : "the step produced a logit that is not finite for this "
+                 "request";
+  return true;
+}
+
+bool Engine::swapRows(size_t a, size_t b) {
+  char *error = nullptr;
+  int64_t spare = static_cast<int64_t>(batchLimit);
+  if (api.stateCopyRow(state.get(), a, spare, &error) != 0 ||
+      api.stateCopyRow(state.get(), b, a, &error) != 0 ||
+      api.stateCopyRow(state.get(), spare, b, &error) != 0) {
+    std::string message = error ? error : "unknown error";
+    api.errorFree(error);
+    failSlot(slots[a], message);
+    failSlot(slots[b], message);
+    return false;
+  }
+  std::swap(slots[a], slots[b]);
+  return true;
+}
+
+void Engine::prefillChunks(size_t budget) {
+  std::vector<int32_t> tokens;
+  while (budget > 0 && generatingRows < liveRows) {
+    size_t first = generatingRows, rows = liveRows - first;
+    // The same count of tokens for every prefilling row: as many as the
+    // shortest remaining prompt and the budget allow (at least one each).
+    size_t chunk = std::max<size_t>(1, budget / rows);
+    for (size_t row = first; row < liveRows; ++row) {
+      const Slot &slot = slots[row];
+      chunk = std::min(chunk, slot.job->request.prompt.size() - slot.prefilled);
+    }
+    tokens.clear();
+    for (size_t row = first; row < liveRows; ++row) {
+      const Slot &slot = slots[row];
+      const int32_t *begin = slot.job->request.prompt.data() + slot.prefilled;
+      tokens.insert(tokens.end(), begin, begin + chunk);
+    }
+    char *error = nullptr;
+    std::string message;
+    if (api.prefillRows(model, state.get(), static_cast<int64_t>(first),
+                        static_cast<int64_t>(rows), tokens.data(),
+                        static_cast<int64_t>(chunk), logits.data(),
+                        static_cast<int64_t>(rows * vocab), 0, &error) != 0) {
+      message = error ? error : "unknown error";
+      api.errorFree(error);
+    }
+    budget -= std::min(budget, chunk * rows);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      counters.promptTokens += chunk * rows;
+    }
+    for (size_t row = first; row < liveRows; ++row) {
+      Slot &slot = slots[row];
+      const float *rowLogits = &logits[(row - first) * vocab];
+      std::string why;
+      if (rowFails(message, rowLogits, why)) {
+        failSlot(slot, why);
+        continue;
+      }
+      slot.prefilled += chunk;
+      if (!slot.generating())
+        continue;
+      sample(slot, rowLogits);
+      // The row joins the generating ones, which come first.
+      if (row != generatingRows && !swapRows(row, generatingRows))
+        continue;
+      ++generatingRows;
+    }
+    compact();
+  }
 }
 
 void Engine::sample(Slot &slot, const float *rowLogits) {
@@ -153,7 +246,7 @@ bool Engine::advance(Slot &slot) {
 }
 
 void Engine::compact() {
-  size_t live = 0;
+  size_t live = 0, generating = 0;
   for (size_t row = 0; row < batchLimit; ++row) {
     if (!slots[row].job)
       continue;
@@ -169,42 +262,34 @@ void Engine::compact() {
       slots[live] = std::move(slots[row]);
       slots[row] = Slot();
     }
+    generating += slots[live].generating();
     ++live;
   }
   liveRows = live;
+  generatingRows = generating;
 }
 
 void Engine::decodeStep() {
-  std::vector<int32_t> tokens(liveRows);
-  for (size_t row = 0; row < liveRows; ++row)
+  std::vector<int32_t> tokens(generatingRows);
+  for (size_t row = 0; row < generatingRows; ++row)
     tokens[row] = slots[row].next;
   char *error = nullptr;
   std::string message;
-  if (api.decodeRows(model, state.get(), static_cast<int64_t>(liveRows),
+  if (api.decodeRows(model, state.get(), static_cast<int64_t>(generatingRows),
                      tokens.data(), logits.data(),
-                     static_cast<int64_t>(liveRows * vocab), &error) != 0) {
+                     static_cast<int64_t>(generatingRows * vocab),
+                     &error) != 0) {
     message = error ? error : "unknown error";
     api.errorFree(error);
   }
-  for (size_t row = 0; row < liveRows; ++row) {
+  for (size_t row = 0; row < tokens.size(); ++row) {
     Slot &slot = slots[row];
     const float *rowLogits = &logits[row * vocab];
-    // A failed step fails the rows whose logits are not finite, or every
-    // row when the step itself failed.
-    bool finite = true;
-    for (int64_t i = 0; i < vocab && finite; ++i)
-      finite = std::isfinite(rowLogits[i]);
-    if (!message.empty() &&
-        (!finite || message.find("not finite") == std::string::npos)) {
-      fail(*slot.job, finite ? message
-                             : "the step produced a logit that is not "
-                               "finite for this request");
-      slot.job.reset();
-      std::lock_guard<std::mutex> lock(mutex);
-      ++counters.failedRequests;
-      continue;
-    }
-    sample(slot, rowLogits);
+    std::string why;
+    if (rowFails(message, rowLogits, why))
+      failSlot(slot, why);
+    else
+      sample(slot, rowLogits);
   }
 }
 
@@ -227,25 +312,34 @@ void Engine::loop() {
       counters.queued = queue.size();
     }
     auto stepStart = std::chrono::steady_clock::now();
-    // The live sequences are rows [0, liveRows); new ones take the next.
+    // The live sequences are rows [0, liveRows); new ones take the next,
+    // shortest prompts first, so that prompts finish in row order.
+    std::stable_sort(
+        admitted.begin(), admitted.end(), [](const auto &a, const auto &b) {
+          return a->request.prompt.size() < b->request.prompt.size();
+        });
     for (auto &job : admitted)
       if (!job->isCancelled() && start(job, static_cast<int64_t>(liveRows)))
         ++liveRows;
-    // Each slot takes its token; those that go on decode together.
+    // Requests whose client is gone free their slots.
+    for (size_t row = 0; row < liveRows; ++row)
+      if (slots[row].job && slots[row].job->isCancelled())
+        slots[row].job.reset();
+    compact();
+    prefillChunks(chunkLimit);
+    // Each generating slot takes its token; those that go on decode
+    // together.
     uint64_t tokens = 0;
-    bool generating = false;
-    for (Slot &slot : slots) {
-      if (!slot.job)
-        continue;
+    for (size_t row = 0; row < generatingRows; ++row) {
+      Slot &slot = slots[row];
       int64_t before = slot.output->generated();
-      bool goesOn = !slot.job->isCancelled() && advance(slot);
+      bool goesOn = advance(slot);
       tokens += slot.output->generated() - before;
       if (!goesOn)
         slot.job.reset();
-      generating |= goesOn;
     }
     compact();
-    if (generating)
+    if (generatingRows > 0)
       decodeStep();
     compact(); // rows that failed in the step
     double seconds = std::chrono::duration<double>(

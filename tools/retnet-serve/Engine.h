@@ -1,13 +1,15 @@
 //===- Engine.h - The generation loop behind retnet-serve -------*- C++ -*-===//
 //
 // Requests wait in a bounded queue; up to max-batch of them generate at
-// once, each in a slot: a row of one state, prefilled alone when the
-// request joins, at the next step. A step decodes the live rows as one
-// batch, each at its own position, so the weights are read once per step
-// for all sequences; the live rows are kept first (a finished sequence's
-// row takes the last live one), so that a step costs what its sequences
-// cost. Each request receives its text as it is produced, through its
-// Job.
+// once, each in a slot: a row of one state. A request joins at the next
+// step. A step first feeds the prompts of the joining slots, all of them
+// in one call per chunk (each row at its own position, at most
+// prefill-chunk tokens per step, so that a long prompt does not stall the
+// others), then decodes the slots that generate as one batch, so the
+// weights are read once per step for all sequences. The live rows are kept
+// first, the generating ones before those still prefilling, so that a call
+// costs what its sequences cost. Each request receives its text as it is
+// produced, through its Job.
 //
 //===----------------------------------------------------------------------===//
 
@@ -82,7 +84,7 @@ class Engine {
 public:
   Engine(const retnet_runtime::ModelApi &api, retnet_model *model,
          std::shared_ptr<const retnet_runtime::Tokenizer> tokenizer,
-         size_t maxBatch, size_t maxQueue);
+         size_t maxBatch, size_t maxQueue, size_t prefillChunk);
   ~Engine();
   /// Why the engine could not start (its state could not be allocated);
   /// empty when it runs.
@@ -99,9 +101,21 @@ public:
 private:
   struct Slot;
   void loop();
-  /// Starts a queued job in the free slot `row`: prefill and the first
-  /// token.
+  /// Starts a queued job in the free slot `row`, its prompt not yet fed.
   bool start(const std::shared_ptr<Job> &job, int64_t row);
+  /// Feeds at most `budget` prompt tokens to the prefilling rows, the same
+  /// count to each in one call; a row whose prompt is done samples its
+  /// first token and moves to the generating rows.
+  void prefillChunks(size_t budget);
+  /// Fails the slot's request with `error` and frees the slot.
+  void failSlot(Slot &slot, const std::string &error);
+  /// Whether the row of a call that failed with `message` (empty: it did
+  /// not) fails: every row when the call failed, only those whose logits
+  /// are not finite when that was the failure. Sets `why`.
+  bool rowFails(const std::string &message, const float *rowLogits,
+                std::string &why) const;
+  /// Exchanges two rows and their slots (through the spare last row).
+  bool swapRows(size_t a, size_t b);
   /// Takes the slot's next token; false when the slot is done.
   bool advance(Slot &slot);
   /// Draws the slot's next token from its row of logits.
@@ -109,21 +123,22 @@ private:
   /// One decode step of the live rows, which sample their next token. A
   /// row whose logits are not finite fails alone.
   void decodeStep();
-  /// Moves the live slots to the first rows.
+  /// Moves the live slots to the first rows, keeping their order.
   void compact();
 
   const retnet_runtime::ModelApi &api;
   retnet_model *model;
   std::shared_ptr<const retnet_runtime::Tokenizer> tokenizer;
-  size_t batchLimit, queueLimit;
+  size_t batchLimit, queueLimit, chunkLimit;
   int64_t vocab, sampledVocab;
 
-  /// The slots' state (max-batch rows) and the logits of a step; only the
-  /// worker thread touches them.
+  /// The slots' state (max-batch rows and a spare one) and the logits of a
+  /// call; only the worker thread touches them. Rows [0, generatingRows)
+  /// generate, [generatingRows, liveRows) are still being prefilled.
   std::unique_ptr<retnet_state, void (*)(retnet_state *)> state{nullptr,
                                                                 nullptr};
   std::vector<Slot> slots;
-  size_t liveRows = 0;
+  size_t liveRows = 0, generatingRows = 0;
   std::vector<float> logits;
   std::string failure;
 

@@ -1,5 +1,6 @@
 //===- retnet-serve.cpp - OpenAI-style completions server for a model -----===//
 
+#include "ClientSocket.h"
 #include "CompletionRequest.h"
 #include "Engine.h"
 #include "retnet/ModelABI.h"
@@ -21,7 +22,7 @@ using json = nlohmann::json;
 static const char *usage =
     "usage: retnet-serve LIBMODEL.so --weights W.safetensors\n"
     "                    [--tokenizer TOK.model] [--host H] [--port P]\n"
-    "                    [--max-batch N] [--max-queue N]\n"
+    "                    [--max-batch N] [--max-queue N] [--prefill-chunk N]\n"
     "                    [--max-prompt-tokens N] [--max-tokens N]\n"
     "                    [--model-name NAME] [--api-prefix=NAME]\n"
     "                    [--allow-extra-tensors]\n\n"
@@ -40,6 +41,10 @@ static const char *usage =
     "  --max-batch N          sequences generated together (default 8)\n"
     "  --max-queue N          requests waiting for a slot; beyond, 503\n"
     "                         (default 64)\n"
+    "  --prefill-chunk N      prompt tokens fed per step, over the joining\n"
+    "                         sequences, before the step's decoding: a long\n"
+    "                         prompt is fed in chunks between the steps of\n"
+    "                         the others (default 256)\n"
     "  --max-prompt-tokens N  longest prompt (default 4096)\n"
     "  --max-tokens N         largest max_tokens (default 4096)\n"
     "  --model-name NAME      the 'model' of responses (default: the\n"
@@ -50,7 +55,7 @@ namespace {
 struct ServeOptions {
   std::string library, weights, tokenizer, host = "127.0.0.1", apiPrefix,
                                            modelName;
-  int64_t port = 8080, maxBatch = 8, maxQueue = 64;
+  int64_t port = 8080, maxBatch = 8, maxQueue = 64, prefillChunk = 256;
   RequestLimits limits;
   uint32_t loadFlags = 0;
 };
@@ -82,6 +87,7 @@ bool parseOptions(const std::vector<std::string> &args, ServeOptions &options,
         {"--port", &options.port, 0, 65535},
         {"--max-batch", &options.maxBatch, 1, 4096},
         {"--max-queue", &options.maxQueue, 0, 1 << 20},
+        {"--prefill-chunk", &options.prefillChunk, 1, 1 << 20},
         {"--max-prompt-tokens", &options.limits.maxPromptTokens, 1, 1 << 24},
         {"--max-tokens", &options.limits.maxTokens, 1, 1 << 24}};
     bool known = false;
@@ -260,8 +266,8 @@ int main(int argc, char **argv) {
     sigaddset(&signals, signal);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  Engine engine(api, model.get(), tokenizer, options.maxBatch,
-                options.maxQueue);
+  Engine engine(api, model.get(), tokenizer, options.maxBatch, options.maxQueue,
+                options.prefillChunk);
   if (!engine.startError().empty())
     return fail("--max-batch " + std::to_string(options.maxBatch) + ": " +
                 engine.startError());
@@ -307,8 +313,20 @@ int main(int argc, char **argv) {
     if (!stream) {
       std::string text;
       CompletionEvent event;
+      ClientSocket client(req.local_addr, req.local_port, req.remote_addr,
+                          req.remote_port);
+      auto checked = std::chrono::steady_clock::now();
       while (true) {
-        if (!job->next(event, std::chrono::milliseconds(100)))
+        bool got = job->next(event, std::chrono::milliseconds(100));
+        auto now = std::chrono::steady_clock::now();
+        if (now - checked >= std::chrono::milliseconds(100)) {
+          checked = now;
+          if (!client.connected()) {
+            job->cancel(); // the client is gone: free its slot
+            return;
+          }
+        }
+        if (!got)
           continue;
         text += event.text;
         if (event.done)

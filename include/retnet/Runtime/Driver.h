@@ -33,7 +33,7 @@ struct ModelApi {
   decltype(&retnet_decode) decode;
   decltype(&retnet_state_reset_row) stateResetRow;
   decltype(&retnet_state_copy_row) stateCopyRow;
-  decltype(&retnet_prefill_row) prefillRow;
+  decltype(&retnet_prefill_rows) prefillRows;
   decltype(&retnet_decode_rows) decodeRows;
 };
 

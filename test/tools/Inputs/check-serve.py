@@ -99,12 +99,16 @@ def alone(request):
     return run(args).stdout[:-1]
 
 
+# Prompts are fed 4 tokens per step (--prefill-chunk), so joining prompts
+# are fed together, a token each, in several steps between the others'.
 server, port = start_server("--max-batch", "3", "--max-queue", "16",
-                            "--max-prompt-tokens", "64")
+                            "--max-prompt-tokens", "64", "--prefill-chunk",
+                            "4")
 
 # Concurrent clients, more than the batch: each response as run alone.
 prompts = ["the cat sat on", "dogs ran far", "green fields and", "東京 café",
-           "bright mornings bring", "a mat while", "the", "naïve über"]
+           "bright mornings bring", "a mat while", "the", "naïve über",
+           "the dogs ran far into green fields while the cat sat on a mat"]
 requests = [{"prompt": prompt, "max_tokens": 8 + 5 * i, "seed": 100 + i,
              "temperature": [0, 0.8, 1.5][i % 3], "ignore_eos": True}
             for i, prompt in enumerate(prompts)]
@@ -137,7 +141,8 @@ for i, (request, result) in enumerate(zip(requests, results)):
           request["max_tokens"] and "stop" not in request else
           reason == "stop", "request %d: finish_reason %s" % (i, reason))
 check(elapsed < TIMEOUT, "responses took %.1f s" % elapsed)
-print("PASS: %d concurrent requests (batch 3), streamed and not, each as "
+print("PASS: %d concurrent requests (batch 3, prompts fed in chunks), "
+      "streamed and not, each as "
       "run alone" % len(requests))
 
 # Bad requests: a 400 naming the field; unknown fields are ignored.
@@ -189,22 +194,39 @@ print("PASS: /health and /metrics")
 server.send_signal(signal.SIGINT)
 check(server.wait(timeout=TIMEOUT) == 0, "SIGINT: exit status 0")
 
-# A full queue: one slot, one queue place. Two long streams take them; a
-# third request gets a 503. The streams' clients go away, which frees the
-# slot: the next request is served.
+def metric(port, name):
+    connection = http.client.HTTPConnection("127.0.0.1", port,
+                                            timeout=TIMEOUT)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    connection.close()
+    return float(dict(line.split(" ", 1) for line in text.splitlines()
+                      if line and not line.startswith("#"))[name])
+
+
+# A full queue: one slot, one queue place. A long request (not streamed)
+# takes the slot, a long stream the queue place; a third request gets a 503.
+# Both clients go away, which frees the slot: the next request is served.
 server, port = start_server("--max-batch", "1", "--max-queue", "1",
                             "--max-tokens", "1000000")
 LONG = 1000000  # a minute or more of generating
-long_request = json.dumps({"prompt": "the", "max_tokens": LONG,
-                           "ignore_eos": True, "stream": True}).encode()
 sockets = []
-for _ in range(2):
+for streamed in (False, True):
+    long_request = json.dumps({"prompt": "the", "max_tokens": LONG,
+                               "ignore_eos": True,
+                               "stream": streamed}).encode()
     client = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
     client.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
                    b"Content-Type: application/json\r\nContent-Length: " +
                    str(len(long_request)).encode() + b"\r\n\r\n" +
                    long_request)
-    check(client.recv(15).startswith(b"HTTP/1.1 200"), "a stream starts")
+    if streamed:
+        check(client.recv(15).startswith(b"HTTP/1.1 200"), "a stream starts")
+    else:
+        deadline = time.monotonic() + TIMEOUT
+        while (metric(port, "retnet_active_sequences") < 1 and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
     sockets.append(client)
 status, answer = post(port, {"prompt": "the", "max_tokens": 2})
 check(status == 503 and "busy" in answer["error"]["message"],
