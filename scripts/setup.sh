@@ -3,12 +3,13 @@
 # --test adds those that only tests use (PyTorch and omegaconf, to save
 # checkpoints the ways real ones are saved and to compare with a PyTorch
 # model; SentencePiece's spm_train and spm_encode, to make a tokenizer and
-# check ours against them); where they cannot be installed, the tests that need them are
+# check ours against them; python3-regex, for the reference of the
+# tokenizer.json tests); where they cannot be installed, the tests that need them are
 # skipped.
 set -euo pipefail
 test_packages=()
 if [ "${1:-}" = --test ]; then
-  test_packages=(python3-torch python3-omegaconf sentencepiece)
+  test_packages=(python3-torch python3-omegaconf sentencepiece python3-regex)
 fi
 
 packages=(
@@ -16,6 +17,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 libomp-22-dev
   libclang-rt-22-dev
   libopenblas-dev libsentencepiece-dev libcpp-httplib-dev nlohmann-json3-dev
+  libonig-dev
 )
 
 missing=()

@@ -49,14 +49,15 @@ config.substitutions.append(
 config.substitutions.append(
     ("%retnet-weights-path", os.path.join(config.retnet_tools_dir, "retnet-weights")))
 
-# 'torch' and 'omegaconf' where the Python of the tests imports them (the
-# Debian packages python3-torch and python3-omegaconf): the tests that save
-# PyTorch checkpoints or compare with the PyTorch model need them.
+# 'torch', 'omegaconf' and 'regex' where the Python of the tests imports them
+# (the Debian packages python3-torch, python3-omegaconf and python3-regex):
+# the tests that save PyTorch checkpoints or compare with the PyTorch model
+# need the first two, the reference of the tokenizer.json test the last.
 import shutil
 import subprocess
 import sys
 
-for module in ("torch", "omegaconf"):
+for module in ("torch", "omegaconf", "regex"):
     try:
         if subprocess.run([sys.executable, "-c", "import " + module],
                           capture_output=True, timeout=120).returncode == 0:

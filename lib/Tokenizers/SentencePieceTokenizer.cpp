@@ -1,6 +1,6 @@
 //===- SentencePieceTokenizer.cpp - Tokenizer on libsentencepiece ---------===//
 
-#include "retnet/Tokenizers/Tokenizers.h"
+#include "TokenizerLoaders.h"
 
 #include <sentencepiece_processor.h>
 
@@ -68,7 +68,8 @@ private:
 } // namespace
 
 std::unique_ptr<Tokenizer>
-retnet_tokenizers::loadTokenizer(const std::string &path, std::string &error) {
+retnet_tokenizers::loadSentencePieceTokenizer(const std::string &path,
+                                              std::string &error) {
   auto tokenizer = std::make_unique<SentencePieceTokenizer>();
   if (!tokenizer->load(path, error))
     return nullptr;
