@@ -918,6 +918,88 @@ public:
     tally.report(ok, name, detail);
   }
 
+  /// Batch invariance: a sequence's logits, fed and decoded in a row of a
+  /// batch of 9 (rows 0-7 in the products' 8-row register tiles, row 8 in
+  /// their one-row tail), must equal bit for bit those of the same calls
+  /// on a state of its own (one row), so that seeded sampling gives the
+  /// same text whoever shares the batch. Rows 1 and 8 are compared.
+  void checkBatchInvariance(const retnet_model *model, const Prompt &prompt) {
+    constexpr int64_t kRows = 9, kPrefill = 5, kSteps = 6;
+    int64_t length = prompt.length, width = config.outputWidth();
+    std::string name = caseName + " b=9 rows bit-identical to alone";
+    // Row r's sequence: prompt row r % batch from offset r / batch.
+    auto token = [&](int64_t row, int64_t position) {
+      int64_t source = row % prompt.batch, offset = row / prompt.batch;
+      return prompt.tokens[source * length + offset + position];
+    };
+    if (kRows / prompt.batch + kPrefill + kSteps > length) {
+      tally.report(false, name, "the prompt is too short for the check");
+      return;
+    }
+    // Runs the calls on `state` for the rows [first, first + rows) and
+    // appends each row's logits to logits[row - first].
+    char *error = nullptr;
+    auto feed = [&](retnet_state *state, int64_t first, int64_t rows,
+                    std::vector<std::vector<float>> &logits) {
+      std::vector<int32_t> tokens;
+      for (int64_t row = first; row < first + rows; ++row)
+        for (int64_t position = 0; position < kPrefill; ++position)
+          tokens.push_back(token(row, position));
+      std::vector<float> out(rows * width);
+      auto keep = [&] {
+        for (int64_t row = 0; row < rows; ++row)
+          logits[row].insert(logits[row].end(), &out[row * width],
+                             &out[(row + 1) * width]);
+      };
+      if (api.prefillRows(model, state, 0, rows, tokens.data(), kPrefill,
+                          out.data(), out.size(), 0, &error) != 0)
+        return false;
+      keep();
+      for (int64_t step = 0; step < kSteps; ++step) {
+        tokens.clear();
+        for (int64_t row = first; row < first + rows; ++row)
+          tokens.push_back(token(row, kPrefill + step));
+        if (api.decode(model, state, tokens.data(), out.data(), out.size(),
+                       &error) != 0)
+          return false;
+        keep();
+      }
+      return true;
+    };
+    StateHandle shared(api);
+    shared.state = api.stateNew(model, kRows, &error);
+    std::vector<std::vector<float>> together(kRows);
+    if (!shared.state || !feed(shared.state, 0, kRows, together)) {
+      tally.report(false, name, api.takeError(error));
+      return;
+    }
+    bool ok = true;
+    std::string detail;
+    for (int64_t row : {int64_t(1), kRows - 1}) {
+      StateHandle own(api);
+      own.state = api.stateNew(model, 1, &error);
+      std::vector<std::vector<float>> alone(1);
+      if (!own.state || !feed(own.state, row, 1, alone)) {
+        tally.report(false, name, api.takeError(error));
+        return;
+      }
+      size_t differing = 0;
+      double largest = 0.0;
+      for (size_t i = 0; i < alone[0].size(); ++i)
+        if (std::memcmp(&alone[0][i], &together[row][i], sizeof(float))) {
+          ++differing;
+          largest = std::max<double>(largest,
+                                     std::fabs(alone[0][i] - together[row][i]));
+        }
+      ok &= differing == 0;
+      detail += (detail.empty() ? "" : "; ") + std::string("row ") +
+                std::to_string(row) + ": " + std::to_string(differing) +
+                " of " + std::to_string(alone[0].size()) +
+                " logits differ (largest by " + formatDouble(largest) + ")";
+    }
+    tally.report(ok, name, detail);
+  }
+
   /// A second model loaded from `weightsPath` (other decays) while `model`
   /// is loaded: each computes with its own decays (`prompt` is the second
   /// model's, `first` the first one's, both with references).
@@ -1300,8 +1382,10 @@ int main(int argc, char **argv) {
             continue;
           if (prompt.length == 40)
             tester.checkSplitAndReset(model.model, prompt, logits, 17);
-          if (prompt.length == 40 && prompt.batch > 1)
+          if (prompt.length == 40 && prompt.batch > 1) {
             tester.checkSlots(model.model, prompt, logits);
+            tester.checkBatchInvariance(model.model, prompt);
+          }
           computed.push_back(prompt);
           computedLogits.push_back(std::move(logits));
         }
