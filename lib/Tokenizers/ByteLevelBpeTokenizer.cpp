@@ -202,6 +202,24 @@ private:
 };
 } // namespace
 
+/// The largest vocabulary read: ids beyond are an error, not an allocation
+/// of their size.
+static constexpr int64_t kMaxVocabulary = int64_t(1) << 24;
+
+/// Reads the id of token `text`; false with `error` set unless it is an
+/// integer in [0, kMaxVocabulary).
+static bool readTokenId(const json &value, const std::string &text, int32_t &id,
+                        std::string &error) {
+  if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+      value.get<int64_t>() >= kMaxVocabulary) {
+    error = "token '" + text + "' has the id " + value.dump() +
+            ", not an integer from 0 to " + std::to_string(kMaxVocabulary - 1);
+    return false;
+  }
+  id = value.get<int32_t>();
+  return true;
+}
+
 static uint64_t pairKey(int32_t left, int32_t right) {
   return static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32 |
          static_cast<uint32_t>(right);
@@ -292,11 +310,9 @@ bool ByteLevelBpeTokenizer::loadModel(const json &model, std::string &error) {
   }
   ignoreMerges = model.value("ignore_merges", false);
   for (const auto &[text, id] : model.at("vocab").items()) {
-    int32_t value = id.get<int32_t>();
-    if (value < 0) {
-      error = "token '" + text + "' has a negative id";
+    int32_t value = 0;
+    if (!readTokenId(id, text, value, error))
       return false;
-    }
     vocab[text] = value;
   }
   int32_t rank = 0;
@@ -352,14 +368,16 @@ bool ByteLevelBpeTokenizer::load(const json &root, const json *config,
   }
   for (const json &token : root.value("added_tokens", json::array())) {
     std::string content = token.at("content").get<std::string>();
-    int32_t id = token.at("id").get<int32_t>();
+    int32_t id = 0;
+    if (!readTokenId(token.at("id"), content, id, error))
+      return false;
     vocab[content] = id;
     addedTokens.push_back({content, id});
   }
   int64_t size = 0;
   for (const auto &[text, id] : vocab)
     size = std::max<int64_t>(size, int64_t(id) + 1);
-  if (size == 0 || size > std::numeric_limits<int32_t>::max()) {
+  if (size == 0) {
     error = "the vocabulary is empty";
     return false;
   }
@@ -369,7 +387,7 @@ bool ByteLevelBpeTokenizer::load(const json &root, const json *config,
   for (const auto &[text, id] : vocab)
     tokens[id] = text;
   for (const json &token : root.value("added_tokens", json::array())) {
-    int32_t id = token.at("id").get<int32_t>();
+    int32_t id = vocab[token.at("content").get<std::string>()];
     added[id] = 1;
     special[id] = token.value("special", false);
   }

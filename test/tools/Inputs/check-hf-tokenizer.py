@@ -155,6 +155,12 @@ bad = {
     "merge": (dict(styles["gpt2"], model=dict(
         styles["gpt2"]["model"], merges=["zz qq"])),
         "merge 'zz qq' has a token outside the vocabulary"),
+    "negative": (dict(styles["gpt2"], added_tokens=[
+        {"id": -3, "content": "<x>", "special": True}]),
+        "token '<x>' has the id -3, not an integer from 0 to 16777215"),
+    "huge": (dict(styles["gpt2"], added_tokens=[
+        {"id": 1 << 40, "content": "<x>", "special": True}]),
+        "token '<x>' has the id 1099511627776"),
     "notjson": (None, "not a JSON object"),
 }
 for name, (spec, message) in bad.items():
