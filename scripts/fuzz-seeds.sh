@@ -2,14 +2,16 @@
 # Rebuilds the fuzz seed corpora (fuzz/corpus/*) from the tests' inputs:
 # the retention IR tests split at their `// -----` markers, the model
 # descriptions of the tests and examples, and weights of fuzz/micro.json
-# (valid in each dtype, and broken in each way the tests break them).
+# (valid in each dtype, and broken in each way the tests break them), and
+# small tokenizer.json files in GPT-2's, Llama 3's and RoBERTa's styles
+# (test/tools/Inputs/byte_level_bpe.py; needs python3-regex).
 # Needs a build (build/ or RETNET_BUILD_DIR) for retnet-weights.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RETNET_BUILD_DIR:-$root/build}"
 corpus="$root/fuzz/corpus"
-rm -rf "$corpus/ir" "$corpus/config" "$corpus/safetensors"
-mkdir -p "$corpus/ir" "$corpus/config" "$corpus/safetensors"
+rm -rf "$corpus/ir" "$corpus/config" "$corpus/safetensors" "$corpus/tokenizer"
+mkdir -p "$corpus/ir" "$corpus/config" "$corpus/safetensors" "$corpus/tokenizer"
 
 /usr/bin/python3 - "$root" "$corpus/ir" <<'PY'
 import pathlib, sys
@@ -46,4 +48,31 @@ for mode in short-header duplicate overlap gap nan-decay nan-weight huge-weight;
   /usr/bin/python3 "$root/test/tools/Inputs/corrupt-safetensors.py" "$mode" \
     "$st/micro-f32.safetensors" "$st/micro-$mode.safetensors" 2
 done
-echo "fuzz-seeds: $(ls "$corpus/ir" | wc -l) IR, $(ls "$corpus/config" | wc -l) config, $(ls "$st" | wc -l) safetensors seeds"
+/usr/bin/python3 - "$root/test/tools/Inputs" "$corpus/tokenizer" <<'PY'
+import json, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv[1])
+from byte_level_bpe import LLAMA3_PATTERN, tokenizer_json, train
+corpus = "the cat sat on a mat, it's 2024! naïve café 東京 🙂\n" * 4
+vocab, merges = train(corpus, 40)
+styles = {
+    "gpt2": tokenizer_json(vocab, merges, ["<|endoftext|>"], {
+        "type": "ByteLevel", "add_prefix_space": False, "use_regex": True}),
+    "llama3": tokenizer_json(vocab, merges, ["<|begin_of_text|>"], {
+        "type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": LLAMA3_PATTERN},
+             "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False,
+             "use_regex": False}]}, merges_as_pairs=True,
+        ignore_merges=True),
+    "roberta": tokenizer_json(vocab, merges, ["<s>", "</s>"], {
+        "type": "Sequence", "pretokenizers": [
+            {"type": "Digits", "individual_digits": True},
+            {"type": "ByteLevel", "add_prefix_space": True,
+             "use_regex": True}]}),
+}
+for name, spec in styles.items():
+    with open("%s/%s.json" % (sys.argv[2], name), "w") as f:
+        json.dump(spec, f, ensure_ascii=False)
+PY
+echo "fuzz-seeds: $(ls "$corpus/ir" | wc -l) IR, $(ls "$corpus/config" | wc -l) config, $(ls "$st" | wc -l) safetensors, $(ls "$corpus/tokenizer" | wc -l) tokenizer seeds"
