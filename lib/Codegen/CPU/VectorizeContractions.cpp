@@ -151,24 +151,37 @@ static LogicalResult splitPanels(RewriterBase &rewriter, Operation *root) {
   return success();
 }
 
-/// The one-row tiles of the rows beyond the last multiple of m: `wide`, of
-/// at least kRowTileColumns columns, where the product has that many, else
-/// `narrow` ({1, n, k}). A single row (a decoding step's product with the
-/// weights) streams the weights: at least four vectors of 8 accumulators
-/// keep enough independent FMA chains in flight to do so at the memory's
-/// pace, which a 1 x 16 tile of two chains did not on AVX2 (batch-1 decode
-/// of examples/small.json 25% slower than with 1 x 32).
+/// The one-row tiles of the rows beyond the last multiple of m, the widest
+/// that the product's columns fill:
+///  - `full`: as many accumulators as the m x n register tile (m * n
+///    columns: 1 x 256 on AVX-512), where it divides the columns (a partial
+///    tile would stay scalar). A single row streams its right operand;
+///    a row of that operand at a time, contiguous where it is row-major (the
+///    retention state in decoding's q S), reads memory in order, where
+///    narrower tiles walk it column strip by column strip at the row stride
+///    (batch-8 and batch-32 decode steps of examples/small.json 7% and 8%
+///    shorter on AVX-512, Zen 4);
+///  - `wide`: at least kRowTileColumns columns. A panel of the weights is
+///    narrower than `full`; four vectors of 8 accumulators keep enough
+///    independent FMA chains in flight to stream it at the memory's pace,
+///    which a 1 x 16 tile of two chains did not on AVX2 (batch-1 decode of
+///    examples/small.json 25% slower than with 1 x 32);
+///  - `narrow` ({1, n, k}) otherwise.
 struct RowTiles {
   static constexpr int64_t kRowTileColumns = 32;
-  SmallVector<int64_t> wide, narrow;
+  SmallVector<int64_t> full, wide, narrow;
   explicit RowTiles(ArrayRef<int64_t> tile)
-      : wide{1, std::max(tile[1], kRowTileColumns), tile[2]}, narrow{1, tile[1],
-                                                                     tile[2]} {}
+      : full{1, std::max(tile[0] * tile[1], kRowTileColumns), tile[2]},
+        wide{1, std::max(tile[1], kRowTileColumns), tile[2]},
+        narrow{1, tile[1], tile[2]} {}
   ArrayRef<int64_t> select(linalg::LinalgOp product) const {
     int64_t columns = product.getStaticLoopRanges()[1];
-    return !ShapedType::isDynamic(columns) && columns >= wide[1]
-               ? ArrayRef<int64_t>(wide)
-               : ArrayRef<int64_t>(narrow);
+    if (ShapedType::isDynamic(columns))
+      return narrow;
+    if (columns % full[1] == 0)
+      return full;
+    return columns >= wide[1] ? ArrayRef<int64_t>(wide)
+                              : ArrayRef<int64_t>(narrow);
   }
 };
 
@@ -336,7 +349,8 @@ struct RetNetVectorizeContractionsPass
             rewriter, root,
             assignRegisterTiles(rewriter, root, *tile, rowTiles))) ||
         failed(vectorizeTiles(rewriter, root,
-                              {*tile, rowTiles.wide, rowTiles.narrow},
+                              {*tile, rowTiles.full, rowTiles.wide,
+                               rowTiles.narrow},
                               numVectorized)))
       return signalPassFailure();
   }
