@@ -104,19 +104,43 @@ func.func @empty_reduction(%a: tensor<64x0xf32>, %b: tensor<0x64xf32>, %c: tenso
 
 // A single row (a decoding step's product with the weights) gets one-row
 // tiles of at least 32 columns: four vectors of accumulators keep enough
-// FMA chains in flight to stream the weights, where 1 x 16 had two.
+// FMA chains in flight to stream the weights, where 1 x 16 had two. (96
+// columns: the full tile's width, 64, does not divide them.)
 // CHECK-LABEL: func @single_row
-// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK: scf.for %{{.*}} = %c0 to %c96 step %c32
 // CHECK:   vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
 // CHECK-NOT: linalg.generic
-func.func @single_row(%a: tensor<1x7xf32>, %b: tensor<7x64xf32>, %c: tensor<1x64xf32>) -> tensor<1x64xf32> {
-  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<1x7xf32>, tensor<7x64xf32>) outs(%c : tensor<1x64xf32>) {
+func.func @single_row(%a: tensor<1x7xf32>, %b: tensor<7x96xf32>, %c: tensor<1x96xf32>) -> tensor<1x96xf32> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<1x7xf32>, tensor<7x96xf32>) outs(%c : tensor<1x96xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
-  } -> tensor<1x64xf32>
-  return %r : tensor<1x64xf32>
+  } -> tensor<1x96xf32>
+  return %r : tensor<1x96xf32>
+}
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// Where the columns are a multiple of it, a single row gets a tile with as
+// many accumulators as the full register tile (4 x 16: 1 x 64), which reads
+// a row-major right operand a row at a time.
+// CHECK-LABEL: func @single_row_full_tile
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64
+// CHECK:   vector.contract {{.*}} : vector<1x1xf32>, vector<1x64xf32> into vector<1x64xf32>
+// CHECK-NOT: linalg.generic
+func.func @single_row_full_tile(%a: tensor<1x7xf32>, %b: tensor<7x128xf32>, %c: tensor<1x128xf32>) -> tensor<1x128xf32> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<1x7xf32>, tensor<7x128xf32>) outs(%c : tensor<1x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x128xf32>
+  return %r : tensor<1x128xf32>
 }
 
 // -----
