@@ -366,6 +366,9 @@ bool ByteLevelBpeTokenizer::load(const json &root, const json *config,
             "tokenizer.model beside it)";
     return false;
   }
+  // Each added token's id and whether it is special, marked once the id
+  // tables have their size.
+  std::vector<std::pair<int32_t, bool>> addedFlags;
   for (const json &token : root.value("added_tokens", json::array())) {
     std::string content = token.at("content").get<std::string>();
     int32_t id = 0;
@@ -373,6 +376,7 @@ bool ByteLevelBpeTokenizer::load(const json &root, const json *config,
       return false;
     vocab[content] = id;
     addedTokens.push_back({content, id});
+    addedFlags.push_back({id, token.value("special", false)});
   }
   int64_t size = 0;
   for (const auto &[text, id] : vocab)
@@ -386,10 +390,9 @@ bool ByteLevelBpeTokenizer::load(const json &root, const json *config,
   special.assign(size, 0);
   for (const auto &[text, id] : vocab)
     tokens[id] = text;
-  for (const json &token : root.value("added_tokens", json::array())) {
-    int32_t id = vocab[token.at("content").get<std::string>()];
+  for (auto [id, isSpecial] : addedFlags) {
     added[id] = 1;
-    special[id] = token.value("special", false);
+    special[id] = isSpecial;
   }
   std::sort(addedTokens.begin(), addedTokens.end(),
             [](const auto &a, const auto &b) {

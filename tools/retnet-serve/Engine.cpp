@@ -313,8 +313,9 @@ void Engine::loop() {
     }
     auto stepStart = std::chrono::steady_clock::now();
     // The live sequences are rows [0, liveRows); new ones take the next,
-    // shortest prompts first, so that prompts finish in row order.
-    std::stable_sort(
+    // shortest prompts first, so that prompts finish in row order (the order
+    // among prompts of one length does not matter: rows are independent).
+    std::sort(
         admitted.begin(), admitted.end(), [](const auto &a, const auto &b) {
           return a->request.prompt.size() < b->request.prompt.size();
         });
