@@ -74,7 +74,7 @@ private:
   const ::retnet_runtime::WeightLayout &layout;
   /// The packed weights, memref<? x i8>, and its views by element type.
   Value weights;
-  Value weightViews[3];
+  Value weightViews[4];
   /// The decay of each head, tensor<H x f64>: the same for every layer.
   Value decays;
   /// Bytes between the same weight of consecutive layers.
@@ -89,6 +89,8 @@ static Type elementTypeOf(Builder &b, ::retnet_runtime::WeightType type) {
     return b.getBF16Type();
   case ::retnet_runtime::WeightType::F16:
     return b.getF16Type();
+  case ::retnet_runtime::WeightType::Int8:
+    return b.getIntegerType(8);
   case ::retnet_runtime::WeightType::F32:
     break;
   }
@@ -152,14 +154,27 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
   Value stored = bufferization::ToTensorOp::create(b, tensorType, view,
                                                    /*restrict=*/true,
                                                    /*writable=*/false);
-  if (!panel)
-    return stored;
-  // Panels [N/P, K, P] -> the matrix [K, N] that the graph's ops take.
-  Value matrix = tensor::EmptyOp::create(
-      b, ArrayRef<int64_t>{packed->shape[0], packed->shape[1]}, elementType);
-  return linalg::UnPackOp::create(b, stored, matrix, /*innerDimsPos=*/{1},
-                                  /*innerTiles=*/{b.getIndexAttr(panel)},
-                                  /*outerDimsPerm=*/{1, 0});
+  Value matrix = stored;
+  if (panel) {
+    // Panels [N/P, K, P] -> the matrix [K, N] that the graph's ops take.
+    Value unpacked = tensor::EmptyOp::create(
+        b, ArrayRef<int64_t>{packed->shape[0], packed->shape[1]},
+        elementType);
+    matrix = linalg::UnPackOp::create(b, stored, unpacked,
+                                      /*innerDimsPos=*/{1},
+                                      /*innerTiles=*/{b.getIndexAttr(panel)},
+                                      /*outerDimsPerm=*/{1, 0})
+                 .getResult();
+  }
+  if (packed->type != ::retnet_runtime::WeightType::Int8)
+    return matrix;
+  // An int8 matrix and its scales, one per output channel.
+  bool rows = ::retnet_runtime::scalesIndexRows(*packed);
+  Value scales = weight(::retnet_runtime::scaleLabel(label), layer);
+  auto resultType = RankedTensorType::get(
+      {packed->shape[0], packed->shape[1]}, b.getF32Type());
+  return DequantizeOp::create(b, resultType, matrix, scales,
+                              b.getI64IntegerAttr(rows ? 0 : 1));
 }
 
 std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,

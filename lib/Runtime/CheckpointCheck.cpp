@@ -92,8 +92,7 @@ bool readBuffer(const SafetensorsFile &file, const char *name, int64_t count,
   const TensorView *view = file.find(name);
   if (!view)
     return true;
-  if (view->dtype == DType::Other ||
-      view->shape != std::vector<int64_t>{count}) {
+  if (!view->convertible() || view->shape != std::vector<int64_t>{count}) {
     error = std::string("tensor '") + name + "' has dtype " + view->dtypeName +
             " and shape " + formatShape(view->shape) +
             "; expected a float tensor of shape " + formatShape({count});
@@ -125,7 +124,7 @@ bool checkTiedProjection(const SafetensorsFile &file, const ModelShape &shape,
   std::vector<int64_t> expected = {shape.vocabSize, shape.embedDim};
   std::string tied = "the model description ties the output projection to "
                      "the embedding (share_decoder_input_output_embed: true)";
-  if (projection->dtype == DType::Other || projection->shape != expected) {
+  if (!projection->convertible() || projection->shape != expected) {
     error = std::string("tensor '") + kOutputProjection + "' has dtype " +
             projection->dtypeName + " and shape " +
             formatShape(projection->shape) + ", and " + tied;
@@ -198,11 +197,22 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
                 missingTensorHint(file, source.name);
         return false;
       }
-      if (view->dtype == DType::Other) {
-        error = "tensor '" + source.name + "' has dtype " + view->dtypeName +
-                "; expected F32, F16 or BF16";
+      if (view->dtype == DType::I8 && !view->scales) {
+        error = "tensor '" + source.name +
+                "' is I8 (quantized) but the file has no tensor '" +
+                source.name + kScaleSuffix +
+                "' of its scales (a float tensor of shape [" +
+                std::to_string(view->shape.empty() ? 0 : view->shape[0]) +
+                "], one per row)";
         return false;
       }
+      if (!view->convertible()) {
+        error = "tensor '" + source.name + "' has dtype " + view->dtypeName +
+                "; expected F32, F16, BF16, or I8 with scales";
+        return false;
+      }
+      if (view->scales)
+        used.insert(source.name + kScaleSuffix);
       if (view->shape != source.shape) {
         error = "tensor '" + source.name + "' has shape " +
                 formatShape(view->shape) + "; the model description expects " +
@@ -213,6 +223,7 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
   }
   if (shape.sharedEmbedding && shape.outputLayer) {
     used.insert(kOutputProjection);
+    used.insert(kOutputProjection + std::string(kScaleSuffix));
     if (!checkTiedProjection(file, shape, error))
       return false;
   }

@@ -5,6 +5,7 @@
 #include "retnet/CpuFeatures.h"
 #include "retnet/FloatFormats.h"
 #include "retnet/ModelABI.h"
+#include "retnet/Quantization.h"
 #include "retnet/Runtime/CheckpointCheck.h"
 #include "retnet/Runtime/CudaRuntime.h"
 #include "retnet/Runtime/ModelLayout.h"
@@ -200,7 +201,7 @@ static int64_t firstOutOfRange(const float *values, int64_t count,
 
 /// Stores `values` as `count` elements of `type` at `destination`, element
 /// `i` at index `indexOf(i)`: f32 as they are, bf16 and f16 rounded to
-/// nearest even.
+/// nearest even. Int8 channels are quantized beforehand (quantizeChannel).
 template <typename IndexFn>
 static void storeElements(const float *values, int64_t count, WeightType type,
                           char *destination, IndexFn indexOf) {
@@ -220,6 +221,9 @@ static void storeElements(const float *values, int64_t count, WeightType type,
       std::memcpy(destination + index * 2, &narrow, 2);
       break;
     }
+    case WeightType::Int8:
+      destination[index] = static_cast<char>(values[i]);
+      break;
     }
   }
 }
@@ -227,31 +231,48 @@ static void storeElements(const float *values, int64_t count, WeightType type,
 /// Copies `source` into `weight` in the weight's type (transposed for
 /// matrices, in panels where the layout has them), one row of the source at
 /// a time; returns the index of the first element of the source that is not
-/// finite or does not fit the type (f16: beyond 65504), or -1.
+/// finite or does not fit the type (f16: beyond 65504), or -1. An int8
+/// weight quantizes each row of the source (an output channel) and stores
+/// its scale in `scales`.
 static int64_t packSource(const TensorView &view, const PackedSource &source,
-                          const PackedWeight &weight, char *arena) {
+                          const PackedWeight &weight,
+                          const PackedWeight *scales, char *arena) {
   char *destination = arena + weight.offset;
   float limit = weight.type == WeightType::F16 ? 65504.0f : FLT_MAX;
   // A vector is one row.
   int64_t columns = source.shape.back();
   int64_t rows = source.shape.size() == 2 ? source.shape[0] : 1;
   std::vector<float> row(columns);
-  int64_t bad = -1;
+  std::vector<int8_t> quantized(weight.type == WeightType::Int8 ? columns : 0);
   for (int64_t r = 0; r < rows; ++r) {
     convertToFloat(view, static_cast<size_t>(r) * columns, columns, row.data());
-    if (bad < 0)
-      if (int64_t column = firstOutOfRange(row.data(), columns, limit);
-          column >= 0)
-        bad = r * columns + column;
+    if (int64_t column = firstOutOfRange(row.data(), columns, limit);
+        column >= 0)
+      return r * columns + column;
+    int64_t channel = source.transposed ? source.column + r : r;
+    if (scales) {
+      // A quantized checkpoint's channels are taken as they are; others
+      // are quantized here.
+      float scale;
+      if (view.dtype == DType::I8) {
+        convertToFloat(*view.scales, r, 1, &scale);
+        std::memcpy(quantized.data(), view.data + r * columns, columns);
+      } else {
+        scale = retnet_quantization::quantizeChannel(row.data(), columns,
+                                                     quantized.data());
+      }
+      std::memcpy(arena + scales->offset + channel * 4, &scale, 4);
+      for (int64_t c = 0; c < columns; ++c)
+        row[c] = quantized[c];
+    }
     if (source.transposed)
-      storeElements(
-          row.data(), columns, weight.type, destination,
-          [&](int64_t c) { return weight.indexOf(c, source.column + r); });
+      storeElements(row.data(), columns, weight.type, destination,
+                    [&](int64_t c) { return weight.indexOf(c, channel); });
     else
       storeElements(row.data(), columns, weight.type, destination,
                     [&](int64_t c) { return r * columns + c; });
   }
-  return bad;
+  return -1;
 }
 
 extern "C" {
@@ -342,7 +363,11 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
   for (const PackedWeight &weight : model->layout.weights)
     for (const PackedSource &source : weight.sources) {
       const TensorView &view = *file.find(source.name);
-      int64_t bad = packSource(view, source, weight,
+      const PackedWeight *scales =
+          weight.type == WeightType::Int8
+              ? model->layout.find(scaleLabel(weight.label))
+              : nullptr;
+      int64_t bad = packSource(view, source, weight, scales,
                                reinterpret_cast<char *>(model->weights.data));
       file.releasePages(view);
       if (bad >= 0)

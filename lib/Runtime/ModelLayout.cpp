@@ -5,7 +5,16 @@
 using namespace retnet_runtime;
 
 int64_t retnet_runtime::elementBytes(WeightType type) {
-  return type == WeightType::F32 ? 4 : 2;
+  switch (type) {
+  case WeightType::F32:
+    return 4;
+  case WeightType::BF16:
+  case WeightType::F16:
+    return 2;
+  case WeightType::Int8:
+    return 1;
+  }
+  return 4;
 }
 
 const char *retnet_runtime::weightTypeName(WeightType type) {
@@ -16,6 +25,8 @@ const char *retnet_runtime::weightTypeName(WeightType type) {
     return "bf16";
   case WeightType::F16:
     return "f16";
+  case WeightType::Int8:
+    return "int8";
   }
   return "unknown";
 }
@@ -23,7 +34,7 @@ const char *retnet_runtime::weightTypeName(WeightType type) {
 bool retnet_runtime::parseWeightType(const std::string &name,
                                      WeightType &type) {
   for (WeightType candidate :
-       {WeightType::F32, WeightType::BF16, WeightType::F16})
+       {WeightType::F32, WeightType::BF16, WeightType::F16, WeightType::Int8})
     if (name == weightTypeName(candidate)) {
       type = candidate;
       return true;
@@ -55,6 +66,10 @@ std::string retnet_runtime::layerLabel(int64_t layer, const char *name) {
   return "layers." + std::to_string(layer) + "." + name;
 }
 
+std::string retnet_runtime::scaleLabel(const std::string &label) {
+  return label + ".scale";
+}
+
 WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
   int64_t d = shape.embedDim, vd = shape.valueEmbedDim, ffn = shape.ffnDim,
           vocab = shape.vocabSize;
@@ -72,9 +87,21 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
           weight.shape[1] % panel == 0)
         weight.panel = panel;
     }
-    layout.totalBytes += (weight.bytes() + kWeightAlignment - 1) /
-                         kWeightAlignment * kWeightAlignment;
-    layout.weights.push_back(std::move(weight));
+    auto append = [&](PackedWeight packed) {
+      packed.offset = layout.totalBytes;
+      layout.totalBytes += (packed.bytes() + kWeightAlignment - 1) /
+                           kWeightAlignment * kWeightAlignment;
+      layout.weights.push_back(std::move(packed));
+    };
+    bool quantized = weight.type == WeightType::Int8;
+    int64_t channels =
+        scalesIndexRows(weight) ? weight.shape[0] : weight.shape.back();
+    std::string scales = scaleLabel(weight.label);
+    append(std::move(weight));
+    // The scales are computed at load (or read from a quantized
+    // checkpoint), not copied from one source tensor.
+    if (quantized)
+      append(PackedWeight{scales, 0, {channels}, {}});
   };
   auto vector = [&](std::string label, std::string name, int64_t size) {
     add(std::move(label), {size}, {{std::move(name), {size}, 0, false}});

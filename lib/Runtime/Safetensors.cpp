@@ -206,6 +206,7 @@ bool HeaderParser::parse(
     view.dtype = view.dtypeName == "F32"    ? DType::F32
                  : view.dtypeName == "F16"  ? DType::F16
                  : view.dtypeName == "BF16" ? DType::BF16
+                 : view.dtypeName == "I8"   ? DType::I8
                                             : DType::Other;
     for (uint64_t dim : shape)
       view.shape.push_back(static_cast<int64_t>(dim));
@@ -328,6 +329,7 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
                     "' has a shape of more elements "
                     "than can be addressed");
     size_t elementBytes = view.dtype == DType::F32     ? 4
+                          : view.dtype == DType::I8    ? 1
                           : view.dtype == DType::Other ? 0
                                                        : 2;
     uint64_t tensorBytes = 0;
@@ -343,6 +345,18 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
   std::string rangeError;
   if (!checkRanges(ranges, dataBytes, rangeError))
     return fail(rangeError);
+  // Each I8 matrix with the scales of its rows.
+  for (auto &[name, view] : entries) {
+    if (view.dtype != DType::I8 || view.shape.size() != 2)
+      continue;
+    auto scales = entries.find(name + kScaleSuffix);
+    if (scales != entries.end() &&
+        (scales->second.dtype == DType::F32 ||
+         scales->second.dtype == DType::F16 ||
+         scales->second.dtype == DType::BF16) &&
+        scales->second.shape == std::vector<int64_t>{view.shape[0]})
+      view.scales = &scales->second;
+  }
   return true;
 }
 
@@ -380,6 +394,19 @@ void retnet_runtime::convertToFloat(const TensorView &view, size_t first,
       out[i] = retnet_float::bf16ToFloat(high);
     }
     return;
+  case DType::I8: {
+    if (!view.scales)
+      return;
+    size_t columns = static_cast<size_t>(view.shape.back());
+    for (size_t i = 0; i < count; ++i) {
+      size_t row = (first + i) / columns;
+      float scale;
+      convertToFloat(*view.scales, row, 1, &scale);
+      out[i] = static_cast<float>(static_cast<int8_t>(view.data[first + i])) *
+               scale;
+    }
+    return;
+  }
   case DType::Other:
     return;
   }

@@ -48,11 +48,14 @@ Value mlir::retnet::buildContraction(OpBuilder &b, Location loc, Value lhs,
              maps, iterators,
              [](OpBuilder &builder, Location nested, ValueRange args) {
                // Narrower operands (bf16/f16 weights) widen to the
-               // accumulator's type.
+               // accumulator's type; int8 weights convert to it exactly.
                Type accumulator = args[2].getType();
                auto widen = [&](Value operand) -> Value {
                  if (operand.getType() == accumulator)
                    return operand;
+                 if (operand.getType().isInteger())
+                   return arith::SIToFPOp::create(builder, nested,
+                                                  accumulator, operand);
                  return arith::ExtFOp::create(builder, nested, accumulator,
                                               operand);
                };

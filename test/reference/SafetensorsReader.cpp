@@ -182,9 +182,18 @@ bool SafetensorsFile::read(const std::string &name,
     for (uint64_t i = 0; i < count; ++i)
       values[i] = bfloat16ToDouble(
           static_cast<uint16_t>(readLittleEndian(bytes + 2 * i, 2)));
+  } else if (entry.dtype == "I8" && entry.shape.size() == 2) {
+    // A quantized matrix: q * scale of its row, the scales in the tensor
+    // `<name>_scale` of shape [rows].
+    std::vector<double> scales;
+    if (!read(name + "_scale", {entry.shape[0]}, scales, error))
+      return false;
+    for (uint64_t i = 0; i < count; ++i)
+      values[i] = static_cast<double>(static_cast<int8_t>(bytes[i])) *
+                  scales[i / static_cast<uint64_t>(entry.shape[1])];
   } else {
     error = "'" + path + "': tensor '" + name + "' has dtype " + entry.dtype +
-            "; only F32, F16 and BF16 are read";
+            "; only F32, F16, BF16 and I8 matrices with scales are read";
     return false;
   }
   return true;

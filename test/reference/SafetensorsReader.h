@@ -1,6 +1,7 @@
 //===- SafetensorsReader.h - Minimal safetensors reader ---------*- C++ -*-===//
 //
-// Reads a whole safetensors file and converts F32/F16/BF16 tensors to double.
+// Reads a whole safetensors file and converts F32/F16/BF16 tensors, and I8
+// matrices with a scale per row (`<name>_scale`), to double.
 // Independent of the product's runtime so that it can serve as an oracle.
 //
 //===----------------------------------------------------------------------===//

@@ -35,7 +35,7 @@
 // BF16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 1]>
 // F16: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xf16> -> tensor<?x?x100xf32>
 // F16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 2]>
-// BADTYPE: --weight-type must be f32, bf16 or f16, got 'int4'
+// BADTYPE: --weight-type must be f32, bf16, f16 or int8, got 'int4'
 
 // The shared library: the C API, its compiled description, and retnet.h next to it.
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=lib -o %t/lib.so

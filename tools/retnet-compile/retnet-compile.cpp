@@ -131,10 +131,13 @@ cl::opt<std::string> weightType(
     "weight-type",
     cl::desc("Element type of the weight matrices of a model library (the "
              "embedding, projections, feed-forward and output layer), which "
-             "its code reads and widens to f32 in registers: f32, bf16 or "
-             "f16 (default f32). Norm weights, biases, activations and "
-             "retention states stay f32. A checkpoint of another type is "
-             "converted at load (rounded to nearest even). CPU target only"),
+             "its code reads and widens to f32 in registers: f32, bf16, f16 "
+             "or int8 (default f32). int8 matrices are quantized "
+             "symmetrically per output channel with an f32 scale each (the "
+             "products scale their results' columns). Norm weights, biases, "
+             "activations and retention states stay f32. A checkpoint of "
+             "another type is converted at load (rounded to nearest even, "
+             "or quantized)"),
     cl::init("f32"), cl::cat(category));
 cl::list<int64_t>
     threadTile("thread-tile", cl::CommaSeparated,
@@ -327,8 +330,8 @@ int main(int argc, char **argv) {
                              : llvm::divideCeil(32, tile[1]) * tile[1];
   retnet_runtime::WeightType matrixType;
   if (!retnet_runtime::parseWeightType(weightType, matrixType))
-    return fail("--weight-type must be f32, bf16 or f16, got '" + weightType +
-                "'");
+    return fail("--weight-type must be f32, bf16, f16 or int8, got '" +
+                weightType + "'");
   bool isModel = StringRef(inputFile).ends_with(".json");
   if (apiPrefix != retnet_abi::kDefaultApiPrefix) {
     if (!isModel || emit != EmitKind::Library)

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "retnet/FloatFormats.h"
+#include "retnet/Quantization.h"
 #include "retnet/Import/ModelConfig.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -28,7 +29,7 @@ using namespace mlir::retnet;
 namespace cl = llvm::cl;
 
 namespace {
-enum class DType { F32, F16, BF16 };
+enum class DType { F32, F16, BF16, Int8 };
 enum class Decays { None, Formula, Random };
 
 cl::OptionCategory category("retnet-weights options");
@@ -45,7 +46,13 @@ cl::opt<DType> dtype("dtype", cl::desc("Element type of the tensors"),
                      cl::init(DType::F32),
                      cl::values(clEnumValN(DType::F32, "f32", "F32 (default)"),
                                 clEnumValN(DType::F16, "f16", "F16"),
-                                clEnumValN(DType::BF16, "bf16", "BF16")),
+                                clEnumValN(DType::BF16, "bf16", "BF16"),
+                                clEnumValN(DType::Int8, "int8",
+                                           "I8 matrices, each row quantized "
+                                           "symmetrically with an F32 scale "
+                                           "in <name>_scale (as "
+                                           "retnet-quantize writes them); "
+                                           "vectors stay F32")),
                      cl::cat(category));
 cl::opt<Decays>
     decays("decays",
@@ -247,7 +254,39 @@ EncodedTensor encode(const WeightInfo &info, const std::vector<float> &values,
     for (float value : values)
       appendLittleEndian(tensor.bytes, retnet_float::floatToBF16(value), 2);
     break;
+  case DType::Int8: {
+    // Rows quantized one at a time (the caller adds their scales).
+    tensor.dtypeName = "I8";
+    int64_t columns = info.shape.back();
+    tensor.bytes.resize(values.size());
+    for (size_t first = 0; first < values.size();
+         first += static_cast<size_t>(columns))
+      (void)retnet_quantization::quantizeChannel(
+          &values[first], columns,
+          reinterpret_cast<int8_t *>(&tensor.bytes[first]));
+    break;
   }
+  }
+  return tensor;
+}
+
+/// The scales of `info`'s rows as encode() quantizes them to I8: the F32
+/// tensor `<name>_scale`.
+EncodedTensor encodeScales(const WeightInfo &info,
+                           const std::vector<float> &values) {
+  EncodedTensor tensor;
+  tensor.name = info.name + "_scale";
+  tensor.dtypeName = "F32";
+  int64_t columns = info.shape.back();
+  tensor.shape = {info.shape[0]};
+  std::vector<int8_t> unused(columns);
+  for (size_t first = 0; first < values.size();
+       first += static_cast<size_t>(columns))
+    appendLittleEndian(tensor.bytes,
+                       retnet_float::floatBits(
+                           retnet_quantization::quantizeChannel(
+                               &values[first], columns, unused.data())),
+                       4);
   return tensor;
 }
 
@@ -335,10 +374,16 @@ int main(int argc, char **argv) {
       written.shape[0] += 1;
       values.insert(values.end(), values.begin(), values.begin() + rowSize);
     }
-    // Buffers stay F32, as torchscale keeps them.
-    tensors.push_back(encode(written, values,
-                             info.optional ? DType::F32 : dtype.getValue(),
-                             badDType.contains(info.name)));
+    // Buffers stay F32, as torchscale keeps them; int8 quantizes matrices
+    // only.
+    DType type = info.optional ? DType::F32 : dtype.getValue();
+    bool quantized = type == DType::Int8 && written.shape.size() == 2;
+    if (type == DType::Int8 && !quantized)
+      type = DType::F32;
+    tensors.push_back(
+        encode(written, values, type, badDType.contains(info.name)));
+    if (quantized && !badDType.contains(info.name))
+      tensors.push_back(encodeScales(written, values));
   }
 
   std::string header = makeHeader(tensors);

@@ -37,6 +37,20 @@ static LogicalResult checkStatic(Operation *op, StringRef what, Value value) {
                            << "shape, got " << value.getType();
 }
 
+LogicalResult DequantizeOp::verify() {
+  int64_t axis = getAxis();
+  if (axis != 0 && axis != 1)
+    return emitOpError() << "expected 'axis' 0 (a scale per row) or 1 (a "
+                            "scale per column), got "
+                         << axis;
+  if (failed(checkStatic(*this, "quantized", getQuantized())) ||
+      failed(checkShape(*this, "scales", axis ? "[columns]" : "[rows]",
+                        getScales(), {dim(getQuantized(), axis)})))
+    return failure();
+  return checkShape(*this, "result", "the shape of 'quantized'", getResult(),
+                    {dim(getQuantized(), 0), dim(getQuantized(), 1)});
+}
+
 LogicalResult EmbeddingOp::verify() {
   if (failed(checkStatic(*this, "table", getTable())))
     return failure();

@@ -56,6 +56,31 @@ class RetNet_Op<string mnemonic, list<Trait> traits = []>
   let hasVerifier = 1;
 }
 
+def RetNet_DequantizeOp : RetNet_Op<"dequantize"> {
+  let summary = "Int8 weights with a scale per channel, as an f32 matrix";
+  let description = [{
+    `W[i, j] = Q[i, j] * scales[j]` with `axis = 1` (a scale per column: the
+    output channels of a matrix that products multiply by) or
+    `W[i, j] = Q[i, j] * scales[i]` with `axis = 0` (a scale per row: the
+    embedding table's tokens). `retnet-compile --weight-type=int8` gives
+    every weight matrix this form. Its users read it without building the
+    f32 matrix: a product accumulates `x Q` and scales its columns once,
+    the embedding widens and scales the rows it gathers.
+
+    ```mlir
+    %w = retnet.dequantize %q, %s {axis = 1 : i64}
+        : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[I8], [2]>:$quantized,
+                       TensorRankOf<[F32], [1]>:$scales, I64Attr:$axis);
+  let results = (outs F32Tensor2D:$result);
+  let assemblyFormat = [{
+    $quantized `,` $scales attr-dict `:` type($quantized) `,` type($scales)
+    `->` type($result)
+  }];
+}
+
 def RetNet_EmbeddingOp : RetNet_Op<"embedding"> {
   let summary = "Token embedding: h = scale * E[token]";
   let description = [{

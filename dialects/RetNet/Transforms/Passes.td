@@ -23,7 +23,11 @@ def RetNetDecompose : Pass<"retnet-decompose"> {
       `decay_sqrt_sum` scaling (its form is chosen later), the per-head RMS
       norm fused with the silu gate, and the output projection;
     - `retnet.glu`: the fused up projection, `act(a) * b`, the down
-      projection.
+      projection;
+    - `retnet.dequantize` (int8 weights): read by its users where they can
+      (a product multiplies by the int8 matrix and scales its result's
+      columns; the embedding scales the rows it gathers), else an
+      elementwise `q * scale`.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -95,10 +95,21 @@ Value GraphBuilder::linear(Value input, Value weight) {
   SmallVector<ReassociationIndices> rows = {{0, 1}, {2}};
   Value flat = tensor::CollapseShapeOp::create(b, loc, input, rows);
   OpFoldResult flatRows = size(flat, 0);
+  // Int8 weights with a scale per column: x (Q diag(s)) = (x Q) diag(s), so
+  // the product reads Q and its result's columns are scaled once.
+  auto dequantize = weight.getDefiningOp<DequantizeOp>();
+  bool columnScales = dequantize && dequantize.getAxis() == 1;
   Value product = buildContraction(
-      b, loc, flat, weight,
+      b, loc, flat, columnScales ? dequantize.getQuantized() : weight,
       buildZeros(b, loc, {flatRows, constant(outWidth)}, f32()),
       projection(3, {0, 2}), projection(3, {2, 1}));
+  if (columnScales)
+    product = elementwise(
+        product, dequantize.getScales(), projection(2, {1}),
+        [](OpBuilder &builder, Location nested, ValueRange args) {
+          return arith::MulFOp::create(builder, nested, args[1], args[0])
+              .getResult();
+        });
   auto inputType = cast<RankedTensorType>(input.getType());
   auto resultType = RankedTensorType::get(
       {inputType.getDimSize(0), inputType.getDimSize(1), outWidth}, f32());
@@ -189,6 +200,14 @@ struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
     Value tokens = op.getTokens(), table = op.getTable();
     int64_t width = cast<RankedTensorType>(table.getType()).getDimSize(1);
     double scale = op.getScale().convertToDouble();
+    // An int8 table with a scale per row (token) is gathered as it is
+    // stored, each row converted and scaled.
+    auto dequantize = table.getDefiningOp<DequantizeOp>();
+    Value rowScales;
+    if (dequantize && dequantize.getAxis() == 0) {
+      table = dequantize.getQuantized();
+      rowScales = dequantize.getScales();
+    }
     Value result = b.elementwise(
         b.empty({b.size(tokens, 0), b.size(tokens, 1), b.constant(width)}),
         tokens, b.projection(3, {0, 1}),
@@ -199,7 +218,14 @@ struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
           Value element = tensor::ExtractOp::create(builder, loc, table,
                                                     ValueRange{row, column});
           // A table of the library's weight type (bf16/f16) widens.
-          if (element.getType() != builder.getF32Type())
+          if (rowScales)
+            element = arith::MulFOp::create(
+                builder, loc,
+                arith::SIToFPOp::create(builder, loc, builder.getF32Type(),
+                                        element),
+                tensor::ExtractOp::create(builder, loc, rowScales,
+                                          ValueRange{row}));
+          else if (element.getType() != builder.getF32Type())
             element = arith::ExtFOp::create(builder, loc, builder.getF32Type(),
                                             element);
           if (scale == 1.0)
@@ -210,6 +236,35 @@ struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
               .getResult();
         });
     rewriter.replaceOpWithNewOp<tensor::CastOp>(op, op.getType(), result);
+    return success();
+  }
+};
+
+/// A dequantized matrix that an op reads as f32 (the ops above read the
+/// int8 matrix themselves, leaving the dequantize op without users).
+struct DecomposeDequantize : public OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op->use_empty()) {
+      rewriter.eraseOp(op);
+      return success();
+    }
+    GraphBuilder b(rewriter, op.getLoc());
+    auto type = op.getType();
+    Value result = b.elementwise(
+        b.empty({b.constant(type.getDimSize(0)),
+                 b.constant(type.getDimSize(1))}),
+        ValueRange{op.getQuantized(), op.getScales()},
+        {b.projection(2, {0, 1}),
+         b.projection(2, {static_cast<unsigned>(op.getAxis())})},
+        [](OpBuilder &builder, Location loc, ValueRange args) {
+          Value widened = arith::SIToFPOp::create(
+              builder, loc, builder.getF32Type(), args[0]);
+          return arith::MulFOp::create(builder, loc, widened, args[1])
+              .getResult();
+        });
+    rewriter.replaceOp(op, result);
     return success();
   }
 };
@@ -601,6 +656,10 @@ struct RetNetDecomposePass
                  DecomposeResidual, DecomposeMultiScaleRetention, DecomposeGLU,
                  DecomposeFeedForward>(&getContext());
     walkAndApplyPatterns(getOperation(), std::move(patterns));
+    // After their users, which read int8 matrices directly where they can.
+    RewritePatternSet dequantization(&getContext());
+    dequantization.add<DecomposeDequantize>(&getContext());
+    walkAndApplyPatterns(getOperation(), std::move(dequantization));
   }
 };
 } // namespace

@@ -17,13 +17,15 @@ namespace retnet_runtime {
 /// The element type of the model's weight matrices (its weight type): the
 /// embedding table and the matrices that it multiplies by. The generated
 /// code reads them in this type and widens them to f32 in registers. Norm
-/// weights and biases are f32. The values are those of the encoded model
-/// shape.
-enum class WeightType : int64_t { F32 = 0, BF16 = 1, F16 = 2 };
+/// weights and biases are f32. Int8 matrices are quantized symmetrically per
+/// output channel (a column of a product's matrix, a row of the embedding
+/// table), each channel with an f32 scale: w = q * scale. The values are
+/// those of the encoded model shape.
+enum class WeightType : int64_t { F32 = 0, BF16 = 1, F16 = 2, Int8 = 3 };
 
 /// Bytes of one element of `type`.
 int64_t elementBytes(WeightType type);
-/// "f32", "bf16" or "f16".
+/// "f32", "bf16", "f16" or "int8".
 const char *weightTypeName(WeightType type);
 /// The weight type named `name` (as weightTypeName), or false.
 bool parseWeightType(const std::string &name, WeightType &type);
@@ -112,6 +114,17 @@ struct WeightLayout {
 /// Labels of per-layer weights, "layers.<i>.<name>".
 std::string layerLabel(int64_t layer, const char *name);
 
+/// The label of the scales of the int8 matrix labelled `label`: one f32 per
+/// output channel, a column of a product's matrix `[K, N]` (N scales) or a
+/// row of the embedding table (vocab scales).
+std::string scaleLabel(const std::string &label);
+
+/// Whether the scales of a matrix index its rows (the embedding table,
+/// stored as in the checkpoint) rather than its columns.
+inline bool scalesIndexRows(const PackedWeight &matrix) {
+  return !matrix.sources.empty() && !matrix.sources[0].transposed;
+}
+
 /// The packed layout: embed [V, d], optional layernorm_embedding [d], per
 /// layer retention_norm [d], in_proj [d, 2d + 2 vd] (q | k | v | g),
 /// out_proj [vd, d], ffn_norm [d], up_proj [d, 2 ffn] (fc1 | gate),
@@ -119,7 +132,8 @@ std::string layerLabel(int64_t layer, const char *name);
 /// optional ffn_inner_norm and ffn_inner_norm_bias [ffn], down_proj
 /// [ffn, d], down_bias [d]); then norm [d] and lm_head [d, V] (none with
 /// no_output_layer). Offsets are multiples of kWeightAlignment bytes. The
-/// matrices are of `shape.weightType`; the projections and lm_head are
+/// matrices are of `shape.weightType` (int8 matrices each followed by their
+/// scales, scaleLabel); the projections and lm_head are
 /// stored as panels of `shape.weightPanel` columns where their width is a
 /// multiple of it.
 WeightLayout computeWeightLayout(const ModelShape &shape);

@@ -10,8 +10,13 @@
 #include <vector>
 
 namespace retnet_runtime {
-/// Element types the loader converts to f32.
-enum class DType { F32, F16, BF16, Other };
+/// Element types the loader converts to f32. I8 matrices are quantized
+/// weights (as retnet-quantize writes them): row r holds q * scale[r], the
+/// scales in the float tensor `<name>_scale` of shape [rows].
+enum class DType { F32, F16, BF16, I8, Other };
+
+/// The suffix of the name of an I8 matrix's scales.
+constexpr const char *kScaleSuffix = "_scale";
 
 struct TensorView {
   DType dtype = DType::Other;
@@ -19,6 +24,14 @@ struct TensorView {
   std::vector<int64_t> shape;
   const unsigned char *data = nullptr;
   size_t bytes = 0;
+  /// An I8 matrix's scales, one per row, where the file has them.
+  const TensorView *scales = nullptr;
+
+  /// Whether convertToFloat gives this tensor's values: a float tensor, or
+  /// an I8 matrix with its scales.
+  bool convertible() const {
+    return dtype == DType::I8 ? scales != nullptr : dtype != DType::Other;
+  }
 };
 
 /// A read-only, memory-mapped safetensors file.
@@ -48,7 +61,8 @@ private:
   std::map<std::string, TensorView> entries;
 };
 
-/// Converts `count` elements of `view` starting at element `first` to f32.
+/// Converts `count` elements of `view` starting at element `first` to f32
+/// (a convertible() view).
 void convertToFloat(const TensorView &view, size_t first, size_t count,
                     float *out);
 } // namespace retnet_runtime

@@ -31,7 +31,8 @@ Value buildZeros(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> shape,
 
 /// `init += lhs * rhs` over the loops (i, j, r) with r the reduction; the
 /// result is indexed (i, j), the operands by `lhsMap` and `rhsMap`. Operands
-/// of a narrower float type are widened to `init`'s.
+/// of a narrower float type are widened to `init`'s, integer operands
+/// (int8 weights) converted to it.
 Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
                        Value init, AffineMap lhsMap, AffineMap rhsMap);
 

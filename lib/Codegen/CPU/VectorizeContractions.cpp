@@ -245,15 +245,17 @@ tileAndPeel(RewriterBase &rewriter, Operation *root,
 }
 
 namespace {
-/// `extf(broadcast(x))` -> `broadcast(extf(x))`, and the same through
-/// `vector.transpose`: narrow weights (bf16/f16) are widened before the
-/// vectorizer's broadcast over the rows of a tile, so that each weight
+/// `widen(broadcast(x))` -> `broadcast(widen(x))`, and the same through
+/// `vector.transpose`, for the conversions of narrow weights to f32
+/// (`arith.extf` of bf16/f16, `arith.sitofp` of int8): they happen before
+/// the vectorizer's broadcast over the rows of a tile, so that each weight
 /// vector is widened once per k and the broadcast folds into the
 /// contraction.
-struct WidenBeforeBroadcast : public OpRewritePattern<arith::ExtFOp> {
-  using OpRewritePattern::OpRewritePattern;
+template <typename WidenOp>
+struct WidenBeforeBroadcast : public OpRewritePattern<WidenOp> {
+  using OpRewritePattern<WidenOp>::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(arith::ExtFOp widen,
+  LogicalResult matchAndRewrite(WidenOp widen,
                                 PatternRewriter &rewriter) const override {
     Operation *reshape = widen.getIn().getDefiningOp();
     if (!isa_and_nonnull<vector::BroadcastOp, vector::TransposeOp>(reshape))
@@ -262,9 +264,9 @@ struct WidenBeforeBroadcast : public OpRewritePattern<arith::ExtFOp> {
     if (!sourceType)
       return rewriter.notifyMatchFailure(widen, "broadcast of a scalar");
     Type wide = cast<VectorType>(widen.getType()).getElementType();
-    Value widened =
-        arith::ExtFOp::create(rewriter, widen.getLoc(), sourceType.clone(wide),
-                              reshape->getOperand(0));
+    Value widened = WidenOp::create(rewriter, widen.getLoc(),
+                                    sourceType.clone(wide),
+                                    reshape->getOperand(0));
     Operation *moved = rewriter.clone(*reshape);
     moved->setOperand(0, widened);
     moved->getResult(0).setType(widen.getType());
@@ -297,7 +299,8 @@ static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
   RewritePatternSet contractions(context);
   vector::populateVectorReductionToContractPatterns(contractions);
   vector::populateVectorTransferPermutationMapLoweringPatterns(contractions);
-  contractions.add<WidenBeforeBroadcast>(context);
+  contractions.add<WidenBeforeBroadcast<arith::ExtFOp>,
+                   WidenBeforeBroadcast<arith::SIToFPOp>>(context);
   vector::ContractionOp::getCanonicalizationPatterns(contractions, context);
   vector::TransferReadOp::getCanonicalizationPatterns(contractions, context);
   if (failed(applyPatternsGreedily(root, std::move(contractions))))
