@@ -22,6 +22,7 @@ llvm_config.with_environment("PATH", config.retnet_tools_dir, append_path=True)
 
 tool_dirs = [config.retnet_tools_dir, config.llvm_tools_dir]
 tools = ["retnet-opt", "retnet-compile", "retnet-run", "retnet-weights",
+         "retnet-quantize",
          "retnet-convert", "retnet-tokenize", "retnet-serve", "npy-compare"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 

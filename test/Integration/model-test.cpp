@@ -94,6 +94,26 @@ constexpr double kReferenceTolerance = 1e-4;
 constexpr double kBF16WeightTolerance = 4e-2;
 constexpr double kF16WeightTolerance = 2e-3;
 
+// A library of int8 weights loading an f32 checkpoint quantizes each output
+// channel symmetrically: every weight moves by at most scale / 2 = max |w of
+// its channel| / 254, uniformly distributed, so by max/(254 sqrt 3) in RMS:
+// for the 64-144 Gaussian weights of a tiny model's channel (max ~3 sigma)
+// 6.8e-3 of the weights' RMS. Each of the ~20 chained products then moves
+// by about that much of its RMS output, and independent stages add in
+// quadrature: ~3e-2 of the RMS logits, and the largest deviation over ~10^4
+// logits is ~4 times the RMS one. Relative to max |logit| (itself a few RMS),
+// 1e-1 bounds it. Measured on the tiny model: 1.0e-2 to 2.0e-2, every form;
+// a wrong scale or a misplaced channel is O(1).
+constexpr double kInt8WeightTolerance = 1e-1;
+// Teacher-forced top-1 agreement of that library with the float64 reference
+// (both fed the same 256 tokens, the argmax of each position compared). A
+// random tiny model's logits are nearly tied at some positions, where an
+// error of a few percent swaps the top two; a wrong quantization (a wrong
+// scale, a channel misplaced) leaves agreement near chance, 1 / vocab.
+// Measured: 254 of 256 (0.992), every form.
+constexpr double kInt8MinTopAgreement = 0.9;
+constexpr int64_t kTopAgreementPositions = 256;
+
 // Two runs of the compiled model that only group the same fp32 arithmetic
 // differently (prefill of the whole prompt against a prefill of a part
 // followed by decode steps, or prefill with all positions' logits against the
@@ -382,6 +402,9 @@ struct TestModel {
   std::vector<std::string> compileFlags = {}; // for every form
   /// Of the reference logits, as kReferenceTolerance.
   double tolerance = kReferenceTolerance;
+  /// When positive: the least teacher-forced top-1 agreement with the
+  /// reference over kTopAgreementPositions tokens.
+  double minTopAgreement = 0;
 };
 
 std::vector<TestModel> testModels() {
@@ -497,6 +520,31 @@ std::vector<TestModel> testModels() {
        15,
        {"--weight-type=f16"},
        kF16WeightTolerance},
+      // int8 matrices from an int8 checkpoint: the products multiply by the
+      // same int8 values and scales that the reference dequantizes, so the
+      // f32 tolerance holds. Panels of 48: partial int8 register tiles.
+      {"swish-int8-weight-type-panel48",
+       describe(96, 192, 4, 144, 2, 144, "swish", false, false, false, true,
+                1e-6),
+       "int8",
+       16,
+       {"--weight-type=int8", "--weight-panel=48"}},
+      // An int8 checkpoint (tied: the embedding's rows are its channels)
+      // dequantized at load into an f32 library.
+      {"gelu-int8-checkpoint-tied-lnemb",
+       describe(64, 128, 4, 128, 2, 97, "gelu", false, true, true, false,
+                1e-6),
+       "int8", 17},
+      // An f32 checkpoint quantized at load.
+      {"relu-ffn-f32-into-int8-weights",
+       withFields(describe(64, 128, 4, 128, 2, 97, "relu", false, false,
+                           false, true, 1e-6),
+                  "\"use_glu\": false"),
+       "f32",
+       18,
+       {"--weight-type=int8"},
+       kInt8WeightTolerance,
+       kInt8MinTopAgreement},
   };
 }
 
@@ -1000,6 +1048,29 @@ public:
     tally.report(ok, name, detail);
   }
 
+  /// Teacher-forced top-1 agreement with the reference: `prompt`'s tokens
+  /// fed at once, the argmax of each position's logits against the
+  /// reference's; at least `minimum` of the positions must agree.
+  void checkTopAgreement(const retnet_model *model, const Prompt &prompt,
+                         double minimum) {
+    std::vector<float> logits;
+    if (!checkPrefill(model, prompt, logits, " teacher-forced"))
+      return;
+    int64_t width = config.outputWidth();
+    int64_t positions = prompt.batch * prompt.length, agreeing = 0;
+    for (int64_t position = 0; position < positions; ++position) {
+      const float *got = &logits[position * width];
+      const double *want = &prompt.reference[position * width];
+      agreeing += std::max_element(got, got + width) - got ==
+                  std::max_element(want, want + width) - want;
+    }
+    double agreement = static_cast<double>(agreeing) / positions;
+    tally.report(agreement >= minimum, caseName + " top-1 agreement",
+                 std::to_string(agreeing) + " of " + std::to_string(positions) +
+                     " positions (" + formatDouble(agreement) +
+                     ", minimum " + formatDouble(minimum) + ")");
+  }
+
   /// A second model loaded from `weightsPath` (other decays) while `model`
   /// is loaded: each computes with its own decays (`prompt` is the second
   /// model's, `first` the first one's, both with references).
@@ -1333,6 +1404,17 @@ int main(int argc, char **argv) {
         }
         prompts.push_back(std::move(prompt));
       }
+    Prompt agreementPrompt;
+    if (testModel.minTopAgreement > 0) {
+      agreementPrompt = makePrompt(1, kTopAgreementPositions,
+                                   config->vocabSize,
+                                   testModel.seed * 1000 + 777);
+      if (!reference.batchLogits(promptRows(agreementPrompt),
+                                 agreementPrompt.reference, error)) {
+        tally.report(false, testModel.name + " reference", error);
+        return 1;
+      }
+    }
 
     for (const Form &form : testForms()) {
       if (!forms.empty() &&
@@ -1393,6 +1475,9 @@ int main(int argc, char **argv) {
           tester.checkConcurrentStates(model.model, computed, computedLogits);
         tester.checkSecondCheckpoint(model.model, decayWeightsPath, decayPrompt,
                                      prompts.back());
+        if (testModel.minTopAgreement > 0)
+          tester.checkTopAgreement(model.model, agreementPrompt,
+                                   testModel.minTopAgreement);
         if (withLoadErrors)
           checkLoadErrors(childTally, api, caseName, *config, weightsTool,
                           configPath, weightsPath, directory);

@@ -7,9 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "retnet/FloatFormats.h"
-#include "retnet/Quantization.h"
 #include "retnet/Import/ModelConfig.h"
+#include "retnet/Runtime/SafetensorsWriter.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
@@ -26,10 +25,10 @@
 #include <vector>
 
 using namespace mlir::retnet;
+using namespace retnet_runtime;
 namespace cl = llvm::cl;
 
 namespace {
-enum class DType { F32, F16, BF16, Int8 };
 enum class Decays { None, Formula, Random };
 
 cl::OptionCategory category("retnet-weights options");
@@ -47,7 +46,7 @@ cl::opt<DType> dtype("dtype", cl::desc("Element type of the tensors"),
                      cl::values(clEnumValN(DType::F32, "f32", "F32 (default)"),
                                 clEnumValN(DType::F16, "f16", "F16"),
                                 clEnumValN(DType::BF16, "bf16", "BF16"),
-                                clEnumValN(DType::Int8, "int8",
+                                clEnumValN(DType::I8, "int8",
                                            "I8 matrices, each row quantized "
                                            "symmetrically with an F32 scale "
                                            "in <name>_scale (as "
@@ -212,107 +211,21 @@ std::vector<float> initialValues(const WeightInfo &info,
 // safetensors output.
 //===----------------------------------------------------------------------===//
 
-struct EncodedTensor {
-  std::string name;
-  std::string dtypeName;
-  std::vector<int64_t> shape;
-  std::string bytes;
-};
-
-void appendLittleEndian(std::string &out, uint64_t value, unsigned bytes) {
-  for (unsigned i = 0; i < bytes; ++i)
-    out.push_back(static_cast<char>((value >> (8 * i)) & 0xffu));
-}
-
-EncodedTensor encode(const WeightInfo &info, const std::vector<float> &values,
-                     DType type, bool asInt32) {
-  EncodedTensor tensor;
-  tensor.name = info.name;
-  tensor.shape.assign(info.shape.begin(), info.shape.end());
-  if (asInt32) {
-    tensor.dtypeName = "I32";
-    for (float value : values)
-      appendLittleEndian(tensor.bytes,
-                         static_cast<uint32_t>(static_cast<int32_t>(
-                             std::lround(value * 1000.0f))),
-                         4);
-    return tensor;
-  }
-  switch (type) {
-  case DType::F32:
-    tensor.dtypeName = "F32";
-    for (float value : values)
-      appendLittleEndian(tensor.bytes, retnet_float::floatBits(value), 4);
-    break;
-  case DType::F16:
-    tensor.dtypeName = "F16";
-    for (float value : values)
-      appendLittleEndian(tensor.bytes, retnet_float::floatToF16(value), 2);
-    break;
-  case DType::BF16:
-    tensor.dtypeName = "BF16";
-    for (float value : values)
-      appendLittleEndian(tensor.bytes, retnet_float::floatToBF16(value), 2);
-    break;
-  case DType::Int8: {
-    // Rows quantized one at a time (the caller adds their scales).
-    tensor.dtypeName = "I8";
-    int64_t columns = info.shape.back();
-    tensor.bytes.resize(values.size());
-    for (size_t first = 0; first < values.size();
-         first += static_cast<size_t>(columns))
-      (void)retnet_quantization::quantizeChannel(
-          &values[first], columns,
-          reinterpret_cast<int8_t *>(&tensor.bytes[first]));
-    break;
-  }
-  }
-  return tensor;
-}
-
-/// The scales of `info`'s rows as encode() quantizes them to I8: the F32
-/// tensor `<name>_scale`.
-EncodedTensor encodeScales(const WeightInfo &info,
-                           const std::vector<float> &values) {
-  EncodedTensor tensor;
-  tensor.name = info.name + "_scale";
-  tensor.dtypeName = "F32";
-  int64_t columns = info.shape.back();
-  tensor.shape = {info.shape[0]};
-  std::vector<int8_t> unused(columns);
-  for (size_t first = 0; first < values.size();
-       first += static_cast<size_t>(columns))
+/// `values` of `info` as the tensors of `type` (an I8 matrix with its
+/// scales); `asInt32` writes them as I32 instead, a dtype no loader takes.
+std::vector<EncodedTensor> encode(const WeightInfo &info,
+                                  const std::vector<float> &values, DType type,
+                                  bool asInt32) {
+  std::vector<int64_t> shape(info.shape.begin(), info.shape.end());
+  if (!asInt32)
+    return encodeTensor(info.name, shape, values.data(), type);
+  EncodedTensor tensor{info.name, "I32", shape, ""};
+  for (float value : values)
     appendLittleEndian(tensor.bytes,
-                       retnet_float::floatBits(
-                           retnet_quantization::quantizeChannel(
-                               &values[first], columns, unused.data())),
+                       static_cast<uint32_t>(static_cast<int32_t>(
+                           std::lround(value * 1000.0f))),
                        4);
-  return tensor;
-}
-
-/// The JSON header: tensors in the given order, then __metadata__, padded
-/// with spaces to a multiple of 8 bytes.
-std::string makeHeader(const std::vector<EncodedTensor> &tensors) {
-  std::string header;
-  llvm::raw_string_ostream os(header);
-  os << "{";
-  uint64_t offset = 0;
-  for (const EncodedTensor &tensor : tensors) {
-    os << "\"" << tensor.name << "\":{\"dtype\":\"" << tensor.dtypeName
-       << "\",\"shape\":[";
-    for (size_t i = 0; i < tensor.shape.size(); ++i)
-      os << (i ? "," : "") << tensor.shape[i];
-    os << "],\"data_offsets\":[" << offset << ","
-       << offset + tensor.bytes.size() << "]},";
-    offset += tensor.bytes.size();
-  }
-  os << "\"__metadata__\":{\"format\":\"pt\",\"generator\":\"retnet-weights\","
-        "\"seed\":\""
-     << seed.getValue() << "\"}}";
-  os.flush();
-  while (header.size() % 8 != 0)
-    header.push_back(' ');
-  return header;
+  return {tensor};
 }
 
 int fail(const llvm::Twine &message) {
@@ -338,9 +251,14 @@ int main(int argc, char **argv) {
 
   std::vector<WeightInfo> weights = listWeights(*config);
   llvm::StringSet<> known;
-  for (const WeightInfo &info : weights)
-    if (!info.optional)
-      known.insert(info.name);
+  for (const WeightInfo &info : weights) {
+    if (info.optional)
+      continue;
+    known.insert(info.name);
+    // The scales of an int8 matrix can be left out too.
+    if (dtype == DType::I8 && info.shape.size() == 2)
+      known.insert(info.name + kScaleSuffix);
+  }
   llvm::StringSet<> omit, badShape, badDType;
   struct Flag {
     const char *spelling;
@@ -377,29 +295,20 @@ int main(int argc, char **argv) {
     // Buffers stay F32, as torchscale keeps them; int8 quantizes matrices
     // only.
     DType type = info.optional ? DType::F32 : dtype.getValue();
-    bool quantized = type == DType::Int8 && written.shape.size() == 2;
-    if (type == DType::Int8 && !quantized)
+    if (type == DType::I8 && written.shape.size() != 2)
       type = DType::F32;
-    tensors.push_back(
-        encode(written, values, type, badDType.contains(info.name)));
-    if (quantized && !badDType.contains(info.name))
-      tensors.push_back(encodeScales(written, values));
+    for (EncodedTensor &tensor :
+         encode(written, values, type, badDType.contains(info.name)))
+      if (!omit.contains(tensor.name))
+        tensors.push_back(std::move(tensor));
   }
 
-  std::string header = makeHeader(tensors);
-  std::error_code error;
-  llvm::ToolOutputFile output(outputFile, error, llvm::sys::fs::OF_None);
-  if (error)
-    return fail("cannot write '" + outputFile + "': " + error.message());
-  std::string lengthBytes;
-  appendLittleEndian(lengthBytes, header.size(), 8);
-  output.os() << lengthBytes << header;
-  for (const EncodedTensor &tensor : tensors)
-    output.os() << tensor.bytes;
-  output.os().flush();
-  if (output.os().has_error())
-    return fail("cannot write '" + outputFile +
-                "': " + output.os().error().message());
-  output.keep();
+  std::string error;
+  if (!writeSafetensors(outputFile, tensors,
+                        {{"format", "pt"},
+                         {"generator", "retnet-weights"},
+                         {"seed", std::to_string(seed.getValue())}},
+                        error))
+    return fail(error);
   return 0;
 }

@@ -206,3 +206,30 @@ func.func @bf16_weights(%a: tensor<8x5xf32>, %b: tensor<5x32xbf16>, %c: tensor<8
   } -> tensor<8x32xf32>
   return %r : tensor<8x32xf32>
 }
+
+// -----
+
+#lhs = affine_map<(i, j, r) -> (i, r)>
+#rhs = affine_map<(i, j, r) -> (r, j)>
+#out = affine_map<(i, j, r) -> (i, j)>
+
+// int8 weights (retnet-compile --weight-type=int8) convert the same way: one
+// 1 x 16 row of weights per step of the reduction, before the contraction.
+// CHECK-LABEL: func @int8_weights
+// CHECK: scf.for
+// CHECK:   scf.for
+// CHECK:     scf.for
+// CHECK:       %[[ROW:.+]] = vector.transfer_read {{.*}} : tensor<1x16xi8>, vector<1x16xi8>
+// CHECK:       %[[WIDE:.+]] = arith.sitofp %[[ROW]] : vector<1x16xi8> to vector<1x16xf32>
+// CHECK:       vector.contract {{.*}} %{{.+}}, %[[WIDE]], %{{.+}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK-NOT: linalg.generic
+func.func @int8_weights(%a: tensor<8x5xf32>, %b: tensor<5x32xi8>, %c: tensor<8x32xf32>) -> tensor<8x32xf32> {
+  %r = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<8x5xf32>, tensor<5x32xi8>) outs(%c : tensor<8x32xf32>) {
+  ^bb0(%x: f32, %y: i8, %acc: f32):
+    %w = arith.sitofp %y : i8 to f32
+    %p = arith.mulf %x, %w : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}

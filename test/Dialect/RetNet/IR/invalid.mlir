@@ -426,3 +426,39 @@ func.func @glu_unknown_activation(%x: tensor<?x?x64xf32>, %up: tensor<64x256xf32
   %y = retnet.glu %x, %up, %down {activation = #retnet.activation<tanh>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// retnet.dequantize
+//===----------------------------------------------------------------------===//
+
+func.func @dequantize_axis(%q: tensor<64x256xi8>, %s: tensor<256xf32>) {
+  // expected-error @+1 {{'retnet.dequantize' op expected 'axis' 0 (a scale per row) or 1 (a scale per column), got 2}}
+  %w = retnet.dequantize %q, %s {axis = 2 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_scales_per_column(%q: tensor<64x256xi8>, %s: tensor<64xf32>) {
+  // expected-error @+1 {{'retnet.dequantize' op expected 'scales' of shape [columns] = [256], got 'tensor<64xf32>'}}
+  %w = retnet.dequantize %q, %s {axis = 1 : i64} : tensor<64x256xi8>, tensor<64xf32> -> tensor<64x256xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_result(%q: tensor<64x256xi8>, %s: tensor<64xf32>) {
+  // expected-error @+1 {{'retnet.dequantize' op expected 'result' of shape the shape of 'quantized' = [64, 256], got 'tensor<256x64xf32>'}}
+  %w = retnet.dequantize %q, %s {axis = 0 : i64} : tensor<64x256xi8>, tensor<64xf32> -> tensor<256x64xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_not_int8(%q: tensor<64x256xi16>, %s: tensor<256xf32>) {
+  // expected-error @+1 {{operand #0 must be 2D tensor of 8-bit signless integer values}}
+  %w = retnet.dequantize %q, %s {axis = 1 : i64} : tensor<64x256xi16>, tensor<256xf32> -> tensor<64x256xf32>
+  return
+}

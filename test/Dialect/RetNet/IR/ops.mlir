@@ -209,3 +209,16 @@ func.func @block(%tokens: tensor<?x?xi32>, %table: tensor<100x64xf32>, %n1: tens
   %logits = retnet.linear %h2, %head : tensor<?x?x64xf32>, tensor<64x100xf32> -> tensor<?x?x100xf32>
   return %logits : tensor<?x?x100xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @dequantize
+// CHECK: %{{.*}} = retnet.dequantize %{{.*}}, %{{.*}} {axis = 1 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+// CHECK: retnet.linear %{{.*}}, %{{.*}} : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
+// GENERIC-LABEL: sym_name = "dequantize"
+// GENERIC: "retnet.dequantize"(%{{.*}}, %{{.*}}) <{axis = 1 : i64}> : (tensor<64x256xi8>, tensor<256xf32>) -> tensor<64x256xf32>
+func.func @dequantize(%x: tensor<?x?x64xf32>, %q: tensor<64x256xi8>, %s: tensor<256xf32>) -> tensor<?x?x256xf32> {
+  %w = retnet.dequantize %q, %s {axis = 1 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+  %y = retnet.linear %x, %w : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
+  return %y : tensor<?x?x256xf32>
+}

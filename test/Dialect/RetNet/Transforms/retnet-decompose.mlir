@@ -445,3 +445,63 @@ func.func @msr_row_offsets(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wo
   %y, %s = retnet.msr %x, %win, %wout, %gamma state %s0 row_offsets %rows : tensor<?xi64> {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
   return %y, %s : tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// dequantize: int8 weights with a scale per output channel. A product
+// multiplies by the int8 matrix (converted exactly in its body) and scales
+// its result's columns once; no f32 copy of the matrix is made.
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @linear_int8(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[Q:[a-z0-9_]+]]: tensor<64x256xi8>, %[[S:[a-z0-9_]+]]: tensor<256xf32>)
+// CHECK: %[[PRODUCT:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}}, %[[Q]] : tensor<?x64xf32>, tensor<64x256xi8>)
+// CHECK-NEXT: ^bb0(%[[L:[a-z0-9_]+]]: f32, %[[R:[a-z0-9_]+]]: i8, %[[ACC:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: %[[WIDE:[a-z0-9_]+]] = arith.sitofp %[[R]] : i8 to f32
+// CHECK-NEXT: %[[MUL:[a-z0-9_]+]] = arith.mulf %[[L]], %[[WIDE]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[MUL]] : f32
+// CHECK: %[[SCALED:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[S]] : tensor<256xf32>) outs(%[[PRODUCT]] : tensor<?x256xf32>)
+// CHECK-NEXT: ^bb0(%[[SCALE:[a-z0-9_]+]]: f32, %[[SUM:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: arith.mulf %[[SUM]], %[[SCALE]] : f32
+// CHECK: tensor.expand_shape %[[SCALED]]
+// CHECK-NOT: 64x256xf32
+func.func @linear_int8(%x: tensor<?x?x64xf32>, %q: tensor<64x256xi8>, %s: tensor<256xf32>) -> tensor<?x?x256xf32> {
+  %w = retnet.dequantize %q, %s {axis = 1 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+  %y = retnet.linear %x, %w : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
+  return %y : tensor<?x?x256xf32>
+}
+
+// -----
+
+// The embedding gathers int8 rows and scales each by its token's scale.
+// CHECK-LABEL: func.func @embedding_int8(
+// CHECK-SAME: %[[TOKENS:[a-z0-9_]+]]: tensor<?x?xi32>, %[[Q:[a-z0-9_]+]]: tensor<100x64xi8>, %[[S:[a-z0-9_]+]]: tensor<100xf32>)
+// CHECK: linalg.generic
+// CHECK: %[[ROW:[a-z0-9_]+]] = arith.index_cast %{{.+}} : i32 to index
+// CHECK: %[[COLUMN:[a-z0-9_]+]] = linalg.index 2 : index
+// CHECK: %[[ELEMENT:[a-z0-9_]+]] = tensor.extract %[[Q]][%[[ROW]], %[[COLUMN]]] : tensor<100x64xi8>
+// CHECK: %[[WIDE:[a-z0-9_]+]] = arith.sitofp %[[ELEMENT]] : i8 to f32
+// CHECK: %[[SCALE:[a-z0-9_]+]] = tensor.extract %[[S]][%[[ROW]]] : tensor<100xf32>
+// CHECK: arith.mulf %[[WIDE]], %[[SCALE]] : f32
+// CHECK-NOT: 100x64xf32
+func.func @embedding_int8(%tokens: tensor<?x?xi32>, %q: tensor<100x64xi8>, %s: tensor<100xf32>) -> tensor<?x?x64xf32> {
+  %table = retnet.dequantize %q, %s {axis = 0 : i64} : tensor<100x64xi8>, tensor<100xf32> -> tensor<100x64xf32>
+  %h = retnet.embedding %tokens, %table {scale = 1.0 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
+  return %h : tensor<?x?x64xf32>
+}
+
+// -----
+
+// Any other use reads the matrix dequantized elementwise.
+// CHECK-LABEL: func.func @dequantize_returned(
+// CHECK-SAME: %[[Q:[a-z0-9_]+]]: tensor<64x256xi8>, %[[S:[a-z0-9_]+]]: tensor<64xf32>)
+// CHECK: %[[W:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[Q]], %[[S]] : tensor<64x256xi8>, tensor<64xf32>)
+// CHECK-NEXT: ^bb0(%[[E:[a-z0-9_]+]]: i8, %[[SCALE:[a-z0-9_]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[WIDE:[a-z0-9_]+]] = arith.sitofp %[[E]] : i8 to f32
+// CHECK-NEXT: arith.mulf %[[WIDE]], %[[SCALE]] : f32
+// CHECK: return %[[W]]
+func.func @dequantize_returned(%q: tensor<64x256xi8>, %s: tensor<64xf32>) -> tensor<64x256xf32> {
+  %w = retnet.dequantize %q, %s {axis = 0 : i64} : tensor<64x256xi8>, tensor<64xf32> -> tensor<64x256xf32>
+  return %w : tensor<64x256xf32>
+}

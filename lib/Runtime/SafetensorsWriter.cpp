@@ -1,0 +1,133 @@
+//===- SafetensorsWriter.cpp - Writing safetensors files ------------------===//
+
+#include "retnet/Runtime/SafetensorsWriter.h"
+
+#include "retnet/FloatFormats.h"
+#include "retnet/Quantization.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+using namespace retnet_runtime;
+
+void retnet_runtime::appendLittleEndian(std::string &out, uint64_t value,
+                                        unsigned bytes) {
+  for (unsigned i = 0; i < bytes; ++i)
+    out.push_back(static_cast<char>((value >> (8 * i)) & 0xffu));
+}
+
+std::vector<EncodedTensor>
+retnet_runtime::encodeTensor(const std::string &name,
+                             const std::vector<int64_t> &shape,
+                             const float *values, DType type) {
+  EncodedTensor tensor{name, "", shape, ""};
+  size_t count = 1;
+  for (int64_t dim : shape)
+    count *= static_cast<size_t>(dim);
+  switch (type) {
+  case DType::F16:
+    tensor.dtypeName = "F16";
+    for (size_t i = 0; i < count; ++i)
+      appendLittleEndian(tensor.bytes, retnet_float::floatToF16(values[i]), 2);
+    return {tensor};
+  case DType::BF16:
+    tensor.dtypeName = "BF16";
+    for (size_t i = 0; i < count; ++i)
+      appendLittleEndian(tensor.bytes, retnet_float::floatToBF16(values[i]),
+                         2);
+    return {tensor};
+  case DType::I8: {
+    if (shape.size() != 2)
+      break;
+    tensor.dtypeName = "I8";
+    tensor.bytes.resize(count);
+    EncodedTensor scales{name + kScaleSuffix, "F32", {shape[0]}, ""};
+    size_t columns = static_cast<size_t>(shape[1]);
+    for (size_t first = 0; first < count; first += columns)
+      appendLittleEndian(
+          scales.bytes,
+          retnet_float::floatBits(retnet_quantization::quantizeChannel(
+              values + first, static_cast<int64_t>(columns),
+              reinterpret_cast<int8_t *>(&tensor.bytes[first]))),
+          4);
+    return {tensor, scales};
+  }
+  case DType::F32:
+  case DType::Other:
+    break;
+  }
+  tensor.dtypeName = "F32";
+  for (size_t i = 0; i < count; ++i)
+    appendLittleEndian(tensor.bytes, retnet_float::floatBits(values[i]), 4);
+  return {tensor};
+}
+
+/// `text` as a JSON string literal.
+static std::string quoted(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char escape[8];
+      std::snprintf(escape, sizeof(escape), "\\u%04x", c);
+      out += escape;
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+bool retnet_runtime::writeSafetensors(
+    const std::string &path, const std::vector<EncodedTensor> &tensors,
+    const std::vector<std::pair<std::string, std::string>> &metadata,
+    std::string &error) {
+  // The header: the tensors in order, then __metadata__, padded with
+  // spaces to a multiple of 8 bytes.
+  std::string header = "{";
+  uint64_t offset = 0;
+  for (const EncodedTensor &tensor : tensors) {
+    header += quoted(tensor.name) + ":{\"dtype\":\"" + tensor.dtypeName +
+              "\",\"shape\":[";
+    for (size_t i = 0; i < tensor.shape.size(); ++i)
+      header += (i ? "," : "") + std::to_string(tensor.shape[i]);
+    header += "],\"data_offsets\":[" + std::to_string(offset) + "," +
+              std::to_string(offset + tensor.bytes.size()) + "]},";
+    offset += tensor.bytes.size();
+  }
+  header += "\"__metadata__\":{";
+  for (size_t i = 0; i < metadata.size(); ++i)
+    header += (i ? "," : "") + quoted(metadata[i].first) + ":" +
+              quoted(metadata[i].second);
+  header += "}}";
+  while (header.size() % 8 != 0)
+    header.push_back(' ');
+
+  std::FILE *file = std::fopen(path.c_str(), "wb");
+  if (!file) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  std::string length;
+  appendLittleEndian(length, header.size(), 8);
+  bool written =
+      std::fwrite(length.data(), 1, length.size(), file) == length.size() &&
+      std::fwrite(header.data(), 1, header.size(), file) == header.size();
+  for (const EncodedTensor &tensor : tensors)
+    written = written && std::fwrite(tensor.bytes.data(), 1,
+                                     tensor.bytes.size(),
+                                     file) == tensor.bytes.size();
+  int savedErrno = errno;
+  if (std::fclose(file) != 0 && written) {
+    written = false;
+    savedErrno = errno;
+  }
+  if (!written) {
+    error = "cannot write '" + path + "': " + std::strerror(savedErrno);
+    std::remove(path.c_str());
+    return false;
+  }
+  return true;
+}
