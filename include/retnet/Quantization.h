@@ -21,8 +21,7 @@ constexpr int kInt8Limit = 127;
 /// away from zero, so that the largest one maps to +-127 and every value
 /// is off by at most scale / 2. Returns the scale (0 for an all-zero
 /// channel, whose values all quantize to 0).
-inline float quantizeChannel(const float *values, int64_t count,
-                             int8_t *out) {
+inline float quantizeChannel(const float *values, int64_t count, int8_t *out) {
   float largest = 0.0f;
   for (int64_t i = 0; i < count; ++i)
     largest = std::fmax(largest, std::fabs(values[i]));

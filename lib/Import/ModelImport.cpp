@@ -158,8 +158,7 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
   if (panel) {
     // Panels [N/P, K, P] -> the matrix [K, N] that the graph's ops take.
     Value unpacked = tensor::EmptyOp::create(
-        b, ArrayRef<int64_t>{packed->shape[0], packed->shape[1]},
-        elementType);
+        b, ArrayRef<int64_t>{packed->shape[0], packed->shape[1]}, elementType);
     matrix = linalg::UnPackOp::create(b, stored, unpacked,
                                       /*innerDimsPos=*/{1},
                                       /*innerTiles=*/{b.getIndexAttr(panel)},
@@ -171,8 +170,8 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
   // An int8 matrix and its scales, one per output channel.
   bool rows = ::retnet_runtime::scalesIndexRows(*packed);
   Value scales = weight(::retnet_runtime::scaleLabel(label), layer);
-  auto resultType = RankedTensorType::get(
-      {packed->shape[0], packed->shape[1]}, b.getF32Type());
+  auto resultType = RankedTensorType::get({packed->shape[0], packed->shape[1]},
+                                          b.getF32Type());
   return DequantizeOp::create(b, resultType, matrix, scales,
                               b.getI64IntegerAttr(rows ? 0 : 1));
 }

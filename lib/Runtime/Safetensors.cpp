@@ -402,8 +402,8 @@ void retnet_runtime::convertToFloat(const TensorView &view, size_t first,
       size_t row = (first + i) / columns;
       float scale;
       convertToFloat(*view.scales, row, 1, &scale);
-      out[i] = static_cast<float>(static_cast<int8_t>(view.data[first + i])) *
-               scale;
+      out[i] =
+          static_cast<float>(static_cast<int8_t>(view.data[first + i])) * scale;
     }
     return;
   }

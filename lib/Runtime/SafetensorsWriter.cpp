@@ -34,8 +34,7 @@ retnet_runtime::encodeTensor(const std::string &name,
   case DType::BF16:
     tensor.dtypeName = "BF16";
     for (size_t i = 0; i < count; ++i)
-      appendLittleEndian(tensor.bytes, retnet_float::floatToBF16(values[i]),
-                         2);
+      appendLittleEndian(tensor.bytes, retnet_float::floatToBF16(values[i]), 2);
     return {tensor};
   case DType::I8: {
     if (shape.size() != 2)
@@ -116,9 +115,9 @@ bool retnet_runtime::writeSafetensors(
       std::fwrite(length.data(), 1, length.size(), file) == length.size() &&
       std::fwrite(header.data(), 1, header.size(), file) == header.size();
   for (const EncodedTensor &tensor : tensors)
-    written = written && std::fwrite(tensor.bytes.data(), 1,
-                                     tensor.bytes.size(),
-                                     file) == tensor.bytes.size();
+    written = written &&
+              std::fwrite(tensor.bytes.data(), 1, tensor.bytes.size(), file) ==
+                  tensor.bytes.size();
   int savedErrno = errno;
   if (std::fclose(file) != 0 && written) {
     written = false;

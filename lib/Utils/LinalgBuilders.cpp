@@ -54,8 +54,8 @@ Value mlir::retnet::buildContraction(OpBuilder &b, Location loc, Value lhs,
                  if (operand.getType() == accumulator)
                    return operand;
                  if (operand.getType().isInteger())
-                   return arith::SIToFPOp::create(builder, nested,
-                                                  accumulator, operand);
+                   return arith::SIToFPOp::create(builder, nested, accumulator,
+                                                  operand);
                  return arith::ExtFOp::create(builder, nested, accumulator,
                                               operand);
                };

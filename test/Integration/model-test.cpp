@@ -532,13 +532,12 @@ std::vector<TestModel> testModels() {
       // An int8 checkpoint (tied: the embedding's rows are its channels)
       // dequantized at load into an f32 library.
       {"gelu-int8-checkpoint-tied-lnemb",
-       describe(64, 128, 4, 128, 2, 97, "gelu", false, true, true, false,
-                1e-6),
+       describe(64, 128, 4, 128, 2, 97, "gelu", false, true, true, false, 1e-6),
        "int8", 17},
       // An f32 checkpoint quantized at load.
       {"relu-ffn-f32-into-int8-weights",
-       withFields(describe(64, 128, 4, 128, 2, 97, "relu", false, false,
-                           false, true, 1e-6),
+       withFields(describe(64, 128, 4, 128, 2, 97, "relu", false, false, false,
+                           true, 1e-6),
                   "\"use_glu\": false"),
        "f32",
        18,
@@ -1067,8 +1066,8 @@ public:
     double agreement = static_cast<double>(agreeing) / positions;
     tally.report(agreement >= minimum, caseName + " top-1 agreement",
                  std::to_string(agreeing) + " of " + std::to_string(positions) +
-                     " positions (" + formatDouble(agreement) +
-                     ", minimum " + formatDouble(minimum) + ")");
+                     " positions (" + formatDouble(agreement) + ", minimum " +
+                     formatDouble(minimum) + ")");
   }
 
   /// A second model loaded from `weightsPath` (other decays) while `model`
@@ -1406,8 +1405,7 @@ int main(int argc, char **argv) {
       }
     Prompt agreementPrompt;
     if (testModel.minTopAgreement > 0) {
-      agreementPrompt = makePrompt(1, kTopAgreementPositions,
-                                   config->vocabSize,
+      agreementPrompt = makePrompt(1, kTopAgreementPositions, config->vocabSize,
                                    testModel.seed * 1000 + 777);
       if (!reference.batchLogits(promptRows(agreementPrompt),
                                  agreementPrompt.reference, error)) {

@@ -222,8 +222,8 @@ std::vector<EncodedTensor> encode(const WeightInfo &info,
   EncodedTensor tensor{info.name, "I32", shape, ""};
   for (float value : values)
     appendLittleEndian(tensor.bytes,
-                       static_cast<uint32_t>(static_cast<int32_t>(
-                           std::lround(value * 1000.0f))),
+                       static_cast<uint32_t>(
+                           static_cast<int32_t>(std::lround(value * 1000.0f))),
                        4);
   return {tensor};
 }

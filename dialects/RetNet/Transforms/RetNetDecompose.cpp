@@ -253,8 +253,8 @@ struct DecomposeDequantize : public OpRewritePattern<DequantizeOp> {
     GraphBuilder b(rewriter, op.getLoc());
     auto type = op.getType();
     Value result = b.elementwise(
-        b.empty({b.constant(type.getDimSize(0)),
-                 b.constant(type.getDimSize(1))}),
+        b.empty(
+            {b.constant(type.getDimSize(0)), b.constant(type.getDimSize(1))}),
         ValueRange{op.getQuantized(), op.getScales()},
         {b.projection(2, {0, 1}),
          b.projection(2, {static_cast<unsigned>(op.getAxis())})},

@@ -264,9 +264,9 @@ struct WidenBeforeBroadcast : public OpRewritePattern<WidenOp> {
     if (!sourceType)
       return rewriter.notifyMatchFailure(widen, "broadcast of a scalar");
     Type wide = cast<VectorType>(widen.getType()).getElementType();
-    Value widened = WidenOp::create(rewriter, widen.getLoc(),
-                                    sourceType.clone(wide),
-                                    reshape->getOperand(0));
+    Value widened =
+        WidenOp::create(rewriter, widen.getLoc(), sourceType.clone(wide),
+                        reshape->getOperand(0));
     Operation *moved = rewriter.clone(*reshape);
     moved->setOperand(0, widened);
     moved->getResult(0).setType(widen.getType());
