@@ -54,6 +54,10 @@ retnet_model *retnet_model_load(const char *weights_path, char **error);
 /* Flags of retnet_model_load_with_flags. */
 /* Tensors that the model does not use are ignored instead of an error. */
 #define RETNET_LOAD_ALLOW_EXTRA_TENSORS 1u
+/* No note on stderr when the file's matrices are converted to the library's
+ * weight type at load (by default one line says how many, from which type,
+ * and which retnet-quantize command writes a file that needs none). */
+#define RETNET_LOAD_QUIET 2u
 
 /* retnet_model_load with `flags`, a bitwise or of RETNET_LOAD_* values (an
  * unknown bit is an error). */

@@ -208,7 +208,7 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
       }
       if (!view->convertible()) {
         error = "tensor '" + source.name + "' has dtype " + view->dtypeName +
-                "; expected F32, F16, BF16, or I8 with scales";
+                "; expected F32, F16 or BF16 (or I8 with scales, for a matrix)";
         return false;
       }
       if (view->scales)

@@ -13,8 +13,10 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <new>
 #include <sys/mman.h>
 #include <vector>
@@ -146,7 +148,8 @@ retnet_abi::DecodeFunction
 }
 
 /// Every flag retnet_model_load_with_flags knows.
-static constexpr uint32_t kKnownLoadFlags = RETNET_LOAD_ALLOW_EXTRA_TENSORS;
+static constexpr uint32_t kKnownLoadFlags =
+    RETNET_LOAD_ALLOW_EXTRA_TENSORS | RETNET_LOAD_QUIET;
 
 /// Whether this library's entry points run on a CUDA device.
 static bool onDevice() {
@@ -275,6 +278,38 @@ static int64_t packSource(const TensorView &view, const PackedSource &source,
   return -1;
 }
 
+/// Whether tensors of `dtype` are stored as they are in a library of
+/// weight type `type`.
+static bool isOfType(DType dtype, WeightType type) {
+  switch (type) {
+  case WeightType::F32:
+    return dtype == DType::F32;
+  case WeightType::BF16:
+    return dtype == DType::BF16;
+  case WeightType::F16:
+    return dtype == DType::F16;
+  case WeightType::Int8:
+    return dtype == DType::I8;
+  }
+  return false;
+}
+
+/// One line on stderr: the matrices of `path` converted at load, by their
+/// file's dtype, to the library's `type`.
+static void noteConversion(const char *path,
+                           const std::map<std::string, int64_t> &countByDType,
+                           WeightType type) {
+  std::string counts;
+  for (const auto &[dtype, count] : countByDType)
+    counts += (counts.empty() ? "" : ", ") + std::to_string(count) + " " +
+              dtype;
+  std::fprintf(stderr,
+               "retnet: note: '%s': matrices converted to the library's "
+               "weight type %s at load (%s); `retnet-quantize --type=%s` "
+               "writes a file that loads as it is\n",
+               path, weightTypeName(type), counts.c_str(), weightTypeName(type));
+}
+
 extern "C" {
 
 void retnet_error_free(char *error) { std::free(error); }
@@ -360,9 +395,12 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
   // at load, naming the tensor. Each tensor's file pages are given back
   // once it is packed, so that the file and the packed weights are not
   // resident at once.
+  std::map<std::string, int64_t> convertedFrom;
   for (const PackedWeight &weight : model->layout.weights)
     for (const PackedSource &source : weight.sources) {
       const TensorView &view = *file.find(source.name);
+      if (weight.shape.size() == 2 && !isOfType(view.dtype, weight.type))
+        ++convertedFrom[view.dtypeName];
       const PackedWeight *scales =
           weight.type == WeightType::Int8
               ? model->layout.find(scaleLabel(weight.label))
@@ -378,6 +416,8 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
                          : "finite") +
                     " (element " + std::to_string(bad) + ")");
     }
+  if (!convertedFrom.empty() && !(flags & RETNET_LOAD_QUIET))
+    noteConversion(weights_path, convertedFrom, model->shape.weightType);
   if (onDevice()) {
     size_t bytes = static_cast<size_t>(weightBytes);
     size_t decayBytes = model->decays.size() * sizeof(double);

@@ -129,7 +129,7 @@
 // RUN: not %t/tiny --weights %t/omit.safetensors --prompt 1,2,3 2>&1 | FileCheck %s --check-prefix=OMIT
 // OMIT: error: '{{.*}}omit.safetensors': missing tensor 'layers.1.ffn.gate.weight' (expected shape [128, 64])
 // SHAPE: error: '{{.*}}shape.safetensors': tensor 'layers.0.retention.k_proj.weight' has shape [65, 64]; the model description expects [64, 64]
-// DTYPE: error: '{{.*}}dtype.safetensors': tensor 'layer_norm.weight' has dtype I32; expected F32, F16 or BF16
+// DTYPE: error: '{{.*}}dtype.safetensors': tensor 'layer_norm.weight' has dtype I32; expected F32, F16 or BF16 (or I8 with scales, for a matrix)
 // HEADER-CUT: error: '{{.*}}header-cut.safetensors': truncated: the header claims {{[0-9]+}} bytes but the file has 992 after the length
 // DATA-CUT: error: '{{.*}}data-cut.safetensors': truncated: tensor '{{.+}}' needs bytes [{{[0-9]+}}, {{[0-9]+}}) of the data but the file has {{[0-9]+}}
 // NO-FILE: error: '{{.*}}none.safetensors': cannot open: No such file or directory
