@@ -397,13 +397,17 @@ void retnet_runtime::convertToFloat(const TensorView &view, size_t first,
   case DType::I8: {
     if (!view.scales)
       return;
+    // Row by row: each row's scale once.
     size_t columns = static_cast<size_t>(view.shape.back());
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < count;) {
       size_t row = (first + i) / columns;
+      size_t end = std::min(count, (row + 1) * columns - first);
       float scale;
       convertToFloat(*view.scales, row, 1, &scale);
-      out[i] =
-          static_cast<float>(static_cast<int8_t>(view.data[first + i])) * scale;
+      for (; i < end; ++i)
+        out[i] =
+            static_cast<float>(static_cast<int8_t>(view.data[first + i])) *
+            scale;
     }
     return;
   }

@@ -210,10 +210,14 @@ int main(int argc, char **argv) {
   // and 48 (a full tile and a peeled one), K odd and one, N a multiple of
   // the panel; [K, N] with N not a multiple of the tile, and with N the
   // columns of a one-row tile as wide as a full register tile's accumulators
-  // (96 for the 6 x 16 tile, 256 for the default on AVX-512).
+  // (96 for the 6 x 16 tile, 256 for the default on AVX-512). Rows beyond
+  // the register tiles' read as many panels at once as make those columns
+  // (8 of 32 or 4 of 64 with AVX-512, 3 of 32 with AVX2): 11 panels of 32
+  // leave groups of panels and single panels in each thread's block of 8.
   const std::vector<ProductShape> shapes = {
       {64, 96, 32}, {129, 160, 32}, {1, 32, 32}, {7, 96, 48},
-      {64, 96, 48}, {129, 100, 0},  {64, 96, 0}, {33, 256, 0}};
+      {64, 96, 48}, {129, 100, 0},  {64, 96, 0}, {33, 256, 0},
+      {33, 352, 32}, {65, 512, 64}};
   const std::vector<std::vector<std::string>> tiles = {
       {}, {"--register-tile=6,16,1"}};
   const std::vector<int64_t> rowCounts = {1, 2, 5, 8, 16, 64, 65, 256, 257};

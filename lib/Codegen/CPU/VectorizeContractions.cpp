@@ -37,6 +37,11 @@ static bool isPanelProduct(linalg::LinalgOp op) {
   return op.getIndexingMapsArray() == retnet::panelProductMaps(op.getContext());
 }
 
+/// Matrix products and panel products.
+static bool isAnyProduct(linalg::LinalgOp op) {
+  return isMatrixProduct(op) || isPanelProduct(op);
+}
+
 /// The products under `root` that satisfy `filter` and `kind` (matrix
 /// products by default).
 static SmallVector<linalg::LinalgOp>
@@ -124,33 +129,6 @@ static LogicalResult tileForThreads(RewriterBase &rewriter, Operation *root,
   return success();
 }
 
-/// Gives each panel of a panel product a matrix product of its own: an
-/// scf.for over panels, whose body reads its panel `[K, P]` as the right
-/// operand (the unit panel dimension dropped, through rank-reducing
-/// slices).
-static LogicalResult splitPanels(RewriterBase &rewriter, Operation *root) {
-  linalg::ControlDropUnitDims dropPanel;
-  dropPanel.rankReductionStrategy =
-      linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
-  dropPanel.controlFn = [](Operation *) { return SmallVector<unsigned>{1}; };
-  for (linalg::LinalgOp product : collectProducts(
-           root, [](linalg::LinalgOp) { return true; }, isPanelProduct)) {
-    scf::SCFTilingResult tiled;
-    if (failed(tileProduct(rewriter, product, {0, 1, 0, 0},
-                           scf::SCFTilingOptions::LoopType::ForOp, &tiled)))
-      return failure();
-    auto tile = cast<linalg::GenericOp>(tiled.tiledOps.front());
-    rewriter.setInsertionPoint(tile);
-    FailureOr<linalg::DropUnitDimsResult> dropped =
-        linalg::dropUnitDims(rewriter, tile, dropPanel);
-    if (failed(dropped))
-      return tile.emitError(
-          "retnet-vectorize-contractions: cannot drop the panel dimension");
-    rewriter.replaceOp(tile, dropped->replacements);
-  }
-  return success();
-}
-
 /// The one-row tiles of the rows beyond the last multiple of m, the widest
 /// that the product's columns fill:
 ///  - `full`: as many accumulators as the m x n register tile (m * n
@@ -174,6 +152,31 @@ struct RowTiles {
       : full{1, std::max(tile[0] * tile[1], kRowTileColumns), tile[2]},
         wide{1, std::max(tile[1], kRowTileColumns), tile[2]},
         narrow{1, tile[1], tile[2]} {}
+  /// The one-row tile of the panel product `op` `(m, n1, n0, k)`: whole
+  /// panels, `{1, Q, P, k}` with Q >= 2, of `full`'s columns where the
+  /// weights are narrower than f32 (their conversion lengthens each FMA
+  /// chain, and more chains hide it: batch-1 and batch-3 decode steps of
+  /// examples/small.json with int8 weights 9% and 5% shorter than with half
+  /// of them), of half of them for f32 weights (as many chains as hide the
+  /// FMA latency; the full width 7% slower at batch 3, its group of panels
+  /// no longer cache-resident for the next row); else empty.
+  SmallVector<int64_t> acrossPanels(linalg::LinalgOp op) const {
+    int64_t panel = op.getStaticLoopRanges()[2];
+    Type weights = getElementTypeOrSelf(op.getDpsInputs()[1].getType());
+    int64_t columns =
+        weights.getIntOrFloatBitWidth() < 32 ? full[1] : full[1] / 2;
+    if (ShapedType::isDynamic(panel) || panel <= 0 || columns % panel != 0 ||
+        columns / panel < 2)
+      return {};
+    return {1, columns / panel, panel, full[2]};
+  }
+  /// Whether `op` is a panel product of exactly that tile.
+  bool isPanelTile(linalg::LinalgOp op) const {
+    if (!isPanelProduct(op))
+      return false;
+    SmallVector<int64_t> tile = acrossPanels(op);
+    return !tile.empty() && isTile(op, tile);
+  }
   ArrayRef<int64_t> select(linalg::LinalgOp product) const {
     int64_t columns = product.getStaticLoopRanges()[1];
     if (ShapedType::isDynamic(columns))
@@ -184,6 +187,113 @@ struct RowTiles {
                               : ArrayRef<int64_t>(narrow);
   }
 };
+
+/// Gives each panel of a panel product a matrix product of its own: an
+/// scf.for over panels, whose body reads its panel `[K, P]` as the right
+/// operand (the unit panel dimension dropped, through rank-reducing
+/// slices).
+static LogicalResult splitPanels(RewriterBase &rewriter, Operation *root,
+                                 const RowTiles &rowTiles) {
+  linalg::ControlDropUnitDims dropPanel;
+  dropPanel.rankReductionStrategy =
+      linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+  dropPanel.controlFn = [](Operation *) { return SmallVector<unsigned>{1}; };
+  for (linalg::LinalgOp product : collectProducts(
+           root,
+           [&](linalg::LinalgOp op) { return !rowTiles.isPanelTile(op); },
+           isPanelProduct)) {
+    scf::SCFTilingResult tiled;
+    if (failed(tileProduct(rewriter, product, {0, 1, 0, 0},
+                           scf::SCFTilingOptions::LoopType::ForOp, &tiled)))
+      return failure();
+    auto tile = cast<linalg::GenericOp>(tiled.tiledOps.front());
+    rewriter.setInsertionPoint(tile);
+    FailureOr<linalg::DropUnitDimsResult> dropped =
+        linalg::dropUnitDims(rewriter, tile, dropPanel);
+    if (failed(dropped))
+      return tile.emitError(
+          "retnet-vectorize-contractions: cannot drop the panel dimension");
+    rewriter.replaceOp(tile, dropped->replacements);
+  }
+  return success();
+}
+
+
+/// `product` split at the last multiple of `rows` rows: the head (null
+/// when there is none) and the product of the rest (null when there is
+/// none), each of which may be `product` itself.
+static std::pair<linalg::LinalgOp, linalg::LinalgOp>
+splitTailRows(RewriterBase &rewriter, linalg::LinalgOp product, int64_t rows) {
+  int64_t extent = product.getStaticLoopRanges()[0];
+  if (!ShapedType::isDynamic(extent) && extent % rows == 0)
+    return {product, nullptr};
+  if (!ShapedType::isDynamic(extent) && extent < rows)
+    return {nullptr, product};
+  rewriter.setInsertionPoint(product);
+  OpFoldResult size = cast<TilingInterface>(product.getOperation())
+                          .getIterationDomain(rewriter)[0]
+                          .size;
+  AffineExpr s0;
+  bindSymbols(rewriter.getContext(), s0);
+  OpFoldResult split = affine::makeComposedFoldedAffineApply(
+      rewriter, product.getLoc(), s0.floorDiv(rows) * rows, {size});
+  auto [head, tail] = linalg::splitOp(
+      rewriter, cast<TilingInterface>(product.getOperation()), 0, split);
+  return {cast<linalg::LinalgOp>(head.getOperation()),
+          cast<linalg::LinalgOp>(tail.getOperation())};
+}
+
+/// The rows of panel products beyond the last multiple of m (a decoding
+/// step's rows) get one-row tiles across `tile[1]` whole panels: as many
+/// independent FMA chains as a full register tile. A one-panel row tile has
+/// only panel / vector-width chains, and the reduction's FMA latency, not
+/// the memory, bounded it (batch-1 decoding of int8 weights). Each column
+/// still sums its k in order, as in every other tile. A partial group of
+/// panels at the end of a thread's block is left to splitPanels.
+static LogicalResult tilePanelRows(RewriterBase &rewriter, Operation *root,
+                                   int64_t rows, const RowTiles &rowTiles) {
+  for (linalg::LinalgOp product : collectProducts(
+           root, [](linalg::LinalgOp) { return true; }, isPanelProduct)) {
+    SmallVector<int64_t> tile = rowTiles.acrossPanels(product);
+    if (tile.empty())
+      continue;
+    linalg::LinalgOp tail = splitTailRows(rewriter, product, rows).second;
+    if (!tail)
+      continue;
+    // Whole panels first, k whole: a partial group of panels goes to
+    // splitPanels with its reduction untiled, so that each of its panels
+    // keeps the reduction innermost.
+    scf::SCFTilingResult tiled;
+    if (failed(tileProduct(rewriter, tail, {tile[0], tile[1], 0, 0},
+                           scf::SCFTilingOptions::LoopType::ForOp, &tiled,
+                           /*interchange=*/{1, 0, 2, 3})))
+      return failure();
+    for (LoopLikeOpInterface loop : tiled.loops) {
+      scf::ForOp partialIteration;
+      (void)scf::peelForLoopAndSimplifyBounds(
+          rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
+    }
+  }
+  if (failed(canonicalize(root)))
+    return failure();
+  // Then the reduction of the groups of whole panels.
+  for (linalg::LinalgOp group : collectProducts(
+           root,
+           [&](linalg::LinalgOp op) {
+             SmallVector<int64_t> tile = rowTiles.acrossPanels(op);
+             SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+             return !tile.empty() && !op.hasDynamicShape() &&
+                    ranges[0] == tile[0] && ranges[1] == tile[1] &&
+                    ranges[3] != tile[3];
+           },
+           isPanelProduct)) {
+    int64_t k = rowTiles.acrossPanels(group)[3];
+    if (failed(tileProduct(rewriter, group, {0, 0, 0, k},
+                           scf::SCFTilingOptions::LoopType::ForOp)))
+      return failure();
+  }
+  return canonicalize(root);
+}
 
 /// Pairs every product with its register tile. Rows beyond the last
 /// multiple of m (such as the single row of a decoding step) are split off
@@ -196,27 +306,11 @@ assignRegisterTiles(RewriterBase &rewriter, Operation *root,
   for (linalg::LinalgOp product :
        collectProducts(root, [](linalg::LinalgOp) { return true; })) {
     ArrayRef<int64_t> rowTile = rowTiles.select(product);
-    int64_t rows = product.getStaticLoopRanges()[0];
-    if (!ShapedType::isDynamic(rows) && rows % tile[0] == 0) {
-      tiles.push_back({product, tile});
-      continue;
-    }
-    if (!ShapedType::isDynamic(rows) && rows < tile[0]) {
-      tiles.push_back({product, rowTile});
-      continue;
-    }
-    rewriter.setInsertionPoint(product);
-    OpFoldResult size = cast<TilingInterface>(product.getOperation())
-                            .getIterationDomain(rewriter)[0]
-                            .size;
-    AffineExpr s0;
-    bindSymbols(rewriter.getContext(), s0);
-    OpFoldResult split = affine::makeComposedFoldedAffineApply(
-        rewriter, product.getLoc(), s0.floorDiv(tile[0]) * tile[0], {size});
-    auto [head, tail] = linalg::splitOp(
-        rewriter, cast<TilingInterface>(product.getOperation()), 0, split);
-    tiles.push_back({cast<linalg::LinalgOp>(head.getOperation()), tile});
-    tiles.push_back({cast<linalg::LinalgOp>(tail.getOperation()), rowTile});
+    auto [head, tail] = splitTailRows(rewriter, product, tile[0]);
+    if (head)
+      tiles.push_back({head, tile});
+    if (tail)
+      tiles.push_back({tail, rowTile});
   }
   return tiles;
 }
@@ -281,11 +375,16 @@ struct WidenBeforeBroadcast : public OpRewritePattern<WidenOp> {
 /// vector.contract, which lowers to outer products.
 static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
                                     ArrayRef<ArrayRef<int64_t>> tiles,
+                                    const RowTiles &rowTiles,
                                     llvm::Statistic &numVectorized) {
-  for (linalg::LinalgOp tile : collectProducts(root, [&](linalg::LinalgOp op) {
-         return llvm::any_of(
-             tiles, [&](ArrayRef<int64_t> shape) { return isTile(op, shape); });
-       })) {
+  auto isRegisterTile = [&](linalg::LinalgOp op) {
+    if (isPanelProduct(op))
+      return rowTiles.isPanelTile(op);
+    return llvm::any_of(
+        tiles, [&](ArrayRef<int64_t> shape) { return isTile(op, shape); });
+  };
+  for (linalg::LinalgOp tile :
+       collectProducts(root, isRegisterTile, isAnyProduct)) {
     rewriter.setInsertionPoint(tile);
     FailureOr<linalg::VectorizationResult> vectorized =
         linalg::vectorize(rewriter, tile);
@@ -347,14 +446,16 @@ struct RetNetVectorizeContractionsPass
 
     IRRewriter rewriter(&getContext());
     if (failed(tileForThreads(rewriter, root, *block)) ||
-        failed(splitPanels(rewriter, root)) || failed(canonicalize(root)) ||
+        failed(tilePanelRows(rewriter, root, (*tile)[0], rowTiles)) ||
+        failed(splitPanels(rewriter, root, rowTiles)) ||
+        failed(canonicalize(root)) ||
         failed(tileAndPeel(
             rewriter, root,
             assignRegisterTiles(rewriter, root, *tile, rowTiles))) ||
         failed(vectorizeTiles(rewriter, root,
                               {*tile, rowTiles.full, rowTiles.wide,
                                rowTiles.narrow},
-                              numVectorized)))
+                              rowTiles, numVectorized)))
       return signalPassFailure();
   }
 };

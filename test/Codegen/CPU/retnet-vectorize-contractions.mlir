@@ -154,8 +154,12 @@ func.func @single_row_full_tile(%a: tensor<1x7xf32>, %b: tensor<7x128xf32>, %c: 
 // panels of 32), each panel gets a product of its own in an scf.for, whose
 // right operand is the panel's contiguous [K, 32] block (the unit panel
 // dimension dropped through rank-reducing slices), tiled and vectorized
-// like any product. Rows: 8-row tiles, then one-row tiles for the rest.
-// With the default 64 x 256 block all six panels are one thread's.
+// like any product. Rows: 8-row tiles, then one-row tiles for the rest,
+// which read several panels at once: half a full register tile's columns
+// of f32 weights (8 x 32: 128 columns, four panels; 4 x 16: 32 columns, one
+// panel, so there one panel at a time), each group with the reduction
+// innermost; the panels that make no whole group go one at a time. With the
+// default 64 x 256 block all six panels are one thread's.
 // THREADS-LABEL: func @panels
 // THREADS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 6) step (4, 1)
 // CHECK-LABEL: func @panels
@@ -165,8 +169,14 @@ func.func @single_row_full_tile(%a: tensor<1x7xf32>, %b: tensor<7x128xf32>, %c: 
 // CHECK: tensor.extract_slice %[[BLOCK]][0, 0, 0] [1, 24, 32] [1, 1, 1] : tensor<1x24x32xf32> to tensor<24x32xf32>
 // CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 // CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
+// CHECK-NOT: vector<1x2x32xf32>
 // DEFAULT-LABEL: func @panels
 // DEFAULT: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// DEFAULT: scf.for %{{.*}} = %c0 to %c24 step %c1
+// DEFAULT: vector.transfer_read {{.*}} : tensor<4x1x32xf32>, vector<4x1x32xf32>
+// DEFAULT: vector.contract {{.*}} : vector<1x1xf32>, vector<4x1x32xf32> into vector<1x4x32xf32>
+// DEFAULT: scf.for %{{.*}} = %c0 to %c2 step %c1
+// DEFAULT: scf.for %{{.*}} = %c0 to %c24 step %c1
 // DEFAULT: vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
 func.func @panels(%x: tensor<?x24xf32>, %w: tensor<6x24x32xf32>, %init: tensor<?x6x32xf32>) -> tensor<?x6x32xf32> {
   %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%x, %w : tensor<?x24xf32>, tensor<6x24x32xf32>) outs(%init : tensor<?x6x32xf32>) {
@@ -232,4 +242,29 @@ func.func @int8_weights(%a: tensor<8x5xf32>, %b: tensor<5x32xi8>, %c: tensor<8x3
     linalg.yield %s : f32
   } -> tensor<8x32xf32>
   return %r : tensor<8x32xf32>
+}
+
+// -----
+
+#a = affine_map<(m, n1, n0, k) -> (m, k)>
+#b = affine_map<(m, n1, n0, k) -> (n1, k, n0)>
+#c = affine_map<(m, n1, n0, k) -> (m, n1, n0)>
+
+// int8 panels: the one-row tiles read a full register tile's columns (4 x
+// 16: 64 columns, two panels of 32), each step converting a 2 x 32 block.
+// CHECK-LABEL: func @int8_panels
+// CHECK: scf.for %{{.*}} = %c0 to %c6 step %c2
+// CHECK: scf.for %{{.*}} = %c0 to %c24 step %c1
+// CHECK: %[[ROWS:.+]] = vector.transfer_read {{.*}} : tensor<2x1x32xi8>, vector<2x1x32xi8>
+// CHECK: arith.sitofp %[[ROWS]] : vector<2x1x32xi8> to vector<2x1x32xf32>
+// CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<2x1x32xf32> into vector<1x2x32xf32>
+func.func @int8_panels(%x: tensor<?x24xf32>, %w: tensor<6x24x32xi8>, %init: tensor<?x6x32xf32>) -> tensor<?x6x32xf32> {
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%x, %w : tensor<?x24xf32>, tensor<6x24x32xi8>) outs(%init : tensor<?x6x32xf32>) {
+  ^bb0(%p: f32, %q: i8, %acc: f32):
+    %wide = arith.sitofp %q : i8 to f32
+    %m = arith.mulf %p, %wide : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x6x32xf32>
+  return %r : tensor<?x6x32xf32>
 }

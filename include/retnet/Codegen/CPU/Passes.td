@@ -74,7 +74,12 @@ def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
     column's panel of the right operand stays in cache for every row tile.
     Rows beyond the last multiple of m get one-row tiles of at least 32
     columns (where the product has them): a single row streams the weights,
-    and four vectors of accumulators keep enough FMA chains in flight.
+    and four vectors of accumulators keep enough FMA chains in flight. Where
+    the weights are in panels (`C[m, n1, n0] += A[m, k] B[n1, k, n0]`), those
+    rows read several whole panels at once, each column still summed in k
+    order: a full register tile's columns of weights narrower than f32
+    (whose conversion lengthens each chain), half of them of f32 weights;
+    panels that make no whole group go one at a time.
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",
