@@ -405,9 +405,8 @@ void retnet_runtime::convertToFloat(const TensorView &view, size_t first,
       float scale;
       convertToFloat(*view.scales, row, 1, &scale);
       for (; i < end; ++i)
-        out[i] =
-            static_cast<float>(static_cast<int8_t>(view.data[first + i])) *
-            scale;
+        out[i] = static_cast<float>(static_cast<int8_t>(view.data[first + i])) *
+                 scale;
     }
     return;
   }

@@ -215,8 +215,8 @@ int main(int argc, char **argv) {
   // (8 of 32 or 4 of 64 with AVX-512, 3 of 32 with AVX2): 11 panels of 32
   // leave groups of panels and single panels in each thread's block of 8.
   const std::vector<ProductShape> shapes = {
-      {64, 96, 32}, {129, 160, 32}, {1, 32, 32}, {7, 96, 48},
-      {64, 96, 48}, {129, 100, 0},  {64, 96, 0}, {33, 256, 0},
+      {64, 96, 32},  {129, 160, 32}, {1, 32, 32}, {7, 96, 48},
+      {64, 96, 48},  {129, 100, 0},  {64, 96, 0}, {33, 256, 0},
       {33, 352, 32}, {65, 512, 64}};
   const std::vector<std::vector<std::string>> tiles = {
       {}, {"--register-tile=6,16,1"}};

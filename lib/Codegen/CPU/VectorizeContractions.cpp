@@ -199,8 +199,7 @@ static LogicalResult splitPanels(RewriterBase &rewriter, Operation *root,
       linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
   dropPanel.controlFn = [](Operation *) { return SmallVector<unsigned>{1}; };
   for (linalg::LinalgOp product : collectProducts(
-           root,
-           [&](linalg::LinalgOp op) { return !rowTiles.isPanelTile(op); },
+           root, [&](linalg::LinalgOp op) { return !rowTiles.isPanelTile(op); },
            isPanelProduct)) {
     scf::SCFTilingResult tiled;
     if (failed(tileProduct(rewriter, product, {0, 1, 0, 0},
@@ -217,7 +216,6 @@ static LogicalResult splitPanels(RewriterBase &rewriter, Operation *root,
   }
   return success();
 }
-
 
 /// `product` split at the last multiple of `rows` rows: the head (null
 /// when there is none) and the product of the rest (null when there is
@@ -452,10 +450,10 @@ struct RetNetVectorizeContractionsPass
         failed(tileAndPeel(
             rewriter, root,
             assignRegisterTiles(rewriter, root, *tile, rowTiles))) ||
-        failed(vectorizeTiles(rewriter, root,
-                              {*tile, rowTiles.full, rowTiles.wide,
-                               rowTiles.narrow},
-                              rowTiles, numVectorized)))
+        failed(vectorizeTiles(
+            rewriter, root,
+            {*tile, rowTiles.full, rowTiles.wide, rowTiles.narrow}, rowTiles,
+            numVectorized)))
       return signalPassFailure();
   }
 };
