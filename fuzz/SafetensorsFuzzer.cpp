@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::abort();
   }
   char *error = nullptr;
-  retnet_model *model = retnet_model_load(file.path.c_str(), &error);
+  retnet_model *model = retnet_model_load_with_flags(file.path.c_str(),
+                                                     RETNET_LOAD_QUIET, &error);
   if (!model) {
     // Every refusal explains itself.
     if (!error || !*error) {
