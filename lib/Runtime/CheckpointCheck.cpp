@@ -198,12 +198,7 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
         return false;
       }
       if (view->dtype == DType::I8 && !view->scales) {
-        error = "tensor '" + source.name +
-                "' is I8 (quantized) but the file has no tensor '" +
-                source.name + kScaleSuffix +
-                "' of its scales (a float tensor of shape [" +
-                std::to_string(view->shape.empty() ? 0 : view->shape[0]) +
-                "], one per row)";
+        error = file.missingScales(source.name);
         return false;
       }
       if (!view->convertible()) {

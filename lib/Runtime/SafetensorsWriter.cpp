@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace retnet_runtime;
 
@@ -104,11 +106,24 @@ bool retnet_runtime::writeSafetensors(
   while (header.size() % 8 != 0)
     header.push_back(' ');
 
-  std::FILE *file = std::fopen(path.c_str(), "wb");
+  // Written to a temporary file beside `path` and renamed over it at the
+  // end: a reader never sees a partial file, and a failed write leaves
+  // `path` as it was (also when it is the file being converted).
+  std::string temporary = path + ".XXXXXX";
+  int descriptor = mkstemp(temporary.data());
+  std::FILE *file = descriptor < 0 ? nullptr : fdopen(descriptor, "wb");
   if (!file) {
     error = "cannot write '" + path + "': " + std::strerror(errno);
+    if (descriptor >= 0) {
+      close(descriptor);
+      std::remove(temporary.c_str());
+    }
     return false;
   }
+  // mkstemp makes the file private; give it the permissions of a new file.
+  mode_t mask = umask(0);
+  umask(mask);
+  (void)fchmod(descriptor, 0666 & ~mask);
   std::string length;
   appendLittleEndian(length, header.size(), 8);
   bool written =
@@ -123,9 +138,13 @@ bool retnet_runtime::writeSafetensors(
     written = false;
     savedErrno = errno;
   }
+  if (written && std::rename(temporary.c_str(), path.c_str()) != 0) {
+    written = false;
+    savedErrno = errno;
+  }
   if (!written) {
     error = "cannot write '" + path + "': " + std::strerror(savedErrno);
-    std::remove(path.c_str());
+    std::remove(temporary.c_str());
     return false;
   }
   return true;

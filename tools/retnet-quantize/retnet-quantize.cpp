@@ -82,8 +82,7 @@ int main(int argc, char **argv) {
     if (!scaledMatrixOf(file, name).empty())
       continue;
     if (view.dtype == DType::I8 && !view.scales)
-      return fail("tensor '" + name + "' is I8 but the file has no tensor '" +
-                  name + kScaleSuffix + "' of its scales (F32, one per row)");
+      return fail(file.missingScales(name));
     bool matrix = view.shape.size() == 2 && view.convertible();
     if (!matrix) {
       // Vectors, buffers and tensors of other types, as they are.

@@ -250,26 +250,28 @@ int main(int argc, char **argv) {
     llvm::WithColor::warning(llvm::errs(), "retnet-weights") << warning << "\n";
 
   std::vector<WeightInfo> weights = listWeights(*config);
-  llvm::StringSet<> known;
+  llvm::StringSet<> known, omittable;
   for (const WeightInfo &info : weights) {
     if (info.optional)
       continue;
     known.insert(info.name);
+    omittable.insert(info.name);
     // The scales of an int8 matrix can be left out too.
     if (dtype == DType::I8 && info.shape.size() == 2)
-      known.insert(info.name + kScaleSuffix);
+      omittable.insert(info.name + kScaleSuffix);
   }
   llvm::StringSet<> omit, badShape, badDType;
   struct Flag {
     const char *spelling;
     cl::list<std::string> &names;
     llvm::StringSet<> &set;
-  } flags[] = {{"--omit", omitTensors, omit},
-               {"--bad-shape", badShapeTensors, badShape},
-               {"--bad-dtype", badDTypeTensors, badDType}};
+    const llvm::StringSet<> &accepted;
+  } flags[] = {{"--omit", omitTensors, omit, omittable},
+               {"--bad-shape", badShapeTensors, badShape, known},
+               {"--bad-dtype", badDTypeTensors, badDType, known}};
   for (Flag &flag : flags) {
     for (const std::string &name : flag.names) {
-      if (!known.contains(name))
+      if (!flag.accepted.contains(name))
         return fail(llvm::Twine(flag.spelling) + "=" + name +
                     ": the model has no tensor named '" + name + "'");
       flag.set.insert(name);

@@ -37,8 +37,8 @@ std::vector<EncodedTensor> encodeTensor(const std::string &name,
                                         const float *values, DType type);
 
 /// Writes `tensors` in their order, with the string pairs `metadata` as
-/// `__metadata__`, to `path`; false with `error` set (and no file left
-/// behind) on failure.
+/// `__metadata__`, to `path` (through a temporary file renamed over it);
+/// false with `error` set, and `path` unchanged, on failure.
 bool writeSafetensors(
     const std::string &path, const std::vector<EncodedTensor> &tensors,
     const std::vector<std::pair<std::string, std::string>> &metadata,
