@@ -20,6 +20,25 @@ std::string retnet_runtime::formatShape(const std::vector<int64_t> &shape) {
   return os.str();
 }
 
+std::string retnet_runtime::missingScales(const SafetensorsFile &file,
+                                          const std::string &name) {
+  const TensorView *view = file.find(name);
+  if (!view || view->shape.size() != 2)
+    return "tensor '" + name +
+           "' is I8, which only matrices with a scale per row can be";
+  std::string scaleName = name + kScaleSuffix;
+  std::string expected = "a float tensor of shape " +
+                         formatShape({view->shape[0]}) + ", one per row";
+  const TensorView *scales = file.find(scaleName);
+  if (!scales)
+    return "tensor '" + name +
+           "' is I8 (quantized) but the file has no tensor '" + scaleName +
+           "' of its scales (" + expected + ")";
+  return "tensor '" + scaleName + "', the scales of the I8 tensor '" + name +
+         "', has dtype " + scales->dtypeName + " and shape " +
+         formatShape(scales->shape) + "; expected " + expected;
+}
+
 namespace {
 constexpr const char *kDecayBuffer = "retnet_rel_pos.decay";
 constexpr const char *kAngleBuffer = "retnet_rel_pos.angle";
@@ -198,7 +217,7 @@ bool retnet_runtime::checkCheckpoint(const SafetensorsFile &file,
         return false;
       }
       if (view->dtype == DType::I8 && !view->scales) {
-        error = file.missingScales(source.name);
+        error = missingScales(file, source.name);
         return false;
       }
       if (!view->convertible()) {

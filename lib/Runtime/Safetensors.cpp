@@ -369,27 +369,6 @@ void SafetensorsFile::releasePages(const TensorView &view) const {
     (void)madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
 }
 
-std::string SafetensorsFile::missingScales(const std::string &name) const {
-  const TensorView *view = find(name);
-  if (!view || view->shape.size() != 2)
-    return "tensor '" + name +
-           "' is I8, which only matrices with a scale per row can be";
-  std::string scaleName = name + kScaleSuffix;
-  std::string expected = "a float tensor of shape [" +
-                         std::to_string(view->shape[0]) + "], one per row";
-  const TensorView *scales = find(scaleName);
-  if (!scales)
-    return "tensor '" + name +
-           "' is I8 (quantized) but the file has no tensor '" + scaleName +
-           "' of its scales (" + expected + ")";
-  std::string shape;
-  for (int64_t dim : scales->shape)
-    shape += (shape.empty() ? "" : ", ") + std::to_string(dim);
-  return "tensor '" + scaleName + "', the scales of the I8 tensor '" + name +
-         "', has dtype " + scales->dtypeName + " and shape [" + shape +
-         "]; expected " + expected;
-}
-
 const TensorView *SafetensorsFile::find(const std::string &name) const {
   auto it = entries.find(name);
   return it == entries.end() ? nullptr : &it->second;

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "retnet/Runtime/CheckpointCheck.h"
 #include "retnet/Runtime/Safetensors.h"
 #include "retnet/Runtime/SafetensorsWriter.h"
 
@@ -82,7 +83,7 @@ int main(int argc, char **argv) {
     if (!scaledMatrixOf(file, name).empty())
       continue;
     if (view.dtype == DType::I8 && !view.scales)
-      return fail(file.missingScales(name));
+      return fail(missingScales(file, name));
     bool matrix = view.shape.size() == 2 && view.convertible();
     if (!matrix) {
       // Vectors, buffers and tensors of other types, as they are.

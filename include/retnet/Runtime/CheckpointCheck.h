@@ -23,6 +23,10 @@ namespace retnet_runtime {
 /// "[2, 3]".
 std::string formatShape(const std::vector<int64_t> &shape);
 
+/// Why the I8 tensor `name` of `file` has no scales: not a matrix, no
+/// `<name>_scale`, or one of another dtype or shape.
+std::string missingScales(const SafetensorsFile &file, const std::string &name);
+
 /// Checks `file` against the model of `shape` packed as `layout`; tensors
 /// the model does not use are an error unless `allowExtraTensors`. Sets
 /// `decays` to the decay of each head: exp of the checkpoint's

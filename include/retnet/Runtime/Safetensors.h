@@ -49,10 +49,6 @@ public:
   const std::map<std::string, TensorView> &tensors() const { return entries; }
   const TensorView *find(const std::string &name) const;
 
-  /// Why the I8 tensor `name` has no scales: not a matrix, no
-  /// `<name>_scale`, or one of another dtype or shape.
-  std::string missingScales(const std::string &name) const;
-
   /// Gives back the memory of the file pages that lie wholly inside
   /// `view`'s data (a tensor that has been copied out), so that they stop
   /// counting in the process's resident memory; reading them again maps

@@ -188,6 +188,17 @@ struct RowTiles {
   }
 };
 
+/// Peels the partial last iteration off each loop of `tiled`, so that the
+/// main loops hold whole tiles.
+static void peelPartialIterations(RewriterBase &rewriter,
+                                  const scf::SCFTilingResult &tiled) {
+  for (LoopLikeOpInterface loop : tiled.loops) {
+    scf::ForOp partialIteration;
+    (void)scf::peelForLoopAndSimplifyBounds(
+        rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
+  }
+}
+
 /// Gives each panel of a panel product a matrix product of its own: an
 /// scf.for over panels, whose body reads its panel `[K, P]` as the right
 /// operand (the unit panel dimension dropped, through rank-reducing
@@ -266,27 +277,19 @@ static LogicalResult tilePanelRows(RewriterBase &rewriter, Operation *root,
                            scf::SCFTilingOptions::LoopType::ForOp, &tiled,
                            /*interchange=*/{1, 0, 2, 3})))
       return failure();
-    for (LoopLikeOpInterface loop : tiled.loops) {
-      scf::ForOp partialIteration;
-      (void)scf::peelForLoopAndSimplifyBounds(
-          rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
-    }
+    peelPartialIterations(rewriter, tiled);
   }
   if (failed(canonicalize(root)))
     return failure();
   // Then the reduction of the groups of whole panels.
   for (linalg::LinalgOp group : collectProducts(
-           root,
-           [&](linalg::LinalgOp op) {
-             SmallVector<int64_t> tile = rowTiles.acrossPanels(op);
-             SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-             return !tile.empty() && !op.hasDynamicShape() &&
-                    ranges[0] == tile[0] && ranges[1] == tile[1] &&
-                    ranges[3] != tile[3];
-           },
-           isPanelProduct)) {
-    int64_t k = rowTiles.acrossPanels(group)[3];
-    if (failed(tileProduct(rewriter, group, {0, 0, 0, k},
+           root, [](linalg::LinalgOp) { return true; }, isPanelProduct)) {
+    SmallVector<int64_t> tile = rowTiles.acrossPanels(group);
+    SmallVector<int64_t> ranges = group.getStaticLoopRanges();
+    if (tile.empty() || group.hasDynamicShape() || ranges[0] != tile[0] ||
+        ranges[1] != tile[1] || ranges[3] == tile[3])
+      continue;
+    if (failed(tileProduct(rewriter, group, {0, 0, 0, tile[3]},
                            scf::SCFTilingOptions::LoopType::ForOp)))
       return failure();
   }
@@ -327,11 +330,7 @@ tileAndPeel(RewriterBase &rewriter, Operation *root,
                            scf::SCFTilingOptions::LoopType::ForOp, &tiled,
                            /*interchange=*/{1, 0, 2})))
       return failure();
-    for (LoopLikeOpInterface loop : tiled.loops) {
-      scf::ForOp partialIteration;
-      (void)scf::peelForLoopAndSimplifyBounds(
-          rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
-    }
+    peelPartialIterations(rewriter, tiled);
   }
   return canonicalize(root);
 }

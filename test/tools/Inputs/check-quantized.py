@@ -4,30 +4,19 @@ max |row| / 127, each value round(w / scale) (|q| <= 127, off by at most half
 a step), and every other tensor is copied unchanged.
 
 Usage: check-quantized.py F32.safetensors INT8.safetensors"""
-import json
-import struct
+import os
 import sys
 
 import numpy as np
 
-DTYPES = {"F32": "<f4", "I8": "i1"}
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "reference"))
+from safetensors_f32 import read_safetensors  # noqa: E402
 
 
 def read(path):
-    with open(path, "rb") as handle:
-        data = handle.read()
-    length = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + length])
-    payload = data[8 + length:]
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        tensors[name] = np.frombuffer(payload[begin:end],
-                                      dtype=DTYPES[entry["dtype"]]).reshape(
-                                          entry["shape"])
-    return tensors
+    return read_safetensors(path, dtypes=("F32", "I8"))
 
 
 def main(original_path, quantized_path):
