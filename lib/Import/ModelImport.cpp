@@ -167,13 +167,20 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
   }
   if (packed->type != ::retnet_runtime::WeightType::Int8)
     return matrix;
-  // An int8 matrix and its scales, one per output channel.
+  // An int8 matrix and its scales, one per output channel or per group of
+  // a channel's values.
   bool rows = ::retnet_runtime::scalesIndexRows(*packed);
   Value scales = weight(::retnet_runtime::scaleLabel(label), layer);
+  int64_t group = 0;
+  if (cast<RankedTensorType>(scales.getType()).getRank() == 2)
+    group =
+        ::retnet_runtime::channelLength(*packed) /
+        layout.find(::retnet_runtime::scaleLabel(label))->shape[rows ? 1 : 0];
   auto resultType = RankedTensorType::get({packed->shape[0], packed->shape[1]},
                                           b.getF32Type());
   return DequantizeOp::create(b, resultType, matrix, scales,
-                              b.getI64IntegerAttr(rows ? 0 : 1));
+                              b.getI64IntegerAttr(rows ? 0 : 1),
+                              b.getI64IntegerAttr(group));
 }
 
 std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
@@ -377,7 +384,8 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
 OwningOpRef<ModuleOp>
 mlir::retnet::importModel(MLIRContext *context, const ModelConfig &config,
                           retnet_abi::BufferKind buffers, int64_t weightPanel,
-                          retnet_runtime::WeightType weightType) {
+                          retnet_runtime::WeightType weightType,
+                          int64_t weightGroup) {
   context->loadDialect<
       affine::AffineDialect, arith::ArithDialect,
       bufferization::BufferizationDialect, linalg::LinalgDialect,
@@ -391,6 +399,8 @@ mlir::retnet::importModel(MLIRContext *context, const ModelConfig &config,
   ::retnet_runtime::ModelShape shape = getModelShape(config);
   shape.weightPanel = weightPanel;
   shape.weightType = weightType;
+  shape.weightGroup =
+      weightType == ::retnet_runtime::WeightType::Int8 ? weightGroup : 0;
   ::retnet_runtime::WeightLayout layout =
       ::retnet_runtime::computeWeightLayout(shape);
   EntryBuilder entries(b, config, layout);

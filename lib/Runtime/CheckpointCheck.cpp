@@ -28,7 +28,10 @@ std::string retnet_runtime::missingScales(const SafetensorsFile &file,
            "' is I8, which only matrices with a scale per row can be";
   std::string scaleName = name + kScaleSuffix;
   std::string expected = "a float tensor of shape " +
-                         formatShape({view->shape[0]}) + ", one per row";
+                         formatShape({view->shape[0]}) + ", one per row, or [" +
+                         std::to_string(view->shape[0]) + ", " +
+                         std::to_string(view->shape[1]) +
+                         " / S], one per group of S values of a row";
   const TensorView *scales = file.find(scaleName);
   if (!scales)
     return "tensor '" + name +

@@ -235,11 +235,13 @@ static void storeElements(const float *values, int64_t count, WeightType type,
 /// matrices, in panels where the layout has them), one row of the source at
 /// a time; returns the index of the first element of the source that is not
 /// finite or does not fit the type (f16: beyond 65504), or -1. An int8
-/// weight quantizes each row of the source (an output channel) and stores
-/// its scale in `scales`.
+/// weight quantizes each row of the source (an output channel), whole or in
+/// groups of `group` values, and stores the scales in `scales`; a source
+/// quantized the same way is copied as it is.
 static int64_t packSource(const TensorView &view, const PackedSource &source,
                           const PackedWeight &weight,
-                          const PackedWeight *scales, char *arena) {
+                          const PackedWeight *scales, int64_t group,
+                          char *arena) {
   char *destination = arena + weight.offset;
   float limit = weight.type == WeightType::F16 ? 65504.0f : FLT_MAX;
   // A vector is one row.
@@ -254,17 +256,28 @@ static int64_t packSource(const TensorView &view, const PackedSource &source,
       return r * columns + column;
     int64_t channel = source.transposed ? source.column + r : r;
     if (scales) {
-      // A quantized checkpoint's channels are taken as they are; others
-      // are quantized here.
-      float scale;
-      if (view.dtype == DType::I8) {
-        convertToFloat(*view.scales, r, 1, &scale);
-        std::memcpy(quantized.data(), view.data + r * columns, columns);
-      } else {
-        scale = retnet_quantization::quantizeChannel(row.data(), columns,
-                                                     quantized.data());
+      // A checkpoint quantized as the library is has its values and scales
+      // taken as they are; others are quantized here, from their values.
+      bool asStored = view.dtype == DType::I8 && view.group() == group;
+      int64_t run = group ? group : columns;
+      for (int64_t start = 0, index = 0; start < columns;
+           start += run, ++index) {
+        float scale;
+        if (asStored) {
+          convertToFloat(*view.scales, (r * columns + start) / run, 1, &scale);
+          std::memcpy(quantized.data() + start, view.data + r * columns + start,
+                      run);
+        } else {
+          scale = retnet_quantization::quantizeChannel(
+              row.data() + start, run, quantized.data() + start);
+        }
+        // Scales [K / G, N] of a product's matrix, [vocab, d / G] of the
+        // embedding, or one per channel.
+        int64_t at = group == 0          ? channel
+                     : source.transposed ? scales->indexOf(index, channel)
+                                         : scales->indexOf(r, index);
+        std::memcpy(arena + scales->offset + at * 4, &scale, 4);
       }
-      std::memcpy(arena + scales->offset + channel * 4, &scale, 4);
       for (int64_t c = 0; c < columns; ++c)
         row[c] = quantized[c];
     }
@@ -278,9 +291,10 @@ static int64_t packSource(const TensorView &view, const PackedSource &source,
   return -1;
 }
 
-/// Whether tensors of `dtype` are stored as they are in a library of
-/// weight type `type`.
-static bool isOfType(DType dtype, WeightType type) {
+/// Whether `view` is stored as it is in a library of weight type `type`
+/// (int8: quantized in groups of `group`, or per channel with 0).
+static bool isOfType(const TensorView &view, WeightType type, int64_t group) {
+  DType dtype = view.dtype;
   switch (type) {
   case WeightType::F32:
     return dtype == DType::F32;
@@ -289,25 +303,40 @@ static bool isOfType(DType dtype, WeightType type) {
   case WeightType::F16:
     return dtype == DType::F16;
   case WeightType::Int8:
-    return dtype == DType::I8;
+    return dtype == DType::I8 && view.group() == group;
   }
   return false;
 }
 
+/// How `view` is stored, for notes: its dtype, and an I8 matrix's groups.
+static std::string storageName(const TensorView &view) {
+  if (view.dtype != DType::I8)
+    return view.dtypeName;
+  int64_t group = view.group();
+  return group ? "I8 in groups of " + std::to_string(group) : "I8 per channel";
+}
+
 /// One line on stderr: the matrices of `path` converted at load, by their
-/// file's dtype, to the library's `type`.
+/// file's dtype, to the library's weight type (int8 in groups of `group`,
+/// or per channel with 0).
 static void noteConversion(const char *path,
                            const std::map<std::string, int64_t> &countByDType,
-                           WeightType type) {
+                           WeightType type, int64_t group) {
   std::string counts;
   for (const auto &[dtype, count] : countByDType)
     counts += (counts.empty() ? "" : ", ") + std::to_string(count) + " " +
               dtype;
+  std::string library = weightTypeName(type), options = library;
+  if (type == WeightType::Int8) {
+    library +=
+        group ? " in groups of " + std::to_string(group) : " per channel";
+    options += group ? " --group=" + std::to_string(group) : " --group=channel";
+  }
   std::fprintf(stderr,
                "retnet: note: '%s': matrices converted to the library's "
                "weight type %s at load (%s); `retnet-quantize --type=%s` "
                "writes a file that loads as it is\n",
-               path, weightTypeName(type), counts.c_str(), weightTypeName(type));
+               path, library.c_str(), counts.c_str(), options.c_str());
 }
 
 extern "C" {
@@ -399,13 +428,14 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
   for (const PackedWeight &weight : model->layout.weights)
     for (const PackedSource &source : weight.sources) {
       const TensorView &view = *file.find(source.name);
-      if (weight.shape.size() == 2 && !isOfType(view.dtype, weight.type))
-        ++convertedFrom[view.dtypeName];
+      int64_t group = model->shape.weightGroup;
+      if (weight.shape.size() == 2 && !isOfType(view, weight.type, group))
+        ++convertedFrom[storageName(view)];
       const PackedWeight *scales =
           weight.type == WeightType::Int8
               ? model->layout.find(scaleLabel(weight.label))
               : nullptr;
-      int64_t bad = packSource(view, source, weight, scales,
+      int64_t bad = packSource(view, source, weight, scales, group,
                                reinterpret_cast<char *>(model->weights.data));
       file.releasePages(view);
       if (bad >= 0)
@@ -417,7 +447,8 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
                     " (element " + std::to_string(bad) + ")");
     }
   if (!convertedFrom.empty() && !(flags & RETNET_LOAD_QUIET))
-    noteConversion(weights_path, convertedFrom, model->shape.weightType);
+    noteConversion(weights_path, convertedFrom, model->shape.weightType,
+                   model->shape.weightGroup);
   if (onDevice()) {
     size_t bytes = static_cast<size_t>(weightBytes);
     size_t decayBytes = model->decays.size() * sizeof(double);

@@ -42,6 +42,18 @@ bool retnet_runtime::parseWeightType(const std::string &name,
   return false;
 }
 
+bool retnet_runtime::parseWeightGroup(const std::string &text, int64_t &group) {
+  if (text == "channel") {
+    group = 0;
+    return true;
+  }
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  group = std::stoll(text);
+  return group > 0;
+}
+
 int64_t PackedWeight::size() const {
   int64_t count = 1;
   for (int64_t dim : shape)
@@ -70,6 +82,27 @@ std::string retnet_runtime::scaleLabel(const std::string &label) {
   return label + ".scale";
 }
 
+int64_t retnet_runtime::channelLength(const PackedWeight &matrix) {
+  return scalesIndexRows(matrix) ? matrix.shape[1] : matrix.shape[0];
+}
+
+std::string retnet_runtime::checkWeightGroup(const ModelShape &shape) {
+  if (shape.weightGroup <= 0)
+    return "";
+  ModelShape whole = shape;
+  whole.weightGroup = 0;
+  for (const PackedWeight &weight : computeWeightLayout(whole).weights) {
+    if (weight.shape.size() != 2 || weight.sources.empty())
+      continue;
+    int64_t length = channelLength(weight);
+    if (length % shape.weightGroup != 0)
+      return "the group size " + std::to_string(shape.weightGroup) +
+             " does not divide the rows of '" + weight.sources[0].name + "' (" +
+             std::to_string(length) + " values)";
+  }
+  return "";
+}
+
 WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
   int64_t d = shape.embedDim, vd = shape.valueEmbedDim, ffn = shape.ffnDim,
           vocab = shape.vocabSize;
@@ -93,15 +126,28 @@ WeightLayout retnet_runtime::computeWeightLayout(const ModelShape &shape) {
                            kWeightAlignment * kWeightAlignment;
       layout.weights.push_back(std::move(packed));
     };
+    PackedWeight scales{scaleLabel(weight.label), 0, {}, {}};
     bool quantized = weight.type == WeightType::Int8;
-    int64_t channels =
-        scalesIndexRows(weight) ? weight.shape[0] : weight.shape.back();
-    std::string scales = scaleLabel(weight.label);
+    if (quantized) {
+      bool rows = scalesIndexRows(weight);
+      int64_t channels = rows ? weight.shape[0] : weight.shape.back();
+      int64_t groups =
+          shape.weightGroup > 0 ? channelLength(weight) / shape.weightGroup : 0;
+      if (groups == 0)
+        scales.shape = {channels};
+      else if (rows)
+        scales.shape = {channels, groups};
+      else {
+        // [K / G, N], in the matrix's panels.
+        scales.shape = {groups, channels};
+        scales.panel = weight.panel;
+      }
+    }
     append(std::move(weight));
     // The scales are computed at load (or read from a quantized
     // checkpoint), not copied from one source tensor.
     if (quantized)
-      append(PackedWeight{scales, 0, {channels}, {}});
+      append(std::move(scales));
   };
   auto vector = [&](std::string label, std::string name, int64_t size) {
     add(std::move(label), {size}, {{std::move(name), {size}, 0, false}});
@@ -171,6 +217,7 @@ void retnet_runtime::encodeModelShape(const ModelShape &shape,
   values[12] = shape.outputLayer;
   values[13] = shape.weightPanel;
   values[14] = static_cast<int64_t>(shape.weightType);
+  values[15] = shape.weightGroup;
 }
 
 ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
@@ -190,5 +237,6 @@ ModelShape retnet_runtime::decodeModelShape(const int64_t *values) {
   shape.outputLayer = values[12] != 0;
   shape.weightPanel = values[13];
   shape.weightType = static_cast<WeightType>(values[14]);
+  shape.weightGroup = values[15];
   return shape;
 }

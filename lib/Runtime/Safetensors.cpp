@@ -345,17 +345,23 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
   std::string rangeError;
   if (!checkRanges(ranges, dataBytes, rangeError))
     return fail(rangeError);
-  // Each I8 matrix with the scales of its rows.
+  // Each I8 matrix with the scales of its rows, or of groups of its rows'
+  // values (a number of groups that divides the row length).
   for (auto &[name, view] : entries) {
     if (view.dtype != DType::I8 || view.shape.size() != 2)
       continue;
     auto scales = entries.find(name + kScaleSuffix);
-    if (scales != entries.end() &&
-        (scales->second.dtype == DType::F32 ||
-         scales->second.dtype == DType::F16 ||
-         scales->second.dtype == DType::BF16) &&
-        scales->second.shape == std::vector<int64_t>{view.shape[0]})
-      view.scales = &scales->second;
+    if (scales == entries.end())
+      continue;
+    const TensorView &candidate = scales->second;
+    const std::vector<int64_t> &shape = candidate.shape;
+    bool perRow = shape == std::vector<int64_t>{view.shape[0]};
+    bool perGroup = shape.size() == 2 && shape[0] == view.shape[0] &&
+                    shape[1] > 0 && view.shape[1] % shape[1] == 0;
+    if ((candidate.dtype == DType::F32 || candidate.dtype == DType::F16 ||
+         candidate.dtype == DType::BF16) &&
+        (perRow || perGroup))
+      view.scales = &candidate;
   }
   return true;
 }
@@ -397,13 +403,16 @@ void retnet_runtime::convertToFloat(const TensorView &view, size_t first,
   case DType::I8: {
     if (!view.scales)
       return;
-    // Row by row: each row's scale once.
-    size_t columns = static_cast<size_t>(view.shape.back());
+    // A run of values that share a scale (a row, or a group of a row's
+    // values) at a time, its scale read once: scale k covers the values
+    // [k * run, (k + 1) * run).
+    size_t run =
+        static_cast<size_t>(view.group() ? view.group() : view.shape.back());
     for (size_t i = 0; i < count;) {
-      size_t row = (first + i) / columns;
-      size_t end = std::min(count, (row + 1) * columns - first);
+      size_t index = (first + i) / run;
+      size_t end = std::min(count, (index + 1) * run - first);
       float scale;
-      convertToFloat(*view.scales, row, 1, &scale);
+      convertToFloat(*view.scales, index, 1, &scale);
       for (; i < end; ++i)
         out[i] = static_cast<float>(static_cast<int8_t>(view.data[first + i])) *
                  scale;

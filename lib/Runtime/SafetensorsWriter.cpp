@@ -22,7 +22,7 @@ void retnet_runtime::appendLittleEndian(std::string &out, uint64_t value,
 std::vector<EncodedTensor>
 retnet_runtime::encodeTensor(const std::string &name,
                              const std::vector<int64_t> &shape,
-                             const float *values, DType type) {
+                             const float *values, DType type, int64_t group) {
   EncodedTensor tensor{name, "", shape, ""};
   size_t count = 1;
   for (int64_t dim : shape)
@@ -43,13 +43,16 @@ retnet_runtime::encodeTensor(const std::string &name,
       break;
     tensor.dtypeName = "I8";
     tensor.bytes.resize(count);
-    EncodedTensor scales{name + kScaleSuffix, "F32", {shape[0]}, ""};
-    size_t columns = static_cast<size_t>(shape[1]);
-    for (size_t first = 0; first < count; first += columns)
+    std::vector<int64_t> scaleShape = {shape[0]};
+    if (group > 0)
+      scaleShape.push_back(shape[1] / group);
+    EncodedTensor scales{name + kScaleSuffix, "F32", scaleShape, ""};
+    size_t run = static_cast<size_t>(group > 0 ? group : shape[1]);
+    for (size_t first = 0; first < count; first += run)
       appendLittleEndian(
           scales.bytes,
           retnet_float::floatBits(retnet_quantization::quantizeChannel(
-              values + first, static_cast<int64_t>(columns),
+              values + first, static_cast<int64_t>(run),
               reinterpret_cast<int8_t *>(&tensor.bytes[first]))),
           4);
     return {tensor, scales};

@@ -37,35 +37,107 @@ Value mlir::retnet::buildZeros(OpBuilder &b, Location loc,
 
 Value mlir::retnet::buildContraction(OpBuilder &b, Location loc, Value lhs,
                                      Value rhs, Value init, AffineMap lhsMap,
-                                     AffineMap rhsMap) {
-  SmallVector<AffineMap> maps = {lhsMap, rhsMap,
-                                 projectionMap(b.getContext(), 3, {0, 1})};
+                                     AffineMap rhsMap, Value rhsScales,
+                                     int64_t group) {
+  SmallVector<AffineMap> maps = {lhsMap, rhsMap};
+  SmallVector<Value> inputs = {lhs, rhs};
+  if (rhsScales) {
+    maps.push_back(groupScaleMap(rhsMap, group));
+    inputs.push_back(rhsScales);
+  }
+  maps.push_back(projectionMap(b.getContext(), 3, {0, 1}));
   SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
                                                 utils::IteratorType::parallel,
                                                 utils::IteratorType::reduction};
   return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{lhs, rhs}, ValueRange{init},
-             maps, iterators,
+             b, loc, init.getType(), inputs, ValueRange{init}, maps, iterators,
              [](OpBuilder &builder, Location nested, ValueRange args) {
                // Narrower operands (bf16/f16 weights) widen to the
                // accumulator's type; int8 weights convert to it exactly.
-               Type accumulator = args[2].getType();
+               Value accumulator = args.back();
+               Type wide = accumulator.getType();
                auto widen = [&](Value operand) -> Value {
-                 if (operand.getType() == accumulator)
+                 if (operand.getType() == wide)
                    return operand;
                  if (operand.getType().isInteger())
-                   return arith::SIToFPOp::create(builder, nested, accumulator,
+                   return arith::SIToFPOp::create(builder, nested, wide,
                                                   operand);
-                 return arith::ExtFOp::create(builder, nested, accumulator,
-                                              operand);
+                 return arith::ExtFOp::create(builder, nested, wide, operand);
                };
-               Value product = arith::MulFOp::create(
-                   builder, nested, widen(args[0]), widen(args[1]));
+               Value right = widen(args[1]);
+               if (args.size() == 4)
+                 right = arith::MulFOp::create(builder, nested, right, args[2]);
+               Value product = arith::MulFOp::create(builder, nested,
+                                                     widen(args[0]), right);
                Value sum =
-                   arith::AddFOp::create(builder, nested, args[2], product);
+                   arith::AddFOp::create(builder, nested, accumulator, product);
                linalg::YieldOp::create(builder, nested, sum);
              })
       .getResult(0);
+}
+
+AffineMap mlir::retnet::groupScaleMap(AffineMap rhsMap, int64_t group) {
+  AffineExpr reduction =
+      getAffineDimExpr(rhsMap.getNumDims() - 1, rhsMap.getContext());
+  return rhsMap.replace(reduction, reduction.floorDiv(group),
+                        rhsMap.getNumDims(), rhsMap.getNumSymbols());
+}
+
+/// The value `value` widened by `arith.sitofp` from a block argument, or
+/// null.
+static Value convertedArgument(Value value) {
+  auto convert = value.getDefiningOp<arith::SIToFPOp>();
+  return convert && isa<BlockArgument>(convert.getIn()) ? convert.getIn()
+                                                        : Value();
+}
+
+int64_t mlir::retnet::groupOfScaledContraction(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 3 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1 ||
+      op.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+    return 0;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto scaleDivisor = [&]() -> int64_t {
+    AffineExpr reduction =
+        getAffineDimExpr(op.getNumLoops() - 1, op.getContext());
+    for (AffineExpr expr : maps[2].getResults())
+      if (auto div = dyn_cast<AffineBinaryOpExpr>(expr);
+          div && div.getKind() == AffineExprKind::FloorDiv &&
+          div.getLHS() == reduction)
+        if (auto size = dyn_cast<AffineConstantExpr>(div.getRHS()))
+          return size.getValue();
+    return 0;
+  };
+  int64_t group = scaleDivisor();
+  if (group <= 0 || maps[2] != groupScaleMap(maps[1], group))
+    return 0;
+  // The body: yield(acc + a * (sitofp(q) * s)).
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto sum = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!sum || sum.getLhs() != body->getArgument(3))
+    return 0;
+  auto product = sum.getRhs().getDefiningOp<arith::MulFOp>();
+  if (!product || product.getLhs() != body->getArgument(0))
+    return 0;
+  auto scaled = product.getRhs().getDefiningOp<arith::MulFOp>();
+  if (!scaled || convertedArgument(scaled.getLhs()) != body->getArgument(1) ||
+      scaled.getRhs() != body->getArgument(2) ||
+      body->getOperations().size() != 5)
+    return 0;
+  return group;
+}
+
+bool mlir::retnet::isContractionLike(linalg::LinalgOp op) {
+  return linalg::isaContractionOpInterface(op) ||
+         groupOfScaledContraction(op) != 0;
+}
+
+SmallVector<AffineMap> mlir::retnet::contractionMaps(linalg::LinalgOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (groupOfScaledContraction(op))
+    maps.erase(maps.begin() + 2);
+  return maps;
 }
 
 Value mlir::retnet::buildElementwise(OpBuilder &b, Location loc, Value init,

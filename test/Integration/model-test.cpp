@@ -405,6 +405,8 @@ struct TestModel {
   /// When positive: the least teacher-forced top-1 agreement with the
   /// reference over kTopAgreementPositions tokens.
   double minTopAgreement = 0;
+  /// More flags of retnet-weights (--group of int8 checkpoints).
+  std::vector<std::string> weightsFlags = {};
 };
 
 std::vector<TestModel> testModels() {
@@ -520,21 +522,36 @@ std::vector<TestModel> testModels() {
        15,
        {"--weight-type=f16"},
        kF16WeightTolerance},
-      // int8 matrices from an int8 checkpoint: the products multiply by the
-      // same int8 values and scales that the reference dequantizes, so the
-      // f32 tolerance holds. Panels of 48: partial int8 register tiles.
-      {"swish-int8-weight-type-panel48",
+      // int8 matrices from an int8 checkpoint of the same groups (48, as
+      // the panels: partial int8 register tiles): the products multiply by
+      // the same int8 values and scales that the reference dequantizes, so
+      // the f32 tolerance holds.
+      {"swish-int8-group48-panel48",
        describe(96, 192, 4, 144, 2, 144, "swish", false, false, false, true,
                 1e-6),
        "int8",
        16,
-       {"--weight-type=int8", "--weight-panel=48"}},
-      // An int8 checkpoint (tied: the embedding's rows are its channels)
-      // dequantized at load into an f32 library.
+       {"--weight-type=int8", "--group=48", "--weight-panel=48"},
+       kReferenceTolerance,
+       0,
+       {"--group=48"}},
+      // The same with a scale per output channel (tied: the embedding's
+      // rows are its channels).
+      {"gelu-int8-per-channel-tied",
+       describe(64, 128, 4, 128, 2, 97, "gelu", false, true, false, false,
+                1e-6),
+       "int8",
+       19,
+       {"--weight-type=int8", "--group=channel"},
+       kReferenceTolerance,
+       0,
+       {"--group=channel"}},
+      // An int8 checkpoint (groups of 32, tied) dequantized at load into an
+      // f32 library.
       {"gelu-int8-checkpoint-tied-lnemb",
        describe(64, 128, 4, 128, 2, 97, "gelu", false, true, true, false, 1e-6),
        "int8", 17},
-      // An f32 checkpoint quantized at load.
+      // An f32 checkpoint quantized at load (groups of 32).
       {"relu-ffn-f32-into-int8-weights",
        withFields(describe(64, 128, 4, 128, 2, 97, "relu", false, false, false,
                            true, 1e-6),
@@ -1360,10 +1377,15 @@ int main(int argc, char **argv) {
                    llvm::toString(config.takeError()));
       continue;
     }
-    if (!runTool(weightsTool,
-                 {configPath, "-o", weightsPath, "--seed",
-                  std::to_string(testModel.seed), "--dtype", testModel.dtype},
-                 directory + "/weights.log", error)) {
+    std::vector<std::string> weightsArgs = {configPath,
+                                            "-o",
+                                            weightsPath,
+                                            "--seed",
+                                            std::to_string(testModel.seed),
+                                            "--dtype",
+                                            testModel.dtype};
+    llvm::append_range(weightsArgs, testModel.weightsFlags);
+    if (!runTool(weightsTool, weightsArgs, directory + "/weights.log", error)) {
       tally.report(false, testModel.name + " retnet-weights", error);
       continue;
     }
@@ -1379,10 +1401,10 @@ int main(int argc, char **argv) {
     ModelReference decayReference;
     Prompt decayPrompt =
         makePrompt(2, 40, config->vocabSize, testModel.seed * 1000 + 999);
-    if (!runTool(weightsTool,
-                 {configPath, "-o", decayWeightsPath, "--seed",
-                  std::to_string(testModel.seed), "--dtype", testModel.dtype,
-                  "--decays=random"},
+    std::vector<std::string> decayWeightsArgs = weightsArgs;
+    decayWeightsArgs[2] = decayWeightsPath;
+    decayWeightsArgs.push_back("--decays=random");
+    if (!runTool(weightsTool, decayWeightsArgs,
                  directory + "/weights-decays.log", error) ||
         !decayReference.load(*config, decayWeightsPath, error) ||
         !decayReference.batchLogits(promptRows(decayPrompt),

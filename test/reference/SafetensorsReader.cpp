@@ -184,13 +184,22 @@ bool SafetensorsFile::read(const std::string &name,
           static_cast<uint16_t>(readLittleEndian(bytes + 2 * i, 2)));
   } else if (entry.dtype == "I8" && entry.shape.size() == 2) {
     // A quantized matrix: q * scale of its row, the scales in the tensor
-    // `<name>_scale` of shape [rows].
+    // `<name>_scale` of shape [rows]; or q * scale of its group of G values
+    // of a row, the scales of shape [rows, columns / G].
+    auto scaleEntry = entries.find(name + "_scale");
+    std::vector<int64_t> scaleShape = {entry.shape[0]};
+    if (scaleEntry != entries.end() && scaleEntry->second.shape.size() == 2 &&
+        scaleEntry->second.shape[1] > 0 &&
+        entry.shape[1] % scaleEntry->second.shape[1] == 0)
+      scaleShape.push_back(scaleEntry->second.shape[1]);
     std::vector<double> scales;
-    if (!read(name + "_scale", {entry.shape[0]}, scales, error))
+    if (!read(name + "_scale", scaleShape, scales, error))
       return false;
+    uint64_t run = static_cast<uint64_t>(
+        entry.shape[1] / (scaleShape.size() == 2 ? scaleShape[1] : 1));
     for (uint64_t i = 0; i < count; ++i)
-      values[i] = static_cast<double>(static_cast<int8_t>(bytes[i])) *
-                  scales[i / static_cast<uint64_t>(entry.shape[1])];
+      values[i] =
+          static_cast<double>(static_cast<int8_t>(bytes[i])) * scales[i / run];
   } else {
     error = "'" + path + "': tensor '" + name + "' has dtype " + entry.dtype +
             "; only F32, F16, BF16 and I8 matrices with scales are read";

@@ -13,9 +13,9 @@
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-panel=0 | FileCheck %s --check-prefix=NOPANEL
 // RUN: not retnet-compile %S/Inputs/tiny.json --emit=import --weight-panel=-2 2>&1 | FileCheck %s --check-prefix=BADPANEL
 // PANEL64: linalg.unpack %{{.+}} outer_dims_perm = [1, 0] inner_dims_pos = [1] inner_tiles = [64] into %{{.+}} : tensor<6x64x64xf32> -> tensor<64x384xf32>
-// PANEL64: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 64, 0]>
+// PANEL64: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 64, 0, 0]>
 // NOPANEL-NOT: linalg.unpack
-// NOPANEL: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 0, 0]>
+// NOPANEL: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0]>
 // BADPANEL: --weight-panel must be a positive number of columns, or 0
 
 // --weight-type: the weight matrices (the embedding table and those that
@@ -32,10 +32,23 @@
 // BF16: retnet.msr {{.+}} : tensor<?x?x64xf32>, tensor<64x384xbf16>, tensor<128x64xbf16>,
 // BF16: retnet.glu {{.+}} : tensor<?x?x64xf32>, tensor<64x256xbf16>, tensor<128x64xbf16> -> tensor<?x?x64xf32>
 // BF16: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xbf16> -> tensor<?x?x100xf32>
-// BF16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 1]>
+// BF16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 1, 0]>
 // F16: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xf16> -> tensor<?x?x100xf32>
-// F16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 2]>
+// F16: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 2, 0]>
 // BADTYPE: --weight-type must be f32, bf16, f16 or int8, got 'int4'
+
+// int8: the matrices and their scales, by default one per group of 32
+// values of a channel (recorded as the shape's 16th value; 0 with
+// --group=channel): the embedding's [100, 64 / 32], a projection's
+// [64 / 32, 384] in panels of 64 as its weights.
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=int8 | FileCheck %s --check-prefix=INT8
+// RUN: retnet-compile %S/Inputs/tiny.json --emit=import --weight-type=int8 --group=channel | FileCheck %s --check-prefix=INT8-CHANNEL
+// INT8: retnet.dequantize %{{.+}}, %{{.+}} {axis = 0 : i64, group = 32 : i64} : tensor<100x64xi8>, tensor<100x2xf32> -> tensor<100x64xf32>
+// INT8: linalg.unpack %{{.+}} : tensor<6x2x64xf32> -> tensor<2x384xf32>
+// INT8: retnet.dequantize %{{.+}}, %{{.+}} {axis = 1 : i64, group = 32 : i64} : tensor<64x384xi8>, tensor<2x384xf32> -> tensor<64x384xf32>
+// INT8: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 64, 3, 32]>
+// INT8-CHANNEL: retnet.dequantize %{{.+}}, %{{.+}} {axis = 1 : i64} : tensor<64x384xi8>, tensor<384xf32> -> tensor<64x384xf32>
+// INT8-CHANNEL: @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 64, 3, 0]>
 
 // The shared library: the C API, its compiled description, and retnet.h next to it.
 // RUN: retnet-compile %S/Inputs/tiny.json --emit=lib -o %t/lib.so
@@ -115,7 +128,7 @@
 // IMPORT: retnet.msr
 // IMPORT-NOT: retnet.msr
 // IMPORT: retnet.linear
-// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 0]> : tensor<15xi64>)
+// IMPORT: llvm.mlir.global external constant @retnet_abi_model_shape(dense<[64, 128, 4, 128, 2, 100, 0, 0, 0, 0, 1, 0, 1, 32, 0, 0]> : tensor<16xi64>)
 // IMPORT: llvm.mlir.global external constant @retnet_abi_config_json("{{.*}}activation_fn\22:\22gelu\22{{.*}}decoder_layers\22:2{{.*}}vocab_size\22:100}\00")
 // IMPORT: llvm.mlir.global external constant @retnet_abi_buffers(0 : i32)
 

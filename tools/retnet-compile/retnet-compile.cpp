@@ -135,12 +135,22 @@ cl::opt<std::string> weightType(
              "embedding, projections, feed-forward and output layer), which "
              "its code reads and widens to f32 in registers: f32, bf16, f16 "
              "or int8 (default f32). int8 matrices are quantized "
-             "symmetrically per output channel with an f32 scale each (the "
-             "products scale their results' columns). Norm weights, biases, "
+             "symmetrically, with an f32 scale per group of --group values "
+             "of each output channel (or per channel). Norm weights, biases, "
              "activations and retention states stay f32. A checkpoint of "
              "another type is converted at load (rounded to nearest even, "
              "or quantized)"),
     cl::init("f32"), cl::cat(category));
+cl::opt<std::string> weightGroup(
+    "group",
+    cl::desc("With --weight-type=int8: how many consecutive values of an "
+             "output channel (along a product's reduction; along d for the "
+             "embedding) share a scale, or 'channel' for one scale per "
+             "channel (default 32, as llama.cpp's Q8_0). It must divide "
+             "every matrix's rows: d, the value dimension and the "
+             "feed-forward dimension. A file quantized otherwise is "
+             "requantized at load"),
+    cl::init(""), cl::cat(category));
 cl::list<int64_t>
     threadTile("thread-tile", cl::CommaSeparated,
                cl::desc("Block m,n of one thread for linear layers (tuning)"),
@@ -330,6 +340,17 @@ int main(int argc, char **argv) {
   if (!retnet_runtime::parseWeightType(weightType, matrixType))
     return fail("--weight-type must be f32, bf16, f16 or int8, got '" +
                 weightType + "'");
+  int64_t group = matrixType == retnet_runtime::WeightType::Int8
+                      ? retnet_runtime::kDefaultWeightGroup
+                      : 0;
+  if (!weightGroup.empty()) {
+    if (matrixType != retnet_runtime::WeightType::Int8)
+      return fail("--group applies to int8 weights (--weight-type=int8)");
+    if (!retnet_runtime::parseWeightGroup(weightGroup, group))
+      return fail("--group must be a positive number of values or "
+                  "'channel', got '" +
+                  weightGroup + "'");
+  }
   // A panel's row fills a cache line at least: the one-row tiles of
   // decoding stream several panels at once, each in whole lines (batch-1
   // decoding of examples/retnet-1.3b.json with int8 weights 11% faster
@@ -375,10 +396,16 @@ int main(int argc, char **argv) {
           << inputFile << ": " << warning << "\n";
     if (!config)
       return fail(llvm::toString(config.takeError()));
+    retnet_runtime::ModelShape shape = retnet::getModelShape(*config);
+    shape.weightGroup = group;
+    if (std::string problem = retnet_runtime::checkWeightGroup(shape);
+        !problem.empty())
+      return fail(problem + "; choose a --group that divides it, or "
+                            "--group=channel");
     module = retnet::importModel(&context, *config,
                                  cuda ? retnet_abi::BufferKind::CudaDevice
                                       : retnet_abi::BufferKind::Host,
-                                 panel, matrixType);
+                                 panel, matrixType, group);
     if (failed(verify(*module)))
       return fail("the imported model does not verify");
   } else {

@@ -1,14 +1,16 @@
 //===- retnet-quantize.cpp - Checkpoints in a narrower weight type --------===//
 //
 // Rewrites a safetensors checkpoint with its matrices in another type: int8
-// (each row, an output channel, quantized symmetrically with an F32 scale in
-// `<name>_scale`), bf16 or f16 (rounded to nearest even), or f32. Vectors and
-// buffers are copied as they are. A library of the same --weight-type then
-// loads the file without converting it.
+// (each row, an output channel, quantized symmetrically in groups of
+// --group values or whole, with F32 scales in `<name>_scale`), bf16 or f16
+// (rounded to nearest even), or f32. Vectors and buffers are copied as they
+// are. A library of the same --weight-type (and --group) then loads the
+// file without converting it.
 //
 //===----------------------------------------------------------------------===//
 
 #include "retnet/Runtime/CheckpointCheck.h"
+#include "retnet/Runtime/ModelLayout.h"
 #include "retnet/Runtime/Safetensors.h"
 #include "retnet/Runtime/SafetensorsWriter.h"
 
@@ -36,13 +38,21 @@ cl::opt<DType> type(
     "type", cl::desc("Element type of the matrices (2-D tensors)"),
     cl::init(DType::I8),
     cl::values(clEnumValN(DType::I8, "int8",
-                          "I8, each row quantized symmetrically: scale = max "
-                          "|row| / 127, q = round(w / scale), the scales in "
-                          "the F32 tensor <name>_scale (default)"),
+                          "I8, each group of a row (--group) quantized "
+                          "symmetrically: scale = max |group| / 127, q = "
+                          "round(w / scale), the scales in the F32 tensor "
+                          "<name>_scale (default)"),
                clEnumValN(DType::BF16, "bf16", "BF16, rounded to nearest even"),
                clEnumValN(DType::F16, "f16", "F16, rounded to nearest even"),
                clEnumValN(DType::F32, "f32", "F32 (dequantizes I8 matrices)")),
     cl::cat(category));
+cl::opt<std::string> groupOption(
+    "group",
+    cl::desc("With --type=int8: how many consecutive values of a row share "
+             "a scale (default 32, as a library's default --group), or "
+             "'channel' for one scale per row; it must divide every "
+             "matrix's row length"),
+    cl::init(""), cl::cat(category));
 
 int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "retnet-quantize") << message << "\n";
@@ -68,8 +78,18 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "retnet-quantize: a checkpoint's matrices in another type (int8 with a "
-      "scale per row, bf16, f16 or f32), for a library compiled with the "
-      "same --weight-type\n");
+      "scale per group of a row's values or per row, bf16, f16 or f32), for "
+      "a library compiled with the same --weight-type and --group\n");
+
+  int64_t group = type == DType::I8 ? kDefaultWeightGroup : 0;
+  if (!groupOption.empty()) {
+    if (type != DType::I8)
+      return fail("--group applies to --type=int8");
+    if (!parseWeightGroup(groupOption, group))
+      return fail("--group must be a positive number of values or "
+                  "'channel', got '" +
+                  groupOption + "'");
+  }
 
   SafetensorsFile file;
   std::string error;
@@ -92,6 +112,12 @@ int main(int argc, char **argv) {
           std::string(reinterpret_cast<const char *>(view.data), view.bytes)});
       ++copied;
     } else {
+      if (group > 0 && view.shape[1] % group != 0)
+        return fail("the group size " + std::to_string(group) +
+                    " does not divide the rows of tensor '" + name + "' (" +
+                    std::to_string(view.shape[1]) +
+                    " values); choose a --group that divides it, or "
+                    "--group=channel");
       size_t count = static_cast<size_t>(view.shape[0]) *
                      static_cast<size_t>(view.shape[1]);
       std::vector<float> values(count);
@@ -101,7 +127,7 @@ int main(int argc, char **argv) {
           return fail("tensor '" + name + "' holds a value that is not " +
                       "finite (element " + std::to_string(i) + ")");
       for (EncodedTensor &tensor :
-           encodeTensor(name, view.shape, values.data(), type))
+           encodeTensor(name, view.shape, values.data(), type, group))
         tensors.push_back(std::move(tensor));
       ++converted;
     }

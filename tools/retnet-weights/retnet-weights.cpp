@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "retnet/Import/ModelConfig.h"
+#include "retnet/Runtime/ModelLayout.h"
 #include "retnet/Runtime/SafetensorsWriter.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -47,12 +48,18 @@ cl::opt<DType> dtype("dtype", cl::desc("Element type of the tensors"),
                                 clEnumValN(DType::F16, "f16", "F16"),
                                 clEnumValN(DType::BF16, "bf16", "BF16"),
                                 clEnumValN(DType::I8, "int8",
-                                           "I8 matrices, each row quantized "
+                                           "I8 matrices, each group of a "
+                                           "row (--group) quantized "
                                            "symmetrically with an F32 scale "
                                            "in <name>_scale (as "
                                            "retnet-quantize writes them); "
                                            "vectors stay F32")),
                      cl::cat(category));
+cl::opt<std::string>
+    groupOption("group",
+                cl::desc("With --dtype=int8: values of a row per scale "
+                         "(default 32), or 'channel' for one scale per row"),
+                cl::init(""), cl::cat(category));
 cl::opt<Decays>
     decays("decays",
            cl::desc("Whether to store torchscale's buffer retnet_rel_pos.decay "
@@ -215,10 +222,10 @@ std::vector<float> initialValues(const WeightInfo &info,
 /// scales); `asInt32` writes them as I32 instead, a dtype no loader takes.
 std::vector<EncodedTensor> encode(const WeightInfo &info,
                                   const std::vector<float> &values, DType type,
-                                  bool asInt32) {
+                                  int64_t group, bool asInt32) {
   std::vector<int64_t> shape(info.shape.begin(), info.shape.end());
   if (!asInt32)
-    return encodeTensor(info.name, shape, values.data(), type);
+    return encodeTensor(info.name, shape, values.data(), type, group);
   EncodedTensor tensor{info.name, "I32", shape, ""};
   for (float value : values)
     appendLittleEndian(tensor.bytes,
@@ -249,7 +256,22 @@ int main(int argc, char **argv) {
   for (const std::string &warning : warnings)
     llvm::WithColor::warning(llvm::errs(), "retnet-weights") << warning << "\n";
 
+  int64_t group = dtype == DType::I8 ? kDefaultWeightGroup : 0;
+  if (!groupOption.empty() &&
+      (dtype != DType::I8 || !parseWeightGroup(groupOption, group)))
+    return fail("--group must be a positive number of values or 'channel', "
+                "with --dtype=int8; got '" +
+                groupOption + "'");
+
   std::vector<WeightInfo> weights = listWeights(*config);
+  for (const WeightInfo &info : weights)
+    if (group > 0 && !info.optional && info.shape.size() == 2 &&
+        info.shape[1] % group != 0)
+      return fail("the group size " + std::to_string(group) +
+                  " does not divide the rows of '" + info.name + "' (" +
+                  std::to_string(info.shape[1]) +
+                  " values); choose a --group that divides it, or "
+                  "--group=channel");
   llvm::StringSet<> known, omittable;
   for (const WeightInfo &info : weights) {
     if (info.optional)
@@ -300,7 +322,7 @@ int main(int argc, char **argv) {
     if (type == DType::I8 && written.shape.size() != 2)
       type = DType::F32;
     for (EncodedTensor &tensor :
-         encode(written, values, type, badDType.contains(info.name)))
+         encode(written, values, type, group, badDType.contains(info.name)))
       if (!omit.contains(tensor.name))
         tensors.push_back(std::move(tensor));
   }

@@ -38,17 +38,49 @@ static LogicalResult checkStatic(Operation *op, StringRef what, Value value) {
 }
 
 LogicalResult DequantizeOp::verify() {
-  int64_t axis = getAxis();
+  int64_t axis = getAxis(), group = getGroup();
   if (axis != 0 && axis != 1)
     return emitOpError() << "expected 'axis' 0 (a scale per row) or 1 (a "
                             "scale per column), got "
                          << axis;
-  if (failed(checkStatic(*this, "quantized", getQuantized())) ||
-      failed(checkShape(*this, "scales", axis ? "[columns]" : "[rows]",
-                        getScales(), {dim(getQuantized(), axis)})))
+  if (failed(checkStatic(*this, "quantized", getQuantized())))
     return failure();
+  if (group < 0)
+    return emitOpError() << "expected a non-negative 'group', got " << group;
+  if (group == 0) {
+    if (failed(checkShape(*this, "scales", axis ? "[columns]" : "[rows]",
+                          getScales(), {dim(getQuantized(), axis)})))
+      return failure();
+  } else {
+    // The groups run along the dimension that is not the channels'.
+    int64_t grouped = getQuantized().getType().getDimSize(1 - axis);
+    if (grouped % group != 0)
+      return emitOpError() << "expected 'group' (" << group
+                           << ") to divide the quantized matrix's dimension "
+                           << 1 - axis << " (" << grouped << ")";
+    SmallVector<int64_t> shape = {dim(getQuantized(), 0),
+                                  dim(getQuantized(), 1)};
+    shape[1 - axis] = grouped / group;
+    if (failed(checkShape(*this, "scales",
+                          axis ? "[rows / group, columns]"
+                               : "[rows, columns / group]",
+                          getScales(), shape)))
+      return failure();
+  }
   return checkShape(*this, "result", "the shape of 'quantized'", getResult(),
                     {dim(getQuantized(), 0), dim(getQuantized(), 1)});
+}
+
+AffineMap DequantizeOp::getScaleMap() {
+  MLIRContext *context = getContext();
+  unsigned axis = getAxis();
+  AffineExpr channel = getAffineDimExpr(axis, context);
+  if (getGroup() == 0)
+    return AffineMap::get(2, 0, channel);
+  SmallVector<AffineExpr> indices = {getAffineDimExpr(0, context),
+                                     getAffineDimExpr(1, context)};
+  indices[1 - axis] = indices[1 - axis].floorDiv(getGroup());
+  return AffineMap::get(2, 0, indices, context);
 }
 
 LogicalResult EmbeddingOp::verify() {

@@ -57,27 +57,40 @@ class RetNet_Op<string mnemonic, list<Trait> traits = []>
 }
 
 def RetNet_DequantizeOp : RetNet_Op<"dequantize"> {
-  let summary = "Int8 weights with a scale per channel, as an f32 matrix";
+  let summary = "Int8 weights with scales per channel or per group, as f32";
   let description = [{
     `W[i, j] = Q[i, j] * scales[j]` with `axis = 1` (a scale per column: the
     output channels of a matrix that products multiply by) or
     `W[i, j] = Q[i, j] * scales[i]` with `axis = 0` (a scale per row: the
-    embedding table's tokens). `retnet-compile --weight-type=int8` gives
-    every weight matrix this form. Its users read it without building the
-    f32 matrix: a product accumulates `x Q` and scales its columns once,
-    the embedding widens and scales the rows it gathers.
+    embedding table's tokens). With `group = G` each channel has a scale
+    per G consecutive elements along the other dimension (the reduction of
+    a product): `W[i, j] = Q[i, j] * scales[i floordiv G, j]` (`axis = 1`,
+    scales `[rows / G, columns]`) or `Q[i, j] * scales[i, j floordiv G]`
+    (`axis = 0`, scales `[rows, columns / G]`); G divides that dimension.
+    `retnet-compile --weight-type=int8` gives every weight matrix this form.
+    Its users read it without building the f32 matrix: a product
+    accumulates `x Q` and scales its columns once (per channel) or
+    converts and scales each weight in registers (per group); the
+    embedding widens and scales the rows it gathers.
 
     ```mlir
     %w = retnet.dequantize %q, %s {axis = 1 : i64}
         : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+    %g = retnet.dequantize %q, %t {axis = 1 : i64, group = 32 : i64}
+        : tensor<64x256xi8>, tensor<2x256xf32> -> tensor<64x256xf32>
     ```
   }];
   let arguments = (ins TensorRankOf<[I8], [2]>:$quantized,
-                       TensorRankOf<[F32], [1]>:$scales, I64Attr:$axis);
+                       TensorRankOf<[F32], [1, 2]>:$scales, I64Attr:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$group);
   let results = (outs F32Tensor2D:$result);
   let assemblyFormat = [{
     $quantized `,` $scales attr-dict `:` type($quantized) `,` type($scales)
     `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// The map from the matrix's (row, column) to its scale's indices.
+    ::mlir::AffineMap getScaleMap();
   }];
 }
 

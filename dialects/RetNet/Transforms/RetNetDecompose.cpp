@@ -96,13 +96,21 @@ Value GraphBuilder::linear(Value input, Value weight) {
   Value flat = tensor::CollapseShapeOp::create(b, loc, input, rows);
   OpFoldResult flatRows = size(flat, 0);
   // Int8 weights with a scale per column: x (Q diag(s)) = (x Q) diag(s), so
-  // the product reads Q and its result's columns are scaled once.
+  // the product reads Q and its result's columns are scaled once. With a
+  // scale per group of rows (k), the product converts and scales each
+  // weight it reads.
   auto dequantize = weight.getDefiningOp<DequantizeOp>();
-  bool columnScales = dequantize && dequantize.getAxis() == 1;
+  bool columnScales =
+      dequantize && dequantize.getAxis() == 1 && dequantize.getGroup() == 0;
+  bool groupScales =
+      dequantize && dequantize.getAxis() == 1 && dequantize.getGroup() > 0;
   Value product = buildContraction(
-      b, loc, flat, columnScales ? dequantize.getQuantized() : weight,
+      b, loc, flat,
+      columnScales || groupScales ? dequantize.getQuantized() : weight,
       buildZeros(b, loc, {flatRows, constant(outWidth)}, f32()),
-      projection(3, {0, 2}), projection(3, {2, 1}));
+      projection(3, {0, 2}), projection(3, {2, 1}),
+      groupScales ? dequantize.getScales() : Value(),
+      groupScales ? dequantize.getGroup() : 0);
   if (columnScales)
     product = elementwise(
         product, dequantize.getScales(), projection(2, {1}),
@@ -200,13 +208,16 @@ struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
     Value tokens = op.getTokens(), table = op.getTable();
     int64_t width = cast<RankedTensorType>(table.getType()).getDimSize(1);
     double scale = op.getScale().convertToDouble();
-    // An int8 table with a scale per row (token) is gathered as it is
-    // stored, each row converted and scaled.
+    // An int8 table with a scale per row (token), or per group of each
+    // row's columns, is gathered as it is stored, each element converted
+    // and scaled.
     auto dequantize = table.getDefiningOp<DequantizeOp>();
     Value rowScales;
+    int64_t group = 0;
     if (dequantize && dequantize.getAxis() == 0) {
       table = dequantize.getQuantized();
       rowScales = dequantize.getScales();
+      group = dequantize.getGroup();
     }
     Value result = b.elementwise(
         b.empty({b.size(tokens, 0), b.size(tokens, 1), b.constant(width)}),
@@ -218,14 +229,19 @@ struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
           Value element = tensor::ExtractOp::create(builder, loc, table,
                                                     ValueRange{row, column});
           // A table of the library's weight type (bf16/f16) widens.
-          if (rowScales)
+          if (rowScales) {
+            SmallVector<Value> scaleIndices = {row};
+            if (group > 0)
+              scaleIndices.push_back(arith::DivUIOp::create(
+                  builder, loc, column,
+                  arith::ConstantIndexOp::create(builder, loc, group)));
             element = arith::MulFOp::create(
                 builder, loc,
                 arith::SIToFPOp::create(builder, loc, builder.getF32Type(),
                                         element),
                 tensor::ExtractOp::create(builder, loc, rowScales,
-                                          ValueRange{row}));
-          else if (element.getType() != builder.getF32Type())
+                                          scaleIndices));
+          } else if (element.getType() != builder.getF32Type())
             element = arith::ExtFOp::create(builder, loc, builder.getF32Type(),
                                             element);
           if (scale == 1.0)
@@ -256,8 +272,7 @@ struct DecomposeDequantize : public OpRewritePattern<DequantizeOp> {
         b.empty(
             {b.constant(type.getDimSize(0)), b.constant(type.getDimSize(1))}),
         ValueRange{op.getQuantized(), op.getScales()},
-        {b.projection(2, {0, 1}),
-         b.projection(2, {static_cast<unsigned>(op.getAxis())})},
+        {b.projection(2, {0, 1}), op.getScaleMap()},
         [](OpBuilder &builder, Location loc, ValueRange args) {
           Value widened = arith::SIToFPOp::create(
               builder, loc, builder.getF32Type(), args[0]);

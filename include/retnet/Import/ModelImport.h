@@ -23,12 +23,15 @@ namespace mlir::retnet {
 /// `weightPanel` > 0 the matrices that the layout stores as panels
 /// (ModelShape::weightPanel) are read through `linalg.unpack`, which
 /// retnet-fold-weight-panels folds into the products. The matrices that
-/// products read are tensors of `weightType`.
+/// products read are tensors of `weightType`; int8 ones have a scale per
+/// `weightGroup` values of a channel (0: per channel), which must divide
+/// every channel (retnet_runtime::checkWeightGroup).
 OwningOpRef<ModuleOp> importModel(
     MLIRContext *context, const ModelConfig &config,
     retnet_abi::BufferKind buffers = retnet_abi::BufferKind::Host,
     int64_t weightPanel = 0,
-    retnet_runtime::WeightType weightType = retnet_runtime::WeightType::F32);
+    retnet_runtime::WeightType weightType = retnet_runtime::WeightType::F32,
+    int64_t weightGroup = 0);
 } // namespace mlir::retnet
 
 #endif // RETNET_IMPORT_MODELIMPORT_H

@@ -19,7 +19,8 @@ namespace retnet_runtime {
 /// code reads them in this type and widens them to f32 in registers. Norm
 /// weights and biases are f32. Int8 matrices are quantized symmetrically per
 /// output channel (a column of a product's matrix, a row of the embedding
-/// table), each channel with an f32 scale: w = q * scale. The values are
+/// table) or per group of a channel's values (ModelShape::weightGroup),
+/// each channel or group with an f32 scale: w = q * scale. The values are
 /// those of the encoded model shape.
 enum class WeightType : int64_t { F32 = 0, BF16 = 1, F16 = 2, Int8 = 3 };
 
@@ -62,6 +63,11 @@ struct ModelShape {
   int64_t weightPanel = 0;
   /// The element type of those matrices (retnet-compile --weight-type).
   WeightType weightType = WeightType::F32;
+  /// Int8 matrices: the number of consecutive values of a channel (along
+  /// the checkpoint matrix's rows: a product's reduction, the embedding's
+  /// d) that share a scale, which divides each matrix's row length; 0 for
+  /// one scale per channel (retnet-compile --group).
+  int64_t weightGroup = 0;
 
   int64_t keyDim() const { return embedDim / heads; }
   /// Width of each output row: vocabSize (logits) or embedDim.
@@ -116,8 +122,17 @@ std::string layerLabel(int64_t layer, const char *name);
 
 /// The label of the scales of the int8 matrix labelled `label`: one f32 per
 /// output channel, a column of a product's matrix `[K, N]` (N scales) or a
-/// row of the embedding table (vocab scales).
+/// row of the embedding table (vocab scales); with groups of G, `[K / G,
+/// N]` (stored in the matrix's panels) or `[vocab, d / G]`.
 std::string scaleLabel(const std::string &label);
+
+/// The length of the rows of the checkpoint matrix that `matrix` is packed
+/// from (the values of one channel, which groups divide).
+int64_t channelLength(const PackedWeight &matrix);
+
+/// The first weight matrix of `shape` whose channel length the group does
+/// not divide, as a message naming it and both sizes; empty if none.
+std::string checkWeightGroup(const ModelShape &shape);
 
 /// Whether the scales of a matrix index its rows (the embedding table,
 /// stored as in the checkpoint) rather than its columns.
@@ -138,11 +153,18 @@ inline bool scalesIndexRows(const PackedWeight &matrix) {
 /// multiple of it.
 WeightLayout computeWeightLayout(const ModelShape &shape);
 
+/// The group of int8 weights unless retnet-compile is told otherwise.
+constexpr int64_t kDefaultWeightGroup = 32;
+
+/// The group of a --group option (a positive number of values, or
+/// "channel": 0, one scale per channel), or false.
+bool parseWeightGroup(const std::string &text, int64_t &group);
+
 /// Alignment of every packed weight, in bytes (a cache line).
 constexpr int64_t kWeightAlignment = 64;
 
 /// Number of int64 values in the encoded model shape.
-constexpr int kEncodedShapeSize = 15;
+constexpr int kEncodedShapeSize = 16;
 /// The model shape as int64 values (stored in compiled libraries).
 void encodeModelShape(const ModelShape &shape, int64_t *values);
 ModelShape decodeModelShape(const int64_t *values);

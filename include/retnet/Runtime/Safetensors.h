@@ -12,7 +12,9 @@
 namespace retnet_runtime {
 /// Element types the loader converts to f32. I8 matrices are quantized
 /// weights (as retnet-quantize writes them): row r holds q * scale[r], the
-/// scales in the float tensor `<name>_scale` of shape [rows].
+/// scales in the float tensor `<name>_scale` of shape [rows]; or, quantized
+/// in groups of G values of a row, q[r, c] * scale[r, c / G], the scales of
+/// shape [rows, columns / G].
 enum class DType { F32, F16, BF16, I8, Other };
 
 /// The suffix of the name of an I8 matrix's scales.
@@ -24,8 +26,17 @@ struct TensorView {
   std::vector<int64_t> shape;
   const unsigned char *data = nullptr;
   size_t bytes = 0;
-  /// An I8 matrix's scales, one per row, where the file has them.
+  /// An I8 matrix's scales, one per row or per group of a row, where the
+  /// file has them.
   const TensorView *scales = nullptr;
+
+  /// The values of a row of an I8 matrix that share a scale: 0 for one
+  /// scale per row.
+  int64_t group() const {
+    return scales && scales->shape.size() == 2 && scales->shape[1] > 0
+               ? shape.back() / scales->shape[1]
+               : 0;
+  }
 
   /// Whether convertToFloat gives this tensor's values: a float tensor, or
   /// an I8 matrix with its scales.

@@ -30,11 +30,13 @@ void appendLittleEndian(std::string &out, uint64_t value, unsigned bytes);
 
 /// `values` (of `shape`) as tensors of `type`: F32 as they are, F16 and
 /// BF16 rounded to nearest even; I8 (a matrix only) quantizes each row
-/// symmetrically (retnet_quantization::quantizeChannel) and adds the F32
-/// tensor `<name>_scale` of the rows' scales.
+/// symmetrically (retnet_quantization::quantizeChannel), whole or in groups
+/// of `group` values (which divides the row length), and adds the F32
+/// tensor `<name>_scale` of the scales: [rows] or [rows, columns / group].
 std::vector<EncodedTensor> encodeTensor(const std::string &name,
                                         const std::vector<int64_t> &shape,
-                                        const float *values, DType type);
+                                        const float *values, DType type,
+                                        int64_t group = 0);
 
 /// Writes `tensors` in their order, with the string pairs `metadata` as
 /// `__metadata__`, to `path` (through a temporary file renamed over it);

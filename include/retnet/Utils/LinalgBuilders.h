@@ -3,6 +3,7 @@
 #ifndef RETNET_UTILS_LINALGBUILDERS_H
 #define RETNET_UTILS_LINALGBUILDERS_H
 
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpDefinition.h"
@@ -32,9 +33,28 @@ Value buildZeros(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> shape,
 /// `init += lhs * rhs` over the loops (i, j, r) with r the reduction; the
 /// result is indexed (i, j), the operands by `lhsMap` and `rhsMap`. Operands
 /// of a narrower float type are widened to `init`'s, integer operands
-/// (int8 weights) converted to it.
+/// (int8 weights) converted to it. With `rhsScales` (int8 weights quantized
+/// in groups of `group` along r), `init += lhs * (rhs * scales)`, the scales
+/// indexed by groupScaleMap(rhsMap, group).
 Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                       Value init, AffineMap lhsMap, AffineMap rhsMap);
+                       Value init, AffineMap lhsMap, AffineMap rhsMap,
+                       Value rhsScales = nullptr, int64_t group = 0);
+
+/// The map of the scales of a product's right operand quantized in groups
+/// of `group` along the reduction (the map's last loop): `rhsMap` with that
+/// loop `r` replaced by `r floordiv group`.
+AffineMap groupScaleMap(AffineMap rhsMap, int64_t group);
+
+/// The group size of a product built by buildContraction with scales, `C +=
+/// A * (widen(B) * S)` with S indexed by groupScaleMap of B's map; else 0.
+int64_t groupOfScaledContraction(linalg::LinalgOp op);
+
+/// Whether `op` is a contraction: upstream's contraction interface, or a
+/// product with group scales.
+bool isContractionLike(linalg::LinalgOp op);
+
+/// The indexing maps of `op` without those of its group scales: (A, B, C).
+SmallVector<AffineMap> contractionMaps(linalg::LinalgOp op);
 
 /// `init` updated elementwise: `body(inputs..., init)` at every point of
 /// `init`, each input indexed by its map over the loops of `init`.

@@ -21,20 +21,23 @@ namespace mlir::retnet {
 
 using namespace mlir;
 
-/// Matrix products: two parallel loops and one reduction loop.
+/// Matrix products: two parallel loops and one reduction loop. Products
+/// of int8 weights quantized in groups along k, `C += A * (B * S)`, are
+/// products too: their scales are a third input.
 static bool isMatrixProduct(linalg::LinalgOp op) {
   return op.getNumLoops() == 3 && op.getNumParallelLoops() == 2 &&
          op.getNumReductionLoops() == 1 && op.hasPureTensorSemantics() &&
-         linalg::isaContractionOpInterface(op);
+         retnet::isContractionLike(op);
 }
 
 /// Products with panel-packed right operands (retnet-fold-weight-panels):
 /// `C[m, n1, n0] += A[m, k] B[n1, k, n0]`, loops (m, n1, n0, k).
 static bool isPanelProduct(linalg::LinalgOp op) {
   if (op.getNumLoops() != 4 || op.getNumParallelLoops() != 3 ||
-      !op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op))
+      !op.hasPureTensorSemantics() || !retnet::isContractionLike(op))
     return false;
-  return op.getIndexingMapsArray() == retnet::panelProductMaps(op.getContext());
+  return retnet::contractionMaps(op) ==
+         retnet::panelProductMaps(op.getContext());
 }
 
 /// Matrix products and panel products.
@@ -367,6 +370,28 @@ struct WidenBeforeBroadcast : public OpRewritePattern<WidenOp> {
 };
 } // namespace
 
+/// The tile `tile` of a product with group scales, if its reduction is one
+/// k, reads its scales' slice (one group) with the weights' map: `k floordiv
+/// group` and `k` are both 0 there, and the maps become projected
+/// permutations, which the vectorizer takes. Tiles of several k stay scalar
+/// loops (false).
+static bool indexScalesByReduction(RewriterBase &rewriter,
+                                   linalg::LinalgOp tile) {
+  SmallVector<int64_t> ranges = tile.getStaticLoopRanges();
+  SmallVector<AffineMap> maps = tile.getIndexingMapsArray();
+  auto scales = cast<RankedTensorType>(tile.getDpsInputs()[2].getType());
+  AffineExpr reduction =
+      getAffineDimExpr(tile.getNumLoops() - 1, tile.getContext());
+  std::optional<unsigned> groupDim = maps[1].getResultPosition(reduction);
+  if (ranges.back() != 1 || !groupDim || scales.getDimSize(*groupDim) != 1)
+    return false;
+  maps[2] = maps[1];
+  rewriter.modifyOpInPlace(tile, [&] {
+    tile->setAttr("indexing_maps", rewriter.getAffineMapArrayAttr(maps));
+  });
+  return true;
+}
+
 /// Vectorizes the products whose shape is one of `tiles` (partial tiles stay
 /// scalar loops) and folds the vectorizer's multiply + multi_reduction into
 /// vector.contract, which lowers to outer products.
@@ -382,6 +407,9 @@ static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
   };
   for (linalg::LinalgOp tile :
        collectProducts(root, isRegisterTile, isAnyProduct)) {
+    if (retnet::groupOfScaledContraction(tile) &&
+        !indexScalesByReduction(rewriter, tile))
+      continue;
     rewriter.setInsertionPoint(tile);
     FailureOr<linalg::VectorizationResult> vectorized =
         linalg::vectorize(rewriter, tile);
@@ -394,6 +422,8 @@ static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
   MLIRContext *context = root->getContext();
   RewritePatternSet contractions(context);
   vector::populateVectorReductionToContractPatterns(contractions);
+  // The group scales multiply the weights before the broadcast over rows.
+  vector::populateSinkVectorOpsPatterns(contractions);
   vector::populateVectorTransferPermutationMapLoweringPatterns(contractions);
   contractions.add<WidenBeforeBroadcast<arith::ExtFOp>,
                    WidenBeforeBroadcast<arith::SIToFPOp>>(context);

@@ -42,11 +42,11 @@ struct FoldUnpackIntoProduct : public OpRewritePattern<linalg::GenericOp> {
   LogicalResult matchAndRewrite(linalg::GenericOp product,
                                 PatternRewriter &rewriter) const override {
     if (product.getNumLoops() != 3 || product.getNumReductionLoops() != 1 ||
-        product.getNumDpsInputs() != 2 || !product.hasPureTensorSemantics() ||
-        !linalg::isaContractionOpInterface(product))
+        !product.hasPureTensorSemantics() ||
+        !retnet::isContractionLike(product))
       return rewriter.notifyMatchFailure(product, "not a matrix product");
     MLIRContext *context = getContext();
-    SmallVector<AffineMap> maps = product.getIndexingMapsArray();
+    SmallVector<AffineMap> maps = retnet::contractionMaps(product);
     if (maps[0] != retnet::projectionMap(context, 3, {0, 2}) ||
         maps[1] != retnet::projectionMap(context, 3, {2, 1}) ||
         maps[2] != retnet::projectionMap(context, 3, {0, 1}))
@@ -55,6 +55,20 @@ struct FoldUnpackIntoProduct : public OpRewritePattern<linalg::GenericOp> {
     int64_t panel = unpack ? panelWidthOf(unpack) : 0;
     if (!panel)
       return rewriter.notifyMatchFailure(product, "B is not unpacked panels");
+    // Group scales `[K / G, N]` of int8 weights are stored in panels of
+    // the same width, `[N / P, K / G, P]`, read beside the weights'.
+    SmallVector<Value> panelInputs = {product.getDpsInputs()[0],
+                                      unpack.getSource()};
+    SmallVector<AffineMap> panelMaps = retnet::panelProductMaps(context);
+    if (int64_t group = retnet::groupOfScaledContraction(product)) {
+      auto scales = product.getDpsInputs()[2].getDefiningOp<linalg::UnPackOp>();
+      if (!scales || panelWidthOf(scales) != panel)
+        return rewriter.notifyMatchFailure(
+            product, "the group scales are not unpacked panels of B's width");
+      panelInputs.push_back(scales.getSource());
+      panelMaps.insert(panelMaps.begin() + 2,
+                       retnet::groupScaleMap(panelMaps[1], group));
+    }
 
     Location loc = product.getLoc();
     Value init = product.getDpsInits()[0];
@@ -71,10 +85,9 @@ struct FoldUnpackIntoProduct : public OpRewritePattern<linalg::GenericOp> {
     SmallVector<utils::IteratorType> iterators(3,
                                                utils::IteratorType::parallel);
     iterators.push_back(utils::IteratorType::reduction);
-    auto panelProduct = linalg::GenericOp::create(
-        rewriter, loc, panelType,
-        ValueRange{product.getDpsInputs()[0], unpack.getSource()},
-        ValueRange{panelInit}, retnet::panelProductMaps(context), iterators);
+    auto panelProduct =
+        linalg::GenericOp::create(rewriter, loc, panelType, panelInputs,
+                                  ValueRange{panelInit}, panelMaps, iterators);
     rewriter.inlineRegionBefore(product.getRegion(), panelProduct.getRegion(),
                                 panelProduct.getRegion().begin());
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(

@@ -268,3 +268,40 @@ func.func @int8_panels(%x: tensor<?x24xf32>, %w: tensor<6x24x32xi8>, %init: tens
   } -> tensor<?x6x32xf32>
   return %r : tensor<?x6x32xf32>
 }
+
+// -----
+
+#a = affine_map<(m, n1, n0, k) -> (m, k)>
+#b = affine_map<(m, n1, n0, k) -> (n1, k, n0)>
+#s = affine_map<(m, n1, n0, k) -> (n1, k floordiv 32, n0)>
+#c = affine_map<(m, n1, n0, k) -> (m, n1, n0)>
+
+// int8 panels with a scale per group of 32 k: each step of the reduction
+// reads the scales of its group (k floordiv 32) beside its weights and
+// multiplies the converted weights by them before the contraction, in the
+// register tiles (4 x 16) and in the one-row tiles across panels (2 x 32).
+// CHECK-LABEL: func @int8_group_panels
+// CHECK: scf.for %[[K:.+]] = %c0 to %c64 step %c1
+// CHECK: %[[GROUP:.+]] = affine.apply #{{.+}}(%[[K]])
+// CHECK: tensor.extract_slice %{{.+}}{{\[}}%[[GROUP]], %{{.+}}] [1, 16] [1, 1] : tensor<2x32xf32> to tensor<1x16xf32>
+// CHECK: %[[Q:.+]] = vector.transfer_read {{.*}} : tensor<1x16xi8>, vector<1x16xi8>
+// CHECK: %[[S:.+]] = vector.transfer_read {{.*}} : tensor<1x16xf32>, vector<1x16xf32>
+// CHECK: %[[WIDE:.+]] = arith.sitofp %[[Q]] : vector<1x16xi8> to vector<1x16xf32>
+// CHECK: %[[W:.+]] = arith.mulf %[[WIDE]], %[[S]] : vector<1x16xf32>
+// CHECK: vector.contract {{.*}} %{{.+}}, %[[W]], %{{.+}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// CHECK: %[[ROWS:.+]] = vector.transfer_read {{.*}} : tensor<2x1x32xi8>, vector<2x1x32xi8>
+// CHECK: %[[ROW_SCALES:.+]] = vector.transfer_read {{.*}} : tensor<2x1x32xf32>, vector<2x1x32xf32>
+// CHECK: %[[ROWS_WIDE:.+]] = arith.sitofp %[[ROWS]] : vector<2x1x32xi8> to vector<2x1x32xf32>
+// CHECK: %[[ROWS_W:.+]] = arith.mulf %[[ROWS_WIDE]], %[[ROW_SCALES]] : vector<2x1x32xf32>
+// CHECK: vector.contract {{.*}} %{{.+}}, %[[ROWS_W]], %{{.+}} : vector<1x1xf32>, vector<2x1x32xf32> into vector<1x2x32xf32>
+func.func @int8_group_panels(%x: tensor<?x64xf32>, %w: tensor<8x64x32xi8>, %scales: tensor<8x2x32xf32>, %init: tensor<?x8x32xf32>) -> tensor<?x8x32xf32> {
+  %r = linalg.generic {indexing_maps = [#a, #b, #s, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%x, %w, %scales : tensor<?x64xf32>, tensor<8x64x32xi8>, tensor<8x2x32xf32>) outs(%init : tensor<?x8x32xf32>) {
+  ^bb0(%p: f32, %q: i8, %f: f32, %acc: f32):
+    %wide = arith.sitofp %q : i8 to f32
+    %scaled = arith.mulf %wide, %f : f32
+    %m = arith.mulf %p, %scaled : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  } -> tensor<?x8x32xf32>
+  return %r : tensor<?x8x32xf32>
+}

@@ -457,6 +457,38 @@ func.func @dequantize_result(%q: tensor<64x256xi8>, %s: tensor<64xf32>) {
 
 // -----
 
+func.func @dequantize_group_divides(%q: tensor<64x256xi8>, %s: tensor<2x256xf32>) {
+  // expected-error @+1 {{'retnet.dequantize' op expected 'group' (48) to divide the quantized matrix's dimension 0 (64)}}
+  %w = retnet.dequantize %q, %s {axis = 1 : i64, group = 48 : i64} : tensor<64x256xi8>, tensor<2x256xf32> -> tensor<64x256xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_group_scales(%q: tensor<64x256xi8>, %s: tensor<256xf32>) {
+  // expected-error @+1 {{'retnet.dequantize' op expected 'scales' of shape [rows / group, columns] = [2, 256], got 'tensor<256xf32>'}}
+  %w = retnet.dequantize %q, %s {axis = 1 : i64, group = 32 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_row_group_scales(%q: tensor<100x64xi8>, %s: tensor<4x64xf32>) {
+  // expected-error @+1 {{'retnet.dequantize' op expected 'scales' of shape [rows, columns / group] = [100, 4], got 'tensor<4x64xf32>'}}
+  %w = retnet.dequantize %q, %s {axis = 0 : i64, group = 16 : i64} : tensor<100x64xi8>, tensor<4x64xf32> -> tensor<100x64xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_negative_group(%q: tensor<64x256xi8>, %s: tensor<256xf32>) {
+  // expected-error @+1 {{'retnet.dequantize' op expected a non-negative 'group', got -1}}
+  %w = retnet.dequantize %q, %s {axis = 1 : i64, group = -1 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+  return
+}
+
+// -----
+
 func.func @dequantize_not_int8(%q: tensor<64x256xi16>, %s: tensor<256xf32>) {
   // expected-error @+1 {{operand #0 must be 2D tensor of 8-bit signless integer values}}
   %w = retnet.dequantize %q, %s {axis = 1 : i64} : tensor<64x256xi16>, tensor<256xf32> -> tensor<64x256xf32>

@@ -216,9 +216,24 @@ func.func @block(%tokens: tensor<?x?xi32>, %table: tensor<100x64xf32>, %n1: tens
 // CHECK: %{{.*}} = retnet.dequantize %{{.*}}, %{{.*}} {axis = 1 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
 // CHECK: retnet.linear %{{.*}}, %{{.*}} : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
 // GENERIC-LABEL: sym_name = "dequantize"
-// GENERIC: "retnet.dequantize"(%{{.*}}, %{{.*}}) <{axis = 1 : i64}> : (tensor<64x256xi8>, tensor<256xf32>) -> tensor<64x256xf32>
+// GENERIC: "retnet.dequantize"(%{{.*}}, %{{.*}}) <{axis = 1 : i64, group = 0 : i64}> : (tensor<64x256xi8>, tensor<256xf32>) -> tensor<64x256xf32>
 func.func @dequantize(%x: tensor<?x?x64xf32>, %q: tensor<64x256xi8>, %s: tensor<256xf32>) -> tensor<?x?x256xf32> {
   %w = retnet.dequantize %q, %s {axis = 1 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
   %y = retnet.linear %x, %w : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
   return %y : tensor<?x?x256xf32>
+}
+
+// -----
+
+// Scales per group of 32 rows (a product's reduction) of each column, and
+// per group of 16 columns of each row (an embedding table's).
+// CHECK-LABEL: func @dequantize_groups
+// CHECK: retnet.dequantize %{{.*}}, %{{.*}} {axis = 1 : i64, group = 32 : i64} : tensor<64x256xi8>, tensor<2x256xf32> -> tensor<64x256xf32>
+// CHECK: retnet.dequantize %{{.*}}, %{{.*}} {axis = 0 : i64, group = 16 : i64} : tensor<100x64xi8>, tensor<100x4xf32> -> tensor<100x64xf32>
+// GENERIC-LABEL: sym_name = "dequantize_groups"
+// GENERIC: "retnet.dequantize"(%{{.*}}, %{{.*}}) <{axis = 1 : i64, group = 32 : i64}>
+func.func @dequantize_groups(%q: tensor<64x256xi8>, %s: tensor<2x256xf32>, %e: tensor<100x64xi8>, %t: tensor<100x4xf32>) -> (tensor<64x256xf32>, tensor<100x64xf32>) {
+  %w = retnet.dequantize %q, %s {axis = 1 : i64, group = 32 : i64} : tensor<64x256xi8>, tensor<2x256xf32> -> tensor<64x256xf32>
+  %table = retnet.dequantize %e, %t {axis = 0 : i64, group = 16 : i64} : tensor<100x64xi8>, tensor<100x4xf32> -> tensor<100x64xf32>
+  return %w, %table : tensor<64x256xf32>, tensor<100x64xf32>
 }

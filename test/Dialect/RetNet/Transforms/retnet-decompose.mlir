@@ -505,3 +505,56 @@ func.func @dequantize_returned(%q: tensor<64x256xi8>, %s: tensor<64xf32>) -> ten
   %w = retnet.dequantize %q, %s {axis = 0 : i64} : tensor<64x256xi8>, tensor<64xf32> -> tensor<64x256xf32>
   return %w : tensor<64x256xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// dequantize with a scale per group of 32 rows (k) of each column: the
+// product converts each int8 weight and multiplies it by its group's scale
+// in its body, the scales read at (k floordiv 32, n).
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @linear_int8_groups(
+// CHECK-SAME: %[[X:[a-z0-9_]+]]: tensor<?x?x64xf32>, %[[Q:[a-z0-9_]+]]: tensor<64x256xi8>, %[[S:[a-z0-9_]+]]: tensor<2x256xf32>)
+// CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}}, %[[Q]], %[[S]] : tensor<?x64xf32>, tensor<64x256xi8>, tensor<2x256xf32>)
+// CHECK-NEXT: ^bb0(%[[L:[a-z0-9_]+]]: f32, %[[R:[a-z0-9_]+]]: i8, %[[SCALE:[a-z0-9_]+]]: f32, %[[ACC:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: %[[WIDE:[a-z0-9_]+]] = arith.sitofp %[[R]] : i8 to f32
+// CHECK-NEXT: %[[WEIGHT:[a-z0-9_]+]] = arith.mulf %[[WIDE]], %[[SCALE]] : f32
+// CHECK-NEXT: %[[MUL:[a-z0-9_]+]] = arith.mulf %[[L]], %[[WEIGHT]] : f32
+// CHECK-NEXT: arith.addf %[[ACC]], %[[MUL]] : f32
+// CHECK-NOT: 64x256xf32
+func.func @linear_int8_groups(%x: tensor<?x?x64xf32>, %q: tensor<64x256xi8>, %s: tensor<2x256xf32>) -> tensor<?x?x256xf32> {
+  %w = retnet.dequantize %q, %s {axis = 1 : i64, group = 32 : i64} : tensor<64x256xi8>, tensor<2x256xf32> -> tensor<64x256xf32>
+  %y = retnet.linear %x, %w : tensor<?x?x64xf32>, tensor<64x256xf32> -> tensor<?x?x256xf32>
+  return %y : tensor<?x?x256xf32>
+}
+
+// -----
+
+// The embedding scales each gathered element by the scale of its row's
+// group of 16 columns.
+// CHECK-LABEL: func.func @embedding_int8_groups(
+// CHECK-SAME: %[[TOKENS:[a-z0-9_]+]]: tensor<?x?xi32>, %[[Q:[a-z0-9_]+]]: tensor<100x64xi8>, %[[S:[a-z0-9_]+]]: tensor<100x4xf32>)
+// CHECK: %[[ROW:[a-z0-9_]+]] = arith.index_cast %{{.+}} : i32 to index
+// CHECK: %[[COLUMN:[a-z0-9_]+]] = linalg.index 2 : index
+// CHECK: %[[ELEMENT:[a-z0-9_]+]] = tensor.extract %[[Q]][%[[ROW]], %[[COLUMN]]] : tensor<100x64xi8>
+// CHECK: %[[GROUP:[a-z0-9_]+]] = arith.divui %[[COLUMN]], %{{.+}} : index
+// CHECK: %[[WIDE:[a-z0-9_]+]] = arith.sitofp %[[ELEMENT]] : i8 to f32
+// CHECK: %[[SCALE:[a-z0-9_]+]] = tensor.extract %[[S]][%[[ROW]], %[[GROUP]]] : tensor<100x4xf32>
+// CHECK: arith.mulf %[[WIDE]], %[[SCALE]] : f32
+// CHECK-NOT: 100x64xf32
+func.func @embedding_int8_groups(%tokens: tensor<?x?xi32>, %q: tensor<100x64xi8>, %s: tensor<100x4xf32>) -> tensor<?x?x64xf32> {
+  %table = retnet.dequantize %q, %s {axis = 0 : i64, group = 16 : i64} : tensor<100x64xi8>, tensor<100x4xf32> -> tensor<100x64xf32>
+  %h = retnet.embedding %tokens, %table {scale = 1.0 : f64} : tensor<?x?xi32>, tensor<100x64xf32> -> tensor<?x?x64xf32>
+  return %h : tensor<?x?x64xf32>
+}
+
+// -----
+
+// Any other use of grouped scales reads them at (row, column floordiv 16).
+// CHECK-LABEL: func.func @dequantize_groups_returned(
+// CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1 floordiv 16)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+func.func @dequantize_groups_returned(%q: tensor<64x256xi8>, %s: tensor<64x16xf32>) -> tensor<64x256xf32> {
+  %w = retnet.dequantize %q, %s {axis = 0 : i64, group = 16 : i64} : tensor<64x256xi8>, tensor<64x16xf32> -> tensor<64x256xf32>
+  return %w : tensor<64x256xf32>
+}
