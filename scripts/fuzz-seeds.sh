@@ -38,14 +38,19 @@ cp "$root/fuzz/micro.json" "$corpus/config/micro.json"
 
 micro="$root/fuzz/micro.json"
 st="$corpus/safetensors"
-for dtype in f32 f16 bf16 int8; do
+for dtype in f32 f16 bf16; do
   "$build/bin/retnet-weights" "$micro" -o "$st/micro-$dtype.safetensors" \
     --seed 1 --dtype "$dtype"
+done
+# int8 with a scale per group of 8 values (micro.json's d) and per channel.
+for group in 8 channel; do
+  "$build/bin/retnet-weights" "$micro" -o "$st/micro-int8-$group.safetensors" \
+    --seed 1 --dtype int8 --group="$group"
 done
 "$build/bin/retnet-weights" "$micro" -o "$st/micro-missing.safetensors" \
   --omit=layers.0.ffn.fc1.weight
 "$build/bin/retnet-weights" "$micro" -o "$st/micro-int8-no-scale.safetensors" \
-  --dtype int8 --omit=layers.0.ffn.fc1.weight_scale
+  --dtype int8 --group=8 --omit=layers.0.ffn.fc1.weight_scale
 for mode in short-header duplicate overlap gap nan-decay nan-weight huge-weight; do
   /usr/bin/python3 "$root/test/tools/Inputs/corrupt-safetensors.py" "$mode" \
     "$st/micro-f32.safetensors" "$st/micro-$mode.safetensors" 2

@@ -1,5 +1,5 @@
-func.func @msr_gamma_one(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
-  %gamma = arith.constant dense<[0.5, 1.0]> : tensor<2xf64>
-  %y = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<?x?x64xf32>
+func.func @msr_offset_and_row_offsets(%x: tensor<2x1x8xf32>, %win: tensor<8x32xf32>, %wout: tensor<8x8xf32>, %pos: index, %rows: tensor<2xi64>) {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  %y = retnet.msr %x, %win, %wout, %gamma offset %pos row_offsets %rows : tensor<2xi64> {eps = 0.0 : f64} : tensor<2x1x8xf32>, tensor<8x32xf32>, tensor<8x8xf32>, tensor<1xf64> -> tensor<2x1x8xf32>
   return
 }

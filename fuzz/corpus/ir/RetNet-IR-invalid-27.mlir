@@ -1,4 +1,5 @@
-func.func @ffn_dynamic_up_proj(%x: tensor<?x?x64xf32>, %w1: tensor<64x?xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>) {
-  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<relu>} : tensor<?x?x64xf32>, tensor<64x?xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+func.func @msr_state_shape(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %s0: tensor<?x2x64x32xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
+  %y = retnet.msr %x, %win, %wout, %gamma state %s0 {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x64x32xf32> -> tensor<?x?x64xf32>
   return
 }

@@ -1,4 +1,5 @@
-func.func @ffn_up_bias_shape(%x: tensor<?x?x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<64xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>) {
-  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<relu>} : tensor<?x?x64xf32>, tensor<64x96xf32>, tensor<64xf32>, tensor<96x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+func.func @msr_final_state_shape(%x: tensor<1x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
+  %y, %s = retnet.msr %x, %win, %wout, %gamma {eps = 1.0e-6 : f64} : tensor<1x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64> -> tensor<1x?x64xf32>, tensor<2x2x32x64xf32>
   return
 }

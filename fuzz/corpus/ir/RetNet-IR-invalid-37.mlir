@@ -1,4 +1,4 @@
-func.func @glu_dynamic_down_proj(%x: tensor<?x?x64xf32>, %up: tensor<64x256xf32>, %down: tensor<?x64xf32>) {
-  %y = retnet.glu %x, %up, %down {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<?x64xf32> -> tensor<?x?x64xf32>
+func.func @ffn_result_shape(%x: tensor<?x5x64xf32>, %w1: tensor<64x96xf32>, %b1: tensor<96xf32>, %w2: tensor<96x64xf32>, %b2: tensor<64xf32>) {
+  %y = retnet.ffn %x, %w1, %b1, %w2, %b2 {activation = #retnet.activation<relu>} : tensor<?x5x64xf32>, tensor<64x96xf32>, tensor<96xf32>, tensor<96x64xf32>, tensor<64xf32> -> tensor<?x4x64xf32>
   return
 }

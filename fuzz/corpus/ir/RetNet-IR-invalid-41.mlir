@@ -1,4 +1,4 @@
-func.func @embedding_token_type(%tokens: tensor<2x3xi64>, %table: tensor<100x64xf32>) {
-  %h = retnet.embedding %tokens, %table {scale = 1.0 : f64} : tensor<2x3xi64>, tensor<100x64xf32> -> tensor<2x3x64xf32>
+func.func @glu_down_proj_shape(%x: tensor<?x?x64xf32>, %up: tensor<64x256xf32>, %down: tensor<128x32xf32>) {
+  %y = retnet.glu %x, %up, %down {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x32xf32> -> tensor<?x?x64xf32>
   return
 }

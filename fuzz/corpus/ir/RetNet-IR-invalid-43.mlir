@@ -1,4 +1,4 @@
-func.func @residual_types_differ(%h: tensor<?x?x64xf32>, %f: tensor<?x?x32xf32>) {
-  %y = "retnet.residual"(%h, %f) <{alpha = 1.0 : f64}> : (tensor<?x?x64xf32>, tensor<?x?x32xf32>) -> tensor<?x?x64xf32>
+func.func @embedding_token_type(%tokens: tensor<2x3xi64>, %table: tensor<100x64xf32>) {
+  %h = retnet.embedding %tokens, %table {scale = 1.0 : f64} : tensor<2x3xi64>, tensor<100x64xf32> -> tensor<2x3x64xf32>
   return
 }

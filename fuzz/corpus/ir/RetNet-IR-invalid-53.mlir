@@ -1,0 +1,4 @@
+func.func @dequantize_negative_group(%q: tensor<64x256xi8>, %s: tensor<256xf32>) {
+  %w = retnet.dequantize %q, %s {axis = 1 : i64, group = -1 : i64} : tensor<64x256xi8>, tensor<256xf32> -> tensor<64x256xf32>
+  return
+}
