@@ -276,11 +276,27 @@ func.func @int8_panels(%x: tensor<?x24xf32>, %w: tensor<6x24x32xi8>, %init: tens
 #s = affine_map<(m, n1, n0, k) -> (n1, k floordiv 32, n0)>
 #c = affine_map<(m, n1, n0, k) -> (m, n1, n0)>
 
-// int8 panels with a scale per group of 32 k: each step of the reduction
-// reads the scales of its group (k floordiv 32) beside its weights and
-// multiplies the converted weights by them before the contraction, in the
-// register tiles (4 x 16) and in the one-row tiles across panels (2 x 32).
+// int8 panels with a scale per group of 32 k. A thread block of at least 16
+// rows converts its panels to f32 once per chunk of 256 steps of k, a row
+// of a panel at a time, each multiplied by its group's scales (read at k
+// floordiv 32), and its register tiles multiply by the f32 panels. The
+// rows of blocks of fewer rows (decoding steps) read the int8 weights: each
+// step of the reduction reads the scales of its group beside its weights
+// and multiplies the converted weights by them before the contraction, in
+// the register tiles (4 x 16) and in the one-row tiles across panels
+// (2 x 32).
 // CHECK-LABEL: func @int8_group_panels
+// CHECK: scf.forall
+// CHECK: arith.cmpi sge, %{{.+}}, %c16 : index
+// CHECK: scf.for %{{.+}} = %c0 to %{{.+}} step %c256
+// CHECK: %[[CQ:.+]] = vector.transfer_read {{.*}} : tensor<1x1x32xi8>, vector<1x1x32xi8>
+// CHECK: %[[CS:.+]] = vector.transfer_read {{.*}} : tensor<1x1x32xf32>, vector<1x1x32xf32>
+// CHECK: %[[CW:.+]] = arith.sitofp %[[CQ]] : vector<1x1x32xi8> to vector<1x1x32xf32>
+// CHECK: %[[CONVERTED:.+]] = arith.mulf %[[CW]], %[[CS]] : vector<1x1x32xf32>
+// CHECK: vector.transfer_write %[[CONVERTED]]
+// CHECK: %[[F32:.+]] = vector.transfer_read {{.*}} : tensor<1x16xf32>, vector<1x16xf32>
+// CHECK-NEXT: %{{.+}} = vector.transfer_read {{.*}} : tensor<4x16xf32>, vector<4x16xf32>
+// CHECK-NEXT: vector.contract {{.*}} %{{.+}}, %[[F32]], %{{.+}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
 // CHECK: scf.for %[[K:.+]] = %c0 to %c64 step %c1
 // CHECK: %[[GROUP:.+]] = affine.apply #{{.+}}(%[[K]])
 // CHECK: tensor.extract_slice %{{.+}}{{\[}}%[[GROUP]], %{{.+}}] [1, 16] [1, 1] : tensor<2x32xf32> to tensor<1x16xf32>

@@ -79,7 +79,11 @@ def RetNetVectorizeContractions : Pass<"retnet-vectorize-contractions"> {
     rows read several whole panels at once, each column still summed in k
     order: a full register tile's columns of weights narrower than f32
     (whose conversion lengthens each chain), half of them of f32 weights;
-    panels that make no whole group go one at a time.
+    panels that make no whole group go one at a time. Thread blocks of at
+    least 16 rows whose panels are narrower than f32 (bf16, f16, int8)
+    convert them to f32 once, in chunks of 256 steps of the reduction (int8
+    in groups: each weight times its group's scale), for all their register
+    tiles; the other rows convert each weight vector as they read it.
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",
