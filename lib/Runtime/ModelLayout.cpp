@@ -86,6 +86,15 @@ int64_t retnet_runtime::channelLength(const PackedWeight &matrix) {
   return scalesIndexRows(matrix) ? matrix.shape[1] : matrix.shape[0];
 }
 
+std::string retnet_runtime::groupDoesNotDivide(int64_t group,
+                                               const std::string &matrix,
+                                               int64_t length) {
+  return "the group size " + std::to_string(group) +
+         " does not divide the rows of '" + matrix + "' (" +
+         std::to_string(length) +
+         " values); choose a --group that divides it, or --group=channel";
+}
+
 std::string retnet_runtime::checkWeightGroup(const ModelShape &shape) {
   if (shape.weightGroup <= 0)
     return "";
@@ -96,9 +105,8 @@ std::string retnet_runtime::checkWeightGroup(const ModelShape &shape) {
       continue;
     int64_t length = channelLength(weight);
     if (length % shape.weightGroup != 0)
-      return "the group size " + std::to_string(shape.weightGroup) +
-             " does not divide the rows of '" + weight.sources[0].name + "' (" +
-             std::to_string(length) + " values)";
+      return groupDoesNotDivide(shape.weightGroup, weight.sources[0].name,
+                                length);
   }
   return "";
 }

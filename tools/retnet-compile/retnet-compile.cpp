@@ -400,8 +400,7 @@ int main(int argc, char **argv) {
     shape.weightGroup = group;
     if (std::string problem = retnet_runtime::checkWeightGroup(shape);
         !problem.empty())
-      return fail(problem + "; choose a --group that divides it, or "
-                            "--group=channel");
+      return fail(problem);
     module = retnet::importModel(&context, *config,
                                  cuda ? retnet_abi::BufferKind::CudaDevice
                                       : retnet_abi::BufferKind::Host,

@@ -113,11 +113,7 @@ int main(int argc, char **argv) {
       ++copied;
     } else {
       if (group > 0 && view.shape[1] % group != 0)
-        return fail("the group size " + std::to_string(group) +
-                    " does not divide the rows of tensor '" + name + "' (" +
-                    std::to_string(view.shape[1]) +
-                    " values); choose a --group that divides it, or "
-                    "--group=channel");
+        return fail(groupDoesNotDivide(group, name, view.shape[1]));
       size_t count = static_cast<size_t>(view.shape[0]) *
                      static_cast<size_t>(view.shape[1]);
       std::vector<float> values(count);

@@ -267,11 +267,7 @@ int main(int argc, char **argv) {
   for (const WeightInfo &info : weights)
     if (group > 0 && !info.optional && info.shape.size() == 2 &&
         info.shape[1] % group != 0)
-      return fail("the group size " + std::to_string(group) +
-                  " does not divide the rows of '" + info.name + "' (" +
-                  std::to_string(info.shape[1]) +
-                  " values); choose a --group that divides it, or "
-                  "--group=channel");
+      return fail(groupDoesNotDivide(group, info.name, info.shape[1]));
   llvm::StringSet<> known, omittable;
   for (const WeightInfo &info : weights) {
     if (info.optional)

@@ -130,8 +130,13 @@ std::string scaleLabel(const std::string &label);
 /// from (the values of one channel, which groups divide).
 int64_t channelLength(const PackedWeight &matrix);
 
-/// The first weight matrix of `shape` whose channel length the group does
-/// not divide, as a message naming it and both sizes; empty if none.
+/// The error of a group size that does not divide the rows of `matrix`
+/// (`length` values each), naming both sizes and what to do.
+std::string groupDoesNotDivide(int64_t group, const std::string &matrix,
+                               int64_t length);
+
+/// groupDoesNotDivide of the first weight matrix of `shape` whose channel
+/// length the group does not divide; empty if none.
 std::string checkWeightGroup(const ModelShape &shape);
 
 /// Whether the scales of a matrix index its rows (the embedding table,

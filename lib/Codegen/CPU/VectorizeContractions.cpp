@@ -202,6 +202,32 @@ static void peelPartialIterations(RewriterBase &rewriter,
   }
 }
 
+/// Vectorizes `op` in place; fails with `problem` named.
+static LogicalResult vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
+                                 StringRef problem) {
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, op);
+  if (failed(vectorized))
+    return op.emitError("retnet-vectorize-contractions: ") << problem;
+  rewriter.replaceOp(op, vectorized->replacements);
+  return success();
+}
+
+/// Makes the tile `op` read its group scales (input `scales`) with the map
+/// of its weights (input `weights`): in a slice of one group along k, read
+/// at one k, `k floordiv group` and `k` are both 0, and the maps become
+/// projected permutations, which the vectorizer takes.
+static void readScalesAtWeightIndices(RewriterBase &rewriter,
+                                      linalg::LinalgOp op, unsigned weights,
+                                      unsigned scales) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  maps[scales] = maps[weights];
+  rewriter.modifyOpInPlace(op, [&] {
+    op->setAttr("indexing_maps", rewriter.getAffineMapArrayAttr(maps));
+  });
+}
+
 /// Whether the panel product `op` reads weights narrower than f32 (bf16,
 /// f16, int8), which its tiles convert as they read them.
 static bool hasNarrowWeights(linalg::LinalgOp op) {
@@ -283,21 +309,9 @@ static LogicalResult vectorizeConversion(RewriterBase &rewriter,
                          scf::SCFTilingOptions::LoopType::ForOp, &tiled)))
     return failure();
   auto row = cast<linalg::LinalgOp>(tiled.tiledOps.front());
-  if (row.getNumDpsInputs() == 2) {
-    SmallVector<AffineMap> maps = row.getIndexingMapsArray();
-    maps[1] = maps[0];
-    rewriter.modifyOpInPlace(row, [&] {
-      row->setAttr("indexing_maps", rewriter.getAffineMapArrayAttr(maps));
-    });
-  }
-  rewriter.setInsertionPoint(row);
-  FailureOr<linalg::VectorizationResult> vectorized =
-      linalg::vectorize(rewriter, row);
-  if (failed(vectorized))
-    return row.emitError(
-        "retnet-vectorize-contractions: cannot vectorize a weight conversion");
-  rewriter.replaceOp(row, vectorized->replacements);
-  return success();
+  if (row.getNumDpsInputs() == 2)
+    readScalesAtWeightIndices(rewriter, row, /*weights=*/0, /*scales=*/1);
+  return vectorizeOp(rewriter, row, "cannot vectorize a weight conversion");
 }
 
 /// Thread blocks of at least kConvertedRows rows convert their weight
@@ -552,10 +566,7 @@ static bool indexScalesByReduction(RewriterBase &rewriter,
   std::optional<unsigned> groupDim = maps[1].getResultPosition(reduction);
   if (ranges.back() != 1 || !groupDim || scales.getDimSize(*groupDim) != 1)
     return false;
-  maps[2] = maps[1];
-  rewriter.modifyOpInPlace(tile, [&] {
-    tile->setAttr("indexing_maps", rewriter.getAffineMapArrayAttr(maps));
-  });
+  readScalesAtWeightIndices(rewriter, tile, /*weights=*/1, /*scales=*/2);
   return true;
 }
 
@@ -577,13 +588,8 @@ static LogicalResult vectorizeTiles(RewriterBase &rewriter, Operation *root,
     if (retnet::groupOfScaledContraction(tile) &&
         !indexScalesByReduction(rewriter, tile))
       continue;
-    rewriter.setInsertionPoint(tile);
-    FailureOr<linalg::VectorizationResult> vectorized =
-        linalg::vectorize(rewriter, tile);
-    if (failed(vectorized))
-      return tile.emitError(
-          "retnet-vectorize-contractions: vectorization failed");
-    rewriter.replaceOp(tile, vectorized->replacements);
+    if (failed(vectorizeOp(rewriter, tile, "vectorization failed")))
+      return failure();
     ++numVectorized;
   }
   MLIRContext *context = root->getContext();
