@@ -52,6 +52,7 @@ public:
 private:
   /// The layers on the activations `hidden` [B, T, d] and the states of
   /// every layer, as one scf.for: the new activations and states.
+  Value withShapeOf(Value value, Value like, RankedTensorType type);
   std::pair<Value, Value> buildLayers(Value hidden, Value states,
                                       Value positions, Value batch);
   /// The packed weight `label` as a tensor. With `layer`, `label` names a
@@ -183,6 +184,23 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
                               b.getI64IntegerAttr(group));
 }
 
+// Every layer keeps the activations' shape [B, T, d]. The loop's activations
+// are read as a full slice whose sizes are those of the value before the loop,
+// so that each size in a layer is a function of the entry's arguments: shape
+// reasoning (one-shot bufferization's analysis of slices, in particular) then
+// never follows a size back through the loop's iterations.
+Value EntryBuilder::withShapeOf(Value value, Value like,
+                                RankedTensorType type) {
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t dim = 0; dim < type.getRank(); ++dim)
+    sizes.push_back(type.isDynamicDim(dim)
+                        ? OpFoldResult(tensor::DimOp::create(b, like, dim))
+                        : OpFoldResult(b.getIndexAttr(type.getDimSize(dim))));
+  SmallVector<OpFoldResult> zeros(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(type.getRank(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, type, value, zeros, sizes, ones);
+}
+
 std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
                                                   Value positions,
                                                   Value batch) {
@@ -214,7 +232,8 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
     OpBuilder::InsertionGuard loopGuard(b);
     b.setInsertionPointToStart(layers.getBody());
     Value layer = layers.getInductionVar();
-    Value layerHidden = layers.getRegionIterArgs()[0];
+    Value layerHidden =
+        withShapeOf(layers.getRegionIterArgs()[0], hidden, activationType);
     Value layerStates = layers.getRegionIterArgs()[1];
     SmallVector<OpFoldResult> stateOffsets = {
         layer, b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0),
@@ -267,7 +286,8 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
       afterFfn = rmsNorm(afterFfn, ffnNorm);
     scf::YieldOp::create(b, ValueRange{afterFfn, newStates});
   }
-  return {layers.getResult(0), layers.getResult(1)};
+  return {withShapeOf(layers.getResult(0), hidden, activationType),
+          layers.getResult(1)};
 }
 
 func::FuncOp EntryBuilder::build(EntryKind kind) {

@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -41,9 +42,12 @@ void mlir::retnet::addFormSelection(OpPassManager &pm, FormChoice form,
 }
 
 void mlir::retnet::addBufferization(OpPassManager &pm) {
-  // Results computed into tensor.empty and then stored into a destination
-  // (a function's output memref) are computed there directly.
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  // Sizes read from results (tensor.dim) become the sizes they were made
+  // from, so that the analysis below compares slices of the entry's sizes
+  // instead of reasoning through every op that produced a tensor.
+  pm.addPass(memref::createResolveRankedShapeTypeResultDimsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
   pm.addPass(createRetNetBufferize());
   // In-place tile updates bufferize to copies of a subview onto an equal
   // subview; CSE makes them self-copies, which canonicalization erases.

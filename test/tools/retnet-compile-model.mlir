@@ -93,7 +93,11 @@
 // IMPORT: %[[ROWS:.+]] = bufferization.to_tensor %[[POSITIONS]] restrict : memref<?xi64> to tensor<?xi64>
 // The layers are one scf.for carrying the activations and the states; the
 // weights of layer %l are views at offsets that grow with %l.
-// IMPORT: %[[LAYERS:.+]]:2 = scf.for %[[L:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<?x?x64xf32>, tensor<2x?x4x16x32xf32>)
+// IMPORT: %[[LAYERS:.+]]:2 = scf.for %[[L:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[HIDDEN:.+]] = %[[EMBEDDED:.+]], %{{.+}} = %{{.+}}) -> (tensor<?x?x64xf32>, tensor<2x?x4x16x32xf32>)
+// Each layer reads the activations at the sizes of those before the loop.
+// IMPORT: %[[B:.+]] = tensor.dim %[[EMBEDDED]], %{{.+}} : tensor<?x?x64xf32>
+// IMPORT: %[[T:.+]] = tensor.dim %[[EMBEDDED]], %{{.+}} : tensor<?x?x64xf32>
+// IMPORT: tensor.extract_slice %[[HIDDEN]][0, 0, 0] [%[[B]], %[[T]], 64] [1, 1, 1]
 // IMPORT: tensor.extract_slice %{{.+}}[%[[L]], 0, 0, 0, 0]
 // IMPORT: memref.reinterpret_cast %{{.+}} to offset: [%{{.+}}], sizes: [64], strides: [1] : memref<?xf32> to memref<64xf32, strided<[1], offset: ?>>
 // IMPORT: retnet.rms_norm %{{.+}} weight %{{.+}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x?x64xf32>, tensor<64xf32>
@@ -109,7 +113,8 @@
 // IMPORT: retnet.glu %{{.+}}, %{{.+}}, %{{.+}} {activation = #retnet.activation<gelu>} : tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<128x64xf32> -> tensor<?x?x64xf32>
 // IMPORT: retnet.residual
 // IMPORT: scf.yield
-// IMPORT: retnet.rms_norm %[[LAYERS]]#0
+// IMPORT: %[[FINAL:.+]] = tensor.extract_slice %[[LAYERS]]#0[0, 0, 0] [%{{.+}}, %{{.+}}, 64] [1, 1, 1]
+// IMPORT: retnet.rms_norm %[[FINAL]]
 // IMPORT: retnet.linear %{{.+}}, %{{.+}} : tensor<?x?x64xf32>, tensor<64x100xf32> -> tensor<?x?x100xf32>
 // IMPORT: bufferization.materialize_in_destination %{{.+}} in restrict writable %{{.+}} : (tensor<?x?x100xf32>, memref<?x?x100xf32>) -> ()
 // IMPORT: bufferization.materialize_in_destination %{{.+}} in writable %{{.+}} : (tensor<2x?x4x16x32xf32>, memref<2x?x4x16x32xf32, strided<[?, ?, ?, ?, 1], offset: ?>>) -> ()

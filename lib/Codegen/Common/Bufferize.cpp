@@ -6,6 +6,11 @@
 #include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotModuleBufferize.h"
+#include "mlir/Dialect/Bufferization/Transforms/Transforms.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 
 namespace mlir::retnet {
 #define GEN_PASS_DEF_RETNETBUFFERIZE
@@ -15,9 +20,88 @@ namespace mlir::retnet {
 using namespace mlir;
 
 namespace {
+/// The insertion point for a value of its own used by `user`: before it, or
+/// before the terminator region of a forall, which holds only its inserts.
+Operation *insertionPointFor(Operation *user) {
+  if (isa<scf::InParallelOp>(user->getParentOp()))
+    return user->getParentOp();
+  return user;
+}
+
+/// Gives uses of a fresh tensor that CSE made share one their own: each use
+/// of a tensor.empty in a nested region, and each use of a linalg.fill of a
+/// (reshaped) tensor.empty but its first in the fill's block. One made before a
+/// loop, written in each iteration and carried to the next, would need a copy
+/// per iteration, and a fill shared by two ops that write into it a copy of the
+/// filled tensor; one of their own is a fresh buffer where it is written.
+void unshareFreshTensors(RewriterBase &rewriter, Operation *root) {
+  // A fill of a tensor.empty, maybe reshaped: the ops that make it, in order.
+  auto freshFill = [](linalg::FillOp fill) {
+    SmallVector<Operation *> ops;
+    if (!fill.hasPureTensorSemantics())
+      return ops;
+    Value init = fill.getOutputs()[0];
+    while (isa_and_present<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+        init.getDefiningOp())) {
+      ops.push_back(init.getDefiningOp());
+      init = init.getDefiningOp()->getOperand(0);
+    }
+    if (!init.getDefiningOp<tensor::EmptyOp>())
+      return SmallVector<Operation *>();
+    ops.push_back(init.getDefiningOp());
+    std::reverse(ops.begin(), ops.end());
+    ops.push_back(fill);
+    return ops;
+  };
+  SmallVector<SmallVector<Operation *>> fills;
+  root->walk([&](linalg::FillOp fill) {
+    if (SmallVector<Operation *> ops = freshFill(fill); !ops.empty())
+      fills.push_back(std::move(ops));
+  });
+  for (ArrayRef<Operation *> ops : fills) {
+    Operation *fill = ops.back();
+    bool firstInBlock = true;
+    for (OpOperand &use : llvm::make_early_inc_range(fill->getUses())) {
+      Operation *user = use.getOwner();
+      if (user->getBlock() == fill->getBlock() && firstInBlock) {
+        firstInBlock = false;
+        continue;
+      }
+      rewriter.setInsertionPoint(insertionPointFor(user));
+      IRMapping mapping;
+      for (Operation *op : ops)
+        rewriter.clone(*op, mapping);
+      Value own = mapping.lookup(fill->getResult(0));
+      rewriter.modifyOpInPlace(user, [&] { use.set(own); });
+    }
+  }
+  SmallVector<tensor::EmptyOp> emptyTensors;
+  root->walk([&](tensor::EmptyOp empty) { emptyTensors.push_back(empty); });
+  for (tensor::EmptyOp empty : emptyTensors) {
+    for (OpOperand &use : llvm::make_early_inc_range(empty->getUses())) {
+      Operation *user = use.getOwner();
+      if (user->getBlock() == empty->getBlock())
+        continue;
+      rewriter.setInsertionPoint(insertionPointFor(user));
+      Value own = rewriter.clone(*empty)->getResult(0);
+      rewriter.modifyOpInPlace(user, [&] { use.set(own); });
+    }
+    if (empty->use_empty())
+      rewriter.eraseOp(empty);
+  }
+}
+
 struct RetNetBufferizePass
     : public retnet::impl::RetNetBufferizeBase<RetNetBufferizePass> {
   void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    unshareFreshTensors(rewriter, getOperation());
+    // Results computed into tensor.empty and then stored into a destination
+    // (a function's output memref, a slice of a loop's result) are computed
+    // there directly.
+    if (failed(bufferization::eliminateEmptyTensors(rewriter, getOperation())))
+      return signalPassFailure();
+
     bufferization::OneShotBufferizationOptions options;
     options.bufferizeFunctionBoundaries = true;
     // A loop over layers carries activations that each iteration computes
@@ -38,7 +122,6 @@ struct RetNetBufferizePass
     // expand-strided-metadata (MLIR 22) crashes on memref.expand_shape with
     // several dynamic sizes in one group; on contiguous buffers the expansion
     // is a reinterpret_cast with row-major strides.
-    IRRewriter rewriter(&getContext());
     getOperation()->walk([&](memref::ExpandShapeOp expand) {
       MemRefType source = expand.getSrcType(), result = expand.getResultType();
       if (!source.getLayout().isIdentity() || !result.getLayout().isIdentity())

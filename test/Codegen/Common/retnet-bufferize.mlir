@@ -65,3 +65,66 @@ func.func @loop_carried(%init: tensor<16xf32>, %n: index) -> tensor<16xf32> {
   }
   return %r : tensor<16xf32>
 }
+
+// -----
+
+// A tensor.empty before the loop (as CSE leaves one whose sizes are known
+// outside it) used in the body: the body gets an empty tensor of its own, so
+// each layer allocates its result instead of writing the same buffer and
+// copying it into a new one.
+// CHECK-LABEL: func.func @shared_empty_in_loop
+// CHECK-NOT: memref.alloc
+// CHECK: scf.for {{.*}} iter_args(%[[T:.*]] = %{{.*}}) -> (memref<?xf32>)
+// CHECK:   %[[NEXT:.*]] = memref.alloc(%{{.*}}) {{.*}} : memref<?xf32>
+// CHECK:   linalg.add ins(%[[T]], %[[T]] : memref<?xf32>, memref<?xf32>) outs(%[[NEXT]] : memref<?xf32>)
+// CHECK-NOT: linalg.copy
+// CHECK:   scf.yield %[[NEXT]] : memref<?xf32>
+func.func @shared_empty_in_loop(%init: tensor<?xf32>, %n: index, %size: index) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %e = tensor.empty(%size) : tensor<?xf32>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%t = %init) -> tensor<?xf32> {
+    %f = linalg.add ins(%t, %t : tensor<?xf32>, tensor<?xf32>) outs(%e : tensor<?xf32>) -> tensor<?xf32>
+    scf.yield %f : tensor<?xf32>
+  }
+  return %r : tensor<?xf32>
+}
+
+// -----
+
+// One zero fill (of a reshaped tensor.empty) that two ops accumulate into
+// (CSE merges equal fills): each gets a fill of its own, not a copy of the
+// other's.
+// CHECK-LABEL: func.func @shared_fill
+// CHECK-NOT: linalg.copy
+// CHECK-COUNT-2: linalg.fill
+// CHECK-NOT: linalg.copy
+// CHECK-COUNT-2: linalg.add
+// CHECK-NOT: linalg.copy
+// CHECK: return
+func.func @shared_fill(%a: tensor<4x2x3xf32>, %b: tensor<4x2x3xf32>) -> (tensor<4x2x3xf32>, tensor<4x2x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x6xf32>
+  %x = tensor.expand_shape %e [[0], [1, 2]] output_shape [4, 2, 3] : tensor<4x6xf32> into tensor<4x2x3xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%x : tensor<4x2x3xf32>) -> tensor<4x2x3xf32>
+  %p = linalg.add ins(%a, %b : tensor<4x2x3xf32>, tensor<4x2x3xf32>) outs(%z : tensor<4x2x3xf32>) -> tensor<4x2x3xf32>
+  %q = linalg.add ins(%b, %b : tensor<4x2x3xf32>, tensor<4x2x3xf32>) outs(%z : tensor<4x2x3xf32>) -> tensor<4x2x3xf32>
+  return %p, %q : tensor<4x2x3xf32>, tensor<4x2x3xf32>
+}
+
+// -----
+
+// A result computed into a tensor.empty and inserted into a destination is
+// computed in the destination (empty-tensor elimination); the copy left is
+// of the subview onto itself, which CSE and canonicalization erase.
+// CHECK-LABEL: func.func @into_destination
+// CHECK-SAME: (%[[A:.*]]: memref<4xf32>, %[[D:.*]]: memref<8xf32>)
+// CHECK-NOT: memref.alloc
+// CHECK: %[[VIEW:.*]] = memref.subview %[[D]][4] [4] [1]
+// CHECK: linalg.add ins(%[[A]], %[[A]] : memref<4xf32>, memref<4xf32>) outs(%[[VIEW]] :
+func.func @into_destination(%a: tensor<4xf32>, %d: tensor<8xf32>) -> tensor<8xf32> {
+  %e = tensor.empty() : tensor<4xf32>
+  %s = linalg.add ins(%a, %a : tensor<4xf32>, tensor<4xf32>) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %r = tensor.insert_slice %s into %d[4] [4] [1] : tensor<4xf32> into tensor<8xf32>
+  return %r : tensor<8xf32>
+}

@@ -8,8 +8,13 @@ include "mlir/Pass/PassBase.td"
 def RetNetBufferize : Pass<"retnet-bufferize", "::mlir::ModuleOp"> {
   let summary = "One-shot bufferization for self-contained CPU code";
   let description = [{
-    Runs one-shot module bufferization across function boundaries (memref
-    arguments with identity layouts) and materialises every buffer copy as a
+    Gives each use of a `tensor.empty` in a nested region, and each but the
+    first use of a `linalg.fill` of one, a fresh tensor of its own (CSE
+    shares them, across loops too, and a shared one costs a copy), eliminates the empty tensors
+    whose results are inserted into a destination (upstream
+    `eliminateEmptyTensors`), then runs one-shot module bufferization across
+    function boundaries (memref arguments with identity layouts) and
+    materialises every buffer copy as a
     `linalg.copy`, which later lowers to loops. The generated code therefore
     needs no runtime helper library (such as `memrefCopy`), only libc and
     libomp.
@@ -18,6 +23,7 @@ def RetNetBufferize : Pass<"retnet-bufferize", "::mlir::ModuleOp"> {
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect",
   ];
 }
 
