@@ -1,5 +1,7 @@
 //===- VectorizeContractions.cpp - Register-tile and vectorize matmuls ----===//
 
+#include "ProductTiling.h"
+
 #include "retnet/Codegen/CPU/Passes.h"
 #include "retnet/Utils/LinalgBuilders.h"
 
@@ -20,46 +22,7 @@ namespace mlir::retnet {
 } // namespace mlir::retnet
 
 using namespace mlir;
-
-/// Matrix products: two parallel loops and one reduction loop. Products
-/// of int8 weights quantized in groups along k, `C += A * (B * S)`, are
-/// products too: their scales are a third input.
-static bool isMatrixProduct(linalg::LinalgOp op) {
-  return op.getNumLoops() == 3 && op.getNumParallelLoops() == 2 &&
-         op.getNumReductionLoops() == 1 && op.hasPureTensorSemantics() &&
-         retnet::isContractionLike(op);
-}
-
-/// Products with panel-packed right operands (retnet-fold-weight-panels):
-/// `C[m, n1, n0] += A[m, k] B[n1, k, n0]`, loops (m, n1, n0, k).
-static bool isPanelProduct(linalg::LinalgOp op) {
-  if (op.getNumLoops() != 4 || op.getNumParallelLoops() != 3 ||
-      !op.hasPureTensorSemantics() || !retnet::isContractionLike(op))
-    return false;
-  return retnet::contractionMaps(op) ==
-         retnet::panelProductMaps(op.getContext());
-}
-
-/// Matrix products and panel products.
-static bool isAnyProduct(linalg::LinalgOp op) {
-  return isMatrixProduct(op) || isPanelProduct(op);
-}
-
-/// The products under `root` that satisfy `filter` and `kind` (matrix
-/// products by default).
-static SmallVector<linalg::LinalgOp>
-collectProducts(Operation *root, function_ref<bool(linalg::LinalgOp)> filter,
-                function_ref<bool(linalg::LinalgOp)> kind = isMatrixProduct) {
-  SmallVector<linalg::LinalgOp> products;
-  root->walk([&](linalg::LinalgOp op) {
-    // A product with a static empty dimension has no tile to compute (and
-    // upstream tiling divides by its size); it lowers to plain loops.
-    if (kind(op) && filter(op) &&
-        !llvm::is_contained(op.getStaticLoopRanges(), 0))
-      products.push_back(op);
-  });
-  return products;
-}
+using namespace mlir::retnet::cpu;
 
 /// Whether `op` is outside every scf.forall.
 static bool isOutsideForall(linalg::LinalgOp op) {
@@ -69,44 +32,6 @@ static bool isOutsideForall(linalg::LinalgOp op) {
 /// Whether `op` has exactly the static iteration space `tile`.
 static bool isTile(linalg::LinalgOp op, ArrayRef<int64_t> tile) {
   return !op.hasDynamicShape() && op.getStaticLoopRanges() == tile;
-}
-
-/// Canonicalizes `root`, so that the sizes of tiles fold to constants where
-/// they are.
-static LogicalResult canonicalize(Operation *root) {
-  MLIRContext *context = root->getContext();
-  RewritePatternSet canonicalization(context);
-  for (Dialect *dialect : context->getLoadedDialects())
-    dialect->getCanonicalizationPatterns(canonicalization);
-  for (RegisteredOperationName op : context->getRegisteredOperations())
-    op.getCanonicalizationPatterns(canonicalization, context);
-  if (failed(applyPatternsGreedily(root, std::move(canonicalization))))
-    return root->emitError(
-        "retnet-vectorize-contractions: canonicalization did not converge");
-  return success();
-}
-
-/// Tiles `product` with `sizes` (0: whole) into loops of `loopType`, in the
-/// order `interchange` (default: the loops' own).
-static LogicalResult tileProduct(RewriterBase &rewriter,
-                                 linalg::LinalgOp product,
-                                 ArrayRef<int64_t> sizes,
-                                 scf::SCFTilingOptions::LoopType loopType,
-                                 scf::SCFTilingResult *result = nullptr,
-                                 ArrayRef<int64_t> interchange = {}) {
-  scf::SCFTilingOptions options;
-  options.setTileSizes(getAsIndexOpFoldResult(product.getContext(), sizes));
-  options.setLoopType(loopType);
-  options.setInterchange(interchange);
-  rewriter.setInsertionPoint(product);
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(product.getOperation()), options);
-  if (failed(tiled))
-    return product.emitError("retnet-vectorize-contractions: tiling failed");
-  rewriter.replaceOp(product, tiled->replacements);
-  if (result)
-    *result = std::move(*tiled);
-  return success();
 }
 
 /// Splits the products outside any scf.forall (the model's linear layers;
@@ -200,187 +125,6 @@ static void peelPartialIterations(RewriterBase &rewriter,
     (void)scf::peelForLoopAndSimplifyBounds(
         rewriter, cast<scf::ForOp>(loop.getOperation()), partialIteration);
   }
-}
-
-/// Vectorizes `op` in place; fails with `problem` named.
-static LogicalResult vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
-                                 StringRef problem) {
-  rewriter.setInsertionPoint(op);
-  FailureOr<linalg::VectorizationResult> vectorized =
-      linalg::vectorize(rewriter, op);
-  if (failed(vectorized))
-    return op.emitError("retnet-vectorize-contractions: ") << problem;
-  rewriter.replaceOp(op, vectorized->replacements);
-  return success();
-}
-
-/// Makes the tile `op` read its group scales (input `scales`) with the map
-/// of its weights (input `weights`): in a slice of one group along k, read
-/// at one k, `k floordiv group` and `k` are both 0, and the maps become
-/// projected permutations, which the vectorizer takes.
-static void readScalesAtWeightIndices(RewriterBase &rewriter,
-                                      linalg::LinalgOp op, unsigned weights,
-                                      unsigned scales) {
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  maps[scales] = maps[weights];
-  rewriter.modifyOpInPlace(op, [&] {
-    op->setAttr("indexing_maps", rewriter.getAffineMapArrayAttr(maps));
-  });
-}
-
-/// Whether the panel product `op` reads weights narrower than f32 (bf16,
-/// f16, int8), which its tiles convert as they read them.
-static bool hasNarrowWeights(linalg::LinalgOp op) {
-  return getElementTypeOrSelf(op.getDpsInputs()[1].getType())
-             .getIntOrFloatBitWidth() < 32;
-}
-
-/// The f32 panels `[Q, k, P]` of the narrow weights that the panel-product
-/// tile `tile` reads: each converted (`arith.extf`, `arith.sitofp`) and
-/// multiplied by its group's scale where the product has group scales.
-static Value convertWeightPanels(RewriterBase &rewriter,
-                                 linalg::LinalgOp tile) {
-  Location loc = tile.getLoc();
-  MLIRContext *context = tile.getContext();
-  Value weights = tile.getDpsInputs()[1];
-  Type f32 = rewriter.getF32Type();
-  Value init = tensor::EmptyOp::create(
-      rewriter, loc, tensor::getMixedSizes(rewriter, loc, weights), f32);
-  SmallVector<Value> inputs = {weights};
-  AffineMap identity = rewriter.getMultiDimIdentityMap(3);
-  SmallVector<AffineMap> maps = {identity};
-  if (int64_t group = retnet::groupOfScaledContraction(tile)) {
-    AffineExpr n1 = getAffineDimExpr(0, context),
-               k = getAffineDimExpr(1, context),
-               n0 = getAffineDimExpr(2, context);
-    inputs.push_back(tile.getDpsInputs()[2]);
-    maps.push_back(AffineMap::get(3, 0, {n1, k.floorDiv(group), n0}, context));
-  }
-  maps.push_back(identity);
-  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             rewriter, loc, init.getType(), inputs, ValueRange{init}, maps,
-             iterators,
-             [](OpBuilder &builder, Location nested, ValueRange args) {
-               Type wide = builder.getF32Type();
-               Value widened =
-                   args[0].getType().isInteger()
-                       ? arith::SIToFPOp::create(builder, nested, wide, args[0])
-                             .getResult()
-                       : arith::ExtFOp::create(builder, nested, wide, args[0])
-                             .getResult();
-               if (args.size() == 3)
-                 widened =
-                     arith::MulFOp::create(builder, nested, widened, args[1]);
-               linalg::YieldOp::create(builder, nested, widened);
-             })
-      .getResult(0);
-}
-
-/// `C += A * W` on the f32 panels `W` [Q, k, P] in the place of the
-/// panel-product tile `tile`.
-static Value buildPanelProduct(RewriterBase &rewriter, linalg::LinalgOp tile,
-                               Value panels) {
-  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
-  iterators.push_back(utils::IteratorType::reduction);
-  Value init = tile.getDpsInits()[0];
-  return linalg::GenericOp::create(
-             rewriter, tile.getLoc(), init.getType(),
-             ValueRange{tile.getDpsInputs()[0], panels}, ValueRange{init},
-             retnet::panelProductMaps(tile.getContext()), iterators,
-             [](OpBuilder &builder, Location nested, ValueRange args) {
-               Value product =
-                   arith::MulFOp::create(builder, nested, args[0], args[1]);
-               linalg::YieldOp::create(
-                   builder, nested,
-                   arith::AddFOp::create(builder, nested, args[2], product)
-                       .getResult());
-             })
-      .getResult(0);
-}
-
-/// Vectorizes the conversion `conversion` of weight panels one row of a
-/// panel (P values) at a time; a row reads one group's scales, at the same
-/// indices as its weights once the slice holds that group alone.
-static LogicalResult vectorizeConversion(RewriterBase &rewriter,
-                                         linalg::LinalgOp conversion) {
-  scf::SCFTilingResult tiled;
-  if (failed(tileProduct(rewriter, conversion, {1, 1, 0},
-                         scf::SCFTilingOptions::LoopType::ForOp, &tiled)))
-    return failure();
-  auto row = cast<linalg::LinalgOp>(tiled.tiledOps.front());
-  if (row.getNumDpsInputs() == 2)
-    readScalesAtWeightIndices(rewriter, row, /*weights=*/0, /*scales=*/1);
-  return vectorizeOp(rewriter, row, "cannot vectorize a weight conversion");
-}
-
-/// Thread blocks of at least kConvertedRows rows convert their weight
-/// panels narrower than f32 once, in chunks of kConvertedChunk steps of the
-/// reduction, into f32 panels that all their register tiles read: a tile
-/// that converts the weights it reads repeats the conversion for each of
-/// the block's row tiles, and the conversions take the FMA ports' slots
-/// (prefill with int8 weights in groups 19% slower than f32 on AVX-512).
-/// The rows beyond the last multiple of `rows` (a decoding step's), and
-/// blocks of fewer rows, keep reading the narrow weights directly: they
-/// stream them once.
-static constexpr int64_t kConvertedRows = 16;
-static constexpr int64_t kConvertedChunk = 256;
-static LogicalResult convertPanelsPerBlock(RewriterBase &rewriter,
-                                           Operation *root, int64_t rows) {
-  for (linalg::LinalgOp product :
-       collectProducts(root, hasNarrowWeights, isPanelProduct)) {
-    SmallVector<int64_t> ranges = product.getStaticLoopRanges();
-    if (!ShapedType::isDynamic(ranges[0]) && ranges[0] < kConvertedRows)
-      continue;
-    Location loc = product.getLoc();
-    rewriter.setInsertionPoint(product);
-    Value extent = getValueOrCreateConstantIndexOp(
-        rewriter, loc,
-        cast<TilingInterface>(product.getOperation())
-            .getIterationDomain(rewriter)[0]
-            .size);
-    AffineExpr s0;
-    bindSymbols(rewriter.getContext(), s0);
-    Value whole = affine::makeComposedAffineApply(
-        rewriter, loc, s0.floorDiv(rows) * rows, {extent});
-    Value enough = arith::CmpIOp::create(
-        rewriter, loc, arith::CmpIPredicate::sge, extent,
-        arith::ConstantIndexOp::create(rewriter, loc, kConvertedRows));
-    Value split = arith::SelectOp::create(
-        rewriter, loc, enough, whole,
-        arith::ConstantIndexOp::create(rewriter, loc, 0));
-    auto [head, tail] = linalg::splitOp(
-        rewriter, cast<TilingInterface>(product.getOperation()), 0, split);
-    auto block = cast<linalg::LinalgOp>(head.getOperation());
-    // Chunks of whole groups, so that each reads its own groups' scales.
-    int64_t group =
-        std::max<int64_t>(1, retnet::groupOfScaledContraction(block));
-    int64_t chunk = llvm::divideCeil(kConvertedChunk, group) * group;
-    scf::SCFTilingResult tiled;
-    if (failed(tileProduct(rewriter, block, {0, 0, 0, chunk},
-                           scf::SCFTilingOptions::LoopType::ForOp, &tiled)))
-      return failure();
-    // A block without such rows (a decoding step's) converts nothing: its
-    // chunk loop runs no iteration.
-    auto chunks = cast<scf::ForOp>(tiled.loops.front().getOperation());
-    rewriter.setInsertionPoint(chunks);
-    Value converting =
-        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, split,
-                              arith::ConstantIndexOp::create(rewriter, loc, 0));
-    Value bound =
-        arith::SelectOp::create(rewriter, loc, converting,
-                                chunks.getUpperBound(), chunks.getLowerBound());
-    rewriter.modifyOpInPlace(chunks, [&] { chunks.setUpperBound(bound); });
-    auto tile = cast<linalg::LinalgOp>(tiled.tiledOps.front());
-    rewriter.setInsertionPoint(tile);
-    Value panels = convertWeightPanels(rewriter, tile);
-    Value converted = buildPanelProduct(rewriter, tile, panels);
-    rewriter.replaceOp(tile, converted);
-    if (failed(vectorizeConversion(
-            rewriter, cast<linalg::LinalgOp>(panels.getDefiningOp()))))
-      return failure();
-  }
-  return canonicalize(root);
 }
 
 /// Gives each panel of a panel product a matrix product of its own: an
