@@ -50,9 +50,11 @@ public:
   func::FuncOp build(EntryKind kind);
 
 private:
+  /// `value` read as a full slice with the sizes of `like`, a tensor of the
+  /// same type that is known to have the same shape.
+  Value withShapeOf(Value value, Value like);
   /// The layers on the activations `hidden` [B, T, d] and the states of
   /// every layer, as one scf.for: the new activations and states.
-  Value withShapeOf(Value value, Value like, RankedTensorType type);
   std::pair<Value, Value> buildLayers(Value hidden, Value states,
                                       Value positions, Value batch);
   /// The packed weight `label` as a tensor. With `layer`, `label` names a
@@ -184,21 +186,12 @@ Value EntryBuilder::weight(const std::string &label, Value layer) {
                               b.getI64IntegerAttr(group));
 }
 
-// Every layer keeps the activations' shape [B, T, d]. The loop's activations
-// are read as a full slice whose sizes are those of the value before the loop,
-// so that each size in a layer is a function of the entry's arguments: shape
-// reasoning (one-shot bufferization's analysis of slices, in particular) then
-// never follows a size back through the loop's iterations.
-Value EntryBuilder::withShapeOf(Value value, Value like,
-                                RankedTensorType type) {
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t dim = 0; dim < type.getRank(); ++dim)
-    sizes.push_back(type.isDynamicDim(dim)
-                        ? OpFoldResult(tensor::DimOp::create(b, like, dim))
-                        : OpFoldResult(b.getIndexAttr(type.getDimSize(dim))));
+Value EntryBuilder::withShapeOf(Value value, Value like) {
+  auto type = cast<RankedTensorType>(like.getType());
   SmallVector<OpFoldResult> zeros(type.getRank(), b.getIndexAttr(0));
   SmallVector<OpFoldResult> ones(type.getRank(), b.getIndexAttr(1));
-  return tensor::ExtractSliceOp::create(b, type, value, zeros, sizes, ones);
+  return tensor::ExtractSliceOp::create(
+      b, type, value, zeros, tensor::getMixedSizes(b, b.getLoc(), like), ones);
 }
 
 std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
@@ -232,8 +225,12 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
     OpBuilder::InsertionGuard loopGuard(b);
     b.setInsertionPointToStart(layers.getBody());
     Value layer = layers.getInductionVar();
-    Value layerHidden =
-        withShapeOf(layers.getRegionIterArgs()[0], hidden, activationType);
+    // Every layer keeps the activations' shape [B, T, d]. They are read with
+    // the sizes of those before the loop, so that each size in a layer is a
+    // function of the entry's arguments: shape reasoning (one-shot
+    // bufferization's analysis of slices, in particular) then never follows
+    // a size back through the loop's iterations.
+    Value layerHidden = withShapeOf(layers.getRegionIterArgs()[0], hidden);
     Value layerStates = layers.getRegionIterArgs()[1];
     SmallVector<OpFoldResult> stateOffsets = {
         layer, b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0),
@@ -286,8 +283,7 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
       afterFfn = rmsNorm(afterFfn, ffnNorm);
     scf::YieldOp::create(b, ValueRange{afterFfn, newStates});
   }
-  return {withShapeOf(layers.getResult(0), hidden, activationType),
-          layers.getResult(1)};
+  return {withShapeOf(layers.getResult(0), hidden), layers.getResult(1)};
 }
 
 func::FuncOp EntryBuilder::build(EntryKind kind) {

@@ -56,13 +56,8 @@ Value mlir::retnet::buildContraction(OpBuilder &b, Location loc, Value lhs,
                // accumulator's type; int8 weights convert to it exactly.
                Value accumulator = args.back();
                Type wide = accumulator.getType();
-               auto widen = [&](Value operand) -> Value {
-                 if (operand.getType() == wide)
-                   return operand;
-                 if (operand.getType().isInteger())
-                   return arith::SIToFPOp::create(builder, nested, wide,
-                                                  operand);
-                 return arith::ExtFOp::create(builder, nested, wide, operand);
+               auto widen = [&](Value operand) {
+                 return buildWidened(builder, nested, operand, wide);
                };
                Value right = widen(args[1]);
                if (args.size() == 4)
@@ -176,4 +171,13 @@ Value mlir::retnet::buildIndexToFloat(OpBuilder &b, Location loc, Value index,
                                       Type type) {
   Value asInteger = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
   return arith::SIToFPOp::create(b, loc, type, asInteger);
+}
+
+Value mlir::retnet::buildWidened(OpBuilder &b, Location loc, Value value,
+                                 Type type) {
+  if (value.getType() == type)
+    return value;
+  if (value.getType().isInteger())
+    return arith::SIToFPOp::create(b, loc, type, value);
+  return arith::ExtFOp::create(b, loc, type, value);
 }

@@ -228,7 +228,9 @@ struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
           Value column = linalg::IndexOp::create(builder, loc, 2);
           Value element = tensor::ExtractOp::create(builder, loc, table,
                                                     ValueRange{row, column});
-          // A table of the library's weight type (bf16/f16) widens.
+          // A table of the library's weight type (bf16/f16, int8 with its
+          // scales) widens.
+          Type f32 = builder.getF32Type();
           if (rowScales) {
             SmallVector<Value> scaleIndices = {row};
             if (group > 0)
@@ -236,14 +238,12 @@ struct DecomposeEmbedding : public OpRewritePattern<EmbeddingOp> {
                   builder, loc, column,
                   arith::ConstantIndexOp::create(builder, loc, group)));
             element = arith::MulFOp::create(
-                builder, loc,
-                arith::SIToFPOp::create(builder, loc, builder.getF32Type(),
-                                        element),
+                builder, loc, buildWidened(builder, loc, element, f32),
                 tensor::ExtractOp::create(builder, loc, rowScales,
                                           scaleIndices));
-          } else if (element.getType() != builder.getF32Type())
-            element = arith::ExtFOp::create(builder, loc, builder.getF32Type(),
-                                            element);
+          } else {
+            element = buildWidened(builder, loc, element, f32);
+          }
           if (scale == 1.0)
             return element;
           Value factor = arith::ConstantOp::create(
@@ -274,8 +274,8 @@ struct DecomposeDequantize : public OpRewritePattern<DequantizeOp> {
         ValueRange{op.getQuantized(), op.getScales()},
         {b.projection(2, {0, 1}), op.getScaleMap()},
         [](OpBuilder &builder, Location loc, ValueRange args) {
-          Value widened = arith::SIToFPOp::create(
-              builder, loc, builder.getF32Type(), args[0]);
+          Value widened =
+              buildWidened(builder, loc, args[0], builder.getF32Type());
           return arith::MulFOp::create(builder, loc, widened, args[1])
               .getResult();
         });

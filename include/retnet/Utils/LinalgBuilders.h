@@ -68,6 +68,10 @@ Value buildGenerate(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> shape,
 
 /// `index` (an index value) as a floating-point value of `type`.
 Value buildIndexToFloat(OpBuilder &b, Location loc, Value index, Type type);
+
+/// `value` widened to the float type `type`: a narrower float extended, an
+/// integer (an int8 weight) converted exactly; `value` itself if of `type`.
+Value buildWidened(OpBuilder &b, Location loc, Value value, Type type);
 } // namespace mlir::retnet
 
 #endif // RETNET_UTILS_LINALGBUILDERS_H

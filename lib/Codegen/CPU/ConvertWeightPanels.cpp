@@ -48,13 +48,8 @@ static Value convertWeightPanels(RewriterBase &rewriter,
              rewriter, loc, init.getType(), inputs, ValueRange{init}, maps,
              iterators,
              [](OpBuilder &builder, Location nested, ValueRange args) {
-               Type wide = builder.getF32Type();
-               Value widened =
-                   args[0].getType().isInteger()
-                       ? arith::SIToFPOp::create(builder, nested, wide, args[0])
-                             .getResult()
-                       : arith::ExtFOp::create(builder, nested, wide, args[0])
-                             .getResult();
+               Value widened = retnet::buildWidened(builder, nested, args[0],
+                                                    builder.getF32Type());
                if (args.size() == 3)
                  widened =
                      arith::MulFOp::create(builder, nested, widened, args[1]);

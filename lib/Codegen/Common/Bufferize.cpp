@@ -20,12 +20,19 @@ namespace mlir::retnet {
 using namespace mlir;
 
 namespace {
-/// The insertion point for a value of its own used by `user`: before it, or
-/// before the terminator region of a forall, which holds only its inserts.
-Operation *insertionPointFor(Operation *user) {
-  if (isa<scf::InParallelOp>(user->getParentOp()))
-    return user->getParentOp();
-  return user;
+/// Makes `use` read a clone of `ops` (in order; the last makes the value it
+/// reads) placed before its user, or before the terminator region of a
+/// forall, which holds only its inserts.
+void useOwnClone(RewriterBase &rewriter, OpOperand &use,
+                 ArrayRef<Operation *> ops) {
+  Operation *user = use.getOwner();
+  rewriter.setInsertionPoint(
+      isa<scf::InParallelOp>(user->getParentOp()) ? user->getParentOp() : user);
+  IRMapping mapping;
+  for (Operation *op : ops)
+    rewriter.clone(*op, mapping);
+  Value own = mapping.lookup(ops.back()->getResult(0));
+  rewriter.modifyOpInPlace(user, [&] { use.set(own); });
 }
 
 /// Gives uses of a fresh tensor that CSE made share one their own: each use
@@ -62,29 +69,19 @@ void unshareFreshTensors(RewriterBase &rewriter, Operation *root) {
     Operation *fill = ops.back();
     bool firstInBlock = true;
     for (OpOperand &use : llvm::make_early_inc_range(fill->getUses())) {
-      Operation *user = use.getOwner();
-      if (user->getBlock() == fill->getBlock() && firstInBlock) {
+      if (use.getOwner()->getBlock() == fill->getBlock() && firstInBlock) {
         firstInBlock = false;
         continue;
       }
-      rewriter.setInsertionPoint(insertionPointFor(user));
-      IRMapping mapping;
-      for (Operation *op : ops)
-        rewriter.clone(*op, mapping);
-      Value own = mapping.lookup(fill->getResult(0));
-      rewriter.modifyOpInPlace(user, [&] { use.set(own); });
+      useOwnClone(rewriter, use, ops);
     }
   }
   SmallVector<tensor::EmptyOp> emptyTensors;
   root->walk([&](tensor::EmptyOp empty) { emptyTensors.push_back(empty); });
   for (tensor::EmptyOp empty : emptyTensors) {
     for (OpOperand &use : llvm::make_early_inc_range(empty->getUses())) {
-      Operation *user = use.getOwner();
-      if (user->getBlock() == empty->getBlock())
-        continue;
-      rewriter.setInsertionPoint(insertionPointFor(user));
-      Value own = rewriter.clone(*empty)->getResult(0);
-      rewriter.modifyOpInPlace(user, [&] { use.set(own); });
+      if (use.getOwner()->getBlock() != empty->getBlock())
+        useOwnClone(rewriter, use, {empty.getOperation()});
     }
     if (empty->use_empty())
       rewriter.eraseOp(empty);

@@ -10,12 +10,12 @@ def RetNetBufferize : Pass<"retnet-bufferize", "::mlir::ModuleOp"> {
   let description = [{
     Gives each use of a `tensor.empty` in a nested region, and each but the
     first use of a `linalg.fill` of one, a fresh tensor of its own (CSE
-    shares them, across loops too, and a shared one costs a copy), eliminates the empty tensors
-    whose results are inserted into a destination (upstream
+    shares them, across loops too, and a shared one costs a copy), eliminates
+    the empty tensors whose results are inserted into a destination (upstream
     `eliminateEmptyTensors`), then runs one-shot module bufferization across
     function boundaries (memref arguments with identity layouts) and
-    materialises every buffer copy as a
-    `linalg.copy`, which later lowers to loops. The generated code therefore
+    materialises every buffer copy as a `linalg.copy`, which later lowers to
+    loops. The generated code therefore
     needs no runtime helper library (such as `memrefCopy`), only libc and
     libomp.
   }];
