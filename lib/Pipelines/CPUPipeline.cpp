@@ -65,6 +65,13 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   // Tensors -> buffers, with deallocation.
   addBufferization(pm);
 
+  // Software prefetches ahead of the streams of the products' reductions.
+  if (options.vectorize) {
+    retnet::RetNetPrefetchStreamsOptions prefetch;
+    prefetch.distance = options.prefetchDistance;
+    pm.addPass(retnet::createRetNetPrefetchStreams(prefetch));
+  }
+
   addLoopsToLLVM(pm, options);
 }
 

@@ -3,6 +3,9 @@
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=llvm --form=recurrent -o - | FileCheck %s --check-prefix=LLVM
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=obj -o %t.o && llvm-nm %t.o | FileCheck %s --check-prefix=SYMBOLS
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --threads=1 --chunk-size=8 -o %t.so && llvm-nm -D %t.so | FileCheck %s --check-prefix=SYMBOLS
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=llvm -o - | FileCheck %s --check-prefix=PREFETCH
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=llvm --prefetch-ahead=0 -o - | FileCheck %s --check-prefix=NO-PREFETCH
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --prefetch-ahead=-64 2>&1 | FileCheck %s --check-prefix=BAD-PREFETCH
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --timing --emit=mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=TIMING
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --print-ir-after-all --emit=mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=PRINT
 // RUN: not retnet-compile %s.missing 2>&1 | FileCheck %s --check-prefix=MISSING
@@ -24,6 +27,11 @@
 // MLIR: llvm.func @_mlir_ciface_retention
 // LLVM: define void @_mlir_ciface_retention(
 // SYMBOLS: T _mlir_ciface_retention
+// The products' reduction loops prefetch the rows they stream, unless told
+// not to.
+// PREFETCH: call void @llvm.prefetch.p0(ptr %{{.*}}, i32 0, i32 3, i32 1)
+// NO-PREFETCH-NOT: llvm.prefetch
+// BAD-PREFETCH: --prefetch-ahead must be a number of bytes, or 0
 // TIMING: Execution time report
 // TIMING: ConvertRetentionToLinalg
 // PRINT: IR Dump After ConvertRetentionToLinalg

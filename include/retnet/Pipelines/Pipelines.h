@@ -72,6 +72,12 @@ struct CPUPipelineOptions : public FormOptions<CPUPipelineOptions> {
       llvm::cl::desc(
           "Block [m, n] of one thread for the model's linear "
           "layers (default: that of retnet-vectorize-contractions)")};
+  PassOptions::Option<int64_t> prefetchDistance{
+      *this, "prefetch-distance",
+      llvm::cl::desc("Bytes ahead that the register tiles' reductions "
+                     "prefetch each stream they read "
+                     "(retnet-prefetch-streams; 0: none)"),
+      llvm::cl::init(2048)};
 };
 
 /// Options of `retnet-cuda-pipeline`.

@@ -142,4 +142,39 @@ def RetNetTileElementwise : Pass<"retnet-tile-elementwise"> {
   ];
 }
 
+def RetNetPrefetchStreams : Pass<"retnet-prefetch-streams"> {
+  let summary = "Prefetch, ahead of a register tile's reduction, the rows it "
+                "streams";
+  let description = [{
+    Runs on buffers, after bufferization. In the reduction loop of each
+    register tile (an `scf.for` that carries a vector: the accumulators of
+    retnet-vectorize-contractions), a `vector.transfer_read` of at least a
+    cache line from a unit-stride `memref.subview` whose offset in one
+    dimension is the loop's induction variable streams through memory: a
+    row of each weight panel per step of the reduction in a decoding step.
+    Before it, the pass inserts a `memref.prefetch` (read, locality 3) of
+    each cache line of the same subview `distance` bytes further along
+    that dimension (rounded up to whole iterations).
+
+    The hardware prefetcher of a core stops at each 4 KiB page, and a
+    one-row tile reads several panels, each a page every 64 (int8) or 32
+    (f32) steps: batch-1 decoding of the 1.3B model with int8 weights in
+    groups was 27% faster on an AVX-512 Xeon with 2048 bytes ahead, bf16
+    weights 20%, f32 unchanged. A prefetch past the end of its buffer does
+    not fault; it fetches nothing useful once per stream.
+  }];
+  let options = [
+    Option<"distance", "distance", "int64_t", /*default=*/"2048",
+           "Bytes ahead in each stream (0: no prefetches)">
+  ];
+  let statistics = [
+    Statistic<"numPrefetched", "num-prefetched",
+              "Streaming reads given prefetches">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // RETNET_CODEGEN_CPU_PASSES_TD

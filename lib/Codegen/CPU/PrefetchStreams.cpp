@@ -1,0 +1,146 @@
+//===- PrefetchStreams.cpp - Prefetch what reduction loops stream ---------===//
+
+#include "retnet/Codegen/CPU/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace mlir::retnet {
+#define GEN_PASS_DEF_RETNETPREFETCHSTREAMS
+#include "retnet/Codegen/CPU/Passes.h.inc"
+} // namespace mlir::retnet
+
+using namespace mlir;
+
+static constexpr int64_t kCacheLineBytes = 64;
+/// The most prefetches one read gets (a register tile's row of 16 lines).
+static constexpr int64_t kMaxPrefetchesPerRead = 16;
+
+/// Whether `loop` carries a vector: the reduction loop of a register tile,
+/// its accumulators in registers.
+static bool carriesVector(scf::ForOp loop) {
+  return llvm::any_of(loop.getRegionIterArgs(),
+                      [](Value arg) { return isa<VectorType>(arg.getType()); });
+}
+
+namespace {
+/// A read of the body of a reduction loop that streams through memory: a
+/// `vector.transfer_read` of a unit-stride `memref.subview` whose offset in
+/// one dimension is the loop's induction variable.
+struct Stream {
+  memref::SubViewOp view;
+  int64_t dim;
+  int64_t bytesPerIteration;
+
+  static std::optional<Stream> match(vector::TransferReadOp read,
+                                     scf::ForOp loop) {
+    auto view = read.getBase().getDefiningOp<memref::SubViewOp>();
+    std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+    if (!view || !step || *step <= 0 || !view.hasUnitStride() ||
+        !view.getType().hasStaticShape() ||
+        view.getType().getRank() != view.getSourceType().getRank())
+      return std::nullopt;
+    MemRefType source = view.getSourceType();
+    int64_t elementBytes = source.getElementTypeBitWidth() / 8;
+    if (elementBytes == 0 ||
+        read.getVectorType().getNumElements() * elementBytes < kCacheLineBytes)
+      return std::nullopt;
+    auto [strides, offset] = source.getStridesAndOffset();
+    if (strides.back() != 1)
+      return std::nullopt;
+    std::optional<int64_t> dim;
+    for (auto [index, value] : llvm::enumerate(view.getMixedOffsets()))
+      if (dyn_cast<Value>(value) == loop.getInductionVar())
+        dim = index;
+    if (!dim || ShapedType::isDynamic(strides[*dim]) || strides[*dim] <= 0)
+      return std::nullopt;
+    return Stream{view, static_cast<int64_t>(*dim),
+                  strides[*dim] * elementBytes * *step};
+  }
+
+  /// The subview's cache lines, as offsets from its first element, one per
+  /// line of each innermost row; empty if there are too many.
+  SmallVector<SmallVector<int64_t>> lines() {
+    ArrayRef<int64_t> shape = view.getType().getShape();
+    int64_t lineElements = std::max<int64_t>(
+        1, kCacheLineBytes * 8 / view.getType().getElementTypeBitWidth());
+    SmallVector<SmallVector<int64_t>> result;
+    SmallVector<int64_t> position(shape.size(), 0);
+    while (position.front() < shape.front()) {
+      if (static_cast<int64_t>(result.size()) == kMaxPrefetchesPerRead)
+        return {};
+      result.push_back(position);
+      position.back() += lineElements;
+      for (size_t d = shape.size() - 1; d > 0 && position[d] >= shape[d]; --d) {
+        position[d] = 0;
+        ++position[d - 1];
+      }
+    }
+    return result;
+  }
+};
+} // namespace
+
+/// Prefetches the lines of `stream` that the loop reads `iterations`
+/// iterations later, before `read`.
+static void prefetchAhead(OpBuilder &b, vector::TransferReadOp read,
+                          Stream &stream, int64_t iterations, int64_t step) {
+  Location loc = read.getLoc();
+  b.setInsertionPoint(read);
+  SmallVector<Value> first =
+      getValueOrCreateConstantIndexOp(b, loc, stream.view.getMixedOffsets());
+  auto add = [&](Value value, int64_t offset) -> Value {
+    if (offset == 0)
+      return value;
+    return b.createOrFold<arith::AddIOp>(
+        loc, value, arith::ConstantIndexOp::create(b, loc, offset));
+  };
+  first[stream.dim] = add(first[stream.dim], iterations * step);
+  // Each index once, however many lines share it.
+  DenseMap<std::pair<size_t, int64_t>, Value> indexAt;
+  for (ArrayRef<int64_t> line : stream.lines()) {
+    SmallVector<Value> indices;
+    for (auto [dim, offset] : llvm::enumerate(line)) {
+      Value &index = indexAt[{dim, offset}];
+      if (!index)
+        index = add(first[dim], offset);
+      indices.push_back(index);
+    }
+    memref::PrefetchOp::create(b, loc, stream.view.getSource(), indices,
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+  }
+}
+
+namespace {
+struct RetNetPrefetchStreamsPass
+    : public retnet::impl::RetNetPrefetchStreamsBase<
+          RetNetPrefetchStreamsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (distance < 0) {
+      getOperation()->emitError()
+          << "retnet-prefetch-streams: distance must be a number of bytes, "
+             "or 0";
+      return signalPassFailure();
+    }
+    if (distance == 0)
+      return;
+    OpBuilder b(&getContext());
+    getOperation()->walk([&](vector::TransferReadOp read) {
+      auto loop = dyn_cast<scf::ForOp>(read->getParentOp());
+      if (!loop || !carriesVector(loop))
+        return;
+      std::optional<Stream> stream = Stream::match(read, loop);
+      if (!stream || stream->lines().empty())
+        return;
+      int64_t step = *getConstantIntValue(loop.getStep());
+      int64_t iterations =
+          llvm::divideCeil(distance, stream->bytesPerIteration);
+      prefetchAhead(b, read, *stream, iterations, step);
+      ++numPrefetched;
+    });
+  }
+};
+} // namespace
