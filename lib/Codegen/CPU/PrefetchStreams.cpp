@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::retnet {
 #define GEN_PASS_DEF_RETNETPREFETCHSTREAMS
@@ -16,11 +17,39 @@ static constexpr int64_t kCacheLineBytes = 64;
 /// The most prefetches one read gets (a register tile's row of 16 lines).
 static constexpr int64_t kMaxPrefetchesPerRead = 16;
 
-/// Whether `loop` carries a vector: the reduction loop of a register tile,
-/// its accumulators in registers.
-static bool carriesVector(scf::ForOp loop) {
-  return llvm::any_of(loop.getRegionIterArgs(),
-                      [](Value arg) { return isa<VectorType>(arg.getType()); });
+/// Whether `loop` streams: it carries a vector (the reduction loop of a
+/// register tile, its accumulators in registers) or is innermost (such as
+/// the conversion of a thread block's narrow weights to f32).
+static bool isStreamingLoop(scf::ForOp loop) {
+  if (llvm::any_of(loop.getRegionIterArgs(),
+                   [](Value arg) { return isa<VectorType>(arg.getType()); }))
+    return true;
+  return !loop.getBody()
+              ->walk(
+                  [](LoopLikeOpInterface) { return WalkResult::interrupt(); })
+              .wasInterrupted();
+}
+
+/// Whether `memref` views a buffer that the function allocated (such as a
+/// thread block's weights converted to f32): written just before, in cache.
+static bool isAllocatedLocally(Value memref) {
+  while (true) {
+    if (auto arg = dyn_cast<BlockArgument>(memref)) {
+      auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+      OpOperand *init = loop ? loop.getTiedLoopInit(arg) : nullptr;
+      if (!init)
+        return false;
+      memref = init->get();
+      continue;
+    }
+    Operation *def = memref.getDefiningOp();
+    if (isa<memref::AllocOp, memref::AllocaOp>(def))
+      return true;
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      return false;
+    memref = view.getViewSource();
+  }
 }
 
 namespace {
@@ -37,6 +66,7 @@ struct Stream {
     auto view = read.getBase().getDefiningOp<memref::SubViewOp>();
     std::optional<int64_t> step = getConstantIntValue(loop.getStep());
     if (!view || !step || *step <= 0 || !view.hasUnitStride() ||
+        isAllocatedLocally(view.getSource()) ||
         !view.getType().hasStaticShape() ||
         view.getType().getRank() != view.getSourceType().getRank())
       return std::nullopt;
@@ -130,7 +160,7 @@ struct RetNetPrefetchStreamsPass
     OpBuilder b(&getContext());
     getOperation()->walk([&](vector::TransferReadOp read) {
       auto loop = dyn_cast<scf::ForOp>(read->getParentOp());
-      if (!loop || !carriesVector(loop))
+      if (!loop || !isStreamingLoop(loop))
         return;
       std::optional<Stream> stream = Stream::match(read, loop);
       if (!stream || stream->lines().empty())

@@ -82,19 +82,22 @@ func.func @f32_rows_step2(%w: memref<512x32xf32>, %acc: vector<2x32xf32>) -> vec
 
 // -----
 
-// Not streams: a loop that carries no vector (not a register tile's
-// reduction), and a read whose offset does not follow the loop.
+// Not streams: a read in a loop that carries no vector and holds another
+// loop, and a read whose offset does not follow the loop.
 // CHECK-LABEL: func @not_streams
 // CHECK-NOT: memref.prefetch
 func.func @not_streams(%w: memref<512x32xf32>, %out: memref<512x32xf32>, %acc: vector<32xf32>) -> vector<32xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
   %c512 = arith.constant 512 : index
   %f0 = arith.constant 0.0 : f32
   scf.for %k = %c0 to %c512 step %c1 {
     %row = memref.subview %w[%k, 0] [1, 32] [1, 1] : memref<512x32xf32> to memref<1x32xf32, strided<[32, 1], offset: ?>>
     %v = vector.transfer_read %row[%c0, %c0], %f0 {in_bounds = [true]} : memref<1x32xf32, strided<[32, 1], offset: ?>>, vector<32xf32>
-    vector.transfer_write %v, %out[%k, %c0] {in_bounds = [true]} : vector<32xf32>, memref<512x32xf32>
+    scf.for %j = %c0 to %c4 step %c1 {
+      vector.transfer_write %v, %out[%k, %c0] {in_bounds = [true]} : vector<32xf32>, memref<512x32xf32>
+    }
   }
   %r = scf.for %k = %c0 to %c512 step %c1 iter_args(%a = %acc) -> (vector<32xf32>) {
     %row = memref.subview %w[%c0, 0] [1, 32] [1, 1] : memref<512x32xf32> to memref<1x32xf32, strided<[32, 1], offset: ?>>
@@ -103,4 +106,50 @@ func.func @not_streams(%w: memref<512x32xf32>, %out: memref<512x32xf32>, %acc: v
     scf.yield %s : vector<32xf32>
   }
   return %r : vector<32xf32>
+}
+
+// -----
+
+// An innermost loop streams too, vector or not: a thread block's conversion
+// of int8 weights to f32, a 64-byte row a step, 32 steps ahead.
+// CHECK-LABEL: func @conversion
+// CHECK: scf.for %[[K:[a-z0-9_]+]] =
+// CHECK:   %[[AHEAD:.*]] = arith.addi %[[K]], %c32 : index
+// CHECK:   memref.prefetch %{{.*}}[%[[AHEAD]], %c0], read
+// CHECK-NOT: memref.prefetch
+func.func @conversion(%w: memref<256x64xi8>, %out: memref<256x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %i0 = arith.constant 0 : i8
+  scf.for %k = %c0 to %c256 step %c1 {
+    %row = memref.subview %w[%k, 0] [1, 64] [1, 1] : memref<256x64xi8> to memref<1x64xi8, strided<[64, 1], offset: ?>>
+    %v = vector.transfer_read %row[%c0, %c0], %i0 {in_bounds = [true]} : memref<1x64xi8, strided<[64, 1], offset: ?>>, vector<64xi8>
+    %f = arith.sitofp %v : vector<64xi8> to vector<64xf32>
+    vector.transfer_write %f, %out[%k, %c0] {in_bounds = [true]} : vector<64xf32>, memref<256x64xf32>
+  }
+  return
+}
+
+// -----
+
+// A buffer the function allocated (weights converted to f32 for a thread
+// block's register tiles) was just written and is in cache: its reads get
+// no prefetches, through views and loop-carried buffers alike.
+// CHECK-LABEL: func @local_buffer
+// CHECK-NOT: memref.prefetch
+func.func @local_buffer(%acc: vector<32xf32>) -> vector<32xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %f0 = arith.constant 0.0 : f32
+  %panel = memref.alloc() : memref<256x32xf32>
+  %r:2 = scf.for %k = %c0 to %c256 step %c1 iter_args(%a = %acc, %buffer = %panel) -> (vector<32xf32>, memref<256x32xf32>) {
+    %row = memref.subview %buffer[%k, 0] [1, 32] [1, 1] : memref<256x32xf32> to memref<1x32xf32, strided<[32, 1], offset: ?>>
+    %v = vector.transfer_read %row[%c0, %c0], %f0 {in_bounds = [true]} : memref<1x32xf32, strided<[32, 1], offset: ?>>, vector<32xf32>
+    %s = arith.addf %a, %v : vector<32xf32>
+    scf.yield %s, %buffer : vector<32xf32>, memref<256x32xf32>
+  }
+  memref.dealloc %panel : memref<256x32xf32>
+  return %r#0 : vector<32xf32>
 }
