@@ -1,4 +1,4 @@
-//===- PrefetchStreams.cpp - Prefetch what reduction loops stream ---------===//
+//===- PrefetchStreams.cpp - Prefetch the streams that loops read --------===//
 
 #include "retnet/Codegen/CPU/Passes.h"
 
@@ -53,7 +53,7 @@ static bool isAllocatedLocally(Value memref) {
 }
 
 namespace {
-/// A read of the body of a reduction loop that streams through memory: a
+/// A read of the body of a streaming loop that walks through memory: a
 /// `vector.transfer_read` of a unit-stride `memref.subview` whose offset in
 /// one dimension is the loop's induction variable.
 struct Stream {
