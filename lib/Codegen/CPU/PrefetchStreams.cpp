@@ -52,14 +52,37 @@ static bool isAllocatedLocally(Value memref) {
   }
 }
 
+/// The cache lines of a subview of static `shape` with `lineElements`
+/// elements a line, as offsets from its first element, one per line of each
+/// innermost row; empty if there are more than kMaxPrefetchesPerRead.
+static SmallVector<SmallVector<int64_t>> cacheLines(ArrayRef<int64_t> shape,
+                                                    int64_t lineElements) {
+  SmallVector<SmallVector<int64_t>> result;
+  SmallVector<int64_t> position(shape.size(), 0);
+  while (position.front() < shape.front()) {
+    if (static_cast<int64_t>(result.size()) == kMaxPrefetchesPerRead)
+      return {};
+    result.push_back(position);
+    position.back() += lineElements;
+    for (size_t d = shape.size() - 1; d > 0 && position[d] >= shape[d]; --d) {
+      position[d] = 0;
+      ++position[d - 1];
+    }
+  }
+  return result;
+}
+
 namespace {
 /// A read of the body of a streaming loop that walks through memory: a
 /// `vector.transfer_read` of a unit-stride `memref.subview` whose offset in
-/// one dimension is the loop's induction variable.
+/// dimension `dim` is the loop's induction variable, `lines` cache lines
+/// long.
 struct Stream {
   memref::SubViewOp view;
   int64_t dim;
+  int64_t step;
   int64_t bytesPerIteration;
+  SmallVector<SmallVector<int64_t>> lines;
 
   static std::optional<Stream> match(vector::TransferReadOp read,
                                      scf::ForOp loop) {
@@ -84,37 +107,20 @@ struct Stream {
         dim = index;
     if (!dim || ShapedType::isDynamic(strides[*dim]) || strides[*dim] <= 0)
       return std::nullopt;
-    return Stream{view, static_cast<int64_t>(*dim),
-                  strides[*dim] * elementBytes * *step};
-  }
-
-  /// The subview's cache lines, as offsets from its first element, one per
-  /// line of each innermost row; empty if there are too many.
-  SmallVector<SmallVector<int64_t>> lines() {
-    ArrayRef<int64_t> shape = view.getType().getShape();
-    int64_t lineElements = std::max<int64_t>(
-        1, kCacheLineBytes * 8 / view.getType().getElementTypeBitWidth());
-    SmallVector<SmallVector<int64_t>> result;
-    SmallVector<int64_t> position(shape.size(), 0);
-    while (position.front() < shape.front()) {
-      if (static_cast<int64_t>(result.size()) == kMaxPrefetchesPerRead)
-        return {};
-      result.push_back(position);
-      position.back() += lineElements;
-      for (size_t d = shape.size() - 1; d > 0 && position[d] >= shape[d]; --d) {
-        position[d] = 0;
-        ++position[d - 1];
-      }
-    }
-    return result;
+    SmallVector<SmallVector<int64_t>> lines =
+        cacheLines(view.getType().getShape(), kCacheLineBytes / elementBytes);
+    if (lines.empty())
+      return std::nullopt;
+    return Stream{view, static_cast<int64_t>(*dim), *step,
+                  strides[*dim] * elementBytes * *step, std::move(lines)};
   }
 };
 } // namespace
 
-/// Prefetches the lines of `stream` that the loop reads `iterations`
-/// iterations later, before `read`.
+/// Prefetches the lines of `stream` that its loop reads `bytesAhead` bytes
+/// (rounded up to whole iterations) later, before `read`.
 static void prefetchAhead(OpBuilder &b, vector::TransferReadOp read,
-                          Stream &stream, int64_t iterations, int64_t step) {
+                          Stream &stream, int64_t bytesAhead) {
   Location loc = read.getLoc();
   b.setInsertionPoint(read);
   SmallVector<Value> first =
@@ -125,10 +131,11 @@ static void prefetchAhead(OpBuilder &b, vector::TransferReadOp read,
     return b.createOrFold<arith::AddIOp>(
         loc, value, arith::ConstantIndexOp::create(b, loc, offset));
   };
-  first[stream.dim] = add(first[stream.dim], iterations * step);
+  int64_t iterations = llvm::divideCeil(bytesAhead, stream.bytesPerIteration);
+  first[stream.dim] = add(first[stream.dim], iterations * stream.step);
   // Each index once, however many lines share it.
   DenseMap<std::pair<size_t, int64_t>, Value> indexAt;
-  for (ArrayRef<int64_t> line : stream.lines()) {
+  for (ArrayRef<int64_t> line : stream.lines) {
     SmallVector<Value> indices;
     for (auto [dim, offset] : llvm::enumerate(line)) {
       Value &index = indexAt[{dim, offset}];
@@ -163,12 +170,9 @@ struct RetNetPrefetchStreamsPass
       if (!loop || !isStreamingLoop(loop))
         return;
       std::optional<Stream> stream = Stream::match(read, loop);
-      if (!stream || stream->lines().empty())
+      if (!stream)
         return;
-      int64_t step = *getConstantIntValue(loop.getStep());
-      int64_t iterations =
-          llvm::divideCeil(distance, stream->bytesPerIteration);
-      prefetchAhead(b, read, *stream, iterations, step);
+      prefetchAhead(b, read, *stream, distance);
       ++numPrefetched;
     });
   }
