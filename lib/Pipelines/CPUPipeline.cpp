@@ -65,7 +65,8 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   // Tensors -> buffers, with deallocation.
   addBufferization(pm);
 
-  // Software prefetches ahead of the streams of the products' reductions.
+  // Software prefetches ahead of the streams that the products' reductions
+  // and the innermost loops read.
   if (options.vectorize) {
     retnet::RetNetPrefetchStreamsOptions prefetch;
     prefetch.distance = options.prefetchDistance;

@@ -157,7 +157,8 @@ cl::list<int64_t>
                cl::cat(category));
 cl::opt<int64_t> prefetchDistance(
     "prefetch-ahead",
-    cl::desc("Bytes ahead that the matrix products' reduction loops "
+    cl::desc("Bytes ahead that the matrix products' reduction loops, and "
+             "innermost loops such as the conversion of narrow weights, "
              "prefetch each stream of weights they read, on the CPU "
              "(tuning; 0: none, leaving it to the hardware prefetcher)"),
     cl::init(2048), cl::cat(category));

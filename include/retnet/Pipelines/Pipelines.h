@@ -75,7 +75,7 @@ struct CPUPipelineOptions : public FormOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> prefetchDistance{
       *this, "prefetch-distance",
       llvm::cl::desc("Bytes ahead that the register tiles' reductions "
-                     "prefetch each stream they read "
+                     "and innermost loops prefetch each stream they read "
                      "(retnet-prefetch-streams; 0: none)"),
       llvm::cl::init(2048)};
 };

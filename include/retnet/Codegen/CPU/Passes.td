@@ -143,8 +143,8 @@ def RetNetTileElementwise : Pass<"retnet-tile-elementwise"> {
 }
 
 def RetNetPrefetchStreams : Pass<"retnet-prefetch-streams"> {
-  let summary = "Prefetch, ahead of a register tile's reduction, the rows it "
-                "streams";
+  let summary = "Prefetch, ahead of the loops that stream memory (register "
+                "tiles' reductions, innermost loops), the rows they read";
   let description = [{
     Runs on buffers, after bufferization. A loop streams if it is the
     reduction loop of a register tile (an `scf.for` that carries a vector:
