@@ -164,7 +164,7 @@ def RetNetPrefetchStreams : Pass<"retnet-prefetch-streams"> {
     one-row tile reads several panels, each a page every 64 (int8) or 32
     (f32) steps: batch-1 decoding of the 1.3B model with int8 weights in
     groups was 1.14x to 1.30x faster on an AVX-512 Xeon with 2048 bytes
-    ahead, bf16 weights 1.13x to 1.25x, f32 unchanged; batch-8 decoding
+    ahead, bf16 weights 1.13x to 1.15x, f32 unchanged; batch-8 decoding
     1.39x (f32) and 1.59x (bf16). A prefetch past the end of its buffer
     does not fault; it fetches nothing useful once per stream.
   }];
