@@ -157,11 +157,12 @@ cl::list<int64_t>
                cl::cat(category));
 cl::opt<int64_t> prefetchDistance(
     "prefetch-ahead",
-    cl::desc("Bytes ahead that the matrix products' reduction loops, and "
+    cl::desc("Bytes that the matrix products' reduction loops, and "
              "innermost loops such as the conversion of narrow weights, "
-             "prefetch each stream of weights they read, on the CPU "
-             "(tuning; 0: none, leaving it to the hardware prefetcher)"),
-    cl::init(2048), cl::cat(category));
+             "prefetch ahead of the weights they read, on the CPU, shared "
+             "among the panels a loop reads at once (tuning; 0: none, "
+             "leaving it to the hardware prefetcher)"),
+    cl::init(retnet::kDefaultPrefetchBytes), cl::cat(category));
 cl::opt<bool> splitChunkwise(
     "split-chunkwise",
     cl::desc("With --target=cpu: compute the chunkwise form as its three "

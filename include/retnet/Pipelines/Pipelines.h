@@ -3,6 +3,8 @@
 #ifndef RETNET_PIPELINES_PIPELINES_H
 #define RETNET_PIPELINES_PIPELINES_H
 
+#include "retnet/Codegen/CPU/Passes.h"
+
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -74,10 +76,11 @@ struct CPUPipelineOptions : public FormOptions<CPUPipelineOptions> {
           "layers (default: that of retnet-vectorize-contractions)")};
   PassOptions::Option<int64_t> prefetchDistance{
       *this, "prefetch-distance",
-      llvm::cl::desc("Bytes ahead that the register tiles' reductions "
-                     "and innermost loops prefetch each stream they read "
+      llvm::cl::desc("Bytes that the register tiles' reductions and "
+                     "innermost loops prefetch ahead of the streams they "
+                     "read, shared among a loop's streams "
                      "(retnet-prefetch-streams; 0: none)"),
-      llvm::cl::init(2048)};
+      llvm::cl::init(kDefaultPrefetchBytes)};
 };
 
 /// Options of `retnet-cuda-pipeline`.

@@ -81,7 +81,6 @@ struct Stream {
   memref::SubViewOp view;
   int64_t dim;
   int64_t step;
-  int64_t bytesPerIteration;
   SmallVector<SmallVector<int64_t>> lines;
 
   static std::optional<Stream> match(vector::TransferReadOp read,
@@ -111,16 +110,15 @@ struct Stream {
         cacheLines(view.getType().getShape(), kCacheLineBytes / elementBytes);
     if (lines.empty())
       return std::nullopt;
-    return Stream{view, static_cast<int64_t>(*dim), *step,
-                  strides[*dim] * elementBytes * *step, std::move(lines)};
+    return Stream{view, static_cast<int64_t>(*dim), *step, std::move(lines)};
   }
 };
 } // namespace
 
-/// Prefetches the lines of `stream` that its loop reads `bytesAhead` bytes
-/// (rounded up to whole iterations) later, before `read`.
+/// Prefetches the lines of `stream` that its loop reads `iterations` later,
+/// before `read`.
 static void prefetchAhead(OpBuilder &b, vector::TransferReadOp read,
-                          Stream &stream, int64_t bytesAhead) {
+                          Stream &stream, int64_t iterations) {
   Location loc = read.getLoc();
   b.setInsertionPoint(read);
   SmallVector<Value> first =
@@ -131,7 +129,6 @@ static void prefetchAhead(OpBuilder &b, vector::TransferReadOp read,
     return b.createOrFold<arith::AddIOp>(
         loc, value, arith::ConstantIndexOp::create(b, loc, offset));
   };
-  int64_t iterations = llvm::divideCeil(bytesAhead, stream.bytesPerIteration);
   first[stream.dim] = add(first[stream.dim], iterations * stream.step);
   // Each index once, however many lines share it.
   DenseMap<std::pair<size_t, int64_t>, Value> indexAt;
@@ -165,15 +162,25 @@ struct RetNetPrefetchStreamsPass
     if (distance == 0)
       return;
     OpBuilder b(&getContext());
-    getOperation()->walk([&](vector::TransferReadOp read) {
-      auto loop = dyn_cast<scf::ForOp>(read->getParentOp());
-      if (!loop || !isStreamingLoop(loop))
+    getOperation()->walk([&](scf::ForOp loop) {
+      if (!isStreamingLoop(loop))
         return;
-      std::optional<Stream> stream = Stream::match(read, loop);
-      if (!stream)
+      SmallVector<std::pair<vector::TransferReadOp, Stream>> streams;
+      int64_t linesPerIteration = 0;
+      for (auto read : loop.getBody()->getOps<vector::TransferReadOp>()) {
+        if (std::optional<Stream> stream = Stream::match(read, loop)) {
+          linesPerIteration += stream->lines.size();
+          streams.emplace_back(read, std::move(*stream));
+        }
+      }
+      if (streams.empty())
         return;
-      prefetchAhead(b, read, *stream, distance);
-      ++numPrefetched;
+      // The loop keeps `distance` bytes of its streams in flight.
+      int64_t iterations =
+          llvm::divideCeil(distance, linesPerIteration * kCacheLineBytes);
+      for (auto &[read, stream] : streams)
+        prefetchAhead(b, read, stream, iterations);
+      numPrefetched += streams.size();
     });
   }
 };

@@ -7,8 +7,9 @@
 // NONE-NOT: memref.prefetch
 
 // A one-row tile's reduction over four int8 panels [4, K, 64]: each step
-// reads a 64-byte row of each panel. 2048 bytes ahead is 32 steps; one
-// prefetch per panel's line, at the panel's own offset.
+// reads a 64-byte row of each panel, 4 lines. 8192 bytes in flight (the
+// default) is 32 steps ahead; one prefetch per panel's line, at the
+// panel's own offset.
 // CHECK-LABEL: func @int8_panels
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
@@ -53,14 +54,15 @@ func.func @int8_panels(%w: memref<8x256x64xi8>, %x: memref<1x256xf32>, %p: index
 
 // -----
 
-// An f32 row of 128 bytes is two lines; with a step of 2 rows, 2048 bytes
-// ahead is 8 iterations, 16 rows.
+// An f32 row of 128 bytes is two lines; with a step of 2 rows, an
+// iteration reads 4 lines, and 8192 bytes in flight are 32 iterations,
+// 64 rows.
 // CHECK-LABEL: func @f32_rows_step2
 // CHECK: scf.for %[[K:[a-z0-9_]+]] =
-// CHECK:   %[[AHEAD:.*]] = arith.addi %[[K]], %[[C16:[a-z0-9_]+]] : index
+// CHECK:   %[[AHEAD:.*]] = arith.addi %[[K]], %c64 : index
 // CHECK:   memref.prefetch %[[W:.*]][%[[AHEAD]], %[[C0:[a-z0-9_]+]]], read
-// CHECK:   memref.prefetch %[[W]][%[[AHEAD]], %[[C16]]], read
-// CHECK:   %[[NEXT:.*]] = arith.addi %[[K]], %c17 : index
+// CHECK:   memref.prefetch %[[W]][%[[AHEAD]], %[[C16:[a-z0-9_]+]]], read
+// CHECK:   %[[NEXT:.*]] = arith.addi %[[K]], %c65 : index
 // CHECK-NOT: arith.addi
 // CHECK:   memref.prefetch %[[W]][%[[NEXT]], %[[C0]]], read
 // CHECK:   memref.prefetch %[[W]][%[[NEXT]], %[[C16]]], read
@@ -111,10 +113,10 @@ func.func @not_streams(%w: memref<512x32xf32>, %out: memref<512x32xf32>, %acc: v
 // -----
 
 // An innermost loop streams too, vector or not: a thread block's conversion
-// of int8 weights to f32, a 64-byte row a step, 32 steps ahead.
+// of int8 weights to f32, a 64-byte row a step, 128 steps ahead.
 // CHECK-LABEL: func @conversion
 // CHECK: scf.for %[[K:[a-z0-9_]+]] =
-// CHECK:   %[[AHEAD:.*]] = arith.addi %[[K]], %c32 : index
+// CHECK:   %[[AHEAD:.*]] = arith.addi %[[K]], %c128 : index
 // CHECK:   memref.prefetch %{{.*}}[%[[AHEAD]], %c0], read
 // CHECK-NOT: memref.prefetch
 func.func @conversion(%w: memref<256x64xi8>, %out: memref<256x64xf32>) {
@@ -152,4 +154,34 @@ func.func @local_buffer(%acc: vector<32xf32>) -> vector<32xf32> {
   }
   memref.dealloc %panel : memref<256x32xf32>
   return %r#0 : vector<32xf32>
+}
+
+// -----
+
+// Two streams in one loop share the bytes in flight: each reads a line a
+// step, so 8192 bytes are 64 steps ahead for both (one stream alone would
+// look 128 steps ahead, as in @conversion).
+// CHECK-LABEL: func @shared_budget
+// CHECK: scf.for %[[K:[a-z0-9_]+]] =
+// CHECK:   %[[AHEAD:.*]] = arith.addi %[[K]], %c64 : index
+// CHECK:   memref.prefetch %[[A:.*]][%[[AHEAD]], %c0], read
+// CHECK:   vector.transfer_read
+// CHECK:   %[[AHEAD2:.*]] = arith.addi %[[K]], %c64 : index
+// CHECK:   memref.prefetch %[[B:.*]][%[[AHEAD2]], %c0], read
+// CHECK-NOT: memref.prefetch
+func.func @shared_budget(%a: memref<512x16xf32>, %b: memref<512x16xf32>, %acc: vector<16xf32>) -> vector<16xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c512 = arith.constant 512 : index
+  %f0 = arith.constant 0.0 : f32
+  %r = scf.for %k = %c0 to %c512 step %c1 iter_args(%s = %acc) -> (vector<16xf32>) {
+    %ra = memref.subview %a[%k, 0] [1, 16] [1, 1] : memref<512x16xf32> to memref<1x16xf32, strided<[16, 1], offset: ?>>
+    %va = vector.transfer_read %ra[%c0, %c0], %f0 {in_bounds = [true]} : memref<1x16xf32, strided<[16, 1], offset: ?>>, vector<16xf32>
+    %rb = memref.subview %b[%k, 0] [1, 16] [1, 1] : memref<512x16xf32> to memref<1x16xf32, strided<[16, 1], offset: ?>>
+    %vb = vector.transfer_read %rb[%c0, %c0], %f0 {in_bounds = [true]} : memref<1x16xf32, strided<[16, 1], offset: ?>>, vector<16xf32>
+    %p = arith.mulf %va, %vb : vector<16xf32>
+    %n = arith.addf %s, %p : vector<16xf32>
+    scf.yield %n : vector<16xf32>
+  }
+  return %r : vector<16xf32>
 }

@@ -17,6 +17,9 @@ namespace mlir::retnet {
 /// The longest block of the block formula the CPU code handles: its [L, L]
 /// decay mask and score tiles are static tensors.
 constexpr int64_t kMaxBlockLength = 4096;
+/// The bytes of its weight streams that a streaming loop prefetches ahead,
+/// by default (retnet-prefetch-streams).
+constexpr int64_t kDefaultPrefetchBytes = 8192;
 
 #define GEN_PASS_DECL
 #include "retnet/Codegen/CPU/Passes.h.inc"

@@ -155,22 +155,32 @@ def RetNetPrefetchStreams : Pass<"retnet-prefetch-streams"> {
     loop's induction variable reads a stream: a row of each weight panel
     per step of the reduction in a decoding step. Before it, the pass
     inserts a `memref.prefetch` (read, locality 3) of each cache line of
-    the same subview `distance` bytes further along that dimension
-    (rounded up to whole iterations). Reads of a buffer that the function
-    allocated (a thread block's weights converted to f32) are skipped: it
-    was just written and is in cache.
+    the same subview a number of iterations further along that dimension:
+    the loop keeps `distance` bytes in flight ahead of its reads, shared
+    among its streams (the iterations ahead are `distance` over the bytes
+    of all the lines its streams read in one iteration, rounded up). A
+    one-row tile over 4 f32 panels (8 lines a step) looks 16 steps ahead
+    with 8192 bytes, an 8-row tile over one panel (2 lines) 64 steps.
+    Reads of a buffer that the function allocated (a thread block's
+    weights converted to f32) are skipped: it was just written and is in
+    cache.
 
     The hardware prefetcher of a core stops at each 4 KiB page, and a
     one-row tile reads several panels, each a page every 64 (int8) or 32
     (f32) steps: batch-1 decoding of the 1.3B model with int8 weights in
     groups was 1.14x to 1.30x faster on an AVX-512 Xeon with 2048 bytes
-    ahead, bf16 weights 1.13x to 1.15x, f32 unchanged; batch-8 decoding
-    1.39x (f32) and 1.59x (bf16). A prefetch past the end of its buffer
-    does not fault; it fetches nothing useful once per stream.
+    ahead in each of 4 panels, bf16 weights 1.13x to 1.15x, f32
+    unchanged; batch-8 decoding 1.39x (f32) and 1.59x (bf16). Loops of
+    one stream (an 8-row tile) gained from looking further ahead than
+    2048 bytes (benchmarks/README.md), hence the budget shared per loop.
+    A prefetch past the end of its buffer does not fault; it fetches
+    nothing useful once per stream.
   }];
   let options = [
-    Option<"distance", "distance", "int64_t", /*default=*/"2048",
-           "Bytes ahead in each stream (0: no prefetches)">
+    Option<"distance", "distance", "int64_t",
+           /*default=*/"::mlir::retnet::kDefaultPrefetchBytes",
+           "Bytes in flight ahead of each streaming loop's reads, shared "
+           "among its streams (0: no prefetches)">
   ];
   let statistics = [
     Statistic<"numPrefetched", "num-prefetched",
