@@ -10,8 +10,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RETNET_BUILD_DIR:-$root/build}"
 corpus="$root/fuzz/corpus"
-rm -rf "$corpus/ir" "$corpus/config" "$corpus/safetensors" "$corpus/tokenizer"
-mkdir -p "$corpus/ir" "$corpus/config" "$corpus/safetensors" "$corpus/tokenizer"
+rm -rf "$corpus/ir" "$corpus/config" "$corpus/safetensors" "$corpus/tokenizer" \
+  "$corpus/request"
+mkdir -p "$corpus/ir" "$corpus/config" "$corpus/safetensors" "$corpus/tokenizer" \
+  "$corpus/request"
 
 /usr/bin/python3 - "$root" "$corpus/ir" <<'PY'
 import pathlib, sys
@@ -82,4 +84,36 @@ for name, spec in styles.items():
     with open("%s/%s.json" % (sys.argv[2], name), "w") as f:
         json.dump(spec, f, ensure_ascii=False)
 PY
-echo "fuzz-seeds: $(ls "$corpus/ir" | wc -l) IR, $(ls "$corpus/config" | wc -l) config, $(ls "$st" | wc -l) safetensors, $(ls "$corpus/tokenizer" | wc -l) tokenizer seeds"
+# Request bodies for retnet-serve's parser: the fields it reads, each kind of
+# prompt, and the refusals its tests check.
+/usr/bin/python3 - "$corpus/request" <<'PY'
+import json, sys
+bodies = {
+    "text": {"prompt": "the cat sat", "max_tokens": 8},
+    "ids": {"prompt": [1, 2, 3], "max_tokens": 4, "ignore_eos": True},
+    "sampling": {"prompt": "it's 2024", "temperature": 0.7, "top_k": 40,
+                 "top_p": 0.9, "min_p": 0.05, "repetition_penalty": 1.1,
+                 "seed": 7, "stream": True},
+    "stops": {"prompt": "café", "stop": ["\n", "mat"], "max_tokens": 16},
+    "stop-string": {"prompt": "東京", "stop": "!", "model": "retnet"},
+    "defaults": {"prompt": "a", "n": 1, "best_of": 1, "echo": False,
+                 "logprobs": None, "user": "extra fields are ignored"},
+    "unsupported-n": {"prompt": "a", "n": 2},
+    "unsupported-logprobs": {"prompt": "a", "logprobs": 1},
+    "wrong-type": {"prompt": "a", "max_tokens": "8"},
+    "out-of-range": {"prompt": [0], "top_p": 0, "max_tokens": 100000},
+    "bad-id": {"prompt": [-1, 99999999999]},
+    "empty-prompt": {"prompt": []},
+    "long-prompt": {"prompt": list(range(40))},
+    "too-many-stops": {"prompt": "a", "stop": ["a", "b", "c", "d", "e"]},
+}
+for name, body in bodies.items():
+    with open("%s/%s.json" % (sys.argv[1], name), "w") as f:
+        json.dump(body, f, ensure_ascii=False)
+for name, text in {"not-json": "{\"prompt\": ", "array": "[1, 2]",
+                   "bad-utf8": "{\"prompt\": \"\xff\"}"}.items():
+    with open("%s/%s.json" % (sys.argv[1], name), "w",
+              encoding="latin-1") as f:
+        f.write(text)
+PY
+echo "fuzz-seeds: $(ls "$corpus/ir" | wc -l) IR, $(ls "$corpus/config" | wc -l) config, $(ls "$st" | wc -l) safetensors, $(ls "$corpus/tokenizer" | wc -l) tokenizer, $(ls "$corpus/request" | wc -l) request seeds"

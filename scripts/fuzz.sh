@@ -10,7 +10,8 @@ build="${RETNET_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 minutes="${1:?usage: scripts/fuzz.sh MINUTES [TARGET...]}"
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ir-fuzzer config-fuzzer safetensors-fuzzer tokenizer-fuzzer)
+[ ${#targets[@]} -gt 0 ] || targets=(ir-fuzzer config-fuzzer safetensors-fuzzer tokenizer-fuzzer
+  request-fuzzer)
 
 RETNET_BUILD_DIR="$build" RETNET_SANITIZE=address,undefined RETNET_FUZZ=ON \
   "$root/scripts/build.sh" --target "${targets[@]}"
