@@ -78,7 +78,7 @@ static void addNVVMLowering(OpPassManager &pm,
   pm.addPass(retnet::createRetNetGPUSingleStream());
   pm.addPass(createGpuToLLVMConversionPass());
   GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = "bin";
+  binary.compilationTarget = options.gpuFormat;
   binary.toolkitPath = retnet::findCUDAToolkit(options.toolkit);
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createConvertMathToLLVMPass());
@@ -101,7 +101,12 @@ void mlir::retnet::buildCUDAPipeline(OpPassManager &pm,
   pm.addPass(createRetNetHostBuffersToGPU());
   pm.addPass(createCanonicalizerPass());
 
+  // Constants and index arithmetic defined outside a launch move into it, so
+  // that they are not kernel parameters: ptxas then sees the trip counts
+  // and strides.
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(retnet::createRetNetGPUContractProducts());
 
   addNVVMLowering(pm, options);
 }

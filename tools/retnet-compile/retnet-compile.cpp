@@ -7,6 +7,7 @@
 #include "retnet/Target/ApiPrefix.h"
 #include "retnet/Target/Compile.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -31,7 +32,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 namespace {
-enum class EmitKind { Import, MLIR, LLVM, Object, Library, Executable };
+enum class EmitKind { Import, MLIR, PTX, LLVM, Object, Library, Executable };
 
 cl::OptionCategory category("retnet-compile options");
 cl::OptionCategory mlirCategory(
@@ -85,6 +86,9 @@ cl::opt<EmitKind> emit(
                clEnumValN(EmitKind::MLIR, "mlir",
                           "MLIR after the pipeline (LLVM "
                           "dialect)"),
+               clEnumValN(EmitKind::PTX, "ptx",
+                          "the PTX of every kernel (--target=cuda), as "
+                          "ptxas reads it"),
                clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
                clEnumValN(EmitKind::Object, "obj", "an object file"),
                clEnumValN(EmitKind::Library, "lib",
@@ -223,6 +227,7 @@ std::string defaultOutput() {
   switch (emit) {
   case EmitKind::Import:
   case EmitKind::MLIR:
+  case EmitKind::PTX:
   case EmitKind::LLVM:
     return "-";
   case EmitKind::Object:
@@ -236,6 +241,19 @@ std::string defaultOutput() {
     break;
   }
   return std::string(path);
+}
+
+/// The PTX text of every kernel module (gpu.binary objects of format isa),
+/// each after a comment naming its module and target.
+void printKernelsPTX(ModuleOp module, raw_ostream &os) {
+  module.walk([&](gpu::BinaryOp binary) {
+    for (Attribute attribute : binary.getObjects()) {
+      auto object = cast<gpu::ObjectAttr>(attribute);
+      os << "// gpu.binary @" << binary.getName() << " for "
+         << object.getTarget() << "\n"
+         << object.getObject().getValue() << "\n";
+    }
+  });
 }
 
 /// Writes `text` to `path` ("-" for stdout).
@@ -384,6 +402,8 @@ int main(int argc, char **argv) {
   if (emit == EmitKind::Executable && !isModel)
     return fail("--emit=exe needs a model description (.json); for MLIR "
                 "input use --emit=mlir, llvm, obj or lib");
+  if (emit == EmitKind::PTX && !cuda)
+    return fail("--emit=ptx writes the kernels of --target=cuda");
   if (emit == EmitKind::Import && !isModel)
     return fail("--emit=import needs a model description (.json)");
 
@@ -460,6 +480,7 @@ int main(int argc, char **argv) {
     options.chip = gpuChip;
     options.features = gpuFeatures;
     options.toolkit = cudaToolkit;
+    options.gpuFormat = emit == EmitKind::PTX ? "isa" : "bin";
     retnet::buildCUDAPipeline(pm, options);
   } else {
     retnet::CPUPipelineOptions options;
@@ -481,6 +502,14 @@ int main(int argc, char **argv) {
   if (emit == EmitKind::MLIR) {
     if (failed(writeText(
             output, [&](raw_ostream &os) { module->print(os); }, error)))
+      return fail(error);
+    return 0;
+  }
+
+  if (emit == EmitKind::PTX) {
+    if (failed(writeText(
+            output, [&](raw_ostream &os) { printKernelsPTX(*module, os); },
+            error)))
       return fail(error);
     return 0;
   }

@@ -106,6 +106,11 @@ struct CUDAPipelineOptions : public FormOptions<CUDAPipelineOptions> {
       *this, "gpu-opt-level",
       llvm::cl::desc("Optimization level of the device code (0-3)"),
       llvm::cl::init(3)};
+  PassOptions::Option<std::string> gpuFormat{
+      *this, "gpu-format",
+      llvm::cl::desc("What each gpu.binary holds: bin (cubin from ptxas, to "
+                     "run) or isa (the kernels' PTX text, to read)"),
+      llvm::cl::init("bin")};
 };
 
 /// Retention (any form) and linalg on tensors -> LLVM dialect for the host

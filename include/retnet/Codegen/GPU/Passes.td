@@ -196,4 +196,26 @@ def RetNetGPUSingleStream
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def RetNetGPUContractProducts
+    : Pass<"retnet-gpu-contract-products", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Allow the kernels' multiplies and adds to fuse into FMAs";
+  let description = [{
+    Adds the `contract` fast-math flag to every `arith.mulf`, `arith.addf`
+    and `arith.subf` of a GPU module's kernels. Without it the NVPTX backend
+    writes products and sums with explicit rounding (`mul.rn.f32`,
+    `add.rn.f32`), which ptxas may not fuse, and every dot product runs as
+    FMUL + FADD; with it a multiply feeding an add becomes one `fma.rn.f32`
+    (FFMA): half the instructions, and one rounding instead of two. No other
+    flag is added: NaN, infinity and signed-zero semantics stay exact.
+
+    Host code and CPU kernels are not touched (this runs on `gpu.module`s,
+    after outlining).
+  }];
+  let statistics = [
+    Statistic<"numContracted", "num-contracted",
+              "Floating-point multiplies, adds and subtracts marked contract">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // RETNET_CODEGEN_GPU_PASSES_TD

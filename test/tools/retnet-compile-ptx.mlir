@@ -1,0 +1,29 @@
+// REQUIRES: ptxas
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda --emit=ptx -o - | FileCheck %s
+// RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda --form=recurrent --gpu-chip=sm_80 --gpu-features=+ptx70 --emit=ptx -o - | FileCheck %s --check-prefix=SM80
+// RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=ptx -o - 2>&1 | FileCheck %s --check-prefix=CPU
+
+// --emit=ptx writes each kernel module's PTX after a comment naming it and
+// its target. The retention kernels' products and sums are fused into FMAs
+// (retnet-gpu-contract-products): without that pass the first two kernels'
+// multiplies and adds are written with explicit rounding (mul.rn.f32,
+// add.rn.f32), which keeps ptxas from fusing them.
+
+// CHECK: // gpu.binary @retention_kernel for #nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">
+// CHECK: .version 8.0
+// CHECK: .target sm_90a
+// CHECK: .entry retention_kernel(
+// CHECK-NOT: {{(mul|add|sub)\.rn\.f32}}
+// CHECK: fma.rn.f32
+// CHECK-NOT: {{(mul|add|sub)\.rn\.f32}}
+// CHECK: // gpu.binary @retention_kernel_0 for
+// CHECK-NOT: {{(mul|add|sub)\.rn\.f32}}
+// CHECK: fma.rn.f32
+// CHECK-NOT: {{(mul|add|sub)\.rn\.f32}}
+// CHECK: // gpu.binary @retention_kernel_1 for
+
+// SM80: // gpu.binary @retention_kernel for #nvvm.target<O = 3, chip = "sm_80", features = "+ptx70">
+// SM80: .target sm_80
+// SM80: fma.rn.f32
+
+// CPU: retnet-compile: error: --emit=ptx writes the kernels of --target=cuda
