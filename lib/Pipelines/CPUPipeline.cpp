@@ -24,7 +24,7 @@ static void addLoopsToLLVM(OpPassManager &pm,
 
 void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options) {
-  pm.addPass(retnet::createRetNetDecompose());
+  addGraphDecomposition(pm);
   // Products read panel-packed weights directly (before the GPU-kernel
   // branch too: an unpack left there would be a copy of every weight).
   pm.addPass(retnet::createRetNetFoldWeightPanels());

@@ -89,7 +89,7 @@ static void addNVVMLowering(OpPassManager &pm,
 
 void mlir::retnet::buildCUDAPipeline(OpPassManager &pm,
                                      const CUDAPipelineOptions &options) {
-  pm.addPass(createRetNetDecompose());
+  addGraphDecomposition(pm);
   // CUDA model libraries store [K, N] matrices; kernels written with panels
   // read them directly too.
   pm.addPass(createRetNetFoldWeightPanels());

@@ -2,16 +2,30 @@
 
 #include "retnet/Pipelines/Pipelines.h"
 
+#include "RetNet/Transforms/Passes.h"
 #include "Retention/Transforms/Passes.h"
 #include "retnet/Codegen/Common/Passes.h"
 
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+
+void mlir::retnet::addGraphDecomposition(OpPassManager &pm) {
+  pm.addPass(createRetNetDecompose());
+  // The layer loop's tensors are sized from its activations; traced back to
+  // the loop's arguments (the sizes are the same at every layer), what
+  // depends on the positions alone no longer depends on the loop.
+  pm.addPass(memref::createResolveRankedShapeTypeResultDimsPass());
+  pm.addPass(createSCFForLoopCanonicalizationPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
+}
 
 void mlir::retnet::addFormSelection(OpPassManager &pm, FormChoice form,
                                     unsigned chunkSize, StringRef target) {

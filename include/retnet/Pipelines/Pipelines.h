@@ -134,6 +134,13 @@ std::string findCUDAToolkit(StringRef requested);
 void buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
                              bool workgroupMemory);
 
+/// The model graph (retnet dialect) to retention and linalg on tensors, as
+/// both pipelines begin: retnet-decompose, then upstream
+/// loop-invariant-code-motion, which takes what each layer recomputes from
+/// the positions alone (the rotation tables' sin and cos, the rows' decay
+/// scales) out of the loop over layers.
+void addGraphDecomposition(OpPassManager &pm);
+
 /// The passes of the common front of both pipelines that give retention ops
 /// the requested form (retention-select-form for `target` under Auto).
 void addFormSelection(OpPassManager &pm, FormChoice form, unsigned chunkSize,
