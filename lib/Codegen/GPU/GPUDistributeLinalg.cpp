@@ -152,6 +152,47 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
   return success();
 }
 
+/// The fill that initializes `op`'s only output buffer, a reduction's, right
+/// before it (nothing in between has memory effects), or null. `op`'s
+/// blocks can fill their own output tiles instead, a kernel fewer.
+linalg::FillOp initializingFill(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0)
+    return nullptr;
+  OpOperand *init = op.getDpsInitOperand(0);
+  if (!op.getMatchingIndexingMap(init).isProjectedPermutation() ||
+      llvm::is_contained(op.getDpsInputs(), init->get()))
+    return nullptr;
+  for (Operation *previous = op->getPrevNode(); previous;
+       previous = previous->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(previous))
+      return fill.hasPureBufferSemantics() &&
+                     fill.getDpsInitOperand(0)->get() == init->get()
+                 ? fill
+                 : nullptr;
+    if (!isMemoryEffectFree(previous))
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// Replaces `init`, the fill of a whole output buffer, by a fill of the
+/// output tile of `tile` (a block's tile of the op that `init`
+/// initialized), one thread per point as `loopCounts` (per loop of `tile`)
+/// distribute the tile's points.
+LogicalResult fillOutputTile(RewriterBase &rewriter, linalg::LinalgOp tile,
+                             linalg::FillOp init,
+                             ArrayRef<int64_t> loopCounts) {
+  rewriter.setInsertionPoint(tile);
+  OpOperand *output = tile.getDpsInitOperand(0);
+  auto fill = linalg::FillOp::create(rewriter, tile.getLoc(),
+                                     init.getDpsInputs(), output->get());
+  SmallVector<int64_t> counts;
+  for (AffineExpr result : tile.getMatchingIndexingMap(output).getResults())
+    counts.push_back(loopCounts[cast<AffineDimExpr>(result).getPosition()]);
+  rewriter.eraseOp(init);
+  return distributeOverThreads(rewriter, fill, counts, std::nullopt);
+}
+
 /// Distributes a linalg op on buffers over GPU blocks and threads, with
 /// upstream tiling (scf::tileUsingSCF to scf.forall loops with linear
 /// #gpu.block and #gpu.thread mappings):
@@ -165,6 +206,10 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
 ///   into a workgroup tile, then add it to the outputs (SplitSum.h). A
 ///   decoding step's matrix-vector products so use `threads / 32` times
 ///   more blocks than with one thread per element.
+///
+/// A reduction whose output buffer a fill initializes right before it
+/// (initializingFill) fills its blocks' output tiles itself, as their first
+/// thread phase, instead of in a kernel of its own.
 class LinalgDistributor {
 public:
   LinalgDistributor(int64_t threads, int64_t minimumSplitLength,
@@ -172,18 +217,23 @@ public:
       : threads(threads), minimumSplitLength(minimumSplitLength),
         tileSpace(tileSpace) {}
 
-  LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op) const {
+  /// Distributes `op`; `init`, if not null, is its initializingFill, which
+  /// its blocks take over.
+  LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op,
+                           linalg::FillOp init) const {
     if (op.getNumParallelLoops() + 1 > kLinearMappingIds)
       return op->emitOpError() << "has more than " << kLinearMappingIds - 1
                                << " parallel loops to map to GPU threads";
     int64_t slices = threads / kPointsPerBlock;
     if (threads % kPointsPerBlock == 0 && slices > 1 &&
         retnet::isSplittableSum(op, minimumSplitLength, slices))
-      return distributeSplit(rewriter, op, slices);
+      return distributeSplit(rewriter, op, init, slices);
     SmallVector<int64_t> pointTile = pointTileSizes(op, threads);
     FailureOr<linalg::LinalgOp> block =
         tileToForall(rewriter, op, pointTile, /*blocks=*/true);
     if (failed(block) ||
+        (init && failed(fillOutputTile(rewriter, *block, init,
+                                       threadCounts(pointTile)))) ||
         failed(distributeOverThreads(rewriter, *block, threadCounts(pointTile),
                                      std::nullopt)))
       return op->emitOpError("could not be tiled to GPU blocks and threads");
@@ -192,11 +242,13 @@ public:
 
 private:
   LogicalResult distributeSplit(RewriterBase &rewriter, linalg::LinalgOp op,
-                                int64_t slices) const {
+                                linalg::FillOp init, int64_t slices) const {
     SmallVector<int64_t> pointTile = pointTileSizes(op, kPointsPerBlock);
     FailureOr<linalg::LinalgOp> block =
         tileToForall(rewriter, op, pointTile, /*blocks=*/true);
-    if (failed(block))
+    if (failed(block) ||
+        (init && failed(fillOutputTile(rewriter, *block, init,
+                                       threadCounts(pointTile)))))
       return op->emitOpError("could not be tiled to GPU blocks");
     rewriter.setInsertionPoint(*block);
     retnet::SplitSum split =
@@ -251,11 +303,22 @@ struct RetNetGPUDistributeLinalgPass
       if (op.hasPureBufferSemantics() && !insideBlocks(op))
         ops.push_back(op);
     });
+    // Fills that the reductions they initialize take over.
+    DenseMap<Operation *, linalg::FillOp> initOf;
+    DenseSet<Operation *> takenOver;
+    for (linalg::LinalgOp op : ops)
+      if (linalg::FillOp fill = initializingFill(op)) {
+        initOf[op] = fill;
+        takenOver.insert(fill);
+      }
     LinalgDistributor distributor(threads, splitReductionLength, tileSpace);
     IRRewriter rewriter(&getContext());
-    for (linalg::LinalgOp op : ops)
-      if (failed(distributor.distribute(rewriter, op)))
+    for (linalg::LinalgOp op : ops) {
+      if (takenOver.contains(op))
+        continue;
+      if (failed(distributor.distribute(rewriter, op, initOf.lookup(op))))
         return signalPassFailure();
+    }
   }
 };
 } // namespace

@@ -177,3 +177,48 @@ func.func @left_alone(%buffer: memref<8xf32>, %tensor: tensor<8xf32>) -> tensor<
   %filled = linalg.fill ins(%cst : f32) outs(%tensor : tensor<8xf32>) -> tensor<8xf32>
   return %filled : tensor<8xf32>
 }
+
+// -----
+
+// A product whose output a fill initializes right before it: each block
+// fills its own output tile (a thread per point, then the product), and no
+// kernel fills the whole buffer. Short and long (split) sums alike. A fill
+// with a write to its buffer in between stays a kernel of its own.
+
+// CHECK-LABEL: func @fill_taken_over
+// CHECK-SAME: (%[[A:[^:]*]]: memref<?x8xf32>, %[[B:[^:]*]]: memref<8x?xf32>, %[[C:[^:]*]]: memref<?x?xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (%{{.*}}, %{{.*}}) step (1, 128) {
+// CHECK:   %[[OUT:.*]] = memref.subview %[[C]][%[[I]], %[[J]]]
+// CHECK:   scf.forall (%[[T:.*]]) in (128) {
+// CHECK:     %[[POINT:.*]] = memref.subview %[[OUT]][0, %[[T]]]
+// CHECK:     memref.store %cst, %[[POINT]]
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK:   scf.forall (%{{.*}}) in (128) {
+// CHECK:     arith.mulf
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, %{{.*}}) step (1, 32) {
+// CHECK:   scf.forall (%{{.*}}) in (32) {
+// CHECK:     memref.store %cst
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK:   memref.alloca() : memref<1x32x4xf32, #gpu.address_space<workgroup>>
+// CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+// The fill before a write to its buffer: a kernel of its own.
+// CHECK: scf.forall
+// CHECK:   scf.forall
+// CHECK:     memref.store %cst
+// CHECK: memref.copy
+func.func @fill_taken_over(%a: memref<?x8xf32>, %b: memref<8x?xf32>, %c: memref<?x?xf32>,
+                           %a64: memref<?x64xf32>, %b64: memref<64x?xf32>, %c64: memref<?x?xf32>,
+                           %d: memref<?x?xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<?x?xf32>)
+  linalg.matmul ins(%a, %b : memref<?x8xf32>, memref<8x?xf32>) outs(%c : memref<?x?xf32>)
+  linalg.fill ins(%zero : f32) outs(%c64 : memref<?x?xf32>)
+  linalg.matmul ins(%a64, %b64 : memref<?x64xf32>, memref<64x?xf32>) outs(%c64 : memref<?x?xf32>)
+  linalg.fill ins(%zero : f32) outs(%d : memref<?x?xf32>)
+  memref.copy %c, %d : memref<?x?xf32> to memref<?x?xf32>
+  linalg.matmul ins(%a, %b : memref<?x8xf32>, memref<8x?xf32>) outs(%d : memref<?x?xf32>)
+  return
+}

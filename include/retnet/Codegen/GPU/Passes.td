@@ -95,6 +95,11 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       buffers, after bufferization, so that the copies bufferization adds are
       distributed too.)
 
+    - A reduction whose output buffer a `linalg.fill` initializes right
+      before it (no op with memory effects in between) fills its blocks'
+      output tiles itself, as their first thread phase, and the fill of the
+      whole buffer goes: a kernel fewer for each product and norm.
+
     retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
   }];
   let options = [
