@@ -2,6 +2,7 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "Epilogue.h"
 #include "SplitSum.h"
 #include "ThreadTileLowering.h"
 
@@ -100,13 +101,15 @@ SmallVector<Attribute> linearMapping(MLIRContext *context,
 }
 
 /// Tiles `op` (on buffers) into an scf.forall mapped to GPU blocks (tiles of
-/// `counts`) or threads (`counts` threads) with upstream tiling, and
-/// returns the tile. Without a loop to tile, the op moves into a forall of
-/// one iteration, so that every op runs in a block and in a thread loop.
+/// `counts`) or threads (`counts` threads, each with `pointsPerThread`
+/// points of each loop, one if not given) with upstream tiling, and returns
+/// the tile. Without a loop to tile, the op moves into a forall of one
+/// iteration, so that every op runs in a block and in a thread loop.
 FailureOr<linalg::LinalgOp>
 tileToForall(RewriterBase &rewriter, linalg::LinalgOp op,
              ArrayRef<int64_t> counts, bool blocks,
-             std::optional<unsigned> slowest = std::nullopt) {
+             std::optional<unsigned> slowest = std::nullopt,
+             ArrayRef<int64_t> pointsPerThread = {}) {
   MLIRContext *context = rewriter.getContext();
   rewriter.setInsertionPoint(op);
   if (llvm::all_of(counts, [](int64_t count) { return count == 0; })) {
@@ -123,12 +126,13 @@ tileToForall(RewriterBase &rewriter, linalg::LinalgOp op,
   if (blocks) {
     options.setTileSizes(values);
   } else {
-    // One point per thread in each distributed loop.
     options.setNumThreads(values);
-    options.setTileSizes(getAsIndexOpFoldResult(
-        context, llvm::map_to_vector(counts, [](int64_t count) {
-          return std::min<int64_t>(count, 1);
-        })));
+    SmallVector<int64_t> points;
+    for (auto [dim, count] : llvm::enumerate(counts))
+      points.push_back(count == 0                ? 0
+                       : pointsPerThread.empty() ? 1
+                                                 : pointsPerThread[dim]);
+    options.setTileSizes(getAsIndexOpFoldResult(context, points));
   }
   options.setMapping(linearMapping(context, counts, blocks, slowest));
   FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
@@ -139,13 +143,14 @@ tileToForall(RewriterBase &rewriter, linalg::LinalgOp op,
   return cast<linalg::LinalgOp>(tiled->tiledOps.back());
 }
 
-/// Tiles `op` to one thread per point of `pointTile` and lowers each
-/// thread's tile to loops.
+/// Tiles `op` to `counts` threads (each with `pointsPerThread` points of
+/// each loop, one if not given) and lowers each thread's tile to loops.
 LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
                                     ArrayRef<int64_t> counts,
-                                    std::optional<unsigned> slowest) {
-  FailureOr<linalg::LinalgOp> thread =
-      tileToForall(rewriter, op, counts, /*blocks=*/false, slowest);
+                                    std::optional<unsigned> slowest,
+                                    ArrayRef<int64_t> pointsPerThread = {}) {
+  FailureOr<linalg::LinalgOp> thread = tileToForall(
+      rewriter, op, counts, /*blocks=*/false, slowest, pointsPerThread);
   if (failed(thread))
     return failure();
   lowerToRegisterLoops(rewriter, *thread);
@@ -193,6 +198,42 @@ LogicalResult fillOutputTile(RewriterBase &rewriter, linalg::LinalgOp tile,
   return distributeOverThreads(rewriter, fill, counts, std::nullopt);
 }
 
+/// Runs `epilogue` in the block of `tile` (a block's tile of `pointTile`'s
+/// points of the op that it follows), after everything else there: each of
+/// the `threads` threads takes neighbouring points, the innermost loops
+/// spread across threads first.
+LogicalResult runEpilogue(RewriterBase &rewriter, linalg::LinalgOp tile,
+                          Value output, const retnet::Epilogue &epilogue,
+                          ArrayRef<int64_t> pointTile, int64_t threads) {
+  OpOperand *outputTile = tile.getDpsInitOperand(0);
+  AffineMap outputMap = tile.getMatchingIndexingMap(outputTile);
+  // The most points of each loop in a block's tile.
+  linalg::LinalgOp epilogueOp = epilogue.op;
+  SmallVector<int64_t> extents = epilogueOp.getStaticLoopRanges();
+  for (auto [extent, dim] : llvm::zip(extents, epilogue.outputDims))
+    if (dim >= 0)
+      extent = pointTile[outputMap.getDimPosition(dim)];
+    else if (dim == retnet::Epilogue::kUnitLoop)
+      extent = 1;
+  SmallVector<int64_t> counts(extents.size(), 0), points(extents.size(), 0);
+  int64_t budget = threads;
+  for (int64_t loop = extents.size() - 1; loop >= 0; --loop) {
+    int64_t count = std::min(extents[loop], budget);
+    if (count > 1) {
+      counts[loop] = count;
+      points[loop] = llvm::divideCeil(extents[loop], count);
+      budget /= count;
+    }
+  }
+  rewriter.setInsertionPoint(
+      tile->getParentOfType<scf::ForallOp>().getTerminator());
+  FailureOr<linalg::LinalgOp> tiled =
+      retnet::tileEpilogue(rewriter, epilogue, output, outputTile->get());
+  if (failed(tiled))
+    return failure();
+  return distributeOverThreads(rewriter, *tiled, counts, std::nullopt, points);
+}
+
 /// Distributes a linalg op on buffers over GPU blocks and threads, with
 /// upstream tiling (scf::tileUsingSCF to scf.forall loops with linear
 /// #gpu.block and #gpu.thread mappings):
@@ -209,7 +250,9 @@ LogicalResult fillOutputTile(RewriterBase &rewriter, linalg::LinalgOp tile,
 ///
 /// A reduction whose output buffer a fill initializes right before it
 /// (initializingFill) fills its blocks' output tiles itself, as their first
-/// thread phase, instead of in a kernel of its own.
+/// thread phase, instead of in a kernel of its own. An element-wise op right
+/// after an op that reads its output only at the points it runs over
+/// (findEpilogue) runs in that op's blocks too, as their last thread phase.
 class LinalgDistributor {
 public:
   LinalgDistributor(int64_t threads, int64_t minimumSplitLength,
@@ -217,23 +260,25 @@ public:
       : threads(threads), minimumSplitLength(minimumSplitLength),
         tileSpace(tileSpace) {}
 
-  /// Distributes `op`; `init`, if not null, is its initializingFill, which
-  /// its blocks take over.
+  /// Distributes `op`; `init`, if not null, is its initializingFill, and
+  /// `epilogues` the chain of its epilogues (findEpilogue): its blocks take
+  /// them over.
   LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op,
-                           linalg::FillOp init) const {
+                           linalg::FillOp init,
+                           ArrayRef<retnet::Epilogue> epilogues) const {
     if (op.getNumParallelLoops() + 1 > kLinearMappingIds)
       return op->emitOpError() << "has more than " << kLinearMappingIds - 1
                                << " parallel loops to map to GPU threads";
+    for (const retnet::Epilogue &epilogue : epilogues)
+      retnet::hoistBetween(rewriter, op, epilogue);
     int64_t slices = threads / kPointsPerBlock;
     if (threads % kPointsPerBlock == 0 && slices > 1 &&
         retnet::isSplittableSum(op, minimumSplitLength, slices))
-      return distributeSplit(rewriter, op, init, slices);
+      return distributeSplit(rewriter, op, init, epilogues, slices);
     SmallVector<int64_t> pointTile = pointTileSizes(op, threads);
     FailureOr<linalg::LinalgOp> block =
-        tileToForall(rewriter, op, pointTile, /*blocks=*/true);
+        tileToBlocks(rewriter, op, pointTile, init, epilogues);
     if (failed(block) ||
-        (init && failed(fillOutputTile(rewriter, *block, init,
-                                       threadCounts(pointTile)))) ||
         failed(distributeOverThreads(rewriter, *block, threadCounts(pointTile),
                                      std::nullopt)))
       return op->emitOpError("could not be tiled to GPU blocks and threads");
@@ -241,14 +286,35 @@ public:
   }
 
 private:
-  LogicalResult distributeSplit(RewriterBase &rewriter, linalg::LinalgOp op,
-                                linalg::FillOp init, int64_t slices) const {
-    SmallVector<int64_t> pointTile = pointTileSizes(op, kPointsPerBlock);
+  /// Tiles `op` to blocks of `pointTile`'s points, whose tiles then also
+  /// run `init` and `epilogue` (if given) on their outputs; returns the
+  /// block's tile of `op`.
+  FailureOr<linalg::LinalgOp>
+  tileToBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
+               ArrayRef<int64_t> pointTile, linalg::FillOp init,
+               ArrayRef<retnet::Epilogue> epilogues) const {
+    Value output = epilogues.empty() ? Value() : op.getDpsInitOperand(0)->get();
     FailureOr<linalg::LinalgOp> block =
         tileToForall(rewriter, op, pointTile, /*blocks=*/true);
     if (failed(block) ||
         (init && failed(fillOutputTile(rewriter, *block, init,
                                        threadCounts(pointTile)))))
+      return failure();
+    for (const retnet::Epilogue &epilogue : epilogues)
+      if (failed(runEpilogue(rewriter, *block, output, epilogue, pointTile,
+                             threads)))
+        return failure();
+    return block;
+  }
+
+  LogicalResult distributeSplit(RewriterBase &rewriter, linalg::LinalgOp op,
+                                linalg::FillOp init,
+                                ArrayRef<retnet::Epilogue> epilogues,
+                                int64_t slices) const {
+    SmallVector<int64_t> pointTile = pointTileSizes(op, kPointsPerBlock);
+    FailureOr<linalg::LinalgOp> block =
+        tileToBlocks(rewriter, op, pointTile, init, epilogues);
+    if (failed(block))
       return op->emitOpError("could not be tiled to GPU blocks");
     rewriter.setInsertionPoint(*block);
     retnet::SplitSum split =
@@ -316,7 +382,19 @@ struct RetNetGPUDistributeLinalgPass
     for (linalg::LinalgOp op : ops) {
       if (takenOver.contains(op))
         continue;
-      if (failed(distributor.distribute(rewriter, op, initOf.lookup(op))))
+      // The ops after `op` that its blocks take over: its epilogues, in a
+      // chain, while not already taken over.
+      SmallVector<retnet::Epilogue> epilogues;
+      while (std::optional<retnet::Epilogue> epilogue =
+                 retnet::findEpilogue(op, epilogues)) {
+        if (takenOver.contains(epilogue->op) ||
+            !llvm::is_contained(ops, epilogue->op))
+          break;
+        takenOver.insert(epilogue->op);
+        epilogues.push_back(std::move(*epilogue));
+      }
+      if (failed(distributor.distribute(rewriter, op, initOf.lookup(op),
+                                        epilogues)))
         return signalPassFailure();
     }
   }

@@ -99,6 +99,10 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       before it (no op with memory effects in between) fills its blocks'
       output tiles itself, as their first thread phase, and the fill of the
       whole buffer goes: a kernel fewer for each product and norm.
+    - The element-wise ops right after an op whose points each read the
+      op's output at one point (its epilogues: a norm's factor, the
+      normalization, a residual add) run in the op's blocks, last, on the
+      points that read each block's own output tile: a kernel fewer each.
 
     retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
   }];
