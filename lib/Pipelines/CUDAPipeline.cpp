@@ -28,6 +28,7 @@ void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   addBufferization(pm);
+  pm.addPass(createRetNetGPUElideCopyBack());
   RetNetGPUDistributeLinalgOptions distribute;
   distribute.threads = threads;
   distribute.workgroupMemory = workgroupMemory;

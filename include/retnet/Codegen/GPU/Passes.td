@@ -124,6 +124,35 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
   ];
 }
 
+def RetNetGPUElideCopyBack : Pass<"retnet-gpu-elide-copy-back"> {
+  let summary = "Update a buffer in place where a kernel works on a copy of "
+                "its own slices that is then copied back";
+  let description = [{
+    Bufferization gives an op that reads a state and returns its update (the
+    recurrent form's state, not destination-style) a new buffer, which its
+    kernel fills from the state, updates, and which is then copied back
+    into the state with `linalg.copy` (or `memref.copy`): a kernel of its
+    own and two extra round trips of the state through memory, per layer
+    and decoding step. This pass makes the kernel update the state itself
+    and erases the copy back and the buffer, where that is the same:
+
+    - the buffer `A` is a `memref.alloc` used only by one block-mapped
+      `scf.forall` before the copy, the copy `A -> S` and deallocations;
+    - inside the forall, `A` and `S` are only loaded and stored, at indices
+      that begin with the forall's block indices (each block touches its
+      own slices only), and each load of `S` is stored unchanged into `A`
+      at the same indices (the copy in, which becomes nothing);
+    - between the forall and the copy, no op touches `S`'s buffer. Buffers
+      with different roots (allocations, function arguments) are taken to
+      be different memory, as One-Shot Bufferize takes function arguments;
+      a buffer of any other origin may be any memory.
+  }];
+  let statistics = [
+    Statistic<"numElided", "num-elided", "Copies back elided">
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def RetNetForallToGPULaunch : Pass<"retnet-forall-to-gpu-launch"> {
   let summary = "Turn scf.forall nests mapped to GPU blocks and threads into "
                 "gpu.launch";

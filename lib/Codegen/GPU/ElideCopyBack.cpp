@@ -1,0 +1,183 @@
+//===- ElideCopyBack.cpp - Update a state in place, not in a copy ---------===//
+
+#include "retnet/Codegen/GPU/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::retnet {
+#define GEN_PASS_DEF_RETNETGPUELIDECOPYBACK
+#include "retnet/Codegen/GPU/Passes.h.inc"
+} // namespace mlir::retnet
+
+using namespace mlir;
+
+namespace {
+/// The buffer that `buffer` is a view of, through any chain of views.
+Value rootBuffer(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  return buffer;
+}
+
+/// Whether `root` is known memory of its own: an allocation or an argument
+/// of a function.
+bool isDistinctRoot(Value root) {
+  if (root.getDefiningOp<memref::AllocOp>() ||
+      root.getDefiningOp<memref::AllocaOp>())
+    return true;
+  auto argument = dyn_cast<BlockArgument>(root);
+  return argument &&
+         isa<FunctionOpInterface>(argument.getOwner()->getParentOp()) &&
+         argument.getOwner()->isEntryBlock();
+}
+
+/// Whether `op` or an op nested in it may touch the memory of `root`.
+bool mayTouch(Operation *op, Value root) {
+  if (isMemoryEffectFree(op))
+    return false;
+  WalkResult walk = op->walk([&](Operation *nested) {
+    if (isa<CallOpInterface>(nested))
+      return WalkResult::interrupt();
+    for (Value operand : nested->getOperands()) {
+      if (!isa<BaseMemRefType>(operand.getType()))
+        continue;
+      Value operandRoot = rootBuffer(operand);
+      if (operandRoot == root ||
+          !(isDistinctRoot(operandRoot) && isDistinctRoot(root)))
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return walk.wasInterrupted();
+}
+
+bool isBlockForall(Operation *op) {
+  auto forall = dyn_cast_or_null<scf::ForallOp>(op);
+  return forall && forall.getMapping() &&
+         llvm::all_of(*forall.getMapping(),
+                      llvm::IsaPred<gpu::GPUBlockMappingAttr>);
+}
+
+/// Whether `indices` begin with the induction variables of `forall`.
+bool startsWithBlockIndices(ValueRange indices, scf::ForallOp forall) {
+  ValueRange blocks = forall.getInductionVars();
+  return indices.size() >= blocks.size() &&
+         llvm::equal(indices.take_front(blocks.size()), blocks);
+}
+
+/// The copy of a whole buffer `source` into `target`, if `op` is one.
+std::optional<std::pair<Value, Value>> wholeCopy(Operation *op) {
+  if (auto copy = dyn_cast<memref::CopyOp>(op))
+    return std::make_pair(copy.getSource(), copy.getTarget());
+  auto copy = dyn_cast<linalg::CopyOp>(op);
+  if (copy && copy.hasPureBufferSemantics())
+    return std::make_pair(copy.getInputs()[0], copy.getOutputs()[0]);
+  return std::nullopt;
+}
+
+/// The block forall in which `copy` (from `copyBuffer` into `state`) can be
+/// undone as described in the pass, with the copies in that it reads from
+/// `state` (stores into `copyBuffer`), or null.
+scf::ForallOp findUpdate(Operation *copy, Value copyBuffer, Value state,
+                         DominanceInfo &dominance,
+                         SmallVectorImpl<memref::StoreOp> &copiesIn) {
+  auto alloc = copyBuffer.getDefiningOp<memref::AllocOp>();
+  if (!alloc || alloc->getBlock() != copy->getBlock())
+    return nullptr;
+  scf::ForallOp update;
+  for (Operation *user : copyBuffer.getUsers()) {
+    if (user == copy || isa<memref::DeallocOp>(user))
+      continue;
+    Operation *ancestor = copy->getBlock()->findAncestorOpInBlock(*user);
+    auto forall = dyn_cast_or_null<scf::ForallOp>(ancestor);
+    if (!isBlockForall(forall) || (update && forall != update))
+      return nullptr;
+    update = forall;
+  }
+  if (!update || !update->isBeforeInBlock(copy) ||
+      !dominance.properlyDominates(state, update))
+    return nullptr;
+  for (Operation *user : copyBuffer.getUsers()) {
+    if (user == copy || isa<memref::DeallocOp>(user))
+      continue;
+    auto load = dyn_cast<memref::LoadOp>(user);
+    auto store = dyn_cast<memref::StoreOp>(user);
+    if (!(load && startsWithBlockIndices(load.getIndices(), update)) &&
+        !(store && store.getMemRef() == copyBuffer &&
+          startsWithBlockIndices(store.getIndices(), update)))
+      return nullptr;
+  }
+  // Reads of the state: only copies in of the block's own slices.
+  for (Operation *user : state.getUsers()) {
+    if (!update->isProperAncestor(user))
+      continue;
+    auto load = dyn_cast<memref::LoadOp>(user);
+    if (!load || !load->hasOneUse() ||
+        !startsWithBlockIndices(load.getIndices(), update))
+      return nullptr;
+    auto store = dyn_cast<memref::StoreOp>(*load->getUsers().begin());
+    if (!store || store.getMemRef() != copyBuffer ||
+        store.getValueToStore() != load.getResult() ||
+        store.getIndices() != load.getIndices())
+      return nullptr;
+    copiesIn.push_back(store);
+  }
+  // Nor does the forall touch the state's memory in any other way.
+  Value stateRoot = rootBuffer(state);
+  WalkResult walk = update.getBody()->walk([&](Operation *op) {
+    auto load = dyn_cast<memref::LoadOp>(op);
+    if (load && load.getMemRef() == state)
+      return WalkResult::advance();
+    auto store = dyn_cast<memref::StoreOp>(op);
+    if (store && store.getMemRef() == copyBuffer)
+      return WalkResult::advance();
+    return op->getNumRegions() == 0 && mayTouch(op, stateRoot)
+               ? WalkResult::interrupt()
+               : WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return nullptr;
+  // Nothing in between touches the state.
+  for (Operation *op = update->getNextNode(); op != copy;
+       op = op->getNextNode())
+    if (mayTouch(op, stateRoot))
+      return nullptr;
+  return update;
+}
+
+struct ElideCopyBack : retnet::impl::RetNetGPUElideCopyBackBase<ElideCopyBack> {
+  void runOnOperation() override {
+    DominanceInfo dominance(getOperation());
+    SmallVector<Operation *> copies;
+    getOperation()->walk([&](Operation *op) {
+      if (wholeCopy(op))
+        copies.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *copy : copies) {
+      auto [copyBuffer, state] = *wholeCopy(copy);
+      SmallVector<memref::StoreOp> copiesIn;
+      if (!findUpdate(copy, copyBuffer, state, dominance, copiesIn))
+        continue;
+      for (memref::StoreOp store : copiesIn) {
+        Operation *load = store.getValueToStore().getDefiningOp();
+        rewriter.eraseOp(store);
+        rewriter.eraseOp(load);
+      }
+      rewriter.eraseOp(copy);
+      for (Operation *user : llvm::make_early_inc_range(copyBuffer.getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          rewriter.eraseOp(user);
+      rewriter.replaceAllUsesWith(copyBuffer, state);
+      rewriter.eraseOp(copyBuffer.getDefiningOp());
+      ++numElided;
+    }
+  }
+};
+} // namespace
