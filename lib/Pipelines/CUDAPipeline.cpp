@@ -35,6 +35,7 @@ void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
   pm.addPass(createRetNetGPUDistributeLinalg(distribute));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createRetNetGPUMergeIndependentKernels());
 }
 
 std::string mlir::retnet::findCUDAToolkit(StringRef requested) {

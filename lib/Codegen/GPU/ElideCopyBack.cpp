@@ -2,6 +2,8 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BufferRoots.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -16,27 +18,10 @@ namespace mlir::retnet {
 } // namespace mlir::retnet
 
 using namespace mlir;
+using retnet::mayAlias;
+using retnet::rootBuffer;
 
 namespace {
-/// The buffer that `buffer` is a view of, through any chain of views.
-Value rootBuffer(Value buffer) {
-  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = view.getViewSource();
-  return buffer;
-}
-
-/// Whether `root` is known memory of its own: an allocation or an argument
-/// of a function.
-bool isDistinctRoot(Value root) {
-  if (root.getDefiningOp<memref::AllocOp>() ||
-      root.getDefiningOp<memref::AllocaOp>())
-    return true;
-  auto argument = dyn_cast<BlockArgument>(root);
-  return argument &&
-         isa<FunctionOpInterface>(argument.getOwner()->getParentOp()) &&
-         argument.getOwner()->isEntryBlock();
-}
-
 /// Whether `op` or an op nested in it may touch the memory of `root`.
 bool mayTouch(Operation *op, Value root) {
   if (isMemoryEffectFree(op))
@@ -47,9 +32,7 @@ bool mayTouch(Operation *op, Value root) {
     for (Value operand : nested->getOperands()) {
       if (!isa<BaseMemRefType>(operand.getType()))
         continue;
-      Value operandRoot = rootBuffer(operand);
-      if (operandRoot == root ||
-          !(isDistinctRoot(operandRoot) && isDistinctRoot(root)))
+      if (mayAlias(rootBuffer(operand), root))
         return WalkResult::interrupt();
     }
     return WalkResult::advance();

@@ -2,26 +2,19 @@
 
 #include "Epilogue.h"
 
+#include "BufferRoots.h"
+
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
+using retnet::isAllocation;
+using retnet::mayAlias;
+using retnet::rootBuffer;
 
 namespace {
-/// The buffer that `buffer` is a view of, through any chain of views.
-Value rootBuffer(Value buffer) {
-  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = view.getViewSource();
-  return buffer;
-}
-
-bool isAllocation(Value buffer) {
-  return buffer.getDefiningOp<memref::AllocOp>() ||
-         buffer.getDefiningOp<memref::AllocaOp>();
-}
-
 /// The size of dimension `dim` of `buffer` without new ops: a constant, or
 /// the value an allocation was given; null if neither.
 OpFoldResult knownSize(Value buffer, unsigned dim) {
@@ -154,10 +147,9 @@ retnet::findEpilogue(linalg::LinalgOp producer, ArrayRef<Epilogue> earlier) {
       dims = operandDims;
       continue;
     }
-    // Two buffers that are not allocations may be the same memory; blocks
-    // must not read what another block's earlier epilogue writes.
-    if ((!isAllocation(root) && !isAllocation(outputRoot)) ||
-        written.contains(root))
+    // Other memory than the output; blocks must not read what another
+    // block's earlier epilogue writes.
+    if (mayAlias(root, outputRoot) || written.contains(root))
       return std::nullopt;
     // Nor write what another block still reads.
     if (op.isDpsInit(&operand) &&

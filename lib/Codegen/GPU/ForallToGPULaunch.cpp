@@ -2,6 +2,8 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BlockLoops.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
@@ -16,37 +18,15 @@ namespace mlir::retnet {
 } // namespace mlir::retnet
 
 using namespace mlir;
+using retnet::blockIndices;
+using retnet::ForallMapping;
+using retnet::getForallMapping;
+using retnet::loopIndices;
+using retnet::tripCounts;
 
 namespace {
 /// The most threads a CUDA block can have.
 constexpr int64_t kMaxBlockThreads = 1024;
-
-/// Mapping ids of a forall's dimensions: `x`, `y`, `z` (0-2, one GPU
-/// dimension each) or linear (`linear_dim_N`, relative index N; all of them
-/// one linearized GPU dimension, `linear_dim_0` varying fastest), if every
-/// attribute of the mapping is of kind `Mapping` and of one of these two
-/// sorts.
-struct ForallMapping {
-  SmallVector<int64_t> ids;
-  bool linear = false;
-};
-template <typename Mapping>
-std::optional<ForallMapping> getForallMapping(scf::ForallOp forall) {
-  std::optional<ArrayAttr> attributes = forall.getMapping();
-  if (!attributes || attributes->empty())
-    return std::nullopt;
-  ForallMapping mapping;
-  mapping.linear = llvm::isa_and_nonnull<Mapping>((*attributes)[0]) &&
-                   cast<Mapping>((*attributes)[0]).isLinearMapping();
-  for (Attribute attribute : *attributes) {
-    auto id = dyn_cast<Mapping>(attribute);
-    if (!id || id.isLinearMapping() != mapping.linear ||
-        (!mapping.linear && id.getMappingId() > 2))
-      return std::nullopt;
-    mapping.ids.push_back(id.getRelativeIndex());
-  }
-  return mapping;
-}
 
 bool isBlockForall(scf::ForallOp forall) {
   return getForallMapping<gpu::GPUBlockMappingAttr>(forall).has_value();
@@ -61,37 +41,6 @@ bool isNormalized(scf::ForallOp forall) {
                       [&](OpFoldResult v) { return isConstant(v, 0); }) &&
          llvm::all_of(forall.getMixedStep(),
                       [&](OpFoldResult v) { return isConstant(v, 1); });
-}
-
-/// The trip counts of `forall`'s loops.
-SmallVector<Value> tripCounts(OpBuilder &b, Location loc,
-                              scf::ForallOp forall) {
-  AffineExpr lower, upper, step;
-  bindSymbols(b.getContext(), lower, upper, step);
-  SmallVector<Value> counts;
-  for (auto [lb, ub, st] :
-       llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
-                 forall.getMixedStep()))
-    counts.push_back(getValueOrCreateConstantIndexOp(
-        b, loc,
-        affine::makeComposedFoldedAffineApply(
-            b, loc, (upper - lower).ceilDiv(step), {lb, ub, st})));
-  return counts;
-}
-
-/// `forall`'s induction variables at iteration numbers `iterations`.
-SmallVector<Value> loopIndices(OpBuilder &b, Location loc, scf::ForallOp forall,
-                               ValueRange iterations) {
-  AffineExpr lower, step, iteration;
-  bindSymbols(b.getContext(), lower, step, iteration);
-  SmallVector<Value> indices;
-  for (auto [lb, st, it] : llvm::zip(forall.getMixedLowerBound(),
-                                     forall.getMixedStep(), iterations))
-    indices.push_back(getValueOrCreateConstantIndexOp(
-        b, loc,
-        affine::makeComposedFoldedAffineApply(b, loc, lower + iteration * step,
-                                              {lb, st, it})));
-  return indices;
 }
 
 /// The threads a `#gpu.thread` forall directly inside `blockLoop` uses: the
@@ -129,35 +78,6 @@ SmallVector<Value> gridOf(OpBuilder &b, Location loc,
                                : arith::MulIOp::create(b, loc, grid[0], bound);
   }
   return grid;
-}
-
-/// The forall's indices from the launch's block ids: the id of each mapped
-/// dimension, or, for linear ids, block id x delinearized over the bounds
-/// (`linear_dim_0` fastest).
-SmallVector<Value> blockIndices(OpBuilder &b, Location loc,
-                                const ForallMapping &mapping, ValueRange bounds,
-                                ArrayRef<Value> blockIds) {
-  SmallVector<Value> indices;
-  if (!mapping.linear) {
-    for (int64_t id : mapping.ids)
-      indices.push_back(blockIds[id]);
-    return indices;
-  }
-  // Forall dims from the slowest (highest linear id) to the fastest.
-  SmallVector<unsigned> order = llvm::to_vector(
-      llvm::seq<unsigned>(0, static_cast<unsigned>(mapping.ids.size())));
-  llvm::sort(order, [&](unsigned lhs, unsigned rhs) {
-    return mapping.ids[lhs] > mapping.ids[rhs];
-  });
-  SmallVector<Value> basis;
-  for (unsigned dim : order)
-    basis.push_back(bounds[dim]);
-  auto delinearized = affine::AffineDelinearizeIndexOp::create(
-      b, loc, blockIds[0], basis, /*hasOuterBound=*/true);
-  indices.resize(mapping.ids.size());
-  for (auto [position, dim] : llvm::enumerate(order))
-    indices[dim] = delinearized.getResult(position);
-  return indices;
 }
 
 /// Rewrites an `scf.forall` mapped to GPU blocks (outside any other forall

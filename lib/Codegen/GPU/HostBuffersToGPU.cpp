@@ -2,6 +2,8 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BufferRoots.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -16,29 +18,13 @@ namespace mlir::retnet {
 } // namespace mlir::retnet
 
 using namespace mlir;
+using retnet::rootBuffer;
 
 namespace {
 bool onDevice(Operation *op) {
   return op->getParentOfType<gpu::LaunchOp>() ||
          op->getParentOfType<gpu::GPUFuncOp>() ||
          op->getParentOfType<gpu::GPUModuleOp>();
-}
-
-/// The buffer a memref value views: through view-like ops and the base
-/// buffer of `memref.extract_strided_metadata`.
-Value rootBuffer(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
-      value = view.getViewSource();
-      continue;
-    }
-    if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(def)) {
-      value = metadata.getSource();
-      continue;
-    }
-    break;
-  }
-  return value;
 }
 
 /// Whether the host only does bookkeeping with the buffer `value`: a list of

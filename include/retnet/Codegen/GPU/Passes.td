@@ -153,6 +153,36 @@ def RetNetGPUElideCopyBack : Pass<"retnet-gpu-elide-copy-back"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def RetNetGPUMergeIndependentKernels
+    : Pass<"retnet-gpu-merge-independent-kernels"> {
+  let summary = "Run neighbouring independent block loops as one kernel";
+  let description = [{
+    Merges consecutive `scf.forall` loops mapped to linear GPU blocks that
+    do not depend on each other into one: a linear block loop over the sum
+    of their blocks, in which block `id` runs the first loop's body while
+    `id` is below its block count, then the second's, and so on (a
+    condition uniform across each block, so the thread loops' barriers stay
+    reached by every thread). One kernel launch instead of several: the
+    rotations of q and k and the head split of v of a layer, the tables of
+    a call.
+
+    Two loops are independent when neither writes a buffer that the other
+    reads or writes: buffers with different roots (allocations, function
+    arguments) are different memory; a buffer of any other origin may be
+    any. Only views, pure ops and allocations may lie between them (they
+    move before the first). Loops with workgroup buffers are left alone, so
+    a merged kernel never needs more workgroup memory than its parts.
+  }];
+  let statistics = [
+    Statistic<"numMerged", "num-merged", "Block loops merged into another">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def RetNetForallToGPULaunch : Pass<"retnet-forall-to-gpu-launch"> {
   let summary = "Turn scf.forall nests mapped to GPU blocks and threads into "
                 "gpu.launch";
