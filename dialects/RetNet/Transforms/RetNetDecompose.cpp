@@ -53,8 +53,11 @@ struct GraphBuilder {
   /// x W for x [B, T, in] and W [in, out].
   Value linear(Value input, Value weight);
   /// 1 / sqrt(mean(x^2) + eps) over the last dimension (of size `width`)
-  /// of `input`, into a tensor without that dimension.
-  Value inverseRmsOfLast(Value input, int64_t width, double eps);
+  /// of `input`, into a tensor without that dimension. With `scales` (of
+  /// that shape), s / sqrt(mean((s x)^2) + eps) instead: the factor that
+  /// normalizes s x, from x, so that s x is never formed.
+  Value inverseRmsOfLast(Value input, int64_t width, double eps,
+                         Value scales = Value());
 
   OpBuilder &b;
   Location loc;
@@ -144,15 +147,31 @@ static Value square(OpBuilder &b, Location loc, Value x) {
   return arith::MulFOp::create(b, loc, x, x);
 }
 
-Value GraphBuilder::inverseRmsOfLast(Value input, int64_t width, double eps) {
+Value GraphBuilder::inverseRmsOfLast(Value input, int64_t width, double eps,
+                                     Value scales) {
   Value sums =
       reduceLast(input, [](OpBuilder &builder, Location nested, ValueRange x) {
         return square(builder, nested, x[0]);
       });
-  return elementwise(sums, ValueRange{}, {},
-                     [&](OpBuilder &builder, Location nested, ValueRange args) {
-                       return inverseRms(builder, nested, args[0], width, eps);
-                     });
+  if (!scales)
+    return elementwise(
+        sums, ValueRange{}, {},
+        [&](OpBuilder &builder, Location nested, ValueRange args) {
+          return inverseRms(builder, nested, args[0], width, eps);
+        });
+  unsigned rank = cast<RankedTensorType>(sums.getType()).getRank();
+  return elementwise(
+      sums, ValueRange{scales}, {b.getMultiDimIdentityMap(rank)},
+      [&](OpBuilder &builder, Location nested, ValueRange args) {
+        Value scale = args[0];
+        Value scaledSum = arith::MulFOp::create(
+            builder, nested,
+            arith::MulFOp::create(builder, nested, scale, scale), args[1]);
+        return arith::MulFOp::create(
+                   builder, nested, scale,
+                   inverseRms(builder, nested, scaledSum, width, eps))
+            .getResult();
+      });
 }
 
 /// x sigmoid(x) = x / (1 + exp(-x)).
@@ -476,11 +495,13 @@ DecomposeFeedForward::matchAndRewrite(FeedForwardOp op,
 /// positions, row_offsets[b] (i64) + t, and head decay gamma[h]: the scaling
 /// the retention op applies for one offset (RetentionMath.h), per row. The
 /// scales, [B, H, T], are computed once per position, not per element.
-static Value scaleRowsByPosition(GraphBuilder &b, Value output,
-                                 Value rowOffsets, Value gamma) {
+/// The output scale of each (row, head, token) of `output` [B, H, T, dv],
+/// at the row's own position (`rowOffsets`) plus the token's index.
+static Value positionScales(GraphBuilder &b, Value output, Value rowOffsets,
+                            Value gamma) {
   SmallVector<OpFoldResult> scaleShape = {b.size(output, 0), b.size(output, 1),
                                           b.size(output, 2)};
-  Value scales = b.elementwise(
+  return b.elementwise(
       b.empty(scaleShape), {rowOffsets, gamma},
       {b.projection(3, {0}), b.projection(3, {1})},
       [](OpBuilder &builder, Location loc, ValueRange args) {
@@ -491,15 +512,6 @@ static Value scaleRowsByPosition(GraphBuilder &b, Value output,
         Value logGamma = math::LogOp::create(builder, loc, args[1]);
         return retention::buildOutputScale(builder, loc, logGamma, position,
                                            builder.getF32Type());
-      });
-  SmallVector<OpFoldResult> shape = {b.size(output, 0), b.size(output, 1),
-                                     b.size(output, 2), b.size(output, 3)};
-  return b.elementwise(
-      b.empty(shape), {output, scales},
-      {b.projection(4, {0, 1, 2, 3}), b.projection(4, {0, 1, 2})},
-      [](OpBuilder &builder, Location loc, ValueRange args) {
-        return arith::MulFOp::create(builder, loc, args[0], args[1])
-            .getResult();
       });
 }
 
@@ -634,10 +646,13 @@ DecomposeMultiScaleRetention::matchAndRewrite(MultiScaleRetentionOp op,
                                       : retention::Scaling::decay_sqrt_sum));
 
   // Per-head RMS norm fused with the silu gate, back to [B, T, value_dim].
+  // Rows at their own positions scale their outputs by the position's
+  // scale s first; the norm's factor takes s in (s / rms(s o)), so that the
+  // gate reads o itself and s o is never formed.
   Value output = retention.getOutput();
-  if (rowOffsets)
-    output = scaleRowsByPosition(b, output, rowOffsets, gamma);
-  Value scales = b.inverseRmsOfLast(output, valueDim, eps);
+  Value rowScales =
+      rowOffsets ? positionScales(b, output, rowOffsets, gamma) : Value();
+  Value scales = b.inverseRmsOfLast(output, valueDim, eps, rowScales);
   AffineExpr head = b.dim(2).floorDiv(valueDim);
   Value gated = b.elementwise(
       b.empty({batch, length, b.constant(valueWidth)}),

@@ -419,8 +419,10 @@ func.func @ffn_gelu(%x: tensor<2x3x8xf32>, %w1: tensor<8x12xf32>, %b1: tensor<12
 
 // Rows at their own positions (row_offsets): the angle tables are [B, T, dk]
 // of (row_offsets[b] + t) theta, retention runs without offset and without
-// scaling, and the decay_sqrt_sum scale of each row's positions, [B, H, T]
-// from row_offsets and ln gamma, multiplies its output.
+// scaling, and the decay_sqrt_sum scale s of each row's positions, [B, H, T]
+// from row_offsets and ln gamma, goes into the per-head norm's factor,
+// s / sqrt(s^2 sum(o^2) / dv + eps), so that the gate's s o / rms(s o) is
+// o times that factor: s o itself is never formed.
 // CHECK-LABEL: func.func @msr_row_offsets(
 // CHECK-SAME: %[[GAMMA:[a-z0-9_]+]]: tensor<2xf64>, %[[S0:[a-z0-9_]+]]: tensor<?x2x32x64xf32>, %[[ROWS:[a-z0-9_]+]]: tensor<?xi64>)
 // CHECK: %[[COS:[a-z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d2)>, affine_map<(d0, d1, d2) -> (d0)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], {{.+}} ins(%{{.+}}, %[[ROWS]] : tensor<32xf64>, tensor<?xi64>) outs(%{{.+}} : tensor<?x?x32xf32>)
@@ -436,10 +438,16 @@ func.func @ffn_gelu(%x: tensor<2x3x8xf32>, %w1: tensor<8x12xf32>, %b1: tensor<12
 // CHECK: math.log
 // CHECK: math.expm1
 // CHECK: math.sqrt
-// CHECK: linalg.generic {{.+}} ins(%[[O]], %[[SCALES]] : tensor<?x2x?x64xf32>, tensor<?x2x?xf32>) outs(%{{.+}} : tensor<?x2x?x64xf32>)
-// CHECK-NEXT: ^bb0(%[[OV:[a-z0-9_]+]]: f32, %[[SV:[a-z0-9_]+]]: f32, %{{.+}}: f32):
-// CHECK-NEXT: %[[SCALED:[a-z0-9_]+]] = arith.mulf %[[OV]], %[[SV]] : f32
-// CHECK-NEXT: linalg.yield %[[SCALED]] : f32
+// CHECK: %[[SUMS:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[O]] : tensor<?x2x?x64xf32>) outs(%{{.+}} : tensor<?x2x?xf32>)
+// CHECK: %[[FACTORS:[a-z0-9_]+]] = linalg.generic {{.+}} ins(%[[SCALES]] : tensor<?x2x?xf32>) outs(%[[SUMS]] : tensor<?x2x?xf32>)
+// CHECK-NEXT: ^bb0(%[[SV:[a-z0-9_]+]]: f32, %[[SUM:[a-z0-9_]+]]: f32):
+// CHECK-NEXT: %[[S2:[a-z0-9_]+]] = arith.mulf %[[SV]], %[[SV]] : f32
+// CHECK-NEXT: %[[S2SUM:[a-z0-9_]+]] = arith.mulf %[[S2]], %[[SUM]] : f32
+// CHECK: math.sqrt
+// CHECK: %[[INV:[a-z0-9_]+]] = arith.divf
+// CHECK-NEXT: %[[FACTOR:[a-z0-9_]+]] = arith.mulf %[[SV]], %[[INV]] : f32
+// CHECK-NEXT: linalg.yield %[[FACTOR]] : f32
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[O]], %[[FACTORS]] : tensor<?x?x384xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?xf32>) outs(%{{.+}} : tensor<?x?x128xf32>)
 // CHECK: return %{{.+}}, %[[S]]
 func.func @msr_row_offsets(%x: tensor<?x?x64xf32>, %win: tensor<64x384xf32>, %wout: tensor<128x64xf32>, %gamma: tensor<2xf64>, %s0: tensor<?x2x32x64xf32>, %rows: tensor<?xi64>) -> (tensor<?x?x64xf32>, tensor<?x2x32x64xf32>) {
   %y, %s = retnet.msr %x, %win, %wout, %gamma state %s0 row_offsets %rows : tensor<?xi64> {eps = 1.0e-6 : f64} : tensor<?x?x64xf32>, tensor<64x384xf32>, tensor<128x64xf32>, tensor<2xf64>, tensor<?x2x32x64xf32> -> tensor<?x?x64xf32>, tensor<?x2x32x64xf32>
