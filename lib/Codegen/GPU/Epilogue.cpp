@@ -4,6 +4,7 @@
 
 #include "BufferRoots.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -76,19 +77,43 @@ void addRoots(Operation *op, bool writtenOnly,
       roots.insert(rootBuffer(operand.get()));
 }
 
+/// What a view of the output indexes with each loop of an epilogue.
+struct LoopOutputDims {
+  SmallVector<int64_t> dims, pointsPerOutput;
+  bool operator==(const LoopOutputDims &other) const {
+    return dims == other.dims && pointsPerOutput == other.pointsPerOutput;
+  }
+};
+
 /// For each loop of `op`, what `operand` (a view of the output with the
-/// dimensions `viewDims`) indexes with it, as Epilogue::outputDims; none
-/// unless its map is a projected permutation.
-std::optional<SmallVector<int64_t>> loopOutputDims(linalg::LinalgOp op,
-                                                   OpOperand &operand,
-                                                   ArrayRef<int64_t> viewDims) {
+/// dimensions `viewDims`) indexes with it, as Epilogue::outputDims and
+/// Epilogue::pointsPerOutput; none unless each result of its map is a loop,
+/// or a loop `floordiv` a constant, each loop at most once.
+std::optional<LoopOutputDims> loopOutputDims(linalg::LinalgOp op,
+                                             OpOperand &operand,
+                                             ArrayRef<int64_t> viewDims) {
   AffineMap map = op.getMatchingIndexingMap(&operand);
-  if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
-    return std::nullopt;
-  SmallVector<int64_t> dims(op.getNumLoops(), retnet::Epilogue::kWholeLoop);
-  for (auto [position, result] : llvm::enumerate(map.getResults()))
-    dims[cast<AffineDimExpr>(result).getPosition()] = viewDims[position];
-  return dims;
+  LoopOutputDims loops;
+  loops.dims.assign(op.getNumLoops(), retnet::Epilogue::kWholeLoop);
+  loops.pointsPerOutput.assign(op.getNumLoops(), 1);
+  for (auto [position, result] : llvm::enumerate(map.getResults())) {
+    AffineExpr loop = result;
+    int64_t points = 1;
+    auto quotient = dyn_cast<AffineBinaryOpExpr>(result);
+    if (quotient && quotient.getKind() == AffineExprKind::FloorDiv) {
+      auto divisor = dyn_cast<AffineConstantExpr>(quotient.getRHS());
+      if (!divisor || divisor.getValue() <= 0 || viewDims[position] < 0)
+        return std::nullopt;
+      loop = quotient.getLHS();
+      points = divisor.getValue();
+    }
+    auto dim = dyn_cast<AffineDimExpr>(loop);
+    if (!dim || loops.dims[dim.getPosition()] != retnet::Epilogue::kWholeLoop)
+      return std::nullopt;
+    loops.dims[dim.getPosition()] = viewDims[position];
+    loops.pointsPerOutput[dim.getPosition()] = points;
+  }
+  return loops;
 }
 } // namespace
 
@@ -126,7 +151,7 @@ retnet::findEpilogue(linalg::LinalgOp producer, ArrayRef<Epilogue> earlier) {
       op.getNumLoops() != op.getNumParallelLoops())
     return std::nullopt;
 
-  std::optional<SmallVector<int64_t>> dims;
+  std::optional<LoopOutputDims> dims;
   for (OpOperand &operand : op->getOpOperands()) {
     Value value = operand.get();
     if (!isa<MemRefType>(value.getType()))
@@ -140,9 +165,9 @@ retnet::findEpilogue(linalg::LinalgOp producer, ArrayRef<Epilogue> earlier) {
       if (!viewDims || (op.isDpsInit(&operand) &&
                         !op.getMatchingIndexingMap(&operand).isIdentity()))
         return std::nullopt;
-      std::optional<SmallVector<int64_t>> operandDims =
+      std::optional<LoopOutputDims> operandDims =
           loopOutputDims(op, operand, *viewDims);
-      if (!operandDims || (dims && *dims != *operandDims))
+      if (!operandDims || (dims && !(*dims == *operandDims)))
         return std::nullopt;
       dims = operandDims;
       continue;
@@ -158,13 +183,21 @@ retnet::findEpilogue(linalg::LinalgOp producer, ArrayRef<Epilogue> earlier) {
   }
   if (!dims)
     return std::nullopt;
-  // A block runs the loops that do not index the output whole.
+  // A block runs the loops that do not index the output whole; a loop read
+  // as `loop floordiv K` spans exactly K times its output dimension.
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  for (auto [dim, range] : llvm::zip(*dims, ranges))
+  ArrayRef<int64_t> outputShape = cast<MemRefType>(output.getType()).getShape();
+  for (auto [dim, points, range] :
+       llvm::zip(dims->dims, dims->pointsPerOutput, ranges)) {
     if (dim == Epilogue::kWholeLoop && ShapedType::isDynamic(range))
       return std::nullopt;
+    if (points != 1 && (ShapedType::isDynamic(outputShape[dim]) ||
+                        range != points * outputShape[dim]))
+      return std::nullopt;
+  }
   epilogue.op = op;
-  epilogue.outputDims = std::move(*dims);
+  epilogue.outputDims = std::move(dims->dims);
+  epilogue.pointsPerOutput = std::move(dims->pointsPerOutput);
   return epilogue;
 }
 
@@ -196,14 +229,24 @@ FailureOr<linalg::LinalgOp> retnet::tileEpilogue(RewriterBase &rewriter,
   }
   SmallVector<Range> loopRanges = op.createLoopRanges(rewriter, loc);
   SmallVector<OpFoldResult> offsets, sizes;
-  for (auto [dim, range] : llvm::zip(epilogue.outputDims, loopRanges)) {
+  AffineExpr value = rewriter.getAffineSymbolExpr(0);
+  for (auto [dim, points, range] :
+       llvm::zip(epilogue.outputDims, epilogue.pointsPerOutput, loopRanges)) {
     if (dim == Epilogue::kWholeLoop) {
       offsets.push_back(range.offset);
       sizes.push_back(range.size);
       continue;
     }
-    offsets.push_back(dim < 0 ? rewriter.getIndexAttr(0) : tileOffsets[dim]);
-    sizes.push_back(dim < 0 ? rewriter.getIndexAttr(1) : tileSizes[dim]);
+    if (dim == Epilogue::kUnitLoop) {
+      offsets.push_back(rewriter.getIndexAttr(0));
+      sizes.push_back(rewriter.getIndexAttr(1));
+      continue;
+    }
+    // K consecutive iterations per point of the output tile.
+    offsets.push_back(affine::makeComposedFoldedAffineApply(
+        rewriter, loc, value * points, {tileOffsets[dim]}));
+    sizes.push_back(affine::makeComposedFoldedAffineApply(
+        rewriter, loc, value * points, {tileSizes[dim]}));
   }
   FailureOr<TilingResult> tiled =
       cast<TilingInterface>(op.getOperation())

@@ -23,6 +23,11 @@ struct Epilogue {
   /// unit dimension of a view of the output; kWholeLoop for one (of static
   /// size) that does not index the output: a block runs it whole.
   SmallVector<int64_t> outputDims;
+  /// For each loop, how many consecutive iterations read one point of the
+  /// output along its dimension: 1, or K for a loop that indexes the output
+  /// as `loop floordiv K` (a [.., H * K] op reading a [.., H] output: heads
+  /// of K channels) and spans K times that dimension.
+  SmallVector<int64_t> pointsPerOutput;
   /// Ops between the producer and `op` (views, allocations), which move
   /// before the producer so that they dominate its blocks.
   SmallVector<Operation *> between;

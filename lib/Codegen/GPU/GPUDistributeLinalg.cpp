@@ -210,9 +210,10 @@ LogicalResult runEpilogue(RewriterBase &rewriter, linalg::LinalgOp tile,
   // The most points of each loop in a block's tile.
   linalg::LinalgOp epilogueOp = epilogue.op;
   SmallVector<int64_t> extents = epilogueOp.getStaticLoopRanges();
-  for (auto [extent, dim] : llvm::zip(extents, epilogue.outputDims))
+  for (auto [extent, dim, points] :
+       llvm::zip(extents, epilogue.outputDims, epilogue.pointsPerOutput))
     if (dim >= 0)
-      extent = pointTile[outputMap.getDimPosition(dim)];
+      extent = pointTile[outputMap.getDimPosition(dim)] * points;
     else if (dim == retnet::Epilogue::kUnitLoop)
       extent = 1;
   SmallVector<int64_t> counts(extents.size(), 0), points(extents.size(), 0);

@@ -106,6 +106,63 @@ func.func @rms_norm_chain(%x: memref<?x512xf32>) -> memref<?x512xf32> {
 
 // -----
 
+// Heads of K channels: a per-head norm's sums and factors [B, H] (H = 4),
+// then a gate over [B, H * K] (K = 64) that reads the factor of channel c's
+// head as `c floordiv 64`. Each block of the sums (32 rows, all 4 heads)
+// runs the gate on its rows, all 256 channels.
+
+// CHECK-LABEL: func @per_head_gate
+// CHECK-SAME: (%[[O:[^:]*]]: memref<?x4x64xf32>)
+// CHECK: %[[SUMS:.*]] = memref.alloc
+// CHECK: %[[GATED:.*]] = memref.alloc
+// CHECK: scf.forall (%[[ROW:.*]], %{{.*}}) = (0, 0) to (%{{.*}}, 4) step (8, 4) {
+// CHECK:   math.rsqrt
+// CHECK:   %[[OUT:.*]] = memref.subview %[[GATED]][%[[ROW]], 0] [%[[ROWS:.*]], 256] [1, 1]
+// 128 threads, 2 neighbouring channels each, of one head.
+// CHECK:   scf.forall (%[[T:.*]]) in (128) {
+// CHECK:     %[[HEAD:.*]] = affine.apply #{{.*}}(%[[T]])
+// CHECK:     memref.subview %{{.*}}[0, %[[HEAD]]] [%[[ROWS]], 1] [1, 1]
+// CHECK:     memref.subview %[[OUT]][0, %{{.*}}] [%[[ROWS]], 2] [1, 1]
+// CHECK:       arith.mulf
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+// CHECK-NEXT: return %[[GATED]]
+func.func @per_head_gate(%o: memref<?x4x64xf32>) -> memref<?x256xf32> {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %o, %c0 : memref<?x4x64xf32>
+  %sums = memref.alloc(%n) : memref<?x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>,
+                                   affine_map<(d0, d1, d2) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%o : memref<?x4x64xf32>) outs(%sums : memref<?x4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %square = arith.mulf %in, %in : f32
+    %add = arith.addf %acc, %square : f32
+    linalg.yield %add : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      outs(%sums : memref<?x4xf32>) {
+  ^bb0(%s: f32):
+    %r = math.rsqrt %s : f32
+    linalg.yield %r : f32
+  }
+  %gated = memref.alloc(%n) : memref<?x256xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1 floordiv 64, d1 mod 64)>,
+                                   affine_map<(d0, d1) -> (d0, d1 floordiv 64)>,
+                                   affine_map<(d0, d1) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%o, %sums : memref<?x4x64xf32>, memref<?x4xf32>)
+      outs(%gated : memref<?x256xf32>) {
+  ^bb0(%in: f32, %factor: f32, %out: f32):
+    %scaled = arith.mulf %in, %factor : f32
+    linalg.yield %scaled : f32
+  }
+  return %gated : memref<?x256xf32>
+}
+
+// -----
+
 // A residual add after a matrix product, reading the product through a view
 // that adds a unit dimension ([M, N] as [M, 1, N]) and writing a new
 // buffer: the product's blocks add their own tiles. The allocation and the

@@ -101,8 +101,10 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       whole buffer goes: a kernel fewer for each product and norm.
     - The element-wise ops right after an op whose points each read the
       op's output at one point (its epilogues: a norm's factor, the
-      normalization, a residual add) run in the op's blocks, last, on the
-      points that read each block's own output tile: a kernel fewer each.
+      normalization, a per-head gate that reads its head's factor as
+      `channel floordiv dv`, a residual add) run in the op's blocks, last,
+      on the points that read each block's own output tile: a kernel fewer
+      each.
 
     retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
   }];
