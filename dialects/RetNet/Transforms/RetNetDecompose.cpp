@@ -491,12 +491,10 @@ DecomposeFeedForward::matchAndRewrite(FeedForwardOp op,
   return success();
 }
 
-/// `output` [B, H, T, dv] times the decay_sqrt_sum scale of each row's
-/// positions, row_offsets[b] (i64) + t, and head decay gamma[h]: the scaling
-/// the retention op applies for one offset (RetentionMath.h), per row. The
-/// scales, [B, H, T], are computed once per position, not per element.
-/// The output scale of each (row, head, token) of `output` [B, H, T, dv],
-/// at the row's own position (`rowOffsets`) plus the token's index.
+/// The decay_sqrt_sum scale of each (row, head, token) of `output` [B, H,
+/// T, dv], [B, H, T]: of position row_offsets[b] (i64) + t and head decay
+/// gamma[h], the scaling the retention op applies for one offset
+/// (RetentionMath.h), per row.
 static Value positionScales(GraphBuilder &b, Value output, Value rowOffsets,
                             Value gamma) {
   SmallVector<OpFoldResult> scaleShape = {b.size(output, 0), b.size(output, 1),

@@ -7,6 +7,12 @@
 
 using namespace mlir;
 
+bool retnet::isBlockForall(Operation *op) {
+  auto forall = dyn_cast_or_null<scf::ForallOp>(op);
+  return forall &&
+         getForallMapping<gpu::GPUBlockMappingAttr>(forall).has_value();
+}
+
 SmallVector<Value> retnet::tripCounts(OpBuilder &b, Location loc,
                                       scf::ForallOp forall) {
   AffineExpr lower, upper, step;

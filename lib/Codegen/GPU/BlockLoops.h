@@ -35,6 +35,9 @@ std::optional<ForallMapping> getForallMapping(scf::ForallOp forall) {
   return mapping;
 }
 
+/// Whether `op` is an `scf.forall` mapped to GPU blocks (getForallMapping).
+bool isBlockForall(Operation *op);
+
 /// The trip counts of `forall`'s loops.
 SmallVector<Value> tripCounts(OpBuilder &b, Location loc, scf::ForallOp forall);
 

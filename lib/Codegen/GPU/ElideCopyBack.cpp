@@ -2,15 +2,13 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BlockLoops.h"
 #include "BufferRoots.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Dominance.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::retnet {
 #define GEN_PASS_DEF_RETNETGPUELIDECOPYBACK
@@ -18,6 +16,7 @@ namespace mlir::retnet {
 } // namespace mlir::retnet
 
 using namespace mlir;
+using retnet::isBlockForall;
 using retnet::mayAlias;
 using retnet::rootBuffer;
 
@@ -40,16 +39,9 @@ bool mayTouch(Operation *op, Value root) {
   return walk.wasInterrupted();
 }
 
-bool isBlockForall(Operation *op) {
-  auto forall = dyn_cast_or_null<scf::ForallOp>(op);
-  return forall && forall.getMapping() &&
-         llvm::all_of(*forall.getMapping(),
-                      llvm::IsaPred<gpu::GPUBlockMappingAttr>);
-}
-
 /// Whether `indices` begin with the induction variables of `forall`.
 bool startsWithBlockIndices(ValueRange indices, scf::ForallOp forall) {
-  ValueRange blocks = forall.getInductionVars();
+  SmallVector<Value> blocks = forall.getInductionVars();
   return indices.size() >= blocks.size() &&
          llvm::equal(indices.take_front(blocks.size()), blocks);
 }

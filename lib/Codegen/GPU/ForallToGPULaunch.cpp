@@ -21,16 +21,13 @@ using namespace mlir;
 using retnet::blockIndices;
 using retnet::ForallMapping;
 using retnet::getForallMapping;
+using retnet::isBlockForall;
 using retnet::loopIndices;
 using retnet::tripCounts;
 
 namespace {
 /// The most threads a CUDA block can have.
 constexpr int64_t kMaxBlockThreads = 1024;
-
-bool isBlockForall(scf::ForallOp forall) {
-  return getForallMapping<gpu::GPUBlockMappingAttr>(forall).has_value();
-}
 
 bool isNormalized(scf::ForallOp forall) {
   auto isConstant = [](OpFoldResult value, int64_t expected) {

@@ -46,24 +46,34 @@ bool insideBlocks(Operation *op) {
   return false;
 }
 
+/// How many iterations of each loop of `extents` (dynamic: unbounded) fit in
+/// `budget` points, from the innermost loop out: whole loops while they fit,
+/// then a part of the next one, 1 for the rest; 0 for the loops `skip`
+/// names.
+SmallVector<int64_t>
+innermostFirst(ArrayRef<int64_t> extents, int64_t budget,
+               llvm::function_ref<bool(unsigned)> skip = nullptr) {
+  SmallVector<int64_t> tile(extents.size(), 0);
+  for (int64_t dim = extents.size() - 1; dim >= 0; --dim) {
+    if (skip && skip(dim))
+      continue;
+    int64_t extent = extents[dim];
+    tile[dim] = ShapedType::isDynamic(extent)
+                    ? budget
+                    : std::clamp<int64_t>(extent, 1, budget);
+    budget = std::max<int64_t>(budget / tile[dim], 1);
+  }
+  return tile;
+}
+
 /// Tile sizes (0 for the reduction loops) for tiles of at most `points`
 /// neighbouring points of the parallel loops: the innermost parallel loops
 /// whole while they fit, then a part of the next one, 1 for the rest.
 SmallVector<int64_t> pointTileSizes(linalg::LinalgOp op, int64_t points) {
-  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
-  SmallVector<int64_t> tile(sizes.size(), 0);
-  int64_t budget = points;
-  for (int64_t dim = sizes.size() - 1; dim >= 0; --dim) {
-    if (op.getIteratorTypesArray()[dim] != utils::IteratorType::parallel)
-      continue;
-    int64_t size = sizes[dim];
-    tile[dim] = ShapedType::isDynamic(size)
-                    ? budget
-                    : std::clamp<int64_t>(size, 1, budget);
-    budget /= tile[dim];
-    budget = std::max<int64_t>(budget, 1);
-  }
-  return tile;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  return innermostFirst(op.getStaticLoopRanges(), points, [&](unsigned dim) {
+    return iterators[dim] != utils::IteratorType::parallel;
+  });
 }
 
 /// Thread counts for the tiles of `pointTile`: a thread per point.
@@ -216,16 +226,10 @@ LogicalResult runEpilogue(RewriterBase &rewriter, linalg::LinalgOp tile,
       extent = pointTile[outputMap.getDimPosition(dim)] * points;
     else if (dim == retnet::Epilogue::kUnitLoop)
       extent = 1;
-  SmallVector<int64_t> counts(extents.size(), 0), points(extents.size(), 0);
-  int64_t budget = threads;
-  for (int64_t loop = extents.size() - 1; loop >= 0; --loop) {
-    int64_t count = std::min(extents[loop], budget);
-    if (count > 1) {
-      counts[loop] = count;
-      points[loop] = llvm::divideCeil(extents[loop], count);
-      budget /= count;
-    }
-  }
+  SmallVector<int64_t> counts = threadCounts(innermostFirst(extents, threads));
+  SmallVector<int64_t> points;
+  for (auto [extent, count] : llvm::zip(extents, counts))
+    points.push_back(count == 0 ? 0 : llvm::divideCeil(extent, count));
   rewriter.setInsertionPoint(
       tile->getParentOfType<scf::ForallOp>().getTerminator());
   FailureOr<linalg::LinalgOp> tiled =
@@ -288,7 +292,7 @@ public:
 
 private:
   /// Tiles `op` to blocks of `pointTile`'s points, whose tiles then also
-  /// run `init` and `epilogue` (if given) on their outputs; returns the
+  /// run `init` (if not null) and `epilogues` on their outputs; returns the
   /// block's tile of `op`.
   FailureOr<linalg::LinalgOp>
   tileToBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
