@@ -2,6 +2,8 @@
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda --emit=ptx -o - | FileCheck %s
 // RUN: retnet-compile %S/../Pipelines/Inputs/kernel.mlir --target=cuda --form=recurrent --gpu-chip=sm_80 --gpu-features=+ptx70 --emit=ptx -o - | FileCheck %s --check-prefix=SM80
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=ptx -o - 2>&1 | FileCheck %s --check-prefix=CPU
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --emit=ptx -o %t.model.ptx
+// RUN: %python %S/Inputs/ptxas-usage.py %t.model.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
 
 // --emit=ptx writes each kernel module's PTX after a comment naming it and
 // its target. The retention kernels' products and sums are fused into FMAs
@@ -27,3 +29,12 @@
 // SM80: fma.rn.f32
 
 // CPU: retnet-compile: error: --emit=ptx writes the kernels of --target=cuda
+
+// Every kernel of a model (prefill and decoding) fits its registers: ptxas
+// -v reports no spill stores or loads in any module.
+// SPILLS: retnet_graph_prefill_all_kernel/retnet_graph_prefill_all_kernel: registers={{[0-9]+}} stack={{[0-9]+}} spill_stores=0 spill_loads=0
+// SPILLS-NOT: spill_stores={{[1-9]}}
+// SPILLS-NOT: spill_loads={{[1-9]}}
+// SPILLS: retnet_graph_decode_kernel{{.*}} spill_stores=0 spill_loads=0
+// SPILLS-NOT: spill_stores={{[1-9]}}
+// SPILLS-NOT: spill_loads={{[1-9]}}

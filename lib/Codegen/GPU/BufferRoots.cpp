@@ -3,6 +3,7 @@
 #include "BufferRoots.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -21,6 +22,31 @@ Value retnet::rootBuffer(Value buffer) {
     break;
   }
   return buffer;
+}
+
+/// Whether `user` views `value` (and so accesses nothing itself).
+static bool isViewOf(Operation *user, Value value) {
+  if (auto view = dyn_cast<ViewLikeOpInterface>(user))
+    return view.getViewSource() == value;
+  return isa<memref::ExtractStridedMetadataOp>(user);
+}
+
+SmallVector<Operation *> retnet::accessesThroughViews(Value root) {
+  SmallVector<Operation *> accesses;
+  SmallVector<Value> worklist = {root};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (!isViewOf(user, value)) {
+        accesses.push_back(user);
+        continue;
+      }
+      for (Value result : user->getResults())
+        if (isa<BaseMemRefType>(result.getType()))
+          worklist.push_back(result);
+    }
+  }
+  return accesses;
 }
 
 bool retnet::isAllocation(Value root) {
@@ -43,14 +69,49 @@ static bool allocatedWithin(Value allocation, Value argument) {
          argument.getParentRegion()->isAncestor(allocation.getParentRegion());
 }
 
-bool retnet::mayAlias(Value lhs, Value rhs) {
+/// The roots that `root` may be: for the result of an scf.for, those of its
+/// initial value and of what the body yields, with view chains followed;
+/// `root` itself otherwise (an iteration argument stays itself, so that a
+/// buffer allocated in the body stays distinct from it).
+static SmallVector<Value> possibleRoots(Value root) {
+  SmallVector<Value> roots, worklist = {root};
+  llvm::SmallPtrSet<Value, 4> seen;
+  while (!worklist.empty()) {
+    Value value = retnet::rootBuffer(worklist.pop_back_val());
+    if (!seen.insert(value).second)
+      continue;
+    auto result = dyn_cast<OpResult>(value);
+    auto loop = result ? dyn_cast<scf::ForOp>(result.getOwner()) : nullptr;
+    if (!loop) {
+      roots.push_back(value);
+      continue;
+    }
+    worklist.push_back(loop.getInitArgs()[result.getResultNumber()]);
+    worklist.push_back(loop.getYieldedValues()[result.getResultNumber()]);
+  }
+  return roots;
+}
+
+/// mayAlias for roots that are not loop-carried.
+static bool mayAliasRoots(Value lhs, Value rhs) {
   if (lhs == rhs)
     return true;
   auto lhsGlobal = lhs.getDefiningOp<memref::GetGlobalOp>();
   auto rhsGlobal = rhs.getDefiningOp<memref::GetGlobalOp>();
   if (lhsGlobal && rhsGlobal)
     return lhsGlobal.getName() == rhsGlobal.getName();
-  if (isDistinctRoot(lhs) && isDistinctRoot(rhs))
+  if (retnet::isDistinctRoot(lhs) && retnet::isDistinctRoot(rhs))
     return false;
   return !allocatedWithin(lhs, rhs) && !allocatedWithin(rhs, lhs);
+}
+
+bool retnet::mayAlias(Value lhs, Value rhs) {
+  if (lhs == rhs)
+    return true;
+  SmallVector<Value> rhsRoots = possibleRoots(rhs);
+  return llvm::any_of(possibleRoots(lhs), [&](Value lhsRoot) {
+    return llvm::any_of(rhsRoots, [&](Value rhsRoot) {
+      return mayAliasRoots(lhsRoot, rhsRoot);
+    });
+  });
 }

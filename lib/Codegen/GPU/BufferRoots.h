@@ -4,6 +4,7 @@
 #define RETNET_CODEGEN_GPU_BUFFERROOTS_H
 
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
 
 namespace mlir::retnet {
 
@@ -24,8 +25,13 @@ bool isDistinctRoot(Value root);
 /// root, or one that is not known memory of its own (isDistinctRoot),
 /// unless the other is an allocation made in the region of that block
 /// argument after it was bound (a loop's buffer of this iteration and the
-/// loop's carried buffer).
+/// loop's carried buffer). The result of an scf.for is any of the buffers
+/// that its body yields or that it starts from.
 bool mayAlias(Value lhs, Value rhs);
+
+/// The ops that use `root` other than through views (view-like ops and
+/// `memref.extract_strided_metadata`, which are followed to their users).
+SmallVector<Operation *> accessesThroughViews(Value root);
 
 } // namespace mlir::retnet
 

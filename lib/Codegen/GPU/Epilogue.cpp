@@ -117,7 +117,8 @@ std::optional<LoopOutputDims> loopOutputDims(linalg::LinalgOp op,
 } // namespace
 
 std::optional<retnet::Epilogue>
-retnet::findEpilogue(linalg::LinalgOp producer, ArrayRef<Epilogue> earlier) {
+retnet::findEpilogue(linalg::LinalgOp producer, ArrayRef<Epilogue> earlier,
+                     ArrayRef<linalg::LinalgOp> prologue) {
   if (!producer.hasPureBufferSemantics() || producer.getNumDpsInits() != 1)
     return std::nullopt;
   OpOperand *init = producer.getDpsInitOperand(0);
@@ -129,6 +130,8 @@ retnet::findEpilogue(linalg::LinalgOp producer, ArrayRef<Epilogue> earlier) {
   // access, and what earlier epilogues write, apart from the output.
   llvm::SmallPtrSet<Value, 8> accessed, written;
   addRoots(producer, /*writtenOnly=*/false, accessed);
+  for (linalg::LinalgOp op : prologue)
+    addRoots(op, /*writtenOnly=*/false, accessed);
   for (const Epilogue &epilogue : earlier) {
     linalg::LinalgOp earlierOp = epilogue.op;
     addRoots(earlierOp, /*writtenOnly=*/false, accessed);

@@ -39,10 +39,12 @@ struct Epilogue {
 /// as indexing map (an identity where it writes it); its other operands
 /// must not alias the output or what earlier epilogues write; what it
 /// writes (other than the output) must be a fresh allocation that neither
-/// `producer` nor an earlier epilogue accesses. Only views, pure ops and
+/// `producer`, an earlier epilogue nor an op of `prologue` (ops that the
+/// producer's blocks run first) accesses. Only views, pure ops and
 /// allocations may lie in between.
 std::optional<Epilogue> findEpilogue(linalg::LinalgOp producer,
-                                     ArrayRef<Epilogue> earlier);
+                                     ArrayRef<Epilogue> earlier,
+                                     ArrayRef<linalg::LinalgOp> prologue = {});
 
 /// Moves `epilogue.between` before `producer`.
 void hoistBetween(RewriterBase &rewriter, linalg::LinalgOp producer,

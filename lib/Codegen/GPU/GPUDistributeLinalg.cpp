@@ -2,7 +2,9 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BufferRoots.h"
 #include "Epilogue.h"
+#include "Prologue.h"
 #include "SplitSum.h"
 #include "ThreadTileLowering.h"
 
@@ -29,6 +31,9 @@ namespace {
 constexpr int64_t kPointsPerBlock = 32;
 /// The linear mapping ids a forall can use (`linear_dim_0` to `_9`).
 constexpr int64_t kLinearMappingIds = 10;
+/// Workgroup memory for the slices that a block's prologue computes (of the
+/// 48 KiB that a block may have statically).
+constexpr int64_t kPrologueBytes = 32 * 1024;
 
 /// Whether `op` already runs inside GPU blocks (a block-mapped forall or a
 /// launch).
@@ -190,6 +195,38 @@ linalg::FillOp initializingFill(linalg::LinalgOp op) {
   return nullptr;
 }
 
+/// Moves each fill of a fresh allocation down to right before the first op
+/// after it that accesses the allocation (through views), so that the op
+/// that it initializes can take it over (initializingFill, findPrologue).
+void sinkFillsToFirstAccess(Operation *root) {
+  SmallVector<linalg::FillOp> fills;
+  root->walk([&](linalg::FillOp fill) {
+    if (fill.hasPureBufferSemantics())
+      fills.push_back(fill);
+  });
+  for (linalg::FillOp fill : fills) {
+    Value buffer = fill.getDpsInitOperand(0)->get();
+    if (!buffer.getDefiningOp<memref::AllocOp>())
+      continue;
+    Block *block = fill->getBlock();
+    Operation *first = nullptr;
+    bool movable = true;
+    for (Operation *access : retnet::accessesThroughViews(buffer)) {
+      Operation *ancestor = block->findAncestorOpInBlock(*access);
+      if (!ancestor) {
+        movable = false;
+        break;
+      }
+      if (ancestor == fill || ancestor->isBeforeInBlock(fill))
+        continue;
+      if (!first || ancestor->isBeforeInBlock(first))
+        first = ancestor;
+    }
+    if (movable && first && !isa<memref::DeallocOp>(first))
+      fill->moveBefore(first);
+  }
+}
+
 /// Replaces `init`, the fill of a whole output buffer, by a fill of the
 /// output tile of `tile` (a block's tile of the op that `init`
 /// initialized), one thread per point as `loopCounts` (per loop of `tile`)
@@ -265,12 +302,13 @@ public:
       : threads(threads), minimumSplitLength(minimumSplitLength),
         tileSpace(tileSpace) {}
 
-  /// Distributes `op`; `init`, if not null, is its initializingFill, and
-  /// `epilogues` the chain of its epilogues (findEpilogue): its blocks take
-  /// them over.
+  /// Distributes `op`; `init`, if not null, is its initializingFill,
+  /// `epilogues` the chain of its epilogues (findEpilogue) and `prologue`,
+  /// if not null, its prologue (findPrologue): its blocks take them over.
   LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op,
                            linalg::FillOp init,
-                           ArrayRef<retnet::Epilogue> epilogues) const {
+                           ArrayRef<retnet::Epilogue> epilogues,
+                           const retnet::Prologue *prologue) const {
     if (op.getNumParallelLoops() + 1 > kLinearMappingIds)
       return op->emitOpError() << "has more than " << kLinearMappingIds - 1
                                << " parallel loops to map to GPU threads";
@@ -279,10 +317,10 @@ public:
     int64_t slices = threads / kPointsPerBlock;
     if (threads % kPointsPerBlock == 0 && slices > 1 &&
         retnet::isSplittableSum(op, minimumSplitLength, slices))
-      return distributeSplit(rewriter, op, init, epilogues, slices);
+      return distributeSplit(rewriter, op, init, epilogues, prologue, slices);
     SmallVector<int64_t> pointTile = pointTileSizes(op, threads);
     FailureOr<linalg::LinalgOp> block =
-        tileToBlocks(rewriter, op, pointTile, init, epilogues);
+        tileToBlocks(rewriter, op, pointTile, init, epilogues, prologue);
     if (failed(block) ||
         failed(distributeOverThreads(rewriter, *block, threadCounts(pointTile),
                                      std::nullopt)))
@@ -292,16 +330,18 @@ public:
 
 private:
   /// Tiles `op` to blocks of `pointTile`'s points, whose tiles then also
-  /// run `init` (if not null) and `epilogues` on their outputs; returns the
-  /// block's tile of `op`.
+  /// run `prologue` (if not null) on their inputs, `init` (if not null) and
+  /// `epilogues` on their outputs; returns the block's tile of `op`.
   FailureOr<linalg::LinalgOp>
   tileToBlocks(RewriterBase &rewriter, linalg::LinalgOp op,
                ArrayRef<int64_t> pointTile, linalg::FillOp init,
-               ArrayRef<retnet::Epilogue> epilogues) const {
+               ArrayRef<retnet::Epilogue> epilogues,
+               const retnet::Prologue *prologue) const {
     Value output = epilogues.empty() ? Value() : op.getDpsInitOperand(0)->get();
     FailureOr<linalg::LinalgOp> block =
         tileToForall(rewriter, op, pointTile, /*blocks=*/true);
     if (failed(block) ||
+        (prologue && failed(runPrologue(rewriter, *block, *prologue))) ||
         (init && failed(fillOutputTile(rewriter, *block, init,
                                        threadCounts(pointTile)))))
       return failure();
@@ -312,24 +352,94 @@ private:
     return block;
   }
 
+  /// Runs `prologue` in the block of `tile` (a block's tile of its
+  /// consumer), first, on the slices that it reads; or, where its slices do
+  /// not fit (tilePrologue), leaves its ops before the blocks, each in
+  /// kernels of its own.
+  LogicalResult runPrologue(RewriterBase &rewriter, linalg::LinalgOp tile,
+                            const retnet::Prologue &prologue) const {
+    rewriter.setInsertionPoint(tile);
+    FailureOr<SmallVector<linalg::LinalgOp>> tiles = retnet::tilePrologue(
+        rewriter, prologue, tile, tileSpace, kPrologueBytes);
+    if (failed(tiles)) {
+      for (linalg::LinalgOp op : prologue.ops)
+        if (failed(distribute(rewriter, op, nullptr, {}, nullptr)))
+          return failure();
+      return success();
+    }
+    for (linalg::LinalgOp op : *tiles)
+      if (failed(distributeInBlock(rewriter, op)))
+        return failure();
+    retnet::erasePrologue(rewriter, prologue);
+    return success();
+  }
+
+  /// Distributes `op`, which already runs in a block, over its threads: a
+  /// long sum split into slices across the threads that its points leave
+  /// (distributeSplitTile), at most the square root of its length;
+  /// otherwise neighbouring points per thread, the
+  /// innermost loops spread across threads first.
+  LogicalResult distributeInBlock(RewriterBase &rewriter,
+                                  linalg::LinalgOp op) const {
+    SmallVector<int64_t> extents = op.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    int64_t points = 1;
+    for (auto [extent, iterator] : llvm::zip(extents, iterators))
+      if (iterator == utils::IteratorType::parallel &&
+          !ShapedType::isDynamic(extent))
+        points *= extent;
+    // About the square root of the sum's length in slices: as many partial
+    // sums as each thread adds terms (the merge adds the slices in turn).
+    int64_t length = 1;
+    for (auto [extent, iterator] : llvm::zip(extents, iterators))
+      if (iterator == utils::IteratorType::reduction &&
+          !ShapedType::isDynamic(extent))
+        length *= extent;
+    int64_t slices = std::max<int64_t>(threads / points, 1);
+    while (slices > 1 && (slices * slices > length ||
+                          !retnet::isSplittableSum(op, 2, slices)))
+      slices /= 2;
+    if (slices > 1)
+      return distributeSplitTile(rewriter, op, extents, slices);
+    SmallVector<int64_t> counts =
+        threadCounts(innermostFirst(extents, threads, [&](unsigned dim) {
+          return iterators[dim] != utils::IteratorType::parallel;
+        }));
+    SmallVector<int64_t> perThread;
+    for (auto [extent, count] : llvm::zip(extents, counts))
+      perThread.push_back(count == 0 ? 0 : llvm::divideCeil(extent, count));
+    return distributeOverThreads(rewriter, op, counts, std::nullopt, perThread);
+  }
+
   LogicalResult distributeSplit(RewriterBase &rewriter, linalg::LinalgOp op,
                                 linalg::FillOp init,
                                 ArrayRef<retnet::Epilogue> epilogues,
+                                const retnet::Prologue *prologue,
                                 int64_t slices) const {
     SmallVector<int64_t> pointTile = pointTileSizes(op, kPointsPerBlock);
     FailureOr<linalg::LinalgOp> block =
-        tileToBlocks(rewriter, op, pointTile, init, epilogues);
+        tileToBlocks(rewriter, op, pointTile, init, epilogues, prologue);
     if (failed(block))
       return op->emitOpError("could not be tiled to GPU blocks");
-    rewriter.setInsertionPoint(*block);
+    return distributeSplitTile(rewriter, *block, pointTile, slices);
+  }
+
+  /// Splits the sum of `block` (a block's tile of `pointTile`'s points) into
+  /// `slices` partial sums per point, one thread each, which its points'
+  /// threads then add up.
+  LogicalResult distributeSplitTile(RewriterBase &rewriter,
+                                    linalg::LinalgOp block,
+                                    ArrayRef<int64_t> pointTile,
+                                    int64_t slices) const {
+    rewriter.setInsertionPoint(block);
     retnet::SplitSum split =
-        retnet::splitSum(rewriter, *block, pointTile, slices, tileSpace);
+        retnet::splitSum(rewriter, block, pointTile, slices, tileSpace);
     // Loops of the pieces: the tile's parallel loops, then the slices
     // (parallel in the partial sums, reduced by the merge), then the
     // reduction loops of the partial sums.
     SmallVector<int64_t> counts;
     for (auto [size, iterator] :
-         llvm::zip(pointTile, block->getIteratorTypesArray()))
+         llvm::zip(pointTile, block.getIteratorTypesArray()))
       if (iterator == utils::IteratorType::parallel)
         counts.push_back(size > 1 ? size : 0);
     unsigned sliceLoop = counts.size();
@@ -345,7 +455,7 @@ private:
                                      sliceLoop)) ||
         failed(distributeOverThreads(rewriter, split.merge, mergeCounts,
                                      std::nullopt)))
-      return op->emitOpError("could not be tiled to GPU threads");
+      return block->emitOpError("could not be tiled to GPU threads");
     return success();
   }
 
@@ -369,37 +479,65 @@ struct RetNetGPUDistributeLinalgPass
     if (workgroupMemory)
       tileSpace = gpu::AddressSpaceAttr::get(
           &getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    sinkFillsToFirstAccess(getOperation());
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureBufferSemantics() && !insideBlocks(op))
         ops.push_back(op);
     });
+    // Prologues, claimed from the last consumer up: a product takes over
+    // the norm before it before the norm's own ops are considered.
+    DenseSet<Operation *> takenOver;
+    DenseMap<Operation *, retnet::Prologue> prologueOf;
+    for (linalg::LinalgOp op : llvm::reverse(ops)) {
+      if (takenOver.contains(op))
+        continue;
+      std::optional<retnet::Prologue> prologue =
+          retnet::findPrologue(op, initializingFill(op), kPointsPerBlock);
+      if (!prologue ||
+          llvm::any_of(prologue->ops, [&](linalg::LinalgOp member) {
+            return takenOver.contains(member) ||
+                   !llvm::is_contained(ops, member);
+          }))
+        continue;
+      for (linalg::LinalgOp member : prologue->ops)
+        takenOver.insert(member);
+      prologueOf[op] = std::move(*prologue);
+    }
     // Fills that the reductions they initialize take over.
     DenseMap<Operation *, linalg::FillOp> initOf;
-    DenseSet<Operation *> takenOver;
-    for (linalg::LinalgOp op : ops)
-      if (linalg::FillOp fill = initializingFill(op)) {
+    for (linalg::LinalgOp op : ops) {
+      linalg::FillOp fill = initializingFill(op);
+      if (fill && !takenOver.contains(op) && !takenOver.contains(fill)) {
         initOf[op] = fill;
         takenOver.insert(fill);
       }
+    }
     LinalgDistributor distributor(threads, splitReductionLength, tileSpace);
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
       if (takenOver.contains(op))
         continue;
+      auto prologue = prologueOf.find(op);
+      ArrayRef<linalg::LinalgOp> prologueOps;
+      if (prologue != prologueOf.end()) {
+        prologueOps = prologue->second.ops;
+        ++numPrologueOps;
+      }
       // The ops after `op` that its blocks take over: its epilogues, in a
       // chain, while not already taken over.
       SmallVector<retnet::Epilogue> epilogues;
       while (std::optional<retnet::Epilogue> epilogue =
-                 retnet::findEpilogue(op, epilogues)) {
+                 retnet::findEpilogue(op, epilogues, prologueOps)) {
         if (takenOver.contains(epilogue->op) ||
             !llvm::is_contained(ops, epilogue->op))
           break;
         takenOver.insert(epilogue->op);
         epilogues.push_back(std::move(*epilogue));
       }
-      if (failed(distributor.distribute(rewriter, op, initOf.lookup(op),
-                                        epilogues)))
+      if (failed(distributor.distribute(
+              rewriter, op, initOf.lookup(op), epilogues,
+              prologue == prologueOf.end() ? nullptr : &prologue->second)))
         return signalPassFailure();
     }
   }

@@ -105,6 +105,14 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       `channel floordiv dv`, a residual add) run in the op's blocks, last,
       on the points that read each block's own output tile: a kernel fewer
       each.
+    - The cheap ops right before a sum that compute one of its inputs row by
+      row into buffers that nothing else reads (its prologue: an RMSNorm
+      before the projection that it feeds, a gate before the product that
+      reads it) run in the sum's blocks, first, on the slices that each
+      block reads, in workgroup memory: recomputed once per block of a row
+      (at most half the block's own work), a kernel or more fewer each.
+      Fills of fresh buffers move down to their first access first, so that
+      the ops they initialize can take them over.
 
     retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
   }];
@@ -116,6 +124,10 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
            "Shortest static reduction split across threads">,
     Option<"workgroupMemory", "workgroup-memory", "bool", /*default=*/"true",
            "Keep the partial-sum tiles in GPU workgroup memory">,
+  ];
+  let statistics = [
+    Statistic<"numPrologueOps", "num-prologues",
+              "Sums whose blocks run a prologue">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

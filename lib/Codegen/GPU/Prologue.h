@@ -1,0 +1,61 @@
+//===- Prologue.h - Small producers recomputed in a consumer's blocks -----===//
+
+#ifndef RETNET_CODEGEN_GPU_PROLOGUE_H
+#define RETNET_CODEGEN_GPU_PROLOGUE_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::retnet {
+
+/// Linalg ops on buffers right before a reduction (a matrix product, the
+/// consumer) that compute one of its inputs, row by row, into allocations
+/// that nothing else accesses: an RMSNorm before the projection it feeds
+/// (the sum of squares, the factor, the normalization), a gate before the
+/// product that reads it. Each block of the consumer recomputes the slice
+/// that it reads, in workgroup memory, as its first thread phases: the
+/// producers' kernels go, at the price of recomputing cheap work once per
+/// block of a row.
+struct Prologue {
+  /// The ops, in program order.
+  SmallVector<linalg::LinalgOp> ops;
+  /// The consumer's input that they compute (its operand number and value):
+  /// the allocation that the last of them writes, or a view of it that only
+  /// collapses unit dimensions.
+  unsigned inputNumber;
+  Value input;
+  /// The allocations that only the ops (and the consumer, through its
+  /// input) access.
+  SmallVector<Value> privateRoots;
+};
+
+/// The prologue of `consumer` (whose output buffer `consumerInit`, if not
+/// null, fills right before it), if it has one: the longest run of linalg
+/// ops right before it (only pure ops, allocations and `consumerInit` in
+/// between) that write only private allocations, with one output indexed by
+/// every parallel loop through a projected permutation, while their work
+/// per row stays within half the consumer's work per block of
+/// `pointsPerBlock` outputs, which they then cost at most.
+std::optional<Prologue> findPrologue(linalg::LinalgOp consumer,
+                                     linalg::FillOp consumerInit,
+                                     int64_t pointsPerBlock);
+
+/// Tiles `prologue`'s ops to the slices that `consumerTile` (a block's tile
+/// of its consumer) reads, at the rewriter's insertion point (before
+/// `consumerTile`, in the block), with the private allocations replaced by
+/// static `memref.alloca`s of those slices in memory space `space` (of at
+/// most `maxBytes` in all), and makes `consumerTile` read its input from
+/// there. Returns the tiled ops in program order, or fails with the IR
+/// unchanged: where a slice is not static, is too large, or two ops access
+/// different slices of one allocation.
+FailureOr<SmallVector<linalg::LinalgOp>>
+tilePrologue(RewriterBase &rewriter, const Prologue &prologue,
+             linalg::LinalgOp consumerTile, Attribute space, int64_t maxBytes);
+
+/// Erases `prologue`'s ops, once their tiles have replaced them, and the
+/// private allocations, their views and their deallocations.
+void erasePrologue(RewriterBase &rewriter, const Prologue &prologue);
+
+} // namespace mlir::retnet
+
+#endif // RETNET_CODEGEN_GPU_PROLOGUE_H
