@@ -5,9 +5,11 @@
 #include "BlockLoops.h"
 #include "BufferRoots.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Dominance.h"
 
 namespace mlir::retnet {
@@ -39,11 +41,47 @@ bool mayTouch(Operation *op, Value root) {
   return walk.wasInterrupted();
 }
 
-/// Whether `indices` begin with the induction variables of `forall`.
-bool startsWithBlockIndices(ValueRange indices, scf::ForallOp forall) {
-  SmallVector<Value> blocks = forall.getInductionVars();
-  return indices.size() >= blocks.size() &&
-         llvm::equal(indices.take_front(blocks.size()), blocks);
+/// The value that `index` is, or of which it selects a part of its own:
+/// `v * W + x mod W` (arith.addi of arith.muli by a constant W and
+/// arith.remui by the same W), whose values for different v differ.
+Value selector(Value index) {
+  auto add = index.getDefiningOp<arith::AddIOp>();
+  if (!add)
+    return index;
+  for (auto [scaled, rest] : {std::pair(add.getLhs(), add.getRhs()),
+                              std::pair(add.getRhs(), add.getLhs())}) {
+    auto mul = scaled.getDefiningOp<arith::MulIOp>();
+    auto rem = rest.getDefiningOp<arith::RemUIOp>();
+    if (!mul || !rem)
+      continue;
+    std::optional<int64_t> width = getConstantIntValue(mul.getRhs());
+    std::optional<int64_t> modulus = getConstantIntValue(rem.getRhs());
+    if (width && modulus && *width > 0 && *width == *modulus)
+      return mul.getLhs();
+  }
+  return index;
+}
+
+/// Whether `indices` select an element of the block of `forall` that no
+/// other block selects: each block induction variable (of more than one
+/// iteration) is one of them, or selects a part of one of its own
+/// (selector).
+bool ownedByBlock(ValueRange indices, scf::ForallOp forall) {
+  for (auto [block, lower, upper, step] :
+       llvm::zip(forall.getInductionVars(), forall.getMixedLowerBound(),
+                 forall.getMixedUpperBound(), forall.getMixedStep())) {
+    std::optional<int64_t> lowerValue = getConstantIntValue(lower),
+                           upperValue = getConstantIntValue(upper),
+                           stepValue = getConstantIntValue(step);
+    bool single = lowerValue && upperValue && stepValue && *stepValue > 0 &&
+                  *upperValue - *lowerValue <= *stepValue;
+    Value iv = block;
+    if (!single && llvm::none_of(indices, [&](Value index) {
+          return selector(index) == iv;
+        }))
+      return false;
+  }
+  return true;
 }
 
 /// The copy of a whole buffer `source` into `target`, if `op` is one.
@@ -83,9 +121,9 @@ scf::ForallOp findUpdate(Operation *copy, Value copyBuffer, Value state,
       continue;
     auto load = dyn_cast<memref::LoadOp>(user);
     auto store = dyn_cast<memref::StoreOp>(user);
-    if (!(load && startsWithBlockIndices(load.getIndices(), update)) &&
+    if (!(load && ownedByBlock(load.getIndices(), update)) &&
         !(store && store.getMemRef() == copyBuffer &&
-          startsWithBlockIndices(store.getIndices(), update)))
+          ownedByBlock(store.getIndices(), update)))
       return nullptr;
   }
   // Reads of the state: only copies in of the block's own slices.
@@ -93,8 +131,7 @@ scf::ForallOp findUpdate(Operation *copy, Value copyBuffer, Value state,
     if (!update->isProperAncestor(user))
       continue;
     auto load = dyn_cast<memref::LoadOp>(user);
-    if (!load || !load->hasOneUse() ||
-        !startsWithBlockIndices(load.getIndices(), update))
+    if (!load || !load->hasOneUse() || !ownedByBlock(load.getIndices(), update))
       return nullptr;
     auto store = dyn_cast<memref::StoreOp>(*load->getUsers().begin());
     if (!store || store.getMemRef() != copyBuffer ||

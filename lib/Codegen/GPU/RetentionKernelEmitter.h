@@ -163,6 +163,7 @@ private:
                    Value stateFactor, StateRef target);
 
   void emitSequential(int64_t chunkSize);
+  void emitTokenByToken();
   void emitParallel();
 
   ImplicitLocOpBuilder &b;

@@ -43,6 +43,122 @@ void RetentionKernelEmitter::emitSequential(int64_t chunkSize) {
       });
 }
 
+void RetentionKernelEmitter::emitTokenByToken() {
+  // One block per (batch, head, group of `columns` state columns): a state
+  // column's update and its part of the output need no other column, so
+  // the groups are independent and a decoding step fills B x H x dv / 32
+  // blocks, not B x H. Tokens run in order. For each, the block's threads
+  // split the group's columns into `slices` slices of rows, and each thread
+  // reads and writes its part of the state once: q . S and the update
+  // S = gamma S + zeta k v in one pass, the slices' partial sums of q . S
+  // then added up per column for the output.
+  int64_t columns = valueDim % 32 == 0 ? 32 : valueDim;
+  int64_t slices = std::max<int64_t>(threads / columns, 1);
+  OpFoldResult groups = b.getIndexAttr(valueDim / columns);
+  forEachBlock(
+      {batch, b.getIndexAttr(heads), groups},
+      {gpu::MappingId::DimZ, gpu::MappingId::DimY, gpu::MappingId::DimX},
+      [&](ValueRange blocks) {
+        selectHead(blocks[0], blocks[1]);
+        Value firstColumn = arith::MulIOp::create(b, blocks[2], index(columns));
+        auto columnOf = [&](OpBuilder &builder, Location loc, Value local) {
+          return arith::AddIOp::create(builder, loc, firstColumn, local)
+              .getResult();
+        };
+        Value scores = workgroupBuffer({1, 1});
+        Value factors = workgroupBuffer({3, 1});
+        Value partials = workgroupBuffer({slices, columns});
+        Value stateDecay = decayPower(b, b.getLoc(), index(1));
+        // The group's columns of the initial state.
+        forEachElement(index(keyDim * columns), [&](OpBuilder &builder,
+                                                    Location loc, Value e) {
+          auto [row, local] = split(builder, loc, e, columns);
+          Value column = columnOf(builder, loc, local);
+          Value value = initialState
+                            ? load(builder, loc, initialState, at(row, column))
+                            : floatConstant(builder, loc, computeType, 0.0);
+          memref::StoreOp::create(builder, loc, value, state, at(row, column));
+        });
+        forEachTile(length, index(1), [&](Value, Value token, Value rows) {
+          computeRowFactors(factors, token, rows, /*queryDecayBase=*/token,
+                            /*keyDecayEnd=*/
+                            arith::AddIOp::create(b, token, rows));
+          computeScores(scores, token, rows, token, rows);
+          forEachElement(index(slices * columns), [&](OpBuilder &builder,
+                                                      Location loc, Value e) {
+            auto [slice, local] = split(builder, loc, e, columns);
+            Value column = columnOf(builder, loc, local);
+            Value zeta = memref::LoadOp::create(
+                builder, loc, factors,
+                ValueRange{index(builder, loc, KeyDecayRow),
+                           index(builder, loc, 0)});
+            Value value = arith::MulFOp::create(
+                builder, loc, load(builder, loc, values, at(token, column)),
+                zeta);
+            auto pass = scf::ForOp::create(
+                builder, loc, slice, index(builder, loc, keyDim),
+                index(builder, loc, slices),
+                ValueRange{floatConstant(builder, loc, computeType, 0.0)},
+                [&](OpBuilder &inner, Location innerLoc, Value row,
+                    ValueRange acc) {
+                  Value old = load(inner, innerLoc, state, at(row, column));
+                  Value dot = arith::AddFOp::create(
+                      inner, innerLoc, acc[0],
+                      arith::MulFOp::create(
+                          inner, innerLoc,
+                          load(inner, innerLoc, queries, at(token, row)), old));
+                  Value update = arith::AddFOp::create(
+                      inner, innerLoc,
+                      arith::MulFOp::create(inner, innerLoc, old, stateDecay),
+                      arith::MulFOp::create(
+                          inner, innerLoc,
+                          load(inner, innerLoc, keys, at(token, row)), value));
+                  memref::StoreOp::create(inner, innerLoc, update, state,
+                                          at(row, column));
+                  scf::YieldOp::create(inner, innerLoc, dot);
+                });
+            memref::StoreOp::create(builder, loc, pass.getResult(0), partials,
+                                    ValueRange{slice, local});
+          });
+          forEachElement(index(columns), [&](OpBuilder &builder, Location loc,
+                                             Value local) {
+            Value column = columnOf(builder, loc, local);
+            auto factor = [&](FactorRow row) {
+              return memref::LoadOp::create(builder, loc, factors,
+                                            ValueRange{index(builder, loc, row),
+                                                       index(builder, loc, 0)})
+                  .getResult();
+            };
+            Value zero = index(builder, loc, 0);
+            Value fromState =
+                sum(builder, loc, index(builder, loc, slices),
+                    [&](OpBuilder &inner, Location innerLoc, Value slice) {
+                      return memref::LoadOp::create(inner, innerLoc, partials,
+                                                    ValueRange{slice, local})
+                          .getResult();
+                    });
+            Value result = arith::AddFOp::create(
+                builder, loc,
+                arith::MulFOp::create(
+                    builder, loc,
+                    memref::LoadOp::create(builder, loc, scores,
+                                           ValueRange{zero, zero}),
+                    load(builder, loc, values, at(token, column))),
+                arith::MulFOp::create(builder, loc, fromState,
+                                      factor(QueryDecayRow)));
+            if (scaled)
+              result =
+                  arith::MulFOp::create(builder, loc, result, factor(ScaleRow));
+            if (elementType != computeType)
+              result =
+                  arith::TruncFOp::create(builder, loc, elementType, result);
+            memref::StoreOp::create(builder, loc, result, output,
+                                    at(token, column));
+          });
+        });
+      });
+}
+
 Value RetentionKernelEmitter::emit(ChunkStatesOp op) {
   // Per (batch, head, chunk): the chunk's contribution to the state,
   // dS_c = (K_c * zeta)^T V_c.
@@ -290,6 +406,8 @@ SmallVector<Value> RetentionKernelEmitter::emit(RetentionOpInterface op) {
     accumulator =
         allocate({ShapedType::kDynamic, valueDim}, computeType, length);
     emitParallel();
+  } else if (*blockLength == 1) {
+    emitTokenByToken();
   } else {
     emitSequential(*blockLength);
   }

@@ -76,23 +76,37 @@ func.func @chunkwise(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: ten
 
 // -----
 
-// Recurrent (decoding): one block per (batch, head) running the tokens in
-// order, chunks of one token; without a state operand the state starts at
+// Recurrent (decoding): one block per (batch, head, group of 32 state
+// columns) running the tokens in order, chunks of one token. Each thread
+// passes once over its rows of a column (a slice of 4 of the 16), for
+// q . S and the update together, and the 4 slices' partial sums are added
+// per column for the output. Without a state operand the state starts at
 // zero in a scratch buffer; no scale factors without scaling.
 
 // CHECK-LABEL: func @recurrent
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x2x1x32xf32>
-// CHECK: %[[STATE:.*]] = memref.alloc() : memref<4x2x16x32xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 2) {
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x2x1x64xf32>
+// CHECK: %[[STATE:.*]] = memref.alloc() : memref<4x2x16x64xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %[[GROUP:.*]]) in (4, 2, 2) {
+// CHECK:   %[[FIRST:.*]] = arith.muli %[[GROUP]], %c32
 // CHECK:   memref.alloca() : memref<1x1xf32, #gpu.address_space<workgroup>>
 // CHECK:   memref.alloca() : memref<3x1xf32, #gpu.address_space<workgroup>>
+// CHECK:   %[[PARTIALS:.*]] = memref.alloca() : memref<4x32xf32, #gpu.address_space<workgroup>>
 // CHECK:   memref.store %cst{{.*}}, %[[STATE]]
+// CHECK:   scf.for
+// CHECK:     %[[COLUMN:.*]] = arith.addi %[[FIRST]], %{{.*}}
+// CHECK:     scf.for %{{.*}} = %{{.*}} to %c16 step %c4
+// CHECK:       memref.load %[[STATE]][%{{.*}}, %{{.*}}, %{{.*}}, %[[COLUMN]]]
+// CHECK-NOT:   memref.load %[[STATE]]
+// CHECK:       memref.store %{{.*}}, %[[STATE]][%{{.*}}, %{{.*}}, %{{.*}}, %[[COLUMN]]]
+// CHECK:     memref.store %{{.*}}, %[[PARTIALS]]
+// CHECK:     memref.load %[[PARTIALS]]
+// CHECK:     memref.store %{{.*}}, %[[OUT]]
 // CHECK-NOT: math.expm1
-// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
-func.func @recurrent(%q: tensor<4x2x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x32xf32>) -> tensor<4x2x1x32xf32> {
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+func.func @recurrent(%q: tensor<4x2x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x64xf32>) -> tensor<4x2x1x64xf32> {
   %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
-  %o = retention.recurrent %q, %k, %v gamma %gamma : tensor<4x2x1x16xf32>, tensor<4x2x1x16xf32>, tensor<4x2x1x32xf32>, tensor<2xf64> -> tensor<4x2x1x32xf32>
-  return %o : tensor<4x2x1x32xf32>
+  %o = retention.recurrent %q, %k, %v gamma %gamma : tensor<4x2x1x16xf32>, tensor<4x2x1x16xf32>, tensor<4x2x1x64xf32>, tensor<2xf64> -> tensor<4x2x1x64xf32>
+  return %o : tensor<4x2x1x64xf32>
 }
 
 // -----

@@ -99,3 +99,76 @@ func.func @copies_kept(%state: memref<?x8xf32>, %old: memref<?x8xf32>) {
   memref.copy %copy3, %state : memref<?x8xf32> to memref<?x8xf32>
   return
 }
+
+// -----
+
+// Blocks over (batch, head, group of 8 state columns): each block's column
+// index is group * 8 + t mod 8, its own part of the columns, so the blocks
+// still touch disjoint elements and the update is made in place.
+
+// CHECK-LABEL: func @column_groups
+// CHECK-SAME: (%[[STATE:[^:]*]]: memref<?x4x8x16xf32>
+// CHECK-NOT: memref.alloc
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]], %[[G:.*]]) in
+// CHECK:     memref.load %[[STATE]]
+// CHECK:     memref.store %{{.*}}, %[[STATE]]
+// CHECK-NOT: linalg.copy
+// CHECK: return
+func.func @column_groups(%state: memref<?x4x8x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %b = memref.dim %state, %c0 : memref<?x4x8x16xf32>
+  %copy = memref.alloc(%b) : memref<?x4x8x16xf32>
+  scf.forall (%i, %h, %g) in (%b, 4, 2) {
+    %first = arith.muli %g, %c8 : index
+    scf.forall (%t) in (64) {
+      %r = arith.divui %t, %c8 : index
+      %local = arith.remui %t, %c8 : index
+      %c = arith.addi %first, %local : index
+      %v = memref.load %state[%i, %h, %r, %c] : memref<?x4x8x16xf32>
+      memref.store %v, %copy[%i, %h, %r, %c] : memref<?x4x8x16xf32>
+    } {mapping = [#gpu.thread<x>]}
+    scf.forall (%t) in (64) {
+      %r = arith.divui %t, %c8 : index
+      %local = arith.remui %t, %c8 : index
+      %c = arith.addi %first, %local : index
+      %v = memref.load %copy[%i, %h, %r, %c] : memref<?x4x8x16xf32>
+      %w = arith.mulf %v, %v : f32
+      memref.store %w, %copy[%i, %h, %r, %c] : memref<?x4x8x16xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+  linalg.copy ins(%copy : memref<?x4x8x16xf32>)
+      outs(%state : memref<?x4x8x16xf32>)
+  memref.dealloc %copy : memref<?x4x8x16xf32>
+  return
+}
+
+// -----
+
+// Kept: the part that a group selects is wider than the groups' stride
+// (group * 8 + t mod 16), so neighbouring groups overlap.
+
+// CHECK-LABEL: func @overlapping_groups
+// CHECK: memref.alloc
+// CHECK: linalg.copy
+func.func @overlapping_groups(%state: memref<?x4x8x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %b = memref.dim %state, %c0 : memref<?x4x8x16xf32>
+  %copy = memref.alloc(%b) : memref<?x4x8x16xf32>
+  scf.forall (%i, %h, %g) in (%b, 4, 2) {
+    %first = arith.muli %g, %c8 : index
+    scf.forall (%t) in (64) {
+      %r = arith.divui %t, %c16 : index
+      %local = arith.remui %t, %c16 : index
+      %c = arith.addi %first, %local : index
+      %v = memref.load %state[%i, %h, %r, %c] : memref<?x4x8x16xf32>
+      memref.store %v, %copy[%i, %h, %r, %c] : memref<?x4x8x16xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+  linalg.copy ins(%copy : memref<?x4x8x16xf32>)
+      outs(%state : memref<?x4x8x16xf32>)
+  memref.dealloc %copy : memref<?x4x8x16xf32>
+  return
+}

@@ -153,9 +153,11 @@ def RetNetGPUElideCopyBack : Pass<"retnet-gpu-elide-copy-back"> {
     - the buffer `A` is a `memref.alloc` used only by one block-mapped
       `scf.forall` before the copy, the copy `A -> S` and deallocations;
     - inside the forall, `A` and `S` are only loaded and stored, at indices
-      that begin with the forall's block indices (each block touches its
-      own slices only), and each load of `S` is stored unchanged into `A`
-      at the same indices (the copy in, which becomes nothing);
+      among which is each of the forall's block indices, or a part that it
+      selects (`block * W + x mod W`, a group of W state columns), so each
+      block touches its own elements only; and each load of `S` is stored
+      unchanged into `A` at the same indices (the copy in, which becomes
+      nothing);
     - between the forall and the copy, no op touches `S`'s buffer. Buffers
       with different roots (allocations, function arguments) are taken to
       be different memory, as One-Shot Bufferize takes function arguments;
