@@ -2,6 +2,7 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BlockLoops.h"
 #include "BufferRoots.h"
 #include "Epilogue.h"
 #include "Prologue.h"
@@ -27,8 +28,13 @@ using retnet::lowerToRegisterLoops;
 
 namespace {
 /// Points of a block in the split-reduction scheme: one warp's worth of
-/// neighbouring output elements.
+/// neighbouring output elements, or as few as kFewestPointsPerBlock (with
+/// more slices each) where a sum has too few static outputs to fill
+/// kFillBlocks blocks with 32.
 constexpr int64_t kPointsPerBlock = 32;
+constexpr int64_t kFewestPointsPerBlock = 8;
+/// Blocks that keep a GPU's multiprocessors busy (two per SM of a Hopper).
+constexpr int64_t kFillBlocks = 256;
 /// The linear mapping ids a forall can use (`linear_dim_0` to `_9`).
 constexpr int64_t kLinearMappingIds = 10;
 /// Workgroup memory for the slices that a block's prologue computes (of the
@@ -314,10 +320,8 @@ public:
                                << " parallel loops to map to GPU threads";
     for (const retnet::Epilogue &epilogue : epilogues)
       retnet::hoistBetween(rewriter, op, epilogue);
-    int64_t slices = threads / kPointsPerBlock;
-    if (threads % kPointsPerBlock == 0 && slices > 1 &&
-        retnet::isSplittableSum(op, minimumSplitLength, slices))
-      return distributeSplit(rewriter, op, init, epilogues, prologue, slices);
+    if (int64_t points = splitPoints(op))
+      return distributeSplit(rewriter, op, init, epilogues, prologue, points);
     SmallVector<int64_t> pointTile = pointTileSizes(op, threads);
     FailureOr<linalg::LinalgOp> block =
         tileToBlocks(rewriter, op, pointTile, init, epilogues, prologue);
@@ -374,6 +378,35 @@ private:
     return success();
   }
 
+public:
+  /// The outputs per block of `op`'s sum split into slices across threads
+  /// (isSplittableSum), or 0 where it is not split: 32, or fewer (more
+  /// slices each) while its static outputs (those of the loops of static
+  /// extent, e.g. a product's d columns) fill fewer than kFillBlocks blocks,
+  /// so that a decoding step's products over few columns still spread over
+  /// the GPU.
+  int64_t splitPoints(linalg::LinalgOp op) const {
+    int64_t staticOutputs = 1;
+    for (auto [extent, iterator] :
+         llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray()))
+      if (iterator == utils::IteratorType::parallel &&
+          !ShapedType::isDynamic(extent))
+        staticOutputs *= extent;
+    int64_t chosen = 0;
+    for (int64_t points = kPointsPerBlock; points >= kFewestPointsPerBlock;
+         points /= 2) {
+      int64_t slices = threads / points;
+      if (threads % points != 0 || slices < 2 ||
+          !retnet::isSplittableSum(op, minimumSplitLength, slices))
+        continue;
+      chosen = points;
+      if (staticOutputs < kPointsPerBlock ||
+          staticOutputs / points >= kFillBlocks)
+        break;
+    }
+    return chosen;
+  }
+
   /// Distributes `op`, which already runs in a block, over its threads: a
   /// long sum split into slices across the threads that its points leave
   /// (distributeSplitTile), at most the square root of its length;
@@ -411,12 +444,16 @@ private:
     return distributeOverThreads(rewriter, op, counts, std::nullopt, perThread);
   }
 
+private:
+  /// Distributes `op`'s sum split over blocks of `points` neighbouring
+  /// outputs (splitPoints).
   LogicalResult distributeSplit(RewriterBase &rewriter, linalg::LinalgOp op,
                                 linalg::FillOp init,
                                 ArrayRef<retnet::Epilogue> epilogues,
                                 const retnet::Prologue *prologue,
-                                int64_t slices) const {
-    SmallVector<int64_t> pointTile = pointTileSizes(op, kPointsPerBlock);
+                                int64_t points) const {
+    int64_t slices = threads / points;
+    SmallVector<int64_t> pointTile = pointTileSizes(op, points);
     FailureOr<linalg::LinalgOp> block =
         tileToBlocks(rewriter, op, pointTile, init, epilogues, prologue);
     if (failed(block))
@@ -479,6 +516,28 @@ struct RetNetGPUDistributeLinalgPass
     if (workgroupMemory)
       tileSpace = gpu::AddressSpaceAttr::get(
           &getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    IRRewriter rewriter(&getContext());
+    LinalgDistributor distributor(threads, splitReductionLength, tileSpace);
+    // Element-wise inputs of the kernels built by hand (retention's), each
+    // block computing its own slice first.
+    SmallVector<scf::ForallOp> kernels;
+    getOperation()->walk([&](scf::ForallOp forall) {
+      if (retnet::isBlockForall(forall) && !insideBlocks(forall))
+        kernels.push_back(forall);
+    });
+    bool distributed = true;
+    for (scf::ForallOp kernel : kernels)
+      for (const retnet::KernelInput &input : retnet::findKernelInputs(kernel))
+        if (succeeded(retnet::computeInKernel(
+                rewriter, kernel, input, tileSpace, kPrologueBytes,
+                [&](linalg::LinalgOp tile) {
+                  if (failed(distributor.distributeInBlock(rewriter, tile)))
+                    distributed = false;
+                  return success();
+                })))
+          ++numKernelInputs;
+    if (!distributed)
+      return signalPassFailure();
     sinkFillsToFirstAccess(getOperation());
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
@@ -492,8 +551,9 @@ struct RetNetGPUDistributeLinalgPass
     for (linalg::LinalgOp op : llvm::reverse(ops)) {
       if (takenOver.contains(op))
         continue;
-      std::optional<retnet::Prologue> prologue =
-          retnet::findPrologue(op, initializingFill(op), kPointsPerBlock);
+      int64_t points = distributor.splitPoints(op);
+      std::optional<retnet::Prologue> prologue = retnet::findPrologue(
+          op, initializingFill(op), points ? points : threads);
       if (!prologue ||
           llvm::any_of(prologue->ops, [&](linalg::LinalgOp member) {
             return takenOver.contains(member) ||
@@ -513,8 +573,6 @@ struct RetNetGPUDistributeLinalgPass
         takenOver.insert(fill);
       }
     }
-    LinalgDistributor distributor(threads, splitReductionLength, tileSpace);
-    IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
       if (takenOver.contains(op))
         continue;

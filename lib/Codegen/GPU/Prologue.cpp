@@ -222,41 +222,35 @@ retnet::findPrologue(linalg::LinalgOp consumer, linalg::FillOp consumerInit,
   return std::nullopt;
 }
 
-FailureOr<SmallVector<linalg::LinalgOp>>
-retnet::tilePrologue(RewriterBase &rewriter, const Prologue &prologue,
-                     linalg::LinalgOp consumerTile, Attribute space,
-                     int64_t maxBytes) {
-  Value inputRoot = rootBuffer(prologue.input);
-  std::optional<SmallVector<std::pair<int64_t, bool>>> collapsed =
-      unitCollapse(prologue.input, inputRoot);
-  std::optional<Slice> viewSlice =
-      sliceOf(consumerTile->getOperand(prologue.inputNumber), prologue.input);
-  if (!collapsed || !viewSlice)
-    return failure();
-  // The slice of the input's allocation that the block reads.
-  MLIRContext *context = rewriter.getContext();
-  OpFoldResult zero = IntegerAttr::get(IndexType::get(context), 0);
-  OpFoldResult one = IntegerAttr::get(IndexType::get(context), 1);
-  Slice inputSlice;
-  for (auto [viewDim, carries] : *collapsed) {
-    inputSlice.offsets.push_back(carries ? viewSlice->offsets[viewDim] : zero);
-    inputSlice.sizes.push_back(carries ? viewSlice->sizes[viewDim] : one);
-  }
+namespace {
+/// Tiles of producers and the workgroup buffers of their slices.
+struct TiledProducers {
+  /// In program order.
+  SmallVector<linalg::LinalgOp> tiles;
+  DenseMap<Value, Value> buffers;
+};
 
-  // Tiles of the ops, last first, each before the tiles of later ones; what
-  // fails is undone by erasing what was created.
-  CreatedOps created(consumerTile->getBlock());
-  IRRewriter builder(context, &created);
+/// Tiles `ops` (linalg ops writing `privateRoots`) to the slices that
+/// produce `outputSlice` of `outputRoot`, last first, before
+/// `insertBefore`, with each private root replaced by a static buffer of
+/// its slice in memory space `space` (at most `maxBytes` in all). Fails
+/// with the IR unchanged where a slice is not static or too large, or two
+/// ops access different slices of one root.
+FailureOr<TiledProducers>
+tileProducers(ArrayRef<linalg::LinalgOp> ops, ArrayRef<Value> privateRoots,
+              Value outputRoot, const Slice &outputSlice,
+              Operation *insertBefore, Attribute space, int64_t maxBytes) {
+  CreatedOps created(insertBefore->getBlock());
+  IRRewriter builder(insertBefore->getContext(), &created);
   auto undo = [&]() {
     for (Operation *op : llvm::reverse(created.ops))
       builder.eraseOp(op);
     return failure();
   };
-  DenseMap<Value, Slice> slices = {{inputRoot, inputSlice}};
+  DenseMap<Value, Slice> slices = {{outputRoot, outputSlice}};
   SmallVector<std::pair<OpOperand *, Value>> privateAccesses;
-  SmallVector<linalg::LinalgOp> tiles;
-  Operation *insertBefore = consumerTile;
-  for (linalg::LinalgOp op : llvm::reverse(prologue.ops)) {
+  TiledProducers result;
+  for (linalg::LinalgOp op : llvm::reverse(ops)) {
     Location loc = op.getLoc();
     OpOperand *init = op.getDpsInitOperand(0);
     auto output = slices.find(init->get());
@@ -282,13 +276,13 @@ retnet::tilePrologue(RewriterBase &rewriter, const Prologue &prologue,
       return undo();
     insertBefore = created.ops[firstCreated];
     auto tile = cast<linalg::LinalgOp>(tiled->tiledOps.front());
-    tiles.push_back(tile);
+    result.tiles.insert(result.tiles.begin(), tile);
     for (OpOperand &operand : tile->getOpOperands()) {
       Value value = operand.get();
       if (!isa<MemRefType>(value.getType()))
         continue;
       Value root = rootBuffer(value);
-      if (!llvm::is_contained(prologue.privateRoots, root))
+      if (!llvm::is_contained(privateRoots, root))
         continue;
       std::optional<Slice> slice = sliceOf(value, root);
       if (!slice)
@@ -301,10 +295,9 @@ retnet::tilePrologue(RewriterBase &rewriter, const Prologue &prologue,
   }
 
   // Static buffers of the slices, within the budget.
-  DenseMap<Value, Value> buffers;
   int64_t bytes = 0;
   SmallVector<std::pair<Value, MemRefType>> bufferTypes;
-  for (Value root : prologue.privateRoots) {
+  for (Value root : privateRoots) {
     auto slice = slices.find(root);
     if (slice == slices.end())
       return undo();
@@ -323,20 +316,51 @@ retnet::tilePrologue(RewriterBase &rewriter, const Prologue &prologue,
     return undo();
   builder.setInsertionPoint(insertBefore);
   for (auto [root, type] : bufferTypes)
-    buffers[root] = memref::AllocaOp::create(builder, root.getLoc(), type);
+    result.buffers[root] =
+        memref::AllocaOp::create(builder, root.getLoc(), type);
   for (auto &[operand, root] : privateAccesses) {
-    Value buffer = buffers[root];
+    Value buffer = result.buffers[root];
     OpOperand *access = operand;
     builder.modifyOpInPlace(access->getOwner(), [&] { access->set(buffer); });
   }
-  Value input = buffers[inputRoot];
+  return result;
+}
+} // namespace
+
+FailureOr<SmallVector<linalg::LinalgOp>>
+retnet::tilePrologue(RewriterBase &rewriter, const Prologue &prologue,
+                     linalg::LinalgOp consumerTile, Attribute space,
+                     int64_t maxBytes) {
+  Value inputRoot = rootBuffer(prologue.input);
+  std::optional<SmallVector<std::pair<int64_t, bool>>> collapsed =
+      unitCollapse(prologue.input, inputRoot);
+  std::optional<Slice> viewSlice =
+      sliceOf(consumerTile->getOperand(prologue.inputNumber), prologue.input);
+  if (!collapsed || !viewSlice)
+    return failure();
+  // The slice of the input's allocation that the block reads.
+  MLIRContext *context = rewriter.getContext();
+  OpFoldResult zero = IntegerAttr::get(IndexType::get(context), 0);
+  OpFoldResult one = IntegerAttr::get(IndexType::get(context), 1);
+  Slice inputSlice;
+  for (auto [viewDim, carries] : *collapsed) {
+    inputSlice.offsets.push_back(carries ? viewSlice->offsets[viewDim] : zero);
+    inputSlice.sizes.push_back(carries ? viewSlice->sizes[viewDim] : one);
+  }
+  FailureOr<TiledProducers> tiled =
+      tileProducers(prologue.ops, prologue.privateRoots, inputRoot, inputSlice,
+                    consumerTile, space, maxBytes);
+  if (failed(tiled))
+    return failure();
+  rewriter.setInsertionPoint(consumerTile);
+  Value input = tiled->buffers[inputRoot];
   if (auto collapse = prologue.input.getDefiningOp<memref::CollapseShapeOp>())
-    input = memref::CollapseShapeOp::create(builder, collapse.getLoc(), input,
+    input = memref::CollapseShapeOp::create(rewriter, collapse.getLoc(), input,
                                             collapse.getReassociationIndices());
-  builder.modifyOpInPlace(consumerTile, [&] {
+  rewriter.modifyOpInPlace(consumerTile, [&] {
     consumerTile->setOperand(prologue.inputNumber, input);
   });
-  return SmallVector<linalg::LinalgOp>(llvm::reverse(tiles));
+  return tiled->tiles;
 }
 
 /// Replaces `dim`, the size of a dimension of `root` (an allocation) or of
@@ -404,4 +428,121 @@ void retnet::erasePrologue(RewriterBase &rewriter, const Prologue &prologue) {
       rewriter.eraseOp(op);
     rewriter.eraseOp(root.getDefiningOp());
   }
+}
+
+/// For `buffer`, read by `kernel` only through `memref.load`s directly:
+/// for each dimension, the block induction variable that every load uses as
+/// its index there, or null for a static dimension read at any index.
+static std::optional<SmallVector<Value>>
+blockSlice(scf::ForallOp kernel, Value buffer, ArrayRef<Operation *> loads) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<Value> blocks = kernel.getInductionVars();
+  std::optional<SmallVector<Value>> dims;
+  for (Operation *op : loads) {
+    auto load = cast<memref::LoadOp>(op);
+    SmallVector<Value> loadDims;
+    for (auto [dim, index] : llvm::enumerate(load.getIndices())) {
+      bool block = llvm::is_contained(blocks, index);
+      if (!block && type.isDynamicDim(dim))
+        return std::nullopt;
+      loadDims.push_back(block ? index : Value());
+    }
+    if (dims && *dims != loadDims)
+      return std::nullopt;
+    dims = std::move(loadDims);
+  }
+  return dims;
+}
+
+SmallVector<retnet::KernelInput>
+retnet::findKernelInputs(scf::ForallOp kernel) {
+  // The roots that the kernel writes.
+  SmallVector<Value> written;
+  kernel.getBody()->walk([&](Operation *op) {
+    if (auto store = dyn_cast<memref::StoreOp>(op))
+      written.push_back(rootBuffer(store.getMemRef()));
+    else if (!isa<memref::LoadOp>(op) && !isMemoryEffectFree(op) &&
+             op->getNumRegions() == 0)
+      for (Value operand : op->getOperands())
+        if (isa<MemRefType>(operand.getType()))
+          written.push_back(rootBuffer(operand));
+  });
+  SmallVector<KernelInput> inputs;
+  for (Operation *previous = kernel->getPrevNode(); previous;
+       previous = previous->getPrevNode()) {
+    if (isa<memref::AllocOp>(previous) || isMemoryEffectFree(previous))
+      continue;
+    auto op = dyn_cast<linalg::LinalgOp>(previous);
+    if (!op || !tileableByOutput(op) || op.getNumReductionLoops() != 0)
+      break;
+    Value output = op.getDpsInitOperand(0)->get();
+    SmallVector<Operation *> loads;
+    bool onlyLoads = true;
+    for (Operation *access : accessesThroughViews(output)) {
+      if (access == op.getOperation() || isa<memref::DeallocOp>(access))
+        continue;
+      auto load = dyn_cast<memref::LoadOp>(access);
+      if (!load || load.getMemRef() != output ||
+          !kernel->isProperAncestor(load)) {
+        onlyLoads = false;
+        break;
+      }
+      loads.push_back(load);
+    }
+    std::optional<SmallVector<Value>> dims;
+    if (onlyLoads && !loads.empty())
+      dims = blockSlice(kernel, output, loads);
+    bool readsWritten = llvm::any_of(op->getOperands(), [&](Value operand) {
+      return isa<MemRefType>(operand.getType()) &&
+             llvm::any_of(written, [&](Value root) {
+               return retnet::mayAlias(rootBuffer(operand), root);
+             });
+    });
+    if (!dims || readsWritten)
+      break;
+    inputs.insert(inputs.begin(), KernelInput{op, std::move(*dims)});
+  }
+  return inputs;
+}
+
+LogicalResult retnet::computeInKernel(
+    RewriterBase &rewriter, scf::ForallOp kernel, const KernelInput &input,
+    Attribute space, int64_t maxBytes,
+    function_ref<LogicalResult(linalg::LinalgOp)> distribute) {
+  linalg::LinalgOp op = input.op;
+  Value output = op.getDpsInitOperand(0)->get();
+  auto type = cast<MemRefType>(output.getType());
+  Slice slice;
+  for (auto [dim, block] : llvm::enumerate(input.blockIndices)) {
+    slice.offsets.push_back(block ? OpFoldResult(block)
+                                  : rewriter.getIndexAttr(0));
+    slice.sizes.push_back(
+        rewriter.getIndexAttr(block ? 1 : type.getDimSize(dim)));
+  }
+  FailureOr<TiledProducers> tiled =
+      tileProducers({op}, {output}, output, slice, &kernel.getBody()->front(),
+                    space, maxBytes);
+  if (failed(tiled))
+    return failure();
+  if (failed(distribute(tiled->tiles.front())))
+    return failure();
+  // The kernel's loads, from the block's slice.
+  Value buffer = tiled->buffers[output];
+  for (Operation *user : llvm::to_vector(output.getUsers())) {
+    auto load = dyn_cast<memref::LoadOp>(user);
+    if (!load)
+      continue;
+    rewriter.setInsertionPoint(load);
+    SmallVector<Value> indices;
+    for (auto [index, block] : llvm::zip(load.getIndices(), input.blockIndices))
+      indices.push_back(
+          block ? arith::ConstantIndexOp::create(rewriter, load.getLoc(), 0)
+                : index);
+    rewriter.replaceOpWithNewOp<memref::LoadOp>(load, buffer, indices);
+  }
+  rewriter.eraseOp(op);
+  for (Operation *user : llvm::to_vector(output.getUsers()))
+    rewriter.eraseOp(user);
+  rewriter.eraseOp(output.getDefiningOp());
+  return success();
 }

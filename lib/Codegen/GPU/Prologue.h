@@ -4,6 +4,7 @@
 #define RETNET_CODEGEN_GPU_PROLOGUE_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::retnet {
@@ -55,6 +56,33 @@ tilePrologue(RewriterBase &rewriter, const Prologue &prologue,
 /// Erases `prologue`'s ops, once their tiles have replaced them, and the
 /// private allocations, their views and their deallocations.
 void erasePrologue(RewriterBase &rewriter, const Prologue &prologue);
+
+/// An element-wise linalg op right before `kernel` (a block-mapped
+/// `scf.forall` built by hand, such as retention's) that writes an
+/// allocation that only the kernel reads, with `memref.load`, at its
+/// block's own slice: some dimensions indexed by block induction variables
+/// (the same one for each load), the others static and read at any index.
+/// Each block can compute its slice first: a kernel fewer.
+struct KernelInput {
+  linalg::LinalgOp op;
+  /// For each dimension of the op's output, the block induction variable
+  /// that indexes it, or null for a dimension read whole.
+  SmallVector<Value> blockIndices;
+};
+
+/// The kernel inputs right before `kernel`, in program order (only pure ops,
+/// allocations and other kernel inputs in between), that it does not write.
+SmallVector<KernelInput> findKernelInputs(scf::ForallOp kernel);
+
+/// Computes `input` in the blocks of `kernel`, first, on each block's slice,
+/// in memory space `space` (at most `maxBytes`), and makes the kernel load
+/// from there; `distribute` spreads the tile over the block's threads. The
+/// op and its allocation go. Fails with the IR unchanged where the slice
+/// does not fit.
+LogicalResult
+computeInKernel(RewriterBase &rewriter, scf::ForallOp kernel,
+                const KernelInput &input, Attribute space, int64_t maxBytes,
+                function_ref<LogicalResult(linalg::LinalgOp)> distribute);
 
 } // namespace mlir::retnet
 

@@ -165,15 +165,16 @@ func.func @per_head_gate(%o: memref<?x4x64xf32>) -> memref<?x256xf32> {
 
 // A residual add after a matrix product, reading the product through a view
 // that adds a unit dimension ([M, N] as [M, 1, N]) and writing a new
-// buffer: the product's blocks add their own tiles. The allocation and the
-// view between the two move before the product.
+// buffer: the product's blocks (32 of its 8192 columns each) add their
+// own tiles. The allocation and the view between the two move before the
+// product.
 
 // CHECK-LABEL: func @residual_through_unit_view
-// CHECK-SAME: (%[[A:[^:]*]]: memref<?x64xf32>, %[[B:[^:]*]]: memref<64x512xf32>, %[[R:[^:]*]]: memref<?x1x512xf32>)
-// CHECK: %[[C:.*]] = memref.alloc(%[[M:.*]]) : memref<?x512xf32>
+// CHECK-SAME: (%[[A:[^:]*]]: memref<?x64xf32>, %[[B:[^:]*]]: memref<64x8192xf32>, %[[R:[^:]*]]: memref<?x1x8192xf32>)
+// CHECK: %[[C:.*]] = memref.alloc(%[[M:.*]]) : memref<?x8192xf32>
 // CHECK: %[[VIEW:.*]] = memref.reinterpret_cast %[[C]]
-// CHECK: %[[O:.*]] = memref.alloc(%[[M]]) : memref<?x1x512xf32>
-// CHECK: scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (%[[M]], 512) step (1, 32) {
+// CHECK: %[[O:.*]] = memref.alloc(%[[M]]) : memref<?x1x8192xf32>
+// CHECK: scf.forall (%[[I:.*]], %[[J:.*]]) = (0, 0) to (%[[M]], 8192) step (1, 32) {
 // CHECK:   arith.mulf
 // CHECK:   %[[RT:.*]] = memref.subview %[[R]][%[[I]], 0, %[[J]]] [1, 1, 32]
 // CHECK:   %[[CT:.*]] = memref.subview %[[VIEW]][%[[I]], 0, %[[J]]] [1, 1, 32]
@@ -184,25 +185,25 @@ func.func @per_head_gate(%o: memref<?x4x64xf32>) -> memref<?x256xf32> {
 // CHECK-NEXT: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 // CHECK-NEXT: return %[[O]]
 #identity3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
-func.func @residual_through_unit_view(%a: memref<?x64xf32>, %b: memref<64x512xf32>,
-                                      %r: memref<?x1x512xf32>) -> memref<?x1x512xf32> {
+func.func @residual_through_unit_view(%a: memref<?x64xf32>, %b: memref<64x8192xf32>,
+                                      %r: memref<?x1x8192xf32>) -> memref<?x1x8192xf32> {
   %c0 = arith.constant 0 : index
   %m = memref.dim %a, %c0 : memref<?x64xf32>
-  %c = memref.alloc(%m) : memref<?x512xf32>
-  linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x512xf32>)
-                outs(%c : memref<?x512xf32>)
-  %view = memref.reinterpret_cast %c to offset: [0], sizes: [%m, 1, 512],
-      strides: [512, 512, 1] : memref<?x512xf32> to memref<?x1x512xf32>
-  %o = memref.alloc(%m) : memref<?x1x512xf32>
+  %c = memref.alloc(%m) : memref<?x8192xf32>
+  linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x8192xf32>)
+                outs(%c : memref<?x8192xf32>)
+  %view = memref.reinterpret_cast %c to offset: [0], sizes: [%m, 1, 8192],
+      strides: [8192, 8192, 1] : memref<?x8192xf32> to memref<?x1x8192xf32>
+  %o = memref.alloc(%m) : memref<?x1x8192xf32>
   linalg.generic {indexing_maps = [#identity3, #identity3, #identity3],
                   iterator_types = ["parallel", "parallel", "parallel"]}
-      ins(%r, %view : memref<?x1x512xf32>, memref<?x1x512xf32>)
-      outs(%o : memref<?x1x512xf32>) {
+      ins(%r, %view : memref<?x1x8192xf32>, memref<?x1x8192xf32>)
+      outs(%o : memref<?x1x8192xf32>) {
   ^bb0(%x: f32, %y: f32, %z: f32):
     %add = arith.addf %x, %y : f32
     linalg.yield %add : f32
   }
-  return %o : memref<?x1x512xf32>
+  return %o : memref<?x1x8192xf32>
 }
 
 // -----

@@ -11,10 +11,9 @@
 // CHECK-NOT: memref.alloc(
 // CHECK: memref.copy
 // CHECK-NOT: memref.alloc(
-// CHECK: scf.forall (%[[ROW:.*]], %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (1, 32) {
+// CHECK: scf.forall (%[[ROW:.*]], %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (1, 8) {
 // CHECK:   %[[NORMED:.*]] = memref.alloca() : memref<1x1x512xf32, #gpu.address_space<workgroup>>
 // CHECK:   %[[FACTOR:.*]] = memref.alloca() : memref<1x1xf32, #gpu.address_space<workgroup>>
-// CHECK:   %[[ROWS:.*]] = memref.collapse_shape %[[NORMED]]
 // CHECK:   memref.store %{{.*}}, %[[FACTOR]]
 // The sum of squares of the block's row: 16 slices of 32 terms, then their
 // merge, the factor and the normalization over the 128 threads.
@@ -29,8 +28,11 @@
 // CHECK:     memref.subview %[[NORMED]]
 // CHECK:     memref.load %[[FACTOR]]
 // CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
-// The product's split sum reads the row from workgroup memory.
-// CHECK:   memref.alloca() : memref<1x32x4xf32, #gpu.address_space<workgroup>>
+// CHECK:   %[[ROWS:.*]] = memref.collapse_shape %[[NORMED]]
+// The product's split sum reads the row from workgroup memory: with only
+// 256 columns, blocks of 8 of them (32 would make 8 blocks per row), each
+// column's sum split into 16 slices.
+// CHECK:   memref.alloca() : memref<1x8x16xf32, #gpu.address_space<workgroup>>
 // CHECK:   memref.expand_shape %[[ROWS]]
 // CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 // CHECK-NEXT: return
@@ -101,7 +103,7 @@ func.func @rms_norm_into_product(%x: memref<?x1x512xf32>, %g: memref<512xf32>,
 // CHECK-LABEL: func @gate_of_loop_result
 // CHECK: scf.yield
 // CHECK-NOT: memref.alloc(
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (1, 32) {
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (1, 8) {
 // CHECK:   %[[GATED:.*]] = memref.alloca() : memref<1x512xf32, #gpu.address_space<workgroup>>
 // CHECK:   scf.forall (%{{.*}}) in (128) {
 // CHECK:     math.exp
@@ -201,9 +203,9 @@ func.func @gate_read_twice(%u: memref<?x512xf32>, %w: memref<512x256xf32>,
 
 // CHECK-LABEL: func @product_into_product
 // CHECK: %[[H:.*]] = memref.alloc
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 512) step (1, 32) {
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 512) step (1, 8) {
 // CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (1, 32) {
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (1, 8) {
 // CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 #lhs = affine_map<(d0, d1, d2) -> (d0, d2)>
 #rhs = affine_map<(d0, d1, d2) -> (d2, d1)>
@@ -235,5 +237,115 @@ func.func @product_into_product(%x: memref<?x512xf32>, %v: memref<512x512xf32>,
     linalg.yield %s : f32
   }
   memref.dealloc %h : memref<?x512xf32>
+  return
+}
+
+// -----
+
+// An element-wise op whose output only a kernel built by hand loads, at
+// its block's (batch, head) slice (a decoding step's rotated q of a head),
+// runs in the kernel's blocks, first, on that slice in workgroup memory;
+// the kernel loads from there.
+
+// CHECK-LABEL: func @input_of_kernel
+// CHECK-NOT: memref.alloc(
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]]) in (%{{.*}}, 4) {
+// CHECK:   %[[Q:.*]] = memref.alloca() : memref<1x1x1x16xf32, #gpu.address_space<workgroup>>
+// CHECK:   memref.subview %{{.*}}[%[[B]], %[[H]], 0, 0] [1, 1, 1, 16]
+// CHECK:   scf.forall (%{{.*}}) in (16) {
+// CHECK:     math.exp
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK:   scf.forall (%[[T:.*]]) in (16) {
+// CHECK:     memref.load %[[Q]][%c0, %c0, %c0, %[[T]]]
+// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+// CHECK-NOT: memref.dealloc
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @input_of_kernel(%x: memref<?x4x1x16xf32>, %out: memref<?x4x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x4x1x16xf32>
+  %q = memref.alloc(%n) : memref<?x4x1x16xf32>
+  linalg.generic {indexing_maps = [#id4, #id4],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : memref<?x4x1x16xf32>) outs(%q : memref<?x4x1x16xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  scf.forall (%b, %h) in (%n, 4) {
+    scf.forall (%t) in (16) {
+      %v = memref.load %q[%b, %h, %c0, %t] : memref<?x4x1x16xf32>
+      memref.store %v, %out[%b, %h, %t] : memref<?x4x16xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+  memref.dealloc %q : memref<?x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Kept: a load at an index of a dynamic dimension that is not the block's
+// (all of it would be each block's slice).
+
+// CHECK-LABEL: func @input_of_other_blocks
+// CHECK: memref.alloc
+// CHECK: math.exp
+// CHECK: } {mapping = [#gpu.block<linear_dim_3>, #gpu.block<linear_dim_2>, #gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 4) {
+// CHECK-NOT: math.exp
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @input_of_other_blocks(%x: memref<?x4x1x16xf32>,
+                                 %out: memref<?x4x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x4x1x16xf32>
+  %q = memref.alloc(%n) : memref<?x4x1x16xf32>
+  linalg.generic {indexing_maps = [#id4, #id4],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : memref<?x4x1x16xf32>) outs(%q : memref<?x4x1x16xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  scf.forall (%b, %h) in (%n, 4) {
+    scf.forall (%t) in (16) {
+      %v = memref.load %q[%t, %h, %c0, %t] : memref<?x4x1x16xf32>
+      memref.store %v, %out[%b, %h, %t] : memref<?x4x16xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+  memref.dealloc %q : memref<?x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Kept: the kernel writes what the op reads.
+
+// CHECK-LABEL: func @input_overwritten_by_kernel
+// CHECK: memref.alloc
+// CHECK: math.exp
+// CHECK: } {mapping = [#gpu.block<linear_dim_3>, #gpu.block<linear_dim_2>, #gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 4) {
+// CHECK-NOT: math.exp
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @input_overwritten_by_kernel(%x: memref<?x4x1x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x4x1x16xf32>
+  %q = memref.alloc(%n) : memref<?x4x1x16xf32>
+  linalg.generic {indexing_maps = [#id4, #id4],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : memref<?x4x1x16xf32>) outs(%q : memref<?x4x1x16xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  scf.forall (%b, %h) in (%n, 4) {
+    scf.forall (%t) in (16) {
+      %v = memref.load %q[%b, %h, %c0, %t] : memref<?x4x1x16xf32>
+      memref.store %v, %x[%b, %h, %c0, %t] : memref<?x4x1x16xf32>
+    } {mapping = [#gpu.thread<x>]}
+  } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+  memref.dealloc %q : memref<?x4x1x16xf32>
   return
 }

@@ -113,6 +113,11 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       (at most half the block's own work), a kernel or more fewer each.
       Fills of fresh buffers move down to their first access first, so that
       the ops they initialize can take them over.
+    - First of all, an element-wise op right before a kernel built by hand
+      (retention's) whose output only that kernel loads, at each block's own
+      slice of static size (a decoding step's rotated q and k of a head),
+      runs in the kernel's blocks, first, on that slice in workgroup memory:
+      a kernel fewer.
 
     retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
   }];
@@ -128,6 +133,8 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
   let statistics = [
     Statistic<"numPrologueOps", "num-prologues",
               "Sums whose blocks run a prologue">,
+    Statistic<"numKernelInputs", "num-kernel-inputs",
+              "Element-wise inputs computed in the blocks of a kernel">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
