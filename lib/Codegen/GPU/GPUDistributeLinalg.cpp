@@ -5,6 +5,7 @@
 #include "BlockLoops.h"
 #include "BufferRoots.h"
 #include "Epilogue.h"
+#include "OutputFills.h"
 #include "Prologue.h"
 #include "SplitSum.h"
 #include "ThreadTileLowering.h"
@@ -24,7 +25,9 @@ namespace mlir::retnet {
 } // namespace mlir::retnet
 
 using namespace mlir;
+using retnet::initializingFill;
 using retnet::lowerToRegisterLoops;
+using retnet::sinkFillsToFirstAccess;
 
 namespace {
 /// Points of a block in the split-reduction scheme: one warp's worth of
@@ -176,61 +179,6 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
     return failure();
   lowerToRegisterLoops(rewriter, *thread);
   return success();
-}
-
-/// The fill that initializes `op`'s only output buffer, a reduction's, right
-/// before it (nothing in between has memory effects), or null. `op`'s
-/// blocks can fill their own output tiles instead, a kernel fewer.
-linalg::FillOp initializingFill(linalg::LinalgOp op) {
-  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0)
-    return nullptr;
-  OpOperand *init = op.getDpsInitOperand(0);
-  if (!op.getMatchingIndexingMap(init).isProjectedPermutation() ||
-      llvm::is_contained(op.getDpsInputs(), init->get()))
-    return nullptr;
-  for (Operation *previous = op->getPrevNode(); previous;
-       previous = previous->getPrevNode()) {
-    if (auto fill = dyn_cast<linalg::FillOp>(previous))
-      return fill.hasPureBufferSemantics() &&
-                     fill.getDpsInitOperand(0)->get() == init->get()
-                 ? fill
-                 : nullptr;
-    if (!isMemoryEffectFree(previous))
-      return nullptr;
-  }
-  return nullptr;
-}
-
-/// Moves each fill of a fresh allocation down to right before the first op
-/// after it that accesses the allocation (through views), so that the op
-/// that it initializes can take it over (initializingFill, findPrologue).
-void sinkFillsToFirstAccess(Operation *root) {
-  SmallVector<linalg::FillOp> fills;
-  root->walk([&](linalg::FillOp fill) {
-    if (fill.hasPureBufferSemantics())
-      fills.push_back(fill);
-  });
-  for (linalg::FillOp fill : fills) {
-    Value buffer = fill.getDpsInitOperand(0)->get();
-    if (!buffer.getDefiningOp<memref::AllocOp>())
-      continue;
-    Block *block = fill->getBlock();
-    Operation *first = nullptr;
-    bool movable = true;
-    for (Operation *access : retnet::accessesThroughViews(buffer)) {
-      Operation *ancestor = block->findAncestorOpInBlock(*access);
-      if (!ancestor) {
-        movable = false;
-        break;
-      }
-      if (ancestor == fill || ancestor->isBeforeInBlock(fill))
-        continue;
-      if (!first || ancestor->isBeforeInBlock(first))
-        first = ancestor;
-    }
-    if (movable && first && !isa<memref::DeallocOp>(first))
-      fill->moveBefore(first);
-  }
 }
 
 /// Replaces `init`, the fill of a whole output buffer, by a fill of the
