@@ -1,4 +1,4 @@
-//===- Model.cpp - C API of compiled models: weights, states, calls -------===//
+//===- Model.cpp - C API of compiled models: loading, queries, calls -----===//
 
 #include "retnet/retnet.h"
 
@@ -12,6 +12,8 @@
 #include "retnet/Runtime/Safetensors.h"
 #include "retnet/Runtime/WeightPacking.h"
 
+#include "ModelObjects.h"
+
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
@@ -19,7 +21,6 @@
 #include <cstring>
 #include <map>
 #include <new>
-#include <sys/mman.h>
 #include <vector>
 
 using namespace retnet_runtime;
@@ -40,158 +41,11 @@ MemRef<T, Rank> contiguous(T *data, const int64_t (&sizes)[Rank]) {
   return ref;
 }
 
-/// Buffers of floats on 2 MiB boundaries, backed by huge pages where the
-/// kernel allows: the generated code walks weight matrices column block by
-/// column block, touching a new row every step, which small pages turn
-/// into TLB misses.
-struct AlignedFloats {
-  float *data = nullptr;
-  int64_t count = 0;
-
-  bool allocate(int64_t n) {
-    constexpr size_t hugePage = size_t(2) << 20;
-    size_t bytes = static_cast<size_t>(n) * sizeof(float);
-    bytes = (bytes + hugePage - 1) / hugePage * hugePage;
-    data = static_cast<float *>(
-        std::aligned_alloc(hugePage, bytes ? bytes : hugePage));
-    if (data)
-      (void)madvise(data, bytes, MADV_HUGEPAGE);
-    count = n;
-    return data != nullptr;
-  }
-  void release() {
-    std::free(data);
-    data = nullptr;
-    count = 0;
-  }
-  ~AlignedFloats() { release(); }
-};
-
-/// A buffer in the memory of the CUDA device (models compiled with
-/// --target=cuda), allocated through the mgpu* entry points that the
-/// generated host code uses too.
-struct DeviceBuffer {
-  void *data = nullptr;
-  size_t bytes = 0;
-
-  /// Makes the buffer at least `size` bytes; false with `error` set on
-  /// failure.
-  bool reserve(size_t size, std::string &error) {
-    if (size <= bytes)
-      return true;
-    release();
-    data = mgpuMemAlloc(size, /*stream=*/nullptr, /*isHostShared=*/false);
-    if (!data)
-      return takeCudaError(error, "out of GPU memory for " +
-                                      std::to_string(size) + " bytes");
-    bytes = size;
-    return true;
-  }
-  void release() {
-    if (data)
-      mgpuMemFree(data, /*stream=*/nullptr);
-    data = nullptr;
-    bytes = 0;
-  }
-  ~DeviceBuffer() { release(); }
-
-  /// The CUDA error recorded on this thread, else `fallback`; returns false.
-  static bool takeCudaError(std::string &error, const std::string &fallback) {
-    char *message = retnet_cuda_take_error();
-    error = message ? message : fallback;
-    std::free(message);
-    return false;
-  }
-};
-
-/// Copies `bytes` between host and device memory and waits for the copy;
-/// false with `error` set on failure.
-bool copyAndWait(void *destination, const void *source, size_t bytes,
-                 std::string &error) {
-  mgpuMemcpy(destination, const_cast<void *>(source), bytes,
-             /*stream=*/nullptr);
-  mgpuStreamSynchronize(/*stream=*/nullptr);
-  char *message = retnet_cuda_take_error();
-  if (!message)
-    return true;
-  error = message;
-  std::free(message);
-  return false;
-}
-
-char *copyMessage(const std::string &message) {
-  char *copy = static_cast<char *>(std::malloc(message.size() + 1));
-  if (copy)
-    std::memcpy(copy, message.c_str(), message.size() + 1);
-  return copy;
-}
-
-void setError(char **error, const std::string &message) {
-  if (error)
-    *error = copyMessage(message);
-}
-
 } // namespace
-
-// Emitted by retnet-compile into the same library (names from ModelABI.h).
-extern "C" {
-extern const int64_t
-    modelShapeGlobal[kEncodedShapeSize] __asm__(RETNET_ABI_MODEL_SHAPE);
-extern const char configJsonGlobal[] __asm__(RETNET_ABI_CONFIG_JSON);
-extern const retnet_abi::BufferKind buffersGlobal __asm__(RETNET_ABI_BUFFERS);
-extern const char cpuFeaturesGlobal[] __asm__(RETNET_ABI_CPU_FEATURES);
-retnet_abi::PrefillAllFunction
-    prefillAllEntry __asm__(RETNET_ABI_C_INTERFACE(RETNET_ABI_PREFILL_ALL));
-retnet_abi::PrefillLastFunction
-    prefillLastEntry __asm__(RETNET_ABI_C_INTERFACE(RETNET_ABI_PREFILL_LAST));
-retnet_abi::DecodeFunction
-    decodeEntry __asm__(RETNET_ABI_C_INTERFACE(RETNET_ABI_DECODE));
-}
 
 /// Every flag retnet_model_load_with_flags knows.
 static constexpr uint32_t kKnownLoadFlags =
     RETNET_LOAD_ALLOW_EXTRA_TENSORS | RETNET_LOAD_QUIET;
-
-/// Whether this library's entry points run on a CUDA device.
-static bool onDevice() {
-  return buffersGlobal == retnet_abi::BufferKind::CudaDevice;
-}
-
-struct retnet_model {
-  ModelShape shape;
-  WeightLayout layout;
-  AlignedFloats weights;      // host models
-  DeviceBuffer deviceWeights; // CUDA models: uploaded once at load
-  /// The decay of each head: this model's, from its checkpoint or the
-  /// formula of the description (never a library global, so models with
-  /// different decays can share one library).
-  std::vector<double> decays;
-  DeviceBuffer deviceDecays; // CUDA models: uploaded once at load
-
-  uint8_t *weightData() const {
-    return onDevice() ? static_cast<uint8_t *>(deviceWeights.data)
-                      : reinterpret_cast<uint8_t *>(weights.data);
-  }
-  double *decayData() const {
-    return onDevice() ? static_cast<double *>(deviceDecays.data)
-                      : const_cast<double *>(decays.data());
-  }
-};
-
-struct retnet_state {
-  const retnet_model *model = nullptr;
-  int64_t batch = 0;
-  /// The tokens each row (an independent sequence) has consumed.
-  std::vector<int64_t> positions;
-  AlignedFloats states; // host models
-  // CUDA models: the states, and the tokens, positions and logits of the
-  // current call, in device memory.
-  DeviceBuffer deviceStates, deviceTokens, devicePositions, deviceLogits;
-
-  float *stateData() const {
-    return onDevice() ? static_cast<float *>(deviceStates.data) : states.data;
-  }
-};
 
 extern "C" {
 
@@ -347,98 +201,7 @@ int retnet_model_has_output_layer(const retnet_model *model) {
 
 } // extern "C"
 
-/// Zeroes the states of `state` and its position; false with `error` set if
-/// the device failed.
-static bool resetState(retnet_state *state, std::string &error) {
-  state->positions.assign(state->batch, 0);
-  if (!onDevice()) {
-    std::memset(state->states.data, 0,
-                static_cast<size_t>(state->states.count) * sizeof(float));
-    return true;
-  }
-  mgpuMemset32(state->deviceStates.data, 0,
-               state->deviceStates.bytes / sizeof(float), /*stream=*/nullptr);
-  mgpuStreamSynchronize(/*stream=*/nullptr);
-  if (char *failure = retnet_cuda_take_error()) {
-    error = std::string("clearing the state on the GPU failed: ") + failure;
-    std::free(failure);
-    return false;
-  }
-  return true;
-}
-
 extern "C" {
-
-retnet_state *retnet_state_new(const retnet_model *model, int64_t batch,
-                               char **error) {
-  if (!model) {
-    setError(error, "no model");
-    return nullptr;
-  }
-  if (batch <= 0) {
-    setError(error, "batch must be positive, got " + std::to_string(batch));
-    return nullptr;
-  }
-  // The states of `batch` sequences must be addressable in bytes.
-  int64_t floats = 0, bytes = 0;
-  if (__builtin_mul_overflow(batch, model->shape.stateFloatsPerSequence(),
-                             &floats) ||
-      __builtin_mul_overflow(floats, int64_t(sizeof(float)), &bytes)) {
-    setError(error, "batch " + std::to_string(batch) +
-                        ": the states would take more bytes than can be "
-                        "addressed");
-    return nullptr;
-  }
-  auto *state = new (std::nothrow) retnet_state;
-  std::string message = "out of memory for the state of batch " +
-                        std::to_string(batch) + " (" + std::to_string(bytes) +
-                        " bytes)";
-  bool allocated =
-      state &&
-      (onDevice() ? state->deviceStates.reserve(
-                        static_cast<size_t>(floats) * sizeof(float), message)
-                  : state->states.allocate(floats));
-  if (!allocated) {
-    delete state;
-    setError(error, message);
-    return nullptr;
-  }
-  state->model = model;
-  state->batch = batch;
-  if (!resetState(state, message)) {
-    delete state;
-    setError(error, message);
-    return nullptr;
-  }
-  return state;
-}
-
-int retnet_state_reset(retnet_state *state, char **error) {
-  if (!state) {
-    setError(error, "null state");
-    return 1;
-  }
-  std::string message;
-  if (!resetState(state, message)) {
-    setError(error, message);
-    return 1;
-  }
-  return 0;
-}
-
-void retnet_state_free(retnet_state *state) { delete state; }
-
-int64_t retnet_state_batch(const retnet_state *state) {
-  return state ? state->batch : 0;
-}
-
-int64_t retnet_state_position(const retnet_state *state) {
-  return state ? state->positions.front() : 0;
-}
-
-int64_t retnet_state_row_position(const retnet_state *state, int64_t row) {
-  return state && row >= 0 && row < state->batch ? state->positions[row] : -1;
-}
 
 /// The rows of a state that a call feeds: [first, first + count).
 struct RowRange {
@@ -618,26 +381,6 @@ static int decodeRows(const retnet_model *model, retnet_state *state,
       decodeEntry, error);
 }
 
-/// Checks that `row` is a batch row of `state`, made for `model`.
-static bool checkRow(const retnet_model *model, const retnet_state *state,
-                     int64_t row, char **error) {
-  if (!model || !state) {
-    setError(error, "null model or state");
-    return false;
-  }
-  if (state->model != model) {
-    setError(error, "the state was created for another model");
-    return false;
-  }
-  if (row < 0 || row >= state->batch) {
-    setError(error, "row " + std::to_string(row) +
-                        " is not a row of the state (batch " +
-                        std::to_string(state->batch) + ")");
-    return false;
-  }
-  return true;
-}
-
 extern "C" {
 
 int retnet_prefill(const retnet_model *model, retnet_state *state,
@@ -683,76 +426,6 @@ int retnet_decode_rows(const retnet_model *model, retnet_state *state,
   }
   return decodeRows(model, state, {0, rows}, tokens, logits, logits_capacity,
                     error);
-}
-
-} // extern "C"
-
-/// Applies `apply(rowStates, perLayer)` to the states of `row` in each
-/// layer.
-template <typename Fn>
-static void forRowStates(retnet_state *state, int64_t row, Fn apply) {
-  const ModelShape &shape = state->model->shape;
-  int64_t perLayer = shape.stateFloatsPerSequence() / shape.layers;
-  for (int64_t layer = 0; layer < shape.layers; ++layer)
-    apply(state->stateData() + (layer * state->batch + row) * perLayer,
-          perLayer);
-}
-
-/// Waits for the device and reports its failure as `what`.
-static int deviceStatus(const char *what, char **error) {
-  if (!onDevice())
-    return 0;
-  mgpuStreamSynchronize(/*stream=*/nullptr);
-  if (char *failure = retnet_cuda_take_error()) {
-    setError(error, std::string(what) + " on the GPU failed: " + failure);
-    std::free(failure);
-    return 1;
-  }
-  return 0;
-}
-
-extern "C" {
-
-int retnet_state_reset_row(retnet_state *state, int64_t row, char **error) {
-  if (!state) {
-    setError(error, "null state");
-    return 1;
-  }
-  if (!checkRow(state->model, state, row, error))
-    return 1;
-  forRowStates(state, row, [&](float *rowStates, int64_t count) {
-    if (!onDevice())
-      std::memset(rowStates, 0, static_cast<size_t>(count) * sizeof(float));
-    else
-      mgpuMemset32(rowStates, 0, count, /*stream=*/nullptr);
-  });
-  state->positions[row] = 0;
-  return deviceStatus("clearing a row of the state", error);
-}
-
-int retnet_state_copy_row(retnet_state *state, int64_t from, int64_t to,
-                          char **error) {
-  if (!state) {
-    setError(error, "null state");
-    return 1;
-  }
-  if (!checkRow(state->model, state, from, error) ||
-      !checkRow(state->model, state, to, error))
-    return 1;
-  if (from == to)
-    return 0;
-  forRowStates(state, to, [&](float *toStates, int64_t count) {
-    const float *fromStates = toStates + (from - to) * count;
-    if (!onDevice())
-      std::memcpy(toStates, fromStates,
-                  static_cast<size_t>(count) * sizeof(float));
-    else
-      mgpuMemcpy(toStates, const_cast<float *>(fromStates),
-                 static_cast<size_t>(count) * sizeof(float),
-                 /*stream=*/nullptr);
-  });
-  state->positions[to] = state->positions[from];
-  return deviceStatus("copying a row of the state", error);
 }
 
 } // extern "C"
