@@ -181,6 +181,33 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
   return success();
 }
 
+/// Distributes `op` (whose loops have at most `extents` iterations) over
+/// `threads` threads, each taking neighbouring points, the innermost loops
+/// spread across threads first; the loops `skip` names run whole in each
+/// thread.
+LogicalResult
+spreadOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
+                  ArrayRef<int64_t> extents, int64_t threads,
+                  llvm::function_ref<bool(unsigned)> skip = nullptr) {
+  SmallVector<int64_t> counts =
+      threadCounts(innermostFirst(extents, threads, skip));
+  SmallVector<int64_t> points;
+  for (auto [extent, count] : llvm::zip(extents, counts))
+    points.push_back(count == 0 ? 0 : llvm::divideCeil(extent, count));
+  return distributeOverThreads(rewriter, op, counts, std::nullopt, points);
+}
+
+/// The product of `op`'s static loop extents of loops of kind `iterator`
+/// (dynamic ones left out).
+int64_t staticIterations(linalg::LinalgOp op, utils::IteratorType iterator) {
+  int64_t product = 1;
+  for (auto [extent, kind] :
+       llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray()))
+    if (kind == iterator && !ShapedType::isDynamic(extent))
+      product *= extent;
+  return product;
+}
+
 /// Replaces `init`, the fill of a whole output buffer, by a fill of the
 /// output tile of `tile` (a block's tile of the op that `init`
 /// initialized), one thread per point as `loopCounts` (per loop of `tile`)
@@ -217,17 +244,13 @@ LogicalResult runEpilogue(RewriterBase &rewriter, linalg::LinalgOp tile,
       extent = pointTile[outputMap.getDimPosition(dim)] * points;
     else if (dim == retnet::Epilogue::kUnitLoop)
       extent = 1;
-  SmallVector<int64_t> counts = threadCounts(innermostFirst(extents, threads));
-  SmallVector<int64_t> points;
-  for (auto [extent, count] : llvm::zip(extents, counts))
-    points.push_back(count == 0 ? 0 : llvm::divideCeil(extent, count));
   rewriter.setInsertionPoint(
       tile->getParentOfType<scf::ForallOp>().getTerminator());
   FailureOr<linalg::LinalgOp> tiled =
       retnet::tileEpilogue(rewriter, epilogue, output, outputTile->get());
   if (failed(tiled))
     return failure();
-  return distributeOverThreads(rewriter, *tiled, counts, std::nullopt, points);
+  return spreadOverThreads(rewriter, *tiled, extents, threads);
 }
 
 /// Distributes a linalg op on buffers over GPU blocks and threads, with
@@ -334,12 +357,7 @@ public:
   /// so that a decoding step's products over few columns still spread over
   /// the GPU.
   int64_t splitPoints(linalg::LinalgOp op) const {
-    int64_t staticOutputs = 1;
-    for (auto [extent, iterator] :
-         llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray()))
-      if (iterator == utils::IteratorType::parallel &&
-          !ShapedType::isDynamic(extent))
-        staticOutputs *= extent;
+    int64_t staticOutputs = staticIterations(op, utils::IteratorType::parallel);
     int64_t chosen = 0;
     for (int64_t points = kPointsPerBlock; points >= kFewestPointsPerBlock;
          points /= 2) {
@@ -364,32 +382,19 @@ public:
                                   linalg::LinalgOp op) const {
     SmallVector<int64_t> extents = op.getStaticLoopRanges();
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-    int64_t points = 1;
-    for (auto [extent, iterator] : llvm::zip(extents, iterators))
-      if (iterator == utils::IteratorType::parallel &&
-          !ShapedType::isDynamic(extent))
-        points *= extent;
+    int64_t points = staticIterations(op, utils::IteratorType::parallel);
     // About the square root of the sum's length in slices: as many partial
     // sums as each thread adds terms (the merge adds the slices in turn).
-    int64_t length = 1;
-    for (auto [extent, iterator] : llvm::zip(extents, iterators))
-      if (iterator == utils::IteratorType::reduction &&
-          !ShapedType::isDynamic(extent))
-        length *= extent;
+    int64_t length = staticIterations(op, utils::IteratorType::reduction);
     int64_t slices = std::max<int64_t>(threads / points, 1);
     while (slices > 1 && (slices * slices > length ||
                           !retnet::isSplittableSum(op, 2, slices)))
       slices /= 2;
     if (slices > 1)
       return distributeSplitTile(rewriter, op, extents, slices);
-    SmallVector<int64_t> counts =
-        threadCounts(innermostFirst(extents, threads, [&](unsigned dim) {
-          return iterators[dim] != utils::IteratorType::parallel;
-        }));
-    SmallVector<int64_t> perThread;
-    for (auto [extent, count] : llvm::zip(extents, counts))
-      perThread.push_back(count == 0 ? 0 : llvm::divideCeil(extent, count));
-    return distributeOverThreads(rewriter, op, counts, std::nullopt, perThread);
+    return spreadOverThreads(rewriter, op, extents, threads, [&](unsigned dim) {
+      return iterators[dim] != utils::IteratorType::parallel;
+    });
   }
 
 private:
