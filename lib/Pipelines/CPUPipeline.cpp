@@ -34,7 +34,8 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
   if (options.gpuKernels) {
     // The CUDA target's kernels, with their block and thread loops run as
     // CPU loops (OpenMP over blocks).
-    buildGPUKernelFormation(pm, /*threads=*/256, /*workgroupMemory=*/false);
+    buildGPUKernelFormation(pm, /*threads=*/256, /*workgroupMemory=*/false,
+                            options.gpuRowTileRows);
     addLoopsToLLVM(pm, options);
     return;
   }

@@ -20,7 +20,8 @@
 using namespace mlir;
 
 void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
-                                           bool workgroupMemory) {
+                                           bool workgroupMemory,
+                                           int64_t rowTileRows) {
   ConvertRetentionToGPUOptions retention;
   retention.threads = threads;
   retention.workgroupMemory = workgroupMemory;
@@ -32,6 +33,7 @@ void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
   RetNetGPUDistributeLinalgOptions distribute;
   distribute.threads = threads;
   distribute.workgroupMemory = workgroupMemory;
+  distribute.rowTileRows = rowTileRows;
   pm.addPass(createRetNetGPUDistributeLinalg(distribute));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -96,7 +98,8 @@ void mlir::retnet::buildCUDAPipeline(OpPassManager &pm,
   // read them directly too.
   pm.addPass(createRetNetFoldWeightPanels());
   addFormSelection(pm, options.form, options.chunkSize, "cuda");
-  buildGPUKernelFormation(pm, options.threads, /*workgroupMemory=*/true);
+  buildGPUKernelFormation(pm, options.threads, /*workgroupMemory=*/true,
+                          options.gpuRowTileRows);
 
   // Kernels and device buffers.
   pm.addPass(createRetNetForallToGPULaunch());

@@ -78,6 +78,14 @@ cl::opt<int64_t> gpuBlockThreads(
     "gpu-block-threads",
     cl::desc("With --target=cuda: threads per block of the kernels"),
     cl::init(256), cl::cat(category));
+cl::opt<int64_t> gpuRowTileRows(
+    "gpu-row-tile-rows",
+    cl::desc("With --target=cuda or --gpu-emulation: fewest rows (tokens "
+             "times batch) of a matrix product that runs in register tiles "
+             "of blocks of rows, rather than as sums split across threads "
+             "(0: enough blocks for one per multiprocessor of a 132-SM GPU; "
+             "negative: never)"),
+    cl::init(0), cl::cat(category));
 cl::opt<EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Library),
     cl::values(clEnumValN(EmitKind::Import, "import",
@@ -477,6 +485,7 @@ int main(int argc, char **argv) {
     options.form = form;
     options.chunkSize = chunkSize;
     options.threads = gpuBlockThreads;
+    options.gpuRowTileRows = gpuRowTileRows;
     options.chip = gpuChip;
     options.features = gpuFeatures;
     options.toolkit = cudaToolkit;
@@ -488,6 +497,7 @@ int main(int argc, char **argv) {
     options.chunkSize = chunkSize;
     options.threads = threads;
     options.gpuKernels = gpuEmulation;
+    options.gpuRowTileRows = gpuRowTileRows;
     options.splitChunkwise = splitChunkwise;
     options.registerTile = tile;
     options.threadTile =

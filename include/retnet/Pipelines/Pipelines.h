@@ -38,6 +38,12 @@ struct FormOptions : public PassPipelineOptions<Derived> {
       llvm::cl::desc("Chunk size for form=chunkwise or auto (0: the target's "
                      "default)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> gpuRowTileRows{
+      *this, "gpu-row-tile-rows",
+      llvm::cl::desc("GPU kernels: fewest rows of a matrix product that runs "
+                     "in register tiles (0: enough blocks for one per "
+                     "multiprocessor; negative: never)"),
+      llvm::cl::init(0)};
 };
 
 /// Options of `retnet-cpu-pipeline`.
@@ -132,7 +138,7 @@ std::string findCUDAToolkit(StringRef requested);
 /// retnet-gpu-distribute-linalg; everything then runs in block/thread
 /// `scf.forall` nests on buffers.
 void buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
-                             bool workgroupMemory);
+                             bool workgroupMemory, int64_t rowTileRows);
 
 /// The model graph (retnet dialect) to retention and linalg on tensors, as
 /// both pipelines begin: retnet-decompose, then upstream

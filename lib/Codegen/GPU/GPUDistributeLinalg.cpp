@@ -5,8 +5,10 @@
 #include "BlockLoops.h"
 #include "BufferRoots.h"
 #include "Epilogue.h"
+#include "ForallTiling.h"
 #include "OutputFills.h"
 #include "Prologue.h"
+#include "RowTiles.h"
 #include "SplitSum.h"
 #include "ThreadTileLowering.h"
 
@@ -25,9 +27,16 @@ namespace mlir::retnet {
 } // namespace mlir::retnet
 
 using namespace mlir;
+using retnet::distributeOverThreads;
+using retnet::fillOutputTile;
 using retnet::initializingFill;
-using retnet::lowerToRegisterLoops;
+using retnet::pointTileSizes;
+using retnet::runEpilogue;
 using retnet::sinkFillsToFirstAccess;
+using retnet::spreadOverThreads;
+using retnet::staticIterations;
+using retnet::threadCounts;
+using retnet::tileToForall;
 
 namespace {
 /// Points of a block in the split-reduction scheme: one warp's worth of
@@ -58,199 +67,6 @@ bool insideBlocks(Operation *op) {
       return true;
   }
   return false;
-}
-
-/// How many iterations of each loop of `extents` (dynamic: unbounded) fit in
-/// `budget` points, from the innermost loop out: whole loops while they fit,
-/// then a part of the next one, 1 for the rest; 0 for the loops `skip`
-/// names.
-SmallVector<int64_t>
-innermostFirst(ArrayRef<int64_t> extents, int64_t budget,
-               llvm::function_ref<bool(unsigned)> skip = nullptr) {
-  SmallVector<int64_t> tile(extents.size(), 0);
-  for (int64_t dim = extents.size() - 1; dim >= 0; --dim) {
-    if (skip && skip(dim))
-      continue;
-    int64_t extent = extents[dim];
-    tile[dim] = ShapedType::isDynamic(extent)
-                    ? budget
-                    : std::clamp<int64_t>(extent, 1, budget);
-    budget = std::max<int64_t>(budget / tile[dim], 1);
-  }
-  return tile;
-}
-
-/// Tile sizes (0 for the reduction loops) for tiles of at most `points`
-/// neighbouring points of the parallel loops: the innermost parallel loops
-/// whole while they fit, then a part of the next one, 1 for the rest.
-SmallVector<int64_t> pointTileSizes(linalg::LinalgOp op, int64_t points) {
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  return innermostFirst(op.getStaticLoopRanges(), points, [&](unsigned dim) {
-    return iterators[dim] != utils::IteratorType::parallel;
-  });
-}
-
-/// Thread counts for the tiles of `pointTile`: a thread per point.
-SmallVector<int64_t> threadCounts(ArrayRef<int64_t> pointTile) {
-  return llvm::map_to_vector(pointTile,
-                             [](int64_t size) { return size > 1 ? size : 0; });
-}
-
-/// Linear mapping attributes for the loops of the non-zero `counts`: the
-/// innermost loop fastest (`linear_dim_0`), except that loop `slowest`, if
-/// given, varies slowest.
-SmallVector<Attribute> linearMapping(MLIRContext *context,
-                                     ArrayRef<int64_t> counts, bool blocks,
-                                     std::optional<unsigned> slowest) {
-  SmallVector<unsigned> loops;
-  for (auto [dim, count] : llvm::enumerate(counts))
-    if (count != 0 && dim != slowest)
-      loops.push_back(dim);
-  if (slowest && counts[*slowest] != 0)
-    loops.insert(loops.begin(), *slowest);
-  SmallVector<int64_t> ids(counts.size(), -1);
-  for (auto [position, dim] : llvm::enumerate(loops))
-    ids[dim] = loops.size() - 1 - position;
-  SmallVector<Attribute> mapping;
-  for (int64_t id : ids) {
-    if (id < 0)
-      continue;
-    auto mappingId = static_cast<gpu::MappingId>(
-        static_cast<uint64_t>(gpu::MappingId::LinearDim0) + id);
-    mapping.push_back(
-        blocks ? Attribute(gpu::GPUBlockMappingAttr::get(context, mappingId))
-               : Attribute(gpu::GPUThreadMappingAttr::get(context, mappingId)));
-  }
-  return mapping;
-}
-
-/// Tiles `op` (on buffers) into an scf.forall mapped to GPU blocks (tiles of
-/// `counts`) or threads (`counts` threads, each with `pointsPerThread`
-/// points of each loop, one if not given) with upstream tiling, and returns
-/// the tile. Without a loop to tile, the op moves into a forall of one
-/// iteration, so that every op runs in a block and in a thread loop.
-FailureOr<linalg::LinalgOp>
-tileToForall(RewriterBase &rewriter, linalg::LinalgOp op,
-             ArrayRef<int64_t> counts, bool blocks,
-             std::optional<unsigned> slowest = std::nullopt,
-             ArrayRef<int64_t> pointsPerThread = {}) {
-  MLIRContext *context = rewriter.getContext();
-  rewriter.setInsertionPoint(op);
-  if (llvm::all_of(counts, [](int64_t count) { return count == 0; })) {
-    Attribute mapping = linearMapping(context, {1}, blocks, std::nullopt)[0];
-    auto forall = scf::ForallOp::create(
-        rewriter, op.getLoc(), ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)},
-        ValueRange{}, rewriter.getArrayAttr({mapping}));
-    rewriter.moveOpBefore(op, forall.getTerminator());
-    return op;
-  }
-  scf::SCFTilingOptions options;
-  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
-  SmallVector<OpFoldResult> values = getAsIndexOpFoldResult(context, counts);
-  if (blocks) {
-    options.setTileSizes(values);
-  } else {
-    options.setNumThreads(values);
-    SmallVector<int64_t> points;
-    for (auto [dim, count] : llvm::enumerate(counts))
-      points.push_back(count == 0                ? 0
-                       : pointsPerThread.empty() ? 1
-                                                 : pointsPerThread[dim]);
-    options.setTileSizes(getAsIndexOpFoldResult(context, points));
-  }
-  options.setMapping(linearMapping(context, counts, blocks, slowest));
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(tiled))
-    return failure();
-  rewriter.eraseOp(op);
-  return cast<linalg::LinalgOp>(tiled->tiledOps.back());
-}
-
-/// Tiles `op` to `counts` threads (each with `pointsPerThread` points of
-/// each loop, one if not given) and lowers each thread's tile to loops.
-LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
-                                    ArrayRef<int64_t> counts,
-                                    std::optional<unsigned> slowest,
-                                    ArrayRef<int64_t> pointsPerThread = {}) {
-  FailureOr<linalg::LinalgOp> thread = tileToForall(
-      rewriter, op, counts, /*blocks=*/false, slowest, pointsPerThread);
-  if (failed(thread))
-    return failure();
-  lowerToRegisterLoops(rewriter, *thread);
-  return success();
-}
-
-/// Distributes `op` (whose loops have at most `extents` iterations) over
-/// `threads` threads, each taking neighbouring points, the innermost loops
-/// spread across threads first; the loops `skip` names run whole in each
-/// thread.
-LogicalResult
-spreadOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
-                  ArrayRef<int64_t> extents, int64_t threads,
-                  llvm::function_ref<bool(unsigned)> skip = nullptr) {
-  SmallVector<int64_t> counts =
-      threadCounts(innermostFirst(extents, threads, skip));
-  SmallVector<int64_t> points;
-  for (auto [extent, count] : llvm::zip(extents, counts))
-    points.push_back(count == 0 ? 0 : llvm::divideCeil(extent, count));
-  return distributeOverThreads(rewriter, op, counts, std::nullopt, points);
-}
-
-/// The product of `op`'s static loop extents of loops of kind `iterator`
-/// (dynamic ones left out).
-int64_t staticIterations(linalg::LinalgOp op, utils::IteratorType iterator) {
-  int64_t product = 1;
-  for (auto [extent, kind] :
-       llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray()))
-    if (kind == iterator && !ShapedType::isDynamic(extent))
-      product *= extent;
-  return product;
-}
-
-/// Replaces `init`, the fill of a whole output buffer, by a fill of the
-/// output tile of `tile` (a block's tile of the op that `init`
-/// initialized), one thread per point as `loopCounts` (per loop of `tile`)
-/// distribute the tile's points.
-LogicalResult fillOutputTile(RewriterBase &rewriter, linalg::LinalgOp tile,
-                             linalg::FillOp init,
-                             ArrayRef<int64_t> loopCounts) {
-  rewriter.setInsertionPoint(tile);
-  OpOperand *output = tile.getDpsInitOperand(0);
-  auto fill = linalg::FillOp::create(rewriter, tile.getLoc(),
-                                     init.getDpsInputs(), output->get());
-  SmallVector<int64_t> counts;
-  for (AffineExpr result : tile.getMatchingIndexingMap(output).getResults())
-    counts.push_back(loopCounts[cast<AffineDimExpr>(result).getPosition()]);
-  rewriter.eraseOp(init);
-  return distributeOverThreads(rewriter, fill, counts, std::nullopt);
-}
-
-/// Runs `epilogue` in the block of `tile` (a block's tile of `pointTile`'s
-/// points of the op that it follows), after everything else there: each of
-/// the `threads` threads takes neighbouring points, the innermost loops
-/// spread across threads first.
-LogicalResult runEpilogue(RewriterBase &rewriter, linalg::LinalgOp tile,
-                          Value output, const retnet::Epilogue &epilogue,
-                          ArrayRef<int64_t> pointTile, int64_t threads) {
-  OpOperand *outputTile = tile.getDpsInitOperand(0);
-  AffineMap outputMap = tile.getMatchingIndexingMap(outputTile);
-  // The most points of each loop in a block's tile.
-  linalg::LinalgOp epilogueOp = epilogue.op;
-  SmallVector<int64_t> extents = epilogueOp.getStaticLoopRanges();
-  for (auto [extent, dim, points] :
-       llvm::zip(extents, epilogue.outputDims, epilogue.pointsPerOutput))
-    if (dim >= 0)
-      extent = pointTile[outputMap.getDimPosition(dim)] * points;
-    else if (dim == retnet::Epilogue::kUnitLoop)
-      extent = 1;
-  rewriter.setInsertionPoint(
-      tile->getParentOfType<scf::ForallOp>().getTerminator());
-  FailureOr<linalg::LinalgOp> tiled =
-      retnet::tileEpilogue(rewriter, epilogue, output, outputTile->get());
-  if (failed(tiled))
-    return failure();
-  return spreadOverThreads(rewriter, *tiled, extents, threads);
 }
 
 /// Distributes a linalg op on buffers over GPU blocks and threads, with
@@ -291,6 +107,8 @@ public:
                                << " parallel loops to map to GPU threads";
     for (const retnet::Epilogue &epilogue : epilogues)
       retnet::hoistBetween(rewriter, op, epilogue);
+    if (op->hasAttr(retnet::kRowTilesMarker))
+      return distributeRowTiles(rewriter, op, init, epilogues);
     if (int64_t points = splitPoints(op))
       return distributeSplit(rewriter, op, init, epilogues, prologue, points);
     SmallVector<int64_t> pointTile = pointTileSizes(op, threads);
@@ -303,7 +121,105 @@ public:
     return success();
   }
 
+  /// The epilogues of `op` (findEpilogue), in a chain, while `claimed`
+  /// does not hold them and `candidates` (if given) does.
+  static SmallVector<retnet::Epilogue>
+  epilogueChain(linalg::LinalgOp op, ArrayRef<linalg::LinalgOp> prologueOps,
+                const DenseSet<Operation *> &claimed,
+                ArrayRef<linalg::LinalgOp> candidates) {
+    SmallVector<retnet::Epilogue> epilogues;
+    while (std::optional<retnet::Epilogue> epilogue =
+               retnet::findEpilogue(op, epilogues, prologueOps)) {
+      if (claimed.contains(epilogue->op) ||
+          !llvm::is_contained(candidates, epilogue->op))
+        break;
+      epilogues.push_back(std::move(*epilogue));
+    }
+    return epilogues;
+  }
+
+  /// Versions `op`, a matrix product that row tiles suit (rowTileShape), on
+  /// its rows (versionByRows) with the ops that its blocks would take over
+  /// (its prologue, fill and epilogues, none of them in `claimed`, all in
+  /// `candidates`), which it then adds to `claimed`; `minRows` as the pass
+  /// option. Returns whether it did.
+  bool versionForRows(RewriterBase &rewriter, linalg::LinalgOp op,
+                      int64_t minRows, DenseSet<Operation *> &claimed,
+                      ArrayRef<linalg::LinalgOp> candidates) const {
+    std::optional<retnet::RowTileShape> shape =
+        retnet::rowTileShape(op, threads);
+    if (!shape || minRows < 0 || claimed.contains(op))
+      return false;
+    SmallVector<linalg::LinalgOp> group;
+    SmallVector<Value> privateRoots;
+    linalg::FillOp init = initializingFill(op);
+    int64_t points = splitPoints(op);
+    std::optional<retnet::Prologue> prologue =
+        retnet::findPrologue(op, init, points ? points : threads);
+    if (prologue) {
+      group = prologue->ops;
+      privateRoots = prologue->privateRoots;
+    }
+    if (init)
+      group.push_back(init);
+    group.push_back(op);
+    for (const retnet::Epilogue &epilogue : epilogueChain(
+             op, prologue ? prologue->ops : ArrayRef<linalg::LinalgOp>(),
+             claimed, candidates))
+      group.push_back(epilogue.op);
+    if (llvm::any_of(group,
+                     [&](linalg::LinalgOp member) {
+                       return claimed.contains(member) ||
+                              !llvm::is_contained(candidates, member);
+                     }) ||
+        failed(retnet::versionByRows(
+            rewriter, op, shape->rowLoop, group, privateRoots,
+            retnet::rowTileMinRows(op, *shape, minRows))))
+      return false;
+    for (linalg::LinalgOp member : group)
+      claimed.insert(member);
+    return true;
+  }
+
 private:
+  /// Distributes `op`, marked for row tiles, over blocks of rows x columns
+  /// and each block's threads as register tiles (rowTileShape); `init`, if
+  /// not null, fills its output first: the register tiles start from its
+  /// value instead, and it goes.
+  LogicalResult distributeRowTiles(RewriterBase &rewriter, linalg::LinalgOp op,
+                                   linalg::FillOp init,
+                                   ArrayRef<retnet::Epilogue> epilogues) const {
+    op->removeAttr(retnet::kRowTilesMarker);
+    std::optional<retnet::RowTileShape> shape =
+        retnet::rowTileShape(op, threads);
+    if (!shape)
+      return op->emitOpError("lost the shape of its row tiles");
+    unsigned loops = op.getNumLoops();
+    SmallVector<int64_t> blockTile(loops, 0), counts(loops, 0),
+        points(loops, 0);
+    blockTile[shape->rowLoop] = shape->blockRows();
+    blockTile[shape->columnLoop] = shape->blockColumns();
+    counts[shape->rowLoop] = shape->threadRows;
+    counts[shape->columnLoop] = shape->threadColumns;
+    points[shape->rowLoop] = shape->rowsPerThread;
+    points[shape->columnLoop] = shape->columnsPerThread;
+    std::optional<Value> initial;
+    if (init) {
+      initial = init.getDpsInputs()[0];
+      rewriter.eraseOp(init);
+    }
+    FailureOr<linalg::LinalgOp> block =
+        tileToBlocks(rewriter, op, blockTile, nullptr, epilogues, nullptr);
+    if (failed(block))
+      return op->emitOpError("could not be tiled to GPU blocks of rows");
+    FailureOr<linalg::LinalgOp> thread = tileToForall(
+        rewriter, *block, counts, /*blocks=*/false, std::nullopt, points);
+    if (failed(thread))
+      return op->emitOpError("could not be tiled to register tiles");
+    retnet::lowerToRegisterTile(rewriter, *thread, points, initial);
+    return success();
+  }
+
   /// Tiles `op` to blocks of `pointTile`'s points, whose tiles then also
   /// run `prologue` (if not null) on their inputs, `init` (if not null) and
   /// `epilogues` on their outputs; returns the block's tile of `op`.
@@ -471,8 +387,40 @@ struct RetNetGPUDistributeLinalgPass
           &getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
     IRRewriter rewriter(&getContext());
     LinalgDistributor distributor(threads, splitReductionLength, tileSpace);
-    // Element-wise inputs of the kernels built by hand (retention's), each
-    // block computing its own slice first.
+    if (failed(computeKernelInputs(rewriter, distributor, tileSpace)))
+      return signalPassFailure();
+    sinkFillsToFirstAccess(getOperation());
+    // Products over many rows, versioned for row tiles, from the last one
+    // up (as prologues are claimed below).
+    SmallVector<linalg::LinalgOp> ops = undistributedOps();
+    DenseSet<Operation *> versioned;
+    int64_t rowTiled = 0;
+    for (linalg::LinalgOp op : llvm::reverse(ops))
+      if (distributor.versionForRows(rewriter, op, rowTileRows, versioned, ops))
+        ++rowTiled;
+    numRowTiled += rowTiled;
+    if (rowTiled != 0)
+      ops = undistributedOps();
+    if (failed(distributeAll(rewriter, distributor, ops)))
+      return signalPassFailure();
+  }
+
+private:
+  /// The linalg ops on buffers that do not run in blocks yet.
+  SmallVector<linalg::LinalgOp> undistributedOps() {
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics() && !insideBlocks(op))
+        ops.push_back(op);
+    });
+    return ops;
+  }
+
+  /// Computes the element-wise inputs of the kernels built by hand
+  /// (retention's) in their blocks, each block its own slice first.
+  LogicalResult computeKernelInputs(RewriterBase &rewriter,
+                                    const LinalgDistributor &distributor,
+                                    Attribute tileSpace) {
     SmallVector<scf::ForallOp> kernels;
     getOperation()->walk([&](scf::ForallOp forall) {
       if (retnet::isBlockForall(forall) && !insideBlocks(forall))
@@ -489,20 +437,20 @@ struct RetNetGPUDistributeLinalgPass
                   return success();
                 })))
           ++numKernelInputs;
-    if (!distributed)
-      return signalPassFailure();
-    sinkFillsToFirstAccess(getOperation());
-    SmallVector<linalg::LinalgOp> ops;
-    getOperation()->walk([&](linalg::LinalgOp op) {
-      if (op.hasPureBufferSemantics() && !insideBlocks(op))
-        ops.push_back(op);
-    });
+    return success(distributed);
+  }
+
+  /// Distributes `ops`, each with the prologue, fill and epilogues that its
+  /// blocks take over.
+  LogicalResult distributeAll(RewriterBase &rewriter,
+                              const LinalgDistributor &distributor,
+                              ArrayRef<linalg::LinalgOp> ops) {
     // Prologues, claimed from the last consumer up: a product takes over
     // the norm before it before the norm's own ops are considered.
     DenseSet<Operation *> takenOver;
     DenseMap<Operation *, retnet::Prologue> prologueOf;
     for (linalg::LinalgOp op : llvm::reverse(ops)) {
-      if (takenOver.contains(op))
+      if (takenOver.contains(op) || op->hasAttr(retnet::kRowTilesMarker))
         continue;
       int64_t points = distributor.splitPoints(op);
       std::optional<retnet::Prologue> prologue = retnet::findPrologue(
@@ -537,20 +485,16 @@ struct RetNetGPUDistributeLinalgPass
       }
       // The ops after `op` that its blocks take over: its epilogues, in a
       // chain, while not already taken over.
-      SmallVector<retnet::Epilogue> epilogues;
-      while (std::optional<retnet::Epilogue> epilogue =
-                 retnet::findEpilogue(op, epilogues, prologueOps)) {
-        if (takenOver.contains(epilogue->op) ||
-            !llvm::is_contained(ops, epilogue->op))
-          break;
-        takenOver.insert(epilogue->op);
-        epilogues.push_back(std::move(*epilogue));
-      }
+      SmallVector<retnet::Epilogue> epilogues =
+          LinalgDistributor::epilogueChain(op, prologueOps, takenOver, ops);
+      for (const retnet::Epilogue &epilogue : epilogues)
+        takenOver.insert(epilogue.op);
       if (failed(distributor.distribute(
               rewriter, op, initOf.lookup(op), epilogues,
               prologue == prologueOf.end() ? nullptr : &prologue->second)))
-        return signalPassFailure();
+        return failure();
     }
+    return success();
   }
 };
 } // namespace

@@ -28,12 +28,91 @@ public:
 
   void emit(OpBuilder &b) { emitParallel(b, 0); }
 
+  /// Emits the whole tile as one register tile: its parallel dimensions
+  /// have at most `bounds` iterations each (static), and every point's
+  /// outputs (`initial`, if given, else loaded) ride through one nest of
+  /// reduction loops, so that the inputs a point shares with others load
+  /// once per reduction step.
+  void emitTile(OpBuilder &b, ArrayRef<int64_t> bounds,
+                std::optional<Value> initial) {
+    // Per parallel dimension: each index, clamped into the tile (loads stay
+    // in bounds on a partial tile) and whether it lies inside.
+    SmallVector<SmallVector<Value>> clamped(sizes.size()), inside(sizes.size());
+    Value nonEmpty;
+    for (unsigned dim : parallelDims) {
+      std::optional<int64_t> size = getConstantIntValue(sizes[dim]);
+      Value last;
+      if (!size) {
+        Value positive = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sgt, sizes[dim], zero);
+        nonEmpty = nonEmpty ? arith::AndIOp::create(b, loc, nonEmpty, positive)
+                            : positive;
+        last = arith::SubIOp::create(b, loc, sizes[dim], one);
+      }
+      for (int64_t index = 0; index < (size ? *size : bounds[dim]); ++index) {
+        Value constant = arith::ConstantIndexOp::create(b, loc, index);
+        clamped[dim].push_back(
+            size ? constant : arith::MinSIOp::create(b, loc, constant, last));
+        inside[dim].push_back(
+            size ? Value()
+                 : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                         constant, sizes[dim]));
+      }
+    }
+    if (nonEmpty) {
+      auto guard = scf::IfOp::create(b, loc, nonEmpty, /*withElse=*/false);
+      b.setInsertionPointToStart(guard.thenBlock());
+    }
+    SmallVector<SmallVector<int64_t>> points = tilePoints(clamped);
+    auto atPoint = [&](ArrayRef<int64_t> point) {
+      for (auto [dim, index] : llvm::zip(parallelDims, point))
+        ivs[dim] = clamped[dim][index];
+    };
+    SmallVector<Value> outputs;
+    for (ArrayRef<int64_t> point : points) {
+      atPoint(point);
+      if (initial)
+        outputs.append(op.getNumDpsInits(), *initial);
+      else
+        llvm::append_range(outputs, loadOutputs(b));
+    }
+    unsigned perPoint = op.getNumDpsInits();
+    outputs =
+        emitReduction(b, 0, outputs, [&](OpBuilder &inner, ValueRange current) {
+          SmallVector<Value> next;
+          for (auto [number, point] : llvm::enumerate(points)) {
+            atPoint(point);
+            llvm::append_range(
+                next, computePoint(inner,
+                                   current.slice(number * perPoint, perPoint)));
+          }
+          return next;
+        });
+    for (auto [number, point] : llvm::enumerate(points)) {
+      atPoint(point);
+      Value pointInside;
+      for (auto [dim, index] : llvm::zip(parallelDims, point))
+        if (Value in = inside[dim][index])
+          pointInside =
+              pointInside ? arith::AndIOp::create(b, loc, pointInside, in) : in;
+      OpBuilder::InsertionGuard guard(b);
+      if (pointInside) {
+        auto store = scf::IfOp::create(b, loc, pointInside, /*withElse=*/false);
+        b.setInsertionPointToStart(store.thenBlock());
+      }
+      storeOutputs(b, ValueRange(outputs).slice(number * perPoint, perPoint));
+    }
+  }
+
 private:
   /// Loops over the parallel dimensions from `depth` on; at each point, the
   /// outputs through the reduction loops.
   void emitParallel(OpBuilder &b, unsigned depth) {
     if (depth == parallelDims.size()) {
-      storeOutputs(b, emitReduction(b, 0, loadOutputs(b)));
+      storeOutputs(b, emitReduction(b, 0, loadOutputs(b),
+                                    [&](OpBuilder &inner, ValueRange current) {
+                                      return computePoint(inner, current);
+                                    }));
       return;
     }
     unsigned dim = parallelDims[depth];
@@ -45,21 +124,43 @@ private:
                        });
   }
 
+  using StepFn =
+      function_ref<SmallVector<Value>(OpBuilder &, ValueRange current)>;
+
   /// Loops over the reduction dimensions from `depth` on, carrying
-  /// `current`; returns the final values.
+  /// `current`, which `step` updates at each innermost iteration; returns
+  /// the final values.
   SmallVector<Value> emitReduction(OpBuilder &b, unsigned depth,
-                                   ValueRange current) {
+                                   ValueRange current, StepFn step) {
     if (depth == reductionDims.size())
-      return computePoint(b, current);
+      return step(b, current);
     unsigned dim = reductionDims[depth];
     auto loop = scf::ForOp::create(
         b, loc, zero, sizes[dim], one, current,
         [&](OpBuilder &inner, Location, Value iv, ValueRange carried) {
           ivs[dim] = iv;
           scf::YieldOp::create(inner, loc,
-                               emitReduction(inner, depth + 1, carried));
+                               emitReduction(inner, depth + 1, carried, step));
         });
     return SmallVector<Value>(loop.getResults());
+  }
+
+  /// The points of a tile with `indices[dim].size()` iterations along each
+  /// parallel dimension (index numbers per parallel dimension, the last
+  /// fastest).
+  SmallVector<SmallVector<int64_t>>
+  tilePoints(ArrayRef<SmallVector<Value>> indices) {
+    SmallVector<SmallVector<int64_t>> points = {{}};
+    for (unsigned dim : parallelDims) {
+      SmallVector<SmallVector<int64_t>> longer;
+      for (ArrayRef<int64_t> point : points)
+        for (int64_t index = 0, e = indices[dim].size(); index < e; ++index) {
+          longer.emplace_back(point);
+          longer.back().push_back(index);
+        }
+      points = std::move(longer);
+    }
+    return points;
   }
 
   /// Indices of `operand` at the current loop indices.
@@ -134,5 +235,15 @@ void mlir::retnet::lowerToRegisterLoops(RewriterBase &rewriter,
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
   RegisterLoopEmitter(rewriter, op).emit(rewriter);
+  rewriter.eraseOp(op);
+}
+
+void mlir::retnet::lowerToRegisterTile(RewriterBase &rewriter,
+                                       linalg::LinalgOp op,
+                                       ArrayRef<int64_t> bounds,
+                                       std::optional<Value> initial) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  RegisterLoopEmitter(rewriter, op).emitTile(rewriter, bounds, initial);
   rewriter.eraseOp(op);
 }

@@ -18,6 +18,19 @@ namespace mlir::retnet {
 /// arguments that may alias) LLVM cannot keep them in registers.
 void lowerToRegisterLoops(RewriterBase &rewriter, linalg::LinalgOp op);
 
+/// Replaces `op` (on buffers; one GPU thread's tile of a matrix product) by
+/// a register tile: the outputs of all its points, `initial` if given (the
+/// value that fills the outputs before the op), else loaded, carried
+/// together through one nest of scf.for loops over the reduction
+/// dimensions, each step computing every point, so that an input value
+/// that several points read (a row of A, a column of B) loads once per
+/// step: an outer product. Parallel dimension `d` has at most `bounds[d]`
+/// iterations; a dynamic one is a partial tile whose loads clamp to its
+/// last index and whose stores skip the points outside.
+void lowerToRegisterTile(RewriterBase &rewriter, linalg::LinalgOp op,
+                         ArrayRef<int64_t> bounds,
+                         std::optional<Value> initial);
+
 } // namespace mlir::retnet
 
 #endif // RETNET_CODEGEN_GPU_THREADTILELOWERING_H

@@ -1,4 +1,4 @@
-// RUN: retnet-opt %s -retnet-gpu-distribute-linalg=threads=128 -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -retnet-gpu-distribute-linalg="threads=128 row-tile-rows=-1" -canonicalize -cse -split-input-file | FileCheck %s
 
 // An element-wise op right after a reduction that reads the reduction's
 // output only at the point it writes (here in place: the norm factor of an

@@ -1,4 +1,4 @@
-// RUN: retnet-opt %s -retnet-gpu-distribute-linalg=threads=128 -canonicalize -cse -split-input-file | FileCheck %s
+// RUN: retnet-opt %s -retnet-gpu-distribute-linalg="threads=128 row-tile-rows=-1" -canonicalize -cse -split-input-file | FileCheck %s
 
 // An RMSNorm right before the product that it feeds (the sum of squares,
 // the factor in place, the normalization into a buffer that only the

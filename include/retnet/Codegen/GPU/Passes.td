@@ -118,6 +118,19 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       slice of static size (a decoding step's rotated q and k of a head),
       runs in the kernel's blocks, first, on that slice in workgroup memory:
       a kernel fewer.
+    - Matrix products over many rows (a prefill's projections: two parallel
+      loops, the rows of dynamic extent, the columns static; inputs indexed
+      by the rows or by the columns, not both) are versioned on their rows
+      with `scf.if`: with at least `row-tile-rows` rows, a copy of the
+      product and of the ops its blocks would take over runs in blocks of
+      `threads / 4` rows by 64 or 128 columns, each thread a register tile
+      of 4 rows by 4 or 8 columns whose outputs ride through the reduction
+      loop together (an outer product per step: 8 or 12 loads for 16 or 32
+      fused multiply-adds, and the weights read once per block of rows
+      rather than once per row), a partial last tile clamping its loads and
+      skipping its stores outside; the copy's prologue ops run as kernels of
+      their own, on fresh buffers. With fewer rows (a decoding step), the
+      split sums above run.
 
     retnet-forall-to-gpu-launch then turns the nests into `gpu.launch`.
   }];
@@ -129,8 +142,14 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
            "Shortest static reduction split across threads">,
     Option<"workgroupMemory", "workgroup-memory", "bool", /*default=*/"true",
            "Keep the partial-sum tiles in GPU workgroup memory">,
+    Option<"rowTileRows", "row-tile-rows", "int64_t", /*default=*/"0",
+           "Fewest rows of a matrix product that runs in register tiles "
+           "(0: enough blocks for one per multiprocessor of a 132-SM GPU; "
+           "negative: never)">,
   ];
   let statistics = [
+    Statistic<"numRowTiled", "num-row-tiled",
+              "Matrix products versioned for many rows (register tiles)">,
     Statistic<"numPrologueOps", "num-prologues",
               "Sums whose blocks run a prologue">,
     Statistic<"numKernelInputs", "num-kernel-inputs",

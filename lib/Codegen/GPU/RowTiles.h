@@ -1,0 +1,56 @@
+//===- RowTiles.h - Matrix products over many rows in register tiles ------===//
+
+#ifndef RETNET_CODEGEN_GPU_ROWTILES_H
+#define RETNET_CODEGEN_GPU_ROWTILES_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::retnet {
+
+/// The attribute that marks the copy of a product that runs in row tiles.
+constexpr StringLiteral kRowTilesMarker = "retnet.row_tiles";
+
+/// How a block's tile of a product (rows x columns of its output) splits
+/// into the register tiles of its threads: `threadRows x threadColumns`
+/// threads, each with `rowsPerThread x columnsPerThread` outputs.
+struct RowTileShape {
+  unsigned rowLoop, columnLoop;
+  int64_t threadRows, threadColumns, rowsPerThread, columnsPerThread;
+
+  int64_t blockRows() const { return threadRows * rowsPerThread; }
+  int64_t blockColumns() const { return threadColumns * columnsPerThread; }
+};
+
+/// The row tiles of `op` in blocks of `threads` threads, if it is a product
+/// that suits them: a linalg op on buffers with one output, two parallel
+/// loops (the rows, of dynamic extent, and the columns, of static extent
+/// that the block's columns divide) and static reduction loops of at least
+/// 64 iterations in all; every operand indexed by a projected permutation,
+/// each input by at most one of the rows and the columns (an outer product
+/// per reduction step: a thread loads rowsPerThread + columnsPerThread
+/// inputs for rowsPerThread * columnsPerThread products).
+std::optional<RowTileShape> rowTileShape(linalg::LinalgOp op, int64_t threads);
+
+/// The fewest rows for which `op` runs in row tiles of `shape`: enough
+/// blocks to give each multiprocessor of a large GPU one, or `minRows` if
+/// positive.
+int64_t rowTileMinRows(linalg::LinalgOp op, const RowTileShape &shape,
+                       int64_t minRows);
+
+/// Versions `group` (linalg ops on buffers in one block: `product`, and the
+/// ops that its blocks would take over, such as its prologue and its
+/// epilogues) on the number of rows of `product` (the iterations of its loop
+/// `rowLoop`): where it has at least
+/// `minRows`, a copy of the group runs, with fresh allocations for
+/// `privateRoots` (the buffers that only the group accesses), its product
+/// marked with kRowTilesMarker; otherwise the group itself. The ops between
+/// the group's ops (pure ops, views and allocations only) move before the
+/// branch. Fails with the IR unchanged where that cannot be done.
+LogicalResult versionByRows(RewriterBase &rewriter, linalg::LinalgOp product,
+                            unsigned rowLoop, ArrayRef<linalg::LinalgOp> group,
+                            ArrayRef<Value> privateRoots, int64_t minRows);
+
+} // namespace mlir::retnet
+
+#endif // RETNET_CODEGEN_GPU_ROWTILES_H
