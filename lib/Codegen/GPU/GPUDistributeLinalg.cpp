@@ -194,15 +194,9 @@ private:
         retnet::rowTileShape(op, threads);
     if (!shape)
       return op->emitOpError("lost the shape of its row tiles");
-    unsigned loops = op.getNumLoops();
-    SmallVector<int64_t> blockTile(loops, 0), counts(loops, 0),
-        points(loops, 0);
+    SmallVector<int64_t> blockTile(op.getNumLoops(), 0);
     blockTile[shape->rowLoop] = shape->blockRows();
     blockTile[shape->columnLoop] = shape->blockColumns();
-    counts[shape->rowLoop] = shape->threadRows;
-    counts[shape->columnLoop] = shape->threadColumns;
-    points[shape->rowLoop] = shape->rowsPerThread;
-    points[shape->columnLoop] = shape->columnsPerThread;
     std::optional<Value> initial;
     if (init) {
       initial = init.getDpsInputs()[0];
@@ -210,12 +204,24 @@ private:
     }
     FailureOr<linalg::LinalgOp> block =
         tileToBlocks(rewriter, op, blockTile, nullptr, epilogues, nullptr);
-    if (failed(block))
+    FailureOr<linalg::LinalgOp> interleaved = failure();
+    if (succeeded(block))
+      interleaved = retnet::interleaveColumns(rewriter, *block, *shape);
+    if (failed(interleaved))
       return op->emitOpError("could not be tiled to GPU blocks of rows");
+    // Threads over (rows, t), each with rowsPerThread rows and every j
+    // (interleaveColumns: loop columnLoop is j, columnLoop + 1 is t).
+    unsigned loops = interleaved->getNumLoops();
+    SmallVector<int64_t> counts(loops, 0), points(loops, 0);
+    counts[shape->rowLoop] = shape->threadRows;
+    points[shape->rowLoop] = shape->rowsPerThread;
+    counts[shape->columnLoop + 1] = shape->threadColumns;
+    points[shape->columnLoop + 1] = 1;
     FailureOr<linalg::LinalgOp> thread = tileToForall(
-        rewriter, *block, counts, /*blocks=*/false, std::nullopt, points);
+        rewriter, *interleaved, counts, /*blocks=*/false, std::nullopt, points);
     if (failed(thread))
       return op->emitOpError("could not be tiled to register tiles");
+    points[shape->columnLoop] = shape->columnsPerThread;
     retnet::lowerToRegisterTile(rewriter, *thread, points, initial);
     return success();
   }

@@ -101,6 +101,11 @@ private:
   /// Loads `memref[indices]` and converts it to the compute type.
   Value load(OpBuilder &builder, Location loc, Value memref,
              ValueRange indices);
+  /// Column `local` of the group of state columns from `firstColumn`.
+  Value groupColumn(OpBuilder &builder, Location loc, Value firstColumn,
+                    Value local) {
+    return arith::AddIOp::create(builder, loc, firstColumn, local);
+  }
   /// Head-local indices [batch, head, row, column].
   SmallVector<Value> at(Value row, Value column) {
     return {batchIndex, headIndex, row, column};
@@ -164,6 +169,18 @@ private:
 
   void emitSequential(int64_t chunkSize);
   void emitTokenByToken();
+  /// The recurrent kernel's pass over its group of `columns` state columns
+  /// (from `firstColumn`) for `token`: each of `slices` slices of rows
+  /// updates its part of the state (S = gamma S + zeta k v, gamma being
+  /// `stateDecay`) and writes its partial q . S per column to `partials`.
+  void emitTokenStatePass(Value token, Value firstColumn, int64_t columns,
+                          int64_t slices, Value factors, Value partials,
+                          Value stateDecay);
+  /// The outputs of `token` for the group's columns: the slices' partial
+  /// sums added up, with the current token's own term.
+  void emitTokenOutputs(Value token, Value firstColumn, int64_t columns,
+                        int64_t slices, Value factors, Value scores,
+                        Value partials);
   void emitParallel();
 
   ImplicitLocOpBuilder &b;

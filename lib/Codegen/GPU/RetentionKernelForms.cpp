@@ -61,10 +61,6 @@ void RetentionKernelEmitter::emitTokenByToken() {
       [&](ValueRange blocks) {
         selectHead(blocks[0], blocks[1]);
         Value firstColumn = arith::MulIOp::create(b, blocks[2], index(columns));
-        auto columnOf = [&](OpBuilder &builder, Location loc, Value local) {
-          return arith::AddIOp::create(builder, loc, firstColumn, local)
-              .getResult();
-        };
         Value scores = workgroupBuffer({1, 1});
         Value factors = workgroupBuffer({3, 1});
         Value partials = workgroupBuffer({slices, columns});
@@ -73,7 +69,7 @@ void RetentionKernelEmitter::emitTokenByToken() {
         forEachElement(index(keyDim * columns), [&](OpBuilder &builder,
                                                     Location loc, Value e) {
           auto [row, local] = split(builder, loc, e, columns);
-          Value column = columnOf(builder, loc, local);
+          Value column = groupColumn(builder, loc, firstColumn, local);
           Value value = initialState
                             ? load(builder, loc, initialState, at(row, column))
                             : floatConstant(builder, loc, computeType, 0.0);
@@ -84,79 +80,87 @@ void RetentionKernelEmitter::emitTokenByToken() {
                             /*keyDecayEnd=*/
                             arith::AddIOp::create(b, token, rows));
           computeScores(scores, token, rows, token, rows);
-          forEachElement(index(slices * columns), [&](OpBuilder &builder,
-                                                      Location loc, Value e) {
-            auto [slice, local] = split(builder, loc, e, columns);
-            Value column = columnOf(builder, loc, local);
-            Value zeta = memref::LoadOp::create(
-                builder, loc, factors,
-                ValueRange{index(builder, loc, KeyDecayRow),
-                           index(builder, loc, 0)});
-            Value value = arith::MulFOp::create(
-                builder, loc, load(builder, loc, values, at(token, column)),
-                zeta);
-            auto pass = scf::ForOp::create(
-                builder, loc, slice, index(builder, loc, keyDim),
-                index(builder, loc, slices),
-                ValueRange{floatConstant(builder, loc, computeType, 0.0)},
-                [&](OpBuilder &inner, Location innerLoc, Value row,
-                    ValueRange acc) {
-                  Value old = load(inner, innerLoc, state, at(row, column));
-                  Value dot = arith::AddFOp::create(
-                      inner, innerLoc, acc[0],
-                      arith::MulFOp::create(
-                          inner, innerLoc,
-                          load(inner, innerLoc, queries, at(token, row)), old));
-                  Value update = arith::AddFOp::create(
-                      inner, innerLoc,
-                      arith::MulFOp::create(inner, innerLoc, old, stateDecay),
-                      arith::MulFOp::create(
-                          inner, innerLoc,
-                          load(inner, innerLoc, keys, at(token, row)), value));
-                  memref::StoreOp::create(inner, innerLoc, update, state,
-                                          at(row, column));
-                  scf::YieldOp::create(inner, innerLoc, dot);
-                });
-            memref::StoreOp::create(builder, loc, pass.getResult(0), partials,
-                                    ValueRange{slice, local});
-          });
-          forEachElement(index(columns), [&](OpBuilder &builder, Location loc,
-                                             Value local) {
-            Value column = columnOf(builder, loc, local);
-            auto factor = [&](FactorRow row) {
-              return memref::LoadOp::create(builder, loc, factors,
-                                            ValueRange{index(builder, loc, row),
-                                                       index(builder, loc, 0)})
-                  .getResult();
-            };
-            Value zero = index(builder, loc, 0);
-            Value fromState =
-                sum(builder, loc, index(builder, loc, slices),
-                    [&](OpBuilder &inner, Location innerLoc, Value slice) {
-                      return memref::LoadOp::create(inner, innerLoc, partials,
-                                                    ValueRange{slice, local})
-                          .getResult();
-                    });
-            Value result = arith::AddFOp::create(
-                builder, loc,
-                arith::MulFOp::create(
-                    builder, loc,
-                    memref::LoadOp::create(builder, loc, scores,
-                                           ValueRange{zero, zero}),
-                    load(builder, loc, values, at(token, column))),
-                arith::MulFOp::create(builder, loc, fromState,
-                                      factor(QueryDecayRow)));
-            if (scaled)
-              result =
-                  arith::MulFOp::create(builder, loc, result, factor(ScaleRow));
-            if (elementType != computeType)
-              result =
-                  arith::TruncFOp::create(builder, loc, elementType, result);
-            memref::StoreOp::create(builder, loc, result, output,
-                                    at(token, column));
-          });
+          emitTokenStatePass(token, firstColumn, columns, slices, factors,
+                             partials, stateDecay);
+          emitTokenOutputs(token, firstColumn, columns, slices, factors, scores,
+                           partials);
         });
       });
+}
+
+void RetentionKernelEmitter::emitTokenStatePass(Value token, Value firstColumn,
+                                                int64_t columns, int64_t slices,
+                                                Value factors, Value partials,
+                                                Value stateDecay) {
+  forEachElement(index(slices * columns), [&](OpBuilder &builder, Location loc,
+                                              Value e) {
+    auto [slice, local] = split(builder, loc, e, columns);
+    Value column = groupColumn(builder, loc, firstColumn, local);
+    Value zeta = memref::LoadOp::create(
+        builder, loc, factors,
+        ValueRange{index(builder, loc, KeyDecayRow), index(builder, loc, 0)});
+    Value value = arith::MulFOp::create(
+        builder, loc, load(builder, loc, values, at(token, column)), zeta);
+    auto pass = scf::ForOp::create(
+        builder, loc, slice, index(builder, loc, keyDim),
+        index(builder, loc, slices),
+        ValueRange{floatConstant(builder, loc, computeType, 0.0)},
+        [&](OpBuilder &inner, Location innerLoc, Value row, ValueRange acc) {
+          Value old = load(inner, innerLoc, state, at(row, column));
+          Value dot = arith::AddFOp::create(
+              inner, innerLoc, acc[0],
+              arith::MulFOp::create(
+                  inner, innerLoc,
+                  load(inner, innerLoc, queries, at(token, row)), old));
+          Value update = arith::AddFOp::create(
+              inner, innerLoc,
+              arith::MulFOp::create(inner, innerLoc, old, stateDecay),
+              arith::MulFOp::create(inner, innerLoc,
+                                    load(inner, innerLoc, keys, at(token, row)),
+                                    value));
+          memref::StoreOp::create(inner, innerLoc, update, state,
+                                  at(row, column));
+          scf::YieldOp::create(inner, innerLoc, dot);
+        });
+    memref::StoreOp::create(builder, loc, pass.getResult(0), partials,
+                            ValueRange{slice, local});
+  });
+}
+
+void RetentionKernelEmitter::emitTokenOutputs(Value token, Value firstColumn,
+                                              int64_t columns, int64_t slices,
+                                              Value factors, Value scores,
+                                              Value partials) {
+  forEachElement(index(columns), [&](OpBuilder &builder, Location loc,
+                                     Value local) {
+    Value column = groupColumn(builder, loc, firstColumn, local);
+    auto factor = [&](FactorRow row) {
+      return memref::LoadOp::create(
+                 builder, loc, factors,
+                 ValueRange{index(builder, loc, row), index(builder, loc, 0)})
+          .getResult();
+    };
+    Value zero = index(builder, loc, 0);
+    Value fromState =
+        sum(builder, loc, index(builder, loc, slices),
+            [&](OpBuilder &inner, Location innerLoc, Value slice) {
+              return memref::LoadOp::create(inner, innerLoc, partials,
+                                            ValueRange{slice, local})
+                  .getResult();
+            });
+    Value result = arith::AddFOp::create(
+        builder, loc,
+        arith::MulFOp::create(builder, loc,
+                              memref::LoadOp::create(builder, loc, scores,
+                                                     ValueRange{zero, zero}),
+                              load(builder, loc, values, at(token, column))),
+        arith::MulFOp::create(builder, loc, fromState, factor(QueryDecayRow)));
+    if (scaled)
+      result = arith::MulFOp::create(builder, loc, result, factor(ScaleRow));
+    if (elementType != computeType)
+      result = arith::TruncFOp::create(builder, loc, elementType, result);
+    memref::StoreOp::create(builder, loc, result, output, at(token, column));
+  });
 }
 
 Value RetentionKernelEmitter::emit(ChunkStatesOp op) {

@@ -3,6 +3,7 @@
 #include "RowTiles.h"
 
 #include "BufferRoots.h"
+#include "LoopSplit.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -91,6 +92,40 @@ std::optional<retnet::RowTileShape> retnet::rowTileShape(linalg::LinalgOp op,
     }
   }
   return std::nullopt;
+}
+
+FailureOr<linalg::LinalgOp>
+retnet::interleaveColumns(RewriterBase &rewriter, linalg::LinalgOp op,
+                          const RowTileShape &shape) {
+  int64_t columns = op.getStaticLoopRanges()[shape.columnLoop];
+  if (ShapedType::isDynamic(columns) || columns % shape.threadColumns != 0)
+    return failure();
+  LoopSplit split;
+  split.loop = shape.columnLoop;
+  split.innerSize = shape.threadColumns;
+  for (unsigned dim = 0, e = op.getNumLoops(); dim < e; ++dim)
+    split.positions.push_back(dim > shape.columnLoop ? dim + 1 : dim);
+  split.innerPosition = shape.columnLoop + 1;
+  split.numLoops = op.getNumLoops() + 1;
+  rewriter.setInsertionPoint(op);
+  SmallVector<Value> inputs, outputs;
+  SmallVector<AffineMap> maps;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto [value, map] = splitOperand(rewriter, op, &operand, split);
+    (op.isDpsInput(&operand) ? inputs : outputs).push_back(value);
+    maps.push_back(map);
+  }
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  iterators.insert(iterators.begin() + split.innerPosition,
+                   utils::IteratorType::parallel);
+  auto interleaved = linalg::GenericOp::create(
+      rewriter, op.getLoc(), TypeRange{}, inputs, outputs, maps, iterators,
+      [&](OpBuilder &b, Location loc, ValueRange arguments) {
+        linalg::YieldOp::create(
+            b, loc, clonePayloadForSplit(b, loc, op, arguments, split));
+      });
+  rewriter.eraseOp(op);
+  return cast<linalg::LinalgOp>(interleaved.getOperation());
 }
 
 int64_t retnet::rowTileMinRows(linalg::LinalgOp op, const RowTileShape &shape,

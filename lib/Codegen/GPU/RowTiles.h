@@ -32,6 +32,17 @@ struct RowTileShape {
 /// inputs for rowsPerThread * columnsPerThread products).
 std::optional<RowTileShape> rowTileShape(linalg::LinalgOp op, int64_t threads);
 
+/// Replaces `op` (a block's tile of a product of `shape`) by the same
+/// product with its column loop split in two, column = j * threadColumns +
+/// t (t fastest, a view of each operand that the columns index expanded to
+/// [j, t]), and returns it: a thread that takes every j of one t owns
+/// columns threadColumns apart, so that the threads of a half warp load 16
+/// neighbouring values of a row of the right-hand side at once (coalesced)
+/// and store 16 neighbouring outputs.
+FailureOr<linalg::LinalgOp> interleaveColumns(RewriterBase &rewriter,
+                                              linalg::LinalgOp op,
+                                              const RowTileShape &shape);
+
 /// The fewest rows for which `op` runs in row tiles of `shape`: enough
 /// blocks to give each multiprocessor of a large GPU one, or `minRows` if
 /// positive.

@@ -2,22 +2,15 @@
 
 #include "SplitSum.h"
 
+#include "LoopSplit.h"
+
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 
 namespace {
-/// The result of `map` that is exactly loop `dim`, if one is.
-std::optional<unsigned> resultOfDim(AffineMap map, unsigned dim) {
-  for (auto [position, result] : llvm::enumerate(map.getResults()))
-    if (result == getAffineDimExpr(dim, map.getContext()))
-      return position;
-  return std::nullopt;
-}
-
 unsigned firstReductionLoop(linalg::LinalgOp op) {
   SmallVector<unsigned> reductions;
   op.getReductionDims(reductions);
@@ -43,55 +36,15 @@ struct SplitLoops {
   }
   unsigned sliceLoop() const { return numParallel; }
   unsigned numLoops() const { return newPosition.size() + 1; }
+  /// The nest as the split of loop `first` into (kk, s).
+  retnet::LoopSplit asLoopSplit(unsigned first, int64_t slices) const {
+    return {first, slices, newPosition, sliceLoop(), numLoops()};
+  }
 
   unsigned numParallel;
   SmallVector<unsigned> newPosition;
   SmallVector<AffineExpr> replacements;
 };
-
-/// `input` of `op` for the partial sums, with its indexing map: dimension
-/// `reduced` (loop `first`, `length` long) expanded to (kk, s).
-std::pair<Value, AffineMap> splitInput(RewriterBase &rewriter,
-                                       linalg::LinalgOp op, OpOperand *input,
-                                       const SplitLoops &loops, unsigned first,
-                                       int64_t length, int64_t slices) {
-  AffineMap map = op.getMatchingIndexingMap(input);
-  MLIRContext *context = map.getContext();
-  std::optional<unsigned> reduced = resultOfDim(map, first);
-  if (!reduced)
-    return {input->get(), map.replaceDimsAndSymbols(loops.replacements, {},
-                                                    loops.numLoops(), 0)};
-  Location loc = op.getLoc();
-  auto type = cast<MemRefType>(input->get().getType());
-  SmallVector<AffineExpr> results;
-  SmallVector<ReassociationIndices> reassociation;
-  SmallVector<int64_t> shape;
-  SmallVector<OpFoldResult> outputShape;
-  SmallVector<OpFoldResult> sizes =
-      memref::getMixedSizes(rewriter, loc, input->get());
-  for (auto [position, result] : llvm::enumerate(map.getResults())) {
-    int64_t next = shape.size();
-    if (position != *reduced) {
-      results.push_back(result.replaceDims(loops.replacements));
-      reassociation.push_back({next});
-      shape.push_back(type.getDimSize(position));
-      outputShape.push_back(sizes[position]);
-      continue;
-    }
-    results.push_back(getAffineDimExpr(loops.newPosition[first], context));
-    results.push_back(getAffineDimExpr(loops.sliceLoop(), context));
-    reassociation.push_back({next, next + 1});
-    shape.append({length / slices, slices});
-    outputShape.append({rewriter.getIndexAttr(length / slices),
-                        rewriter.getIndexAttr(slices)});
-  }
-  FailureOr<MemRefType> expandedType =
-      memref::ExpandShapeOp::computeExpandedType(type, shape, reassociation);
-  assert(succeeded(expandedType) && "a strided dimension always expands");
-  Value expanded = memref::ExpandShapeOp::create(
-      rewriter, loc, *expandedType, input->get(), reassociation, outputShape);
-  return {expanded, AffineMap::get(loops.numLoops(), 0, results, context)};
-}
 
 } // namespace
 
@@ -129,7 +82,7 @@ bool mlir::retnet::isSplittableSum(linalg::LinalgOp op, int64_t minimumLength,
     AffineMap map = op.getMatchingIndexingMap(input);
     if (!map.isFunctionOfDim(first))
       continue;
-    std::optional<unsigned> position = resultOfDim(map, first);
+    std::optional<unsigned> position = retnet::resultOfDim(map, first);
     if (!position || !isa<MemRefType>(input->get().getType()) ||
         llvm::count_if(map.getResults(), [&](AffineExpr result) {
           return result.isFunctionOfDim(first);
@@ -148,7 +101,6 @@ mlir::retnet::SplitSum mlir::retnet::splitSum(RewriterBase &rewriter,
   MLIRContext *context = rewriter.getContext();
   SplitLoops loops(op);
   unsigned first = firstReductionLoop(op);
-  int64_t length = op.getStaticLoopRanges()[first];
   SmallVector<Range> ranges = op.createLoopRanges(rewriter, loc);
   OpOperand *init = op.getDpsInitOperand(0);
   Type elementType = getElementTypeOrSelf(init->get().getType());
@@ -177,11 +129,11 @@ mlir::retnet::SplitSum mlir::retnet::splitSum(RewriterBase &rewriter,
   auto fill = linalg::FillOp::create(rewriter, loc, ValueRange{zero},
                                      ValueRange{partials});
 
+  retnet::LoopSplit split = loops.asLoopSplit(first, slices);
   SmallVector<Value> inputs;
   SmallVector<AffineMap> maps;
   for (OpOperand *input : op.getDpsInputOperands()) {
-    auto [value, map] =
-        splitInput(rewriter, op, input, loops, first, length, slices);
+    auto [value, map] = retnet::splitOperand(rewriter, op, input, split);
     inputs.push_back(value);
     maps.push_back(map);
   }
@@ -195,33 +147,9 @@ mlir::retnet::SplitSum mlir::retnet::splitSum(RewriterBase &rewriter,
   auto partial = linalg::GenericOp::create(
       rewriter, loc, TypeRange{}, inputs, ValueRange{partials}, maps, iterators,
       [&](OpBuilder &b, Location bodyLoc, ValueRange arguments) {
-        IRMapping mapping;
-        Block *body = op.getBlock();
-        mapping.map(body->getArguments(), arguments);
-        for (Operation &payloadOp : body->without_terminator()) {
-          auto index = dyn_cast<linalg::IndexOp>(payloadOp);
-          if (!index) {
-            b.clone(payloadOp, mapping);
-            continue;
-          }
-          unsigned dim = index.getDim();
-          Value value =
-              linalg::IndexOp::create(b, bodyLoc, loops.newPosition[dim]);
-          if (dim == first) {
-            Value count = arith::ConstantIndexOp::create(b, bodyLoc, slices);
-            Value slice =
-                linalg::IndexOp::create(b, bodyLoc, loops.sliceLoop());
-            value = arith::AddIOp::create(
-                b, bodyLoc, arith::MulIOp::create(b, bodyLoc, value, count),
-                slice);
-          }
-          mapping.map(index.getResult(), value);
-        }
         linalg::YieldOp::create(
             b, bodyLoc,
-            llvm::map_to_vector(
-                body->getTerminator()->getOperands(),
-                [&](Value v) { return mapping.lookupOrDefault(v); }));
+            retnet::clonePayloadForSplit(b, bodyLoc, op, arguments, split));
       });
 
   AffineMap outputMap = op.getMatchingIndexingMap(init).replaceDimsAndSymbols(

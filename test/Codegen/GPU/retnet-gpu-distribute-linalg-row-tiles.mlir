@@ -4,7 +4,9 @@
 
 // A product over a dynamic number of rows runs, from 100 rows on, in blocks
 // of 64 rows by 128 columns, each of the 256 threads a register tile of
-// 4 x 8 outputs: the 32 sums ride through one loop over the 96 terms,
+// 4 x 8 outputs, 8 columns 16 apart (the block's 128 columns viewed as
+// [8, 16], the 16 threads of a half warp on neighbouring columns): the 32
+// sums ride through one loop over the 96 terms,
 // starting from the fill's value (the fill goes), and a partial last tile
 // stores only its rows. Its epilogue (the residual add) runs in the same
 // blocks. With fewer rows, the split sums run as before.
@@ -16,8 +18,11 @@
 // CHECK: scf.if %[[MANY]] {
 // CHECK-NOT: linalg.fill
 // CHECK:   scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%[[ROWS]], 256) step (64, 128) {
-// CHECK:     scf.forall (%{{.*}}, %{{.*}}) in (16, 16) {
+// CHECK:     %[[WEIGHTS:.*]] = memref.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [96, 8, 16]
+// CHECK:     %[[OUTPUTS:.*]] = memref.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [%{{.*}}, 8, 16]
+// CHECK:     scf.forall (%{{.*}}, %[[T:.*]]) in (16, 16) {
 // CHECK:       %[[TILE_ROWS:.*]] = affine.max
+// CHECK:       memref.subview %[[WEIGHTS]][0, 0, %[[T]]] [96, 8, 1]
 // CHECK:       %[[ANY:.*]] = arith.cmpi sgt, %[[TILE_ROWS]], %c0
 // CHECK:       %[[SECOND:.*]] = arith.cmpi sgt, %[[TILE_ROWS]], %c1
 // CHECK:       scf.if %[[ANY]] {

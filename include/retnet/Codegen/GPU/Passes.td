@@ -124,8 +124,8 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       with `scf.if`: with at least `row-tile-rows` rows, a copy of the
       product and of the ops its blocks would take over runs in blocks of
       `threads / 4` rows by 64 or 128 columns, each thread a register tile
-      of 4 rows by 4 or 8 columns whose outputs ride through the reduction
-      loop together (an outer product per step: 8 or 12 loads for 16 or 32
+      of 4 rows by 4 or 8 columns, 16 apart (coalesced across a half warp),
+      whose outputs ride through the reduction loop together (an outer product per step: 8 or 12 loads for 16 or 32
       fused multiply-adds, and the weights read once per block of rows
       rather than once per row), a partial last tile clamping its loads and
       skipping its stores outside; the copy's prologue ops run as kernels of

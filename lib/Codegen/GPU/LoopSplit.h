@@ -1,0 +1,46 @@
+//===- LoopSplit.h - One loop of a linalg op split into two ---------------===//
+
+#ifndef RETNET_CODEGEN_GPU_LOOPSPLIT_H
+#define RETNET_CODEGEN_GPU_LOOPSPLIT_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::retnet {
+
+/// A loop nest made from a linalg op's loops, in which its loop `loop` (of
+/// static extent) becomes two: loop = outer * innerSize + inner.
+struct LoopSplit {
+  unsigned loop;
+  int64_t innerSize;
+  /// The position in the new nest of each of the op's loops (`loop`'s is
+  /// that of outer), and of inner.
+  SmallVector<unsigned> positions;
+  unsigned innerPosition;
+  unsigned numLoops;
+};
+
+/// The result of `map` that is exactly loop `dim`, if one is.
+std::optional<unsigned> resultOfDim(AffineMap map, unsigned dim);
+
+/// `operand` of `op` in the nest of `split`, with its indexing map there:
+/// the dimension that loop `split.loop` indexes (by itself) expanded to
+/// (extent / innerSize, innerSize) with `memref.expand_shape`; an operand
+/// that does not index the loop stays as it is.
+std::pair<Value, AffineMap> splitOperand(RewriterBase &rewriter,
+                                         linalg::LinalgOp op,
+                                         OpOperand *operand,
+                                         const LoopSplit &split);
+
+/// Clones the payload of `op` at the builder's insertion point on
+/// `arguments` (the new op's block arguments), with `linalg.index` renumbered
+/// for the nest of `split` (loop `split.loop` as outer * innerSize + inner),
+/// and returns the values that it yields.
+SmallVector<Value> clonePayloadForSplit(OpBuilder &b, Location loc,
+                                        linalg::LinalgOp op,
+                                        ValueRange arguments,
+                                        const LoopSplit &split);
+
+} // namespace mlir::retnet
+
+#endif // RETNET_CODEGEN_GPU_LOOPSPLIT_H
