@@ -3,10 +3,12 @@
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda -o %t/libtiny.so
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --form=parallel -o %t/libtiny-parallel.so
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --weight-type=f16 -o %t/libtiny-f16.so
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=8 -o %t/libtiny-rows.so
 // RUN: retnet-weights %S/Inputs/tiny.json -o %t/tiny.safetensors --seed 3
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny-f16.so --weights %t/tiny.safetensors --prompt "1,2,3;4,5,6" --max-new-tokens 3 2>&1 | FileCheck %s
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt "1,2,3;4,5,6" --max-new-tokens 3 2>&1 | FileCheck %s
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny-parallel.so --weights %t/tiny.safetensors --prompt 7,8,9,10,11,12,13,14,15 --max-new-tokens 2 2>&1 | FileCheck %s
+// RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny-rows.so --weights %t/tiny.safetensors --prompt 1,2,3,4,5,6,7,8,9,10,11 --max-new-tokens 3 2>&1 | FileCheck %s
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt 1,2,3 --max-new-tokens 3 > %t/steps.txt 2>&1
 // RUN: env LD_LIBRARY_PATH=%fake-cuda-dir FAKE_CUDA_STATS=1 retnet-run %t/libtiny.so --weights %t/tiny.safetensors --prompt 1,2,3 --max-new-tokens 5 >> %t/steps.txt 2>&1
 // RUN: FileCheck %s --check-prefix=STEPS < %t/steps.txt
@@ -19,6 +21,9 @@
 // their kernels (every grid and block non-empty, blocks of at most 1024
 // threads, or the driver refuses), buffers come from the memory cache, and
 // nothing fails. The numbers themselves need a GPU (test/Integration/GPU).
+// libtiny-rows.so runs its 11-token prefill's products in row tiles (from
+// 8 rows on): the host side of that branch (its fresh buffers, allocated
+// and freed on the device) works too, and decoding (1 row) takes the other.
 
 // CHECK: prefill: {{.*}} tokens/s); decode:
 // CHECK: fake-cuda: module_loads={{[1-9][0-9]*}} launches={{[1-9][0-9]*}} allocations={{[1-9][0-9]*}}
