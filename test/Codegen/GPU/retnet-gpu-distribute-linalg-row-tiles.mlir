@@ -1,6 +1,7 @@
 // RUN: retnet-opt %s -retnet-gpu-distribute-linalg=row-tile-rows=100 -canonicalize -cse -split-input-file | FileCheck %s
 // RUN: retnet-opt %s -retnet-gpu-distribute-linalg -split-input-file | FileCheck %s --check-prefix=DEFAULT
 // RUN: retnet-opt %s -retnet-gpu-distribute-linalg=row-tile-rows=-1 -split-input-file | FileCheck %s --check-prefix=NEVER
+// RUN: retnet-opt %s -retnet-gpu-distribute-linalg="threads=128 row-tile-rows=100" -split-input-file | FileCheck %s --check-prefix=T128
 
 // A product over a dynamic number of rows runs, from 100 rows on, in blocks
 // of 64 rows by 128 columns, each of the 256 threads a register tile of
@@ -52,6 +53,10 @@
 // DEFAULT-LABEL: func @product_with_epilogue
 // DEFAULT: arith.constant 4224 : index
 // DEFAULT: scf.if
+// With 128 threads a block has 8 x 16 threads, 32 rows.
+// T128-LABEL: func @product_with_epilogue
+// T128: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (32, 128) {
+// T128:   scf.forall (%{{.*}}, %{{.*}}) in (8, 16) {
 // NEVER-LABEL: func @product_with_epilogue
 // NEVER-NOT: scf.if
 // NEVER: return
