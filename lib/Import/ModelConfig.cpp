@@ -299,24 +299,9 @@ static void settleNormalization(ModelConfig &config,
   }
 }
 
-Expected<ModelConfig>
-mlir::retnet::parseModelConfig(StringRef json,
-                               std::vector<std::string> &warnings) {
-  if (llvm::Error error = checkJsonText(json))
-    return std::move(error);
-  Expected<llvm::json::Value> parsed = llvm::json::parse(json);
-  if (!parsed)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "invalid JSON: " +
-                                       llvm::toString(parsed.takeError()));
-  const llvm::json::Object *object = parsed->getAsObject();
-  if (!object)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "the model description must be a JSON "
-                                   "object");
-
-  ModelConfig config;
-  FieldReader fields(*object);
+/// Reads the fields of a model description into `config`: the first
+/// problem, in field order.
+static llvm::Error readFields(FieldReader &fields, ModelConfig &config) {
   std::optional<std::string> activation;
   bool noOutputLayer = false;
   llvm::Error errors[] = {
@@ -363,7 +348,7 @@ mlir::retnet::parseModelConfig(StringRef json,
       llvm::consumeError(std::move(error));
   }
   if (first)
-    return std::move(first);
+    return first;
 
   if (activation) {
     if (*activation == "gelu")
@@ -378,9 +363,11 @@ mlir::retnet::parseModelConfig(StringRef json,
                                              *activation + "\"");
   }
   config.outputLayer = !noOutputLayer;
-  settleNormalization(config, warnings);
-  if (llvm::Error error = checkLimits(config))
-    return std::move(error);
+  return llvm::Error::success();
+}
+
+/// The widths per head: whole, and for keys even.
+static llvm::Error checkHeadWidths(const ModelConfig &config) {
   if (config.embedDim % config.heads != 0)
     return fieldError("decoder_embed_dim",
                       llvm::formatv("{0} is not divisible by "
@@ -401,6 +388,34 @@ mlir::retnet::parseModelConfig(StringRef json,
                                     "even (rotation pairs)",
                                     config.keyDim())
                           .str());
+  return llvm::Error::success();
+}
+
+Expected<ModelConfig>
+mlir::retnet::parseModelConfig(StringRef json,
+                               std::vector<std::string> &warnings) {
+  if (llvm::Error error = checkJsonText(json))
+    return std::move(error);
+  Expected<llvm::json::Value> parsed = llvm::json::parse(json);
+  if (!parsed)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "invalid JSON: " +
+                                       llvm::toString(parsed.takeError()));
+  const llvm::json::Object *object = parsed->getAsObject();
+  if (!object)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the model description must be a JSON "
+                                   "object");
+
+  ModelConfig config;
+  FieldReader fields(*object);
+  if (llvm::Error error = readFields(fields, config))
+    return std::move(error);
+  settleNormalization(config, warnings);
+  if (llvm::Error error = checkLimits(config))
+    return std::move(error);
+  if (llvm::Error error = checkHeadWidths(config))
+    return std::move(error);
   fields.reportUnknown(warnings);
   return config;
 }

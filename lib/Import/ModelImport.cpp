@@ -50,6 +50,14 @@ public:
   func::FuncOp build(EntryKind kind);
 
 private:
+  /// The signature of the entry `kind`: (weights, decays, tokens, states,
+  /// positions, logits) buffers.
+  FunctionType entryType(EntryKind kind);
+  /// The logits of the final activations `hidden` [B, T, d] (of the last
+  /// position only, but for PrefillAll), after the final norm; without
+  /// output layer the hidden states themselves. [B, T, out] for PrefillAll,
+  /// else [B, out].
+  Value buildLogits(EntryKind kind, Value hidden, Value batch);
   /// `value` read as a full slice with the sizes of `like`, a tensor of the
   /// same type that is known to have the same shape.
   Value withShapeOf(Value value, Value like);
@@ -286,9 +294,8 @@ std::pair<Value, Value> EntryBuilder::buildLayers(Value hidden, Value states,
   return {withShapeOf(layers.getResult(0), hidden), layers.getResult(1)};
 }
 
-func::FuncOp EntryBuilder::build(EntryKind kind) {
+FunctionType EntryBuilder::entryType(EntryKind kind) {
   int64_t dynamic = ShapedType::kDynamic;
-  int64_t d = config.embedDim, outputWidth = config.outputWidth();
   Type f32 = b.getF32Type();
   int64_t length = kind == EntryKind::Decode ? 1 : dynamic;
   auto weightsType = MemRefType::get({dynamic}, b.getI8Type());
@@ -303,60 +310,21 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
       {config.layers, dynamic, config.heads, config.keyDim(),
        config.valueDim()},
       f32, StridedLayoutAttr::get(b.getContext(), dynamic, stridedDims));
-  SmallVector<int64_t> logitsShape = {dynamic, outputWidth};
+  SmallVector<int64_t> logitsShape = {dynamic, config.outputWidth()};
   if (kind == EntryKind::PrefillAll)
-    logitsShape = {dynamic, dynamic, outputWidth};
+    logitsShape = {dynamic, dynamic, config.outputWidth()};
   auto logitsType = MemRefType::get(logitsShape, f32);
   auto positionsType = MemRefType::get({dynamic}, b.getI64Type());
+  return b.getFunctionType({weightsType, decaysType, tokensType, stateType,
+                            positionsType, logitsType},
+                           {});
+}
 
-  StringRef name = kind == EntryKind::PrefillAll ? retnet_abi::kPrefillAllEntry
-                   : kind == EntryKind::PrefillLast
-                       ? retnet_abi::kPrefillLastEntry
-                       : retnet_abi::kDecodeEntry;
-  auto function = func::FuncOp::create(
-      b, name,
-      b.getFunctionType({weightsType, decaysType, tokensType, stateType,
-                         positionsType, logitsType},
-                        {}));
-  function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                    b.getUnitAttr());
-  Block *entry = function.addEntryBlock();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(entry);
-  weights = entry->getArgument(0);
-  for (Value &view : weightViews)
-    view = Value();
-  decays = bufferization::ToTensorOp::create(
-      b, RankedTensorType::get(decaysType.getShape(), b.getF64Type()),
-      entry->getArgument(1), /*restrict=*/true, /*writable=*/false);
-  Value tokensMemref = entry->getArgument(2),
-        stateMemref = entry->getArgument(3),
-        positionsMemref = entry->getArgument(4),
-        logitsMemref = entry->getArgument(5);
-
-  Value tokens = bufferization::ToTensorOp::create(
-      b, RankedTensorType::get(tokensType.getShape(), b.getI32Type()),
-      tokensMemref, /*restrict=*/true, /*writable=*/false);
-  auto stateTensorType = RankedTensorType::get(stateType.getShape(), f32);
-  Value states = bufferization::ToTensorOp::create(
-      b, stateTensorType, stateMemref, /*restrict=*/true, /*writable=*/true);
-
-  auto activationType = RankedTensorType::get({dynamic, length, d}, f32);
-  Value hidden = EmbeddingOp::create(b, activationType, tokens, weight("embed"),
-                                     b.getF64FloatAttr(config.embedScale()));
-  if (config.layerNormEmbedding)
-    hidden = rmsNorm(hidden, weight("layernorm_embedding"));
-
-  Value batch = tensor::DimOp::create(b, tokens, 0);
-  // Each row's position: [B].
-  Value positions = bufferization::ToTensorOp::create(
-      b, RankedTensorType::get({dynamic}, b.getI64Type()), positionsMemref,
-      /*restrict=*/true, /*writable=*/false);
-  auto [finalHidden, updatedStates] =
-      buildLayers(hidden, states, positions, batch);
-  hidden = finalHidden;
+Value EntryBuilder::buildLogits(EntryKind kind, Value hidden, Value batch) {
+  int64_t dynamic = ShapedType::kDynamic;
+  int64_t d = config.embedDim, outputWidth = config.outputWidth();
+  Type f32 = b.getF32Type();
   Value one = arith::ConstantIndexOp::create(b, 1);
-
   if (kind == EntryKind::PrefillLast) {
     Value last =
         arith::SubIOp::create(b, tensor::DimOp::create(b, hidden, 1), one);
@@ -383,6 +351,61 @@ func::FuncOp EntryBuilder::build(EntryKind kind) {
   if (kind != EntryKind::PrefillAll)
     logits = tensor::CollapseShapeOp::create(
         b, logits, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  return logits;
+}
+
+func::FuncOp EntryBuilder::build(EntryKind kind) {
+  int64_t dynamic = ShapedType::kDynamic;
+  Type f32 = b.getF32Type();
+  int64_t length = kind == EntryKind::Decode ? 1 : dynamic;
+  StringRef name = kind == EntryKind::PrefillAll ? retnet_abi::kPrefillAllEntry
+                   : kind == EntryKind::PrefillLast
+                       ? retnet_abi::kPrefillLastEntry
+                       : retnet_abi::kDecodeEntry;
+  auto function = func::FuncOp::create(b, name, entryType(kind));
+  function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    b.getUnitAttr());
+  Block *entry = function.addEntryBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(entry);
+  weights = entry->getArgument(0);
+  for (Value &view : weightViews)
+    view = Value();
+  Value decaysMemref = entry->getArgument(1),
+        tokensMemref = entry->getArgument(2),
+        stateMemref = entry->getArgument(3),
+        positionsMemref = entry->getArgument(4),
+        logitsMemref = entry->getArgument(5);
+  auto tensorOf = [](Value memref, Type elementType) {
+    return RankedTensorType::get(cast<MemRefType>(memref.getType()).getShape(),
+                                 elementType);
+  };
+  decays = bufferization::ToTensorOp::create(
+      b, tensorOf(decaysMemref, b.getF64Type()), decaysMemref,
+      /*restrict=*/true, /*writable=*/false);
+
+  Value tokens = bufferization::ToTensorOp::create(
+      b, tensorOf(tokensMemref, b.getI32Type()), tokensMemref,
+      /*restrict=*/true, /*writable=*/false);
+  Value states = bufferization::ToTensorOp::create(
+      b, tensorOf(stateMemref, f32), stateMemref, /*restrict=*/true,
+      /*writable=*/true);
+
+  auto activationType =
+      RankedTensorType::get({dynamic, length, config.embedDim}, f32);
+  Value hidden = EmbeddingOp::create(b, activationType, tokens, weight("embed"),
+                                     b.getF64FloatAttr(config.embedScale()));
+  if (config.layerNormEmbedding)
+    hidden = rmsNorm(hidden, weight("layernorm_embedding"));
+
+  Value batch = tensor::DimOp::create(b, tokens, 0);
+  // Each row's position: [B].
+  Value positions = bufferization::ToTensorOp::create(
+      b, RankedTensorType::get({dynamic}, b.getI64Type()), positionsMemref,
+      /*restrict=*/true, /*writable=*/false);
+  auto [finalHidden, updatedStates] =
+      buildLayers(hidden, states, positions, batch);
+  Value logits = buildLogits(kind, finalHidden, batch);
 
   // The logits buffer is written only (restrict: no to_tensor reads it), so
   // empty-tensor elimination computes the output layer into it directly.
