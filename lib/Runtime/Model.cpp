@@ -47,6 +47,66 @@ MemRef<T, Rank> contiguous(T *data, const int64_t (&sizes)[Rank]) {
 static constexpr uint32_t kKnownLoadFlags =
     RETNET_LOAD_ALLOW_EXTRA_TENSORS | RETNET_LOAD_QUIET;
 
+/// Packs the checkpoint's tensors in `file` into `model`'s weights (of
+/// model.layout), counting in `convertedFrom` the matrices of each storage
+/// type that are converted to the library's weight type. Weights that are
+/// not finite make every logit NaN or infinite: an error at load, naming
+/// the tensor. Each tensor's file pages are given back once it is packed,
+/// so that the file and the packed weights are not resident at once. False
+/// with `error` set.
+static bool packWeights(const SafetensorsFile &file, retnet_model &model,
+                        std::map<std::string, int64_t> &convertedFrom,
+                        std::string &error) {
+  int64_t weightBytes = model.layout.totalBytes;
+  if (!model.weights.allocate(weightBytes /
+                              static_cast<int64_t>(sizeof(float)))) {
+    error = "out of memory for " + std::to_string(weightBytes) +
+            " bytes of weights";
+    return false;
+  }
+  std::memset(model.weights.data, 0, static_cast<size_t>(weightBytes));
+  for (const PackedWeight &weight : model.layout.weights)
+    for (const PackedSource &source : weight.sources) {
+      const TensorView &view = *file.find(source.name);
+      int64_t group = model.shape.weightGroup;
+      if (weight.shape.size() == 2 && !isOfType(view, weight.type, group))
+        ++convertedFrom[storageName(view)];
+      const PackedWeight *scales =
+          weight.type == WeightType::Int8
+              ? model.layout.find(scaleLabel(weight.label))
+              : nullptr;
+      int64_t bad = packSource(view, source, weight, scales, group,
+                               reinterpret_cast<char *>(model.weights.data));
+      file.releasePages(view);
+      if (bad >= 0) {
+        error = "tensor '" + source.name + "' holds a value that is not " +
+                (weight.type == WeightType::F16
+                     ? "finite or beyond f16's range (65504), the "
+                       "library's weight type"
+                     : "finite") +
+                " (element " + std::to_string(bad) + ")";
+        return false;
+      }
+    }
+  return true;
+}
+
+/// Copies `model`'s packed weights and decays to the device, then frees
+/// the weights' host copy. False with `error` set.
+static bool uploadWeights(retnet_model &model, std::string &error) {
+  size_t bytes = static_cast<size_t>(model.layout.totalBytes);
+  size_t decayBytes = model.decays.size() * sizeof(double);
+  if (!model.deviceWeights.reserve(bytes, error) ||
+      !copyAndWait(model.deviceWeights.data, model.weights.data, bytes,
+                   error) ||
+      !model.deviceDecays.reserve(decayBytes, error) ||
+      !copyAndWait(model.deviceDecays.data, model.decays.data(), decayBytes,
+                   error))
+    return false;
+  model.weights.release();
+  return true;
+}
+
 extern "C" {
 
 void retnet_error_free(char *error) { std::free(error); }
@@ -122,53 +182,14 @@ retnet_model *retnet_model_load_with_flags(const char *weights_path,
                 reason);
   }
 
-  int64_t weightBytes = model->layout.totalBytes;
-  if (!model->weights.allocate(weightBytes /
-                               static_cast<int64_t>(sizeof(float))))
-    return fail("out of memory for " + std::to_string(weightBytes) +
-                " bytes of weights");
-  std::memset(model->weights.data, 0, static_cast<size_t>(weightBytes));
-  // Weights that are not finite make every logit NaN or infinite: an error
-  // at load, naming the tensor. Each tensor's file pages are given back
-  // once it is packed, so that the file and the packed weights are not
-  // resident at once.
   std::map<std::string, int64_t> convertedFrom;
-  for (const PackedWeight &weight : model->layout.weights)
-    for (const PackedSource &source : weight.sources) {
-      const TensorView &view = *file.find(source.name);
-      int64_t group = model->shape.weightGroup;
-      if (weight.shape.size() == 2 && !isOfType(view, weight.type, group))
-        ++convertedFrom[storageName(view)];
-      const PackedWeight *scales =
-          weight.type == WeightType::Int8
-              ? model->layout.find(scaleLabel(weight.label))
-              : nullptr;
-      int64_t bad = packSource(view, source, weight, scales, group,
-                               reinterpret_cast<char *>(model->weights.data));
-      file.releasePages(view);
-      if (bad >= 0)
-        return fail("tensor '" + source.name + "' holds a value that is not " +
-                    (weight.type == WeightType::F16
-                         ? "finite or beyond f16's range (65504), the "
-                           "library's weight type"
-                         : "finite") +
-                    " (element " + std::to_string(bad) + ")");
-    }
+  if (!packWeights(file, *model, convertedFrom, message))
+    return fail(message);
   if (!convertedFrom.empty() && !(flags & RETNET_LOAD_QUIET))
     noteConversion(weights_path, convertedFrom, model->shape.weightType,
                    model->shape.weightGroup);
-  if (onDevice()) {
-    size_t bytes = static_cast<size_t>(weightBytes);
-    size_t decayBytes = model->decays.size() * sizeof(double);
-    if (!model->deviceWeights.reserve(bytes, message) ||
-        !copyAndWait(model->deviceWeights.data, model->weights.data, bytes,
-                     message) ||
-        !model->deviceDecays.reserve(decayBytes, message) ||
-        !copyAndWait(model->deviceDecays.data, model->decays.data(), decayBytes,
-                     message))
-      return fail(message);
-    model->weights.release();
-  }
+  if (onDevice() && !uploadWeights(*model, message))
+    return fail(message);
   return model;
 }
 

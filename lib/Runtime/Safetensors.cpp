@@ -263,53 +263,55 @@ SafetensorsFile::~SafetensorsFile() {
     munmap(mapping, mappedBytes);
 }
 
-bool SafetensorsFile::open(const std::string &path, std::string &error) {
-  auto fail = [&](const std::string &what) {
-    error = "'" + path + "': " + what;
-    return false;
-  };
+/// Maps the regular file `path` (of at least the 8 bytes of the header
+/// length) read-only into `mapped`, `size` bytes. False with `error` set.
+static bool mapFile(const std::string &path, void *&mapped, size_t &size,
+                    std::string &error) {
   // Non-blocking, so that a FIFO or a device does not hang the open; only
   // regular files are read.
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
-  if (fd < 0)
-    return fail(std::string("cannot open: ") + std::strerror(errno));
+  if (fd < 0) {
+    error = std::string("cannot open: ") + std::strerror(errno);
+    return false;
+  }
   struct stat info;
   if (fstat(fd, &info) != 0) {
     ::close(fd);
-    return fail("cannot stat");
+    error = "cannot stat";
+    return false;
   }
   if (!S_ISREG(info.st_mode)) {
     ::close(fd);
-    return fail("not a regular file");
+    error = "not a regular file";
+    return false;
   }
-  size_t size = static_cast<size_t>(info.st_size);
+  size = static_cast<size_t>(info.st_size);
   if (size < 8) {
     ::close(fd);
-    return fail("truncated: " + std::to_string(size) +
-                " bytes, not a safetensors file");
+    error =
+        "truncated: " + std::to_string(size) + " bytes, not a safetensors file";
+    return false;
   }
-  void *mapped = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  mapped = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
-  if (mapped == MAP_FAILED)
-    return fail("cannot map the file");
-  mapping = mapped;
-  mappedBytes = size;
+  if (mapped == MAP_FAILED) {
+    error = "cannot map the file";
+    return false;
+  }
+  return true;
+}
 
-  const auto *bytes = static_cast<const unsigned char *>(mapped);
-  uint64_t headerBytes = 0;
-  for (int i = 7; i >= 0; --i)
-    headerBytes = headerBytes << 8 | bytes[i];
-  if (headerBytes > size - 8)
-    return fail("truncated: the header claims " + std::to_string(headerBytes) +
-                " bytes but the file has " + std::to_string(size - 8) +
-                " after the length");
-  std::string header(reinterpret_cast<const char *>(bytes + 8), headerBytes);
-  std::map<std::string, std::pair<uint64_t, uint64_t>> ranges;
-  std::string parseError;
-  if (!HeaderParser(header).parse(entries, ranges, parseError))
-    return fail(parseError);
-
-  size_t dataStart = 8 + headerBytes, dataBytes = size - dataStart;
+/// Points each tensor of `entries` at its bytes in `data`, the byte buffer
+/// of `dataBytes` bytes, after checking that its range `ranges` holds lies
+/// in the buffer and fits its shape and dtype. False with `error` set.
+static bool
+placeTensors(std::map<std::string, TensorView> &entries,
+             std::map<std::string, std::pair<uint64_t, uint64_t>> &ranges,
+             const unsigned char *data, size_t dataBytes, std::string &error) {
+  auto fail = [&](const std::string &what) {
+    error = what;
+    return false;
+  };
   for (auto &[name, view] : entries) {
     auto [begin, end] = ranges[name];
     if (begin > end)
@@ -339,14 +341,16 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
       return fail("tensor '" + name + "' has " + std::to_string(end - begin) +
                   " bytes of data for " + std::to_string(elements) +
                   " elements of " + view.dtypeName);
-    view.data = bytes + dataStart + begin;
+    view.data = data + begin;
     view.bytes = end - begin;
   }
-  std::string rangeError;
-  if (!checkRanges(ranges, dataBytes, rangeError))
-    return fail(rangeError);
-  // Each I8 matrix with the scales of its rows, or of groups of its rows'
-  // values (a number of groups that divides the row length).
+  return true;
+}
+
+/// Gives each I8 matrix of `entries` the scales of its rows, or of groups
+/// of its rows' values (a number of groups that divides the row length),
+/// where the file holds them (the matrix's name and kScaleSuffix).
+static void attachScales(std::map<std::string, TensorView> &entries) {
   for (auto &[name, view] : entries) {
     if (view.dtype != DType::I8 || view.shape.size() != 2)
       continue;
@@ -363,6 +367,39 @@ bool SafetensorsFile::open(const std::string &path, std::string &error) {
         (perRow || perGroup))
       view.scales = &candidate;
   }
+}
+
+bool SafetensorsFile::open(const std::string &path, std::string &error) {
+  auto fail = [&](const std::string &what) {
+    error = "'" + path + "': " + what;
+    return false;
+  };
+  void *mapped = nullptr;
+  size_t size = 0;
+  std::string problem;
+  if (!mapFile(path, mapped, size, problem))
+    return fail(problem);
+  mapping = mapped;
+  mappedBytes = size;
+
+  const auto *bytes = static_cast<const unsigned char *>(mapped);
+  uint64_t headerBytes = 0;
+  for (int i = 7; i >= 0; --i)
+    headerBytes = headerBytes << 8 | bytes[i];
+  if (headerBytes > size - 8)
+    return fail("truncated: the header claims " + std::to_string(headerBytes) +
+                " bytes but the file has " + std::to_string(size - 8) +
+                " after the length");
+  std::string header(reinterpret_cast<const char *>(bytes + 8), headerBytes);
+  std::map<std::string, std::pair<uint64_t, uint64_t>> ranges;
+  if (!HeaderParser(header).parse(entries, ranges, problem))
+    return fail(problem);
+
+  size_t dataStart = 8 + headerBytes, dataBytes = size - dataStart;
+  if (!placeTensors(entries, ranges, bytes + dataStart, dataBytes, problem) ||
+      !checkRanges(ranges, dataBytes, problem))
+    return fail(problem);
+  attachScales(entries);
   return true;
 }
 
