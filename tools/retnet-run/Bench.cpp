@@ -120,6 +120,13 @@ struct Run {
                              logits.size(), 0, &error),
                  error);
   }
+  /// `count` token ids spread over the vocabulary, the same every time.
+  std::vector<int32_t> tokens(int64_t count) const {
+    std::vector<int32_t> ids(count);
+    for (int64_t i = 0; i < count; ++i)
+      ids[i] = static_cast<int32_t>((i * 7919 + 13) % vocab);
+    return ids;
+  }
   /// One step, `token` in every row.
   bool decode(int32_t token) {
     char *error = nullptr;
@@ -131,54 +138,45 @@ struct Run {
 };
 } // namespace
 
-int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
-                                 const BenchOptions &options) {
-  Run run(api);
-  char *error = nullptr;
-  run.model = api.modelLoad(options.weights.c_str(), options.loadFlags, &error);
-  if (!run.check(run.model ? 0 : 1, error))
-    return 1;
-  run.vocab = api.vocabSize(run.model);
-  if (!run.setBatch(1))
-    return 1;
-  auto tokens = [&](int64_t count) {
-    std::vector<int32_t> ids(count);
-    for (int64_t i = 0; i < count; ++i)
-      ids[i] = static_cast<int32_t>((i * 7919 + 13) % run.vocab);
-    return ids;
-  };
-
-  // The machine, measured in this run (the CPU; not for CUDA models).
-  double bandwidth = 0.0, sgemm = 0.0;
-  if (!options.onDevice) {
-    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-    bandwidth = retnet_bench::readBandwidthGBs(int64_t(1) << 30, threads,
-                                               options.samples);
-    std::string blasError;
-    const retnet_bench::OpenBlas *blas = retnet_bench::openBlas(blasError);
-    if (!blas) {
-      std::fprintf(stderr, "retnet-run: error: --bench: %s\n",
-                   blasError.c_str());
-      return 1;
-    }
-    sgemm = retnet_bench::sgemmGflops(retnet_bench::kYardstickSgemmSize,
-                                      options.samples);
-    std::printf("machine: threads=%u read_bandwidth_GBs=%.1f "
-                "sgemm_gflops=%.1f (OpenBLAS n=%d %s)\n",
-                threads, bandwidth, sgemm, retnet_bench::kYardstickSgemmSize,
-                blas->describe().c_str());
-  } else {
+/// Measures the machine, in this run (the CPU; not for CUDA models): its
+/// read bandwidth and SGEMM speed, 0 on a device. Prints them; false when
+/// OpenBLAS cannot be loaded.
+static bool measureMachine(const BenchOptions &options, double &bandwidth,
+                           double &sgemm) {
+  bandwidth = 0.0;
+  sgemm = 0.0;
+  if (options.onDevice) {
     std::printf("machine: CUDA device (model compiled with --target=cuda)\n");
+    return true;
   }
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  bandwidth = retnet_bench::readBandwidthGBs(int64_t(1) << 30, threads,
+                                             options.samples);
+  std::string blasError;
+  const retnet_bench::OpenBlas *blas = retnet_bench::openBlas(blasError);
+  if (!blas) {
+    std::fprintf(stderr, "retnet-run: error: --bench: %s\n", blasError.c_str());
+    return false;
+  }
+  sgemm = retnet_bench::sgemmGflops(retnet_bench::kYardstickSgemmSize,
+                                    options.samples);
+  std::printf("machine: threads=%u read_bandwidth_GBs=%.1f "
+              "sgemm_gflops=%.1f (OpenBLAS n=%d %s)\n",
+              threads, bandwidth, sgemm, retnet_bench::kYardstickSgemmSize,
+              blas->describe().c_str());
+  return true;
+}
 
-  // Prefill: batch 1, a prompt of promptLength tokens from position 0.
+/// Prefill: batch 1, a prompt of promptLength tokens from position 0.
+static bool benchPrefill(Run &run, const ModelShape &shape,
+                         const BenchOptions &options, double sgemm) {
   bool ok = true;
-  std::vector<int32_t> prompt = tokens(options.promptLength);
+  std::vector<int32_t> prompt = run.tokens(options.promptLength);
   double prefillSeconds = retnet_bench::medianSeconds(
       [&] { ok = ok && run.reset() && run.prefill(prompt); }, options.samples,
       0.0);
   if (!ok)
-    return 1;
+    return false;
   double prefillRate = options.promptLength / prefillSeconds;
   double flopsPerToken =
       2.0 * layerMatrixFloats(shape) +
@@ -196,11 +194,40 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
                 static_cast<long long>(options.promptLength), prefillRate,
                 flopsPerToken, prefillRate * flopsPerToken * 1e-9, prefillBound,
                 prefillRate / prefillBound);
+  return true;
+}
 
-  // Decode: one token per row and step after a prefill of every row to
-  // each context length. A step reads the weights once for all rows, and
-  // reads and writes each row's state once: its bound is the lesser of the
-  // FLOP bound and the bandwidth over the bytes of a step.
+/// The seconds of one decode step of the run's batch after a prefill of
+/// every row to `context` tokens: the median over blocks of decodeSteps
+/// steps; the context is the position at the first timed step.
+static bool timeDecodeStep(Run &run, int64_t context,
+                           const BenchOptions &options, double &stepSeconds) {
+  if (!run.reset() || !run.prefill(run.tokens(run.batch * context)))
+    return false;
+  if (!run.decode(1))
+    return false;
+  std::vector<double> blocks;
+  for (int sample = 0; sample < options.samples; ++sample) {
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t step = 0; step < options.decodeSteps; ++step)
+      if (!run.decode(static_cast<int32_t>(step % run.vocab)))
+        return false;
+    blocks.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  std::sort(blocks.begin(), blocks.end());
+  stepSeconds = blocks[blocks.size() / 2] / options.decodeSteps;
+  return true;
+}
+
+/// Decode: one token per row and step after a prefill of every row to
+/// each context length. A step reads the weights once for all rows, and
+/// reads and writes each row's state once: its bound is the lesser of the
+/// FLOP bound and the bandwidth over the bytes of a step.
+static bool benchDecode(Run &run, const ModelShape &shape,
+                        const BenchOptions &options, double bandwidth,
+                        double sgemm) {
   WeightLayout layout = computeWeightLayout(shape);
   // Every weight but the embedding (of which a step reads one row per
   // token), in the library's weight type.
@@ -222,26 +249,11 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
     std::printf(" bandwidth_bound_tokens_per_s=%.1f\n", bandwidthBound(1));
   for (int64_t batch : options.batches) {
     if (!run.setBatch(batch))
-      return 1;
+      return false;
     for (int64_t context : options.contexts) {
-      if (!run.reset() || !run.prefill(tokens(batch * context)))
-        return 1;
-      // Median over blocks of decodeSteps steps; the context is the
-      // position at the first timed step.
-      if (!run.decode(1))
-        return 1;
-      std::vector<double> blocks;
-      for (int sample = 0; sample < options.samples; ++sample) {
-        auto start = std::chrono::steady_clock::now();
-        for (int64_t step = 0; step < options.decodeSteps; ++step)
-          if (!run.decode(static_cast<int32_t>(step % run.vocab)))
-            return 1;
-        blocks.push_back(std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count());
-      }
-      std::sort(blocks.begin(), blocks.end());
-      double stepSeconds = blocks[blocks.size() / 2] / options.decodeSteps;
+      double stepSeconds;
+      if (!timeDecodeStep(run, context, options, stepSeconds))
+        return false;
       double rate = batch / stepSeconds;
       std::printf("decode: batch=%lld context=%lld tokens_per_s=%.1f "
                   "ms_per_step=%.3f flops_per_token=%.3g",
@@ -259,5 +271,23 @@ int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
       }
     }
   }
+  return true;
+}
+
+int retnet_runtime::runBenchmark(const ModelApi &api, const ModelShape &shape,
+                                 const BenchOptions &options) {
+  Run run(api);
+  char *error = nullptr;
+  run.model = api.modelLoad(options.weights.c_str(), options.loadFlags, &error);
+  if (!run.check(run.model ? 0 : 1, error))
+    return 1;
+  run.vocab = api.vocabSize(run.model);
+  if (!run.setBatch(1))
+    return 1;
+  double bandwidth, sgemm;
+  if (!measureMachine(options, bandwidth, sgemm) ||
+      !benchPrefill(run, shape, options, sgemm) ||
+      !benchDecode(run, shape, options, bandwidth, sgemm))
+    return 1;
   return 0;
 }

@@ -209,6 +209,219 @@ std::string metricsText(const EngineMetrics &m, size_t maxBatch,
 }
 } // namespace
 
+using ModelPointer = std::unique_ptr<retnet_model, void (*)(retnet_model *)>;
+
+/// Opens the model library, loads the tokenizer and the weights, and checks
+/// that the model generates and that its vocabulary holds the tokenizer's;
+/// sets `options.limits.vocab`. False with `error` set.
+static bool
+loadModel(ServeOptions &options, retnet_runtime::ModelApi &api,
+          std::shared_ptr<const retnet_runtime::Tokenizer> &tokenizer,
+          ModelPointer &model, std::string &error) {
+  if (!retnet_runtime::openModelLibrary(options.library, options.apiPrefix, api,
+                                        error))
+    return false;
+  if (!options.tokenizer.empty() &&
+      !(tokenizer = retnet_tokenizers::loadTokenizer(options.tokenizer, error)))
+    return false;
+  char *loadError = nullptr;
+  model = ModelPointer(
+      api.modelLoad(options.weights.c_str(), options.loadFlags, &loadError),
+      api.modelFree);
+  if (!model) {
+    error = loadError ? loadError : "unknown error";
+    api.errorFree(loadError);
+    return false;
+  }
+  if (!api.hasOutputLayer(model.get())) {
+    error = "the model has no output layer (no_output_layer): nothing "
+            "to generate from";
+    return false;
+  }
+  options.limits.vocab = api.outputDim(model.get());
+  if (tokenizer && tokenizer->vocabSize() > options.limits.vocab) {
+    error = "the tokenizer has " + std::to_string(tokenizer->vocabSize()) +
+            " tokens but the model's vocabulary only " +
+            std::to_string(options.limits.vocab);
+    return false;
+  }
+  return true;
+}
+
+namespace {
+/// What the request handlers share.
+struct ServeContext {
+  const ServeOptions &options;
+  Engine &engine;
+  const retnet_runtime::Tokenizer *tokenizer;
+  std::atomic<uint64_t> invalidRequests{0}, nextId{0};
+};
+} // namespace
+
+/// Answers with the whole completion of `job` once it is done; cancels the
+/// job, without an answer, when the client goes away before.
+static void respondWhole(const httplib::Request &req, httplib::Response &res,
+                         Job &job, const std::string &id,
+                         const std::string &modelName) {
+  std::string text;
+  CompletionEvent event;
+  ClientSocket client(req.local_addr, req.local_port, req.remote_addr,
+                      req.remote_port);
+  auto checked = std::chrono::steady_clock::now();
+  while (true) {
+    bool got = job.next(event, std::chrono::milliseconds(100));
+    auto now = std::chrono::steady_clock::now();
+    if (now - checked >= std::chrono::milliseconds(100)) {
+      checked = now;
+      if (!client.connected()) {
+        job.cancel(); // the client is gone: free its slot
+        return;
+      }
+    }
+    if (!got)
+      continue;
+    text += event.text;
+    if (event.done)
+      break;
+  }
+  if (!event.error.empty()) {
+    res.status = 500;
+    res.set_content(errorBody(event.error, "server_error", ""),
+                    "application/json");
+    return;
+  }
+  res.set_content(
+      dumpJson(completionJson(id, modelName, text, event.finishReason, &event)),
+      "application/json");
+}
+
+/// Answers with the completion of `job` as server-sent events, as it comes;
+/// cancels the job when the client goes away.
+static void respondStreaming(httplib::Response &res, std::shared_ptr<Job> job,
+                             const std::string &id,
+                             const std::string &modelName) {
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [job, id, &modelName, idle = 0](size_t, httplib::DataSink &sink) mutable {
+        CompletionEvent event;
+        if (!job->next(event, std::chrono::milliseconds(100))) {
+          // An SSE comment every half second while nothing comes: the
+          // write fails once the client is gone, which frees its slot.
+          static const std::string ping = ": waiting\n\n";
+          if (++idle % 5 == 0 && !sink.write(ping.data(), ping.size())) {
+            job->cancel();
+            return false;
+          }
+          return true; // asked again
+        }
+        json chunk =
+            event.error.empty()
+                ? completionJson(id, modelName, event.text, event.finishReason,
+                                 event.done ? &event : nullptr)
+                : json::parse(errorBody(event.error, "server_error", ""));
+        std::string data = "data: " + dumpJson(chunk) + "\n\n";
+        if (event.done)
+          data += "data: [DONE]\n\n";
+        if (!sink.write(data.data(), data.size())) {
+          job->cancel(); // the client is gone: free its slot
+          return false;
+        }
+        if (event.done)
+          sink.done();
+        return true;
+      },
+      [job](bool success) {
+        if (!success)
+          job->cancel();
+      });
+}
+
+/// POST /v1/completions.
+static void handleCompletion(ServeContext &context, const httplib::Request &req,
+                             httplib::Response &res) {
+  CompletionRequest request;
+  bool stream = false;
+  RequestError problem;
+  if (!parseCompletionRequest(req.body, context.tokenizer,
+                              context.options.limits, request, stream,
+                              problem)) {
+    ++context.invalidRequests;
+    res.status = 400;
+    res.set_content(
+        errorBody(problem.message, "invalid_request_error", problem.param),
+        "application/json");
+    return;
+  }
+  std::shared_ptr<Job> job = context.engine.submit(std::move(request));
+  if (!job) {
+    res.status = 503;
+    res.set_content(errorBody("the server is busy: every slot and queue "
+                              "place is taken; retry later",
+                              "server_busy", ""),
+                    "application/json");
+    return;
+  }
+  std::string id = "cmpl-" + std::to_string(context.nextId++);
+  if (stream)
+    respondStreaming(res, job, id, context.options.modelName);
+  else
+    respondWhole(req, res, *job, id, context.options.modelName);
+}
+
+/// The routes: /health, /metrics and /v1/completions.
+static void addRoutes(httplib::Server &server, ServeContext &context) {
+  server.Get("/health", [](const httplib::Request &, httplib::Response &res) {
+    res.set_content("{\"status\":\"ok\"}", "application/json");
+  });
+  server.Get("/metrics",
+             [&context](const httplib::Request &, httplib::Response &res) {
+               res.set_content(metricsText(context.engine.metrics(),
+                                           context.engine.maxBatch(),
+                                           context.invalidRequests),
+                               "text/plain; version=0.0.4");
+             });
+  server.Post("/v1/completions",
+              [&context](const httplib::Request &req, httplib::Response &res) {
+                handleCompletion(context, req, res);
+              });
+}
+
+/// Listens on the options' host and port and serves until one of `signals`
+/// (SIGINT, SIGTERM) comes, which shuts the engine down. False with `error`
+/// set when the server cannot listen or stops with an error.
+static bool serve(httplib::Server &server, const ServeOptions &options,
+                  Engine &engine, const sigset_t &signals, std::string &error) {
+  int port = static_cast<int>(options.port);
+  if (port == 0)
+    port = server.bind_to_any_port(options.host);
+  else if (!server.bind_to_port(options.host, port))
+    port = -1;
+  if (port < 0) {
+    error =
+        "cannot listen on " + options.host + ":" + std::to_string(options.port);
+    return false;
+  }
+  std::printf("retnet-serve: listening on http://%s:%d\n", options.host.c_str(),
+              port);
+  std::fflush(stdout);
+
+  std::thread signalThread([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal != SIGUSR1)
+      std::fprintf(stderr, "retnet-serve: %s: shutting down\n",
+                   signal == SIGINT ? "SIGINT" : "SIGTERM");
+    engine.shutdown(); // requests in flight end with an error
+    server.stop();
+  });
+  bool listened = server.listen_after_bind();
+  pthread_kill(signalThread.native_handle(), SIGUSR1);
+  signalThread.join();
+  if (!listened)
+    error = "the server stopped with an error";
+  return listened;
+}
+
 int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (const std::string &arg : args)
@@ -232,30 +445,10 @@ int main(int argc, char **argv) {
     return 1;
   };
   retnet_runtime::ModelApi api;
-  if (!retnet_runtime::openModelLibrary(options.library, options.apiPrefix, api,
-                                        error))
-    return fail(error);
   std::shared_ptr<const retnet_runtime::Tokenizer> tokenizer;
-  if (!options.tokenizer.empty() &&
-      !(tokenizer = retnet_tokenizers::loadTokenizer(options.tokenizer, error)))
+  ModelPointer model(nullptr, nullptr);
+  if (!loadModel(options, api, tokenizer, model, error))
     return fail(error);
-  char *loadError = nullptr;
-  std::unique_ptr<retnet_model, void (*)(retnet_model *)> model(
-      api.modelLoad(options.weights.c_str(), options.loadFlags, &loadError),
-      api.modelFree);
-  if (!model) {
-    std::string message = loadError ? loadError : "unknown error";
-    api.errorFree(loadError);
-    return fail(message);
-  }
-  if (!api.hasOutputLayer(model.get()))
-    return fail("the model has no output layer (no_output_layer): nothing "
-                "to generate from");
-  options.limits.vocab = api.outputDim(model.get());
-  if (tokenizer && tokenizer->vocabSize() > options.limits.vocab)
-    return fail("the tokenizer has " + std::to_string(tokenizer->vocabSize()) +
-                " tokens but the model's vocabulary only " +
-                std::to_string(options.limits.vocab));
 
   // SIGINT and SIGTERM are taken by one thread (sigwait); every other
   // thread, started below, inherits the blocked mask.
@@ -276,133 +469,9 @@ int main(int argc, char **argv) {
   server.new_task_queue = [threads] {
     return new httplib::ThreadPool(threads);
   };
-  std::atomic<uint64_t> invalidRequests{0}, nextId{0};
-
-  server.Get("/health", [](const httplib::Request &, httplib::Response &res) {
-    res.set_content("{\"status\":\"ok\"}", "application/json");
-  });
-  server.Get("/metrics", [&](const httplib::Request &, httplib::Response &res) {
-    res.set_content(
-        metricsText(engine.metrics(), engine.maxBatch(), invalidRequests),
-        "text/plain; version=0.0.4");
-  });
-  server.Post("/v1/completions", [&](const httplib::Request &req,
-                                     httplib::Response &res) {
-    CompletionRequest request;
-    bool stream = false;
-    RequestError problem;
-    if (!parseCompletionRequest(req.body, tokenizer.get(), options.limits,
-                                request, stream, problem)) {
-      ++invalidRequests;
-      res.status = 400;
-      res.set_content(
-          errorBody(problem.message, "invalid_request_error", problem.param),
-          "application/json");
-      return;
-    }
-    std::shared_ptr<Job> job = engine.submit(std::move(request));
-    if (!job) {
-      res.status = 503;
-      res.set_content(errorBody("the server is busy: every slot and queue "
-                                "place is taken; retry later",
-                                "server_busy", ""),
-                      "application/json");
-      return;
-    }
-    std::string id = "cmpl-" + std::to_string(nextId++);
-    if (!stream) {
-      std::string text;
-      CompletionEvent event;
-      ClientSocket client(req.local_addr, req.local_port, req.remote_addr,
-                          req.remote_port);
-      auto checked = std::chrono::steady_clock::now();
-      while (true) {
-        bool got = job->next(event, std::chrono::milliseconds(100));
-        auto now = std::chrono::steady_clock::now();
-        if (now - checked >= std::chrono::milliseconds(100)) {
-          checked = now;
-          if (!client.connected()) {
-            job->cancel(); // the client is gone: free its slot
-            return;
-          }
-        }
-        if (!got)
-          continue;
-        text += event.text;
-        if (event.done)
-          break;
-      }
-      if (!event.error.empty()) {
-        res.status = 500;
-        res.set_content(errorBody(event.error, "server_error", ""),
-                        "application/json");
-        return;
-      }
-      res.set_content(dumpJson(completionJson(id, options.modelName, text,
-                                              event.finishReason, &event)),
-                      "application/json");
-      return;
-    }
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [job, id, &options, idle = 0](size_t, httplib::DataSink &sink) mutable {
-          CompletionEvent event;
-          if (!job->next(event, std::chrono::milliseconds(100))) {
-            // An SSE comment every half second while nothing comes: the
-            // write fails once the client is gone, which frees its slot.
-            static const std::string ping = ": waiting\n\n";
-            if (++idle % 5 == 0 && !sink.write(ping.data(), ping.size())) {
-              job->cancel();
-              return false;
-            }
-            return true; // asked again
-          }
-          json chunk =
-              event.error.empty()
-                  ? completionJson(id, options.modelName, event.text,
-                                   event.finishReason,
-                                   event.done ? &event : nullptr)
-                  : json::parse(errorBody(event.error, "server_error", ""));
-          std::string data = "data: " + dumpJson(chunk) + "\n\n";
-          if (event.done)
-            data += "data: [DONE]\n\n";
-          if (!sink.write(data.data(), data.size())) {
-            job->cancel(); // the client is gone: free its slot
-            return false;
-          }
-          if (event.done)
-            sink.done();
-          return true;
-        },
-        [job](bool success) {
-          if (!success)
-            job->cancel();
-        });
-  });
-
-  int port = static_cast<int>(options.port);
-  if (port == 0)
-    port = server.bind_to_any_port(options.host);
-  else if (!server.bind_to_port(options.host, port))
-    port = -1;
-  if (port < 0)
-    return fail("cannot listen on " + options.host + ":" +
-                std::to_string(options.port));
-  std::printf("retnet-serve: listening on http://%s:%d\n", options.host.c_str(),
-              port);
-  std::fflush(stdout);
-
-  std::thread signalThread([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    if (signal != SIGUSR1)
-      std::fprintf(stderr, "retnet-serve: %s: shutting down\n",
-                   signal == SIGINT ? "SIGINT" : "SIGTERM");
-    engine.shutdown(); // requests in flight end with an error
-    server.stop();
-  });
-  bool listened = server.listen_after_bind();
-  pthread_kill(signalThread.native_handle(), SIGUSR1);
-  signalThread.join();
-  return listened ? 0 : fail("the server stopped with an error");
+  ServeContext context{options, engine, tokenizer.get()};
+  addRoutes(server, context);
+  if (!serve(server, options, engine, signals, error))
+    return fail(error);
+  return 0;
 }
