@@ -96,7 +96,8 @@ private:
   int64_t heads, model, valueWidth, keyDim, valueDim;
   double eps;
   OpFoldResult batch, length;
-  /// The first position of every row, or null with `rowOffsets`.
+  /// The position of the first token of every row (0 when the op has no
+  /// offset); not read with `rowOffsets`.
   Value offset;
   /// With row_offsets each row has its own position: the angle tables get
   /// a batch dimension, and the position-dependent output scale is applied
