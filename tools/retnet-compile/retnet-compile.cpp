@@ -274,8 +274,6 @@ LogicalResult writeText(StringRef path, function_ref<void(raw_ostream &)> print,
   file->keep();
   return success();
 }
-} // namespace
-
 /// Registers MLIR's pass manager, timing, context and printer options and
 /// shows them in --help, in their own category. Passes are registered first,
 /// so that options such as --mlir-print-ir-after=PASS know their names.
@@ -292,29 +290,395 @@ void registerMLIROptions() {
   cl::HideUnrelatedOptions({&category, &mlirCategory});
 }
 
+/// The overview that --help prints.
+constexpr const char *kOverview =
+    "retnet-compile: compile a RetNet model or retention IR to native "
+    "code\n\n"
+    "MODEL.json (torchscale RetNetConfig fields) becomes a shared library\n"
+    "with the C API of retnet.h (written next to it), or with --emit=exe a\n"
+    "program that generates tokens. An .mlir input (retention ops of any\n"
+    "form, linalg on tensors; functions with llvm.emit_c_interface get a C\n"
+    "entry point _mlir_ciface_<name>) becomes a library of its functions.\n"
+    "Both are lowered by retnet-cpu-pipeline and compiled in-process for\n"
+    "the CPU of --cpu, then linked by the system compiler driver (cc).\n"
+    "With --target=cuda they are lowered by retnet-cuda-pipeline instead:\n"
+    "kernels become cubin for --gpu-chip (ptxas from the CUDA toolkit),\n"
+    "embedded in host code that runs them through the CUDA driver\n"
+    "(libcuda.so.1, loaded when first used). Kernel libraries then take\n"
+    "and return device memory; model libraries keep the weights and the\n"
+    "states on the GPU behind the same C API.\n";
+
+/// What the options say about this compilation, once checked.
+struct Settings {
+  bool cuda = false, isModel = false;
+  retnet::CPUTarget cpuTarget;
+  /// The register tile of the CPU's matrix products (m, n, k).
+  SmallVector<int64_t> tile;
+  retnet_runtime::WeightType matrixType = retnet_runtime::WeightType::F32;
+  /// Values per int8 scale (0: not int8), columns per weight panel (0: none).
+  int64_t group = 0, panel = 0;
+};
+
+LogicalResult failWith(std::string &error, const Twine &message) {
+  error = message.str();
+  return failure();
+}
+
+/// Checks --target and what goes with it: the CPU, the CUDA toolkit, -O and
+/// the chunk size.
+LogicalResult checkTargetOptions(Settings &settings, std::string &error) {
+  settings.cuda = target == "cuda";
+  settings.isModel = StringRef(inputFile).ends_with(".json");
+  if (target != "cpu" && !settings.cuda)
+    return failWith(error,
+                    "unknown --target '" + target + "' (expected cpu or cuda)");
+  if (settings.cuda && gpuEmulation)
+    return failWith(error, "--gpu-emulation runs the CUDA kernels on the CPU; "
+                           "use it with --target=cpu");
+  if (settings.cuda && threads != 0)
+    return failWith(error, "--threads sets OpenMP threads of --target=cpu; "
+                           "CUDA kernels take their parallelism from the GPU");
+  if (gpuBlockThreads <= 0 || gpuBlockThreads > 1024)
+    return failWith(error, "--gpu-block-threads must be in [1, 1024]");
+  settings.cpuTarget = retnet::CPUTarget{cpu, cpuFeatures};
+  if (failed(retnet::verifyCPUTarget(settings.cpuTarget, error)))
+    return failure();
+  if (settings.cuda && emit != EmitKind::Import) {
+    std::string toolkit = retnet::findCUDAToolkit(cudaToolkit);
+    SmallString<256> ptxas(toolkit);
+    llvm::sys::path::append(ptxas, "bin", "ptxas");
+    if (!llvm::sys::fs::can_execute(ptxas))
+      return failWith(error, "--target=cuda needs the CUDA toolkit's ptxas, "
+                             "not found at '" +
+                                 ptxas + "' (set --cuda-toolkit or CUDA_HOME)");
+  }
+  if (optLevel > 3)
+    return failWith(error, "-O must be 0, 1, 2 or 3");
+  // The kernels keep [C, C] tiles of a chunk (retnet::kMaxBlockLength).
+  if (chunkSize > 4096)
+    return failWith(error, "--chunk-size must be at most 4096, got " +
+                               std::to_string(chunkSize));
+  return success();
+}
+
+/// Checks the options of the matrix products (register tile, prefetch,
+/// weight panels, type and group) and chooses the tile and the panels.
+LogicalResult checkProductOptions(Settings &settings, std::string &error) {
+  settings.tile.assign(registerTile.begin(), registerTile.end());
+  if (settings.tile.empty()) {
+    FailureOr<SmallVector<int64_t>> chosen =
+        retnet::registerTileFor(settings.cpuTarget, error);
+    if (failed(chosen))
+      return failure();
+    settings.tile = *chosen;
+  }
+  if (settings.tile.size() != 3 ||
+      llvm::any_of(settings.tile, [](int64_t n) { return n < 1; }))
+    return failWith(error,
+                    "--register-tile must be three positive sizes m,n,k");
+  if (prefetchDistance < 0)
+    return failWith(error, "--prefetch-ahead must be a number of bytes, or 0");
+  if (weightPanel < -1)
+    return failWith(
+        error, "--weight-panel must be a positive number of columns, or 0");
+  if (!retnet_runtime::parseWeightType(weightType, settings.matrixType))
+    return failWith(error, "--weight-type must be f32, bf16, f16 or int8, "
+                           "got '" +
+                               weightType + "'");
+  bool int8 = settings.matrixType == retnet_runtime::WeightType::Int8;
+  settings.group = int8 ? retnet_runtime::kDefaultWeightGroup : 0;
+  if (!weightGroup.empty()) {
+    if (!int8)
+      return failWith(error,
+                      "--group applies to int8 weights (--weight-type=int8)");
+    if (!retnet_runtime::parseWeightGroup(weightGroup, settings.group))
+      return failWith(error, "--group must be a positive number of values or "
+                             "'channel', got '" +
+                                 weightGroup + "'");
+  }
+  // A panel's row fills a cache line at least: the one-row tiles of
+  // decoding stream several panels at once, each in whole lines (batch-1
+  // decoding of examples/retnet-1.3b.json with int8 weights 11% faster
+  // with panels of 64 than of 32).
+  int64_t lineColumns = std::max<int64_t>(
+      32, 64 / retnet_runtime::elementBytes(settings.matrixType));
+  int64_t n = settings.tile[1];
+  if (!settings.cuda && !gpuEmulation)
+    settings.panel =
+        weightPanel >= 0 ? weightPanel : llvm::divideCeil(lineColumns, n) * n;
+  return success();
+}
+
+/// Checks --emit and --api-prefix against the input's kind.
+LogicalResult checkEmitOptions(const Settings &settings, std::string &error) {
+  if (apiPrefix != retnet_abi::kDefaultApiPrefix) {
+    if (!settings.isModel || emit != EmitKind::Library)
+      return failWith(error, "--api-prefix names the C API of a model "
+                             "library; use it with a model description "
+                             "(.json) and --emit=lib");
+    if (!retnet::isValidApiPrefix(apiPrefix))
+      return failWith(error, "--api-prefix '" + apiPrefix +
+                                 "' is not a C identifier prefix (a letter, "
+                                 "then at most 63 letters, digits or '_', not "
+                                 "ending in '_')");
+  }
+  if (emit == EmitKind::Executable && !settings.isModel)
+    return failWith(error, "--emit=exe needs a model description (.json); for "
+                           "MLIR input use --emit=mlir, llvm, obj or lib");
+  if (emit == EmitKind::PTX && !settings.cuda)
+    return failWith(error, "--emit=ptx writes the kernels of --target=cuda");
+  if (emit == EmitKind::Import && !settings.isModel)
+    return failWith(error, "--emit=import needs a model description (.json)");
+  return success();
+}
+
+/// The input as a module: a model description imported, or MLIR parsed
+/// (whose errors the diagnostics of `sourceMgr` have already reported,
+/// leaving `error` empty).
+OwningOpRef<ModuleOp> loadInput(MLIRContext &context,
+                                llvm::SourceMgr &sourceMgr,
+                                const Settings &settings, std::string &error) {
+  if (!settings.isModel) {
+    auto input = openInputFile(inputFile, &error);
+    if (!input)
+      return nullptr;
+    sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+    return parseSourceFile<ModuleOp>(sourceMgr, &context);
+  }
+  std::vector<std::string> warnings;
+  llvm::Expected<retnet::ModelConfig> config =
+      retnet::readModelConfig(inputFile, warnings);
+  for (const std::string &warning : warnings)
+    llvm::WithColor::warning(llvm::errs(), "retnet-compile")
+        << inputFile << ": " << warning << "\n";
+  if (!config) {
+    error = llvm::toString(config.takeError());
+    return nullptr;
+  }
+  retnet_runtime::ModelShape shape = retnet::getModelShape(*config);
+  shape.weightGroup = settings.group;
+  error = retnet_runtime::checkWeightGroup(shape);
+  if (!error.empty())
+    return nullptr;
+  OwningOpRef<ModuleOp> module =
+      retnet::importModel(&context, *config,
+                          settings.cuda ? retnet_abi::BufferKind::CudaDevice
+                                        : retnet_abi::BufferKind::Host,
+                          settings.panel, settings.matrixType, settings.group);
+  if (failed(verify(*module))) {
+    error = "the imported model does not verify";
+    return nullptr;
+  }
+  return module;
+}
+
+/// Adds the pipeline of the target, with the options' settings, to `pm`.
+void buildPipeline(PassManager &pm, const Settings &settings) {
+  if (settings.cuda) {
+    retnet::CUDAPipelineOptions options;
+    options.form = form;
+    options.chunkSize = chunkSize;
+    options.threads = gpuBlockThreads;
+    options.gpuRowTileRows = gpuRowTileRows;
+    options.chip = gpuChip;
+    options.features = gpuFeatures;
+    options.toolkit = cudaToolkit;
+    options.gpuFormat = emit == EmitKind::PTX ? "isa" : "bin";
+    retnet::buildCUDAPipeline(pm, options);
+    return;
+  }
+  retnet::CPUPipelineOptions options;
+  options.form = form;
+  options.chunkSize = chunkSize;
+  options.threads = threads;
+  options.gpuKernels = gpuEmulation;
+  options.gpuRowTileRows = gpuRowTileRows;
+  options.splitChunkwise = splitChunkwise;
+  options.registerTile = settings.tile;
+  options.threadTile =
+      SmallVector<int64_t>(threadTile.begin(), threadTile.end());
+  options.prefetchDistance = prefetchDistance;
+  retnet::buildCPUPipeline(pm, options);
+}
+
+/// Temporary files, removed when it goes.
+class Temporaries {
+public:
+  LogicalResult create(StringRef prefix, StringRef suffix,
+                       SmallString<128> &path, std::string &error) {
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile(prefix, suffix, path))
+      return failWith(error, "cannot create a temporary file: " + ec.message());
+    files.emplace_back(path);
+    return success();
+  }
+
+private:
+  std::list<llvm::FileRemover> files;
+};
+
+/// This tool's directory of archives and headers (`<prefix>/<name>`).
+std::string besideTool(const char *argv0, StringRef name) {
+  SmallString<256> path(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(
+          llvm::sys::fs::getMainExecutable(argv0, (void *)&fail))));
+  llvm::sys::path::append(path, name);
+  return std::string(path);
+}
+
+/// The linker arguments of a model library's C API: its symbols renamed
+/// under --api-prefix (the object's and the runtime's, which `objectPath`
+/// and `runtime` then name) and only the API exported.
+LogicalResult addLibraryLinkArguments(std::string &objectPath,
+                                      std::string &runtime,
+                                      SmallVector<std::string> &linkArgs,
+                                      Temporaries &temporaries,
+                                      TimingScope &rootTimer,
+                                      std::string &error) {
+  llvm::StringMap<std::string> renames = retnet::getApiRenames(apiPrefix);
+  if (!renames.empty()) {
+    TimingScope renameTimer = rootTimer.nest("Symbol renaming");
+    SmallString<128> renamedObject, renamedRuntime;
+    if (failed(
+            temporaries.create("retnet-compile", "o", renamedObject, error)) ||
+        failed(
+            retnet::renameSymbols(objectPath, renamedObject, renames, error)) ||
+        failed(
+            temporaries.create("retnet-runtime", "a", renamedRuntime, error)) ||
+        failed(retnet::renameSymbols(runtime, renamedRuntime, renames, error)))
+      return failure();
+    objectPath = std::string(renamedObject);
+    runtime = std::string(renamedRuntime);
+  }
+  SmallString<128> exportsPath;
+  if (failed(temporaries.create("retnet-exports", "map", exportsPath, error)))
+    return failure();
+  std::error_code ec;
+  llvm::raw_fd_ostream exports(exportsPath, ec);
+  exports << retnet::getExportVersionScript(apiPrefix);
+  exports.close();
+  if (ec || exports.has_error())
+    return failWith(error, "cannot write '" + exportsPath + "'");
+  linkArgs.push_back("-Wl,--version-script=" + exportsPath.str().str());
+  return success();
+}
+
+/// Links `objectPath` into `output`: a model with the runtime archive (and,
+/// for programs, their main()), a CUDA kernel library with the runtime's
+/// mgpu* entry points.
+LogicalResult linkOutput(std::string objectPath, const std::string &output,
+                         const Settings &settings, const char *argv0,
+                         Temporaries &temporaries, TimingScope &rootTimer,
+                         std::string &error) {
+  std::string runtime = besideTool(argv0, "lib/libRetNetRuntime.a");
+  std::string executableMain =
+      besideTool(argv0, "lib/libRetNetExecutableMain.a");
+  SmallVector<std::string> archives;
+  if (settings.isModel || settings.cuda)
+    archives.push_back(runtime);
+  if (emit == EmitKind::Executable)
+    archives.push_back(executableMain);
+  for (const std::string &path : archives)
+    if (!llvm::sys::fs::exists(path))
+      return failWith(error, "the runtime archive '" + path +
+                                 "' is missing (build the RetNetRuntime "
+                                 "target)");
+  SmallVector<std::string> linkArgs;
+  if (settings.isModel) {
+    if (emit == EmitKind::Executable)
+      linkArgs.push_back(executableMain);
+    if (emit == EmitKind::Library &&
+        failed(addLibraryLinkArguments(objectPath, runtime, linkArgs,
+                                       temporaries, rootTimer, error)))
+      return failure();
+    linkArgs.append(
+        {"-Wl,--whole-archive", runtime, "-Wl,--no-whole-archive", "-lstdc++"});
+  } else if (settings.cuda) {
+    linkArgs.append({runtime, "-lstdc++"});
+  }
+  // The runtime's CUDA glue loads the driver with dlopen.
+  if (settings.isModel || settings.cuda)
+    linkArgs.push_back("-ldl");
+  TimingScope linkTimer = rootTimer.nest("Link");
+  return retnet::linkObjects({objectPath}, output,
+                             emit == EmitKind::Executable
+                                 ? retnet::LinkKind::Executable
+                                 : retnet::LinkKind::SharedLibrary,
+                             linkArgs, error);
+}
+
+/// Writes the C API header next to a model library: retnet.h, or NAME.h
+/// under --api-prefix.
+LogicalResult writeApiHeader(const std::string &output, const char *argv0,
+                             std::string &error) {
+  std::string header = besideTool(argv0, "include/retnet/retnet.h");
+  auto text = llvm::MemoryBuffer::getFile(header);
+  if (!text)
+    return failWith(error, "cannot read '" + header +
+                               "': " + text.getError().message());
+  SmallString<256> destination(llvm::sys::path::parent_path(output));
+  llvm::sys::path::append(destination, apiPrefix + ".h");
+  return writeText(
+      destination,
+      [&](raw_ostream &os) {
+        os << retnet::getApiHeader((*text)->getBuffer(), apiPrefix);
+      },
+      error);
+}
+
+/// Translates `module` to LLVM IR and writes what --emit asks for from
+/// there on: LLVM IR, an object, or a linked library or program (with its
+/// C API header).
+LogicalResult emitNative(ModuleOp module, const Settings &settings,
+                         const std::string &output, const char *argv0,
+                         TimingScope &rootTimer, std::string &error) {
+  llvm::LLVMContext llvmContext;
+  TimingScope llvmTimer =
+      rootTimer.nest("LLVM IR translation and optimization");
+  std::unique_ptr<llvm::Module> llvmModule = retnet::translateToOptimizedLLVMIR(
+      module, llvmContext, settings.cpuTarget, optLevel, error);
+  if (!llvmModule ||
+      (settings.isModel && failed(retnet::addCPUFeaturesGlobal(
+                               *llvmModule, settings.cpuTarget, error))))
+    return failure();
+  llvmTimer.stop();
+  if (emit == EmitKind::LLVM)
+    return writeText(
+        output, [&](raw_ostream &os) { llvmModule->print(os, nullptr); },
+        error);
+
+  Temporaries temporaries;
+  std::string objectPath = output;
+  if (emit != EmitKind::Object) {
+    SmallString<128> temporary;
+    if (failed(temporaries.create("retnet-compile", "o", temporary, error)))
+      return failure();
+    objectPath = std::string(temporary);
+  }
+  TimingScope objectTimer = rootTimer.nest("Object emission (LLVM back end)");
+  if (failed(retnet::emitObjectFile(*llvmModule, settings.cpuTarget, objectPath,
+                                    error)))
+    return failure();
+  objectTimer.stop();
+  if (emit == EmitKind::Object)
+    return success();
+  if (failed(linkOutput(objectPath, output, settings, argv0, temporaries,
+                        rootTimer, error)))
+    return failure();
+  if (settings.isModel && emit == EmitKind::Library)
+    return writeApiHeader(output, argv0, error);
+  return success();
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   registerMLIROptions();
   std::vector<std::string> storage;
   storage.reserve(argc);
   SmallVector<char *> args = spellThreadsOption(argc, argv, storage);
-  cl::ParseCommandLineOptions(
-      args.size(), args.data(),
-      "retnet-compile: compile a RetNet model or retention IR to native "
-      "code\n\n"
-      "MODEL.json (torchscale RetNetConfig fields) becomes a shared library\n"
-      "with the C API of retnet.h (written next to it), or with --emit=exe a\n"
-      "program that generates tokens. An .mlir input (retention ops of any\n"
-      "form, linalg on tensors; functions with llvm.emit_c_interface get a C\n"
-      "entry point _mlir_ciface_<name>) becomes a library of its functions.\n"
-      "Both are lowered by retnet-cpu-pipeline and compiled in-process for\n"
-      "the CPU of --cpu, then linked by the system compiler driver (cc).\n"
-      "With --target=cuda they are lowered by retnet-cuda-pipeline instead:\n"
-      "kernels become cubin for --gpu-chip (ptxas from the CUDA toolkit),\n"
-      "embedded in host code that runs them through the CUDA driver\n"
-      "(libcuda.so.1, loaded when first used). Kernel libraries then take\n"
-      "and return device memory; model libraries keep the weights and the\n"
-      "states on the GPU behind the same C API.\n");
+  cl::ParseCommandLineOptions(args.size(), args.data(), kOverview);
 
   // --timing and --mlir-timing time every step below, nested in one report.
   DefaultTimingManager timingManager;
@@ -323,137 +687,23 @@ int main(int argc, char **argv) {
     timingManager.setEnabled(true);
   TimingScope rootTimer = timingManager.getRootScope();
 
-  bool cuda = target == "cuda";
-  if (target != "cpu" && !cuda)
-    return fail("unknown --target '" + target + "' (expected cpu or cuda)");
-  if (cuda && gpuEmulation)
-    return fail("--gpu-emulation runs the CUDA kernels on the CPU; use it "
-                "with --target=cpu");
-  if (cuda && threads != 0)
-    return fail("--threads sets OpenMP threads of --target=cpu; CUDA kernels "
-                "take their parallelism from the GPU");
-  if (gpuBlockThreads <= 0 || gpuBlockThreads > 1024)
-    return fail("--gpu-block-threads must be in [1, 1024]");
-  retnet::CPUTarget cpuTarget{cpu, cpuFeatures};
-  {
-    std::string cpuError;
-    if (failed(retnet::verifyCPUTarget(cpuTarget, cpuError)))
-      return fail(cpuError);
-  }
-  if (cuda && emit != EmitKind::Import) {
-    std::string toolkit = retnet::findCUDAToolkit(cudaToolkit);
-    SmallString<256> ptxas(toolkit);
-    llvm::sys::path::append(ptxas, "bin", "ptxas");
-    if (!llvm::sys::fs::can_execute(ptxas))
-      return fail("--target=cuda needs the CUDA toolkit's ptxas, not found "
-                  "at '" +
-                  ptxas + "' (set --cuda-toolkit or CUDA_HOME)");
-  }
-  if (optLevel > 3)
-    return fail("-O must be 0, 1, 2 or 3");
-  // The kernels keep [C, C] tiles of a chunk (retnet::kMaxBlockLength).
-  if (chunkSize > 4096)
-    return fail("--chunk-size must be at most 4096, got " +
-                std::to_string(chunkSize));
-  // The register tile of the CPU's matrix products, and the panels of the
-  // weights that they read.
-  SmallVector<int64_t> tile(registerTile.begin(), registerTile.end());
-  if (tile.empty()) {
-    std::string error;
-    FailureOr<SmallVector<int64_t>> chosen =
-        retnet::registerTileFor(cpuTarget, error);
-    if (failed(chosen))
-      return fail(error);
-    tile = *chosen;
-  }
-  if (tile.size() != 3 || llvm::any_of(tile, [](int64_t n) { return n < 1; }))
-    return fail("--register-tile must be three positive sizes m,n,k");
-  if (prefetchDistance < 0)
-    return fail("--prefetch-ahead must be a number of bytes, or 0");
-  if (weightPanel < -1)
-    return fail("--weight-panel must be a positive number of columns, or 0");
-  retnet_runtime::WeightType matrixType;
-  if (!retnet_runtime::parseWeightType(weightType, matrixType))
-    return fail("--weight-type must be f32, bf16, f16 or int8, got '" +
-                weightType + "'");
-  int64_t group = matrixType == retnet_runtime::WeightType::Int8
-                      ? retnet_runtime::kDefaultWeightGroup
-                      : 0;
-  if (!weightGroup.empty()) {
-    if (matrixType != retnet_runtime::WeightType::Int8)
-      return fail("--group applies to int8 weights (--weight-type=int8)");
-    if (!retnet_runtime::parseWeightGroup(weightGroup, group))
-      return fail("--group must be a positive number of values or "
-                  "'channel', got '" +
-                  weightGroup + "'");
-  }
-  // A panel's row fills a cache line at least: the one-row tiles of
-  // decoding stream several panels at once, each in whole lines (batch-1
-  // decoding of examples/retnet-1.3b.json with int8 weights 11% faster
-  // with panels of 64 than of 32).
-  int64_t panel = 0;
-  int64_t lineColumns =
-      std::max<int64_t>(32, 64 / retnet_runtime::elementBytes(matrixType));
-  if (!cuda && !gpuEmulation)
-    panel = weightPanel >= 0 ? weightPanel
-                             : llvm::divideCeil(lineColumns, tile[1]) * tile[1];
-  bool isModel = StringRef(inputFile).ends_with(".json");
-  if (apiPrefix != retnet_abi::kDefaultApiPrefix) {
-    if (!isModel || emit != EmitKind::Library)
-      return fail("--api-prefix names the C API of a model library; use it "
-                  "with a model description (.json) and --emit=lib");
-    if (!retnet::isValidApiPrefix(apiPrefix))
-      return fail("--api-prefix '" + apiPrefix +
-                  "' is not a C identifier prefix (a letter, then at most 63 "
-                  "letters, digits or '_', not ending in '_')");
-  }
-  if (emit == EmitKind::Executable && !isModel)
-    return fail("--emit=exe needs a model description (.json); for MLIR "
-                "input use --emit=mlir, llvm, obj or lib");
-  if (emit == EmitKind::PTX && !cuda)
-    return fail("--emit=ptx writes the kernels of --target=cuda");
-  if (emit == EmitKind::Import && !isModel)
-    return fail("--emit=import needs a model description (.json)");
+  Settings settings;
+  std::string error;
+  if (failed(checkTargetOptions(settings, error)) ||
+      failed(checkProductOptions(settings, error)) ||
+      failed(checkEmitOptions(settings, error)))
+    return fail(error);
 
   DialectRegistry registry;
   retnet::registerRetNetDialects(registry);
   MLIRContext context(registry);
-
-  std::string error;
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module;
   TimingScope inputTimer =
-      rootTimer.nest(isModel ? "Model import" : "MLIR parsing");
-  if (isModel) {
-    std::vector<std::string> warnings;
-    llvm::Expected<retnet::ModelConfig> config =
-        retnet::readModelConfig(inputFile, warnings);
-    for (const std::string &warning : warnings)
-      llvm::WithColor::warning(llvm::errs(), "retnet-compile")
-          << inputFile << ": " << warning << "\n";
-    if (!config)
-      return fail(llvm::toString(config.takeError()));
-    retnet_runtime::ModelShape shape = retnet::getModelShape(*config);
-    shape.weightGroup = group;
-    if (std::string problem = retnet_runtime::checkWeightGroup(shape);
-        !problem.empty())
-      return fail(problem);
-    module = retnet::importModel(&context, *config,
-                                 cuda ? retnet_abi::BufferKind::CudaDevice
-                                      : retnet_abi::BufferKind::Host,
-                                 panel, matrixType, group);
-    if (failed(verify(*module)))
-      return fail("the imported model does not verify");
-  } else {
-    auto input = openInputFile(inputFile, &error);
-    if (!input)
-      return fail(error);
-    sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
-    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-    if (!module)
-      return 1;
-  }
+      rootTimer.nest(settings.isModel ? "Model import" : "MLIR parsing");
+  OwningOpRef<ModuleOp> module = loadInput(context, sourceMgr, settings, error);
+  if (!module)
+    return error.empty() ? 1 : fail(error);
   inputTimer.stop();
   std::string output = outputFile.empty() ? defaultOutput() : outputFile;
   // Checked before the pipeline runs, not at the end of it.
@@ -462,12 +712,9 @@ int main(int argc, char **argv) {
       !llvm::sys::fs::is_directory(outputDir))
     return fail("cannot write '" + output + "': no directory '" + outputDir +
                 "'");
-  if (emit == EmitKind::Import) {
-    if (failed(writeText(
-            output, [&](raw_ostream &os) { module->print(os); }, error)))
-      return fail(error);
-    return 0;
-  }
+  auto printModule = [&](raw_ostream &os) { module->print(os); };
+  if (emit == EmitKind::Import)
+    return failed(writeText(output, printModule, error)) ? fail(error) : 0;
 
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -480,185 +727,20 @@ int main(int argc, char **argv) {
                         /*shouldPrintAfterPass=*/
                         [](Pass *, Operation *) { return true; });
   }
-  if (cuda) {
-    retnet::CUDAPipelineOptions options;
-    options.form = form;
-    options.chunkSize = chunkSize;
-    options.threads = gpuBlockThreads;
-    options.gpuRowTileRows = gpuRowTileRows;
-    options.chip = gpuChip;
-    options.features = gpuFeatures;
-    options.toolkit = cudaToolkit;
-    options.gpuFormat = emit == EmitKind::PTX ? "isa" : "bin";
-    retnet::buildCUDAPipeline(pm, options);
-  } else {
-    retnet::CPUPipelineOptions options;
-    options.form = form;
-    options.chunkSize = chunkSize;
-    options.threads = threads;
-    options.gpuKernels = gpuEmulation;
-    options.gpuRowTileRows = gpuRowTileRows;
-    options.splitChunkwise = splitChunkwise;
-    options.registerTile = tile;
-    options.threadTile =
-        SmallVector<int64_t>(threadTile.begin(), threadTile.end());
-    options.prefetchDistance = prefetchDistance;
-    retnet::buildCPUPipeline(pm, options);
-  }
+  buildPipeline(pm, settings);
   if (failed(pm.run(*module)))
     return 1;
   pipelineTimer.stop();
 
-  if (emit == EmitKind::MLIR) {
-    if (failed(writeText(
-            output, [&](raw_ostream &os) { module->print(os); }, error)))
-      return fail(error);
-    return 0;
-  }
-
-  if (emit == EmitKind::PTX) {
-    if (failed(writeText(
-            output, [&](raw_ostream &os) { printKernelsPTX(*module, os); },
-            error)))
-      return fail(error);
-    return 0;
-  }
-
-  llvm::LLVMContext llvmContext;
-  TimingScope llvmTimer =
-      rootTimer.nest("LLVM IR translation and optimization");
-  std::unique_ptr<llvm::Module> llvmModule = retnet::translateToOptimizedLLVMIR(
-      *module, llvmContext, cpuTarget, optLevel, error);
-  if (!llvmModule || (isModel && failed(retnet::addCPUFeaturesGlobal(
-                                     *llvmModule, cpuTarget, error))))
+  if (emit == EmitKind::MLIR)
+    return failed(writeText(output, printModule, error)) ? fail(error) : 0;
+  if (emit == EmitKind::PTX)
+    return failed(writeText(
+               output, [&](raw_ostream &os) { printKernelsPTX(*module, os); },
+               error))
+               ? fail(error)
+               : 0;
+  if (failed(emitNative(*module, settings, output, argv[0], rootTimer, error)))
     return fail(error);
-  llvmTimer.stop();
-  if (emit == EmitKind::LLVM) {
-    if (failed(writeText(
-            output, [&](raw_ostream &os) { llvmModule->print(os, nullptr); },
-            error)))
-      return fail(error);
-    return 0;
-  }
-
-  // Temporary files, removed on every way out.
-  std::list<llvm::FileRemover> temporaries;
-  auto temporaryFile = [&](StringRef prefix, StringRef suffix,
-                           SmallString<128> &path) -> LogicalResult {
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile(prefix, suffix, path)) {
-      error = "cannot create a temporary file: " + ec.message();
-      return failure();
-    }
-    temporaries.emplace_back(path);
-    return success();
-  };
-  std::string objectPath = output;
-  if (emit != EmitKind::Object) {
-    SmallString<128> temporary;
-    if (failed(temporaryFile("retnet-compile", "o", temporary)))
-      return fail(error);
-    objectPath = std::string(temporary);
-  }
-  TimingScope objectTimer = rootTimer.nest("Object emission (LLVM back end)");
-  if (failed(retnet::emitObjectFile(*llvmModule, cpuTarget, objectPath, error)))
-    return fail(error);
-  objectTimer.stop();
-  if (emit == EmitKind::Object)
-    return 0;
-
-  // Models link the runtime (C API, weights, states, the CUDA driver glue)
-  // and, for programs, their main(); both are archives next to this tool's
-  // build. Kernel libraries of --target=cuda take the mgpu* entry points
-  // (and retnet_cuda_*) from the runtime.
-  SmallString<256> libraryDir(
-      llvm::sys::path::parent_path(llvm::sys::path::parent_path(
-          llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail))));
-  llvm::sys::path::append(libraryDir, "lib");
-  auto archive = [&](StringRef name) {
-    SmallString<256> path(libraryDir);
-    llvm::sys::path::append(path, name);
-    return std::string(path);
-  };
-  std::string runtime = archive("libRetNetRuntime.a");
-  std::string executableMain = archive("libRetNetExecutableMain.a");
-  SmallVector<std::string> archives;
-  if (isModel || cuda)
-    archives.push_back(runtime);
-  if (emit == EmitKind::Executable)
-    archives.push_back(executableMain);
-  for (const std::string &path : archives)
-    if (!llvm::sys::fs::exists(path))
-      return fail("the runtime archive '" + path +
-                  "' is missing (build the RetNetRuntime target)");
-
-  SmallVector<std::string> linkArgs;
-  if (isModel) {
-    if (emit == EmitKind::Executable)
-      linkArgs.push_back(executableMain);
-    if (emit == EmitKind::Library) {
-      // Under --api-prefix, the object's globals and the runtime's C API
-      // take the prefix, definitions and references alike.
-      llvm::StringMap<std::string> renames = retnet::getApiRenames(apiPrefix);
-      if (!renames.empty()) {
-        TimingScope renameTimer = rootTimer.nest("Symbol renaming");
-        SmallString<128> renamedObject, renamedRuntime;
-        if (failed(temporaryFile("retnet-compile", "o", renamedObject)) ||
-            failed(retnet::renameSymbols(objectPath, renamedObject, renames,
-                                         error)) ||
-            failed(temporaryFile("retnet-runtime", "a", renamedRuntime)) ||
-            failed(
-                retnet::renameSymbols(runtime, renamedRuntime, renames, error)))
-          return fail(error);
-        objectPath = std::string(renamedObject);
-        runtime = std::string(renamedRuntime);
-      }
-      // A library exports its C API (and what retnet-run reads) only.
-      SmallString<128> exportsPath;
-      if (failed(temporaryFile("retnet-exports", "map", exportsPath)))
-        return fail(error);
-      std::error_code ec;
-      llvm::raw_fd_ostream exports(exportsPath, ec);
-      exports << retnet::getExportVersionScript(apiPrefix);
-      exports.close();
-      if (ec || exports.has_error())
-        return fail("cannot write '" + exportsPath + "'");
-      linkArgs.push_back("-Wl,--version-script=" + exportsPath.str().str());
-    }
-    linkArgs.append(
-        {"-Wl,--whole-archive", runtime, "-Wl,--no-whole-archive", "-lstdc++"});
-  } else if (cuda) {
-    linkArgs.append({runtime, "-lstdc++"});
-  }
-  // The runtime's CUDA glue loads the driver with dlopen.
-  if (isModel || cuda)
-    linkArgs.push_back("-ldl");
-  TimingScope linkTimer = rootTimer.nest("Link");
-  if (failed(retnet::linkObjects({objectPath}, output,
-                                 emit == EmitKind::Executable
-                                     ? retnet::LinkKind::Executable
-                                     : retnet::LinkKind::SharedLibrary,
-                                 linkArgs, error)))
-    return fail(error);
-  linkTimer.stop();
-
-  // The C API header next to a model library: retnet.h, or NAME.h.
-  if (isModel && emit == EmitKind::Library) {
-    SmallString<256> header(llvm::sys::path::parent_path(
-        llvm::sys::fs::getMainExecutable(argv[0], (void *)&fail)));
-    llvm::sys::path::append(header, "..", "include", "retnet", "retnet.h");
-    auto text = llvm::MemoryBuffer::getFile(header);
-    if (!text)
-      return fail("cannot read '" + header + "': " + text.getError().message());
-    SmallString<256> destination(llvm::sys::path::parent_path(output));
-    llvm::sys::path::append(destination, apiPrefix + ".h");
-    if (failed(writeText(
-            destination,
-            [&](raw_ostream &os) {
-              os << retnet::getApiHeader((*text)->getBuffer(), apiPrefix);
-            },
-            error)))
-      return fail(error);
-  }
   return 0;
 }
