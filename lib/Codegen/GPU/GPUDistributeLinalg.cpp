@@ -81,7 +81,10 @@ bool insideBlocks(Operation *op) {
 ///   blocks of 32 points whose `threads / 32` slices of the reduction sum
 ///   into a workgroup tile, then add it to the outputs (SplitSum.h). A
 ///   decoding step's matrix-vector products so use `threads / 32` times
-///   more blocks than with one thread per element.
+///   more blocks than with one thread per element;
+/// - the copy of a matrix product that versionForRows made for many rows
+///   (RowTiles.h): blocks of rows x columns whose threads each carry a
+///   register tile through the sum.
 ///
 /// A reduction whose output buffer a fill initializes right before it
 /// (initializingFill) fills its blocks' output tiles itself, as their first
@@ -122,7 +125,7 @@ public:
   }
 
   /// The epilogues of `op` (findEpilogue), in a chain, while `claimed`
-  /// does not hold them and `candidates` (if given) does.
+  /// does not hold them and `candidates` does.
   static SmallVector<retnet::Epilogue>
   epilogueChain(linalg::LinalgOp op, ArrayRef<linalg::LinalgOp> prologueOps,
                 const DenseSet<Operation *> &claimed,
