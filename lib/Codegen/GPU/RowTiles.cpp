@@ -78,8 +78,16 @@ std::optional<retnet::RowTileShape> retnet::rowTileShape(linalg::LinalgOp op,
     AffineMap map = op.getMatchingIndexingMap(&operand);
     bool rows = map.isFunctionOfDim(shape.rowLoop);
     bool columns = map.isFunctionOfDim(shape.columnLoop);
-    if (!map.isProjectedPermutation() ||
-        (op.isDpsInput(&operand) ? rows && columns : !rows || !columns))
+    // The rows and columns only as whole results (the other loops may be
+    // combined: an int8 product's scales at [k floordiv group, n]).
+    bool plain = llvm::all_of(map.getResults(), [&](AffineExpr result) {
+      return isa<AffineDimExpr>(result) ||
+             (!result.isFunctionOfDim(shape.rowLoop) &&
+              !result.isFunctionOfDim(shape.columnLoop));
+    });
+    if (!plain || (op.isDpsInput(&operand)
+                       ? rows && columns
+                       : !rows || !columns || !map.isProjectedPermutation()))
       return std::nullopt;
   }
   shape.threadColumns = kThreadColumns;

@@ -26,10 +26,12 @@ struct RowTileShape {
 /// that suits them: a linalg op on buffers with one output, two parallel
 /// loops (the rows, of dynamic extent, and the columns, of static extent
 /// that the block's columns divide) and static reduction loops of at least
-/// 64 iterations in all; every operand indexed by a projected permutation,
-/// each input by at most one of the rows and the columns (an outer product
-/// per reduction step: a thread loads rowsPerThread + columnsPerThread
-/// inputs for rowsPerThread * columnsPerThread products).
+/// 64 iterations in all; the output indexed by a projected permutation,
+/// each input by at most one of the rows and the columns, which appear only
+/// as whole results of the indexing maps (an int8 product's scales, at
+/// [k floordiv group, n], qualify). Each reduction step is then an outer
+/// product: a thread loads rowsPerThread + columnsPerThread inputs (and
+/// their scales) for rowsPerThread * columnsPerThread products.
 std::optional<RowTileShape> rowTileShape(linalg::LinalgOp op, int64_t threads);
 
 /// Replaces `op` (a block's tile of a product of `shape`) by the same

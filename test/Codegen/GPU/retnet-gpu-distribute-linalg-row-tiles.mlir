@@ -216,3 +216,37 @@ func.func @not_row_tiled(%x: memref<?x256xf32>, %w: memref<256x96xf32>,
   }
   return
 }
+
+// -----
+
+// An int8 product qualifies too: its scales, at [k floordiv 32, n], index
+// the columns as a whole result. A step loads 4 activations, 8 weights and
+// their 8 scales for the 32 sums.
+
+// CHECK-LABEL: func @int8_product
+// CHECK: scf.if
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (64, 128) {
+// CHECK:     %{{.*}}:32 = scf.for
+// CHECK-COUNT-20: memref.load
+// CHECK-NOT: memref.load
+// CHECK:       scf.yield
+// CHECK: } else {
+#lhs = affine_map<(d0, d1, d2) -> (d0, d2)>
+#rhs = affine_map<(d0, d1, d2) -> (d2, d1)>
+#scale = affine_map<(d0, d1, d2) -> (d2 floordiv 32, d1)>
+#out = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @int8_product(%x: memref<?x128xf32>, %w: memref<128x256xi8>,
+                        %s: memref<4x256xf32>, %y: memref<?x256xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #scale, #out],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %s : memref<?x128xf32>, memref<128x256xi8>, memref<4x256xf32>)
+      outs(%y : memref<?x256xf32>) {
+  ^bb0(%a: f32, %q: i8, %scale: f32, %acc: f32):
+    %f = arith.sitofp %q : i8 to f32
+    %b = arith.mulf %f, %scale : f32
+    %p = arith.mulf %a, %b : f32
+    %sum = arith.addf %acc, %p : f32
+    linalg.yield %sum : f32
+  }
+  return
+}
