@@ -472,14 +472,19 @@ OwningOpRef<ModuleOp> loadInput(MLIRContext &context,
   return module;
 }
 
+/// Sets the options that both pipelines have (retnet::FormOptions).
+template <typename Options> void setFormOptions(Options &options) {
+  options.form = form;
+  options.chunkSize = chunkSize;
+  options.gpuRowTileRows = gpuRowTileRows;
+}
+
 /// Adds the pipeline of the target, with the options' settings, to `pm`.
 void buildPipeline(PassManager &pm, const Settings &settings) {
   if (settings.cuda) {
     retnet::CUDAPipelineOptions options;
-    options.form = form;
-    options.chunkSize = chunkSize;
+    setFormOptions(options);
     options.threads = gpuBlockThreads;
-    options.gpuRowTileRows = gpuRowTileRows;
     options.chip = gpuChip;
     options.features = gpuFeatures;
     options.toolkit = cudaToolkit;
@@ -488,11 +493,9 @@ void buildPipeline(PassManager &pm, const Settings &settings) {
     return;
   }
   retnet::CPUPipelineOptions options;
-  options.form = form;
-  options.chunkSize = chunkSize;
+  setFormOptions(options);
   options.threads = threads;
   options.gpuKernels = gpuEmulation;
-  options.gpuRowTileRows = gpuRowTileRows;
   options.splitChunkwise = splitChunkwise;
   options.registerTile = settings.tile;
   options.threadTile =
