@@ -31,22 +31,45 @@ static bool isViewOf(Operation *user, Value value) {
   return isa<memref::ExtractStridedMetadataOp>(user);
 }
 
-SmallVector<Operation *> retnet::accessesThroughViews(Value root) {
-  SmallVector<Operation *> accesses;
-  SmallVector<Value> worklist = {root};
+/// Walks the users of `roots` through their views: `onView` for each view
+/// (before the views of it), `onAccess` for every other user.
+static void walkThroughViews(ArrayRef<Value> roots,
+                             function_ref<void(Operation *)> onView,
+                             function_ref<void(Operation *)> onAccess) {
+  SmallVector<Value> worklist(roots.begin(), roots.end());
   while (!worklist.empty()) {
     Value value = worklist.pop_back_val();
     for (Operation *user : value.getUsers()) {
       if (!isViewOf(user, value)) {
-        accesses.push_back(user);
+        onAccess(user);
         continue;
       }
+      onView(user);
       for (Value result : user->getResults())
         if (isa<BaseMemRefType>(result.getType()))
           worklist.push_back(result);
     }
   }
+}
+
+SmallVector<Operation *> retnet::accessesThroughViews(Value root) {
+  SmallVector<Operation *> accesses;
+  walkThroughViews(
+      root, [](Operation *) {},
+      [&](Operation *access) { accesses.push_back(access); });
   return accesses;
+}
+
+SmallVector<Operation *> retnet::viewsThroughViews(ArrayRef<Value> roots) {
+  SmallVector<Operation *> views;
+  walkThroughViews(
+      roots, [&](Operation *view) { views.push_back(view); },
+      [](Operation *) {});
+  return views;
+}
+
+bool retnet::isPureOrAllocation(Operation *op) {
+  return isMemoryEffectFree(op) || isa<memref::AllocOp>(op);
 }
 
 bool retnet::isAllocation(Value root) {

@@ -33,6 +33,14 @@ bool mayAlias(Value lhs, Value rhs);
 /// `memref.extract_strided_metadata`, which are followed to their users).
 SmallVector<Operation *> accessesThroughViews(Value root);
 
+/// The views of `roots` (as accessesThroughViews follows them), directly or
+/// through other views, each after the one that it views.
+SmallVector<Operation *> viewsThroughViews(ArrayRef<Value> roots);
+
+/// Whether `op` may lie between ops that one kernel takes over: it has no
+/// memory effects, or it is a `memref.alloc`.
+bool isPureOrAllocation(Operation *op);
+
 } // namespace mlir::retnet
 
 #endif // RETNET_CODEGEN_GPU_BUFFERROOTS_H

@@ -144,7 +144,7 @@ retnet::findEpilogue(linalg::LinalgOp producer, ArrayRef<Epilogue> earlier,
   Operation *next = last->getNextNode();
   for (; next && !isa<linalg::LinalgOp>(next); next = next->getNextNode()) {
     if (next->hasTrait<OpTrait::IsTerminator>() ||
-        (!isMemoryEffectFree(next) && !isa<memref::AllocOp>(next)))
+        !retnet::isPureOrAllocation(next))
       return std::nullopt;
     epilogue.between.push_back(next);
   }

@@ -165,7 +165,7 @@ struct MergeIndependentKernels
         for (Operation *next = op->getNextNode(); next;
              next = next->getNextNode()) {
           if (!next->hasTrait<OpTrait::IsTerminator>() &&
-              (isMemoryEffectFree(next) || isa<memref::AllocOp>(next))) {
+              retnet::isPureOrAllocation(next)) {
             pending.push_back(next);
             continue;
           }

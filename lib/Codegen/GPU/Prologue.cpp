@@ -200,7 +200,7 @@ retnet::findPrologue(linalg::LinalgOp consumer, linalg::FillOp consumerInit,
   for (Operation *previous = consumer->getPrevNode(); previous;
        previous = previous->getPrevNode()) {
     if (previous == consumerInit.getOperation() ||
-        isa<memref::AllocOp>(previous) || isMemoryEffectFree(previous))
+        retnet::isPureOrAllocation(previous))
       continue;
     auto op = dyn_cast<linalg::LinalgOp>(previous);
     if (!op || !tileableByOutput(op) ||
@@ -470,7 +470,7 @@ retnet::findKernelInputs(scf::ForallOp kernel) {
   SmallVector<KernelInput> inputs;
   for (Operation *previous = kernel->getPrevNode(); previous;
        previous = previous->getPrevNode()) {
-    if (isa<memref::AllocOp>(previous) || isMemoryEffectFree(previous))
+    if (retnet::isPureOrAllocation(previous))
       continue;
     auto op = dyn_cast<linalg::LinalgOp>(previous);
     if (!op || !tileableByOutput(op) || op.getNumReductionLoops() != 0)

@@ -9,7 +9,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 
@@ -24,29 +23,6 @@ constexpr int64_t kShortestSum = 64;
 /// Blocks that give each multiprocessor of a large GPU (132 on an H100 or
 /// H200) one.
 constexpr int64_t kRowTileBlocks = 132;
-
-/// Whether `op` only allocates memory (its only effects are allocations).
-bool onlyAllocates(Operation *op) {
-  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-  return effects && effects.onlyHasEffect<MemoryEffects::Allocate>();
-}
-
-/// The view-like ops that derive from `roots` (transitively), each after
-/// the view that it derives from.
-SmallVector<Operation *> viewsOf(ArrayRef<Value> roots) {
-  SmallVector<Operation *> views;
-  SmallVector<Value> worklist(roots.begin(), roots.end());
-  while (!worklist.empty()) {
-    Value value = worklist.pop_back_val();
-    for (Operation *user : value.getUsers())
-      if (auto view = dyn_cast<ViewLikeOpInterface>(user);
-          view && view.getViewSource() == value) {
-        views.push_back(user);
-        worklist.push_back(user->getResult(0));
-      }
-  }
-  return views;
-}
 } // namespace
 
 std::optional<retnet::RowTileShape> retnet::rowTileShape(linalg::LinalgOp op,
@@ -168,7 +144,7 @@ LogicalResult retnet::versionByRows(RewriterBase &rewriter,
     if (members.contains(op))
       continue;
     if (isa<linalg::LinalgOp>(op) || op->getNumRegions() != 0 ||
-        (!isMemoryEffectFree(op) && !onlyAllocates(op)))
+        !isPureOrAllocation(op))
       return failure();
     between.push_back(op);
   }
@@ -176,7 +152,7 @@ LogicalResult retnet::versionByRows(RewriterBase &rewriter,
         return !root.getDefiningOp<memref::AllocOp>();
       }))
     return failure();
-  SmallVector<Operation *> privateViews = viewsOf(privateRoots);
+  SmallVector<Operation *> privateViews = viewsThroughViews(privateRoots);
   if (llvm::any_of(privateViews, [&](Operation *view) {
         return view->getBlock() == block && last->isBeforeInBlock(view);
       }))
@@ -184,6 +160,10 @@ LogicalResult retnet::versionByRows(RewriterBase &rewriter,
 
   for (Operation *op : between)
     rewriter.moveOpBefore(op, first);
+  // Now only the group's ops, in order.
+  SmallVector<Operation *> range;
+  for (Operation *op = first; op != last->getNextNode(); op = op->getNextNode())
+    range.push_back(op);
   Location loc = product.getLoc();
   rewriter.setInsertionPoint(first);
   OpOperand *output = product.getDpsInitOperand(0);
@@ -207,8 +187,7 @@ LogicalResult retnet::versionByRows(RewriterBase &rewriter,
   }
   for (Operation *view : privateViews)
     rewriter.clone(*view, mapping);
-  for (Operation *op = first; op != last->getNextNode();
-       op = op->getNextNode()) {
+  for (Operation *op : range) {
     Operation *copy = rewriter.clone(*op, mapping);
     if (op == product)
       copy->setAttr(kRowTilesMarker, rewriter.getUnitAttr());
@@ -218,9 +197,6 @@ LogicalResult retnet::versionByRows(RewriterBase &rewriter,
 
   // The group itself, where the rows are few.
   Operation *terminator = branch.elseBlock()->getTerminator();
-  SmallVector<Operation *> range;
-  for (Operation *op = first; op != last->getNextNode(); op = op->getNextNode())
-    range.push_back(op);
   for (Operation *op : range)
     rewriter.moveOpBefore(op, terminator);
   return success();
