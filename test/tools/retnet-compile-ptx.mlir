@@ -4,6 +4,10 @@
 // RUN: not retnet-compile %S/../Pipelines/Inputs/kernel.mlir --emit=ptx -o - 2>&1 | FileCheck %s --check-prefix=CPU
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --emit=ptx -o %t.model.ptx
 // RUN: %python %S/Inputs/ptxas-usage.py %t.model.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --emit=ptx -o %t.rows.ptx
+// RUN: FileCheck %s --check-prefix=ROWS < %t.rows.ptx
+// RUN: %python %S/Inputs/ptxas-usage.py %t.rows.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --weight-type=bf16 --emit=ptx -o - | FileCheck %s --check-prefix=ROWS-BF16
 
 // --emit=ptx writes each kernel module's PTX after a comment naming it and
 // its target. The retention kernels' products and sums are fused into FMAs
@@ -38,3 +42,18 @@
 // SPILLS: retnet_graph_decode_kernel{{.*}} spill_stores=0 spill_loads=0
 // SPILLS-NOT: spill_stores={{[1-9]}}
 // SPILLS-NOT: spill_loads={{[1-9]}}
+
+// With row tiles on every product (--gpu-row-tile-rows=1), a register
+// tile's weights load as 128-bit vectors (4 f32; 8 bf16 where the block has
+// 128 columns, 4 where it has 64), its sums are FMAs, and its rows store as
+// 128-bit vectors.
+// ROWS: // gpu.binary @retnet_graph_prefill_all_kernel for
+// ROWS: ld.global.v4.b32
+// ROWS: fma.rn.f32
+// ROWS: st.global.v4.b32
+// ROWS-BF16: // gpu.binary @retnet_graph_prefill_all_kernel for
+// ROWS-BF16: ld.global.v4.b32
+// ROWS-BF16: cvt.f32.bf16
+// ROWS-BF16: fma.rn.f32
+// ROWS-BF16: st.global.v4.b32
+// ROWS-BF16: ld.global.v4.b16

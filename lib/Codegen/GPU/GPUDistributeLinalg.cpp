@@ -212,20 +212,27 @@ private:
       interleaved = retnet::interleaveColumns(rewriter, *block, *shape);
     if (failed(interleaved))
       return op->emitOpError("could not be tiled to GPU blocks of rows");
-    // Threads over (rows, t), each with rowsPerThread rows and every j
-    // (interleaveColumns: loop columnLoop is j, columnLoop + 1 is t).
+    // Threads over (rows, t), each with rowsPerThread rows and every j and
+    // v (interleaveColumns: loops columnLoop, columnLoop + 1 and
+    // columnLoop + 2 are j, t and v).
     unsigned loops = interleaved->getNumLoops();
+    unsigned j = shape->columnLoop, t = j + 1, v = j + 2;
     SmallVector<int64_t> counts(loops, 0), points(loops, 0);
     counts[shape->rowLoop] = shape->threadRows;
     points[shape->rowLoop] = shape->rowsPerThread;
-    counts[shape->columnLoop + 1] = shape->threadColumns;
-    points[shape->columnLoop + 1] = 1;
+    counts[t] = shape->threadColumns;
+    points[t] = 1;
     FailureOr<linalg::LinalgOp> thread = tileToForall(
         rewriter, *interleaved, counts, /*blocks=*/false, std::nullopt, points);
     if (failed(thread))
       return op->emitOpError("could not be tiled to register tiles");
-    points[shape->columnLoop] = shape->columnsPerThread;
-    retnet::lowerToRegisterTile(rewriter, *thread, points, initial);
+    points[j] = shape->columnsPerThread / shape->vectorColumns;
+    std::optional<unsigned> vectorLoop;
+    if (shape->vectorColumns > 1) {
+      points[v] = shape->vectorColumns;
+      vectorLoop = v;
+    }
+    retnet::lowerToRegisterTile(rewriter, *thread, points, initial, vectorLoop);
     return success();
   }
 

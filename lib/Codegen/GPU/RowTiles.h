@@ -13,10 +13,14 @@ constexpr StringLiteral kRowTilesMarker = "retnet.row_tiles";
 
 /// How a block's tile of a product (rows x columns of its output) splits
 /// into the register tiles of its threads: `threadRows x threadColumns`
-/// threads, each with `rowsPerThread x columnsPerThread` outputs.
+/// threads, each with `rowsPerThread x columnsPerThread` outputs, whose
+/// columns come in groups of `vectorColumns` neighbours (16 bytes of the
+/// narrowest input that the columns index, at most columnsPerThread), which
+/// each load as one vector.
 struct RowTileShape {
   unsigned rowLoop, columnLoop;
-  int64_t threadRows, threadColumns, rowsPerThread, columnsPerThread;
+  int64_t threadRows, threadColumns, rowsPerThread, columnsPerThread,
+      vectorColumns;
 
   int64_t blockRows() const { return threadRows * rowsPerThread; }
   int64_t blockColumns() const { return threadColumns * columnsPerThread; }
@@ -35,12 +39,14 @@ struct RowTileShape {
 std::optional<RowTileShape> rowTileShape(linalg::LinalgOp op, int64_t threads);
 
 /// Replaces `op` (a block's tile of a product of `shape`) by the same
-/// product with its column loop split in two, column = j * threadColumns +
-/// t (t fastest, a view of each operand that the columns index expanded to
-/// [j, t]), and returns it: a thread that takes every j of one t owns
-/// columns threadColumns apart, so that the threads of a half warp load 16
-/// neighbouring values of a row of the right-hand side at once (coalesced)
-/// and store 16 neighbouring outputs.
+/// product with its column loop split in three, column = (j * threadColumns
+/// + t) * vectorColumns + v (loops j, t, v in the column loop's place, v
+/// fastest; a view of each operand that the columns index expanded to
+/// [j, t, v]; v left out where vectorColumns is 1), and returns it: a
+/// thread that takes every j and v of one t owns groups of vectorColumns
+/// neighbouring columns, threadColumns groups apart, so that each of its
+/// loads of a row of the right-hand side is one 16-byte vector and the
+/// threads of a half warp load 16 neighbouring vectors at once (coalesced).
 FailureOr<linalg::LinalgOp> interleaveColumns(RewriterBase &rewriter,
                                               linalg::LinalgOp op,
                                               const RowTileShape &shape);

@@ -6,7 +6,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+
+#include <map>
 
 using namespace mlir;
 
@@ -34,7 +37,34 @@ public:
   /// reduction loops, so that the inputs a point shares with others load
   /// once per reduction step.
   void emitTile(OpBuilder &b, ArrayRef<int64_t> bounds,
-                std::optional<Value> initial) {
+                std::optional<Value> initial,
+                std::optional<unsigned> vectorLoop) {
+    SmallVector<OpOperand *> vectorOperands;
+    if (vectorLoop)
+      vectorOperands = operandsAlong(*vectorLoop, bounds[*vectorLoop]);
+    if (vectorOperands.empty())
+      return emitTileBody(b, bounds, initial);
+    // Vector loads and stores where every one is aligned, else scalar ones.
+    auto aligned = scf::IfOp::create(
+        b, loc, alignedAlong(b, vectorOperands, bounds[*vectorLoop]),
+        /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(aligned.thenBlock());
+    vectorDim = *vectorLoop;
+    vectorized.insert(vectorOperands.begin(), vectorOperands.end());
+    emitTileBody(b, bounds, initial);
+    vectorized.clear();
+    b.setInsertionPointToStart(aligned.elseBlock());
+    emitTileBody(b, bounds, initial);
+  }
+
+private:
+  /// The tile of emitTile, with the inputs in `vectorized` loaded as vectors
+  /// along loop `vectorDim`, and the outputs stored as vectors where all are
+  /// in it.
+  void emitTileBody(OpBuilder &b, ArrayRef<int64_t> bounds,
+                    std::optional<Value> initial) {
+    OpBuilder::InsertionGuard insertionGuard(b);
     // Per parallel dimension: each index, clamped into the tile (loads stay
     // in bounds on a partial tile) and whether it lies inside.
     SmallVector<SmallVector<Value>> clamped(sizes.size()), inside(sizes.size());
@@ -65,6 +95,7 @@ public:
     }
     SmallVector<SmallVector<int64_t>> points = tilePoints(clamped);
     auto atPoint = [&](ArrayRef<int64_t> point) {
+      currentPoint = point;
       for (auto [dim, index] : llvm::zip(parallelDims, point))
         ivs[dim] = clamped[dim][index];
     };
@@ -79,6 +110,7 @@ public:
     unsigned perPoint = op.getNumDpsInits();
     outputs =
         emitReduction(b, 0, outputs, [&](OpBuilder &inner, ValueRange current) {
+          vectorLoads.clear();
           SmallVector<Value> next;
           for (auto [number, point] : llvm::enumerate(points)) {
             atPoint(point);
@@ -88,7 +120,22 @@ public:
           }
           return next;
         });
+    // With vector stores, the points that differ only along vectorDim store
+    // together, from the first one's place (laneStride points apart).
+    bool vectorStores =
+        llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+          return vectorized.contains(&init);
+        });
+    unsigned lanePosition = 0;
+    int64_t laneStride = 1;
+    if (vectorStores) {
+      lanePosition = llvm::find(parallelDims, vectorDim) - parallelDims.begin();
+      for (unsigned dim : ArrayRef(parallelDims).drop_front(lanePosition + 1))
+        laneStride *= clamped[dim].size();
+    }
     for (auto [number, point] : llvm::enumerate(points)) {
+      if (vectorStores && point[lanePosition] != 0)
+        continue;
       atPoint(point);
       Value pointInside;
       for (auto [dim, index] : llvm::zip(parallelDims, point))
@@ -100,11 +147,26 @@ public:
         auto store = scf::IfOp::create(b, loc, pointInside, /*withElse=*/false);
         b.setInsertionPointToStart(store.thenBlock());
       }
-      storeOutputs(b, ValueRange(outputs).slice(number * perPoint, perPoint));
+      if (!vectorStores) {
+        storeOutputs(b, ValueRange(outputs).slice(number * perPoint, perPoint));
+        continue;
+      }
+      int64_t lanes = clamped[vectorDim].size();
+      for (auto [position, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+        SmallVector<Value> elements;
+        for (int64_t lane = 0; lane < lanes; ++lane)
+          elements.push_back(
+              outputs[(number + lane * laneStride) * perPoint + position]);
+        Value vector = vector::FromElementsOp::create(
+            b, loc, VectorType::get({lanes}, elements.front().getType()),
+            elements);
+        vector::StoreOp::create(b, loc, vector, init.get(), indicesOf(b, init),
+                                /*nontemporal=*/false,
+                                llvm::MaybeAlign(vectorAlignment(init, lanes)));
+      }
     }
   }
 
-private:
   /// Loops over the parallel dimensions from `depth` on; at each point, the
   /// outputs through the reduction loops.
   void emitParallel(OpBuilder &b, unsigned depth) {
@@ -201,7 +263,9 @@ private:
     IRMapping mapping;
     for (OpOperand *input : op.getDpsInputOperands()) {
       Value value = input->get();
-      if (isa<MemRefType>(value.getType()))
+      if (vectorized.contains(input))
+        value = loadFromVector(b, *input);
+      else if (isa<MemRefType>(value.getType()))
         value = memref::LoadOp::create(b, loc, value, indicesOf(b, *input));
       mapping.map(op.getMatchingBlockArgument(input), value);
     }
@@ -221,12 +285,114 @@ private:
     return results;
   }
 
+  /// The operands that can load (or store) `width` neighbouring points
+  /// along loop `dim` as one vector: memrefs of unit innermost stride whose
+  /// last index is that loop and no other index involves it.
+  SmallVector<OpOperand *> operandsAlong(unsigned dim, int64_t width) {
+    SmallVector<OpOperand *> operands;
+    std::optional<int64_t> size = getConstantIntValue(sizes[dim]);
+    if (width < 2 || size != width || !llvm::is_contained(parallelDims, dim))
+      return operands;
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto type = dyn_cast<MemRefType>(operand.get().getType());
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      if (!type || map.getNumResults() == 0 ||
+          map.getResults().back() != getAffineDimExpr(dim, op.getContext()) ||
+          llvm::any_of(map.getResults().drop_back(), [&](AffineExpr result) {
+            return result.isFunctionOfDim(dim);
+          }))
+        continue;
+      int64_t offset;
+      SmallVector<int64_t> strides;
+      if (failed(type.getStridesAndOffset(strides, offset)) ||
+          strides.back() != 1)
+        continue;
+      operands.push_back(&operand);
+    }
+    return operands;
+  }
+
+  /// The byte alignment of a `width`-element vector load or store of
+  /// `operand`: the vector's size, at most 16 (the widest access of a GPU
+  /// thread).
+  static int64_t vectorAlignment(OpOperand &operand, int64_t width) {
+    auto type = cast<MemRefType>(operand.get().getType());
+    return std::min<int64_t>(width * type.getElementTypeBitWidth() / 8, 16);
+  }
+
+  /// Whether every vector access of `operands` (operandsAlong) is aligned: the
+  /// address of each view's first element and its outer strides in bytes are
+  /// multiples of the alignment (vectors start at index 0 of the last
+  /// dimension).
+  Value alignedAlong(OpBuilder &b, ArrayRef<OpOperand *> operands,
+                     int64_t width) {
+    Value all = arith::ConstantIntOp::create(b, loc, 1, 1);
+    auto divides = [&](Value bytes, int64_t alignment) {
+      Value remainder = arith::RemUIOp::create(
+          b, loc, bytes, arith::ConstantIndexOp::create(b, loc, alignment));
+      Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           remainder, zero);
+      all = arith::AndIOp::create(b, loc, all, isZero);
+    };
+    for (OpOperand *operand : operands) {
+      int64_t alignment = vectorAlignment(*operand, width);
+      auto type = cast<MemRefType>(operand->get().getType());
+      Value elementBytes = arith::ConstantIndexOp::create(
+          b, loc, type.getElementTypeBitWidth() / 8);
+      auto metadata =
+          memref::ExtractStridedMetadataOp::create(b, loc, operand->get());
+      Value pointer = memref::ExtractAlignedPointerAsIndexOp::create(
+          b, loc, operand->get());
+      divides(arith::AddIOp::create(b, loc, pointer,
+                                    arith::MulIOp::create(b, loc,
+                                                          metadata.getOffset(),
+                                                          elementBytes)),
+              alignment);
+      for (Value stride : metadata.getStrides().drop_back())
+        divides(arith::MulIOp::create(b, loc, stride, elementBytes), alignment);
+    }
+    return all;
+  }
+
+  /// The value of `input` (vectorized) at the current point: an element of
+  /// the vector that the step loads once for the points that differ only
+  /// along loop vectorDim.
+  Value loadFromVector(OpBuilder &b, OpOperand &input) {
+    unsigned position =
+        llvm::find(parallelDims, vectorDim) - parallelDims.begin();
+    std::vector<int64_t> key(currentPoint.begin(), currentPoint.end());
+    int64_t lane = key[position];
+    key[position] = 0;
+    key.push_back(input.getOperandNumber());
+    Value &vector = vectorLoads[key];
+    if (!vector) {
+      auto type = cast<MemRefType>(input.get().getType());
+      int64_t width = getConstantIntValue(sizes[vectorDim]).value();
+      Value laneIndex = ivs[vectorDim];
+      ivs[vectorDim] = zero;
+      vector = vector::LoadOp::create(
+          b, loc, VectorType::get({width}, type.getElementType()), input.get(),
+          indicesOf(b, input), /*nontemporal=*/false,
+          llvm::MaybeAlign(vectorAlignment(input, width)));
+      ivs[vectorDim] = laneIndex;
+    }
+    return vector::ExtractOp::create(b, loc, vector, lane);
+  }
+
   linalg::LinalgOp op;
   Location loc;
   SmallVector<Value> sizes;
   SmallVector<unsigned> parallelDims, reductionDims;
   Value zero, one;
   SmallVector<Value> ivs;
+  /// The point (indices per parallel dimension) that the tile computes.
+  ArrayRef<int64_t> currentPoint;
+  /// The operands accessed as vectors along loop vectorDim, and the vectors
+  /// that the current reduction step has loaded, by point (its index along
+  /// vectorDim zero) and operand number.
+  DenseSet<OpOperand *> vectorized;
+  unsigned vectorDim = 0;
+  std::map<std::vector<int64_t>, Value> vectorLoads;
 };
 } // namespace
 
@@ -241,9 +407,11 @@ void mlir::retnet::lowerToRegisterLoops(RewriterBase &rewriter,
 void mlir::retnet::lowerToRegisterTile(RewriterBase &rewriter,
                                        linalg::LinalgOp op,
                                        ArrayRef<int64_t> bounds,
-                                       std::optional<Value> initial) {
+                                       std::optional<Value> initial,
+                                       std::optional<unsigned> vectorLoop) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
-  RegisterLoopEmitter(rewriter, op).emitTile(rewriter, bounds, initial);
+  RegisterLoopEmitter(rewriter, op)
+      .emitTile(rewriter, bounds, initial, vectorLoop);
   rewriter.eraseOp(op);
 }

@@ -1,4 +1,4 @@
-//===- ThreadTileLowering.h - One thread's linalg tile as scalar loops ----===//
+//===- ThreadTileLowering.h - One thread's linalg tile as register loops --===//
 
 #ifndef RETNET_CODEGEN_GPU_THREADTILELOWERING_H
 #define RETNET_CODEGEN_GPU_THREADTILELOWERING_H
@@ -26,10 +26,14 @@ void lowerToRegisterLoops(RewriterBase &rewriter, linalg::LinalgOp op);
 /// that several points read (a row of A, a column of B) loads once per
 /// step: an outer product. Parallel dimension `d` has at most `bounds[d]`
 /// iterations; a dynamic one is a partial tile whose loads clamp to its
-/// last index and whose stores skip the points outside.
+/// last index and whose stores skip the points outside. With `vectorLoop`
+/// (a parallel loop of static extent), each input whose last index is that
+/// loop (unit stride) loads the loop's points as one vector per step
+/// (128-bit loads on a GPU), where a check at run time finds every such load
+/// aligned; otherwise the tile runs with scalar loads.
 void lowerToRegisterTile(RewriterBase &rewriter, linalg::LinalgOp op,
-                         ArrayRef<int64_t> bounds,
-                         std::optional<Value> initial);
+                         ArrayRef<int64_t> bounds, std::optional<Value> initial,
+                         std::optional<unsigned> vectorLoop = std::nullopt);
 
 } // namespace mlir::retnet
 

@@ -5,12 +5,16 @@
 
 // A product over a dynamic number of rows runs, from 100 rows on, in blocks
 // of 64 rows by 128 columns, each of the 256 threads a register tile of
-// 4 x 8 outputs, 8 columns 16 apart (the block's 128 columns viewed as
-// [8, 16], the 16 threads of a half warp on neighbouring columns): the 32
-// sums ride through one loop over the 96 terms,
-// starting from the fill's value (the fill goes), and a partial last tile
-// stores only its rows. Its epilogue (the residual add) runs in the same
-// blocks. With fewer rows, the split sums run as before.
+// 4 x 8 outputs: two groups of 4 neighbouring columns (16 bytes), 16 groups
+// apart (the block's 128 columns viewed as [2, 16, 4], the 16 threads of a
+// half warp on neighbouring groups). Where the weights' and the outputs'
+// views are 16-byte aligned (checked at run time), each step loads 4
+// activations and 2 vectors of 4 weights for the 32 sums, which ride through
+// one loop over the 96 terms starting from the fill's value (the fill goes),
+// and each row of the tile stores as 2 vectors; otherwise the same tile runs
+// with scalar loads and stores. A partial last tile stores only its rows.
+// Its epilogue (the residual add) runs in the same blocks. With fewer rows,
+// the split sums run as before.
 
 // CHECK-LABEL: func @product_with_epilogue
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
@@ -19,22 +23,44 @@
 // CHECK: scf.if %[[MANY]] {
 // CHECK-NOT: linalg.fill
 // CHECK:   scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%[[ROWS]], 256) step (64, 128) {
-// CHECK:     %[[WEIGHTS:.*]] = memref.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [96, 8, 16]
-// CHECK:     %[[OUTPUTS:.*]] = memref.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [%{{.*}}, 8, 16]
+// CHECK:     %[[GROUPS:.*]] = memref.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [96, 32, 4]
+// CHECK:     %[[WEIGHTS:.*]] = memref.expand_shape %[[GROUPS]] {{\[}}[0], [1, 2], [3]] output_shape [96, 2, 16, 4]
+// CHECK:     %[[OUTPUTS:.*]] = memref.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3]] output_shape [%{{.*}}, 2, 16, 4]
 // CHECK:     scf.forall (%{{.*}}, %[[T:.*]]) in (16, 16) {
 // CHECK:       %[[TILE_ROWS:.*]] = affine.max
-// CHECK:       memref.subview %[[WEIGHTS]][0, 0, %[[T]]] [96, 8, 1]
-// CHECK:       %[[ANY:.*]] = arith.cmpi sgt, %[[TILE_ROWS]], %c0
-// CHECK:       %[[SECOND:.*]] = arith.cmpi sgt, %[[TILE_ROWS]], %c1
-// CHECK:       scf.if %[[ANY]] {
-// CHECK:         %{{.*}}:32 = scf.for %{{.*}} = %c0 to %c96 step %c1 iter_args(%{{.*}} = %[[ZERO]], {{.*}}) -> (f32, f32,
-// CHECK-COUNT-12: memref.load
-// CHECK-NOT: memref.load
-// CHECK:           scf.yield
+// CHECK:       %[[W:.*]] = memref.subview %[[WEIGHTS]][0, 0, %[[T]], 0] [96, 2, 1, 4]
+// CHECK:       %[[Y:.*]] = memref.subview %[[OUTPUTS]][%{{.*}}, 0, %[[T]], 0] [%[[TILE_ROWS]], 2, 1, 4]
+// CHECK:       memref.extract_aligned_pointer_as_index %[[W]]
+// CHECK:       arith.remui %{{.*}}, %c16
+// CHECK:       memref.extract_aligned_pointer_as_index %[[Y]]
+// CHECK:       arith.remui %{{.*}}, %c16
+// CHECK:       %[[ALIGNED:.*]] = arith.andi
+// CHECK:       scf.if %[[ALIGNED]] {
+// CHECK:         %[[ANY:.*]] = arith.cmpi sgt, %[[TILE_ROWS]], %c0
+// CHECK:         %[[SECOND:.*]] = arith.cmpi sgt, %[[TILE_ROWS]], %c1
 // CHECK:         scf.if %[[ANY]] {
-// CHECK-COUNT-8:   memref.store
-// CHECK:         }
-// CHECK:         scf.if %[[SECOND]] {
+// CHECK:           %{{.*}}:32 = scf.for %[[K:.*]] = %c0 to %c96 step %c1 iter_args(%{{.*}} = %[[ZERO]], {{.*}}) -> (f32, f32,
+// CHECK:             memref.load
+// CHECK-NOT:         memref.load
+// CHECK:             vector.load %[[W]][%[[K]], %c0, %c0, %c0] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK-NOT:         memref.load
+// CHECK:             vector.load %[[W]][%[[K]], %c1, %c0, %c0] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK-COUNT-3:     memref.load
+// CHECK-NOT:         memref.load
+// CHECK-NOT:         vector.load
+// CHECK:             scf.yield
+// CHECK:           scf.if %[[ANY]] {
+// CHECK-COUNT-2:       vector.store %{{.*}}, %[[Y]]{{.*}} {alignment = 16 : i64}
+// CHECK-NOT:         memref.store
+// CHECK:           }
+// CHECK:           scf.if %[[SECOND]] {
+// CHECK:       } else {
+// CHECK:           %{{.*}}:32 = scf.for
+// CHECK-COUNT-12:    memref.load
+// CHECK-NOT:         memref.load
+// CHECK:             scf.yield
+// CHECK:           scf.if
+// CHECK-COUNT-8:       memref.store
 // CHECK:     } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
 // CHECK:     scf.forall (%{{.*}}, %{{.*}}) in (2, 128) {
 // CHECK:       arith.addf
@@ -220,16 +246,33 @@ func.func @not_row_tiled(%x: memref<?x256xf32>, %w: memref<256x96xf32>,
 // -----
 
 // An int8 product qualifies too: its scales, at [k floordiv 32, n], index
-// the columns as a whole result. A step loads 4 activations, 8 weights and
-// their 8 scales for the 32 sums.
+// the columns as a whole result. Its groups are 4 columns, 16 bytes of the
+// f32 scales: a step loads 4 activations, 2 vectors of 4 weights and 2 of
+// their 4 scales for the 32 sums (20 scalar loads where unaligned).
 
 // CHECK-LABEL: func @int8_product
 // CHECK: scf.if
 // CHECK:   scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (64, 128) {
-// CHECK:     %{{.*}}:32 = scf.for
-// CHECK-COUNT-20: memref.load
-// CHECK-NOT: memref.load
-// CHECK:       scf.yield
+// CHECK:     scf.if
+// CHECK:         %{{.*}}:32 = scf.for
+// CHECK:           memref.load
+// CHECK-NOT:       memref.load
+// CHECK:           vector.load %{{.*}} {alignment = 4 : i64} : memref<128x2x1x4xi8, {{.*}}>, vector<4xi8>
+// CHECK-NOT:       memref.load
+// CHECK:           vector.load %{{.*}} {alignment = 16 : i64} : memref<4x2x1x4xf32, {{.*}}>, vector<4xf32>
+// CHECK-NOT:       memref.load
+// CHECK:           vector.load %{{.*}} : memref<128x2x1x4xi8, {{.*}}>, vector<4xi8>
+// CHECK-NOT:       memref.load
+// CHECK:           vector.load %{{.*}} : memref<4x2x1x4xf32, {{.*}}>, vector<4xf32>
+// CHECK-COUNT-3:   memref.load
+// CHECK-NOT:       memref.load
+// CHECK-NOT:       vector.load
+// CHECK:           scf.yield
+// CHECK:     } else {
+// CHECK:         %{{.*}}:32 = scf.for
+// CHECK-COUNT-20:  memref.load
+// CHECK-NOT:       memref.load
+// CHECK:           scf.yield
 // CHECK: } else {
 #lhs = affine_map<(d0, d1, d2) -> (d0, d2)>
 #rhs = affine_map<(d0, d1, d2) -> (d2, d1)>

@@ -124,10 +124,14 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       with `scf.if`: with at least `row-tile-rows` rows, a copy of the
       product and of the ops its blocks would take over runs in blocks of
       `threads / 4` rows by 64 or 128 columns, each thread a register tile
-      of 4 rows by 4 or 8 columns, 16 apart (coalesced across a half warp),
-      whose outputs ride through the reduction loop together (an outer product per step: 8 or 12 loads for 16 or 32
-      fused multiply-adds, and the weights read once per block of rows
-      rather than once per row), a partial last tile clamping its loads and
+      of 4 rows by 4 or 8 columns in groups of neighbours as wide as 16
+      bytes of the weights, 16 groups apart (a thread loads each group as
+      one 128-bit vector where a check at run time finds the loads aligned;
+      a half warp's loads are coalesced), whose outputs ride through the
+      reduction loop together (an outer product per step: 6 loads for 32
+      fused multiply-adds with f32 weights, 5 with bf16 or f16, and the
+      weights read once per block of rows rather than once per row), a
+      partial last tile clamping its loads and
       skipping its stores outside; the copy's prologue ops run as kernels of
       their own, on fresh buffers. With fewer rows (a decoding step), the
       split sums above run.
@@ -161,6 +165,7 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
     "::mlir::gpu::GPUDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 
