@@ -6,6 +6,7 @@
 #include "BufferRoots.h"
 #include "Epilogue.h"
 #include "ForallTiling.h"
+#include "LoopSplit.h"
 #include "OutputFills.h"
 #include "Prologue.h"
 #include "RowTiles.h"
@@ -47,6 +48,9 @@ constexpr int64_t kPointsPerBlock = 32;
 constexpr int64_t kFewestPointsPerBlock = 8;
 /// Blocks that keep a GPU's multiprocessors busy (two per SM of a Hopper).
 constexpr int64_t kFillBlocks = 256;
+/// The fewest threads across a block's points where each thread loads a
+/// vector of them (the rest of the block's threads take slices of the sum).
+constexpr int64_t kFewestColumnThreads = 4;
 /// The linear mapping ids a forall can use (`linear_dim_0` to `_9`).
 constexpr int64_t kLinearMappingIds = 10;
 /// Workgroup memory for the slices that a block's prologue computes (of the
@@ -343,16 +347,54 @@ private:
         tileToBlocks(rewriter, op, pointTile, init, epilogues, prologue);
     if (failed(block))
       return op->emitOpError("could not be tiled to GPU blocks");
+    if (std::optional<unsigned> loop = vectorLoopOf(*block, pointTile)) {
+      // Each thread's partial sums over `width` neighbouring points, which
+      // it loads as one vector: the loop split into (points / width, width).
+      int64_t width = retnet::vectorWidth(
+          *block, *loop, pointTile[*loop] / kFewestColumnThreads);
+      int64_t vectorSlices = threads * width / points;
+      FailureOr<linalg::LinalgOp> split = failure();
+      if (width > 1 && pointTile[*loop] % width == 0 &&
+          threads % (points / width) == 0 &&
+          retnet::isSplittableSum(*block, minimumSplitLength, vectorSlices))
+        split = retnet::splitLoop(rewriter, *block, *loop, width);
+      if (succeeded(split)) {
+        SmallVector<int64_t> splitTile(pointTile);
+        splitTile[*loop] /= width;
+        splitTile.insert(splitTile.begin() + *loop + 1, width);
+        return distributeSplitTile(rewriter, *split, splitTile, vectorSlices,
+                                   *loop + 1);
+      }
+    }
     return distributeSplitTile(rewriter, *block, pointTile, slices);
+  }
+
+  /// The innermost parallel loop of `block` with more than one point in
+  /// `pointTile`, if some input's last index is that loop (a product's
+  /// columns).
+  static std::optional<unsigned> vectorLoopOf(linalg::LinalgOp block,
+                                              ArrayRef<int64_t> pointTile) {
+    SmallVector<utils::IteratorType> iterators = block.getIteratorTypesArray();
+    for (unsigned dim = block.getNumLoops(); dim-- > 0;) {
+      if (iterators[dim] != utils::IteratorType::parallel ||
+          pointTile[dim] <= 1)
+        continue;
+      if (retnet::vectorWidth(block, dim, pointTile[dim]) > 1)
+        return dim;
+      return std::nullopt;
+    }
+    return std::nullopt;
   }
 
   /// Splits the sum of `block` (a block's tile of `pointTile`'s points) into
   /// `slices` partial sums per point, one thread each, which its points'
-  /// threads then add up.
-  LogicalResult distributeSplitTile(RewriterBase &rewriter,
-                                    linalg::LinalgOp block,
-                                    ArrayRef<int64_t> pointTile,
-                                    int64_t slices) const {
+  /// threads then add up. With `vectorLoop` (a parallel loop of the block),
+  /// a thread's partial sums cover that loop's points, a register tile
+  /// whose inputs load as vectors along it (lowerToRegisterTile).
+  LogicalResult
+  distributeSplitTile(RewriterBase &rewriter, linalg::LinalgOp block,
+                      ArrayRef<int64_t> pointTile, int64_t slices,
+                      std::optional<unsigned> vectorLoop = std::nullopt) const {
     rewriter.setInsertionPoint(block);
     retnet::SplitSum split =
         retnet::splitSum(rewriter, block, pointTile, slices, tileSpace);
@@ -360,24 +402,52 @@ private:
     // (parallel in the partial sums, reduced by the merge), then the
     // reduction loops of the partial sums.
     SmallVector<int64_t> counts;
-    for (auto [size, iterator] :
-         llvm::zip(pointTile, block.getIteratorTypesArray()))
-      if (iterator == utils::IteratorType::parallel)
-        counts.push_back(size > 1 ? size : 0);
+    std::optional<unsigned> vectorPosition;
+    for (auto [dim, size, iterator] :
+         llvm::enumerate(pointTile, block.getIteratorTypesArray())) {
+      if (iterator != utils::IteratorType::parallel)
+        continue;
+      if (vectorLoop == dim)
+        vectorPosition = counts.size();
+      counts.push_back(size > 1 ? size : 0);
+    }
     unsigned sliceLoop = counts.size();
+    SmallVector<int64_t> mergeCounts = counts;
+    mergeCounts.push_back(0);
+    // The vector loop whole in each thread of the fill and partial sums.
+    if (vectorPosition)
+      counts[*vectorPosition] = 0;
     SmallVector<int64_t> withSlices = counts;
     withSlices.push_back(slices);
     SmallVector<int64_t> partialCounts = withSlices;
     partialCounts.resize(split.partial.getNumLoops(), 0);
-    SmallVector<int64_t> mergeCounts = counts;
-    mergeCounts.push_back(0);
     if (failed(distributeOverThreads(rewriter, split.fill, withSlices,
                                      sliceLoop)) ||
-        failed(distributeOverThreads(rewriter, split.partial, partialCounts,
-                                     sliceLoop)) ||
+        failed(distributePartialSums(rewriter, split.partial, partialCounts,
+                                     sliceLoop, vectorPosition)) ||
         failed(distributeOverThreads(rewriter, split.merge, mergeCounts,
                                      std::nullopt)))
       return block->emitOpError("could not be tiled to GPU threads");
+    return success();
+  }
+
+  /// Tiles `partial` (a split sum's partial sums) to `counts` threads, the
+  /// slices at `sliceLoop`; each thread's tile runs as register loops, or as
+  /// a register tile that loads vectors along `vectorLoop`.
+  static LogicalResult
+  distributePartialSums(RewriterBase &rewriter, linalg::LinalgOp partial,
+                        ArrayRef<int64_t> counts, unsigned sliceLoop,
+                        std::optional<unsigned> vectorLoop) {
+    if (!vectorLoop)
+      return distributeOverThreads(rewriter, partial, counts, sliceLoop);
+    FailureOr<linalg::LinalgOp> thread =
+        tileToForall(rewriter, partial, counts, /*blocks=*/false, sliceLoop);
+    if (failed(thread))
+      return failure();
+    SmallVector<int64_t> bounds(thread->getNumLoops(), 1);
+    bounds[*vectorLoop] = thread->getStaticLoopRanges()[*vectorLoop];
+    retnet::lowerToRegisterTile(rewriter, *thread, bounds, std::nullopt,
+                                vectorLoop);
     return success();
   }
 

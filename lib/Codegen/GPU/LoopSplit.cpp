@@ -88,3 +88,56 @@ SmallVector<Value> retnet::clonePayloadForSplit(OpBuilder &b, Location loc,
       body->getTerminator()->getOperands(),
       [&](Value value) { return mapping.lookupOrDefault(value); });
 }
+
+FailureOr<linalg::LinalgOp> retnet::splitLoop(RewriterBase &rewriter,
+                                              linalg::LinalgOp op,
+                                              unsigned loop,
+                                              int64_t innerSize) {
+  int64_t extent = op.getStaticLoopRanges()[loop];
+  if (ShapedType::isDynamic(extent) || extent % innerSize != 0)
+    return failure();
+  LoopSplit split;
+  split.loop = loop;
+  split.innerSize = innerSize;
+  for (unsigned dim = 0, e = op.getNumLoops(); dim < e; ++dim)
+    split.positions.push_back(dim > loop ? dim + 1 : dim);
+  split.innerPosition = loop + 1;
+  split.numLoops = op.getNumLoops() + 1;
+  rewriter.setInsertionPoint(op);
+  SmallVector<Value> inputs, outputs;
+  SmallVector<AffineMap> maps;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto [value, map] = splitOperand(rewriter, op, &operand, split);
+    (op.isDpsInput(&operand) ? inputs : outputs).push_back(value);
+    maps.push_back(map);
+  }
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  iterators.insert(iterators.begin() + split.innerPosition,
+                   utils::IteratorType::parallel);
+  auto result = linalg::GenericOp::create(
+      rewriter, op.getLoc(), TypeRange{}, inputs, outputs, maps, iterators,
+      [&](OpBuilder &b, Location loc, ValueRange arguments) {
+        linalg::YieldOp::create(
+            b, loc, clonePayloadForSplit(b, loc, op, arguments, split));
+      });
+  rewriter.eraseOp(op);
+  return cast<linalg::LinalgOp>(result.getOperation());
+}
+
+int64_t retnet::vectorWidth(linalg::LinalgOp op, unsigned loop, int64_t limit) {
+  constexpr int64_t kVectorBits = 128;
+  int64_t width = limit;
+  bool found = false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    auto type = dyn_cast<MemRefType>(input->get().getType());
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!type || map.getNumResults() == 0 ||
+        map.getResults().back() != getAffineDimExpr(loop, op.getContext()))
+      continue;
+    found = true;
+    width = std::min<int64_t>(
+        width,
+        std::max<int64_t>(kVectorBits / type.getElementTypeBitWidth(), 1));
+  }
+  return found ? width : 1;
+}

@@ -41,6 +41,21 @@ SmallVector<Value> clonePayloadForSplit(OpBuilder &b, Location loc,
                                         ValueRange arguments,
                                         const LoopSplit &split);
 
+/// Replaces `op` by the same op with its loop `loop` (of static extent, a
+/// multiple of `innerSize`) split in two, loop = outer * innerSize + inner
+/// (a view of each operand that indexes the loop by itself expanded to
+/// [outer, inner]), inner right after outer, and returns it; fails with the
+/// IR unchanged where the extent is dynamic or not a multiple.
+FailureOr<linalg::LinalgOp> splitLoop(RewriterBase &rewriter,
+                                      linalg::LinalgOp op, unsigned loop,
+                                      int64_t innerSize);
+
+/// The neighbouring points of loop `loop` that a thread loads as one
+/// 128-bit vector from every input whose last index is that loop: 128 bits
+/// of the widest such input (4 f32, 8 bf16), at most `limit`; 1 where no
+/// input's last index is the loop.
+int64_t vectorWidth(linalg::LinalgOp op, unsigned loop, int64_t limit);
+
 } // namespace mlir::retnet
 
 #endif // RETNET_CODEGEN_GPU_LOOPSPLIT_H

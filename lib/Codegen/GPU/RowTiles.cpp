@@ -20,8 +20,6 @@ constexpr int64_t kThreadColumns = 16;
 constexpr int64_t kRowsPerThread = 4;
 /// The shortest sum (reduction iterations) worth a register tile.
 constexpr int64_t kShortestSum = 64;
-/// The bytes of one vector load of a thread (128-bit loads).
-constexpr int64_t kVectorBytes = 16;
 /// Blocks that give each multiprocessor of a large GPU (132 on an H100 or
 /// H200) one.
 constexpr int64_t kRowTileBlocks = 132;
@@ -80,55 +78,9 @@ std::optional<retnet::RowTileShape> retnet::rowTileShape(linalg::LinalgOp op,
   }
   if (shape.columnsPerThread == 0)
     return std::nullopt;
-  // 16 bytes of the narrowest input that the columns index.
-  shape.vectorColumns = shape.columnsPerThread;
-  for (OpOperand *input : op.getDpsInputOperands()) {
-    auto type = dyn_cast<MemRefType>(input->get().getType());
-    if (type &&
-        op.getMatchingIndexingMap(input).isFunctionOfDim(shape.columnLoop))
-      shape.vectorColumns = std::min<int64_t>(
-          shape.vectorColumns,
-          std::max<int64_t>(kVectorBytes * 8 / type.getElementTypeBitWidth(),
-                            1));
-  }
+  shape.vectorColumns =
+      vectorWidth(op, shape.columnLoop, shape.columnsPerThread);
   return shape;
-}
-
-/// Replaces `op` by the same op with its loop `loop` (of static extent, a
-/// multiple of `innerSize`) split in two, loop = outer * innerSize + inner,
-/// inner right after outer.
-static FailureOr<linalg::LinalgOp> splitLoop(RewriterBase &rewriter,
-                                             linalg::LinalgOp op, unsigned loop,
-                                             int64_t innerSize) {
-  int64_t extent = op.getStaticLoopRanges()[loop];
-  if (ShapedType::isDynamic(extent) || extent % innerSize != 0)
-    return failure();
-  retnet::LoopSplit split;
-  split.loop = loop;
-  split.innerSize = innerSize;
-  for (unsigned dim = 0, e = op.getNumLoops(); dim < e; ++dim)
-    split.positions.push_back(dim > loop ? dim + 1 : dim);
-  split.innerPosition = loop + 1;
-  split.numLoops = op.getNumLoops() + 1;
-  rewriter.setInsertionPoint(op);
-  SmallVector<Value> inputs, outputs;
-  SmallVector<AffineMap> maps;
-  for (OpOperand &operand : op->getOpOperands()) {
-    auto [value, map] = retnet::splitOperand(rewriter, op, &operand, split);
-    (op.isDpsInput(&operand) ? inputs : outputs).push_back(value);
-    maps.push_back(map);
-  }
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  iterators.insert(iterators.begin() + split.innerPosition,
-                   utils::IteratorType::parallel);
-  auto result = linalg::GenericOp::create(
-      rewriter, op.getLoc(), TypeRange{}, inputs, outputs, maps, iterators,
-      [&](OpBuilder &b, Location loc, ValueRange arguments) {
-        linalg::YieldOp::create(
-            b, loc, retnet::clonePayloadForSplit(b, loc, op, arguments, split));
-      });
-  rewriter.eraseOp(op);
-  return cast<linalg::LinalgOp>(result.getOperation());
 }
 
 FailureOr<linalg::LinalgOp>

@@ -14,9 +14,9 @@ constexpr StringLiteral kRowTilesMarker = "retnet.row_tiles";
 /// How a block's tile of a product (rows x columns of its output) splits
 /// into the register tiles of its threads: `threadRows x threadColumns`
 /// threads, each with `rowsPerThread x columnsPerThread` outputs, whose
-/// columns come in groups of `vectorColumns` neighbours (16 bytes of the
-/// narrowest input that the columns index, at most columnsPerThread), which
-/// each load as one vector.
+/// columns come in groups of `vectorColumns` neighbours (vectorWidth: 128
+/// bits of the widest input that the columns index, at most
+/// columnsPerThread), which each load as one vector.
 struct RowTileShape {
   unsigned rowLoop, columnLoop;
   int64_t threadRows, threadColumns, rowsPerThread, columnsPerThread,

@@ -31,9 +31,13 @@
 // CHECK:   %[[ROWS:.*]] = memref.collapse_shape %[[NORMED]]
 // The product's split sum reads the row from workgroup memory: with only
 // 256 columns, blocks of 8 of them (32 would make 8 blocks per row), each
-// column's sum split into 16 slices.
-// CHECK:   memref.alloca() : memref<1x8x16xf32, #gpu.address_space<workgroup>>
+// thread's partial sums over 2 neighbouring columns (the weights loaded as
+// one 64-bit vector where aligned), so each column's sum is split into 32
+// slices.
+// CHECK:   memref.alloca() : memref<1x4x2x32xf32, #gpu.address_space<workgroup>>
 // CHECK:   memref.expand_shape %[[ROWS]]
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (4, 32)
+// CHECK:     vector.load {{.*}} {alignment = 8 : i64} : memref<16x1x1x2xf32, {{.*}}>, vector<2xf32>
 // CHECK: } {mapping = [#gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 // CHECK-NEXT: return
 #rows3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
