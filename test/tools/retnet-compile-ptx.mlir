@@ -7,7 +7,11 @@
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --emit=ptx -o %t.rows.ptx
 // RUN: FileCheck %s --check-prefix=ROWS < %t.rows.ptx
 // RUN: %python %S/Inputs/ptxas-usage.py %t.rows.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
-// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --weight-type=bf16 --emit=ptx -o - | FileCheck %s --check-prefix=ROWS-BF16
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --weight-type=bf16 --emit=ptx -o %t.bf16.ptx
+// RUN: FileCheck %s --check-prefix=ROWS-BF16 < %t.bf16.ptx
+// RUN: %python %S/Inputs/ptxas-usage.py %t.bf16.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --weight-type=int8 --emit=ptx -o %t.int8.ptx
+// RUN: %python %S/Inputs/ptxas-usage.py %t.int8.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
 
 // --emit=ptx writes each kernel module's PTX after a comment naming it and
 // its target. The retention kernels' products and sums are fused into FMAs
@@ -34,8 +38,9 @@
 
 // CPU: retnet-compile: error: --emit=ptx writes the kernels of --target=cuda
 
-// Every kernel of a model (prefill and decoding) fits its registers: ptxas
-// -v reports no spill stores or loads in any module.
+// Every kernel of a model (prefill and decoding; f32, and bf16 and int8
+// weights in row tiles) fits its registers: ptxas -v reports no spill
+// stores or loads in any module.
 // SPILLS: retnet_graph_prefill_all_kernel/retnet_graph_prefill_all_kernel: registers={{[0-9]+}} stack={{[0-9]+}} spill_stores=0 spill_loads=0
 // SPILLS-NOT: spill_stores={{[1-9]}}
 // SPILLS-NOT: spill_loads={{[1-9]}}
