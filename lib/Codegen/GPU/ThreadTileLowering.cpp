@@ -67,7 +67,8 @@ private:
     OpBuilder::InsertionGuard insertionGuard(b);
     // Per parallel dimension: each index, clamped into the tile (loads stay
     // in bounds on a partial tile) and whether it lies inside.
-    SmallVector<SmallVector<Value>> clamped(sizes.size()), inside(sizes.size());
+    clamped.assign(sizes.size(), {});
+    inside.assign(sizes.size(), {});
     Value nonEmpty;
     for (unsigned dim : parallelDims) {
       std::optional<int64_t> size = getConstantIntValue(sizes[dim]);
@@ -94,11 +95,6 @@ private:
       b.setInsertionPointToStart(guard.thenBlock());
     }
     SmallVector<SmallVector<int64_t>> points = tilePoints(clamped);
-    auto atPoint = [&](ArrayRef<int64_t> point) {
-      currentPoint = point;
-      for (auto [dim, index] : llvm::zip(parallelDims, point))
-        ivs[dim] = clamped[dim][index];
-    };
     SmallVector<Value> outputs;
     for (ArrayRef<int64_t> point : points) {
       atPoint(point);
@@ -120,6 +116,22 @@ private:
           }
           return next;
         });
+    storeTile(b, points, outputs);
+  }
+
+  /// Sets the loop indices to those of `point` (an index per parallel
+  /// dimension, into `clamped`).
+  void atPoint(ArrayRef<int64_t> point) {
+    currentPoint = point;
+    for (auto [dim, index] : llvm::zip(parallelDims, point))
+      ivs[dim] = clamped[dim][index];
+  }
+
+  /// Stores `outputs` (those of each of `points` in turn) at the points
+  /// inside the tile; as vectors where every output is in `vectorized`.
+  void storeTile(OpBuilder &b, ArrayRef<SmallVector<int64_t>> points,
+                 ValueRange outputs) {
+    unsigned perPoint = op.getNumDpsInits();
     // With vector stores, the points that differ only along vectorDim store
     // together, from the first one's place (laneStride points apart).
     bool vectorStores =
@@ -148,7 +160,7 @@ private:
         b.setInsertionPointToStart(store.thenBlock());
       }
       if (!vectorStores) {
-        storeOutputs(b, ValueRange(outputs).slice(number * perPoint, perPoint));
+        storeOutputs(b, outputs.slice(number * perPoint, perPoint));
         continue;
       }
       int64_t lanes = clamped[vectorDim].size();
@@ -385,7 +397,11 @@ private:
   SmallVector<unsigned> parallelDims, reductionDims;
   Value zero, one;
   SmallVector<Value> ivs;
-  /// The point (indices per parallel dimension) that the tile computes.
+  /// Per loop, the indices of a register tile's points (clamped into a
+  /// partial tile) and whether each lies inside (null where the loop is
+  /// static), and the point (an index into them per parallel dimension)
+  /// that the tile computes.
+  SmallVector<SmallVector<Value>> clamped, inside;
   ArrayRef<int64_t> currentPoint;
   /// The operands accessed as vectors along loop vectorDim, and the vectors
   /// that the current reduction step has loaded, by point (its index along
