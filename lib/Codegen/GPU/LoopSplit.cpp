@@ -124,17 +124,31 @@ FailureOr<linalg::LinalgOp> retnet::splitLoop(RewriterBase &rewriter,
   return cast<linalg::LinalgOp>(result.getOperation());
 }
 
+bool retnet::isContiguousAlong(linalg::LinalgOp op, OpOperand &operand,
+                               unsigned loop) {
+  auto type = dyn_cast<MemRefType>(operand.get().getType());
+  AffineMap map = op.getMatchingIndexingMap(&operand);
+  if (!type || map.getNumResults() == 0 ||
+      map.getResults().back() != getAffineDimExpr(loop, op.getContext()) ||
+      llvm::any_of(map.getResults().drop_back(), [&](AffineExpr result) {
+        return result.isFunctionOfDim(loop);
+      }))
+    return false;
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
 int64_t retnet::vectorWidth(linalg::LinalgOp op, unsigned loop, int64_t limit) {
   constexpr int64_t kVectorBits = 128;
   int64_t width = limit;
   bool found = false;
   for (OpOperand *input : op.getDpsInputOperands()) {
-    auto type = dyn_cast<MemRefType>(input->get().getType());
-    AffineMap map = op.getMatchingIndexingMap(input);
-    if (!type || map.getNumResults() == 0 ||
-        map.getResults().back() != getAffineDimExpr(loop, op.getContext()))
+    if (!isContiguousAlong(op, *input, loop))
       continue;
     found = true;
+    auto type = cast<MemRefType>(input->get().getType());
     width = std::min<int64_t>(
         width,
         std::max<int64_t>(kVectorBits / type.getElementTypeBitWidth(), 1));

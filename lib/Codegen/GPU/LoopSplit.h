@@ -50,10 +50,16 @@ FailureOr<linalg::LinalgOp> splitLoop(RewriterBase &rewriter,
                                       linalg::LinalgOp op, unsigned loop,
                                       int64_t innerSize);
 
+/// Whether neighbouring iterations of loop `loop` access neighbouring
+/// elements of `operand` (so that they can load or store as one vector): a
+/// memref of unit innermost stride whose last index is that loop and whose
+/// other indices do not involve it.
+bool isContiguousAlong(linalg::LinalgOp op, OpOperand &operand, unsigned loop);
+
 /// The neighbouring points of loop `loop` that a thread loads as one
-/// 128-bit vector from every input whose last index is that loop: 128 bits
-/// of the widest such input (4 f32, 8 bf16), at most `limit`; 1 where no
-/// input's last index is the loop.
+/// 128-bit vector from every input contiguous along that loop
+/// (isContiguousAlong): 128 bits of the widest such input (4 f32, 8 bf16),
+/// at most `limit`; 1 where no input is.
 int64_t vectorWidth(linalg::LinalgOp op, unsigned loop, int64_t limit);
 
 } // namespace mlir::retnet

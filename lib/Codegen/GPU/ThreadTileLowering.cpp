@@ -1,6 +1,8 @@
-//===- ThreadTileLowering.cpp - One thread's linalg tile as scalar loops --===//
+//===- ThreadTileLowering.cpp - One thread's linalg tile as register loops ===//
 
 #include "ThreadTileLowering.h"
+
+#include "LoopSplit.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -141,7 +143,7 @@ private:
     unsigned lanePosition = 0;
     int64_t laneStride = 1;
     if (vectorStores) {
-      lanePosition = llvm::find(parallelDims, vectorDim) - parallelDims.begin();
+      lanePosition = vectorPosition();
       for (unsigned dim : ArrayRef(parallelDims).drop_front(lanePosition + 1))
         laneStride *= clamped[dim].size();
     }
@@ -298,29 +300,15 @@ private:
   }
 
   /// The operands that can load (or store) `width` neighbouring points
-  /// along loop `dim` as one vector: memrefs of unit innermost stride whose
-  /// last index is that loop and no other index involves it.
+  /// along loop `dim` as one vector (isContiguousAlong).
   SmallVector<OpOperand *> operandsAlong(unsigned dim, int64_t width) {
     SmallVector<OpOperand *> operands;
     std::optional<int64_t> size = getConstantIntValue(sizes[dim]);
     if (width < 2 || size != width || !llvm::is_contained(parallelDims, dim))
       return operands;
-    for (OpOperand &operand : op->getOpOperands()) {
-      auto type = dyn_cast<MemRefType>(operand.get().getType());
-      AffineMap map = op.getMatchingIndexingMap(&operand);
-      if (!type || map.getNumResults() == 0 ||
-          map.getResults().back() != getAffineDimExpr(dim, op.getContext()) ||
-          llvm::any_of(map.getResults().drop_back(), [&](AffineExpr result) {
-            return result.isFunctionOfDim(dim);
-          }))
-        continue;
-      int64_t offset;
-      SmallVector<int64_t> strides;
-      if (failed(type.getStridesAndOffset(strides, offset)) ||
-          strides.back() != 1)
-        continue;
-      operands.push_back(&operand);
-    }
+    for (OpOperand &operand : op->getOpOperands())
+      if (retnet::isContiguousAlong(op, operand, dim))
+        operands.push_back(&operand);
     return operands;
   }
 
@@ -366,12 +354,17 @@ private:
     return all;
   }
 
+  /// The position of loop vectorDim among the parallel dimensions (in a
+  /// point's indices).
+  unsigned vectorPosition() const {
+    return llvm::find(parallelDims, vectorDim) - parallelDims.begin();
+  }
+
   /// The value of `input` (vectorized) at the current point: an element of
   /// the vector that the step loads once for the points that differ only
   /// along loop vectorDim.
   Value loadFromVector(OpBuilder &b, OpOperand &input) {
-    unsigned position =
-        llvm::find(parallelDims, vectorDim) - parallelDims.begin();
+    unsigned position = vectorPosition();
     std::vector<int64_t> key(currentPoint.begin(), currentPoint.end());
     int64_t lane = key[position];
     key[position] = 0;
