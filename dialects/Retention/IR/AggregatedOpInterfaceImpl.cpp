@@ -49,6 +49,57 @@ Value inputMatrix(BlockEmitter &e, Value tile) {
   return e.castElements(e.matrixOf(tile), e.computeType);
 }
 
+/// The recurrent form on one head, token by token (emitTokenStep): two
+/// passes over the state, carried in place, per token.
+SmallVector<Value> emitRecurrence(BlockEmitter &e, Value queries, Value keys,
+                                  Value values, Value state, Value output,
+                                  OpFoldResult length, Value offset) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  Value gamma = buildDecayPower(b, b.getLoc(), e.logGamma, one, e.computeType);
+  auto loop = scf::ForOp::create(
+      b, zero, getValueOrCreateConstantIndexOp(b, b.getLoc(), length), one,
+      ValueRange{output, state});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value token = loop.getInductionVar();
+  ValueRange carried = loop.getRegionIterArgs();
+  OpFoldResult row = b.getIndexAttr(1);
+  auto [rowOut, next] =
+      e.emitTokenStep(e.sliceRows(queries, token, row, e.keyDim),
+                      e.sliceRows(keys, token, row, e.keyDim),
+                      e.sliceRows(values, token, row, e.valueDim), carried[1],
+                      gamma, arith::AddIOp::create(b, offset, token));
+  scf::YieldOp::create(
+      b, ValueRange{e.insertRows(rowOut, carried[0], token, row, e.valueDim),
+                    next});
+  return loop.getResults();
+}
+
+/// Blocks of `blockLength` tokens on one head (the chunkwise form): the
+/// block formula per block, the state carried in place.
+SmallVector<Value> emitBlocks(BlockEmitter &e, Value queries, Value keys,
+                              Value values, Value state, Value output,
+                              OpFoldResult length, int64_t blockLength,
+                              Value offset) {
+  ImplicitLocOpBuilder &b = e.b;
+  return e.forEachBlock(
+      length, blockLength, BlockParts::Both, ValueRange{output, state},
+      [&](Value start, OpFoldResult rows, const BlockDecay &decay,
+          ValueRange carried) -> SmallVector<Value> {
+        Value position = arith::AddIOp::create(b, offset, start);
+        Value blockKeys = e.sliceRows(keys, start, rows, e.keyDim);
+        Value blockValues = e.sliceRows(values, start, rows, e.valueDim);
+        Value out = e.emitBlockOutput(
+            e.sliceRows(queries, start, rows, e.keyDim), blockKeys, blockValues,
+            carried[1], rows, decay, position);
+        Value next =
+            e.emitBlockState(blockKeys, blockValues, carried[1], rows, decay);
+        return {e.insertRows(out, carried[0], start, rows, e.valueDim), next};
+      });
+}
+
 SmallVector<Value> decomposeRetention(ImplicitLocOpBuilder &b,
                                       RetentionOpInterface op) {
   BlockEmitter e(b, op.getKeyDim(), op.getValueDim(),
@@ -85,22 +136,11 @@ SmallVector<Value> decomposeRetention(ImplicitLocOpBuilder &b,
   } else {
     if (!state)
       state = e.zeros({b.getIndexAttr(e.keyDim), b.getIndexAttr(e.valueDim)});
-    SmallVector<Value> results = e.forEachBlock(
-        length, *blockLength, BlockParts::Both, ValueRange{output, state},
-        [&](Value start, OpFoldResult rows, const BlockDecay &decay,
-            ValueRange carried) -> SmallVector<Value> {
-          Value position = arith::AddIOp::create(b, offset, start);
-          Value out =
-              e.emitBlockOutput(e.sliceRows(queries, start, rows, e.keyDim),
-                                e.sliceRows(keys, start, rows, e.keyDim),
-                                e.sliceRows(values, start, rows, e.valueDim),
-                                carried[1], rows, decay, position);
-          Value next =
-              e.emitBlockState(e.sliceRows(keys, start, rows, e.keyDim),
-                               e.sliceRows(values, start, rows, e.valueDim),
-                               carried[1], rows, decay);
-          return {e.insertRows(out, carried[0], start, rows, e.valueDim), next};
-        });
+    SmallVector<Value> results =
+        *blockLength == 1 ? emitRecurrence(e, queries, keys, values, state,
+                                           output, length, offset)
+                          : emitBlocks(e, queries, keys, values, state, output,
+                                       length, *blockLength, offset);
     output = results[0];
     state = results[1];
   }

@@ -359,6 +359,45 @@ Value BlockEmitter::emitBlockState(Value keys, Value values, Value state,
                                   map(context, 3, {2, 1}));
 }
 
+std::pair<Value, Value> BlockEmitter::emitTokenStep(Value query, Value key,
+                                                    Value value, Value state,
+                                                    Value decay,
+                                                    Value position) {
+  MLIRContext *context = b.getContext();
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  auto vectorOf = [&](Value row, int64_t width) -> Value {
+    return tensor::ExtractSliceOp::create(
+        b, RankedTensorType::get({width}, computeType), row,
+        ArrayRef<OpFoldResult>{zero, zero},
+        ArrayRef<OpFoldResult>{one, b.getIndexAttr(width)},
+        ArrayRef<OpFoldResult>{one, one});
+  };
+  // S'[i, j] = gamma S[i, j] + k[i] v[j]: the state is read and written once.
+  Value next = retnet::buildElementwise(
+      b, b.getLoc(), state,
+      ValueRange{vectorOf(key, keyDim), vectorOf(value, valueDim)},
+      {map(context, 2, {0}), map(context, 2, {1})},
+      [&](OpBuilder &builder, Location loc, ValueRange args) -> Value {
+        Value decayed = arith::MulFOp::create(builder, loc, args[2], decay);
+        Value outer = arith::MulFOp::create(builder, loc, args[0], args[1]);
+        return arith::AddFOp::create(builder, loc, decayed, outer);
+      });
+  // o = s (q S'), scaled in place in the output row.
+  Value output = retnet::buildContraction(
+      b, b.getLoc(), query, next, zeros({one, b.getIndexAttr(valueDim)}),
+      map(context, 3, {0, 2}), map(context, 3, {2, 1}));
+  if (scaling == Scaling::decay_sqrt_sum) {
+    Value scale =
+        buildOutputScale(b, b.getLoc(), logGamma, position, computeType);
+    output = retnet::buildElementwise(
+        b, b.getLoc(), output, ValueRange{}, {},
+        [&](OpBuilder &builder, Location loc, ValueRange args) -> Value {
+          return arith::MulFOp::create(builder, loc, args[0], scale);
+        });
+  }
+  return {output, next};
+}
+
 SmallVector<Value> BlockEmitter::forEachBlock(OpFoldResult length,
                                               int64_t blockSize,
                                               BlockParts parts,

@@ -13,9 +13,12 @@
 #include "retnet/Codegen/CPU/Passes.h"
 
 #include "Retention/IR/RetentionOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -45,14 +48,36 @@ static llvm::SmallPtrSet<Operation *, 4> fusableProducers(Operation *op) {
   return producers;
 }
 
-/// Makes the initial state of the retention op `op`, tiled into `loop`, the
-/// destination of its final state, so that every tile updates its heads'
-/// state in place. The retention ops are not destination-style: tiling gives
-/// the final state an empty destination, and each tile reads its initial
-/// state from a slice of the operand, which bufferizes to state-sized copies
-/// (a full copy of the state per layer and call, and one per head). Each tile
-/// reads and writes only its own slice, so reading the slice of the loop's
-/// shared output instead is equivalent.
+/// Whether `tensor` is (a slice or cast of) a buffer that must not be
+/// written: a `bufferization.to_tensor` without `writable` (a kernel's
+/// input) or a constant.
+static bool isReadOnly(Value tensor) {
+  while (true) {
+    if (auto slice = tensor.getDefiningOp<tensor::ExtractSliceOp>())
+      tensor = slice.getSource();
+    else if (auto cast = tensor.getDefiningOp<tensor::CastOp>())
+      tensor = cast.getSource();
+    else
+      break;
+  }
+  if (auto toTensor = tensor.getDefiningOp<bufferization::ToTensorOp>())
+    return !toTensor.getWritable();
+  return matchPattern(tensor, m_Constant());
+}
+
+/// Makes the final state of the retention op `op`, tiled into `loop`, one
+/// buffer that every tile updates in place. The retention ops are not
+/// destination-style: tiling gives the final state an empty destination,
+/// and each tile reads its initial state from a slice of the operand, which
+/// bufferizes to state-sized copies (a full copy of the state per layer and
+/// call, and one per head). Each tile reads and writes only its own slice,
+/// so:
+/// - a writable initial state (the model's state buffer) becomes the loop's
+///   shared output, and each tile reads its slice of that;
+/// - a read-only one (a kernel whose initial and final states are separate
+///   buffers) keeps the empty destination, which empty-tensor elimination
+///   makes the final state's buffer, and each tile first copies its slice of
+///   the initial state there: one copy per head, in the tile's thread.
 static void updateStateInPlace(RewriterBase &rewriter, RetentionOpInterface op,
                                scf::ForallOp loop, RetentionOpInterface tile) {
   Value initialState = op.getInitialStateValue();
@@ -68,10 +93,23 @@ static void updateStateInPlace(RewriterBase &rewriter, RetentionOpInterface op,
   if (!slice || slice.getSource() != initialState)
     return;
   BlockArgument shared = loop.getRegionIterArgs()[index];
-  rewriter.modifyOpInPlace(
-      loop, [&] { loop.getOutputsMutable()[index].assign(initialState); });
-  rewriter.modifyOpInPlace(slice,
-                           [&] { slice.getSourceMutable().assign(shared); });
+  if (!isReadOnly(initialState)) {
+    rewriter.modifyOpInPlace(
+        loop, [&] { loop.getOutputsMutable()[index].assign(initialState); });
+    rewriter.modifyOpInPlace(slice,
+                             [&] { slice.getSourceMutable().assign(shared); });
+    return;
+  }
+  rewriter.setInsertionPoint(tile);
+  Value destination = tensor::ExtractSliceOp::create(
+      rewriter, slice.getLoc(), shared, slice.getMixedOffsets(),
+      slice.getMixedSizes(), slice.getMixedStrides());
+  Value copied = linalg::CopyOp::create(rewriter, slice.getLoc(),
+                                        slice.getResult(), destination)
+                     .getResult(0);
+  rewriter.replaceUsesWithIf(slice.getResult(), copied, [&](OpOperand &use) {
+    return use.getOwner() == tile.getOperation();
+  });
 }
 
 /// Tiles `op` (a retention op or a chunkwise piece) to one batch row, one

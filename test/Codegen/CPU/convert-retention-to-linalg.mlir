@@ -113,17 +113,25 @@ func.func @chunkwise(%q: tensor<?x2x?x16xf16>, %k: tensor<?x2x?x16xf16>, %v: ten
 
 // -----
 
-// Recurrent: an scf.for over tokens with blocks of one token carrying the
-// state; no shorter last block. f64 stays f64. With B = H = 1 the
+// Recurrent: an scf.for over tokens carrying the state. Each token updates
+// the state in one elementwise pass, S = gamma S + k^T v (the [dk] key
+// broadcast along rows, the [dv] value along columns), and reads it once
+// more for its output row q S. f64 stays f64. With B = H = 1 the
 // canonicalizer folds the single-iteration scf.forall away.
 
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-DAG: #[[COLUMN:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[ELEMENT:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func @recurrent
 // CHECK-NOT: arith.extf
 // CHECK:   %[[T:.*]] = tensor.dim %{{.*}}, %c0 : tensor<?x8xf64>
-// CHECK:   scf.for %{{.*}} = %c0 to %[[T]] step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<1x1x?x8xf64>, tensor<8x8xf64>)
-// CHECK:     tensor.extract_slice %{{.*}}[%{{.*}}, 0] [1, 8] [1, 1] : tensor<?x8xf64> to tensor<1x8xf64>
-// CHECK:     linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1xf64>)
-// CHECK:     scf.yield
+// CHECK:   scf.for %{{.*}} = %c0 to %[[T]] step %c1 iter_args(%{{.*}} = %{{.*}}, %[[S:.*]] = %{{.*}}) -> (tensor<1x1x?x8xf64>, tensor<8x8xf64>)
+// CHECK:     %[[TOKEN:.*]] = tensor.extract_slice %{{.*}}[%{{.*}}, 0] [1, 8] [1, 1] : tensor<?x8xf64> to tensor<1x8xf64>
+// CHECK:     %[[VECTOR:.*]] = tensor.extract_slice %[[TOKEN]][0, 0] [1, 8] [1, 1] : tensor<1x8xf64> to tensor<8xf64>
+// CHECK:     %[[NEXT:.*]] = linalg.generic {indexing_maps = [#[[ROW]], #[[COLUMN]], #[[ELEMENT]]], iterator_types = ["parallel", "parallel"]} ins(%[[VECTOR]], %[[VECTOR]] : tensor<8xf64>, tensor<8xf64>) outs(%[[S]] : tensor<8x8xf64>)
+// CHECK:       arith.mulf %{{.*}}, %cst
+// CHECK:     linalg.generic {{.*}} ins(%[[TOKEN]], %[[NEXT]] : tensor<1x8xf64>, tensor<8x8xf64>) outs(%{{.*}} : tensor<1x8xf64>)
+// CHECK:     scf.yield %{{.*}}, %[[NEXT]]
 // CHECK-NOT: tensor<?x?xf64>
 // CHECK: return
 func.func @recurrent(%q: tensor<1x1x?x8xf64>) -> (tensor<1x1x?x8xf64>, tensor<1x1x8x8xf64>) {
@@ -159,6 +167,27 @@ func.func @static_parallel(%q: tensor<3x1x5x4xf32>) -> tensor<3x1x5x4xf32> {
 func.func @decode_step(%q: tensor<?x4x1x8xf32>, %s0: tensor<?x4x8x8xf32>, %p: index) -> (tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>) {
   %gamma = arith.constant dense<[0.5, 0.6, 0.7, 0.8]> : tensor<4xf64>
   %o, %s = retention.recurrent %q, %q, %q gamma %gamma state %s0 offset %p {scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<4xf64>, tensor<?x4x8x8xf32> -> tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
+  return %o, %s : tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
+}
+
+// -----
+
+// A read-only initial state (a kernel's input buffer) is not the loop's
+// shared output: the final state keeps its empty destination (empty-tensor
+// elimination makes it the result's buffer), and each tile copies its head
+// of the initial state there before updating it in place.
+// CHECK-LABEL: func @read_only_state
+// CHECK: %[[S0:.*]] = bufferization.to_tensor
+// CHECK: %[[EMPTY:.*]] = tensor.empty(%{{.*}}) : tensor<?x4x8x8xf32>
+// CHECK: scf.forall (%[[BI:.*]], %[[HI:.*]]) in (%{{.*}}, 4) shared_outs(%{{.*}} = %{{.*}}, %[[STATES:.*]] = %[[EMPTY]])
+// CHECK:   %[[HEAD:.*]] = tensor.extract_slice %[[S0]][%[[BI]], %[[HI]], 0, 0] [1, 1, 8, 8]
+// CHECK:   %[[MINE:.*]] = tensor.extract_slice %[[STATES]][%[[BI]], %[[HI]], 0, 0] [1, 1, 8, 8]
+// CHECK:   linalg.copy ins(%[[HEAD]] : tensor<1x1x8x8xf32>) outs(%[[MINE]] : tensor<1x1x8x8xf32>)
+// CHECK:   tensor.parallel_insert_slice {{.*}} into %[[STATES]][%[[BI]], %[[HI]], 0, 0] [1, 1, 8, 8] [1, 1, 1, 1] : tensor<1x1x8x8xf32> into tensor<?x4x8x8xf32>
+func.func @read_only_state(%q: tensor<?x4x1x8xf32>, %m: memref<?x4x8x8xf32>, %p: index) -> (tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>) {
+  %gamma = arith.constant dense<[0.5, 0.6, 0.7, 0.8]> : tensor<4xf64>
+  %s0 = bufferization.to_tensor %m restrict : memref<?x4x8x8xf32> to tensor<?x4x8x8xf32>
+  %o, %s = retention.recurrent %q, %q, %q gamma %gamma state %s0 offset %p : tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<4xf64>, tensor<?x4x8x8xf32> -> tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
   return %o, %s : tensor<?x4x1x8xf32>, tensor<?x4x8x8xf32>
 }
 
