@@ -1,11 +1,13 @@
-// RUN: retnet-opt %s -retnet-cpu-pipeline | FileCheck %s
-// RUN: retnet-opt %s -retnet-cpu-pipeline="form=recurrent threads=2" | FileCheck %s --check-prefixes=CHECK,THREADS
-// RUN: retnet-opt %s -retnet-cpu-pipeline="form=parallel" | FileCheck %s
-// RUN: retnet-opt %s -retnet-cpu-pipeline="form=auto chunk-size=16" | FileCheck %s
+// RUN: retnet-opt %s -retnet-cpu-pipeline | FileCheck %s --check-prefixes=CHECK,BLOCKS
+// RUN: retnet-opt %s -retnet-cpu-pipeline="form=recurrent threads=2" | FileCheck %s --check-prefixes=CHECK,THREADS --implicit-check-not="llvm.func @malloc"
+// RUN: retnet-opt %s -retnet-cpu-pipeline="form=parallel" | FileCheck %s --check-prefixes=CHECK,BLOCKS
+// RUN: retnet-opt %s -retnet-cpu-pipeline="form=auto chunk-size=16" | FileCheck %s --check-prefixes=CHECK,BLOCKS
 // RUN: not retnet-opt %s -retnet-cpu-pipeline="form=fastest" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The pipeline leaves only the LLVM and OpenMP dialects, with a C entry point,
 // heads on OpenMP threads and no runtime helper beyond libc, libm and libomp.
+// The recurrent form allocates nothing: each token updates the state in
+// place and accumulates its output row in the output.
 
 // BAD: Cannot find option named 'fastest'
 
@@ -15,7 +17,7 @@
 // CHECK-NOT: scf.
 // CHECK-NOT: tensor.
 // CHECK-NOT: memrefCopy
-// CHECK-DAG: llvm.func @malloc
+// BLOCKS-DAG: llvm.func @malloc
 // CHECK-DAG: llvm.func @expm1(f64) -> f64
 // CHECK: llvm.func @retention(
 // THREADS: %[[N:.*]] = llvm.mlir.constant(2 : i32) : i32

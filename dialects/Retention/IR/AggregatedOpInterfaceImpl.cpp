@@ -7,8 +7,9 @@
 //
 // - retention ops: blocks of getBlockLength() tokens, one block of the whole
 //   sequence (parallel; its output in causal row blocks), an scf.for over
-//   tokens (recurrent), or an scf.for over full chunks of static size then
-//   one shorter block (chunkwise);
+//   tokens, each one pass over the state (recurrent: the block formula of
+//   one token as the recurrence), or an scf.for over full chunks of static
+//   size then one shorter block (chunkwise);
 // - chunk_states: the state part of the formula per chunk, from zero;
 // - chunk_outputs: the output part per chunk, from the chunk's start state;
 // - chunk_scan: an scf.for over chunks on a tile of state elements.
@@ -49,8 +50,8 @@ Value inputMatrix(BlockEmitter &e, Value tile) {
   return e.castElements(e.matrixOf(tile), e.computeType);
 }
 
-/// The recurrent form on one head, token by token (emitTokenStep): two
-/// passes over the state, carried in place, per token.
+/// The recurrent form on one head, token by token (emitTokenStep): one
+/// pass over the state, carried in place, per token.
 SmallVector<Value> emitRecurrence(BlockEmitter &e, Value queries, Value keys,
                                   Value values, Value state, Value output,
                                   OpFoldResult length, Value offset) {

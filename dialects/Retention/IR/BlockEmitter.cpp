@@ -372,20 +372,32 @@ std::pair<Value, Value> BlockEmitter::emitTokenStep(Value query, Value key,
         ArrayRef<OpFoldResult>{one, b.getIndexAttr(width)},
         ArrayRef<OpFoldResult>{one, one});
   };
-  // S'[i, j] = gamma S[i, j] + k[i] v[j]: the state is read and written once.
-  Value next = retnet::buildElementwise(
-      b, b.getLoc(), state,
-      ValueRange{vectorOf(key, keyDim), vectorOf(value, valueDim)},
-      {map(context, 2, {0}), map(context, 2, {1})},
-      [&](OpBuilder &builder, Location loc, ValueRange args) -> Value {
-        Value decayed = arith::MulFOp::create(builder, loc, args[2], decay);
+  // One pass over the state, rows i outer and columns j inner:
+  //   S'[i, j] = gamma S[i, j] + k[i] v[j],   o[j] += q[i] S'[i, j],
+  // the state read and written once and the output row accumulated as it
+  // goes (i is a reduction for o, and S' is written once per (i, j)).
+  Value zeroRow = zeros({b.getIndexAttr(valueDim)});
+  auto step = linalg::GenericOp::create(
+      b, TypeRange{state.getType(), zeroRow.getType()},
+      ValueRange{vectorOf(key, keyDim), vectorOf(value, valueDim),
+                 vectorOf(query, keyDim)},
+      ValueRange{state, zeroRow},
+      ArrayRef<AffineMap>{map(context, 2, {0}), map(context, 2, {1}),
+                          map(context, 2, {0}), map(context, 2, {0, 1}),
+                          map(context, 2, {1})},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::reduction,
+                                    utils::IteratorType::parallel},
+      [&](OpBuilder &builder, Location loc, ValueRange args) {
+        Value decayed = arith::MulFOp::create(builder, loc, args[3], decay);
         Value outer = arith::MulFOp::create(builder, loc, args[0], args[1]);
-        return arith::AddFOp::create(builder, loc, decayed, outer);
+        Value next = arith::AddFOp::create(builder, loc, decayed, outer);
+        Value sum = arith::AddFOp::create(
+            builder, loc, args[4],
+            arith::MulFOp::create(builder, loc, args[2], next));
+        linalg::YieldOp::create(builder, loc, ValueRange{next, sum});
       });
+  Value next = step.getResult(0), output = step.getResult(1);
   // o = s (q S'), scaled in place in the output row.
-  Value output = retnet::buildContraction(
-      b, b.getLoc(), query, next, zeros({one, b.getIndexAttr(valueDim)}),
-      map(context, 3, {0, 2}), map(context, 3, {2, 1}));
   if (scaling == Scaling::decay_sqrt_sum) {
     Value scale =
         buildOutputScale(b, b.getLoc(), logGamma, position, computeType);

@@ -95,9 +95,9 @@ public:
   Value emitBlockState(Value keys, Value values, Value state,
                        OpFoldResult length, const BlockDecay &decay);
   /// One token of the recurrent form, at absolute position `position`, from
-  /// its [1, d] rows: the state S' = gamma S + k^T v updated in place in one
-  /// pass (`decay` = gamma), and the output row s q S' ([1, dv]) in a second;
-  /// returns (output row, S').
+  /// its [1, d] rows: the state S' = gamma S + k^T v (`decay` = gamma),
+  /// updated in place, and the output row s q S' ([dv]), accumulated in the
+  /// same pass over the state; returns (output row, S').
   std::pair<Value, Value> emitTokenStep(Value query, Value key, Value value,
                                         Value state, Value decay,
                                         Value position);

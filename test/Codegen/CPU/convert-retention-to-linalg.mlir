@@ -113,10 +113,10 @@ func.func @chunkwise(%q: tensor<?x2x?x16xf16>, %k: tensor<?x2x?x16xf16>, %v: ten
 
 // -----
 
-// Recurrent: an scf.for over tokens carrying the state. Each token updates
-// the state in one elementwise pass, S = gamma S + k^T v (the [dk] key
-// broadcast along rows, the [dv] value along columns), and reads it once
-// more for its output row q S. f64 stays f64. With B = H = 1 the
+// Recurrent: an scf.for over tokens carrying the state. Each token is one
+// pass over the state: S = gamma S + k^T v (the [dk] key along rows, the
+// [dv] value along columns) and its output row o += q S accumulated in the
+// same generic (rows a reduction for o). f64 stays f64. With B = H = 1 the
 // canonicalizer folds the single-iteration scf.forall away.
 
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
@@ -127,11 +127,17 @@ func.func @chunkwise(%q: tensor<?x2x?x16xf16>, %k: tensor<?x2x?x16xf16>, %v: ten
 // CHECK:   %[[T:.*]] = tensor.dim %{{.*}}, %c0 : tensor<?x8xf64>
 // CHECK:   scf.for %{{.*}} = %c0 to %[[T]] step %c1 iter_args(%{{.*}} = %{{.*}}, %[[S:.*]] = %{{.*}}) -> (tensor<1x1x?x8xf64>, tensor<8x8xf64>)
 // CHECK:     %[[TOKEN:.*]] = tensor.extract_slice %{{.*}}[%{{.*}}, 0] [1, 8] [1, 1] : tensor<?x8xf64> to tensor<1x8xf64>
+// CHECK:     %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<8xf64>
 // CHECK:     %[[VECTOR:.*]] = tensor.extract_slice %[[TOKEN]][0, 0] [1, 8] [1, 1] : tensor<1x8xf64> to tensor<8xf64>
-// CHECK:     %[[NEXT:.*]] = linalg.generic {indexing_maps = [#[[ROW]], #[[COLUMN]], #[[ELEMENT]]], iterator_types = ["parallel", "parallel"]} ins(%[[VECTOR]], %[[VECTOR]] : tensor<8xf64>, tensor<8xf64>) outs(%[[S]] : tensor<8x8xf64>)
-// CHECK:       arith.mulf %{{.*}}, %cst
-// CHECK:     linalg.generic {{.*}} ins(%[[TOKEN]], %[[NEXT]] : tensor<1x8xf64>, tensor<8x8xf64>) outs(%{{.*}} : tensor<1x8xf64>)
-// CHECK:     scf.yield %{{.*}}, %[[NEXT]]
+// CHECK:     %[[STEP:.*]]:2 = linalg.generic {indexing_maps = [#[[ROW]], #[[COLUMN]], #[[ROW]], #[[ELEMENT]], #[[COLUMN]]], iterator_types = ["reduction", "parallel"]} ins(%[[VECTOR]], %[[VECTOR]], %[[VECTOR]] : tensor<8xf64>, tensor<8xf64>, tensor<8xf64>) outs(%[[S]], %[[ZERO]] : tensor<8x8xf64>, tensor<8xf64>)
+// CHECK:       %[[DECAYED:.*]] = arith.mulf %{{.*}}, %cst
+// CHECK:       %[[OUTER:.*]] = arith.mulf
+// CHECK:       %[[NEXT:.*]] = arith.addf %[[DECAYED]], %[[OUTER]]
+// CHECK:       %[[TERM:.*]] = arith.mulf %{{.*}}, %[[NEXT]]
+// CHECK:       %[[SUM:.*]] = arith.addf %{{.*}}, %[[TERM]]
+// CHECK:       linalg.yield %[[NEXT]], %[[SUM]]
+// CHECK:     tensor.insert_slice %[[STEP]]#1 into %{{.*}}[0, 0, %{{.*}}, 0] [1, 1, 1, 8]
+// CHECK:     scf.yield %{{.*}}, %[[STEP]]#0
 // CHECK-NOT: tensor<?x?xf64>
 // CHECK: return
 func.func @recurrent(%q: tensor<1x1x?x8xf64>) -> (tensor<1x1x?x8xf64>, tensor<1x1x8x8xf64>) {
