@@ -45,7 +45,8 @@ def RetentionSelectForm : Pass<"retention-select-form"> {
     Rewrites every retention op into the form expected to be fastest on the
     target, from its (static) sequence length T:
 
-    - T == 1: `retention.recurrent` (one state update, O(dk dv) per head);
+    - T <= recurrent-max-length (at least 1): `retention.recurrent` (one
+      pass over the state per token, O(dk dv) per head and token);
     - T <= parallel-max-length: `retention.parallel` (one block of matrix
       products, no sequential dependency);
     - otherwise, and whenever T is dynamic: `retention.chunkwise` with the
@@ -54,24 +55,32 @@ def RetentionSelectForm : Pass<"retention-select-form"> {
     Defaults per target, from benchmarks/README.md (retention-bench, B1 H8
     dk64 dv128, fp32, 2 cores):
 
-    | target | parallel-max-length | chunk-size |
-    |---|---|---|
-    | cpu  | 64  | 64  |
-    | cuda | 256 | 64  |
+    | target | recurrent-max-length | parallel-max-length | chunk-size |
+    |---|---|---|---|
+    | cpu  | 4 | 64  | 64  |
+    | cuda | 1 | 256 | 64  |
 
-    On the CPU the parallel form does O(T^2) work where chunkwise does
-    O(T C): at T = 512 parallel takes 4.0 ms and chunkwise 0.77 ms; at
+    On the CPU the recurrent form reads and writes the state once per token,
+    which beats the parallel form's block (its own passes over the state
+    for `Q S` and the update, and the `T x T` scores) up to T = 4 (medians
+    0.014 and 0.020 ms against 0.038 and 0.050 ms at T = 2 and 4); the two
+    are about even at T = 8, and recurrent falls behind from T = 12. The parallel form does O(T^2) work where chunkwise
+    does O(T C): at T = 512 parallel takes 4.0 ms and chunkwise 0.77 ms; at
     T <= C the two are the same computation (one block), so parallel is
     chosen up to one chunk. Chunks of 64 beat chunks of 128 (T = 2048:
     3.0 ms against 4.0 ms). The cuda values are placeholders until the CUDA
     target is measured; its chunk size is bounded by the `C x C` score tile
     that convert-retention-to-gpu keeps in the 48 KiB of static workgroup
-    memory of a block. Either option may be set to override the
-    target's default (0 keeps the default).
+    memory of a block. Any option may be set to override the target's
+    default (0 keeps the default).
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
            "Target whose costs to use: cpu or cuda">,
+    Option<"recurrentMaxLength", "recurrent-max-length", "int64_t",
+           /*default=*/"0",
+           "Longest static T lowered in the recurrent form (0: target "
+           "default; T = 1 is always recurrent)">,
     Option<"parallelMaxLength", "parallel-max-length", "int64_t",
            /*default=*/"0",
            "Longest static T lowered in the parallel form (0: target default)">,

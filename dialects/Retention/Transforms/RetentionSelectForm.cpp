@@ -16,15 +16,18 @@ using namespace mlir::retention;
 namespace {
 /// Costs of a target, as measured by benchmarks/retention-bench.
 struct TargetCosts {
+  int64_t recurrentMaxLength;
   int64_t parallelMaxLength;
   int64_t chunkSize;
 };
 
 std::optional<TargetCosts> getTargetCosts(StringRef target) {
   if (target == "cpu")
-    return TargetCosts{/*parallelMaxLength=*/64, /*chunkSize=*/64};
+    return TargetCosts{/*recurrentMaxLength=*/4, /*parallelMaxLength=*/64,
+                       /*chunkSize=*/64};
   if (target == "cuda")
-    return TargetCosts{/*parallelMaxLength=*/256, /*chunkSize=*/64};
+    return TargetCosts{/*recurrentMaxLength=*/1, /*parallelMaxLength=*/256,
+                       /*chunkSize=*/64};
   return std::nullopt;
 }
 
@@ -39,6 +42,8 @@ struct RetentionSelectFormPass
                                   << target << "' (expected cpu or cuda)";
       return signalPassFailure();
     }
+    if (recurrentMaxLength > 0)
+      costs->recurrentMaxLength = recurrentMaxLength;
     if (parallelMaxLength > 0)
       costs->parallelMaxLength = parallelMaxLength;
     if (chunkSize > 0)
@@ -48,7 +53,8 @@ struct RetentionSelectFormPass
     getOperation()->walk([&](RetentionOpInterface op) {
       int64_t length = op.getQueries().getType().getDimSize(2);
       RetentionForm form = RetentionForm::Chunkwise;
-      if (length == 1)
+      if (length == 1 || (!ShapedType::isDynamic(length) &&
+                          length <= costs->recurrentMaxLength))
         form = RetentionForm::Recurrent;
       else if (!ShapedType::isDynamic(length) &&
                length <= costs->parallelMaxLength)

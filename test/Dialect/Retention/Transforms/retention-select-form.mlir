@@ -1,6 +1,7 @@
 // RUN: retnet-opt %s -retention-select-form | FileCheck %s --check-prefix=CPU
 // RUN: retnet-opt %s -retention-select-form=target=cuda | FileCheck %s --check-prefix=CUDA
 // RUN: retnet-opt %s -retention-select-form="parallel-max-length=512 chunk-size=32" | FileCheck %s --check-prefix=TUNED
+// RUN: retnet-opt %s -retention-select-form="recurrent-max-length=8" | FileCheck %s --check-prefix=LONGER
 // RUN: not retnet-opt %s -retention-select-form=target=tpu 2>&1 | FileCheck %s --check-prefix=BAD
 
 // BAD: retention-select-form: unknown target 'tpu' (expected cpu or cuda)
@@ -14,6 +15,28 @@ func.func @decode(%q: tensor<4x8x1x64xf32>, %s0: tensor<4x8x64x64xf32>, %p: inde
   %gamma = arith.constant dense<[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]> : tensor<8xf64>
   %o, %s = retention.chunkwise %q, %q, %q gamma %gamma state %s0 offset %p {chunk_size = 64} : tensor<4x8x1x64xf32>, tensor<4x8x1x64xf32>, tensor<4x8x1x64xf32>, tensor<8xf64>, tensor<4x8x64x64xf32> -> tensor<4x8x1x64xf32>, tensor<4x8x64x64xf32>
   return %o, %s : tensor<4x8x1x64xf32>, tensor<4x8x64x64xf32>
+}
+
+// A few tokens: recurrent up to 4 on the CPU (one pass over the state per
+// token beats the parallel block there), parallel on CUDA.
+// CPU-LABEL: func @four_tokens
+// CPU: retention.recurrent
+// CUDA-LABEL: func @four_tokens
+// CUDA: retention.parallel
+func.func @four_tokens(%q: tensor<2x1x4x16xf32>) -> tensor<2x1x4x16xf32> {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  %o = retention.chunkwise %q, %q, %q gamma %gamma {chunk_size = 64} : tensor<2x1x4x16xf32>, tensor<2x1x4x16xf32>, tensor<2x1x4x16xf32>, tensor<1xf64> -> tensor<2x1x4x16xf32>
+  return %o : tensor<2x1x4x16xf32>
+}
+
+// CPU-LABEL: func @five_tokens
+// CPU: retention.parallel
+// LONGER-LABEL: func @five_tokens
+// LONGER: retention.recurrent
+func.func @five_tokens(%q: tensor<2x1x5x16xf32>) -> tensor<2x1x5x16xf32> {
+  %gamma = arith.constant dense<[0.5]> : tensor<1xf64>
+  %o = retention.chunkwise %q, %q, %q gamma %gamma {chunk_size = 64} : tensor<2x1x5x16xf32>, tensor<2x1x5x16xf32>, tensor<2x1x5x16xf32>, tensor<1xf64> -> tensor<2x1x5x16xf32>
+  return %o : tensor<2x1x5x16xf32>
 }
 
 // Up to one CPU chunk: parallel. CUDA's threshold is higher.
