@@ -155,7 +155,7 @@ private:
   /// after B.
   Value allocate(ArrayRef<int64_t> dims, Type type, ValueRange dynamic = {});
 
-  // Phases; see emitSequential, emitChunkParallel and emitParallel.
+  // Phases; see the chunk pieces' emit, emitTokenByToken and emitParallel.
   void initializeState();
   void computeRowFactors(Value factors, Value rowStart, Value rows,
                          Value queryDecayBase, Value keyDecayEnd);
@@ -167,7 +167,6 @@ private:
   void updateState(Value factors, Value kStart, Value kLength,
                    Value stateFactor, StateRef target);
 
-  void emitSequential(int64_t chunkSize);
   void emitTokenByToken();
   /// The recurrent kernel's pass over its group of `columns` state columns
   /// (from `firstColumn`) for `token`: each of `slices` slices of rows

@@ -15,34 +15,6 @@
 using namespace mlir;
 using namespace mlir::retention;
 using mlir::retnet::RetentionKernelEmitter;
-void RetentionKernelEmitter::emitSequential(int64_t chunkSize) {
-  // One block per (batch, head); chunks run in order, carrying the state in
-  // `state` (global memory). Used for the recurrent form (chunks of one
-  // token): a decoding step is one small kernel.
-  OpFoldResult headCount = b.getIndexAttr(heads);
-  forEachBlock(
-      {batch, headCount}, {gpu::MappingId::DimY, gpu::MappingId::DimX},
-      [&](ValueRange blocks) {
-        selectHead(blocks[0], blocks[1]);
-        Value scores = workgroupBuffer({chunkSize, chunkSize});
-        Value factors = workgroupBuffer({3, chunkSize});
-        initializeState();
-        Value chunk = index(chunkSize);
-        Value chunks = arith::CeilDivUIOp::create(b, length, chunk);
-        forEachTile(chunks, chunk, [&](Value, Value start, Value rows) {
-          computeRowFactors(
-              factors, start, rows, /*queryDecayBase=*/start,
-              /*keyDecayEnd=*/arith::AddIOp::create(b, start, rows));
-          computeScores(scores, start, rows, start, rows);
-          computeOutputs(scores, factors, start, rows, start, rows,
-                         /*accumulate=*/Value(), /*finish=*/true,
-                         /*stateBefore=*/headState(state));
-          updateState(factors, start, rows, decayPower(b, b.getLoc(), rows),
-                      headState(state));
-        });
-      });
-}
-
 void RetentionKernelEmitter::emitTokenByToken() {
   // One block per (batch, head, group of `columns` state columns): a state
   // column's update and its part of the output need no other column, so
@@ -402,6 +374,8 @@ SmallVector<Value> RetentionKernelEmitter::emit(RetentionOpInterface op) {
   // Blocks of the whole sequence (parallel) or of single tokens
   // (recurrent); chunkwise ops are split into their pieces first.
   std::optional<int64_t> blockLength = op.getBlockLength();
+  assert((!blockLength || *blockLength == 1) &&
+         "chunkwise ops are split into chunk pieces before lowering");
   // The final state; the token-by-token strategy also carries its state
   // there.
   if (needState || blockLength)
@@ -410,10 +384,8 @@ SmallVector<Value> RetentionKernelEmitter::emit(RetentionOpInterface op) {
     accumulator =
         allocate({ShapedType::kDynamic, valueDim}, computeType, length);
     emitParallel();
-  } else if (*blockLength == 1) {
-    emitTokenByToken();
   } else {
-    emitSequential(*blockLength);
+    emitTokenByToken();
   }
 
   SmallVector<Value> results = {
