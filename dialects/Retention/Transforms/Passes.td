@@ -67,11 +67,12 @@ def RetentionSelectForm : Pass<"retention-select-form"> {
     are about even at T = 8, and recurrent falls behind from T = 12. The
     parallel form does O(T^2) work where chunkwise does O(T C): at T = 512
     parallel takes 4.0 ms and chunkwise 0.77 ms; at T <= C the two are the
-    same computation (one block), so parallel is chosen up to one chunk. Chunks of 64 beat chunks of 128 (T = 2048:
-    3.0 ms against 4.0 ms). The cuda values are placeholders until the CUDA
-    target is measured; its chunk size is bounded by the `C x C` score tile
-    that convert-retention-to-gpu keeps in the 48 KiB of static workgroup
-    memory of a block. Any option may be set to override the target's
+    same computation (one block), so parallel is chosen up to one chunk.
+    Chunks of 64 beat chunks of 128 (T = 2048: 3.0 ms against 4.0 ms). The
+    cuda values are placeholders until the CUDA target is measured; its
+    chunk size is bounded by the `C x C` score tile that
+    convert-retention-to-gpu keeps in the 48 KiB of static workgroup memory
+    of a block. Any option may be set to override the target's
     default (0 keeps the default).
   }];
   let options = [

@@ -52,12 +52,13 @@ struct RetentionSelectFormPass
     IRRewriter rewriter(&getContext());
     getOperation()->walk([&](RetentionOpInterface op) {
       int64_t length = op.getQueries().getType().getDimSize(2);
+      // Every target's recurrentMaxLength is at least 1, so one token is
+      // always recurrent.
+      bool isStatic = !ShapedType::isDynamic(length);
       RetentionForm form = RetentionForm::Chunkwise;
-      if (length == 1 || (!ShapedType::isDynamic(length) &&
-                          length <= costs->recurrentMaxLength))
+      if (isStatic && length <= costs->recurrentMaxLength)
         form = RetentionForm::Recurrent;
-      else if (!ShapedType::isDynamic(length) &&
-               length <= costs->parallelMaxLength)
+      else if (isStatic && length <= costs->parallelMaxLength)
         form = RetentionForm::Parallel;
       // Fails, changing nothing, where the op already has that form.
       (void)rewriteToForm(rewriter, op, form, costs->chunkSize);
