@@ -59,6 +59,12 @@ LogicalResult vectorizeOp(RewriterBase &rewriter, linalg::LinalgOp op,
 void readScalesAtWeightIndices(RewriterBase &rewriter, linalg::LinalgOp op,
                                unsigned weights, unsigned scales);
 
+/// Tiles the static 2-d transposes of 32-bit elements under `root` whose
+/// sides are multiples of `lanes` into `lanes` x `lanes` tiles, each
+/// vectorized as row loads, a register transpose of shuffles and row stores
+/// (TransposeTiles.cpp).
+LogicalResult vectorizeTransposes(RewriterBase &rewriter, Operation *root,
+                                  int64_t lanes);
 /// Thread blocks of at least 16 rows of a panel product with weights
 /// narrower than f32 convert their panels to f32 once per chunk of the
 /// reduction, for all their register tiles (ConvertWeightPanels.cpp);

@@ -389,7 +389,10 @@ struct RetNetVectorizeContractionsPass
     RowTiles rowTiles(*tile);
 
     IRRewriter rewriter(&getContext());
-    if (failed(tileForThreads(rewriter, root, *block)) ||
+    // A transpose's tiles are as wide as the register tile's vectors (its n
+    // is two vectors).
+    if (failed(vectorizeTransposes(rewriter, root, (*tile)[1] / 2)) ||
+        failed(tileForThreads(rewriter, root, *block)) ||
         failed(convertPanelsPerBlock(rewriter, root, (*tile)[0])) ||
         failed(tilePanelRows(rewriter, root, (*tile)[0], rowTiles)) ||
         failed(splitPanels(rewriter, root, rowTiles)) ||

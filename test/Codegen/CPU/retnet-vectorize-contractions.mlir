@@ -321,3 +321,40 @@ func.func @int8_group_panels(%x: tensor<?x64xf32>, %w: tensor<8x64x32xi8>, %scal
   } -> tensor<?x8x32xf32>
   return %r : tensor<?x8x32xf32>
 }
+
+// -----
+
+// A static transpose of 32-bit elements runs in square tiles as wide as one
+// vector of the register tile (its n is two vectors): row reads, a register
+// transpose of shuffles, row writes; no column is read element by element.
+// CHECK-LABEL: func @transpose_tiles
+// CHECK: scf.for %{{.+}} = %c0 to %c32 step %c8
+// CHECK: scf.for %{{.+}} = %c0 to %c16 step %c8
+// CHECK: %[[TILE:.+]] = vector.transfer_read {{.*}} : tensor<8x8xf32>, vector<8x8xf32>
+// CHECK: %[[FLAT:.+]] = vector.shape_cast %[[TILE]] : vector<8x8xf32> to vector<64xf32>
+// CHECK: vector.shuffle %[[FLAT]], %[[FLAT]] [0, 8, 16, 24, 32, 40, 48, 56, 1, 9,
+// CHECK: vector.transfer_write {{.*}} : vector<8x8xf32>, tensor<8x8xf32>
+// CHECK-NOT: linalg.transpose
+// DEFAULT-LABEL: func @transpose_tiles
+// DEFAULT: scf.for %{{.+}} = %c0 to %c32 step %c16
+// DEFAULT: vector.transfer_read {{.*}} : tensor<16x16xf32>, vector<16x16xf32>
+// DEFAULT-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// DEFAULT: vector.transfer_write {{.*}} : vector<16x16xf32>, tensor<16x16xf32>
+// SMALL-LABEL: func @transpose_tiles
+// SMALL: vector.transfer_read {{.*}} : tensor<4x4xf32>, vector<4x4xf32>
+func.func @transpose_tiles(%a: tensor<16x32xf32>) -> tensor<32x16xf32> {
+  %e = tensor.empty() : tensor<32x16xf32>
+  %t = linalg.transpose ins(%a : tensor<16x32xf32>) outs(%e : tensor<32x16xf32>) permutation = [1, 0]
+  return %t : tensor<32x16xf32>
+}
+
+// -----
+
+// A side that is not a multiple of the tile keeps the transpose as it is.
+// CHECK-LABEL: func @transpose_ragged
+// CHECK: linalg.transpose
+func.func @transpose_ragged(%a: tensor<16x20xf32>) -> tensor<20x16xf32> {
+  %e = tensor.empty() : tensor<20x16xf32>
+  %t = linalg.transpose ins(%a : tensor<16x20xf32>) outs(%e : tensor<20x16xf32>) permutation = [1, 0]
+  return %t : tensor<20x16xf32>
+}
