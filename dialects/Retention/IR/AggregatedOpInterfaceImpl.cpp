@@ -94,7 +94,8 @@ SmallVector<Value> emitBlocks(BlockEmitter &e, Value queries, Value keys,
         Value blockValues = e.sliceRows(values, start, rows, e.valueDim);
         Value out = e.emitBlockOutput(
             e.sliceRows(queries, start, rows, e.keyDim), blockKeys, blockValues,
-            carried[1], rows, decay, position);
+            carried[1], rows, decay, position,
+            e.extractRows(carried[0], start, rows, e.valueDim));
         Value next =
             e.emitBlockState(blockKeys, blockValues, carried[1], rows, decay);
         return {e.insertRows(out, carried[0], start, rows, e.valueDim), next};
@@ -260,7 +261,8 @@ SmallVector<Value> decomposeChunkOutputs(ImplicitLocOpBuilder &b,
               e.sliceRows(queries, start, rows, e.keyDim),
               e.sliceRows(keys, start, rows, e.keyDim),
               e.sliceRows(values, start, rows, e.valueDim), state, rows, decay,
-              arith::AddIOp::create(b, offset, start));
+              arith::AddIOp::create(b, offset, start),
+              e.extractRows(carried[0], start, rows, e.valueDim));
           return e.insertRows(rowsOut, carried[0], start, rows, e.valueDim);
         })};
       })[0];

@@ -113,8 +113,11 @@ Value BlockEmitter::sliceRows(Value matrix, OpFoldResult start,
       ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
 }
 
-Value BlockEmitter::insertRows(Value rows, Value target, OpFoldResult start,
-                               OpFoldResult length, int64_t width) {
+/// Offsets and sizes of the rows [start, start + length) of width `width`
+/// of `target`: a matrix, or a [1, 1, rows, width] tile.
+static std::pair<SmallVector<OpFoldResult>, SmallVector<OpFoldResult>>
+rowsSlice(OpBuilder &b, Value target, OpFoldResult start, OpFoldResult length,
+          int64_t width) {
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   SmallVector<OpFoldResult> offsets = {start, zero};
   SmallVector<OpFoldResult> sizes = {length, b.getIndexAttr(width)};
@@ -122,9 +125,29 @@ Value BlockEmitter::insertRows(Value rows, Value target, OpFoldResult start,
     offsets.insert(offsets.begin(), {zero, zero});
     sizes.insert(sizes.begin(), {one, one});
   }
+  return {offsets, sizes};
+}
+
+Value BlockEmitter::insertRows(Value rows, Value target, OpFoldResult start,
+                               OpFoldResult length, int64_t width) {
+  auto [offsets, sizes] = rowsSlice(b, target, start, length, width);
   return tensor::InsertSliceOp::create(
       b, rows, target, offsets, sizes,
-      SmallVector<OpFoldResult>(offsets.size(), one));
+      SmallVector<OpFoldResult>(offsets.size(), b.getIndexAttr(1)));
+}
+
+Value BlockEmitter::extractRows(Value target, OpFoldResult start,
+                                OpFoldResult length, int64_t width) {
+  auto targetType = cast<RankedTensorType>(target.getType());
+  if (targetType.getElementType() != computeType)
+    return Value();
+  auto [offsets, sizes] = rowsSlice(b, target, start, length, width);
+  auto type = RankedTensorType::get(
+      {getConstantIntValue(length).value_or(ShapedType::kDynamic), width},
+      computeType);
+  return tensor::ExtractSliceOp::create(
+      b, type, target, offsets, sizes,
+      SmallVector<OpFoldResult>(offsets.size(), b.getIndexAttr(1)));
 }
 
 Value BlockEmitter::generate(ArrayRef<OpFoldResult> shape,
@@ -195,7 +218,8 @@ Value BlockEmitter::transposeKeys(Value keys, OpFoldResult length) {
 
 Value BlockEmitter::emitBlockOutput(Value queries, Value keys, Value values,
                                     Value state, OpFoldResult length,
-                                    const BlockDecay &decay, Value position) {
+                                    const BlockDecay &decay, Value position,
+                                    Value destination) {
   // K is transposed first so that every matrix product reads rows of its
   // right operand.
   Value keysTransposed = transposeKeys(keys, length);
@@ -209,7 +233,9 @@ Value BlockEmitter::emitBlockOutput(Value queries, Value keys, Value values,
   // are not computed; all shapes stay static.
   OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
   OpFoldResult tileRows = b.getIndexAttr(kBlockRowTile);
-  Value output = emptyTensor({length, b.getIndexAttr(valueDim)}, computeType);
+  Value output = destination ? destination
+                             : emptyTensor({length, b.getIndexAttr(valueDim)},
+                                           computeType);
   for (int64_t start = 0; start < *staticLength; start += kBlockRowTile) {
     OpFoldResult first = b.getIndexAttr(start),
                  width = b.getIndexAttr(start + kBlockRowTile);
@@ -229,7 +255,8 @@ Value BlockEmitter::emitBlockOutput(Value queries, Value keys, Value values,
         sliceRows(values, zero, width, valueDim), state, tileRows, width,
         rowsDecay,
         arith::AddIOp::create(b, position,
-                              arith::ConstantIndexOp::create(b, start)));
+                              arith::ConstantIndexOp::create(b, start)),
+        sliceRows(output, first, tileRows, valueDim));
     output = insertRows(rows, output, first, tileRows, valueDim);
   }
   return output;
@@ -267,7 +294,8 @@ Value BlockEmitter::emitParallelOutput(Value queries, Value keys, Value values,
 Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
                                    Value values, Value state,
                                    OpFoldResult length, OpFoldResult width,
-                                   const BlockDecay &decay, Value position) {
+                                   const BlockDecay &decay, Value position,
+                                   Value destination) {
   MLIRContext *context = b.getContext();
   OpFoldResult dv = b.getIndexAttr(valueDim);
   auto contract = [&](Value lhs, Value rhs, Value init, AffineMap lhsMap,
@@ -311,8 +339,18 @@ Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
                                                          args.back(), args[0]);
                     return timesRowScale(builder, loc, masked, args);
                   });
-  Value output = contract(scores, values, zeros({length, dv}),
-                          map(context, 3, {0, 2}), map(context, 3, {2, 1}));
+  // Zeros written into the destination's own rows: each row tile's
+  // accumulator then bufferizes in place there (zeros of a new tensor would
+  // be one value for every tile of the same shape, after CSE).
+  Value init =
+      destination ? linalg::FillOp::create(b, b.getLoc(),
+                                           ValueRange{arith::ConstantOp::create(
+                                               b, b.getZeroAttr(computeType))},
+                                           ValueRange{destination})
+                        .getResult(0)
+                  : zeros({length, dv});
+  Value output = contract(scores, values, init, map(context, 3, {0, 2}),
+                          map(context, 3, {2, 1}));
   if (!state)
     return output;
 

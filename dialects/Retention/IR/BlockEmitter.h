@@ -76,16 +76,20 @@ public:
   /// The decay factors of a block of `length` tokens needed for `parts`.
   BlockDecay emitBlockDecay(OpFoldResult length, BlockParts parts);
   /// O of a block of `length` tokens at absolute position `position`, with
-  /// the state `state` before the block (null: zero).
+  /// the state `state` before the block (null: zero). A block in row tiles
+  /// writes them into `destination` ([length, dv] of the compute type; null:
+  /// a new tensor), so that they bufferize into the output's own rows.
   Value emitBlockOutput(Value queries, Value keys, Value values, Value state,
                         OpFoldResult length, const BlockDecay &decay,
-                        Value position);
+                        Value position, Value destination = Value());
   /// O of `rows` queries against `width` keys, given transposed ([dk,
   /// width]), and their values: the rows of a block whose decay mask is
-  /// [rows, width] (emitBlockOutput: rows = width = the block's length).
+  /// [rows, width] (emitBlockOutput: rows = width = the block's length),
+  /// accumulated in `destination` (null: a new tensor).
   Value emitRowsOutput(Value queries, Value keysTransposed, Value values,
                        Value state, OpFoldResult rows, OpFoldResult width,
-                       const BlockDecay &decay, Value position);
+                       const BlockDecay &decay, Value position,
+                       Value destination = Value());
   /// O of the parallel form, one block of the whole sequence of `length`
   /// tokens, computed into `output` in row blocks of kParallelRowBlock
   /// causal rows (the decay mask read from one table of `length` powers).
@@ -121,6 +125,11 @@ public:
   /// `target`: a matrix, or the [1, 1, rows, width] tile of a result.
   Value insertRows(Value rows, Value target, OpFoldResult start,
                    OpFoldResult length, int64_t width);
+  /// The rows [start, start + length) of `target` (as insertRows) as a
+  /// matrix: the destination of the rows that insertRows puts back, or null
+  /// when `target`'s element type is not the compute type.
+  Value extractRows(Value target, OpFoldResult start, OpFoldResult length,
+                    int64_t width);
 
   /// The table p[k] = gamma^k, k < length.
   Value decayPowers(OpFoldResult length);

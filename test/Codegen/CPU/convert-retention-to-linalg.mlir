@@ -260,17 +260,27 @@ func.func @pieces(%k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x4xf32>, %t: inde
 // A chunk longer than 32 tokens in row tiles of 32: rows [0, 32) against
 // the chunk's first 32 keys and values, rows [32, 64) against all 64, with
 // static shapes, so the [32, 32] tile above the diagonal is not computed;
-// each tile's mask is a slice of the chunk's hoisted [64, 64] mask.
+// each tile's mask is a slice of the chunk's hoisted [64, 64] mask. Each
+// tile accumulates in its own rows of the output's chunk (its zeros are
+// written there), so that the output bufferizes in place, with no copy.
 // CHECK-LABEL: func @chunk_row_tiles
 // CHECK: %[[MASK:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x64xf32>)
-// CHECK: scf.for
+// CHECK: scf.for %{{.*}} iter_args(%[[OUT:.*]] = %{{.*}}, %{{.*}} = %{{.*}})
+// CHECK:   %[[CHUNK:.*]] = tensor.extract_slice %[[OUT]][0, 0, %[[AT:.*]], 0] [1, 1, 64, 8] [1, 1, 1, 1] : tensor<1x1x?x8xf32> to tensor<64x8xf32>
 // CHECK:   linalg.transpose ins(%{{.*}} : tensor<64x16xf32>) outs(%{{.*}} : tensor<16x64xf32>)
 // CHECK:   tensor.extract_slice %[[MASK]][0, 0] [32, 32] [1, 1] : tensor<64x64xf32> to tensor<32x32xf32>
+// CHECK:   %[[TOP:.*]] = tensor.extract_slice %[[CHUNK]][0, 0] [32, 8] [1, 1] : tensor<64x8xf32> to tensor<32x8xf32>
 // CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<32x32xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK:   %[[TOP_ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[TOP]] : tensor<32x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x32xf32>, tensor<32x8xf32>) outs(%[[TOP_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   %[[WITH_TOP:.*]] = tensor.insert_slice %{{.*}} into %[[CHUNK]][0, 0] [32, 8] [1, 1]
 // CHECK:   tensor.extract_slice %[[MASK]][32, 0] [32, 64] [1, 1] : tensor<64x64xf32> to tensor<32x64xf32>
+// CHECK:   %[[BOTTOM:.*]] = tensor.extract_slice %[[WITH_TOP]][32, 0] [32, 8] [1, 1] : tensor<64x8xf32> to tensor<32x8xf32>
 // CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK:   %[[BOTTOM_ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[BOTTOM]] : tensor<32x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x8xf32>) outs(%[[BOTTOM_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   %[[WITH_BOTH:.*]] = tensor.insert_slice %{{.*}} into %[[WITH_TOP]][32, 0] [32, 8] [1, 1]
+// CHECK:   tensor.insert_slice %[[WITH_BOTH]] into %[[OUT]][0, 0, %[[AT]], 0] [1, 1, 64, 8] [1, 1, 1, 1]
 // CHECK-NOT: tensor<64x64xf32>, tensor<64x8xf32>
 func.func @chunk_row_tiles(%q: tensor<1x1x?x16xf32>, %k: tensor<1x1x?x16xf32>, %v: tensor<1x1x?x8xf32>) -> tensor<1x1x?x8xf32> {
   %gamma = arith.constant dense<[0.9]> : tensor<1xf64>
