@@ -27,6 +27,13 @@ Value mlir::retnet::buildEmpty(OpBuilder &b, Location loc,
   return tensor::EmptyOp::create(b, loc, shape, elementType);
 }
 
+Value mlir::retnet::buildZeroFill(OpBuilder &b, Location loc,
+                                  Value destination) {
+  Type elementType = getElementTypeOrSelf(destination.getType());
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
+  return linalg::FillOp::create(b, loc, zero, destination).getResult(0);
+}
+
 Value mlir::retnet::buildZeros(OpBuilder &b, Location loc,
                                ArrayRef<OpFoldResult> shape, Type elementType) {
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));

@@ -342,13 +342,8 @@ Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
   // Zeros written into the destination's own rows: each row tile's
   // accumulator then bufferizes in place there (zeros of a new tensor would
   // be one value for every tile of the same shape, after CSE).
-  Value init =
-      destination ? linalg::FillOp::create(b, b.getLoc(),
-                                           ValueRange{arith::ConstantOp::create(
-                                               b, b.getZeroAttr(computeType))},
-                                           ValueRange{destination})
-                        .getResult(0)
-                  : zeros({length, dv});
+  Value init = destination ? retnet::buildZeroFill(b, b.getLoc(), destination)
+                           : zeros({length, dv});
   Value output = contract(scores, values, init, map(context, 3, {0, 2}),
                           map(context, 3, {2, 1}));
   if (!state)

@@ -26,6 +26,9 @@ SmallVector<AffineMap> panelProductMaps(MLIRContext *context);
 Value buildEmpty(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> shape,
                  Type elementType);
 
+/// `destination` filled with zeros of its element type.
+Value buildZeroFill(OpBuilder &b, Location loc, Value destination);
+
 /// A tensor of `shape` filled with zeros.
 Value buildZeros(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> shape,
                  Type elementType);

@@ -38,7 +38,6 @@ LogicalResult mlir::retnet::cpu::vectorizeTransposes(RewriterBase &rewriter,
     if (isTileableTranspose(op, lanes))
       transposes.push_back(op);
   });
-  SmallVector<Operation *> registerTransposes;
   for (linalg::TransposeOp transpose : transposes) {
     scf::SCFTilingResult tiled;
     if (failed(tileProduct(rewriter, transpose, {lanes, lanes},
