@@ -16,17 +16,32 @@
 #   - the tiny model compiled with --target=cuda in every form: prefill
 #     logits of every position against the float64 reference (npy-compare),
 #     and greedy generation (prefill then decode) equal to the CPU library's;
+#   - the tiny model with every product in row tiles (--gpu-row-tile-rows=1)
+#     on a prompt of 2 x 40 tokens: its full 64-row blocks on tensor cores
+#     (mma.sync, 3xTF32), its last partial block in FFMA register tiles,
+#     prefill logits against the float64 reference;
 #   - with the toolchain (no argument): the GPU lit tests as well
 #     (test/Integration/GPU: model-test on the GPU included).
 # Benchmarks: retention-bench --gpu-shapes (B8 H16 T8192 dk128 dv256 in every
 # form at f32 and bf16; decode steps at contexts 1k to 64k) and the small
-# model's prefill and decode tokens/s (retnet-run --bench).
+# model's prefill and decode tokens/s (retnet-run --bench), with its prefill
+# products on tensor cores (the default) and on FFMA only
+# (--gpu-tensor-cores=false), side by side.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RETNET_BUILD_DIR:-$root/build}"
 mode="${1:-all}"
 dir="${2:-$build/gpu-check}"
 prompt="3,14,15,92,65,35;89,79,32,38,46,26"
+# Two rows of 40 tokens (tiny.json's vocabulary has 256).
+long_prompt=""
+for row in 0 1; do
+  [ -n "$long_prompt" ] && long_prompt+=";"
+  for i in $(seq 0 39); do
+    [ "$i" -gt 0 ] && long_prompt+=","
+    long_prompt+=$(((i * 37 + row * 101 + 11) % 256))
+  done
+done
 
 prepare() {
   "$root/scripts/build.sh" >/dev/null
@@ -67,12 +82,18 @@ prepare() {
     "$build/bin/retnet-compile" "$tiny" $cpu --target=cuda --form="$form" \
       -o "$models/libtiny-cuda-$form.so"
   done
+  "$build/bin/retnet-reference" "$tiny" "$models/tiny.safetensors" \
+    --prompt="$long_prompt" --logits-out="$models/tiny-long-reference.npy"
+  "$build/bin/retnet-compile" "$tiny" $cpu --target=cuda \
+    --gpu-row-tile-rows=1 -o "$models/libtiny-cuda-rows.so"
   # The small model: its library, and the header of its weights file (the
   # weights themselves are random, made on the GPU machine: too large to
   # carry).
   local small="$root/examples/small.json"
   "$build/bin/retnet-compile" "$small" $cpu --target=cuda \
     -o "$models/libsmall-cuda.so"
+  "$build/bin/retnet-compile" "$small" $cpu --target=cuda \
+    --gpu-tensor-cores=false -o "$models/libsmall-cuda-ffma.so"
   "$build/bin/retnet-weights" "$small" -o "$models/small.safetensors" --seed 1
   local header
   header=$(od -An -t u8 -N8 "$models/small.safetensors" | tr -d ' ')
@@ -122,6 +143,20 @@ run() {
     compared=""
   done
 
+  echo "== tiny model, every product in row tiles (tensor cores)"
+  if "$dir/bin/retnet-run" "$models/libtiny-cuda-rows.so" \
+      --weights "$models/tiny.safetensors" --prompt "$long_prompt" \
+      --max-new-tokens 1 --logits-out "$dir/tiny-rows.npy" \
+      >/dev/null 2>"$dir/tiny-rows.err" &&
+    compared=$("$dir/bin/npy-compare" "$dir/tiny-rows.npy" \
+      "$models/tiny-long-reference.npy" 1e-4); then
+    echo "- PASS tiny model, row tiles on tensor cores, 2 x 40 tokens: prefill logits vs float64 reference: ${compared#PASS }" >>"$results"
+  else
+    failures=$((failures + 1))
+    echo "- FAIL tiny model, row tiles on tensor cores: ${compared:-} $(head -c 300 "$dir/tiny-rows.err")" >>"$results"
+  fi
+  compared=""
+
   if [ "$mode" = all ]; then
     echo "== GPU lit tests"
     if /usr/bin/python3 /usr/lib/llvm-22/bin/lit -sv "$build/test/Integration/GPU" \
@@ -162,6 +197,19 @@ run() {
   else
     failures=$((failures + 1))
     cat "$dir/small.err" >>"$results"
+  fi
+  echo '```' >>"$results"
+  {
+    echo
+    echo "Prefill products on FFMA only (--gpu-tensor-cores=false), same weights:"
+    echo
+    echo '```'
+  } >>"$results"
+  if ! "$dir/bin/retnet-run" "$models/libsmall-cuda-ffma.so" \
+      --weights "$dir/small.safetensors" --bench --bench-contexts=128 \
+      >>"$results" 2>"$dir/small-ffma.err"; then
+    failures=$((failures + 1))
+    cat "$dir/small-ffma.err" >>"$results"
   fi
   echo '```' >>"$results"
   rm -f "$dir/small.safetensors"

@@ -35,7 +35,7 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
     // The CUDA target's kernels, with their block and thread loops run as
     // CPU loops (OpenMP over blocks).
     buildGPUKernelFormation(pm, /*threads=*/256, /*workgroupMemory=*/false,
-                            options.gpuRowTileRows);
+                            options.gpuRowTileRows, options.gpuTensorCores);
     addLoopsToLLVM(pm, options);
     return;
   }

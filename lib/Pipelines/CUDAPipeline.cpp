@@ -21,7 +21,8 @@ using namespace mlir;
 
 void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
                                            bool workgroupMemory,
-                                           int64_t rowTileRows) {
+                                           int64_t rowTileRows,
+                                           bool tensorCores) {
   ConvertRetentionToGPUOptions retention;
   retention.threads = threads;
   retention.workgroupMemory = workgroupMemory;
@@ -34,6 +35,7 @@ void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
   distribute.threads = threads;
   distribute.workgroupMemory = workgroupMemory;
   distribute.rowTileRows = rowTileRows;
+  distribute.tensorCores = tensorCores;
   pm.addPass(createRetNetGPUDistributeLinalg(distribute));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -99,9 +101,11 @@ void mlir::retnet::buildCUDAPipeline(OpPassManager &pm,
   pm.addPass(createRetNetFoldWeightPanels());
   addFormSelection(pm, options.form, options.chunkSize, "cuda");
   buildGPUKernelFormation(pm, options.threads, /*workgroupMemory=*/true,
-                          options.gpuRowTileRows);
+                          options.gpuRowTileRows, options.gpuTensorCores);
 
-  // Kernels and device buffers.
+  // The warp tiles' products to mma.sync (the emulation keeps them as
+  // vector code), then kernels and device buffers.
+  pm.addPass(createRetNetGPUWarpMmaSync());
   pm.addPass(createRetNetForallToGPULaunch());
   pm.addPass(createRetNetHostBuffersToGPU());
   pm.addPass(createCanonicalizerPass());
@@ -112,6 +116,7 @@ void mlir::retnet::buildCUDAPipeline(OpPassManager &pm,
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addNestedPass<gpu::GPUModuleOp>(retnet::createRetNetGPUContractProducts());
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertNVGPUToNVVMPass());
 
   addNVVMLowering(pm, options);
 }

@@ -214,10 +214,14 @@ int main(int argc, char **argv) {
   // the register tiles' read as many panels at once as make those columns
   // (8 of 32 or 4 of 64 with AVX-512, 3 of 32 with AVX2): 11 panels of 32
   // leave groups of panels and single panels in each thread's block of 8.
+  // With --gpu-emulation and --gpu-row-tile-rows=1, K = 96 and 40 with N =
+  // 256 and 192 (blocks of 64 x 128 and 64 x 64) run their full blocks of
+  // 64 rows as warp tiles (the tensor-core path) and the partial ones (65,
+  // 257) in register tiles; the other shapes keep register tiles.
   const std::vector<ProductShape> shapes = {
-      {64, 96, 32},  {129, 160, 32}, {1, 32, 32}, {7, 96, 48},
-      {64, 96, 48},  {129, 100, 0},  {64, 96, 0}, {33, 256, 0},
-      {33, 352, 32}, {65, 512, 64}};
+      {64, 96, 32},  {129, 160, 32}, {1, 32, 32},  {7, 96, 48},
+      {64, 96, 48},  {129, 100, 0},  {64, 96, 0},  {33, 256, 0},
+      {33, 352, 32}, {65, 512, 64},  {96, 256, 0}, {40, 192, 0}};
   const std::vector<std::vector<std::string>> tiles = {
       {}, {"--register-tile=6,16,1"}};
   const std::vector<int64_t> rowCounts = {1, 2, 5, 8, 16, 64, 65, 256, 257};

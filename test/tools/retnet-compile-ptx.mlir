@@ -6,9 +6,12 @@
 // RUN: %python %S/Inputs/ptxas-usage.py %t.model.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --emit=ptx -o %t.rows.ptx
 // RUN: FileCheck %s --check-prefix=ROWS < %t.rows.ptx
+// RUN: FileCheck %s --check-prefix=MMA < %t.rows.ptx
+// RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --gpu-tensor-cores=false --emit=ptx -o - | FileCheck %s --check-prefix=NO-MMA
 // RUN: %python %S/Inputs/ptxas-usage.py %t.rows.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --weight-type=bf16 --emit=ptx -o %t.bf16.ptx
 // RUN: FileCheck %s --check-prefix=ROWS-BF16 < %t.bf16.ptx
+// RUN: FileCheck %s --check-prefix=NO-MMA < %t.bf16.ptx
 // RUN: %python %S/Inputs/ptxas-usage.py %t.bf16.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --weight-type=int8 --emit=ptx -o %t.int8.ptx
 // RUN: %python %S/Inputs/ptxas-usage.py %t.int8.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
@@ -56,6 +59,19 @@
 // ROWS: ld.global.v4.b32
 // ROWS: fma.rn.f32
 // ROWS: st.global.v4.b32
+// The full blocks of the f32 products run on tensor cores: each 16 x 8 x 8
+// product of a warp is three tf32 mma.sync on the operands' high and low
+// parts (rounded to tf32: + 4096, the low 13 bits cleared), smallest first.
+// MMA: // gpu.binary @retnet_graph_prefill_all_kernel for
+// MMA: add.s32 [[ROUNDED:%r[0-9]+]], {{%r[0-9]+}}, 4096;
+// MMA: and.b32 {{%r[0-9]+}}, [[ROUNDED]], -8192;
+// MMA: sub.f32
+// MMA-COUNT-3: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// Without tensor cores, and for products of bf16 weights (not yet on
+// tensor cores), no mma.
+// NO-MMA-NOT: mma.sync
+// NO-MMA: // gpu.binary @retnet_graph_decode_kernel
+// NO-MMA-NOT: mma.sync
 // ROWS-BF16: // gpu.binary @retnet_graph_prefill_all_kernel for
 // ROWS-BF16: ld.global.v4.b32
 // ROWS-BF16: cvt.f32.bf16

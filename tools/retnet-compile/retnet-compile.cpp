@@ -86,6 +86,15 @@ cl::opt<int64_t> gpuRowTileRows(
              "(0: enough blocks for one per multiprocessor of a 132-SM GPU; "
              "negative: never)"),
     cl::init(0), cl::cat(category));
+cl::opt<bool> gpuTensorCores(
+    "gpu-tensor-cores",
+    cl::desc("With --target=cuda or --gpu-emulation: run the full blocks of "
+             "row tiles of f32 matrix products as warp tiles on tensor cores "
+             "(mma.sync m16n8k8, each product as three tf32 products, which "
+             "keeps f32 accuracy; under --gpu-emulation the same tiles run "
+             "as CPU vector code). --gpu-tensor-cores=false keeps them in "
+             "FFMA register tiles (default true)"),
+    cl::init(true), cl::cat(category));
 cl::opt<EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Library),
     cl::values(clEnumValN(EmitKind::Import, "import",
@@ -477,6 +486,7 @@ template <typename Options> void setFormOptions(Options &options) {
   options.form = form;
   options.chunkSize = chunkSize;
   options.gpuRowTileRows = gpuRowTileRows;
+  options.gpuTensorCores = gpuTensorCores;
 }
 
 /// Adds the pipeline of the target, with the options' settings, to `pm`.

@@ -44,6 +44,12 @@ struct FormOptions : public PassPipelineOptions<Derived> {
                      "in register tiles (0: enough blocks for one per "
                      "multiprocessor; negative: never)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> gpuTensorCores{
+      *this, "gpu-tensor-cores",
+      llvm::cl::desc("GPU kernels: the full blocks of row-tiled f32 matrix "
+                     "products as warp tiles on tensor cores (mma.sync, "
+                     "3xTF32)"),
+      llvm::cl::init(true)};
 };
 
 /// Options of `retnet-cpu-pipeline`.
@@ -138,7 +144,8 @@ std::string findCUDAToolkit(StringRef requested);
 /// retnet-gpu-distribute-linalg; everything then runs in block/thread
 /// `scf.forall` nests on buffers.
 void buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
-                             bool workgroupMemory, int64_t rowTileRows);
+                             bool workgroupMemory, int64_t rowTileRows,
+                             bool tensorCores);
 
 /// The model graph (retnet dialect) to retention and linalg on tensors, as
 /// both pipelines begin: retnet-decompose, then upstream

@@ -28,6 +28,8 @@ using retnet::tripCounts;
 namespace {
 /// The most threads a CUDA block can have.
 constexpr int64_t kMaxBlockThreads = 1024;
+/// The threads of a warp.
+constexpr int64_t kWarpThreads = 32;
 
 bool isNormalized(scf::ForallOp forall) {
   auto isConstant = [](OpFoldResult value, int64_t expected) {
@@ -40,19 +42,26 @@ bool isNormalized(scf::ForallOp forall) {
                       [&](OpFoldResult v) { return isConstant(v, 1); });
 }
 
-/// The threads a `#gpu.thread` forall directly inside `blockLoop` uses: the
-/// product of its static extents. None if it is not such a loop: normalized,
-/// on buffers, mapped to `x` or to linear dims.
+/// The threads a `#gpu.thread` forall, or a linear `#gpu.warp` forall,
+/// directly inside `blockLoop` uses: the product of its static extents,
+/// times the warp's threads for warps. None if it is not such a loop:
+/// normalized, on buffers, threads mapped to `x` or to linear dims.
 std::optional<int64_t> threadLoopExtent(scf::ForallOp loop,
                                         scf::ForallOp blockLoop) {
   std::optional<ForallMapping> mapping =
       getForallMapping<gpu::GPUThreadMappingAttr>(loop);
-  if (!mapping || !isNormalized(loop) || !loop.getOutputs().empty() ||
+  int64_t extent = 1;
+  if (!mapping) {
+    mapping = getForallMapping<gpu::GPUWarpMappingAttr>(loop);
+    if (!mapping || !mapping->linear)
+      return std::nullopt;
+    extent = kWarpThreads;
+  }
+  if (!isNormalized(loop) || !loop.getOutputs().empty() ||
       loop->getParentOfType<scf::ForallOp>() != blockLoop)
     return std::nullopt;
   if (!mapping->linear && (mapping->ids.size() != 1 || mapping->ids[0] != 0))
     return std::nullopt;
-  int64_t extent = 1;
   for (int64_t bound : loop.getStaticUpperBound()) {
     if (ShapedType::isDynamic(bound))
       return std::nullopt;
@@ -175,8 +184,8 @@ struct ForallToLaunchPattern : public OpRewritePattern<scf::ForallOp> {
     rewriter.setInsertionPointToStart(&body);
     DiagnosedSilenceableFailure mapped =
         transform::gpu::mapNestedForallToThreadsImpl(
-            rewriter, std::nullopt, launch, {blockSize, 1, 1},
-            /*warpSize=*/32, /*syncAfterDistribute=*/true);
+            rewriter, std::nullopt, launch, {blockSize, 1, 1}, kWarpThreads,
+            /*syncAfterDistribute=*/true);
     if (!mapped.succeeded()) {
       (void)mapped.silence();
       return launch.emitOpError("could not map its thread loops to threads");

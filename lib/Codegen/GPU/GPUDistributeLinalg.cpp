@@ -12,6 +12,7 @@
 #include "RowTiles.h"
 #include "SplitSum.h"
 #include "ThreadTileLowering.h"
+#include "WarpProducts.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -98,9 +99,9 @@ bool insideBlocks(Operation *op) {
 class LinalgDistributor {
 public:
   LinalgDistributor(int64_t threads, int64_t minimumSplitLength,
-                    Attribute tileSpace)
+                    Attribute tileSpace, bool tensorCores)
       : threads(threads), minimumSplitLength(minimumSplitLength),
-        tileSpace(tileSpace) {}
+        tileSpace(tileSpace), tensorCores(tensorCores) {}
 
   /// Distributes `op`; `init`, if not null, is its initializingFill,
   /// `epilogues` the chain of its epilogues (findEpilogue) and `prologue`,
@@ -209,8 +210,13 @@ private:
       initial = init.getDpsInputs()[0];
       rewriter.eraseOp(init);
     }
+    std::optional<retnet::WarpTileShape> warpShape;
+    if (tensorCores)
+      warpShape = retnet::warpTileShape(op, *shape, threads, initial);
     FailureOr<linalg::LinalgOp> block =
         tileToBlocks(rewriter, op, blockTile, nullptr, epilogues, nullptr);
+    if (succeeded(block) && warpShape)
+      block = splitFullBlocks(rewriter, *block, *shape, *warpShape, initial);
     FailureOr<linalg::LinalgOp> interleaved = failure();
     if (succeeded(block))
       interleaved = retnet::interleaveColumns(rewriter, *block, *shape);
@@ -238,6 +244,36 @@ private:
     }
     retnet::lowerToRegisterTile(rewriter, *thread, points, initial, vectorLoop);
     return success();
+  }
+
+  /// Runs `block` (a block's tile of a product of `shape`) on tensor cores
+  /// (lowerToWarpProducts, `warpShape`) where the block's rows are all
+  /// there, and returns its copy for the other blocks (the last one of a
+  /// row count that the block's rows do not divide), to run in register
+  /// tiles.
+  static FailureOr<linalg::LinalgOp>
+  splitFullBlocks(RewriterBase &rewriter, linalg::LinalgOp block,
+                  const retnet::RowTileShape &shape,
+                  const retnet::WarpTileShape &warpShape,
+                  std::optional<Value> initial) {
+    Location loc = block.getLoc();
+    OpOperand *output = block.getDpsInitOperand(0);
+    std::optional<unsigned> rowDim =
+        block.getMatchingIndexingMap(output).getResultPosition(
+            rewriter.getAffineDimExpr(shape.rowLoop));
+    if (!rowDim)
+      return failure();
+    rewriter.setInsertionPoint(block);
+    Value rows = memref::DimOp::create(rewriter, loc, output->get(), *rowDim);
+    Value full = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq, rows,
+        arith::ConstantIndexOp::create(rewriter, loc, shape.blockRows()));
+    auto branch = scf::IfOp::create(rewriter, loc, full, /*withElse=*/true);
+    rewriter.setInsertionPoint(branch.thenBlock()->getTerminator());
+    auto tensorCoreTile = cast<linalg::LinalgOp>(rewriter.clone(*block));
+    retnet::lowerToWarpProducts(rewriter, tensorCoreTile, warpShape, initial);
+    rewriter.moveOpBefore(block, branch.elseBlock()->getTerminator());
+    return block;
   }
 
   /// Tiles `op` to blocks of `pointTile`'s points, whose tiles then also
@@ -453,6 +489,7 @@ private:
 
   int64_t threads, minimumSplitLength;
   Attribute tileSpace;
+  bool tensorCores;
 };
 
 struct RetNetGPUDistributeLinalgPass
@@ -472,7 +509,8 @@ struct RetNetGPUDistributeLinalgPass
       tileSpace = gpu::AddressSpaceAttr::get(
           &getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
     IRRewriter rewriter(&getContext());
-    LinalgDistributor distributor(threads, splitReductionLength, tileSpace);
+    LinalgDistributor distributor(threads, splitReductionLength, tileSpace,
+                                  tensorCores);
     if (failed(computeKernelInputs(rewriter, distributor, tileSpace)))
       return signalPassFailure();
     sinkFillsToFirstAccess(getOperation());

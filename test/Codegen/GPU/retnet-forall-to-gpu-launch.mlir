@@ -113,3 +113,35 @@ func.func @dynamic_threads(%out: memref<?xf32>, %n: index) {
   } {mapping = [#gpu.block<x>]}
   return
 }
+
+// -----
+
+// A loop over warps (the warp tiles of a product) counts 32 threads per
+// warp: 8 warps make a block of 256 threads, each warp's threads running
+// the body with its warp id, thread_id.x floordiv 32, unpredicated; the
+// thread loop beside it runs under thread_id < 64.
+
+// CHECK-DAG: #[[WARP_ID:.*]] = affine_map<()[s0, s1, s2] -> (s1 * 8 + s2 * 8 + s0 floordiv 32)>
+// CHECK-LABEL: func @warp_loop
+// CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in ({{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c256, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) {
+// CHECK:   %[[TX:.*]] = gpu.thread_id x
+// CHECK-NOT: arith.cmpi
+// CHECK:   %[[WARP:.*]] = affine.apply #[[WARP_ID]]()[%[[TX]], %{{.*}}, %{{.*}}]
+// CHECK:   memref.store %{{.*}}, %{{.*}}[%[[BX]], %[[WARP]]]
+// CHECK:   gpu.barrier
+// CHECK:   arith.cmpi ult, %{{.*}}, %c64
+func.func @warp_loop(%out: memref<?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %out, %c0 : memref<?x8xf32>
+  %one = arith.constant 1.0 : f32
+  scf.forall (%b) in (%n) {
+    scf.forall (%w) in (8) {
+      memref.store %one, %out[%b, %w] : memref<?x8xf32>
+    } {mapping = [#gpu.warp<linear_dim_0>]}
+    scf.forall (%t) in (64) {
+      %i = arith.remui %t, %c0 : index
+      memref.store %one, %out[%b, %i] : memref<?x8xf32>
+    } {mapping = [#gpu.thread<linear_dim_0>]}
+  } {mapping = [#gpu.block<x>]}
+  return
+}

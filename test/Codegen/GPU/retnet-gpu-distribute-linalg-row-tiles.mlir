@@ -2,6 +2,7 @@
 // RUN: retnet-opt %s -retnet-gpu-distribute-linalg -split-input-file | FileCheck %s --check-prefix=DEFAULT
 // RUN: retnet-opt %s -retnet-gpu-distribute-linalg=row-tile-rows=-1 -split-input-file | FileCheck %s --check-prefix=NEVER
 // RUN: retnet-opt %s -retnet-gpu-distribute-linalg="threads=128 row-tile-rows=100" -split-input-file | FileCheck %s --check-prefix=T128
+// RUN: retnet-opt %s -retnet-gpu-distribute-linalg="row-tile-rows=100 tensor-cores=false" -split-input-file | FileCheck %s --check-prefix=NOMMA
 
 // A product over a dynamic number of rows runs, from 100 rows on, in blocks
 // of 64 rows by 128 columns, each of the 256 threads a register tile of
@@ -13,16 +14,34 @@
 // one loop over the 96 terms starting from the fill's value (the fill goes),
 // and each row of the tile stores as 2 vectors; otherwise the same tile runs
 // with scalar loads and stores. A partial last tile stores only its rows.
-// Its epilogue (the residual add) runs in the same blocks. With fewer rows,
-// the split sums run as before.
+// A block whose 64 rows are all there runs on tensor cores instead: 8 warps
+// (2 x 4), each carrying 2 x 4 accumulators of 16 x 8 through the sum in
+// steps of 8 (two 16 x 8 slices of the rows, four transposed 8 x 8 slices
+// of the weights, eight vector.contract of the mma.sync shape), starting
+// from the fill's value. Its epilogue (the residual add) runs in the same
+// blocks. With fewer rows, the split sums run as before.
 
 // CHECK-LABEL: func @product_with_epilogue
 // CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<16x8xf32>
 // CHECK-DAG: %[[ROWS:.*]] = memref.dim %arg0, %c0
 // CHECK: %[[MANY:.*]] = arith.cmpi sge, %[[ROWS]], %c100
 // CHECK: scf.if %[[MANY]] {
 // CHECK-NOT: linalg.fill
 // CHECK:   scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%[[ROWS]], 256) step (64, 128) {
+// CHECK:     %[[BLOCK_ROWS:.*]] = affine.min
+// CHECK:     %[[FULL:.*]] = arith.cmpi eq, %[[BLOCK_ROWS]], %c64
+// CHECK:     scf.if %[[FULL]] {
+// CHECK:       scf.forall (%[[WARP:.*]]) in (8) {
+// CHECK:         affine.delinearize_index %[[WARP]] into (2, 4)
+// CHECK:         %[[SUMS:.*]]:8 = scf.for %[[STEP:.*]] = %c0 to %c96 step %c8 iter_args(%{{.*}} = %[[ZEROS]], {{.*}}) -> (vector<16x8xf32>, vector<16x8xf32>, vector<16x8xf32>, vector<16x8xf32>, vector<16x8xf32>, vector<16x8xf32>, vector<16x8xf32>, vector<16x8xf32>) {
+// CHECK-COUNT-2:   vector.transfer_read %{{.*}}[%{{.*}}, %[[STEP]]], %{{.*}} {in_bounds = [true, true]} : memref<?x96xf32{{.*}}>, vector<16x8xf32>
+// CHECK-COUNT-4:   vector.transfer_read %{{.*}}[%[[STEP]], %{{.*}}], %{{.*}} {in_bounds = [true, true], permutation_map = #{{.*}}} : memref<96x128xf32{{.*}}>, vector<8x8xf32>
+// CHECK-COUNT-8:   vector.contract {{.*}} : vector<16x8xf32>, vector<8x8xf32> into vector<16x8xf32>
+// CHECK:           scf.yield
+// CHECK-COUNT-8: vector.transfer_write %[[SUMS]]#{{.*}} {in_bounds = [true, true]} : vector<16x8xf32>, memref<?x128xf32
+// CHECK:       } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHECK:     } else {
 // CHECK:     %[[GROUPS:.*]] = memref.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [96, 32, 4]
 // CHECK:     %[[WEIGHTS:.*]] = memref.expand_shape %[[GROUPS]] {{\[}}[0], [1, 2], [3]] output_shape [96, 2, 16, 4]
 // CHECK:     %[[OUTPUTS:.*]] = memref.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3]] output_shape [%{{.*}}, 2, 16, 4]
@@ -83,6 +102,11 @@
 // T128-LABEL: func @product_with_epilogue
 // T128: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (%{{.*}}, 256) step (32, 128) {
 // T128:   scf.forall (%{{.*}}, %{{.*}}) in (8, 16) {
+// Without tensor cores, every block runs in register tiles.
+// NOMMA-LABEL: func @product_with_epilogue
+// NOMMA-NOT: vector.contract
+// NOMMA-NOT: #gpu.warp
+// NOMMA: return
 // NEVER-LABEL: func @product_with_epilogue
 // NEVER-NOT: scf.if
 // NEVER: return

@@ -150,6 +150,10 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
            "Fewest rows of a matrix product that runs in register tiles "
            "(0: enough blocks for one per multiprocessor of a 132-SM GPU; "
            "negative: never)">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Run the full blocks of row-tiled f32 products as warp tiles of "
+           "vector.contract in the mma.sync shape (16 x 8 x 8), for tensor "
+           "cores">,
   ];
   let statistics = [
     Statistic<"numRowTiled", "num-row-tiled",
@@ -331,6 +335,54 @@ def RetNetGPUContractProducts
               "Floating-point multiplies, adds and subtracts marked contract">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def RetNetGPUWarpMmaSync : Pass<"retnet-gpu-warp-mma-sync"> {
+  let summary = "Turn the warp tiles of matrix products into mma.sync, f32 "
+                "ones as three tf32 products each";
+  let description = [{
+    For each `scf.forall` mapped to `#gpu.warp` (the warp tiles that
+    retnet-gpu-distribute-linalg makes of a block's product), upstream's
+    vector-to-mma preparation and `convertVectorToNVVMCompatibleMMASync`
+    turn its `vector.contract` ops of the mma shape into `nvgpu.mma.sync`
+    and their transfer reads and writes into per-lane loads and stores of
+    the fragments (indexed by `gpu.lane_id`). It runs on each warp loop
+    alone, not on whole kernels: upstream's slice analysis takes scalar
+    loops elsewhere in a kernel for matrix code. A warp loop that keeps a
+    `vector.contract` is an error.
+
+    Then each `nvgpu.mma.sync` on f32 operands becomes three tf32
+    mma.sync: each operand x is split into a high part h, x rounded to tf32
+    (10 bits of mantissa, to nearest by adding half of the dropped part and
+    clearing it), and a low part l, x - h (exact) rounded to tf32 too; the
+    accumulator gets a_l * b_h, a_h * b_l and a_h * b_h, smallest first. The
+    dropped a_l * b_l and the two roundings of the low parts are below about
+    2^-21 of each product, the size of the f32 rounding of an accumulation,
+    where a single tf32 product would be off by up to 2^-11: the model's f32
+    numerics are kept (the "3xTF32" scheme) at three times the tensor-core
+    work. With `tf32`, one tf32 product instead (about 10^-3 relative
+    error per product: an opt-in mode).
+
+    CUDA only: under --gpu-emulation the warp loops stay vector code.
+  }];
+  let options = [
+    Option<"tf32", "tf32", "bool", /*default=*/"false",
+           "One tf32 product per f32 mma.sync instead of three (faster, "
+           "about 10^-3 relative error per product)">,
+  ];
+  let statistics = [
+    Statistic<"numWarpLoops", "num-warp-loops",
+              "Warp loops converted to mma.sync">,
+    Statistic<"numSplit", "num-split",
+              "f32 mma.sync products split into three tf32 ones">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::vector::VectorDialect",
+  ];
 }
 
 #endif // RETNET_CODEGEN_GPU_PASSES_TD

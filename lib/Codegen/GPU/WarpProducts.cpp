@@ -1,0 +1,185 @@
+//===- WarpProducts.cpp - Block tiles of products as warp mma tiles -------===//
+
+#include "WarpProducts.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using retnet::kMmaColumns;
+using retnet::kMmaRows;
+using retnet::kMmaSum;
+using retnet::WarpTileShape;
+
+namespace {
+/// Threads of a warp.
+constexpr int64_t kWarpThreads = 32;
+/// The most accumulators (of 4 registers per thread each) a warp carries.
+constexpr int64_t kMostAccumulators = 16;
+
+/// Whether `map` is exactly (dims...) -> (first, second).
+bool isPair(AffineMap map, unsigned first, unsigned second) {
+  return map.getNumResults() == 2 &&
+         map.getResult(0) == getAffineDimExpr(first, map.getContext()) &&
+         map.getResult(1) == getAffineDimExpr(second, map.getContext());
+}
+
+/// The warps' split of a block's tile of blockRows x blockColumns: two rows
+/// of warps where each warp still gets whole mma tiles, else one.
+std::optional<WarpTileShape> splitBlock(int64_t warps, int64_t blockRows,
+                                        int64_t blockColumns) {
+  WarpTileShape shape;
+  shape.warpRows = (warps % 2 == 0 && blockRows % (2 * kMmaRows) == 0) ? 2 : 1;
+  shape.warpColumns = warps / shape.warpRows;
+  if (blockRows % (shape.warpRows * kMmaRows) != 0 ||
+      blockColumns % (shape.warpColumns * kMmaColumns) != 0)
+    return std::nullopt;
+  shape.tileRows = blockRows / shape.warpRows;
+  shape.tileColumns = blockColumns / shape.warpColumns;
+  if ((shape.tileRows / kMmaRows) * (shape.tileColumns / kMmaColumns) >
+      kMostAccumulators)
+    return std::nullopt;
+  return shape;
+}
+} // namespace
+
+std::optional<WarpTileShape>
+retnet::warpTileShape(linalg::LinalgOp op, const RowTileShape &rows,
+                      int64_t threads, std::optional<Value> initial) {
+  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1 ||
+      threads % kWarpThreads != 0)
+    return std::nullopt;
+  if (llvm::any_of(op->getOperandTypes(), [](Type type) {
+        return !getElementTypeOrSelf(type).isF32();
+      }))
+    return std::nullopt;
+  FloatAttr initialValue;
+  if (initial && !matchPattern(*initial, m_Constant(&initialValue)))
+    return std::nullopt;
+  auto multiplyAdd = [](Operation *first, Operation *second) {
+    return isa<arith::MulFOp>(first) && isa<arith::AddFOp>(second);
+  };
+  if (!linalg::detail::isContractionBody(*op.getBlock(), multiplyAdd))
+    return std::nullopt;
+  unsigned sum = 3 - rows.rowLoop - rows.columnLoop;
+  std::optional<WarpTileShape> shape =
+      splitBlock(threads / kWarpThreads, rows.blockRows(), rows.blockColumns());
+  if (!shape)
+    return std::nullopt;
+  shape->sumLength = op.getStaticLoopRanges()[sum];
+  if (ShapedType::isDynamic(shape->sumLength) ||
+      shape->sumLength % kMmaSum != 0 ||
+      !isPair(op.getIndexingMapsArray()[2], rows.rowLoop, rows.columnLoop))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  for (unsigned input : {0u, 1u}) {
+    if (isPair(maps[input], rows.rowLoop, sum))
+      shape->lhs = input;
+    else if (isPair(maps[input], sum, rows.columnLoop))
+      shape->rhs = input;
+    else
+      return std::nullopt;
+  }
+  if (shape->lhs == shape->rhs)
+    return std::nullopt;
+  return shape;
+}
+
+void retnet::lowerToWarpProducts(RewriterBase &rewriter, linalg::LinalgOp tile,
+                                 const WarpTileShape &shape,
+                                 std::optional<Value> initial) {
+  Location loc = tile.getLoc();
+  MLIRContext *context = rewriter.getContext();
+  Value lhs = tile.getDpsInputs()[shape.lhs];
+  Value rhs = tile.getDpsInputs()[shape.rhs];
+  Value output = tile.getDpsInits()[0];
+  Type f32 = rewriter.getF32Type();
+  auto accumulatorType = VectorType::get({kMmaRows, kMmaColumns}, f32);
+  auto lhsType = VectorType::get({kMmaRows, kMmaSum}, f32);
+  auto rhsType = VectorType::get({kMmaColumns, kMmaSum}, f32);
+  int64_t tileRows = shape.tileRows / kMmaRows;
+  int64_t tileColumns = shape.tileColumns / kMmaColumns;
+
+  rewriter.setInsertionPoint(tile);
+  auto warp = scf::ForallOp::create(
+      rewriter, loc,
+      ArrayRef<OpFoldResult>{
+          rewriter.getIndexAttr(shape.warpRows * shape.warpColumns)},
+      ValueRange(),
+      rewriter.getArrayAttr(
+          {gpu::GPUWarpMappingAttr::get(context, gpu::MappingId::LinearDim0)}));
+  rewriter.setInsertionPoint(warp.getBody()->getTerminator());
+  auto position = affine::AffineDelinearizeIndexOp::create(
+      rewriter, loc, warp.getInductionVars()[0],
+      ArrayRef<int64_t>{shape.warpRows, shape.warpColumns});
+  auto offset = [&](Value base, int64_t scale, int64_t add) -> Value {
+    AffineExpr d0 = rewriter.getAffineDimExpr(0);
+    return affine::AffineApplyOp::create(rewriter, loc, d0 * scale + add,
+                                         ValueRange{base});
+  };
+  SmallVector<Value> rowOffsets, columnOffsets;
+  for (int64_t i = 0; i < tileRows; ++i)
+    rowOffsets.push_back(
+        offset(position.getResult(0), shape.tileRows, i * kMmaRows));
+  for (int64_t j = 0; j < tileColumns; ++j)
+    columnOffsets.push_back(
+        offset(position.getResult(1), shape.tileColumns, j * kMmaColumns));
+
+  Value zero =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+  SmallVector<bool> inBounds(2, true);
+  SmallVector<Value> accumulators;
+  for (Value row : rowOffsets)
+    for (Value column : columnOffsets) {
+      FloatAttr value;
+      if (initial && matchPattern(*initial, m_Constant(&value))) {
+        accumulators.push_back(arith::ConstantOp::create(
+            rewriter, loc, DenseElementsAttr::get(accumulatorType, value)));
+        continue;
+      }
+      accumulators.push_back(vector::TransferReadOp::create(
+          rewriter, loc, accumulatorType, output, ValueRange{row, column}, zero,
+          inBounds));
+    }
+
+  AffineExpr m, n, k;
+  bindDims(context, m, n, k);
+  SmallVector<SmallVector<AffineExpr>> maps = {{m, k}, {n, k}, {m, n}};
+  SmallVector<vector::IteratorType> iterators = {
+      vector::IteratorType::parallel, vector::IteratorType::parallel,
+      vector::IteratorType::reduction};
+  AffineMap transposed =
+      AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, context);
+  auto sumLoop = scf::ForOp::create(
+      rewriter, loc, arith::ConstantIndexOp::create(rewriter, loc, 0),
+      arith::ConstantIndexOp::create(rewriter, loc, shape.sumLength),
+      arith::ConstantIndexOp::create(rewriter, loc, kMmaSum), accumulators,
+      [&](OpBuilder &b, Location loc, Value step, ValueRange carried) {
+        SmallVector<Value> lhsSlices, rhsSlices, sums;
+        for (Value row : rowOffsets)
+          lhsSlices.push_back(vector::TransferReadOp::create(
+              b, loc, lhsType, lhs, ValueRange{row, step}, zero, inBounds));
+        for (Value column : columnOffsets)
+          rhsSlices.push_back(vector::TransferReadOp::create(
+              b, loc, rhsType, rhs, ValueRange{step, column}, zero, transposed,
+              inBounds));
+        for (auto [i, lhsSlice] : llvm::enumerate(lhsSlices))
+          for (auto [j, rhsSlice] : llvm::enumerate(rhsSlices))
+            sums.push_back(vector::ContractionOp::create(
+                b, loc, lhsSlice, rhsSlice, carried[i * tileColumns + j],
+                SmallVector<ArrayRef<AffineExpr>>(maps.begin(), maps.end()),
+                iterators));
+        scf::YieldOp::create(b, loc, sums);
+      });
+  for (auto [i, row] : llvm::enumerate(rowOffsets))
+    for (auto [j, column] : llvm::enumerate(columnOffsets))
+      vector::TransferWriteOp::create(
+          rewriter, loc, sumLoop.getResult(i * tileColumns + j), output,
+          ValueRange{row, column}, inBounds);
+  rewriter.eraseOp(tile);
+}

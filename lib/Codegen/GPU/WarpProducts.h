@@ -1,0 +1,53 @@
+//===- WarpProducts.h - Block tiles of products as warp tensor-core tiles -===//
+
+#ifndef RETNET_CODEGEN_GPU_WARPPRODUCTS_H
+#define RETNET_CODEGEN_GPU_WARPPRODUCTS_H
+
+#include "RowTiles.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::retnet {
+
+/// The tensor-core instruction shape that the warp tiles are made of:
+/// mma.sync m16n8k8 on tf32 operands, f32 accumulators.
+constexpr int64_t kMmaRows = 16, kMmaColumns = 8, kMmaSum = 8;
+
+/// How a block's tile of a product (blockRows x blockColumns of its output,
+/// as RowTileShape) splits into warp tiles: warpRows x warpColumns warps,
+/// each computing a tileRows x tileColumns part of the output as
+/// (tileRows / 16) x (tileColumns / 8) accumulators of the mma shape,
+/// carried together through the sum in steps of 8 terms.
+struct WarpTileShape {
+  unsigned lhs, rhs;
+  int64_t warpRows, warpColumns, tileRows, tileColumns, sumLength;
+};
+
+/// The warp tiles of `op` (whose blocks are `rows`' tiles, of `threads`
+/// threads) if it is a product that they suit: f32 operands, loops (row,
+/// column, sum) with the left-hand side indexed [row, sum], the right-hand
+/// side [sum, column] and the output [row, column], a multiply-add body,
+/// a static sum of a multiple of 8 terms, and an output that `initial`
+/// fills first with a constant, if given.
+std::optional<WarpTileShape> warpTileShape(linalg::LinalgOp op,
+                                           const RowTileShape &rows,
+                                           int64_t threads,
+                                           std::optional<Value> initial);
+
+/// Replaces `tile` (a block's full tile of a product of `shape`: exactly
+/// blockRows rows) by a `#gpu.warp` forall whose warps each carry their
+/// accumulators through an scf.for over the sum: per step, transfer reads
+/// of 16 x 8 slices of the left-hand side and of transposed 8 x 8 slices of
+/// the right-hand side, and a vector.contract of the mma shape for each
+/// accumulator; then the accumulators' transfer writes. The accumulators
+/// start from `initial` if given, else from the output. These are the ops
+/// that upstream convert-vector-to-gpu turns into nvgpu.mma.sync; as CPU
+/// code (--gpu-emulation) they are plain vector arithmetic.
+void lowerToWarpProducts(RewriterBase &rewriter, linalg::LinalgOp tile,
+                         const WarpTileShape &shape,
+                         std::optional<Value> initial);
+
+} // namespace mlir::retnet
+
+#endif // RETNET_CODEGEN_GPU_WARPPRODUCTS_H

@@ -1,0 +1,125 @@
+// RUN: retnet-opt %s -retnet-gpu-warp-mma-sync -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: retnet-opt %s -retnet-gpu-warp-mma-sync=tf32 -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=TF32
+
+// A warp loop of f32 products of the mma.sync shape (16 x 8 x 8): its
+// transfer reads become per-lane loads of the fragments (indexed by
+// gpu.lane_id), each vector.contract three tf32 mma.sync on the operands'
+// high and low parts (x rounded to tf32: its bits plus 2^12, the low 13
+// cleared; the low part x - high, rounded the same way), smallest product
+// first, and the writes per-lane stores. The scalar loop beside it, which
+// shares a constant with it, is left alone.
+
+// CHECK-LABEL: func @warp_products
+// CHECK: scf.forall
+// CHECK:   %[[SUMS:.*]]:2 = scf.for {{.*}} -> (vector<2x2xf32>, vector<2x2xf32>) {
+// CHECK:     gpu.lane_id
+// CHECK:     %[[A:.*]] = vector.insert %{{.*}}, %{{.*}} [3] : vector<1xf32> into vector<4x1xf32>
+// CHECK-NOT: vector.contract
+// CHECK:     %[[A_BITS:.*]] = arith.bitcast %[[A]] : vector<4x1xf32> to vector<4x1xi32>
+// CHECK:     %[[A_ROUND:.*]] = arith.addi %[[A_BITS]], %{{.*}} : vector<4x1xi32>
+// CHECK:     %[[A_KEPT:.*]] = arith.andi %[[A_ROUND]], %{{.*}} : vector<4x1xi32>
+// CHECK:     %[[A_HIGH:.*]] = arith.bitcast %[[A_KEPT]] : vector<4x1xi32> to vector<4x1xf32>
+// CHECK:     %[[A_REST:.*]] = arith.subf %[[A]], %[[A_HIGH]] : vector<4x1xf32>
+// CHECK:     %[[A_REST_BITS:.*]] = arith.bitcast %[[A_REST]]
+// CHECK:     %[[A_LOW:.*]] = arith.bitcast %{{.*}} : vector<4x1xi32> to vector<4x1xf32>
+// CHECK:     %[[B_HIGH:.*]] = arith.bitcast %{{.*}} : vector<2x1xi32> to vector<2x1xf32>
+// CHECK:     %[[B_LOW:.*]] = arith.bitcast %{{.*}} : vector<2x1xi32> to vector<2x1xf32>
+// CHECK:     %[[P1:.*]] = nvgpu.mma.sync(%[[A_LOW]], %[[B_HIGH]], %{{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
+// CHECK:     %[[P2:.*]] = nvgpu.mma.sync(%[[A_HIGH]], %[[B_LOW]], %[[P1]]) {mmaShape = [16, 8, 8], tf32Enabled}
+// CHECK:     %[[P3:.*]] = nvgpu.mma.sync(%[[A_HIGH]], %[[B_HIGH]], %[[P2]]) {mmaShape = [16, 8, 8], tf32Enabled}
+// CHECK-COUNT-3: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK:     scf.yield
+// CHECK-COUNT-4: vector.store %{{.*}} : memref<?x16xf32{{.*}}>, vector<2xf32>
+// CHECK: } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHECK: scf.for
+// CHECK:   arith.mulf %{{.*}} : f32
+// CHECK-NOT: nvgpu
+// CHECK: return
+
+// TF32-LABEL: func @warp_products
+// TF32-NOT: arith.andi
+// TF32-COUNT-2: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
+// TF32-NOT: nvgpu.mma.sync
+// TF32: return
+
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+#transposed = affine_map<(d0, d1) -> (d1, d0)>
+func.func @warp_products(%a: memref<?x32xf32>, %w: memref<32x16xf32>,
+                         %c: memref<?x16xf32>, %x: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant 0.0 : f32
+  %zeros = arith.constant dense<0.0> : vector<16x8xf32>
+  scf.forall (%warp) in (1) {
+    %sums:2 = scf.for %k = %c0 to %c32 step %c8
+        iter_args(%s0 = %zeros, %s1 = %zeros)
+        -> (vector<16x8xf32>, vector<16x8xf32>) {
+      %lhs = vector.transfer_read %a[%c0, %k], %zero {in_bounds = [true, true]}
+          : memref<?x32xf32>, vector<16x8xf32>
+      %rhs0 = vector.transfer_read %w[%k, %c0], %zero
+          {in_bounds = [true, true], permutation_map = #transposed}
+          : memref<32x16xf32>, vector<8x8xf32>
+      %rhs1 = vector.transfer_read %w[%k, %c8], %zero
+          {in_bounds = [true, true], permutation_map = #transposed}
+          : memref<32x16xf32>, vector<8x8xf32>
+      %n0 = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                             iterator_types = ["parallel", "parallel", "reduction"],
+                             kind = #vector.kind<add>}
+          %lhs, %rhs0, %s0 : vector<16x8xf32>, vector<8x8xf32> into vector<16x8xf32>
+      %n1 = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                             iterator_types = ["parallel", "parallel", "reduction"],
+                             kind = #vector.kind<add>}
+          %lhs, %rhs1, %s1 : vector<16x8xf32>, vector<8x8xf32> into vector<16x8xf32>
+      scf.yield %n0, %n1 : vector<16x8xf32>, vector<16x8xf32>
+    }
+    vector.transfer_write %sums#0, %c[%c0, %c0] {in_bounds = [true, true]}
+        : vector<16x8xf32>, memref<?x16xf32>
+    vector.transfer_write %sums#1, %c[%c0, %c8] {in_bounds = [true, true]}
+        : vector<16x8xf32>, memref<?x16xf32>
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  // A scalar loop that shares the vector constant (through the vector
+  // store) and the scalar one.
+  %n = memref.dim %x, %c0 : memref<?xf32>
+  scf.for %i = %c0 to %n step %c1 {
+    %v = memref.load %x[%i] : memref<?xf32>
+    %sq = arith.mulf %v, %v : f32
+    %s = arith.addf %sq, %zero : f32
+    memref.store %s, %x[%i] : memref<?xf32>
+  }
+  vector.transfer_write %zeros, %c[%c0, %c0] {in_bounds = [true, true]}
+      : vector<16x8xf32>, memref<?x16xf32>
+  return
+}
+
+// -----
+
+// A warp tile whose reads may go out of bounds has no mma.sync form.
+
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @out_of_bounds(%a: memref<?x8xf32>, %w: memref<8x8xf32>,
+                         %c: memref<?x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %zeros = arith.constant dense<0.0> : vector<16x8xf32>
+  scf.forall (%warp) in (1) {
+    %lhs = vector.transfer_read %a[%c0, %c0], %zero
+        : memref<?x8xf32>, vector<16x8xf32>
+    %rhs = vector.transfer_read %w[%c0, %c0], %zero {in_bounds = [true, true]}
+        : memref<8x8xf32>, vector<8x8xf32>
+    // expected-error @+1 {{'vector.contract' op of a warp tile could not become mma.sync}}
+    %sum = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                            iterator_types = ["parallel", "parallel", "reduction"],
+                            kind = #vector.kind<add>}
+        %lhs, %rhs, %zeros : vector<16x8xf32>, vector<8x8xf32> into vector<16x8xf32>
+    vector.transfer_write %sum, %c[%c0, %c0] {in_bounds = [true, true]}
+        : vector<16x8xf32>, memref<?x8xf32>
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}
