@@ -1,5 +1,6 @@
 // RUN: retnet-opt %s -retnet-gpu-warp-mma-sync -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: retnet-opt %s -retnet-gpu-warp-mma-sync=tf32 -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=TF32
+// RUN: retnet-opt %s -retnet-gpu-warp-mma-sync -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=LAYOUT
 
 // A warp loop of f32 products of the mma.sync shape (16 x 8 x 8): its
 // transfer reads become per-lane loads of the fragments (indexed by
@@ -36,6 +37,57 @@
 // CHECK:   arith.mulf %{{.*}} : f32
 // CHECK-NOT: nvgpu
 // CHECK: return
+
+// The fragments as the PTX ISA lays them out for mma.sync.m16n8k8 with
+// .tf32 operands, checked here since the emulation replaces the mma: with
+// g = lane / 4 (groupID) and t = lane % 4 (threadID_in_group), a lane holds
+// A (16 x 8, row) a0 = [g, t], a1 = [g + 8, t], a2 = [g, t + 4],
+// a3 = [g + 8, t + 4]; B (8 x 8, col; stored [k, n]) b0 = [k t, n g],
+// b1 = [k t + 4, n g]; C (16 x 8) c0, c1 = [g, 2t], [g, 2t + 1] and c2, c3
+// = [g + 8, 2t], [g + 8, 2t + 1], each pair stored as one vector<2xf32>.
+// LAYOUT-DAG: #[[G:.*]] = affine_map<()[s0] -> (s0 floordiv 4)>
+// LAYOUT-DAG: #[[G8:.*]] = affine_map<()[s0] -> (s0 floordiv 4 + 8)>
+// LAYOUT-DAG: #[[T:.*]] = affine_map<(d0)[s0] -> (d0 + s0 mod 4)>
+// LAYOUT-DAG: #[[T4:.*]] = affine_map<(d0)[s0] -> (d0 + s0 mod 4 + 4)>
+// LAYOUT-DAG: #[[PAIR:.*]] = affine_map<()[s0] -> (s0 * 2 - (s0 floordiv 4) * 8)>
+// LAYOUT-LABEL: func @warp_products
+// LAYOUT: scf.for %[[K:.*]] = %{{.*}} to
+// LAYOUT: %[[LANE:.*]] = gpu.lane_id
+// LAYOUT: %[[A0R:.*]] = affine.apply #[[G]]()[%[[LANE]]]
+// LAYOUT: %[[A0C:.*]] = affine.apply #[[T]](%[[K]])[%[[LANE]]]
+// LAYOUT: %[[A0:.*]] = vector.load %{{.*}}[%[[A0R]], %[[A0C]]]
+// LAYOUT: vector.insert %[[A0]], %{{.*}} [0] : vector<1xf32> into vector<4x1xf32>
+// LAYOUT: %[[A1R:.*]] = affine.apply #[[G8]]()[%[[LANE]]]
+// LAYOUT: %[[A1C:.*]] = affine.apply #[[T]](%[[K]])[%[[LANE]]]
+// LAYOUT: %[[A1:.*]] = vector.load %{{.*}}[%[[A1R]], %[[A1C]]]
+// LAYOUT: vector.insert %[[A1]], %{{.*}} [1] : vector<1xf32> into vector<4x1xf32>
+// LAYOUT: %[[A2R:.*]] = affine.apply #[[G]]()[%[[LANE]]]
+// LAYOUT: %[[A2C:.*]] = affine.apply #[[T4]](%[[K]])[%[[LANE]]]
+// LAYOUT: %[[A2:.*]] = vector.load %{{.*}}[%[[A2R]], %[[A2C]]]
+// LAYOUT: vector.insert %[[A2]], %{{.*}} [2] : vector<1xf32> into vector<4x1xf32>
+// LAYOUT: %[[A3R:.*]] = affine.apply #[[G8]]()[%[[LANE]]]
+// LAYOUT: %[[A3C:.*]] = affine.apply #[[T4]](%[[K]])[%[[LANE]]]
+// LAYOUT: %[[A3:.*]] = vector.load %{{.*}}[%[[A3R]], %[[A3C]]]
+// LAYOUT: vector.insert %[[A3]], %{{.*}} [3] : vector<1xf32> into vector<4x1xf32>
+// LAYOUT: %[[BLANE:.*]] = gpu.lane_id
+// LAYOUT: %[[B0N:.*]] = affine.apply #[[G]]()[%[[BLANE]]]
+// LAYOUT: %[[B0K:.*]] = affine.apply #[[T]](%[[K]])[%[[BLANE]]]
+// LAYOUT: %[[B0:.*]] = memref.load %{{.*}}[%[[B0K]], %[[B0N]]] : memref<32x16xf32>
+// LAYOUT: vector.insert %[[B0]], %{{.*}} [0, 0] : f32 into vector<2x1xf32>
+// LAYOUT: %[[B1N:.*]] = affine.apply #[[G]]()[%[[BLANE]]]
+// LAYOUT: %[[B1K:.*]] = affine.apply #[[T4]](%[[K]])[%[[BLANE]]]
+// LAYOUT: %[[B1:.*]] = memref.load %{{.*}}[%[[B1K]], %[[B1N]]] : memref<32x16xf32>
+// LAYOUT: vector.insert %[[B1]], %{{.*}} [1, 0] : f32 into vector<2x1xf32>
+// LAYOUT: scf.yield
+// LAYOUT: %[[CLANE:.*]] = gpu.lane_id
+// LAYOUT: %[[C01:.*]] = vector.extract %{{.*}}[0] : vector<2xf32> from vector<2x2xf32>
+// LAYOUT: %[[C01R:.*]] = affine.apply #[[G]]()[%[[CLANE]]]
+// LAYOUT: %[[C01C:.*]] = affine.apply #[[PAIR]]()[%[[CLANE]]]
+// LAYOUT: vector.store %[[C01]], %{{.*}}[%[[C01R]], %[[C01C]]] : memref<?x16xf32>, vector<2xf32>
+// LAYOUT: %[[C23:.*]] = vector.extract %{{.*}}[1] : vector<2xf32> from vector<2x2xf32>
+// LAYOUT: %[[C23R:.*]] = affine.apply #[[G8]]()[%[[CLANE]]]
+// LAYOUT: %[[C23C:.*]] = affine.apply #[[PAIR]]()[%[[CLANE]]]
+// LAYOUT: vector.store %[[C23]], %{{.*}}[%[[C23R]], %[[C23C]]] : memref<?x16xf32>, vector<2xf32>
 
 // TF32-LABEL: func @warp_products
 // TF32-NOT: arith.andi
