@@ -26,7 +26,7 @@
 # form at f32 and bf16; decode steps at contexts 1k to 64k) and the small
 # model's prefill and decode tokens/s (retnet-run --bench), with its prefill
 # products on tensor cores (the default) and on FFMA only
-# (--gpu-tensor-cores=false), side by side.
+# (--gpu-tensor-cores=off), side by side.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RETNET_BUILD_DIR:-$root/build}"
@@ -93,7 +93,7 @@ prepare() {
   "$build/bin/retnet-compile" "$small" $cpu --target=cuda \
     -o "$models/libsmall-cuda.so"
   "$build/bin/retnet-compile" "$small" $cpu --target=cuda \
-    --gpu-tensor-cores=false -o "$models/libsmall-cuda-ffma.so"
+    --gpu-tensor-cores=off -o "$models/libsmall-cuda-ffma.so"
   "$build/bin/retnet-weights" "$small" -o "$models/small.safetensors" --seed 1
   local header
   header=$(od -An -t u8 -N8 "$models/small.safetensors" | tr -d ' ')
@@ -201,7 +201,7 @@ run() {
   echo '```' >>"$results"
   {
     echo
-    echo "Prefill products on FFMA only (--gpu-tensor-cores=false), same weights:"
+    echo "Prefill products on FFMA only (--gpu-tensor-cores=off), same weights:"
     echo
     echo '```'
   } >>"$results"

@@ -22,7 +22,7 @@ using namespace mlir;
 void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
                                            bool workgroupMemory,
                                            int64_t rowTileRows,
-                                           bool tensorCores) {
+                                           TensorCoreMode tensorCores) {
   ConvertRetentionToGPUOptions retention;
   retention.threads = threads;
   retention.workgroupMemory = workgroupMemory;
@@ -35,7 +35,7 @@ void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
   distribute.threads = threads;
   distribute.workgroupMemory = workgroupMemory;
   distribute.rowTileRows = rowTileRows;
-  distribute.tensorCores = tensorCores;
+  distribute.tensorCores = tensorCores != TensorCoreMode::Off;
   pm.addPass(createRetNetGPUDistributeLinalg(distribute));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -105,7 +105,9 @@ void mlir::retnet::buildCUDAPipeline(OpPassManager &pm,
 
   // The warp tiles' products to mma.sync (the emulation keeps them as
   // vector code), then kernels and device buffers.
-  pm.addPass(createRetNetGPUWarpMmaSync());
+  RetNetGPUWarpMmaSyncOptions mma;
+  mma.tf32 = options.gpuTensorCores == TensorCoreMode::TF32;
+  pm.addPass(createRetNetGPUWarpMmaSync(mma));
   pm.addPass(createRetNetForallToGPULaunch());
   pm.addPass(createRetNetHostBuffersToGPU());
   pm.addPass(createCanonicalizerPass());

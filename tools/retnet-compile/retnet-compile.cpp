@@ -86,15 +86,25 @@ cl::opt<int64_t> gpuRowTileRows(
              "(0: enough blocks for one per multiprocessor of a 132-SM GPU; "
              "negative: never)"),
     cl::init(0), cl::cat(category));
-cl::opt<bool> gpuTensorCores(
+cl::opt<retnet::TensorCoreMode> gpuTensorCores(
     "gpu-tensor-cores",
-    cl::desc("With --target=cuda or --gpu-emulation: run the full blocks of "
-             "row tiles of f32 matrix products as warp tiles on tensor cores "
-             "(mma.sync m16n8k8, each product as three tf32 products, which "
-             "keeps f32 accuracy; under --gpu-emulation the same tiles run "
-             "as CPU vector code). --gpu-tensor-cores=false keeps them in "
-             "FFMA register tiles (default true)"),
-    cl::init(true), cl::cat(category));
+    cl::desc("With --target=cuda or --gpu-emulation: how the full 64-row "
+             "blocks of row-tiled f32 matrix products run (under "
+             "--gpu-emulation, both tensor-core modes run the same warp "
+             "tiles as CPU vector code, in f32)"),
+    cl::init(retnet::TensorCoreMode::TF32x3),
+    cl::values(
+        clEnumValN(retnet::TensorCoreMode::TF32x3, "3xtf32",
+                   "warp tiles on tensor cores, mma.sync m16n8k8 with each "
+                   "f32 product as three tf32 products: f32 accuracy "
+                   "(default)"),
+        clEnumValN(
+            retnet::TensorCoreMode::TF32, "tf32",
+            "the same with one tf32 product: 3x the tensor-core "
+            "rate, up to about 2^-10 relative error per product (opt-in)"),
+        clEnumValN(retnet::TensorCoreMode::Off, "off",
+                   "FFMA register tiles, no tensor cores")),
+    cl::cat(category));
 cl::opt<EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(EmitKind::Library),
     cl::values(clEnumValN(EmitKind::Import, "import",

@@ -18,6 +18,16 @@ namespace mlir::retnet {
 /// Which form the pipeline gives retention ops.
 enum class FormChoice { Keep, Auto, Parallel, Recurrent, Chunkwise };
 
+/// How GPU kernels run the full blocks of row-tiled f32 matrix products.
+enum class TensorCoreMode {
+  /// FFMA register tiles.
+  Off,
+  /// mma.sync, three tf32 products per f32 product: f32 accuracy.
+  TF32x3,
+  /// mma.sync, one tf32 product: about 10^-3 relative error per product.
+  TF32,
+};
+
 /// The options of every pipeline: the form of the retention ops.
 template <typename Derived>
 struct FormOptions : public PassPipelineOptions<Derived> {
@@ -44,12 +54,18 @@ struct FormOptions : public PassPipelineOptions<Derived> {
                      "in register tiles (0: enough blocks for one per "
                      "multiprocessor; negative: never)"),
       llvm::cl::init(0)};
-  PassOptions::Option<bool> gpuTensorCores{
+  PassOptions::Option<TensorCoreMode> gpuTensorCores{
       *this, "gpu-tensor-cores",
       llvm::cl::desc("GPU kernels: the full blocks of row-tiled f32 matrix "
-                     "products as warp tiles on tensor cores (mma.sync, "
-                     "3xTF32)"),
-      llvm::cl::init(true)};
+                     "products as warp tiles on tensor cores"),
+      llvm::cl::init(TensorCoreMode::TF32x3),
+      llvm::cl::values(
+          clEnumValN(TensorCoreMode::Off, "off", "FFMA register tiles"),
+          clEnumValN(TensorCoreMode::TF32x3, "3xtf32",
+                     "mma.sync, three tf32 products each (f32 accuracy)"),
+          clEnumValN(TensorCoreMode::TF32, "tf32",
+                     "mma.sync, one tf32 product each (about 1e-3 "
+                     "relative error per product)"))};
 };
 
 /// Options of `retnet-cpu-pipeline`.
@@ -145,7 +161,7 @@ std::string findCUDAToolkit(StringRef requested);
 /// `scf.forall` nests on buffers.
 void buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
                              bool workgroupMemory, int64_t rowTileRows,
-                             bool tensorCores);
+                             TensorCoreMode tensorCores);
 
 /// The model graph (retnet dialect) to retention and linalg on tensors, as
 /// both pipelines begin: retnet-decompose, then upstream
