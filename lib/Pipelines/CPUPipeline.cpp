@@ -39,7 +39,9 @@ void mlir::retnet::buildCPUPipeline(OpPassManager &pm,
     addLoopsToLLVM(pm, options);
     return;
   }
-  pm.addPass(retnet::createConvertRetentionToLinalg());
+  retnet::ConvertRetentionToLinalgOptions retention;
+  retention.valueTile = options.retentionValueTile;
+  pm.addPass(retnet::createConvertRetentionToLinalg(retention));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

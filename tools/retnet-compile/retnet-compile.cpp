@@ -200,6 +200,15 @@ cl::opt<bool> splitChunkwise(
              "chunk-parallel pieces (chunk states, scan, chunk outputs), "
              "parallel over chunks and not only over batch x heads"),
     cl::cat(category));
+cl::opt<int64_t> retentionValueTile(
+    "retention-value-tile",
+    cl::desc("With --target=cpu: split each retention head's value columns "
+             "into tiles of N columns, where N divides them, so that "
+             "batch x heads x dv/N tiles share the threads rather than "
+             "batch x heads (tuning, for more cores than heads; the "
+             "parallel and chunkwise forms compute each tile's q k^T "
+             "again; 0: whole heads, the default)"),
+    cl::init(0), cl::cat(category));
 cl::opt<bool> gpuEmulation(
     "gpu-emulation",
     cl::desc("With --target=cpu: lower retention through the CUDA target's "
@@ -397,6 +406,9 @@ LogicalResult checkProductOptions(Settings &settings, std::string &error) {
                     "--register-tile must be three positive sizes m,n,k");
   if (prefetchDistance < 0)
     return failWith(error, "--prefetch-ahead must be a number of bytes, or 0");
+  if (retentionValueTile < 0)
+    return failWith(error, "--retention-value-tile must be a number of "
+                           "columns, or 0");
   if (weightPanel < -1)
     return failWith(
         error, "--weight-panel must be a positive number of columns, or 0");
@@ -517,6 +529,7 @@ void buildPipeline(PassManager &pm, const Settings &settings) {
   options.threads = threads;
   options.gpuKernels = gpuEmulation;
   options.splitChunkwise = splitChunkwise;
+  options.retentionValueTile = retentionValueTile;
   options.registerTile = settings.tile;
   options.threadTile =
       SmallVector<int64_t>(threadTile.begin(), threadTile.end());

@@ -67,8 +67,11 @@ defvar RetentionSemantics = [{
     ```
 
     Codegen interfaces: `TilingInterface` over the iteration domain
-    (batch, heads), both parallel: a tile is the same op on slices of q, k,
-    v, gamma and the state, so upstream tiling (`scf::tileUsingSCF`,
+    (batch, heads, value columns), all parallel (every form is linear in v:
+    a column of the output and of the final state depends on that column
+    of v and of the initial state, with all of q and k): a tile is the same
+    op on slices of q and k (batch rows, heads), v and the state (and value
+    columns) and gamma (heads), so upstream tiling (`scf::tileUsingSCF`,
     `transform.structured.tile_using_forall`) and producer fusion apply;
     `linalg::AggregatedOpInterface`: an op whose batch and heads are both
     static 1 (a tile) decomposes into linalg, tensor and scf on that head's

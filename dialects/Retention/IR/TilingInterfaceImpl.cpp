@@ -1,11 +1,15 @@
-//===- TilingInterfaceImpl.cpp - Tiling retention ops over batch x heads --===//
+//===- TilingInterfaceImpl.cpp - Tiling retention ops over B, H, dv -------===//
 //
 // TilingInterface for the three retention ops. The iteration domain is
-// (batch, heads), both parallel: the heads are independent and so are the
-// batch rows, while the tokens of a head are not (the recurrent and
-// chunkwise forms carry a state along them). A tile is the same op on
-// slices of q, k, v, gamma and the initial state; its results are the
-// matching slices of the output and the final state.
+// (batch, heads, value columns), all parallel: the heads are independent
+// and so are the batch rows, and every form is linear in v, so a column of
+// the output and of the state depends on that column of v (and of the
+// initial state) alone, with all of q and k; the tokens of a head are not
+// independent (the recurrent and chunkwise forms carry a state along
+// them). A tile is the same op on slices of q, k (their batch rows and
+// heads), v, the initial state (and their value columns) and gamma (its
+// heads); its results are the matching slices of the output and the final
+// state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,18 +25,21 @@ using namespace mlir;
 using namespace mlir::retention;
 
 namespace {
-/// The offsets and sizes of a [batch, heads] tile within a 4-d operand or
-/// result of shape `shape` whose two inner dimensions are taken whole.
-struct HeadTile {
+/// The offsets and sizes of a tile of the domain (batch, heads, value
+/// columns) within a 4-d operand or result of shape `shape`: its batch rows
+/// and heads, its third dimension whole, and its last one whole (q and k)
+/// or the tile's value columns (v, the states and the output).
+struct OperandTile {
   SmallVector<OpFoldResult> offsets, sizes;
 };
 
-HeadTile headTile(OpBuilder &b, ArrayRef<OpFoldResult> shape,
-                  ArrayRef<OpFoldResult> offsets,
-                  ArrayRef<OpFoldResult> sizes) {
-  return HeadTile{
-      {offsets[0], offsets[1], b.getIndexAttr(0), b.getIndexAttr(0)},
-      {sizes[0], sizes[1], shape[2], shape[3]}};
+OperandTile operandTile(OpBuilder &b, ArrayRef<OpFoldResult> shape,
+                        ArrayRef<OpFoldResult> offsets,
+                        ArrayRef<OpFoldResult> sizes, bool valueColumns) {
+  return OperandTile{
+      {offsets[0], offsets[1], b.getIndexAttr(0),
+       valueColumns ? offsets[2] : b.getIndexAttr(0)},
+      {sizes[0], sizes[1], shape[2], valueColumns ? sizes[2] : shape[3]}};
 }
 
 /// The shape of result `resultNumber` of `op`: [B, H, T, dv] or
@@ -50,25 +57,38 @@ SmallVector<OpFoldResult> resultShape(OpBuilder &b, RetentionOpInterface op,
 }
 
 /// Whether the [offsets, sizes] slice of a 4-d value of shape `shape`
-/// covers its two inner dimensions whole.
+/// covers its third dimension whole, and its last one too unless
+/// `valueColumns` (a slice of v, a state or the output may take some of
+/// the value columns).
 bool coversInnerDims(ArrayRef<OpFoldResult> offsets,
-                     ArrayRef<OpFoldResult> sizes,
-                     ArrayRef<OpFoldResult> shape) {
+                     ArrayRef<OpFoldResult> sizes, ArrayRef<OpFoldResult> shape,
+                     bool valueColumns) {
   return offsets.size() == 4 && isZeroInteger(offsets[2]) &&
-         isZeroInteger(offsets[3]) &&
          isEqualConstantIntOrValue(sizes[2], shape[2]) &&
-         isEqualConstantIntOrValue(sizes[3], shape[3]);
+         (valueColumns || (isZeroInteger(offsets[3]) &&
+                           isEqualConstantIntOrValue(sizes[3], shape[3])));
 }
 
-/// The op of `op`'s form on the [offsets, sizes] tile of (batch, heads).
+/// Whether `value`, an operand of `op`, is indexed by the value columns.
+bool hasValueColumns(RetentionOpInterface op, Value value) {
+  return value != op.getQueries() && value != op.getKeys();
+}
+
+/// The op of `op`'s form on the [offsets, sizes] tile of (batch, heads,
+/// value columns).
 FailureOr<TilingResult> tileRetention(OpBuilder &b, RetentionOpInterface op,
                                       ArrayRef<OpFoldResult> offsets,
                                       ArrayRef<OpFoldResult> sizes) {
-  // The number of heads is static in every retention op.
+  // The numbers of heads and of value columns are static in every
+  // retention op.
   if (!getConstantIntValue(sizes[1]))
     return op->emitOpError("cannot tile the heads with a size that does not "
                            "divide their number (a tile's head count must "
                            "be static)");
+  if (!getConstantIntValue(sizes[2]))
+    return op->emitOpError("cannot tile the value columns with a size that "
+                           "does not divide their number (a tile's value "
+                           "width must be static)");
   Location loc = op.getLoc();
   SmallVector<Operation *> slices;
   auto slice = [&](Value tensor, ArrayRef<OpFoldResult> tileOffsets,
@@ -79,9 +99,9 @@ FailureOr<TilingResult> tileRetention(OpBuilder &b, RetentionOpInterface op,
     slices.push_back(sliceOp);
     return sliceOp;
   };
-  auto headSlice = [&](Value tensor) {
-    HeadTile tile =
-        headTile(b, tensor::getMixedSizes(b, loc, tensor), offsets, sizes);
+  auto operandSlice = [&](Value tensor) {
+    OperandTile tile = operandTile(b, tensor::getMixedSizes(b, loc, tensor),
+                                   offsets, sizes, hasValueColumns(op, tensor));
     return slice(tensor, tile.offsets, tile.sizes);
   };
 
@@ -91,7 +111,7 @@ FailureOr<TilingResult> tileRetention(OpBuilder &b, RetentionOpInterface op,
     if (value == op.getGammaValue())
       operands.push_back(slice(value, offsets[1], sizes[1]));
     else if (isa<RankedTensorType>(value.getType()))
-      operands.push_back(headSlice(value));
+      operands.push_back(operandSlice(value));
     else
       operands.push_back(value); // the offset
   }
@@ -100,7 +120,8 @@ FailureOr<TilingResult> tileRetention(OpBuilder &b, RetentionOpInterface op,
     auto type = cast<RankedTensorType>(result.getType());
     SmallVector<int64_t> shape = {
         getConstantIntValue(sizes[0]).value_or(ShapedType::kDynamic),
-        *getConstantIntValue(sizes[1]), type.getDimSize(2), type.getDimSize(3)};
+        *getConstantIntValue(sizes[1]), type.getDimSize(2),
+        *getConstantIntValue(sizes[2])};
     resultTypes.push_back(type.clone(shape));
   }
   Operation *tiled = clone(b, op, resultTypes, operands);
@@ -111,7 +132,7 @@ template <typename OpTy>
 struct RetentionTilingModel
     : public TilingInterface::ExternalModel<RetentionTilingModel<OpTy>, OpTy> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
-    return {utils::IteratorType::parallel, utils::IteratorType::parallel};
+    return SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel);
   }
 
   SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
@@ -121,7 +142,8 @@ struct RetentionTilingModel
         Range{zero,
               tensor::getMixedSize(b, op->getLoc(), retention.getQueries(), 0),
               one},
-        Range{zero, b.getIndexAttr(retention.getNumHeads()), one}};
+        Range{zero, b.getIndexAttr(retention.getNumHeads()), one},
+        Range{zero, b.getIndexAttr(retention.getValueDim()), one}};
   }
 
   FailureOr<TilingResult>
@@ -137,16 +159,16 @@ struct RetentionTilingModel
                         ArrayRef<OpFoldResult> sizes,
                         SmallVector<OpFoldResult> &resultOffsets,
                         SmallVector<OpFoldResult> &resultSizes) const {
-    HeadTile tile = headTile(
+    OperandTile tile = operandTile(
         b, resultShape(b, cast<RetentionOpInterface>(op), resultNumber),
-        offsets, sizes);
+        offsets, sizes, /*valueColumns=*/true);
     resultOffsets = tile.offsets;
     resultSizes = tile.sizes;
     return success();
   }
 
   /// A tile of a result is a tile of the iteration domain when it takes the
-  /// result's inner dimensions whole.
+  /// result's third dimension (tokens, or the state's key rows) whole.
   LogicalResult getIterationDomainTileFromResultTile(
       Operation *op, OpBuilder &b, unsigned resultNumber,
       ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
@@ -154,10 +176,11 @@ struct RetentionTilingModel
       SmallVectorImpl<OpFoldResult> &domainSizes) const {
     auto retention = cast<RetentionOpInterface>(op);
     if (!coversInnerDims(offsets, sizes,
-                         resultShape(b, retention, resultNumber)))
+                         resultShape(b, retention, resultNumber),
+                         /*valueColumns=*/true))
       return failure();
-    domainOffsets.assign({offsets[0], offsets[1]});
-    domainSizes.assign({sizes[0], sizes[1]});
+    domainOffsets.assign({offsets[0], offsets[1], offsets[3]});
+    domainSizes.assign({sizes[0], sizes[1], sizes[3]});
     return success();
   }
 
@@ -172,9 +195,9 @@ struct RetentionTilingModel
     return getTiledImplementation(op, b, domainOffsets, domainSizes);
   }
 
-  /// A tile of q, k, v or the state that takes their inner dimensions
-  /// whole, or a tile of gamma, is a tile of the iteration domain (consumer
-  /// fusion).
+  /// A tile of q or k that takes their inner dimensions whole, of v or the
+  /// state that takes their third dimension whole, or of gamma, is a tile
+  /// of the iteration domain (consumer fusion).
   LogicalResult getIterationDomainTileFromOperandTiles(
       Operation *op, OpBuilder &b, ArrayRef<unsigned> operandNumbers,
       ArrayRef<SmallVector<OpFoldResult>> allOffsets,
@@ -186,21 +209,25 @@ struct RetentionTilingModel
       return failure();
     Value operand = op->getOperand(operandNumbers[0]);
     ArrayRef<OpFoldResult> offsets = allOffsets[0], sizes = allSizes[0];
+    OpFoldResult allColumns = b.getIndexAttr(retention.getValueDim());
     if (operand == retention.getGammaValue()) {
-      domainOffsets.assign({b.getIndexAttr(0), offsets[0]});
+      domainOffsets.assign({b.getIndexAttr(0), offsets[0], b.getIndexAttr(0)});
       domainSizes.assign(
           {tensor::getMixedSize(b, op->getLoc(), retention.getQueries(), 0),
-           sizes[0]});
+           sizes[0], allColumns});
       return success();
     }
     if (!isa<RankedTensorType>(operand.getType()))
       return failure();
     SmallVector<OpFoldResult> shape =
         tensor::getMixedSizes(b, op->getLoc(), operand);
-    if (!coversInnerDims(offsets, sizes, shape))
+    bool valueColumns = hasValueColumns(retention, operand);
+    if (!coversInnerDims(offsets, sizes, shape, valueColumns))
       return failure();
-    domainOffsets.assign({offsets[0], offsets[1]});
-    domainSizes.assign({sizes[0], sizes[1]});
+    domainOffsets.assign({offsets[0], offsets[1],
+                          valueColumns ? offsets[3] : b.getIndexAttr(0)});
+    domainSizes.assign(
+        {sizes[0], sizes[1], valueColumns ? sizes[3] : allColumns});
     return success();
   }
 

@@ -86,6 +86,12 @@ struct CPUPipelineOptions : public FormOptions<CPUPipelineOptions> {
                      "(retention-split-chunkwise): parallel over chunks, "
                      "not only over batch x heads"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> retentionValueTile{
+      *this, "retention-value-tile",
+      llvm::cl::desc("Value columns per tile of the retention ops where it "
+                     "divides their value width (convert-retention-to-"
+                     "linalg's value-tile; 0: all)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> gpuKernels{
       *this, "gpu-kernels",
       llvm::cl::desc("Lower retention with convert-retention-to-gpu (tiles "

@@ -117,17 +117,25 @@ static void updateStateInPlace(RewriterBase &rewriter, RetentionOpInterface op,
 /// producers of a retention op's q, k and v into the tile loop, and
 /// decomposes the tile. The tiles run in an scf.forall, the unit of
 /// multi-threading.
-static LogicalResult lowerRetention(RewriterBase &rewriter, Operation *op) {
+static LogicalResult lowerRetention(RewriterBase &rewriter, Operation *op,
+                                    int64_t valueTile) {
   auto chunkSize = op->getAttrOfType<IntegerAttr>("chunk_size");
   if (chunkSize && chunkSize.getInt() > retnet::kMaxBlockLength)
     return op->emitOpError() << "chunk_size " << chunkSize.getInt()
                              << " is more than the " << retnet::kMaxBlockLength
                              << " tokens a block of the CPU code can have";
   auto tileable = cast<TilingInterface>(op);
-  // Every parallel dimension of the domain is tiled to 1, except the state
-  // elements of chunk_scan (dk, dv), which stay whole in a tile.
+  // Every parallel dimension of the domain is tiled to 1, except the value
+  // columns of the retention ops and the state elements of chunk_scan (dk,
+  // dv), which stay whole in a tile: a tile is one head of one batch row.
   SmallVector<OpFoldResult> tileSizes(tileable.getLoopIteratorTypes().size(),
                                       rewriter.getIndexAttr(1));
+  if (auto retention = dyn_cast<RetentionOpInterface>(op)) {
+    int64_t columns = retention.getValueDim();
+    bool split =
+        valueTile > 0 && valueTile < columns && columns % valueTile == 0;
+    tileSizes[2] = rewriter.getIndexAttr(split ? valueTile : 0);
+  }
   if (isa<ChunkScanOp>(op))
     tileSizes[2] = tileSizes[3] = rewriter.getIndexAttr(0);
   scf::SCFTileAndFuseOptions options;
@@ -172,7 +180,14 @@ namespace {
 struct ConvertRetentionToLinalgPass
     : public retnet::impl::ConvertRetentionToLinalgBase<
           ConvertRetentionToLinalgPass> {
+  using Base::Base;
+
   void runOnOperation() override {
+    if (valueTile < 0) {
+      getOperation()->emitError(
+          "convert-retention-to-linalg: value-tile must not be negative");
+      return signalPassFailure();
+    }
     SmallVector<Operation *> ops;
     getOperation()->walk([&](Operation *op) {
       if (isa<RetentionOpInterface, ChunkStatesOp, ChunkScanOp, ChunkOutputsOp>(
@@ -181,7 +196,7 @@ struct ConvertRetentionToLinalgPass
     });
     IRRewriter rewriter(&getContext());
     for (Operation *op : ops) {
-      if (failed(lowerRetention(rewriter, op)))
+      if (failed(lowerRetention(rewriter, op, valueTile)))
         return signalPassFailure();
       ++numLowered;
     }

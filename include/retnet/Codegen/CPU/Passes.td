@@ -38,7 +38,19 @@ def ConvertRetentionToLinalg : Pass<"convert-retention-to-linalg"> {
     `exp(k ln gamma)` with `ln gamma` computed once per head (the causal
     mask of a block reads them from a table of the block's powers), the
     `decay_sqrt_sum` scale uses `expm1` in f64.
+
+    With `value-tile=N` (N dividing a retention op's value width dv), the
+    tiles of the retention ops also split the value columns into groups of
+    N (the third dimension of their iteration domain): dv / N times as many
+    tiles for the threads where batch x heads is small, each with all of q
+    and k and N columns of v, the state and the output (the parallel and
+    chunkwise forms then compute each group's `Q K^T` again).
   }];
+  let options = [
+    Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",
+           "Value columns per tile of the retention ops, where it divides "
+           "their value width (0: all)">,
+  ];
   let statistics = [
     Statistic<"numLowered", "num-lowered",
               "Retention ops (and chunk pieces) tiled and decomposed">

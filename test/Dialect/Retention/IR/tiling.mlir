@@ -114,3 +114,45 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// The third dimension of the domain is the value columns: a tile of 8 of
+// the 16 columns of one head reads all of that head's q and k, its 8
+// columns of v and of the initial state, and writes its columns of the
+// output and of the final state; the producer of v (fused) computes only
+// those columns; the tile decomposes on [T, 8] values.
+// CHECK-LABEL: func @tile_value_columns
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x2x?x4xf32>, %[[X:.*]]: tensor<1x2x?x16xf32>, %[[S:.*]]: tensor<1x2x4x16xf32>)
+// CHECK: scf.forall (%[[H:.*]], %[[CT:.*]]) in (2, 2) shared_outs(%[[OUT:.*]] = %{{.*}}, %[[FINAL:.*]] = %{{.*}}) -> (tensor<1x2x?x16xf32>, tensor<1x2x4x16xf32>)
+// CHECK:   %[[C:.*]] = affine.apply #{{.*}}(%[[CT]])
+// CHECK:   %[[QT:.*]] = tensor.extract_slice %[[Q]][0, %[[H]], 0, 0] [1, 1, %{{.*}}, 4] [1, 1, 1, 1] : tensor<1x2x?x4xf32> to tensor<1x1x?x4xf32>
+// CHECK:   tensor.extract_slice %[[X]][0, %[[H]], 0, %[[C]]] [1, 1, %{{.*}}, 8] [1, 1, 1, 1] : tensor<1x2x?x16xf32> to tensor<1x1x?x8xf32>
+// CHECK:   %[[VT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x?x8xf32>)
+// CHECK:   %[[ST:.*]] = tensor.extract_slice %[[S]][0, %[[H]], 0, %[[C]]] [1, 1, 4, 8] [1, 1, 1, 1] : tensor<1x2x4x16xf32> to tensor<1x1x4x8xf32>
+// CHECK:   retention.recurrent %[[QT]], %[[QT]], %[[VT]] gamma %{{.*}} state %[[ST]] : tensor<1x1x?x4xf32>, tensor<1x1x?x4xf32>, tensor<1x1x?x8xf32>, tensor<1xf64>, tensor<1x1x4x8xf32> -> tensor<1x1x?x8xf32>, tensor<1x1x4x8xf32>
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %[[H]], 0, %[[C]]] [1, 1, %{{.*}}, 8] [1, 1, 1, 1]
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %[[FINAL]][0, %[[H]], 0, %[[C]]] [1, 1, 4, 8] [1, 1, 1, 1]
+func.func @tile_value_columns(%q: tensor<1x2x?x4xf32>, %x: tensor<1x2x?x16xf32>, %s0: tensor<1x2x4x16xf32>) -> (tensor<1x2x?x16xf32>, tensor<1x2x4x16xf32>) {
+  %c2 = arith.constant 2 : index
+  %t = tensor.dim %x, %c2 : tensor<1x2x?x16xf32>
+  %gamma = arith.constant dense<[0.5, 0.75]> : tensor<2xf64>
+  %empty = tensor.empty(%t) : tensor<1x2x?x16xf32>
+  %v = linalg.generic {indexing_maps = [affine_map<(b, h, t, d) -> (b, h, t, d)>, affine_map<(b, h, t, d) -> (b, h, t, d)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<1x2x?x16xf32>) outs(%empty : tensor<1x2x?x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %twice = arith.addf %in, %in : f32
+    linalg.yield %twice : f32
+  } -> tensor<1x2x?x16xf32>
+  %o, %s = retention.recurrent %q, %q, %v gamma %gamma state %s0 : tensor<1x2x?x4xf32>, tensor<1x2x?x4xf32>, tensor<1x2x?x16xf32>, tensor<2xf64>, tensor<1x2x4x16xf32> -> tensor<1x2x?x16xf32>, tensor<1x2x4x16xf32>
+  return %o, %s : tensor<1x2x?x16xf32>, tensor<1x2x4x16xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %retention = transform.structured.match ops{["retention.recurrent"]} in %root : (!transform.any_op) -> !transform.any_op
+    %producer = transform.structured.match ops{["linalg.generic"]} in %root : (!transform.any_op) -> !transform.any_op
+    %tile, %loop = transform.structured.tile_using_forall %retention tile_sizes [1, 1, 8] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %fused, %loop2 = transform.structured.fuse_into_containing_op %producer into %loop : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
