@@ -26,7 +26,13 @@
 # form at f32 and bf16; decode steps at contexts 1k to 64k) and the small
 # model's prefill and decode tokens/s (retnet-run --bench), with its prefill
 # products on tensor cores (the default) and on FFMA only
-# (--gpu-tensor-cores=off), side by side.
+# (--gpu-tensor-cores=off), side by side; examples/retnet-1.3b.json: a
+# 2048-token prefill and decode steps at batch 1 and 64. Peers in the same
+# run (benchmarks/peers/chunkwise_peers.py, with the GPU machine's PyTorch):
+# chunkwise retention in PyTorch on cuBLAS at the --gpu-shapes shape in
+# bf16, and flash-linear-attention's chunk_retention when its source is
+# carried along: put a checkout at $FLA_SRC (default .fla/ in the
+# repository, ignored by git, never committed) before `prepare`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${RETNET_BUILD_DIR:-$root/build}"
@@ -49,7 +55,12 @@ prepare() {
   mkdir -p "$dir/bin" "$dir/lib" "$dir/models"
   cp "$build/test/Integration/retention-kernel-test" "$build/bin/retention-bench" \
     "$build/bin/retnet-run" "$build/bin/npy-compare" "$build/bin/fill-weights" \
-    "$dir/bin/"
+    "$root/benchmarks/peers/chunkwise_peers.py" "$dir/bin/"
+  local fla="${FLA_SRC:-$root/.fla}"
+  if [ -d "$fla/fla" ]; then
+    mkdir -p "$dir/fla"
+    cp -r "$fla/fla" "$dir/fla/"
+  fi
   # The shared libraries the programs and the compiled kernels load.
   for name in libomp.so.5 libopenblas.so.0 libgfortran.so.5 libquadmath.so.0; do
     path="$(ldconfig -p | awk -v n="$name" '$1 == n { print $NF; exit }')"
@@ -99,6 +110,14 @@ prepare() {
   header=$(od -An -t u8 -N8 "$models/small.safetensors" | tr -d ' ')
   head -c $((8 + header)) "$models/small.safetensors" >"$models/small.header"
   rm "$models/small.safetensors"
+  # The 1.3B example likewise (its f32 weights, 5 GB, are made there).
+  local large="$root/examples/retnet-1.3b.json"
+  "$build/bin/retnet-compile" "$large" $cpu --target=cuda \
+    -o "$models/libretnet-1.3b-cuda.so"
+  "$build/bin/retnet-weights" "$large" -o "$models/large.safetensors" --seed 1
+  header=$(od -An -t u8 -N8 "$models/large.safetensors" | tr -d ' ')
+  head -c $((8 + header)) "$models/large.safetensors" >"$models/large.header"
+  rm "$models/large.safetensors"
   du -sh "$dir"
 }
 
@@ -213,6 +232,39 @@ run() {
   fi
   echo '```' >>"$results"
   rm -f "$dir/small.safetensors"
+
+  echo "== 1.3B model benchmark"
+  {
+    echo
+    echo "## examples/retnet-1.3b.json (retnet-run --bench: 2048-token prefill; decode at batch 1 and 64, context 128; random f32 weights)"
+    echo
+    echo '```'
+  } >>"$results"
+  if "$dir/bin/fill-weights" "$models/large.header" "$dir/large.safetensors" &&
+    "$dir/bin/retnet-run" "$models/libretnet-1.3b-cuda.so" \
+      --weights "$dir/large.safetensors" --bench --bench-prompt=2048 \
+      --bench-batch=1,64 --bench-contexts=128 --bench-steps=16 \
+      >>"$results" 2>"$dir/large.err"; then
+    :
+  else
+    failures=$((failures + 1))
+    cat "$dir/large.err" >>"$results"
+  fi
+  echo '```' >>"$results"
+  rm -f "$dir/large.safetensors"
+
+  echo "== peers: chunkwise retention in PyTorch (cuBLAS) and flash-linear-attention"
+  {
+    echo
+    echo "## Peers (benchmarks/peers/chunkwise_peers.py; B8 H16 T8192 dk128 dv256 bf16, chunk 64; medians)"
+    echo
+    echo '```'
+  } >>"$results"
+  if ! PYTHONPATH="$dir/fla${PYTHONPATH:+:$PYTHONPATH}" python3 \
+      "$dir/bin/chunkwise_peers.py" --check >>"$results" 2>"$dir/peers.err"; then
+    echo "(peers did not run: $(tail -c 300 "$dir/peers.err"))" >>"$results"
+  fi
+  echo '```' >>"$results"
 
   cat "$results"
   echo
