@@ -8,6 +8,9 @@
 
 namespace mlir::retnet {
 
+/// The threads of a warp (`#gpu.warp` loops count this many per warp).
+constexpr int64_t kWarpThreads = 32;
+
 /// Mapping ids of a forall's dimensions: `x`, `y`, `z` (0-2, one GPU
 /// dimension each) or linear (`linear_dim_N`, relative index N; all of them
 /// one linearized GPU dimension, `linear_dim_0` varying fastest), if every

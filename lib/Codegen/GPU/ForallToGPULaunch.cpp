@@ -22,14 +22,13 @@ using retnet::blockIndices;
 using retnet::ForallMapping;
 using retnet::getForallMapping;
 using retnet::isBlockForall;
+using retnet::kWarpThreads;
 using retnet::loopIndices;
 using retnet::tripCounts;
 
 namespace {
 /// The most threads a CUDA block can have.
 constexpr int64_t kMaxBlockThreads = 1024;
-/// The threads of a warp.
-constexpr int64_t kWarpThreads = 32;
 
 bool isNormalized(scf::ForallOp forall) {
   auto isConstant = [](OpFoldResult value, int64_t expected) {

@@ -2,6 +2,8 @@
 
 #include "WarpProducts.h"
 
+#include "BlockLoops.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -13,11 +15,10 @@ using namespace mlir;
 using retnet::kMmaColumns;
 using retnet::kMmaRows;
 using retnet::kMmaSum;
+using retnet::kWarpThreads;
 using retnet::WarpTileShape;
 
 namespace {
-/// Threads of a warp.
-constexpr int64_t kWarpThreads = 32;
 /// The most accumulators (of 4 registers per thread each) a warp carries.
 constexpr int64_t kMostAccumulators = 16;
 
