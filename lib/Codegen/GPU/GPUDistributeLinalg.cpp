@@ -216,7 +216,8 @@ private:
     FailureOr<linalg::LinalgOp> block =
         tileToBlocks(rewriter, op, blockTile, nullptr, epilogues, nullptr);
     if (succeeded(block) && warpShape)
-      block = splitFullBlocks(rewriter, *block, *shape, *warpShape, initial);
+      block = retnet::splitFullBlocks(rewriter, *block, *shape, *warpShape,
+                                      initial);
     FailureOr<linalg::LinalgOp> interleaved = failure();
     if (succeeded(block))
       interleaved = retnet::interleaveColumns(rewriter, *block, *shape);
@@ -244,36 +245,6 @@ private:
     }
     retnet::lowerToRegisterTile(rewriter, *thread, points, initial, vectorLoop);
     return success();
-  }
-
-  /// Runs `block` (a block's tile of a product of `shape`) on tensor cores
-  /// (lowerToWarpProducts, `warpShape`) where the block's rows are all
-  /// there, and returns its copy for the other blocks (the last one of a
-  /// row count that the block's rows do not divide), to run in register
-  /// tiles.
-  static FailureOr<linalg::LinalgOp>
-  splitFullBlocks(RewriterBase &rewriter, linalg::LinalgOp block,
-                  const retnet::RowTileShape &shape,
-                  const retnet::WarpTileShape &warpShape,
-                  std::optional<Value> initial) {
-    Location loc = block.getLoc();
-    OpOperand *output = block.getDpsInitOperand(0);
-    std::optional<unsigned> rowDim =
-        block.getMatchingIndexingMap(output).getResultPosition(
-            rewriter.getAffineDimExpr(shape.rowLoop));
-    if (!rowDim)
-      return failure();
-    rewriter.setInsertionPoint(block);
-    Value rows = memref::DimOp::create(rewriter, loc, output->get(), *rowDim);
-    Value full = arith::CmpIOp::create(
-        rewriter, loc, arith::CmpIPredicate::eq, rows,
-        arith::ConstantIndexOp::create(rewriter, loc, shape.blockRows()));
-    auto branch = scf::IfOp::create(rewriter, loc, full, /*withElse=*/true);
-    rewriter.setInsertionPoint(branch.thenBlock()->getTerminator());
-    auto tensorCoreTile = cast<linalg::LinalgOp>(rewriter.clone(*block));
-    retnet::lowerToWarpProducts(rewriter, tensorCoreTile, warpShape, initial);
-    rewriter.moveOpBefore(block, branch.elseBlock()->getTerminator());
-    return block;
   }
 
   /// Tiles `op` to blocks of `pointTile`'s points, whose tiles then also

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
@@ -183,4 +184,27 @@ void retnet::lowerToWarpProducts(RewriterBase &rewriter, linalg::LinalgOp tile,
           rewriter, loc, sumLoop.getResult(i * tileColumns + j), output,
           ValueRange{row, column}, inBounds);
   rewriter.eraseOp(tile);
+}
+
+FailureOr<linalg::LinalgOp> retnet::splitFullBlocks(
+    RewriterBase &rewriter, linalg::LinalgOp block, const RowTileShape &shape,
+    const WarpTileShape &warpShape, std::optional<Value> initial) {
+  Location loc = block.getLoc();
+  OpOperand *output = block.getDpsInitOperand(0);
+  std::optional<unsigned> rowDim =
+      block.getMatchingIndexingMap(output).getResultPosition(
+          rewriter.getAffineDimExpr(shape.rowLoop));
+  if (!rowDim)
+    return failure();
+  rewriter.setInsertionPoint(block);
+  Value rows = memref::DimOp::create(rewriter, loc, output->get(), *rowDim);
+  Value full = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::eq, rows,
+      arith::ConstantIndexOp::create(rewriter, loc, shape.blockRows()));
+  auto branch = scf::IfOp::create(rewriter, loc, full, /*withElse=*/true);
+  rewriter.setInsertionPoint(branch.thenBlock()->getTerminator());
+  auto tensorCoreTile = cast<linalg::LinalgOp>(rewriter.clone(*block));
+  lowerToWarpProducts(rewriter, tensorCoreTile, warpShape, initial);
+  rewriter.moveOpBefore(block, branch.elseBlock()->getTerminator());
+  return block;
 }

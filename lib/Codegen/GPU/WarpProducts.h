@@ -48,6 +48,17 @@ void lowerToWarpProducts(RewriterBase &rewriter, linalg::LinalgOp tile,
                          const WarpTileShape &shape,
                          std::optional<Value> initial);
 
+/// Runs `block` (a block's tile of a product of `shape`) on tensor cores
+/// (lowerToWarpProducts, `warpShape`) where the block's rows are all there,
+/// behind an `scf.if` on their number, and returns its copy for the other
+/// blocks (the last one of a row count that the block's rows do not
+/// divide), which then runs in register tiles.
+FailureOr<linalg::LinalgOp> splitFullBlocks(RewriterBase &rewriter,
+                                            linalg::LinalgOp block,
+                                            const RowTileShape &shape,
+                                            const WarpTileShape &warpShape,
+                                            std::optional<Value> initial);
+
 } // namespace mlir::retnet
 
 #endif // RETNET_CODEGEN_GPU_WARPPRODUCTS_H
