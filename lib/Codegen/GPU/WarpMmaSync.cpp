@@ -2,6 +2,8 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BlockLoops.h"
+
 #include "mlir/Conversion/VectorToGPU/VectorToGPU.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -46,13 +48,6 @@ std::pair<Value, Value> splitTF32(OpBuilder &b, Location loc, Value value) {
   return {high, roundToTF32(b, loc, rest)};
 }
 
-/// Whether `forall` is a loop over warps.
-bool isWarpLoop(scf::ForallOp forall) {
-  std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() &&
-         llvm::all_of(*mapping, llvm::IsaPred<gpu::GPUWarpMappingAttr>);
-}
-
 /// The tf32 high and low parts of fragments, each split once.
 using FragmentSplits = DenseMap<Value, std::pair<Value, Value>>;
 
@@ -63,10 +58,7 @@ void splitF32MmaSync(RewriterBase &rewriter, nvgpu::MmaSyncOp mma, bool single,
                      FragmentSplits &splits) {
   rewriter.setInsertionPoint(mma);
   Location loc = mma.getLoc();
-  SmallVector<int64_t> shape =
-      llvm::to_vector(llvm::map_range(mma.getMmaShape(), [](Attribute extent) {
-        return cast<IntegerAttr>(extent).getInt();
-      }));
+  std::array<int64_t, 3> shape = mma.getMmaShapeAsArray();
   Value sum = mma.getMatrixC();
   if (single) {
     sum = nvgpu::MmaSyncOp::create(rewriter, loc, mma.getMatrixA(),
@@ -119,7 +111,7 @@ struct WarpMmaSync : retnet::impl::RetNetGPUWarpMmaSyncBase<WarpMmaSync> {
   void runOnOperation() override {
     SmallVector<scf::ForallOp> warpLoops;
     getOperation()->walk([&](scf::ForallOp forall) {
-      if (isWarpLoop(forall))
+      if (retnet::getForallMapping<gpu::GPUWarpMappingAttr>(forall))
         warpLoops.push_back(forall);
     });
     IRRewriter rewriter(&getContext());
