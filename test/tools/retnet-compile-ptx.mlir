@@ -63,22 +63,22 @@
 // The full blocks of the f32 products run on tensor cores: each 16 x 8 x 8
 // product of a warp is three tf32 mma.sync on the operands' high and low
 // parts (rounded to tf32: + 4096, the low 13 bits cleared), smallest first.
-// MMA: // gpu.binary @retnet_graph_prefill_all_kernel_1 for
+// MMA: // gpu.binary @retnet_graph_prefill_all_kernel_2 for
 // MMA: add.s32 [[ROUNDED:%r[0-9]+]], {{%r[0-9]+}}, 4096;
 // MMA: and.b32 {{%r[0-9]+}}, [[ROUNDED]], -8192;
 // MMA: sub.f32
 // MMA-COUNT-24: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // MMA-NOT: mma.sync
-// MMA: // gpu.binary @retnet_graph_prefill_all_kernel_2 for
+// MMA: // gpu.binary @retnet_graph_prefill_all_kernel_3 for
 // With --gpu-tensor-cores=tf32, one tf32 mma.sync per product, on the
 // operands as they are (no rounding to tf32 by hand).
 // In the q, k, v and gate projection's kernel that is 8 per step of the
 // sum, against 24 above.
-// TF32: // gpu.binary @retnet_graph_prefill_all_kernel_1 for
+// TF32: // gpu.binary @retnet_graph_prefill_all_kernel_2 for
 // TF32-NOT: and.b32 {{.*}}, -8192;
 // TF32-COUNT-8: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // TF32-NOT: mma.sync
-// TF32: // gpu.binary @retnet_graph_prefill_all_kernel_2 for
+// TF32: // gpu.binary @retnet_graph_prefill_all_kernel_3 for
 // Without tensor cores, and for products of bf16 weights (not yet on
 // tensor cores), no mma.
 // NO-MMA-NOT: mma.sync

@@ -51,7 +51,10 @@ Value inputMatrix(BlockEmitter &e, Value tile) {
 }
 
 /// The recurrent form on one head, token by token (emitTokenStep): one
-/// pass over the state, carried in place, per token.
+/// pass over the state, carried in place, per token. The inputs' and the
+/// output's rows convert between their element type and the compute type
+/// one token at a time, so that no whole-sequence matrix of the compute
+/// type is made (a GPU block keeps its temporaries in workgroup memory).
 SmallVector<Value> emitRecurrence(BlockEmitter &e, Value queries, Value keys,
                                   Value values, Value state, Value output,
                                   OpFoldResult length, Value offset) {
@@ -67,11 +70,16 @@ SmallVector<Value> emitRecurrence(BlockEmitter &e, Value queries, Value keys,
   Value token = loop.getInductionVar();
   ValueRange carried = loop.getRegionIterArgs();
   OpFoldResult row = b.getIndexAttr(1);
+  auto inputRow = [&](Value matrix, int64_t width) {
+    return e.castElements(e.sliceRows(matrix, token, row, width),
+                          e.computeType);
+  };
   auto [rowOut, next] =
-      e.emitTokenStep(e.sliceRows(queries, token, row, e.keyDim),
-                      e.sliceRows(keys, token, row, e.keyDim),
-                      e.sliceRows(values, token, row, e.valueDim), carried[1],
-                      gamma, arith::AddIOp::create(b, offset, token));
+      e.emitTokenStep(inputRow(queries, e.keyDim), inputRow(keys, e.keyDim),
+                      inputRow(values, e.valueDim), carried[1], gamma,
+                      arith::AddIOp::create(b, offset, token));
+  rowOut = e.castElements(
+      rowOut, cast<RankedTensorType>(output.getType()).getElementType());
   scf::YieldOp::create(
       b, ValueRange{e.insertRows(rowOut, carried[0], token, row, e.valueDim),
                     next});
@@ -107,9 +115,15 @@ SmallVector<Value> decomposeRetention(ImplicitLocOpBuilder &b,
   BlockEmitter e(b, op.getKeyDim(), op.getValueDim(),
                  computeTypeOf(op.getQueries()), op.getScalingKind());
   e.setGamma(op.getGammaValue());
-  Value queries = inputMatrix(e, op.getQueries());
-  Value keys = inputMatrix(e, op.getKeys());
-  Value values = inputMatrix(e, op.getValues());
+  // The recurrent form converts its rows one token at a time.
+  std::optional<int64_t> blockLength = op.getBlockLength();
+  bool tokenByToken = blockLength == 1;
+  auto input = [&](Value tile) {
+    return tokenByToken ? e.matrixOf(tile) : inputMatrix(e, tile);
+  };
+  Value queries = input(op.getQueries());
+  Value keys = input(op.getKeys());
+  Value values = input(op.getValues());
   Value state;
   if (Value initialState = op.getInitialStateValue())
     state = e.matrixOf(initialState);
@@ -118,17 +132,17 @@ SmallVector<Value> decomposeRetention(ImplicitLocOpBuilder &b,
     offset = arith::ConstantIndexOp::create(b, 0);
 
   // The output's rows are computed in place into the result's tile when no
-  // conversion follows (after tiling, into the tile of the loop's shared
-  // output), else into a matrix of the compute type.
+  // conversion follows or each row converts as it is made (after tiling,
+  // into the tile of the loop's shared output), else into a matrix of the
+  // compute type.
   OpFoldResult length = tensor::getMixedSize(b, b.getLoc(), queries, 0);
   RankedTensorType outputType = op.getOutputValue().getType();
   Value outputTile = e.emptyTile(outputType, length);
   Value output =
-      outputType.getElementType() == e.computeType
+      outputType.getElementType() == e.computeType || tokenByToken
           ? outputTile
           : e.emptyTensor({length, b.getIndexAttr(e.valueDim)}, e.computeType);
 
-  std::optional<int64_t> blockLength = op.getBlockLength();
   if (!blockLength) {
     output = e.emitParallelOutput(queries, keys, values, state, length, offset,
                                   output);
@@ -298,14 +312,15 @@ SmallVector<Value> decomposeChunkScan(ImplicitLocOpBuilder &b, ChunkScanOp op) {
     Value decay =
         buildDecayPower(b, b.getLoc(), e.logGamma, chunkLength, e.computeType);
     Value starts = e.insertChunk(carried[1], carried[0], chunk);
+    // In place: each element reads and writes only itself.
     Value next = retnet::buildElementwise(
-        b, b.getLoc(), e.emptyTensor({rows, columns}, e.computeType),
-        ValueRange{carried[1], e.matrixOf(op.getDeltas(), chunk)},
-        {b.getMultiDimIdentityMap(2), b.getMultiDimIdentityMap(2)},
+        b, b.getLoc(), carried[1],
+        ValueRange{e.matrixOf(op.getDeltas(), chunk)},
+        {b.getMultiDimIdentityMap(2)},
         [&](OpBuilder &builder, Location loc, ValueRange args) {
           return arith::AddFOp::create(
-              builder, loc, arith::MulFOp::create(builder, loc, args[0], decay),
-              args[1]);
+              builder, loc, arith::MulFOp::create(builder, loc, args[1], decay),
+              args[0]);
         });
     scf::YieldOp::create(b, ValueRange{starts, next});
   }

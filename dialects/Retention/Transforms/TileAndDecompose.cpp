@@ -107,7 +107,8 @@ mlir::retention::tileAndDecompose(RewriterBase &rewriter, Operation *op,
   auto tileable = cast<TilingInterface>(op);
   // Every parallel dimension of the domain is tiled to 1, except the value
   // columns of the retention ops and the state elements of chunk_scan (dk,
-  // dv), which stay whole in a tile: a tile is one head of one batch row.
+  // dv), which stay whole in a tile unless the options split them: a tile
+  // is one head of one batch row.
   SmallVector<OpFoldResult> tileSizes(tileable.getLoopIteratorTypes().size(),
                                       rewriter.getIndexAttr(1));
   if (auto retention = dyn_cast<RetentionOpInterface>(op)) {
@@ -116,8 +117,15 @@ mlir::retention::tileAndDecompose(RewriterBase &rewriter, Operation *op,
         valueTile > 0 && valueTile < columns && columns % valueTile == 0;
     tileSizes[2] = rewriter.getIndexAttr(split ? valueTile : 0);
   }
-  if (isa<ChunkScanOp>(op))
-    tileSizes[2] = tileSizes[3] = rewriter.getIndexAttr(0);
+  if (auto scan = dyn_cast<ChunkScanOp>(op)) {
+    RankedTensorType deltas = scan.getDeltas().getType();
+    auto stateTile = [&](int64_t tile, int64_t size) {
+      return rewriter.getIndexAttr(
+          tile > 0 && tile < size && size % tile == 0 ? tile : 0);
+    };
+    tileSizes[2] = stateTile(options.stateRowTile, deltas.getDimSize(3));
+    tileSizes[3] = stateTile(options.stateColumnTile, deltas.getDimSize(4));
+  }
   scf::SCFTileAndFuseOptions tiling;
   tiling.tilingOptions.setTileSizes(tileSizes);
   tiling.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);

@@ -12,6 +12,9 @@ struct TileAndDecomposeOptions {
   /// Value columns per tile of a retention op, where it divides its value
   /// width (0: all of them).
   int64_t valueTile = 0;
+  /// State rows and columns per tile of a chunk_scan, where they divide
+  /// its state's (0: all of them).
+  int64_t stateRowTile = 0, stateColumnTile = 0;
   /// The mapping of the tile loop, one attribute per tiled dimension (for
   /// example `#gpu.block` ids); none when empty.
   SmallVector<Attribute> mapping;

@@ -10,7 +10,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::retnet {
 #define GEN_PASS_DEF_RETNETBUFFERIZE
@@ -90,13 +92,28 @@ void unshareFreshTensors(RewriterBase &rewriter, Operation *root) {
 
 struct RetNetBufferizePass
     : public retnet::impl::RetNetBufferizeBase<RetNetBufferizePass> {
+  /// Upstream's empty-tensor elimination, twice: a round replaces only
+  /// the uses on the chain from each destination, so a tile that is both
+  /// inserted into a destination and sliced for a row's initial value (a
+  /// decoding step's output row) keeps an empty slice, which folds to an
+  /// empty tensor of its own that the second round places.
+  LogicalResult eliminateEmptyTensors(RewriterBase &rewriter) {
+    if (failed(bufferization::eliminateEmptyTensors(rewriter, getOperation())))
+      return failure();
+    RewritePatternSet patterns(&getContext());
+    tensor::populateFoldTensorEmptyPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return failure();
+    return bufferization::eliminateEmptyTensors(rewriter, getOperation());
+  }
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     unshareFreshTensors(rewriter, getOperation());
     // Results computed into tensor.empty and then stored into a destination
     // (a function's output memref, a slice of a loop's result) are computed
     // there directly.
-    if (failed(bufferization::eliminateEmptyTensors(rewriter, getOperation())))
+    if (failed(eliminateEmptyTensors(rewriter)))
       return signalPassFailure();
 
     bufferization::OneShotBufferizationOptions options;

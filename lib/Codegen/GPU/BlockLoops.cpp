@@ -13,6 +13,20 @@ bool retnet::isBlockForall(Operation *op) {
          getForallMapping<gpu::GPUBlockMappingAttr>(forall).has_value();
 }
 
+bool retnet::insideBlocks(Operation *op) {
+  for (Operation *parent = op->getParentOp(); parent;
+       parent = parent->getParentOp()) {
+    if (isa<gpu::LaunchOp, gpu::GPUFuncOp>(parent))
+      return true;
+    auto forall = dyn_cast<scf::ForallOp>(parent);
+    if (forall && forall.getMapping() &&
+        llvm::any_of(*forall.getMapping(),
+                     llvm::IsaPred<gpu::GPUBlockMappingAttr>))
+      return true;
+  }
+  return false;
+}
+
 SmallVector<Value> retnet::tripCounts(OpBuilder &b, Location loc,
                                       scf::ForallOp forall) {
   AffineExpr lower, upper, step;

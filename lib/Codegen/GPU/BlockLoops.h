@@ -41,6 +41,10 @@ std::optional<ForallMapping> getForallMapping(scf::ForallOp forall) {
 /// Whether `op` is an `scf.forall` mapped to GPU blocks (getForallMapping).
 bool isBlockForall(Operation *op);
 
+/// Whether `op` already runs inside GPU blocks (a block-mapped forall or a
+/// launch).
+bool insideBlocks(Operation *op);
+
 /// The trip counts of `forall`'s loops.
 SmallVector<Value> tripCounts(OpBuilder &b, Location loc, scf::ForallOp forall);
 

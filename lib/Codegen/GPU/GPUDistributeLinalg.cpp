@@ -2,6 +2,7 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BlockBuffers.h"
 #include "BlockLoops.h"
 #include "BufferRoots.h"
 #include "Epilogue.h"
@@ -32,6 +33,7 @@ using namespace mlir;
 using retnet::distributeOverThreads;
 using retnet::fillOutputTile;
 using retnet::initializingFill;
+using retnet::insideBlocks;
 using retnet::pointTileSizes;
 using retnet::runEpilogue;
 using retnet::sinkFillsToFirstAccess;
@@ -57,22 +59,9 @@ constexpr int64_t kLinearMappingIds = 10;
 /// Workgroup memory for the slices that a block's prologue computes (of the
 /// 48 KiB that a block may have statically).
 constexpr int64_t kPrologueBytes = 32 * 1024;
-
-/// Whether `op` already runs inside GPU blocks (a block-mapped forall or a
-/// launch).
-bool insideBlocks(Operation *op) {
-  for (Operation *parent = op->getParentOp(); parent;
-       parent = parent->getParentOp()) {
-    if (isa<gpu::LaunchOp, gpu::GPUFuncOp>(parent))
-      return true;
-    auto forall = dyn_cast<scf::ForallOp>(parent);
-    if (forall && forall.getMapping() &&
-        llvm::any_of(*forall.getMapping(),
-                     llvm::IsaPred<gpu::GPUBlockMappingAttr>))
-      return true;
-  }
-  return false;
-}
+/// Workgroup memory for the buffers of the ops that tiling fused into a
+/// block (the rest of the 48 KiB is left to its split sums' partials).
+constexpr int64_t kBlockBufferBytes = 40 * 1024;
 
 /// Distributes a linalg op on buffers over GPU blocks and threads, with
 /// upstream tiling (scf::tileUsingSCF to scf.forall loops with linear
@@ -482,7 +471,8 @@ struct RetNetGPUDistributeLinalgPass
     IRRewriter rewriter(&getContext());
     LinalgDistributor distributor(threads, splitReductionLength, tileSpace,
                                   tensorCores);
-    if (failed(computeKernelInputs(rewriter, distributor, tileSpace)))
+    if (failed(computeKernelInputs(rewriter, distributor, tileSpace)) ||
+        failed(distributeInBlocks(rewriter, distributor, tileSpace)))
       return signalPassFailure();
     sinkFillsToFirstAccess(getOperation());
     // Products over many rows, versioned for row tiles, from the last one
@@ -533,6 +523,27 @@ private:
                 })))
           ++numKernelInputs;
     return success(distributed);
+  }
+
+  /// Distributes the linalg ops that block loops hold (those of the
+  /// upstream-tiled retention ops) over their blocks' threads, their
+  /// blocks' own buffers in `tileSpace`.
+  LogicalResult distributeInBlocks(RewriterBase &rewriter,
+                                   const LinalgDistributor &distributor,
+                                   Attribute tileSpace) {
+    if (failed(retnet::promoteBlockAllocations(rewriter, getOperation(),
+                                               tileSpace, kBlockBufferBytes)))
+      return failure();
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics() &&
+          retnet::isBlockForall(op->getParentOfType<scf::ForallOp>()))
+        ops.push_back(op);
+    });
+    for (linalg::LinalgOp op : ops)
+      if (failed(distributor.distributeInBlock(rewriter, op)))
+        return failure();
+    return success();
   }
 
   /// Distributes `ops`, each with the prologue, fill and epilogues that its

@@ -71,11 +71,10 @@ public:
         computeType(retention::getStateElementType(shape.elementType)),
         elementType(shape.elementType), scaled(shape.scaled) {}
 
-  /// The results of a parallel or recurrent op (by its block length).
+  /// The results of a parallel op.
   SmallVector<Value> emit(RetentionOpInterface op);
   /// The results of the chunkwise pieces.
   Value emit(retention::ChunkStatesOp op);
-  SmallVector<Value> emit(retention::ChunkScanOp op);
   Value emit(retention::ChunkOutputsOp op);
 
   /// The chunk size the kernels can use for `requested`: itself if its tiles
@@ -101,11 +100,6 @@ private:
   /// Loads `memref[indices]` and converts it to the compute type.
   Value load(OpBuilder &builder, Location loc, Value memref,
              ValueRange indices);
-  /// Column `local` of the group of state columns from `firstColumn`.
-  Value groupColumn(OpBuilder &builder, Location loc, Value firstColumn,
-                    Value local) {
-    return arith::AddIOp::create(builder, loc, firstColumn, local);
-  }
   /// Head-local indices [batch, head, row, column].
   SmallVector<Value> at(Value row, Value column) {
     return {batchIndex, headIndex, row, column};
@@ -155,7 +149,7 @@ private:
   /// after B.
   Value allocate(ArrayRef<int64_t> dims, Type type, ValueRange dynamic = {});
 
-  // Phases; see the chunk pieces' emit, emitTokenByToken and emitParallel.
+  // Phases; see the chunk pieces' emit and emitParallel.
   void initializeState();
   void computeRowFactors(Value factors, Value rowStart, Value rows,
                          Value queryDecayBase, Value keyDecayEnd);
@@ -167,19 +161,6 @@ private:
   void updateState(Value factors, Value kStart, Value kLength,
                    Value stateFactor, StateRef target);
 
-  void emitTokenByToken();
-  /// The recurrent kernel's pass over its group of `columns` state columns
-  /// (from `firstColumn`) for `token`: each of `slices` slices of rows
-  /// updates its part of the state (S = gamma S + zeta k v, gamma being
-  /// `stateDecay`) and writes its partial q . S per column to `partials`.
-  void emitTokenStatePass(Value token, Value firstColumn, int64_t columns,
-                          int64_t slices, Value factors, Value partials,
-                          Value stateDecay);
-  /// The outputs of `token` for the group's columns: the slices' partial
-  /// sums added up, with the current token's own term.
-  void emitTokenOutputs(Value token, Value firstColumn, int64_t columns,
-                        int64_t slices, Value factors, Value scores,
-                        Value partials);
   void emitParallel();
 
   ImplicitLocOpBuilder &b;

@@ -1,4 +1,4 @@
-//===- RetentionKernelForms.cpp - GPU kernels for each block length ------===//
+//===- RetentionKernelForms.cpp - GPU kernels of the parallel form, pieces ===//
 
 #include "RetentionKernelEmitter.h"
 
@@ -15,126 +15,6 @@
 using namespace mlir;
 using namespace mlir::retention;
 using mlir::retnet::RetentionKernelEmitter;
-void RetentionKernelEmitter::emitTokenByToken() {
-  // One block per (batch, head, group of `columns` state columns): a state
-  // column's update and its part of the output need no other column, so
-  // the groups are independent and a decoding step fills B x H x dv / 32
-  // blocks, not B x H. Tokens run in order. For each, the block's threads
-  // split the group's columns into `slices` slices of rows, and each thread
-  // reads and writes its part of the state once: q . S and the update
-  // S = gamma S + zeta k v in one pass, the slices' partial sums of q . S
-  // then added up per column for the output.
-  int64_t columns = valueDim % 32 == 0 ? 32 : valueDim;
-  int64_t slices = std::max<int64_t>(threads / columns, 1);
-  OpFoldResult groups = b.getIndexAttr(valueDim / columns);
-  forEachBlock(
-      {batch, b.getIndexAttr(heads), groups},
-      {gpu::MappingId::DimZ, gpu::MappingId::DimY, gpu::MappingId::DimX},
-      [&](ValueRange blocks) {
-        selectHead(blocks[0], blocks[1]);
-        Value firstColumn = arith::MulIOp::create(b, blocks[2], index(columns));
-        Value scores = workgroupBuffer({1, 1});
-        Value factors = workgroupBuffer({3, 1});
-        Value partials = workgroupBuffer({slices, columns});
-        Value stateDecay = decayPower(b, b.getLoc(), index(1));
-        // The group's columns of the initial state.
-        forEachElement(index(keyDim * columns), [&](OpBuilder &builder,
-                                                    Location loc, Value e) {
-          auto [row, local] = split(builder, loc, e, columns);
-          Value column = groupColumn(builder, loc, firstColumn, local);
-          Value value = initialState
-                            ? load(builder, loc, initialState, at(row, column))
-                            : floatConstant(builder, loc, computeType, 0.0);
-          memref::StoreOp::create(builder, loc, value, state, at(row, column));
-        });
-        forEachTile(length, index(1), [&](Value, Value token, Value rows) {
-          computeRowFactors(factors, token, rows, /*queryDecayBase=*/token,
-                            /*keyDecayEnd=*/
-                            arith::AddIOp::create(b, token, rows));
-          computeScores(scores, token, rows, token, rows);
-          emitTokenStatePass(token, firstColumn, columns, slices, factors,
-                             partials, stateDecay);
-          emitTokenOutputs(token, firstColumn, columns, slices, factors, scores,
-                           partials);
-        });
-      });
-}
-
-void RetentionKernelEmitter::emitTokenStatePass(Value token, Value firstColumn,
-                                                int64_t columns, int64_t slices,
-                                                Value factors, Value partials,
-                                                Value stateDecay) {
-  forEachElement(index(slices * columns), [&](OpBuilder &builder, Location loc,
-                                              Value e) {
-    auto [slice, local] = split(builder, loc, e, columns);
-    Value column = groupColumn(builder, loc, firstColumn, local);
-    Value zeta = memref::LoadOp::create(
-        builder, loc, factors,
-        ValueRange{index(builder, loc, KeyDecayRow), index(builder, loc, 0)});
-    Value value = arith::MulFOp::create(
-        builder, loc, load(builder, loc, values, at(token, column)), zeta);
-    auto pass = scf::ForOp::create(
-        builder, loc, slice, index(builder, loc, keyDim),
-        index(builder, loc, slices),
-        ValueRange{floatConstant(builder, loc, computeType, 0.0)},
-        [&](OpBuilder &inner, Location innerLoc, Value row, ValueRange acc) {
-          Value old = load(inner, innerLoc, state, at(row, column));
-          Value dot = arith::AddFOp::create(
-              inner, innerLoc, acc[0],
-              arith::MulFOp::create(
-                  inner, innerLoc,
-                  load(inner, innerLoc, queries, at(token, row)), old));
-          Value update = arith::AddFOp::create(
-              inner, innerLoc,
-              arith::MulFOp::create(inner, innerLoc, old, stateDecay),
-              arith::MulFOp::create(inner, innerLoc,
-                                    load(inner, innerLoc, keys, at(token, row)),
-                                    value));
-          memref::StoreOp::create(inner, innerLoc, update, state,
-                                  at(row, column));
-          scf::YieldOp::create(inner, innerLoc, dot);
-        });
-    memref::StoreOp::create(builder, loc, pass.getResult(0), partials,
-                            ValueRange{slice, local});
-  });
-}
-
-void RetentionKernelEmitter::emitTokenOutputs(Value token, Value firstColumn,
-                                              int64_t columns, int64_t slices,
-                                              Value factors, Value scores,
-                                              Value partials) {
-  forEachElement(index(columns), [&](OpBuilder &builder, Location loc,
-                                     Value local) {
-    Value column = groupColumn(builder, loc, firstColumn, local);
-    auto factor = [&](FactorRow row) {
-      return memref::LoadOp::create(
-                 builder, loc, factors,
-                 ValueRange{index(builder, loc, row), index(builder, loc, 0)})
-          .getResult();
-    };
-    Value zero = index(builder, loc, 0);
-    Value fromState =
-        sum(builder, loc, index(builder, loc, slices),
-            [&](OpBuilder &inner, Location innerLoc, Value slice) {
-              return memref::LoadOp::create(inner, innerLoc, partials,
-                                            ValueRange{slice, local})
-                  .getResult();
-            });
-    Value result = arith::AddFOp::create(
-        builder, loc,
-        arith::MulFOp::create(builder, loc,
-                              memref::LoadOp::create(builder, loc, scores,
-                                                     ValueRange{zero, zero}),
-                              load(builder, loc, values, at(token, column))),
-        arith::MulFOp::create(builder, loc, fromState, factor(QueryDecayRow)));
-    if (scaled)
-      result = arith::MulFOp::create(builder, loc, result, factor(ScaleRow));
-    if (elementType != computeType)
-      result = arith::TruncFOp::create(builder, loc, elementType, result);
-    memref::StoreOp::create(builder, loc, result, output, at(token, column));
-  });
-}
-
 Value RetentionKernelEmitter::emit(ChunkStatesOp op) {
   // Per (batch, head, chunk): the chunk's contribution to the state,
   // dS_c = (K_c * zeta)^T V_c.
@@ -162,76 +42,6 @@ Value RetentionKernelEmitter::emit(ChunkStatesOp op) {
                     chunkState(deltas, blocks[2]));
       });
   return toTensor(deltas, op.getDeltas().getType());
-}
-
-SmallVector<Value> RetentionKernelEmitter::emit(ChunkScanOp op) {
-  // Per (batch, head, group of `threads` state elements): the scan
-  // S_(c+1) = gamma^(L_c) S_c + dS_c over the chunks from the initial
-  // state, leaving the state at the start of each chunk and the final state.
-  Value deltas = toBuffer(op.getDeltas());
-  gammas = toBuffer(op.getGamma());
-  initialState = toBuffer(op.getInitialState());
-  batch = memref::DimOp::create(b, deltas, 0);
-  length = op.getLength();
-  Value chunks = memref::DimOp::create(b, deltas, 2);
-  Value chunk = index(op.getChunkSize());
-  Value starts =
-      allocate({ShapedType::kDynamic, keyDim, valueDim}, computeType, chunks);
-  state = allocate({keyDim, valueDim}, computeType);
-  int64_t elements = keyDim * valueDim;
-  Value groups = index(llvm::divideCeil(elements, threads));
-  forEachBlock(
-      {batch, b.getIndexAttr(heads), groups},
-      {gpu::MappingId::DimZ, gpu::MappingId::DimY, gpu::MappingId::DimX},
-      [&](ValueRange blocks) {
-        selectHead(blocks[0], blocks[1]);
-        // gamma^C for full chunks, gamma^(rest) for a shorter last one.
-        Value lastChunk = arith::SubIOp::create(b, chunks, index(1));
-        Value lastRows = tileBounds(lastChunk, chunk).second;
-        Value fullDecay = decayPower(b, b.getLoc(), chunk);
-        Value lastDecay = decayPower(b, b.getLoc(), lastRows);
-        Value base = arith::MulIOp::create(b, blocks[2], index(threads));
-        forEachElement(index(threads), [&](OpBuilder &builder, Location loc,
-                                           Value thread) {
-          Value e = arith::AddIOp::create(builder, loc, base, thread);
-          Value inside =
-              arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::ult, e,
-                                    index(builder, loc, elements));
-          auto guard = scf::IfOp::create(builder, loc, inside,
-                                         /*withElseRegion=*/false);
-          OpBuilder then = guard.getThenBodyBuilder();
-          auto [rowIndex, columnIndex] = split(then, loc, e, valueDim);
-          Value row = rowIndex, column = columnIndex;
-          Value initial = initialState
-                              ? load(then, loc, initialState, at(row, column))
-                              : floatConstant(then, loc, computeType, 0.0);
-          auto scan = scf::ForOp::create(
-              then, loc, index(then, loc, 0), chunks, index(then, loc, 1),
-              ValueRange{initial},
-              [&](OpBuilder &inner, Location innerLoc, Value c,
-                  ValueRange carried) {
-                SmallVector<Value> indices =
-                    at(chunkState(deltas, c), row, column);
-                Value contribution =
-                    memref::LoadOp::create(inner, innerLoc, deltas, indices);
-                memref::StoreOp::create(inner, innerLoc, carried[0], starts,
-                                        indices);
-                Value isLast = arith::CmpIOp::create(
-                    inner, innerLoc, arith::CmpIPredicate::eq, c, lastChunk);
-                Value decay = arith::SelectOp::create(inner, innerLoc, isLast,
-                                                      lastDecay, fullDecay);
-                Value next = arith::AddFOp::create(
-                    inner, innerLoc,
-                    arith::MulFOp::create(inner, innerLoc, carried[0], decay),
-                    contribution);
-                scf::YieldOp::create(inner, innerLoc, next);
-              });
-          memref::StoreOp::create(then, loc, scan.getResult(0), state,
-                                  at(row, column));
-        });
-      });
-  return {toTensor(starts, op.getStarts().getType()),
-          toTensor(state, op.getFinalState().getType())};
 }
 
 Value RetentionKernelEmitter::emit(ChunkOutputsOp op) {
@@ -371,22 +181,14 @@ SmallVector<Value> RetentionKernelEmitter::emit(RetentionOpInterface op) {
   length = memref::DimOp::create(b, queries, 2);
   output = allocate({ShapedType::kDynamic, valueDim}, elementType, length);
   bool needState = static_cast<bool>(op.getFinalStateValue());
-  // Blocks of the whole sequence (parallel) or of single tokens
-  // (recurrent); chunkwise ops are split into their pieces first.
-  std::optional<int64_t> blockLength = op.getBlockLength();
-  assert((!blockLength || *blockLength == 1) &&
-         "chunkwise ops are split into chunk pieces before lowering");
-  // The final state; the token-by-token strategy also carries its state
-  // there.
-  if (needState || blockLength)
+  // Blocks of the whole sequence (the parallel form): chunkwise ops are
+  // split into their pieces first, and blocks of one token are tiled
+  // upstream (convert-retention-to-gpu's TileTokenByToken).
+  assert(!op.getBlockLength() && "expected the parallel form");
+  if (needState)
     state = allocate({keyDim, valueDim}, computeType);
-  if (!blockLength) {
-    accumulator =
-        allocate({ShapedType::kDynamic, valueDim}, computeType, length);
-    emitParallel();
-  } else {
-    emitTokenByToken();
-  }
+  accumulator = allocate({ShapedType::kDynamic, valueDim}, computeType, length);
+  emitParallel();
 
   SmallVector<Value> results = {
       toTensor(output, op.getOutputValue().getType())};

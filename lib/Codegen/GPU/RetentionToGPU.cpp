@@ -5,6 +5,7 @@
 #include "RetentionKernelEmitter.h"
 
 #include "Retention/Transforms/FormConversion.h"
+#include "Retention/Transforms/TileAndDecompose.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
@@ -42,10 +43,6 @@ KernelShape shapeOf(ChunkStatesOp op) {
   return shapeOf(op.getDeltas().getType(), op.getK().getType().getElementType(),
                  false);
 }
-KernelShape shapeOf(ChunkScanOp op) {
-  RankedTensorType deltas = op.getDeltas().getType();
-  return shapeOf(deltas, deltas.getElementType(), false);
-}
 KernelShape shapeOf(ChunkOutputsOp op) {
   return shapeOf(op.getStarts().getType(), op.getQ().getType().getElementType(),
                  op.getScaling() == Scaling::decay_sqrt_sum);
@@ -66,6 +63,102 @@ template <typename OpTy, typename Base> struct LowerToKernels : public Base {
   }
 
   KernelOptions options;
+};
+
+/// The most value columns of a block of the token-by-token kernel: a
+/// warp's worth.
+constexpr int64_t kTokenBlockColumns = 32;
+/// The most workgroup memory for the state of a block whose op has no
+/// initial state (its state starts at zero in a buffer of the block's own).
+constexpr int64_t kScratchStateBytes = 16 * 1024;
+
+/// The value columns of a block of the token-by-token kernel: the most, up
+/// to kTokenBlockColumns, that divide the value width and whose scratch
+/// state (if any) fits kScratchStateBytes.
+int64_t tokenBlockColumns(RetentionOpInterface op) {
+  int64_t columns = op.getValueDim();
+  int64_t stateBytes = op.getInitialStateValue()
+                           ? 0
+                           : op.getKeyDim() *
+                                 getStateElementType(op.getElementType())
+                                     .getIntOrFloatBitWidth() /
+                                 8;
+  int64_t tile = std::min(columns, kTokenBlockColumns);
+  while (tile > 1 &&
+         (columns % tile != 0 || tile * stateBytes > kScratchStateBytes))
+    --tile;
+  return tile;
+}
+
+/// Lowers a retention op of blocks of one token (the recurrent form) with
+/// the upstream tiling that the CPU uses: one block per (batch row, head,
+/// group of value columns), mapped to `#gpu.block` z, y and x, whose body is
+/// the per-head decomposition (its tokens in order, each a state update and
+/// the output's sum over the state's rows); retnet-gpu-distribute-linalg
+/// then spreads each linalg op of a block over its threads.
+struct TileTokenByToken
+    : public OpInterfaceRewritePattern<RetentionOpInterface> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(RetentionOpInterface op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getBlockLength() != 1)
+      return failure();
+    MLIRContext *context = rewriter.getContext();
+    auto block = [&](gpu::MappingId id) -> Attribute {
+      return gpu::GPUBlockMappingAttr::get(context, id);
+    };
+    retention::TileAndDecomposeOptions options;
+    // The producers of q, k and v (per-head rotations) join each block
+    // where its slices are static (a decoding step's single token), so that
+    // their tiles fit the block's workgroup memory.
+    options.fuseProducers = !op.getQueries().getType().isDynamicDim(2);
+    options.valueTile = tokenBlockColumns(op);
+    options.mapping = {block(gpu::MappingId::DimZ), block(gpu::MappingId::DimY),
+                       block(gpu::MappingId::DimX)};
+    if (options.valueTile == op.getValueDim())
+      options.mapping.erase(options.mapping.begin());
+    return retention::tileAndDecompose(rewriter, op, options);
+  }
+};
+
+/// The largest divisor of `size` that is at most `limit` (and 1 at least).
+int64_t largestDivisor(int64_t size, int64_t limit) {
+  int64_t divisor = std::max<int64_t>(std::min(size, limit), 1);
+  while (size % divisor != 0)
+    --divisor;
+  return divisor;
+}
+
+/// Lowers chunk_scan with upstream tiling, as the recurrent form: one block
+/// per (batch row, head, tile of state elements: up to 32 columns and as
+/// many rows as the block's threads allow), mapped to linear `#gpu.block`
+/// ids; in the block, each chunk's starting state goes out and the state
+/// tile (the block's own workgroup buffer) is updated in place, one thread
+/// per element.
+struct TileChunkScan : public OpRewritePattern<ChunkScanOp> {
+  TileChunkScan(MLIRContext *context, int64_t threads)
+      : OpRewritePattern(context), threads(threads) {}
+
+  LogicalResult matchAndRewrite(ChunkScanOp op,
+                                PatternRewriter &rewriter) const override {
+    RankedTensorType deltas = op.getDeltas().getType();
+    int64_t rows = deltas.getDimSize(3), columns = deltas.getDimSize(4);
+    retention::TileAndDecomposeOptions options;
+    options.stateColumnTile = largestDivisor(columns, kTokenBlockColumns);
+    options.stateRowTile =
+        largestDivisor(rows, threads / options.stateColumnTile);
+    int64_t tiled =
+        2 + (options.stateRowTile < rows) + (options.stateColumnTile < columns);
+    for (int64_t dim = tiled; dim-- > 0;)
+      options.mapping.push_back(gpu::GPUBlockMappingAttr::get(
+          rewriter.getContext(),
+          static_cast<gpu::MappingId>(
+              static_cast<int64_t>(gpu::MappingId::LinearDim0) + dim)));
+    return retention::tileAndDecompose(rewriter, op, options);
+  }
+
+  int64_t threads;
 };
 
 template <typename OpTy>
@@ -137,11 +230,13 @@ struct ConvertRetentionToGPUPass
     if (failed(splitChunkwise(getOperation())))
       return signalPassFailure();
     KernelOptions options{threads, parallelTile, workgroupSpace};
+    RewritePatternSet tilingPatterns(&getContext());
+    tilingPatterns.add<TileTokenByToken>(&getContext());
+    tilingPatterns.add<TileChunkScan>(&getContext(), threads);
+    walkAndApplyPatterns(getOperation(), std::move(tilingPatterns));
     RewritePatternSet patterns(&getContext());
-    patterns
-        .add<LowerRetentionToKernels, LowerOpToKernels<ChunkStatesOp>,
-             LowerOpToKernels<ChunkScanOp>, LowerOpToKernels<ChunkOutputsOp>>(
-            &getContext(), options);
+    patterns.add<LowerRetentionToKernels, LowerOpToKernels<ChunkStatesOp>,
+                 LowerOpToKernels<ChunkOutputsOp>>(&getContext(), options);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -48,12 +48,35 @@ struct SplitLoops {
 
 } // namespace
 
+/// Whether `init`, an output of `op`, is written once per term: indexed by
+/// every loop, each by itself.
+bool isTermOutput(linalg::LinalgOp op, OpOperand &init) {
+  AffineMap map = op.getMatchingIndexingMap(&init);
+  return map.getNumResults() == op.getNumLoops() && map.isPermutation();
+}
+
+/// The output of `op` that sums over its reduction loops, if all others are
+/// term outputs (isTermOutput) on buffers.
+OpOperand *sumOutput(linalg::LinalgOp op) {
+  OpOperand *sum = nullptr;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    if (isTermOutput(op, init) && isa<MemRefType>(init.get().getType()))
+      continue;
+    if (sum)
+      return nullptr;
+    sum = &init;
+  }
+  return sum;
+}
+
 bool mlir::retnet::isSplittableSum(linalg::LinalgOp op, int64_t minimumLength,
                                    int64_t slices) {
-  if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() == 0)
+  OpOperand *sum = sumOutput(op);
+  if (!sum || op.getNumReductionLoops() == 0)
     return false;
   SmallVector<Operation *> combiners;
-  if (!matchReduction(op.getRegionOutputArgs(), 0, combiners) ||
+  unsigned sumNumber = sum->getOperandNumber() - op.getNumDpsInputs();
+  if (!matchReduction(op.getRegionOutputArgs(), sumNumber, combiners) ||
       combiners.size() != 1 || !isa<arith::AddFOp>(combiners.front()))
     return false;
   SmallVector<int64_t> sizes = op.getStaticLoopRanges();
@@ -68,15 +91,13 @@ bool mlir::retnet::isSplittableSum(linalg::LinalgOp op, int64_t minimumLength,
   unsigned first = firstReductionLoop(op);
   if (total < minimumLength || sizes[first] % slices != 0)
     return false;
-  // Outputs are indexed by parallel loops only; inputs index the first
+  // The sum is indexed by parallel loops only; inputs index the first
   // reduction loop by itself, and at least one does.
-  for (OpOperand &init : op.getDpsInitsMutable()) {
-    AffineMap map = op.getMatchingIndexingMap(&init);
-    for (unsigned dim = 0; dim < map.getNumDims(); ++dim)
-      if (op.getIteratorTypesArray()[dim] == utils::IteratorType::reduction &&
-          map.isFunctionOfDim(dim))
-        return false;
-  }
+  AffineMap sumMap = op.getMatchingIndexingMap(sum);
+  for (unsigned dim = 0; dim < sumMap.getNumDims(); ++dim)
+    if (op.getIteratorTypesArray()[dim] == utils::IteratorType::reduction &&
+        sumMap.isFunctionOfDim(dim))
+      return false;
   bool indexed = false;
   for (OpOperand *input : op.getDpsInputOperands()) {
     AffineMap map = op.getMatchingIndexingMap(input);
@@ -102,7 +123,7 @@ mlir::retnet::SplitSum mlir::retnet::splitSum(RewriterBase &rewriter,
   SplitLoops loops(op);
   unsigned first = firstReductionLoop(op);
   SmallVector<Range> ranges = op.createLoopRanges(rewriter, loc);
-  OpOperand *init = op.getDpsInitOperand(0);
+  OpOperand *init = sumOutput(op);
   Type elementType = getElementTypeOrSelf(init->get().getType());
 
   // The partial sums: [parallel sizes of the tile..., slices].
@@ -137,15 +158,27 @@ mlir::retnet::SplitSum mlir::retnet::splitSum(RewriterBase &rewriter,
     inputs.push_back(value);
     maps.push_back(map);
   }
+  // Outputs in order: the partial sums for the sum, the term outputs split
+  // as the inputs are.
   AffineMap pointMap =
       AffineMap::getMultiDimIdentityMap(loops.numParallel + 1, context);
-  maps.push_back(
-      AffineMap::get(loops.numLoops(), 0, pointMap.getResults(), context));
+  SmallVector<Value> outputs;
+  for (OpOperand &output : op.getDpsInitsMutable()) {
+    if (&output == init) {
+      outputs.push_back(partials);
+      maps.push_back(
+          AffineMap::get(loops.numLoops(), 0, pointMap.getResults(), context));
+      continue;
+    }
+    auto [value, map] = retnet::splitOperand(rewriter, op, &output, split);
+    outputs.push_back(value);
+    maps.push_back(map);
+  }
   SmallVector<utils::IteratorType> iterators(loops.numParallel + 1,
                                              utils::IteratorType::parallel);
   iterators.append(op.getNumReductionLoops(), utils::IteratorType::reduction);
   auto partial = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{}, inputs, ValueRange{partials}, maps, iterators,
+      rewriter, loc, TypeRange{}, inputs, outputs, maps, iterators,
       [&](OpBuilder &b, Location bodyLoc, ValueRange arguments) {
         linalg::YieldOp::create(
             b, bodyLoc,

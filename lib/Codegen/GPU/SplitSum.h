@@ -9,10 +9,12 @@
 namespace mlir::retnet {
 
 /// Whether `op` (on buffers) is a sum whose first reduction loop can be
-/// split into `slices`: one output combined with `arith.addf`, static
-/// reductions of at least `minimumLength` iterations in all, a first
-/// reduction loop of a multiple of `slices` iterations that the inputs index
-/// by itself (or not at all) and that outputs do not index.
+/// split into `slices`: one output combined with `arith.addf` that only
+/// parallel loops index (the others, if any, term outputs: buffers indexed
+/// by every loop, each by itself, written once per term, such as a
+/// recurrent step's state), static reductions of at least `minimumLength`
+/// iterations in all, a first reduction loop of a multiple of `slices`
+/// iterations that the inputs index by itself (or not at all).
 bool isSplittableSum(linalg::LinalgOp op, int64_t minimumLength,
                      int64_t slices);
 
@@ -22,7 +24,7 @@ struct SplitSum {
   linalg::LinalgOp fill;
   /// partials[p, s] = the sum over k = kk * slices + s of the payload at
   /// point p: loops (the parallel loops, s, the reduction loops with the
-  /// first one over kk).
+  /// first one over kk); the term outputs written at (p, k) as before.
   linalg::LinalgOp partial;
   /// out[p] += the sum over s of partials[p, s]: loops (the parallel loops,
   /// s).

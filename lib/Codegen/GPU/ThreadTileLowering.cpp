@@ -29,6 +29,12 @@ public:
     zero = arith::ConstantIndexOp::create(b, loc, 0);
     one = arith::ConstantIndexOp::create(b, loc, 1);
     ivs.assign(sizes.size(), zero);
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      AffineMap map = op.getMatchingIndexingMap(&init);
+      termOutputs.push_back(llvm::any_of(reductionDims, [&](unsigned dim) {
+        return map.isFunctionOfDim(dim);
+      }));
+    }
   }
 
   void emit(OpBuilder &b) { emitParallel(b, 0); }
@@ -185,10 +191,36 @@ private:
   /// outputs through the reduction loops.
   void emitParallel(OpBuilder &b, unsigned depth) {
     if (depth == parallelDims.size()) {
-      storeOutputs(b, emitReduction(b, 0, loadOutputs(b),
-                                    [&](OpBuilder &inner, ValueRange current) {
-                                      return computePoint(inner, current);
-                                    }));
+      // Outputs indexed by a reduction loop (written once per term, such as
+      // a recurrent step's state) load and store at each step; the others
+      // ride through the reduction loops.
+      auto carriedOf = [&](ArrayRef<Value> values) {
+        SmallVector<Value> carried;
+        for (auto [value, term] : llvm::zip(values, termOutputs))
+          if (!term)
+            carried.push_back(value);
+        return carried;
+      };
+      // Each output's value: a term output's from `terms`, the others' in
+      // order from `carried`.
+      auto merge = [&](ArrayRef<Value> terms, ValueRange carried) {
+        SmallVector<Value> values;
+        auto next = carried.begin();
+        for (auto [value, term] : llvm::zip(terms, termOutputs))
+          values.push_back(term ? value : *next++);
+        return values;
+      };
+      SmallVector<Value> carried = emitReduction(
+          b, 0, carriedOf(loadOutputs(b, /*terms=*/false)),
+          [&](OpBuilder &inner, ValueRange current) {
+            SmallVector<Value> results = computePoint(
+                inner, merge(loadOutputs(inner, /*terms=*/true), current));
+            storeOutputs(inner, results, /*terms=*/true);
+            return carriedOf(results);
+          });
+      SmallVector<Value> results =
+          merge(SmallVector<Value>(termOutputs.size()), carried);
+      storeOutputs(b, results, /*terms=*/false);
       return;
     }
     unsigned dim = parallelDims[depth];
@@ -252,12 +284,16 @@ private:
   }
 
   /// The outputs at the current point (a zero where the payload does not
-  /// read them).
-  SmallVector<Value> loadOutputs(OpBuilder &b) {
+  /// read them); with `terms`, only those that are (or are not) indexed by
+  /// a reduction loop, null for the others.
+  SmallVector<Value> loadOutputs(OpBuilder &b,
+                                 std::optional<bool> terms = std::nullopt) {
     SmallVector<Value> values;
-    for (OpOperand &init : op.getDpsInitsMutable()) {
+    for (auto [init, term] : llvm::zip(op.getDpsInitsMutable(), termOutputs)) {
       BlockArgument argument = op.getMatchingBlockArgument(&init);
-      if (argument.use_empty())
+      if (terms && term != *terms)
+        values.push_back(Value());
+      else if (argument.use_empty())
         values.push_back(arith::ConstantOp::create(
             b, loc, b.getZeroAttr(argument.getType())));
       else
@@ -270,6 +306,15 @@ private:
   void storeOutputs(OpBuilder &b, ValueRange values) {
     for (auto [init, value] : llvm::zip(op.getDpsInitsMutable(), values))
       memref::StoreOp::create(b, loc, value, init.get(), indicesOf(b, init));
+  }
+
+  /// Stores the outputs that are (`terms`) or are not indexed by a
+  /// reduction loop, from `values` (one per output).
+  void storeOutputs(OpBuilder &b, ArrayRef<Value> values, bool terms) {
+    for (auto [init, value, term] :
+         llvm::zip(op.getDpsInitsMutable(), values, termOutputs))
+      if (term == terms)
+        memref::StoreOp::create(b, loc, value, init.get(), indicesOf(b, init));
   }
 
   /// The payload at the current loop indices on output values `current`.
@@ -388,6 +433,8 @@ private:
   Location loc;
   SmallVector<Value> sizes;
   SmallVector<unsigned> parallelDims, reductionDims;
+  /// Per output: whether a reduction loop indexes it (emitParallel).
+  SmallVector<bool> termOutputs;
   Value zero, one;
   SmallVector<Value> ivs;
   /// Per loop, the indices of a register tile's points (clamped into a

@@ -25,19 +25,18 @@
 // CHECK:     memref.store %{{.*}}, %[[DELTAS]][%[[BI]], %[[HI]], %[[CI]], %{{.*}}, %{{.*}}]
 // CHECK:   } {mapping = [#gpu.thread<x>]}
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
-// (2) The scan over chunks from the initial state, per state element.
-// CHECK: %[[STARTS:.*]] = memref.alloc(%[[B]], %[[CHUNKS]]) : memref<?x2x?x16x32xf32>
-// CHECK: %[[STATE:.*]] = memref.alloc(%[[B]]) : memref<?x2x16x32xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%[[B]], 2, 4) {
-// CHECK:   scf.forall (%{{.*}}) in (128) {
-// CHECK:     tensor.extract %[[S0]]
-// CHECK:     %[[FINAL:.*]] = scf.for %{{.*}} = %c0 to %[[CHUNKS]] step %c1 iter_args(%{{.*}} = %{{.*}}) -> (f32) {
-// CHECK:       memref.load %[[DELTAS]]
-// CHECK:       memref.store %{{.*}}, %[[STARTS]]
-// CHECK:     memref.store %[[FINAL]], %[[STATE]]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
-// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
-// CHECK: %[[F:.*]] = bufferization.to_tensor %[[STATE]] restrict writable
+// (2) The scan over chunks from the initial state, tiled upstream (the
+// TilingInterface of chunk_scan) into one block per (batch, head, tile of
+// 4 x 32 state elements: 128 threads), mapped to linear block ids; per
+// chunk, the chunk's starting state goes out and the tile is updated in
+// place (S = gamma^L S + dS).
+// CHECK: %[[SCAN:.*]]:2 = scf.forall (%[[SB:.*]], %[[SH:.*]], %[[ROWS:.*]]) = (0, 0, 0) to (%[[B]], 2, 16) step (1, 1, 4) shared_outs(
+// CHECK:   tensor.extract_slice %[[S0]][%[[SB]], %[[SH]], %[[ROWS]], 0] [1, 1, 4, 32]
+// CHECK:   scf.for %{{.*}} = %c0 to %[[CHUNKS]] step %c1 iter_args(%{{.*}} = %{{.*}}, %[[TILE:.*]] = %{{.*}}) -> (tensor<1x1x?x4x32xf32>, tensor<4x32xf32>) {
+// CHECK:     math.exp
+// CHECK:     tensor.insert_slice %[[TILE]]
+// CHECK:     linalg.generic {{.*}} outs(%[[TILE]] : tensor<4x32xf32>)
+// CHECK: } {mapping = [#gpu.block<linear_dim_2>, #gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
 // (3) Outputs: row factors (xi, scale), masked scores, outputs.
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x32xf32>
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}}, 2, %{{.*}}) {
@@ -55,14 +54,14 @@
 // CHECK:   } {mapping = [#gpu.thread<x>]}
 // CHECK:   scf.forall
 // CHECK:     memref.load %[[SCORES]]
-// CHECK:     memref.load %[[STARTS]]
+// CHECK:     tensor.extract %[[SCAN]]#0
 // CHECK:     memref.load %[[FACTORS]][%c0
 // CHECK:     memref.load %[[FACTORS]][%c2
 // CHECK:     memref.store %{{.*}}, %[[OUT]]
 // CHECK:   } {mapping = [#gpu.thread<x>]}
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
 // CHECK: %[[O:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
-// CHECK: return %[[O]], %[[F]]
+// CHECK: return %[[O]], %[[SCAN]]#1
 
 // DEFAULT-MEMORY-LABEL: func @chunkwise
 // DEFAULT-MEMORY: memref.alloca() : memref<16x16xf32>
@@ -76,32 +75,25 @@ func.func @chunkwise(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: ten
 
 // -----
 
-// Recurrent (decoding): one block per (batch, head, group of 32 state
-// columns) running the tokens in order, chunks of one token. Each thread
-// passes once over its rows of a column (a slice of 4 of the 16), for
-// q . S and the update together, and the 4 slices' partial sums are added
-// per column for the output. Without a state operand the state starts at
-// zero in a scratch buffer; no scale factors without scaling.
+// Recurrent (decoding): upstream tiling through the op's TilingInterface
+// (as on the CPU), into one block per (batch, head, group of 32 value
+// columns), mapped to #gpu.block z, y, x; the block's body is the per-head
+// decomposition on tensors: the token's state update and its output's sum
+// over the state's rows in one linalg.generic (rows a reduction, columns
+// parallel), which retnet-gpu-distribute-linalg spreads over the threads.
+// Without a state operand the state starts at zero in a tile of the block's
+// own; no scale factors without scaling.
 
 // CHECK-LABEL: func @recurrent
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x2x1x64xf32>
-// CHECK: %[[STATE:.*]] = memref.alloc() : memref<4x2x16x64xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %[[GROUP:.*]]) in (4, 2, 2) {
-// CHECK:   %[[FIRST:.*]] = arith.muli %[[GROUP]], %c32
-// CHECK:   memref.alloca() : memref<1x1xf32, #gpu.address_space<workgroup>>
-// CHECK:   memref.alloca() : memref<3x1xf32, #gpu.address_space<workgroup>>
-// CHECK:   %[[PARTIALS:.*]] = memref.alloca() : memref<4x32xf32, #gpu.address_space<workgroup>>
-// CHECK:   memref.store %cst{{.*}}, %[[STATE]]
-// CHECK:   scf.for
-// CHECK:     %[[COLUMN:.*]] = arith.addi %[[FIRST]], %{{.*}}
-// CHECK:     scf.for %{{.*}} = %{{.*}} to %c16 step %c4
-// CHECK:       memref.load %[[STATE]][%{{.*}}, %{{.*}}, %{{.*}}, %[[COLUMN]]]
-// CHECK-NOT:   memref.load %[[STATE]]
-// CHECK:       memref.store %{{.*}}, %[[STATE]][%{{.*}}, %{{.*}}, %{{.*}}, %[[COLUMN]]]
-// CHECK:     memref.store %{{.*}}, %[[PARTIALS]]
-// CHECK:     memref.load %[[PARTIALS]]
-// CHECK:     memref.store %{{.*}}, %[[OUT]]
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]], %[[COL:.*]]) = (0, 0, 0) to (4, 2, 64) step (1, 1, 32) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<4x2x1x64xf32>) {
+// CHECK:   tensor.extract_slice %{{.*}}[%[[B]], %[[H]], 0, 0] [1, 1, 1, 16]
+// CHECK:   tensor.extract_slice %{{.*}}[%[[B]], %[[H]], 0, 0] [1, 1, 1, 16]
+// CHECK:   tensor.extract_slice %{{.*}}[%[[B]], %[[H]], 0, %[[COL]]] [1, 1, 1, 32]
+// CHECK:   %[[STATE:.*]] = linalg.fill {{.*}} -> tensor<16x32xf32>
+// CHECK:   %[[ROW:.*]] = linalg.fill {{.*}} -> tensor<32xf32>
+// CHECK:   %[[STEP:.*]]:2 = linalg.generic {{{.*}}iterator_types = ["reduction", "parallel"]} {{.*}} outs(%[[STATE]], %[[ROW]] : tensor<16x32xf32>, tensor<32xf32>)
 // CHECK-NOT: math.expm1
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[B]], %[[H]], 0, %[[COL]]] [1, 1, 1, 32]
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
 func.func @recurrent(%q: tensor<4x2x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: tensor<4x2x1x64xf32>) -> tensor<4x2x1x64xf32> {
   %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>

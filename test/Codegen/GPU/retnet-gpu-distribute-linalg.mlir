@@ -164,18 +164,77 @@ func.func @iota(%out: memref<?xf32>) {
 
 // -----
 
-// Ops already inside GPU blocks, and ops on tensors, are left alone.
+// Ops on tensors are left alone.
 
-// CHECK-LABEL: func @left_alone
-// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : memref<8xf32>)
+// CHECK-LABEL: func @tensors_left_alone
 // CHECK: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<8xf32>)
-func.func @left_alone(%buffer: memref<8xf32>, %tensor: tensor<8xf32>) -> tensor<8xf32> {
+func.func @tensors_left_alone(%tensor: tensor<8xf32>) -> tensor<8xf32> {
   %cst = arith.constant 0.0 : f32
-  scf.forall (%b) in (2) {
-    linalg.fill ins(%cst : f32) outs(%buffer : memref<8xf32>)
-  } {mapping = [#gpu.block<x>]}
   %filled = linalg.fill ins(%cst : f32) outs(%tensor : tensor<8xf32>) -> tensor<8xf32>
   return %filled : tensor<8xf32>
+}
+
+// -----
+
+// Ops that a block loop holds (a retention op tiled to blocks) spread over
+// the block's threads. A recurrent step (the state written once per term,
+// the output a sum over the state's rows) splits its rows into slices, as
+// many as the threads that its 32 columns leave while at most the square
+// root of its 64 rows: 4 slices of 16 rows, the rows interleaved
+// (row = 4 kk + s) so that each thread (column j, slice s) updates its own
+// state elements, coalesced along j; the slices' partial sums then add up
+// per column. The block's own buffer (a tile of a fused producer) becomes
+// a workgroup buffer.
+
+// CHECK-LABEL: func @in_block
+// CHECK-SAME: (%[[Q:.*]]: memref<64xf32>, %[[V:.*]]: memref<32xf32>, %[[S:.*]]: memref<2x64x32xf32>, %[[O:.*]]: memref<2x32xf32>)
+// CHECK: scf.forall (%[[BLOCK:.*]]) in (2) {
+// CHECK:   %[[K:.*]] = memref.alloca() {alignment = 64 : i64} : memref<64xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT: memref.dealloc
+// CHECK:   scf.forall (%{{.*}}) in (64) {
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK:   %[[PARTIALS:.*]] = memref.alloca() : memref<32x4xf32, #gpu.address_space<workgroup>>
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (32, 4) {
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
+// CHECK:   memref.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [16, 4, 32]
+// CHECK:   scf.forall (%[[J:.*]], %[[SLICE:.*]]) in (32, 4) {
+// CHECK:     %[[TERMS:.*]] = memref.subview %{{.*}}[0, %[[SLICE]], %[[J]]] [16, 1, 1]
+// CHECK:     %[[PARTIAL:.*]] = memref.subview %[[PARTIALS]][%[[J]], %[[SLICE]]] [1, 1]
+// CHECK:     %[[START:.*]] = memref.load %[[PARTIAL]][%c0, %c0]
+// CHECK:     %[[SUM:.*]] = scf.for %[[KK:.*]] = %c0 to %c16 step %c1 iter_args(%[[ACC:.*]] = %[[START]]) -> (f32) {
+// CHECK:       %[[OLD:.*]] = memref.load %[[TERMS]][%[[KK]], %c0, %c0]
+// CHECK:       %[[NEW:.*]] = arith.addf
+// CHECK:       memref.store %[[NEW]], %[[TERMS]][%[[KK]], %c0, %c0]
+// CHECK:       scf.yield
+// CHECK:     memref.store %[[SUM]], %[[PARTIAL]][%c0, %c0]
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
+// CHECK:   scf.forall (%{{.*}}) in (32) {
+// CHECK:     scf.for %{{.*}} = %c0 to %c4
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<x>]}
+#row = affine_map<(i, j) -> (i)>
+#column = affine_map<(i, j) -> (j)>
+#element = affine_map<(i, j) -> (i, j)>
+func.func @in_block(%q: memref<64xf32>, %v: memref<32xf32>, %s: memref<2x64x32xf32>, %o: memref<2x32xf32>) {
+  %cst = arith.constant 2.0 : f32
+  %decay = arith.constant 0.5 : f32
+  scf.forall (%b) in (2) {
+    %k = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+    linalg.fill ins(%cst : f32) outs(%k : memref<64xf32>)
+    %state = memref.subview %s[%b, 0, 0] [1, 64, 32] [1, 1, 1] : memref<2x64x32xf32> to memref<64x32xf32, strided<[32, 1], offset: ?>>
+    %out = memref.subview %o[%b, 0] [1, 32] [1, 1] : memref<2x32xf32> to memref<32xf32, strided<[1], offset: ?>>
+    linalg.generic {indexing_maps = [#row, #column, #row, #element, #column], iterator_types = ["reduction", "parallel"]} ins(%k, %v, %q : memref<64xf32>, memref<32xf32>, memref<64xf32>) outs(%state, %out : memref<64x32xf32, strided<[32, 1], offset: ?>>, memref<32xf32, strided<[1], offset: ?>>) {
+    ^bb0(%ki: f32, %vj: f32, %qi: f32, %sij: f32, %oj: f32):
+      %decayed = arith.mulf %sij, %decay : f32
+      %outer = arith.mulf %ki, %vj : f32
+      %next = arith.addf %decayed, %outer : f32
+      %term = arith.mulf %qi, %next : f32
+      %sum = arith.addf %oj, %term : f32
+      linalg.yield %next, %sum : f32, f32
+    }
+    memref.dealloc %k : memref<64xf32>
+  } {mapping = [#gpu.block<x>]}
+  return
 }
 
 // -----

@@ -22,9 +22,12 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
       retention-split-chunkwise), each one block loop parallel over chunks
       or state elements (not only batch x heads): `chunk_states`, per
       (batch, head, chunk) the chunk's state contribution `(K * zeta)^T V`;
-      `chunk_scan`, per (batch, head, group of state elements) the scan
-      `S = gamma^L S + dS` over chunks, into each chunk's starting state and
-      the final state; `chunk_outputs`, per (batch, head, chunk) the decay
+      `chunk_scan`, the scan `S = gamma^L S + dS` over chunks into each
+      chunk's starting state and the final state, tiled upstream through
+      its TilingInterface (as the recurrent form, below) into one block per
+      (batch, head, tile of up to 32 state columns by as many rows as the
+      threads allow), mapped to linear `#gpu.block` ids, the tile updated in
+      place in workgroup memory; `chunk_outputs`, per (batch, head, chunk) the decay
       factors of its rows (xi, scale) in a `[3, C]` tile, the masked scores
       `(Q K^T) * D` in a `[C, C]` tile (both workgroup memory) and the
       outputs `s ((Q K^T * D) V + xi (Q S))`. A chunk size whose tiles
@@ -32,8 +35,18 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
       f64, C > 108 in f32) runs as chunks of the largest power of two that
       fits (the chunkwise formula gives the same result for any chunk size,
       up to rounding); pieces written with such a chunk size are an error.
-    - recurrent (decoding): one block per (batch, head) running the tokens
-      in order as chunks of one token, the state in global memory.
+    - recurrent (decoding; any op of block length 1): tiled with upstream
+      tile-and-fuse through the op's TilingInterface
+      (`retention::tileAndDecompose`, as on the CPU) into an `scf.forall` on
+      tensors of one block per (batch, head, group of up to 32 value
+      columns) mapped to `#gpu.block` z, y, x, whose body is the per-head
+      decomposition (per token, one linalg.generic that updates the state
+      once per element and sums q . S into the output row);
+      retnet-gpu-distribute-linalg then spreads it over the threads. The
+      producers of q, k and v join the block where the token count is
+      static (a decoding step). Without an initial state the state is a
+      scratch tile of the block (at most 16 KiB: fewer columns per block
+      where dk needs it).
     - parallel: one block per (batch, head, query tile of `parallel-tile`
       rows), looping over the key tiles up to the diagonal and accumulating
       in a compute-type buffer; the initial state's term and the scale come
@@ -113,7 +126,16 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       (at most half the block's own work), a kernel or more fewer each.
       Fills of fresh buffers move down to their first access first, so that
       the ops they initialize can take them over.
-    - First of all, an element-wise op right before a kernel built by hand
+    - First of all, the linalg ops that a block loop already holds (the
+      tiled recurrent form of convert-retention-to-gpu) spread over that
+      block's threads: a sum split into about sqrt(length) slices where its
+      points leave threads (an output written once per term, indexed by
+      every loop, such as a recurrent step's state, splits its rows as the
+      inputs do: each thread updates its own elements in the same pass),
+      else neighbouring points per thread. The block's own static
+      allocations become workgroup buffers (at most 40 KiB per block; a
+      dynamic one is an error). Then an element-wise op right before a
+      kernel built by hand
       (retention's) whose output only that kernel loads, at each block's own
       slice of static size (a decoding step's rotated q and k of a head),
       runs in the kernel's blocks, first, on that slice in workgroup memory:
