@@ -343,7 +343,8 @@ private:
         tileToBlocks(rewriter, op, pointTile, init, epilogues, prologue);
     if (failed(block))
       return op->emitOpError("could not be tiled to GPU blocks");
-    if (std::optional<unsigned> loop = vectorLoopOf(*block, pointTile)) {
+    if (std::optional<unsigned> loop =
+            retnet::vectorLoopOf(*block, pointTile)) {
       // Each thread's partial sums over `width` neighbouring points, which
       // it loads as one vector: the loop split into (points / width, width).
       int64_t width = retnet::vectorWidth(
@@ -363,23 +364,6 @@ private:
       }
     }
     return distributeSplitTile(rewriter, *block, pointTile, slices);
-  }
-
-  /// The innermost parallel loop of `block` with more than one point in
-  /// `pointTile`, if some input's last index is that loop (a product's
-  /// columns).
-  static std::optional<unsigned> vectorLoopOf(linalg::LinalgOp block,
-                                              ArrayRef<int64_t> pointTile) {
-    SmallVector<utils::IteratorType> iterators = block.getIteratorTypesArray();
-    for (unsigned dim = block.getNumLoops(); dim-- > 0;) {
-      if (iterators[dim] != utils::IteratorType::parallel ||
-          pointTile[dim] <= 1)
-        continue;
-      if (retnet::vectorWidth(block, dim, pointTile[dim]) > 1)
-        return dim;
-      return std::nullopt;
-    }
-    return std::nullopt;
   }
 
   /// Splits the sum of `block` (a block's tile of `pointTile`'s points) into

@@ -155,3 +155,16 @@ int64_t retnet::vectorWidth(linalg::LinalgOp op, unsigned loop, int64_t limit) {
   }
   return found ? width : 1;
 }
+
+std::optional<unsigned> retnet::vectorLoopOf(linalg::LinalgOp block,
+                                             ArrayRef<int64_t> pointTile) {
+  SmallVector<utils::IteratorType> iterators = block.getIteratorTypesArray();
+  for (unsigned dim = block.getNumLoops(); dim-- > 0;) {
+    if (iterators[dim] != utils::IteratorType::parallel || pointTile[dim] <= 1)
+      continue;
+    if (vectorWidth(block, dim, pointTile[dim]) > 1)
+      return dim;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}

@@ -62,6 +62,12 @@ bool isContiguousAlong(linalg::LinalgOp op, OpOperand &operand, unsigned loop);
 /// at most `limit`; 1 where no input is.
 int64_t vectorWidth(linalg::LinalgOp op, unsigned loop, int64_t limit);
 
+/// The innermost parallel loop of `block` with more than one point in
+/// `pointTile`, if some input's last index is that loop (a product's
+/// columns: vectorWidth above 1).
+std::optional<unsigned> vectorLoopOf(linalg::LinalgOp block,
+                                     ArrayRef<int64_t> pointTile);
+
 } // namespace mlir::retnet
 
 #endif // RETNET_CODEGEN_GPU_LOOPSPLIT_H
