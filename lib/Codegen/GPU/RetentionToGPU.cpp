@@ -234,6 +234,18 @@ struct ConvertRetentionToGPUPass
     tilingPatterns.add<TileTokenByToken>(&getContext());
     tilingPatterns.add<TileChunkScan>(&getContext(), threads);
     walkAndApplyPatterns(getOperation(), std::move(tilingPatterns));
+    // What the tiling left must not reach the emitter, which builds only the
+    // parallel form and the other chunk pieces.
+    WalkResult untiled = getOperation()->walk([](Operation *op) {
+      auto retention = dyn_cast<RetentionOpInterface>(op);
+      if (!isa<ChunkScanOp>(op) &&
+          !(retention && retention.getBlockLength() == 1))
+        return WalkResult::advance();
+      op->emitOpError("could not be tiled onto GPU blocks");
+      return WalkResult::interrupt();
+    });
+    if (untiled.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerRetentionToKernels, LowerOpToKernels<ChunkStatesOp>,
                  LowerOpToKernels<ChunkOutputsOp>>(&getContext(), options);
