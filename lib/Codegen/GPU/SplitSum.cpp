@@ -50,14 +50,14 @@ struct SplitLoops {
 
 /// Whether `init`, an output of `op`, is written once per term: indexed by
 /// every loop, each by itself.
-bool isTermOutput(linalg::LinalgOp op, OpOperand &init) {
+static bool isTermOutput(linalg::LinalgOp op, OpOperand &init) {
   AffineMap map = op.getMatchingIndexingMap(&init);
   return map.getNumResults() == op.getNumLoops() && map.isPermutation();
 }
 
 /// The output of `op` that sums over its reduction loops, if all others are
 /// term outputs (isTermOutput) on buffers.
-OpOperand *sumOutput(linalg::LinalgOp op) {
+static OpOperand *sumOutput(linalg::LinalgOp op) {
   OpOperand *sum = nullptr;
   for (OpOperand &init : op.getDpsInitsMutable()) {
     if (isTermOutput(op, init) && isa<MemRefType>(init.get().getType()))

@@ -128,3 +128,35 @@ func.func @into_destination(%a: tensor<4xf32>, %d: tensor<8xf32>) -> tensor<8xf3
   %r = tensor.insert_slice %s into %d[4] [4] [1] : tensor<4xf32> into tensor<8xf32>
   return %r : tensor<8xf32>
 }
+
+// -----
+
+// A tile that is both inserted into a destination and sliced for the row
+// that a fill starts (a decoding step's output row): one round of
+// empty-tensor elimination places the tile but leaves the row's slice of
+// the old empty tensor, which would be a buffer and a copy per iteration;
+// the second round (after folding the slice to an empty tensor) computes
+// the row in the destination too (the copies left are of subviews onto
+// themselves, which CSE and canonicalization erase).
+// CHECK-LABEL: func.func @row_of_a_tile
+// CHECK-SAME: (%[[OUT:.*]]: memref<2x4xf32>)
+// CHECK: scf.forall (%[[I:.*]]) in (2) {
+// CHECK-NOT: memref.alloc
+// CHECK:   %[[TILE:.*]] = memref.subview %[[OUT]][%[[I]], 0] [1, 4] [1, 1]
+// CHECK:   %[[ROW:.*]] = memref.subview %[[TILE]][0, 0] [1, 4] [1, 1]
+// CHECK:   linalg.fill ins(%{{.*}} : f32) outs(%[[ROW]] :
+// CHECK-NOT: memref.alloc
+// CHECK: return
+func.func @row_of_a_tile(%out: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %cst = arith.constant 1.0 : f32
+  %r = scf.forall (%i) in (2) shared_outs(%o = %out) -> tensor<2x4xf32> {
+    %tile = tensor.empty() : tensor<1x4xf32>
+    %row = tensor.extract_slice %tile[0, 0] [1, 4] [1, 1] : tensor<1x4xf32> to tensor<4xf32>
+    %filled = linalg.fill ins(%cst : f32) outs(%row : tensor<4xf32>) -> tensor<4xf32>
+    %inserted = tensor.insert_slice %filled into %tile[0, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<1x4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %inserted into %o[%i, 0] [1, 4] [1, 1] : tensor<1x4xf32> into tensor<2x4xf32>
+    }
+  }
+  return %r : tensor<2x4xf32>
+}
