@@ -7,6 +7,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/MapVector.h"
 
 using namespace mlir;
 
@@ -27,10 +28,17 @@ static void retypeViews(RewriterBase &rewriter, Value buffer, Attribute space) {
   }
 }
 
+int64_t retnet::staticBufferBytes(MemRefType type) {
+  return type.getNumElements() *
+         llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+}
+
 LogicalResult retnet::promoteBlockAllocations(RewriterBase &rewriter,
                                               Operation *root, Attribute space,
                                               int64_t maxBytes) {
-  DenseMap<Operation *, SmallVector<memref::AllocOp>> byBlockLoop;
+  // In program order, so that errors and rewrites do not depend on
+  // pointer values.
+  llvm::MapVector<Operation *, SmallVector<memref::AllocOp>> byBlockLoop;
   root->walk([&](memref::AllocOp alloc) {
     Operation *loop = alloc->getParentOfType<scf::ForallOp>();
     if (isBlockForall(loop))
@@ -44,8 +52,7 @@ LogicalResult retnet::promoteBlockAllocations(RewriterBase &rewriter,
         return alloc.emitOpError(
             "in a GPU block needs a static shape of numbers, to become a "
             "workgroup buffer");
-      bytes += type.getNumElements() *
-               llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+      bytes += staticBufferBytes(type);
     }
     if (bytes > maxBytes)
       return loop->emitOpError()

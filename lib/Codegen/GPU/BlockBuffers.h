@@ -3,9 +3,13 @@
 #ifndef RETNET_CODEGEN_GPU_BLOCKBUFFERS_H
 #define RETNET_CODEGEN_GPU_BLOCKBUFFERS_H
 
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::retnet {
+
+/// The bytes of a buffer of static shape `type`.
+int64_t staticBufferBytes(MemRefType type);
 
 /// Replaces each `memref.alloc` that a block loop of `root` holds outside
 /// its thread loops (a tile that upstream tiling fused into the block,

@@ -30,9 +30,10 @@ SmallVector<int64_t> innermostFirst(ArrayRef<int64_t> extents, int64_t budget,
   return tile;
 }
 
-/// Linear mapping attributes for the loops of the non-zero `counts`: the
-/// innermost loop fastest (`linear_dim_0`), except that loop `slowest`, if
-/// given, varies slowest.
+} // namespace
+
+namespace mlir::retnet {
+
 SmallVector<Attribute> linearMapping(MLIRContext *context,
                                      ArrayRef<int64_t> counts, bool blocks,
                                      std::optional<unsigned> slowest) {
@@ -57,9 +58,6 @@ SmallVector<Attribute> linearMapping(MLIRContext *context,
   }
   return mapping;
 }
-} // namespace
-
-namespace mlir::retnet {
 
 /// Tile sizes (0 for the reduction loops) for tiles of at most `points`
 /// neighbouring points of the parallel loops: the innermost parallel loops

@@ -15,6 +15,13 @@ namespace mlir::retnet {
 /// whole while they fit, then a part of the next one, 1 for the rest.
 SmallVector<int64_t> pointTileSizes(linalg::LinalgOp op, int64_t points);
 
+/// Linear `#gpu.block` (`blocks`) or `#gpu.thread` mapping attributes for
+/// the loops of the non-zero `counts`: the innermost loop fastest
+/// (`linear_dim_0`), except that loop `slowest`, if given, varies slowest.
+SmallVector<Attribute>
+linearMapping(MLIRContext *context, ArrayRef<int64_t> counts, bool blocks,
+              std::optional<unsigned> slowest = std::nullopt);
+
 /// Thread counts for the tiles of `pointTile`: a thread per point.
 SmallVector<int64_t> threadCounts(ArrayRef<int64_t> pointTile);
 

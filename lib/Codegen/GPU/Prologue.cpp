@@ -2,6 +2,7 @@
 
 #include "Prologue.h"
 
+#include "BlockBuffers.h"
 #include "BufferRoots.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -15,6 +16,7 @@ using namespace mlir;
 using retnet::accessesThroughViews;
 using retnet::isAllocation;
 using retnet::rootBuffer;
+using retnet::staticBufferBytes;
 
 namespace {
 /// A slice of a buffer: offsets and sizes of each dimension.
@@ -308,8 +310,7 @@ tileProducers(ArrayRef<linalg::LinalgOp> ops, ArrayRef<Value> privateRoots,
       return undo();
     auto bufferType = MemRefType::get(*shape, type.getElementType(),
                                       MemRefLayoutAttrInterface(), space);
-    bytes += bufferType.getNumElements() *
-             llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+    bytes += staticBufferBytes(bufferType);
     bufferTypes.push_back({root, bufferType});
   }
   if (bytes > maxBytes)

@@ -2,6 +2,7 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "ForallTiling.h"
 #include "RetentionKernelEmitter.h"
 
 #include "Retention/Transforms/FormConversion.h"
@@ -72,22 +73,26 @@ constexpr int64_t kTokenBlockColumns = 32;
 /// initial state (its state starts at zero in a buffer of the block's own).
 constexpr int64_t kScratchStateBytes = 16 * 1024;
 
+/// The largest divisor of `size` that is at most `limit` (and 1 at least).
+int64_t largestDivisor(int64_t size, int64_t limit) {
+  int64_t divisor = std::max<int64_t>(std::min(size, limit), 1);
+  while (size % divisor != 0)
+    --divisor;
+  return divisor;
+}
+
 /// The value columns of a block of the token-by-token kernel: the most, up
 /// to kTokenBlockColumns, that divide the value width and whose scratch
 /// state (if any) fits kScratchStateBytes.
 int64_t tokenBlockColumns(RetentionOpInterface op) {
-  int64_t columns = op.getValueDim();
-  int64_t stateBytes = op.getInitialStateValue()
-                           ? 0
-                           : op.getKeyDim() *
-                                 getStateElementType(op.getElementType())
-                                     .getIntOrFloatBitWidth() /
-                                 8;
-  int64_t tile = std::min(columns, kTokenBlockColumns);
-  while (tile > 1 &&
-         (columns % tile != 0 || tile * stateBytes > kScratchStateBytes))
-    --tile;
-  return tile;
+  int64_t limit = kTokenBlockColumns;
+  if (!op.getInitialStateValue()) {
+    int64_t columnBytes =
+        op.getKeyDim() *
+        getStateElementType(op.getElementType()).getIntOrFloatBitWidth() / 8;
+    limit = std::min(limit, kScratchStateBytes / columnBytes);
+  }
+  return largestDivisor(op.getValueDim(), limit);
 }
 
 /// Lowers a retention op of blocks of one token (the recurrent form) with
@@ -122,14 +127,6 @@ struct TileTokenByToken
   }
 };
 
-/// The largest divisor of `size` that is at most `limit` (and 1 at least).
-int64_t largestDivisor(int64_t size, int64_t limit) {
-  int64_t divisor = std::max<int64_t>(std::min(size, limit), 1);
-  while (size % divisor != 0)
-    --divisor;
-  return divisor;
-}
-
 /// Lowers chunk_scan with upstream tiling, as the recurrent form: one block
 /// per (batch row, head, tile of state elements: up to 32 columns and as
 /// many rows as the block's threads allow), mapped to linear `#gpu.block`
@@ -148,13 +145,12 @@ struct TileChunkScan : public OpRewritePattern<ChunkScanOp> {
     options.stateColumnTile = largestDivisor(columns, kTokenBlockColumns);
     options.stateRowTile =
         largestDivisor(rows, threads / options.stateColumnTile);
-    int64_t tiled =
-        2 + (options.stateRowTile < rows) + (options.stateColumnTile < columns);
-    for (int64_t dim = tiled; dim-- > 0;)
-      options.mapping.push_back(gpu::GPUBlockMappingAttr::get(
-          rewriter.getContext(),
-          static_cast<gpu::MappingId>(
-              static_cast<int64_t>(gpu::MappingId::LinearDim0) + dim)));
+    // A block id per tiled loop: batch, heads, and rows and columns where
+    // they split.
+    options.mapping = retnet::linearMapping(
+        rewriter.getContext(),
+        {1, 1, options.stateRowTile < rows, options.stateColumnTile < columns},
+        /*blocks=*/true);
     return retention::tileAndDecompose(rewriter, op, options);
   }
 
