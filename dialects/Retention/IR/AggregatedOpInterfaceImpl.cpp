@@ -224,8 +224,16 @@ SmallVector<Value> decomposeChunkStates(ImplicitLocOpBuilder &b,
   BlockEmitter e(b, deltasType.getDimSize(3), deltasType.getDimSize(4),
                  deltasType.getElementType(), Scaling::none);
   e.setGamma(op.getGamma());
-  Value keys = inputMatrix(e, op.getK());
-  Value values = inputMatrix(e, op.getV());
+  // The inputs convert to the compute type a chunk at a time, so that a
+  // chunk's temporaries are all that a tile holds (a GPU block keeps them
+  // in workgroup memory).
+  Value keys = e.matrixOf(op.getK());
+  Value values = e.matrixOf(op.getV());
+  auto chunkRows = [&](Value matrix, Value start, OpFoldResult rows,
+                       int64_t width) {
+    return e.castElements(e.sliceRows(matrix, start, rows, width),
+                          e.computeType);
+  };
   OpFoldResult length = tensor::getMixedSize(b, b.getLoc(), keys, 0);
   int64_t chunkSize = op.getChunkSize();
   Value deltas = e.forEachBlock(
@@ -233,10 +241,9 @@ SmallVector<Value> decomposeChunkStates(ImplicitLocOpBuilder &b,
       [&](Value start, OpFoldResult rows, const BlockDecay &decay,
           ValueRange carried) -> SmallVector<Value> {
         return {unlessEmpty(b, rows, carried[0], [&] {
-          Value delta =
-              e.emitBlockState(e.sliceRows(keys, start, rows, e.keyDim),
-                               e.sliceRows(values, start, rows, e.valueDim),
-                               Value(), rows, decay);
+          Value delta = e.emitBlockState(
+              chunkRows(keys, start, rows, e.keyDim),
+              chunkRows(values, start, rows, e.valueDim), Value(), rows, decay);
           return e.insertChunk(delta, carried[0],
                                chunkIndex(b, start, chunkSize));
         })};

@@ -5,6 +5,7 @@
 #include "Retention/IR/RetentionMath.h"
 #include "retnet/Utils/LinalgBuilders.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -448,9 +449,19 @@ SmallVector<Value> BlockEmitter::forEachBlock(OpFoldResult length,
                                               BlockParts parts,
                                               ValueRange carried,
                                               BlockBody body) {
-  Value lengthValue = getValueOrCreateConstantIndexOp(b, b.getLoc(), length);
+  // The split into full blocks and the rest is affine, so that the rest's
+  // size has a constant upper bound (blockSize - 1) that value-bounds
+  // analysis finds (a GPU block sizes its buffers by it).
+  AffineExpr tokens;
+  bindSymbols(b.getContext(), tokens);
+  auto apply = [&](AffineExpr expr) {
+    return affine::makeComposedFoldedAffineApply(b, b.getLoc(), expr, {length});
+  };
+  auto value = [&](OpFoldResult result) {
+    return getValueOrCreateConstantIndexOp(b, b.getLoc(), result);
+  };
   Value blockSizeValue = arith::ConstantIndexOp::create(b, blockSize);
-  Value fullBlocks = arith::DivUIOp::create(b, lengthValue, blockSizeValue);
+  Value fullBlocks = value(apply(tokens.floorDiv(blockSize)));
   OpFoldResult staticBlock = b.getIndexAttr(blockSize);
   BlockDecay decay = emitBlockDecay(staticBlock, parts);
   Value zero = arith::ConstantIndexOp::create(b, 0);
@@ -467,8 +478,10 @@ SmallVector<Value> BlockEmitter::forEachBlock(OpFoldResult length,
   if (blockSize == 1)
     return loop.getResults();
 
-  // The shorter last block (possibly empty).
-  Value start = arith::MulIOp::create(b, fullBlocks, blockSizeValue);
-  Value rest = arith::SubIOp::create(b, lengthValue, start);
+  // The shorter last block (possibly empty; none where it is known to be).
+  OpFoldResult rest = apply(tokens % blockSize);
+  if (isZeroInteger(rest))
+    return loop.getResults();
+  Value start = value(apply(tokens.floorDiv(blockSize) * blockSize));
   return body(start, rest, emitBlockDecay(rest, parts), loop.getResults());
 }

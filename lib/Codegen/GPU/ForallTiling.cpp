@@ -5,8 +5,10 @@
 #include "ThreadTileLowering.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 using namespace mlir;
 
@@ -123,12 +125,13 @@ FailureOr<linalg::LinalgOp> tileToForall(RewriterBase &rewriter,
 LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
                                     ArrayRef<int64_t> counts,
                                     std::optional<unsigned> slowest,
-                                    ArrayRef<int64_t> pointsPerThread) {
+                                    ArrayRef<int64_t> pointsPerThread,
+                                    std::optional<Value> initial) {
   FailureOr<linalg::LinalgOp> thread = tileToForall(
       rewriter, op, counts, /*blocks=*/false, slowest, pointsPerThread);
   if (failed(thread))
     return failure();
-  lowerToRegisterLoops(rewriter, *thread);
+  lowerToRegisterLoops(rewriter, *thread, initial);
   return success();
 }
 
@@ -138,13 +141,15 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
 /// thread.
 LogicalResult spreadOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
                                 ArrayRef<int64_t> extents, int64_t threads,
-                                llvm::function_ref<bool(unsigned)> skip) {
+                                llvm::function_ref<bool(unsigned)> skip,
+                                std::optional<Value> initial) {
   SmallVector<int64_t> counts =
       threadCounts(innermostFirst(extents, threads, skip));
   SmallVector<int64_t> points;
   for (auto [extent, count] : llvm::zip(extents, counts))
     points.push_back(count == 0 ? 0 : llvm::divideCeil(extent, count));
-  return distributeOverThreads(rewriter, op, counts, std::nullopt, points);
+  return distributeOverThreads(rewriter, op, counts, std::nullopt, points,
+                               initial);
 }
 
 /// The product of `op`'s static loop extents of loops of kind `iterator`
@@ -156,6 +161,33 @@ int64_t staticIterations(linalg::LinalgOp op, utils::IteratorType iterator) {
     if (kind == iterator && !ShapedType::isDynamic(extent))
       product *= extent;
   return product;
+}
+
+SmallVector<int64_t> boundedLoopRanges(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<ShapedType>(operand.get().getType()))
+      continue;
+    for (auto [position, result] :
+         llvm::enumerate(op.getMatchingIndexingMap(&operand).getResults())) {
+      auto dim = dyn_cast<AffineDimExpr>(result);
+      if (!dim || !ShapedType::isDynamic(ranges[dim.getPosition()]))
+        continue;
+      // A workgroup buffer sized by its bound (promoteBlockAllocations)
+      // is a reinterpret_cast, which value-bounds analysis does not see
+      // through: its size operand is bounded instead.
+      ValueBoundsConstraintSet::Variable size(operand.get(), position);
+      if (auto cast = operand.get().getDefiningOp<memref::ReinterpretCastOp>())
+        size =
+            ValueBoundsConstraintSet::Variable(cast.getMixedSizes()[position]);
+      FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
+          presburger::BoundType::UB, size, /*stopCondition=*/nullptr,
+          /*closedUB=*/true);
+      if (succeeded(bound) && *bound >= 0)
+        ranges[dim.getPosition()] = std::max<int64_t>(*bound, 1);
+    }
+  }
+  return ranges;
 }
 
 /// Replaces `init`, the fill of a whole output buffer, by a fill of the

@@ -38,23 +38,30 @@ tileToForall(RewriterBase &rewriter, linalg::LinalgOp op,
 
 /// Tiles `op` to `counts` threads (each with `pointsPerThread` points of
 /// each loop, one if not given) and lowers each thread's tile to loops.
-LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
-                                    ArrayRef<int64_t> counts,
-                                    std::optional<unsigned> slowest,
-                                    ArrayRef<int64_t> pointsPerThread = {});
+LogicalResult
+distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
+                      ArrayRef<int64_t> counts, std::optional<unsigned> slowest,
+                      ArrayRef<int64_t> pointsPerThread = {},
+                      std::optional<Value> initial = std::nullopt);
 
 /// Distributes `op` (whose loops have at most `extents` iterations) over
 /// `threads` threads, each taking neighbouring points, the innermost loops
 /// spread across threads first; the loops `skip` names run whole in each
-/// thread.
+/// thread. With `initial`, the outputs start from it (lowerToRegisterLoops).
 LogicalResult
 spreadOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
                   ArrayRef<int64_t> extents, int64_t threads,
-                  llvm::function_ref<bool(unsigned)> skip = nullptr);
+                  llvm::function_ref<bool(unsigned)> skip = nullptr,
+                  std::optional<Value> initial = std::nullopt);
 
 /// The product of `op`'s static loop extents of loops of kind `iterator`
 /// (dynamic ones left out).
 int64_t staticIterations(linalg::LinalgOp op, utils::IteratorType iterator);
+
+/// The iterations of each loop of `op`: its static extent, or for a dynamic
+/// one the constant upper bound that value-bounds analysis finds through an
+/// operand that it spans (a tile of the last, shorter chunk), or dynamic.
+SmallVector<int64_t> boundedLoopRanges(linalg::LinalgOp op);
 
 /// Replaces `init`, the fill of a whole output buffer, by a fill of the
 /// output tile of `tile` (a block's tile of the op that `init`

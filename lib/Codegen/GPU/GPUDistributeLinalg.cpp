@@ -309,10 +309,14 @@ public:
   /// long sum split into slices across the threads that its points leave
   /// (distributeSplitTile), at most the square root of its length;
   /// otherwise neighbouring points per thread, the
-  /// innermost loops spread across threads first.
-  LogicalResult distributeInBlock(RewriterBase &rewriter,
-                                  linalg::LinalgOp op) const {
-    SmallVector<int64_t> extents = op.getStaticLoopRanges();
+  /// innermost loops spread across threads first. With `takenOver`, a fill
+  /// of the whole output right before a sum becomes the value its threads
+  /// start from (the output is then written once, not filled, read and
+  /// written again); the fill is erased and added to the set.
+  LogicalResult
+  distributeInBlock(RewriterBase &rewriter, linalg::LinalgOp op,
+                    DenseSet<Operation *> *takenOver = nullptr) const {
+    SmallVector<int64_t> extents = retnet::boundedLoopRanges(op);
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
     int64_t points = staticIterations(op, utils::IteratorType::parallel);
     // About the square root of the sum's length in slices: as many partial
@@ -324,9 +328,25 @@ public:
       slices /= 2;
     if (slices > 1)
       return distributeSplitTile(rewriter, op, extents, slices);
-    return spreadOverThreads(rewriter, op, extents, threads, [&](unsigned dim) {
-      return iterators[dim] != utils::IteratorType::parallel;
-    });
+    std::optional<Value> initial;
+    linalg::FillOp fill = takenOver ? initializingFill(op) : nullptr;
+    AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    if (fill && llvm::none_of(llvm::seq<unsigned>(0, op.getNumLoops()),
+                              [&](unsigned dim) {
+                                return iterators[dim] !=
+                                           utils::IteratorType::parallel &&
+                                       outputMap.isFunctionOfDim(dim);
+                              })) {
+      initial = fill.value();
+      takenOver->insert(fill);
+      rewriter.eraseOp(fill);
+    }
+    return spreadOverThreads(
+        rewriter, op, extents, threads,
+        [&](unsigned dim) {
+          return iterators[dim] != utils::IteratorType::parallel;
+        },
+        initial);
   }
 
 private:
@@ -524,9 +544,15 @@ private:
           retnet::isBlockForall(op->getParentOfType<scf::ForallOp>()))
         ops.push_back(op);
     });
-    for (linalg::LinalgOp op : ops)
-      if (failed(distributor.distributeInBlock(rewriter, op)))
+    // From the last op up, so that a sum takes over the fill before it
+    // (distributeInBlock) before that fill is distributed on its own.
+    DenseSet<Operation *> takenOver;
+    for (linalg::LinalgOp op : llvm::reverse(ops)) {
+      if (takenOver.contains(op))
+        continue;
+      if (failed(distributor.distributeInBlock(rewriter, op, &takenOver)))
         return failure();
+    }
     return success();
   }
 

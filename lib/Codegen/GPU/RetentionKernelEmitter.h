@@ -74,7 +74,6 @@ public:
   /// The results of a parallel op.
   SmallVector<Value> emit(RetentionOpInterface op);
   /// The results of the chunkwise pieces.
-  Value emit(retention::ChunkStatesOp op);
   Value emit(retention::ChunkOutputsOp op);
 
   /// The chunk size the kernels can use for `requested`: itself if its tiles

@@ -15,35 +15,6 @@
 using namespace mlir;
 using namespace mlir::retention;
 using mlir::retnet::RetentionKernelEmitter;
-Value RetentionKernelEmitter::emit(ChunkStatesOp op) {
-  // Per (batch, head, chunk): the chunk's contribution to the state,
-  // dS_c = (K_c * zeta)^T V_c.
-  keys = toBuffer(op.getK());
-  values = toBuffer(op.getV());
-  gammas = toBuffer(op.getGamma());
-  batch = memref::DimOp::create(b, keys, 0);
-  length = memref::DimOp::create(b, keys, 2);
-  int64_t chunkSize = op.getChunkSize();
-  Value chunk = index(chunkSize);
-  Value chunks = arith::CeilDivUIOp::create(b, length, chunk);
-  Value deltas =
-      allocate({ShapedType::kDynamic, keyDim, valueDim}, computeType, chunks);
-  forEachBlock(
-      {batch, b.getIndexAttr(heads), chunks},
-      {gpu::MappingId::DimZ, gpu::MappingId::DimY, gpu::MappingId::DimX},
-      [&](ValueRange blocks) {
-        selectHead(blocks[0], blocks[1]);
-        Value factors = workgroupBuffer({3, chunkSize});
-        auto [start, rows] = tileBounds(blocks[2], chunk);
-        computeRowFactors(
-            factors, start, rows, /*queryDecayBase=*/Value(),
-            /*keyDecayEnd=*/arith::AddIOp::create(b, start, rows));
-        updateState(factors, start, rows, /*stateFactor=*/Value(),
-                    chunkState(deltas, blocks[2]));
-      });
-  return toTensor(deltas, op.getDeltas().getType());
-}
-
 Value RetentionKernelEmitter::emit(ChunkOutputsOp op) {
   // Per (batch, head, chunk): the row factors (xi, scale) in a [3, C] tile,
   // the masked scores in a [C, C] tile, and the outputs from the scores and

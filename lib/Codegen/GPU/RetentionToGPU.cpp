@@ -2,6 +2,7 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BlockLoops.h"
 #include "ForallTiling.h"
 #include "RetentionKernelEmitter.h"
 
@@ -9,6 +10,7 @@
 #include "Retention/Transforms/TileAndDecompose.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
@@ -40,10 +42,6 @@ KernelShape shapeOf(RankedTensorType states, Type elementType, bool scaled) {
           elementType, scaled};
 }
 
-KernelShape shapeOf(ChunkStatesOp op) {
-  return shapeOf(op.getDeltas().getType(), op.getK().getType().getElementType(),
-                 false);
-}
 KernelShape shapeOf(ChunkOutputsOp op) {
   return shapeOf(op.getStarts().getType(), op.getQ().getType().getElementType(),
                  op.getScaling() == Scaling::decay_sqrt_sum);
@@ -95,6 +93,17 @@ int64_t tokenBlockColumns(RetentionOpInterface op) {
   return largestDivisor(op.getValueDim(), limit);
 }
 
+/// The mapping of a tile loop over (batch rows, heads, a third dimension)
+/// to `#gpu.block` z, y and x.
+SmallVector<Attribute> blocksZYX(MLIRContext *context) {
+  return llvm::map_to_vector(
+      ArrayRef<gpu::MappingId>{gpu::MappingId::DimZ, gpu::MappingId::DimY,
+                               gpu::MappingId::DimX},
+      [&](gpu::MappingId id) -> Attribute {
+        return gpu::GPUBlockMappingAttr::get(context, id);
+      });
+}
+
 /// Lowers a retention op of blocks of one token (the recurrent form) with
 /// the upstream tiling that the CPU uses: one block per (batch row, head,
 /// group of value columns), mapped to `#gpu.block` z, y and x, whose body is
@@ -109,18 +118,13 @@ struct TileTokenByToken
                                 PatternRewriter &rewriter) const override {
     if (op.getBlockLength() != 1)
       return failure();
-    MLIRContext *context = rewriter.getContext();
-    auto block = [&](gpu::MappingId id) -> Attribute {
-      return gpu::GPUBlockMappingAttr::get(context, id);
-    };
     retention::TileAndDecomposeOptions options;
     // The producers of q, k and v (per-head rotations) join each block
     // where its slices are static (a decoding step's single token), so that
     // their tiles fit the block's workgroup memory.
     options.fuseProducers = !op.getQueries().getType().isDynamicDim(2);
     options.valueTile = tokenBlockColumns(op);
-    options.mapping = {block(gpu::MappingId::DimZ), block(gpu::MappingId::DimY),
-                       block(gpu::MappingId::DimX)};
+    options.mapping = blocksZYX(rewriter.getContext());
     if (options.valueTile == op.getValueDim())
       options.mapping.erase(options.mapping.begin());
     return retention::tileAndDecompose(rewriter, op, options);
@@ -156,6 +160,67 @@ struct TileChunkScan : public OpRewritePattern<ChunkScanOp> {
 
   int64_t threads;
 };
+
+/// Lowers chunk_states with upstream tiling: one block per (batch row,
+/// head, chunk), mapped to `#gpu.block` z, y and x, whose body is the
+/// chunk's contribution to the state, (K * zeta)^T V, as linalg.
+struct TileChunkStates : public OpRewritePattern<ChunkStatesOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ChunkStatesOp op,
+                                PatternRewriter &rewriter) const override {
+    retention::TileAndDecomposeOptions options;
+    options.mapping = blocksZYX(rewriter.getContext());
+    return retention::tileAndDecompose(rewriter, op, options);
+  }
+};
+
+/// Whether `op` computes from data (an input indexed by all of its loops),
+/// not from its indices alone as a decay vector does.
+bool readsData(linalg::GenericOp op) {
+  return llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *input) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    return map.isPermutation() && map.getNumDims() == op.getNumLoops();
+  });
+}
+
+/// Fuses the element-wise producers of the sums in blocks into those sums
+/// (upstream element-wise fusion): an operand scaled or converted before a
+/// product (chunk_states' K * zeta) is then computed per term, instead of
+/// into a [chunk, dk] workgroup buffer that a block of a large head could
+/// not hold. Producers from indices alone (decay vectors) stay, so that
+/// their exponentials run once per element.
+void fuseProducersIntoBlockSums(RewriterBase &rewriter, Operation *root) {
+  SmallVector<linalg::GenericOp> sums;
+  root->walk([&](linalg::GenericOp op) {
+    if (op.getNumReductionLoops() > 0 &&
+        retnet::isBlockForall(op->getParentOfType<scf::ForallOp>()))
+      sums.push_back(op);
+  });
+  for (linalg::GenericOp sum : sums) {
+    for (bool fused = true; fused;) {
+      fused = false;
+      for (OpOperand *input : sum.getDpsInputOperands()) {
+        auto producer = input->get().getDefiningOp<linalg::GenericOp>();
+        if (!producer || !producer->hasOneUse() || !readsData(producer) ||
+            !linalg::areElementwiseOpsFusable(input))
+          continue;
+        rewriter.setInsertionPoint(sum);
+        FailureOr<linalg::ElementwiseOpFusionResult> result =
+            linalg::fuseElementwiseOps(rewriter, input);
+        if (failed(result))
+          continue;
+        for (auto [original, replacement] : result->replacements)
+          rewriter.replaceAllUsesWith(original, replacement);
+        rewriter.eraseOp(sum);
+        rewriter.eraseOp(producer);
+        sum = cast<linalg::GenericOp>(result->fusedOp);
+        fused = true;
+        break;
+      }
+    }
+  }
+}
 
 template <typename OpTy>
 using LowerOpToKernels = LowerToKernels<OpTy, OpRewritePattern<OpTy>>;
@@ -229,12 +294,15 @@ struct ConvertRetentionToGPUPass
     RewritePatternSet tilingPatterns(&getContext());
     tilingPatterns.add<TileTokenByToken>(&getContext());
     tilingPatterns.add<TileChunkScan>(&getContext(), threads);
+    tilingPatterns.add<TileChunkStates>(&getContext());
     walkAndApplyPatterns(getOperation(), std::move(tilingPatterns));
+    IRRewriter rewriter(&getContext());
+    fuseProducersIntoBlockSums(rewriter, getOperation());
     // What the tiling left must not reach the emitter, which builds only the
-    // parallel form and the other chunk pieces.
+    // parallel form and chunk_outputs.
     WalkResult untiled = getOperation()->walk([](Operation *op) {
       auto retention = dyn_cast<RetentionOpInterface>(op);
-      if (!isa<ChunkScanOp>(op) &&
+      if (!isa<ChunkScanOp, ChunkStatesOp>(op) &&
           !(retention && retention.getBlockLength() == 1))
         return WalkResult::advance();
       op->emitOpError("could not be tiled onto GPU blocks");
@@ -243,8 +311,8 @@ struct ConvertRetentionToGPUPass
     if (untiled.wasInterrupted())
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerRetentionToKernels, LowerOpToKernels<ChunkStatesOp>,
-                 LowerOpToKernels<ChunkOutputsOp>>(&getContext(), options);
+    patterns.add<LowerRetentionToKernels, LowerOpToKernels<ChunkOutputsOp>>(
+        &getContext(), options);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

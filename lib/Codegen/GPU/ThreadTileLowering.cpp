@@ -37,7 +37,10 @@ public:
     }
   }
 
-  void emit(OpBuilder &b) { emitParallel(b, 0); }
+  void emit(OpBuilder &b, std::optional<Value> initial) {
+    initialOutput = initial;
+    emitParallel(b, 0);
+  }
 
   /// Emits the whole tile as one register tile: its parallel dimensions
   /// have at most `bounds` iterations each (static), and every point's
@@ -210,9 +213,11 @@ private:
           values.push_back(term ? value : *next++);
         return values;
       };
-      SmallVector<Value> carried = emitReduction(
-          b, 0, carriedOf(loadOutputs(b, /*terms=*/false)),
-          [&](OpBuilder &inner, ValueRange current) {
+      SmallVector<Value> start = carriedOf(
+          initialOutput ? SmallVector<Value>(termOutputs.size(), *initialOutput)
+                        : loadOutputs(b, /*terms=*/false));
+      SmallVector<Value> carried =
+          emitReduction(b, 0, start, [&](OpBuilder &inner, ValueRange current) {
             SmallVector<Value> results = computePoint(
                 inner, merge(loadOutputs(inner, /*terms=*/true), current));
             storeOutputs(inner, results, /*terms=*/true);
@@ -435,6 +440,8 @@ private:
   SmallVector<unsigned> parallelDims, reductionDims;
   /// Per output: whether a reduction loop indexes it (emitParallel).
   SmallVector<bool> termOutputs;
+  /// The value the outputs start from instead of a load (emit's `initial`).
+  std::optional<Value> initialOutput;
   Value zero, one;
   SmallVector<Value> ivs;
   /// Per loop, the indices of a register tile's points (clamped into a
@@ -453,10 +460,11 @@ private:
 } // namespace
 
 void mlir::retnet::lowerToRegisterLoops(RewriterBase &rewriter,
-                                        linalg::LinalgOp op) {
+                                        linalg::LinalgOp op,
+                                        std::optional<Value> initial) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
-  RegisterLoopEmitter(rewriter, op).emit(rewriter);
+  RegisterLoopEmitter(rewriter, op).emit(rewriter, initial);
   rewriter.eraseOp(op);
 }
 

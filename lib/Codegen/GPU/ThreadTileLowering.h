@@ -11,12 +11,15 @@ namespace mlir::retnet {
 /// Replaces `op` (on buffers; in practice the tile of one GPU thread) by
 /// scf.for loops over its parallel dimensions in which each point loads its
 /// outputs once, carries them in registers (iter_args) through scf.for
-/// loops over the reduction dimensions, and stores them once.
+/// loops over the reduction dimensions, and stores them once. With
+/// `initial` (the value that fills the outputs before `op`; outputs of its
+/// parallel loops only), they start from it instead of a load.
 ///
 /// Custom rather than convert-linalg-to-loops: that lowering loads and
 /// stores the outputs at every reduction step, and on GPU buffers (kernel
 /// arguments that may alias) LLVM cannot keep them in registers.
-void lowerToRegisterLoops(RewriterBase &rewriter, linalg::LinalgOp op);
+void lowerToRegisterLoops(RewriterBase &rewriter, linalg::LinalgOp op,
+                          std::optional<Value> initial = std::nullopt);
 
 /// Replaces `op` (on buffers; one GPU thread's tile of a matrix product) by
 /// a register tile: the outputs of all its points, `initial` if given (the

@@ -10,6 +10,8 @@
 // CHECK-DAG: #[[QK_LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[QK_RHS:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[FULL_BLOCKS:.*]] = affine_map<()[s0] -> (s0 floordiv 64)>
+// CHECK-DAG: #[[REST:.*]] = affine_map<()[s0] -> (s0 mod 64)>
 // CHECK-LABEL: func @parallel
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[K:.*]]: tensor<?x4x?x16xf32>, %[[V:.*]]: tensor<?x4x?x32xf32>)
 // CHECK: %[[GAMMA:.*]] = arith.constant dense<[5.000000e-01, 7.500000e-01, 9.000000e-01, 0.98999999999999999]> : tensor<4xf64>
@@ -31,8 +33,9 @@
 // CHECK:   %[[KT:.*]] = linalg.transpose ins(%[[KH]] : tensor<?x16xf32>) outs(%{{.*}} : tensor<16x?xf32>) permutation = [1, 0]
 // CHECK-NOT: math.exp
 // The full blocks of 64 rows: rows [start, start + 64) see tokens
-// [0, start + 64).
-// CHECK:   %[[FULL:.*]] = arith.divui %{{.*}}, %c64
+// [0, start + 64). The split is affine, so that the last block's size has a
+// constant upper bound (63).
+// CHECK:   %[[FULL:.*]] = affine.apply #[[FULL_BLOCKS]]()[%{{.*}}]
 // CHECK:   scf.for %[[BLOCK:.*]] = %c0 to %[[FULL]] step %c1 iter_args(%{{.*}} = %{{.*}})
 // CHECK:     %[[START:.*]] = arith.muli %[[BLOCK]], %c64
 // CHECK:     %[[WIDTH:.*]] = arith.addi %[[START]], %c64
@@ -49,6 +52,7 @@
 // CHECK:     %[[O:.*]] = linalg.generic {{.*}} ins(%[[MASKED]], %[[VSEEN]] : tensor<64x?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<64x32xf32>)
 // CHECK:     tensor.insert_slice %[[O]] into %{{.*}}[0, 0, %[[START]], 0] [1, 1, 64, 32]
 // Then the last, shorter block, against every token.
+// CHECK:   affine.apply #[[REST]]()[%{{.*}}]
 // CHECK:   linalg.generic {{.*}} outs(%{{.*}} : tensor<?x?xf32>)
 // CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<?x32xf32>)
 // CHECK:   scf.forall.in_parallel
@@ -76,7 +80,7 @@ func.func @parallel(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tens
 // CHECK:   %[[STATE_TILE:.*]] = tensor.extract_slice %[[STATES]][%[[BI]], %[[HI]], 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<?x2x16x8xf32> to tensor<1x1x16x8xf32>
 // CHECK:   arith.extf %{{.*}} : f16 to f32
 // CHECK:   %[[STATE:.*]] = tensor.extract_slice %[[STATE_TILE]][0, 0, 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : tensor<1x1x16x8xf32> to tensor<16x8xf32>
-// CHECK:   %[[FULL:.*]] = arith.divui %{{.*}}, %c4
+// CHECK:   %[[FULL:.*]] = affine.apply #{{.*}}()[%{{.*}}]
 // CHECK:   linalg.generic {{.*}} outs(%{{.*}} : tensor<4x4xf32>)
 // CHECK:   %[[LOOP:.*]]:2 = scf.for %[[C:.*]] = %c0 to %[[FULL]] step %c1 iter_args(%[[OACC:.*]] = %{{.*}}, %[[SACC:.*]] = %[[STATE]]) -> (tensor<?x8xf32>, tensor<16x8xf32>)
 // CHECK:     %[[START:.*]] = arith.muli %[[C]], %c4
@@ -96,8 +100,7 @@ func.func @parallel(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tens
 // CHECK:     %[[NEW_STATE:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<4x8xf32>) outs(%[[DECAYED]] : tensor<16x8xf32>)
 // CHECK:     %[[INSERTED:.*]] = tensor.insert_slice %{{.*}} into %[[OACC]][%[[START]], 0] [4, 8] [1, 1]
 // CHECK:     scf.yield %[[INSERTED]], %[[NEW_STATE]]
-// CHECK:   %[[REST_START:.*]] = arith.muli %[[FULL]], %c4
-// CHECK:   %[[REST:.*]] = arith.subi %{{.*}}, %[[REST_START]]
+// CHECK:   %[[REST:.*]] = affine.apply #{{.*}}()[%{{.*}}]
 // CHECK:   tensor.empty(%[[REST]], %[[REST]]) : tensor<?x?xf32>
 // CHECK:   arith.truncf %{{.*}} : f32 to f16
 // CHECK:   %[[FINAL_TILE:.*]] = tensor.insert_slice %{{.*}} into %[[STATE_TILE]][0, 0, 0, 0] [1, 1, 16, 8]

@@ -7,23 +7,27 @@
 // states [B, H, N, dk, dv]; (2) chunk_scan, per (batch, head, group of 128
 // state elements) the scan over chunks into each chunk's starting state and
 // the final state; (3) chunk_outputs, per (batch, head, chunk) the scores
-// tile and the outputs from the chunk's starting state. Each phase is a
-// loop over the 128 threads.
+// tile and the outputs from the chunk's starting state. (1) and (2) are
+// tiled upstream onto blocks and decomposed into linalg, which
+// retnet-gpu-distribute-linalg spreads over the threads later; (3) comes
+// from the kernel emitter, each phase a loop over the 128 threads.
 
 // CHECK-LABEL: func @chunkwise
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x2x?x16xf32>, %[[K:.*]]: tensor<?x2x?x16xf32>, %[[V:.*]]: tensor<?x2x?x32xf32>, %[[S0:.*]]: tensor<?x2x16x32xf32>, %[[P:.*]]: index)
-// CHECK: %[[CHUNKS:.*]] = arith.ceildivui %{{.*}}, %c16
-// CHECK: %[[DELTAS:.*]] = memref.alloc(%[[B:.*]], %[[CHUNKS]]) : memref<?x2x?x16x32xf32>
-// (1) Chunk contributions: zeta into a workgroup tile, then the products.
-// CHECK: scf.forall (%[[BI:.*]], %[[HI:.*]], %[[CI:.*]]) in (%[[B]], 2, %[[CHUNKS]]) {
-// CHECK:   %[[ZETA:.*]] = memref.alloca() : memref<3x16xf32, #gpu.address_space<workgroup>>
-// CHECK:   scf.forall (%{{.*}}) in (128) {
-// CHECK:     memref.store %{{.*}}, %[[ZETA]][%c1, %{{.*}}]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
-// CHECK:   scf.forall (%{{.*}}) in (128) {
-// CHECK:     memref.load %[[ZETA]][%c1
-// CHECK:     memref.store %{{.*}}, %[[DELTAS]][%[[BI]], %[[HI]], %[[CI]], %{{.*}}, %{{.*}}]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
+// (1) Chunk contributions, tiled upstream (the TilingInterface of
+// chunk_states) into one block per (batch, head, chunk), mapped to
+// #gpu.block z, y, x, whose body is the decomposition: per chunk (a full
+// one, then the shorter last one), (K * zeta)^T V as one sum, the keys'
+// scaling fused into it, so that no [chunk, dk] temporary is made.
+// CHECK: %[[CHUNKS:.*]] = affine.apply #{{.*}}()[%{{.*}}]
+// CHECK: %[[DELTAS:.*]] = scf.forall (%[[BI:.*]], %[[HI:.*]], %[[CI:.*]]) in (%[[B:.*]], 2, %[[CHUNKS]]) shared_outs(
+// CHECK:   affine.min
+// CHECK:   math.exp
+// CHECK:   scf.for
+// CHECK:     linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<16x16xf32>, tensor<16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<16x32xf32>)
+// CHECK:   scf.if
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?xf32>, tensor<?x32xf32>) outs(%{{.*}} : tensor<16x32xf32>)
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%[[BI]], %[[HI]], %[[CI]], 0, 0] [1, 1, 1, 16, 32]
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
 // (2) The scan over chunks from the initial state, tiled upstream (the
 // TilingInterface of chunk_scan) into one block per (batch, head, tile of

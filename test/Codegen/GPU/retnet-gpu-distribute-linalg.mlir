@@ -239,6 +239,61 @@ func.func @in_block(%q: memref<64xf32>, %v: memref<32xf32>, %s: memref<2x64x32xf
 
 // -----
 
+// A chunk's contribution to the state in a block (chunk_states tiled per
+// chunk): the last chunk's rows are dynamic, at most 16 (affine.min). Its
+// scaled keys become a workgroup buffer of that bound (alloca 16 x 8) seen
+// through a reinterpret_cast of the dynamic shape, and its threads are
+// sized by the bound too (16 x 8 points, one each). The sum over the rows
+// starts from the fill's value instead of reading its filled output.
+
+// CHECK-LABEL: func @bounded_in_block
+// CHECK: scf.forall (%[[CHUNK:.*]]) in (4) {
+// CHECK:   %[[ROWS:.*]] = affine.min
+// CHECK:   %[[SCALED_BUFFER:.*]] = memref.alloca() : memref<16x8xf32, #gpu.address_space<workgroup>>
+// CHECK:   %[[SCALED:.*]] = memref.reinterpret_cast %[[SCALED_BUFFER]] to offset: [0], sizes: [%[[ROWS]], 8], strides: [8, 1] : memref<16x8xf32, #gpu.address_space<workgroup>> to memref<?x8xf32, #gpu.address_space<workgroup>>
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (16, 8) {
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: memref.store %cst
+// CHECK:   scf.forall (%{{.*}}, %{{.*}}) in (8, 16) {
+// CHECK:     scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}} = %cst) -> (f32) {
+// CHECK:       memref.load %{{.*}} : memref<?x1xf32, strided<[8, 1], offset: ?>, #gpu.address_space<workgroup>>
+// CHECK:   } {mapping = [#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<x>]}
+#scaled = affine_map<(l, i) -> (l, i)>
+#scale = affine_map<(l, i) -> (l)>
+#keys_t = affine_map<(i, j, l) -> (l, i)>
+#values = affine_map<(i, j, l) -> (l, j)>
+#delta = affine_map<(i, j, l) -> (i, j)>
+func.func @bounded_in_block(%k: memref<?x8xf32>, %z: memref<?xf32>, %v: memref<?x16xf32>, %d: memref<4x8x16xf32>, %t: index) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%c) in (4) {
+    %start = affine.apply affine_map<(c) -> (c * 16)>(%c)
+    %rows = affine.min affine_map<(c)[t] -> (16, t - c * 16)>(%c)[%t]
+    %keys = memref.subview %k[%start, 0] [%rows, 8] [1, 1] : memref<?x8xf32> to memref<?x8xf32, strided<[8, 1], offset: ?>>
+    %decay = memref.subview %z[%start] [%rows] [1] : memref<?xf32> to memref<?xf32, strided<[1], offset: ?>>
+    %vals = memref.subview %v[%start, 0] [%rows, 16] [1, 1] : memref<?x16xf32> to memref<?x16xf32, strided<[16, 1], offset: ?>>
+    %out = memref.subview %d[%c, 0, 0] [1, 8, 16] [1, 1, 1] : memref<4x8x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+    %scaled = memref.alloc(%rows) : memref<?x8xf32>
+    linalg.generic {indexing_maps = [#scaled, #scale, #scaled], iterator_types = ["parallel", "parallel"]} ins(%keys, %decay : memref<?x8xf32, strided<[8, 1], offset: ?>>, memref<?xf32, strided<[1], offset: ?>>) outs(%scaled : memref<?x8xf32>) {
+    ^bb0(%ki: f32, %zi: f32, %o: f32):
+      %p = arith.mulf %ki, %zi : f32
+      linalg.yield %p : f32
+    }
+    linalg.fill ins(%zero : f32) outs(%out : memref<8x16xf32, strided<[16, 1], offset: ?>>)
+    linalg.generic {indexing_maps = [#keys_t, #values, #delta], iterator_types = ["parallel", "parallel", "reduction"]} ins(%scaled, %vals : memref<?x8xf32>, memref<?x16xf32, strided<[16, 1], offset: ?>>) outs(%out : memref<8x16xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%a: f32, %b: f32, %acc: f32):
+      %p = arith.mulf %a, %b : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+    memref.dealloc %scaled : memref<?x8xf32>
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
 // A product whose output a fill initializes right before it: each block
 // fills its own output tile (a thread per point, then the product), and no
 // kernel fills the whole buffer. Short and long (split) sums alike. A fill
