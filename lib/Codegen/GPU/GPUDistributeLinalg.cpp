@@ -330,13 +330,12 @@ public:
       return distributeSplitTile(rewriter, op, extents, slices);
     std::optional<Value> initial;
     linalg::FillOp fill = takenOver ? initializingFill(op) : nullptr;
+    SmallVector<unsigned> reductions;
+    op.getReductionDims(reductions);
     AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-    if (fill && llvm::none_of(llvm::seq<unsigned>(0, op.getNumLoops()),
-                              [&](unsigned dim) {
-                                return iterators[dim] !=
-                                           utils::IteratorType::parallel &&
-                                       outputMap.isFunctionOfDim(dim);
-                              })) {
+    if (fill && llvm::none_of(reductions, [&](unsigned dim) {
+          return outputMap.isFunctionOfDim(dim);
+        })) {
       initial = fill.value();
       takenOver->insert(fill);
       rewriter.eraseOp(fill);

@@ -73,7 +73,8 @@ public:
 
   /// The results of a parallel op.
   SmallVector<Value> emit(RetentionOpInterface op);
-  /// The results of the chunkwise pieces.
+  /// The result of chunk_outputs (the other chunkwise pieces are tiled
+  /// upstream).
   Value emit(retention::ChunkOutputsOp op);
 
   /// The chunk size the kernels can use for `requested`: itself if its tiles

@@ -35,16 +35,13 @@ KernelShape shapeOf(RetentionOpInterface op) {
           op.getElementType(), op.getScalingKind() == Scaling::decay_sqrt_sum};
 }
 
-/// The kernel shape of a chunkwise piece: heads and widths from its chunk
-/// states, the element type from its keys or queries.
-KernelShape shapeOf(RankedTensorType states, Type elementType, bool scaled) {
-  return {states.getDimSize(1), states.getDimSize(3), states.getDimSize(4),
-          elementType, scaled};
-}
-
+/// The kernel shape of chunk_outputs: heads and widths from its chunks'
+/// starting states, the element type from its queries.
 KernelShape shapeOf(ChunkOutputsOp op) {
-  return shapeOf(op.getStarts().getType(), op.getQ().getType().getElementType(),
-                 op.getScaling() == Scaling::decay_sqrt_sum);
+  RankedTensorType starts = op.getStarts().getType();
+  return {starts.getDimSize(1), starts.getDimSize(3), starts.getDimSize(4),
+          op.getQ().getType().getElementType(),
+          op.getScaling() == Scaling::decay_sqrt_sum};
 }
 
 /// Lowers an op of class `OpTy` (the interface for the parallel and
