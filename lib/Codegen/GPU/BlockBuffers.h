@@ -15,9 +15,11 @@ int64_t staticBufferBytes(MemRefType type);
 /// its thread loops (a tile that upstream tiling fused into the block,
 /// bufferized: one buffer per block) by a `memref.alloca` in memory space
 /// `space` (workgroup memory; none when the kernels run as CPU loops), the
-/// views of it retyped to that space, and erases its deallocations. Fails,
-/// with an error, on an allocation of dynamic shape or where one block's
-/// allocations need more than `maxBytes`.
+/// views of it retyped to that space, and erases its deallocations. Where
+/// one block's allocations need more than `maxBytes`, the largest go to
+/// global memory instead, each block its part of one scratch buffer. Fails,
+/// with an error, on an allocation of dynamic shape without a constant
+/// upper bound.
 LogicalResult promoteBlockAllocations(RewriterBase &rewriter, Operation *root,
                                       Attribute space, int64_t maxBytes);
 

@@ -131,7 +131,13 @@ LinalgDistributor::distributeInBlock(RewriterBase &rewriter,
                                      DenseSet<Operation *> *takenOver) const {
   SmallVector<int64_t> extents = boundedLoopRanges(op);
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  int64_t points = staticIterations(op, utils::IteratorType::parallel);
+  // Points of a dynamic size count with its upper bound (the last chunk's
+  // scores), so that a bounded sum is not split beyond its threads.
+  int64_t points = 1;
+  for (auto [extent, iterator] : llvm::zip(extents, iterators))
+    if (iterator == utils::IteratorType::parallel &&
+        !ShapedType::isDynamic(extent))
+      points *= extent;
   // About the square root of the sum's length in slices: as many partial
   // sums as each thread adds terms (the merge adds the slices in turn).
   int64_t length = staticIterations(op, utils::IteratorType::reduction);

@@ -73,9 +73,6 @@ public:
 
   /// The results of a parallel op.
   SmallVector<Value> emit(RetentionOpInterface op);
-  /// The result of chunk_outputs (the other chunkwise pieces are tiled
-  /// upstream).
-  Value emit(retention::ChunkOutputsOp op);
 
   /// The chunk size the kernels can use for `requested`: itself if its tiles
   /// fit a block's workgroup memory, else the largest power of two that does
@@ -104,18 +101,14 @@ private:
   SmallVector<Value> at(Value row, Value column) {
     return {batchIndex, headIndex, row, column};
   }
-  /// A `dk x dv` state: `buffer[batch, head]`, or `buffer[batch, head,
-  /// chunk]` for chunk states.
+  /// A `dk x dv` state: `buffer[batch, head]`.
   struct StateRef {
-    Value buffer, chunk;
+    Value buffer;
     explicit operator bool() const { return static_cast<bool>(buffer); }
   };
-  StateRef headState(Value buffer) { return {buffer, Value()}; }
-  StateRef chunkState(Value buffer, Value chunk) { return {buffer, chunk}; }
+  StateRef headState(Value buffer) { return {buffer}; }
   SmallVector<Value> at(const StateRef &ref, Value row, Value column) {
-    if (ref.chunk)
-      return {batchIndex, headIndex, ref.chunk, row, column};
-    return {batchIndex, headIndex, row, column};
+    return at(row, column);
   }
   /// `sum_{i < count} term(i)` in the compute type.
   Value sum(OpBuilder &builder, Location loc, Value count,
@@ -149,7 +142,7 @@ private:
   /// after B.
   Value allocate(ArrayRef<int64_t> dims, Type type, ValueRange dynamic = {});
 
-  // Phases; see the chunk pieces' emit and emitParallel.
+  // Phases; see emitParallel.
   void initializeState();
   void computeRowFactors(Value factors, Value rowStart, Value rows,
                          Value queryDecayBase, Value keyDecayEnd);

@@ -1,4 +1,4 @@
-//===- RetentionKernelForms.cpp - GPU kernels of the parallel form, pieces ===//
+//===- RetentionKernelForms.cpp - GPU kernels of the parallel form --------===//
 
 #include "RetentionKernelEmitter.h"
 
@@ -15,41 +15,6 @@
 using namespace mlir;
 using namespace mlir::retention;
 using mlir::retnet::RetentionKernelEmitter;
-Value RetentionKernelEmitter::emit(ChunkOutputsOp op) {
-  // Per (batch, head, chunk): the row factors (xi, scale) in a [3, C] tile,
-  // the masked scores in a [C, C] tile, and the outputs from the scores and
-  // the chunk's starting state.
-  queries = toBuffer(op.getQ());
-  keys = toBuffer(op.getK());
-  values = toBuffer(op.getV());
-  Value starts = toBuffer(op.getStarts());
-  gammas = toBuffer(op.getGamma());
-  position = op.getOffset() ? op.getOffset() : index(0);
-  batch = memref::DimOp::create(b, queries, 0);
-  length = memref::DimOp::create(b, queries, 2);
-  int64_t chunkSize = op.getChunkSize();
-  Value chunk = index(chunkSize);
-  Value chunks = arith::CeilDivUIOp::create(b, length, chunk);
-  output = allocate({ShapedType::kDynamic, valueDim}, elementType, length);
-  forEachBlock(
-      {batch, b.getIndexAttr(heads), chunks},
-      {gpu::MappingId::DimZ, gpu::MappingId::DimY, gpu::MappingId::DimX},
-      [&](ValueRange blocks) {
-        selectHead(blocks[0], blocks[1]);
-        Value scores = workgroupBuffer({chunkSize, chunkSize});
-        Value factors = workgroupBuffer({3, chunkSize});
-        auto [start, rows] = tileBounds(blocks[2], chunk);
-        computeRowFactors(factors, start, rows,
-                          /*queryDecayBase=*/start,
-                          /*keyDecayEnd=*/Value());
-        computeScores(scores, start, rows, start, rows);
-        computeOutputs(scores, factors, start, rows, start, rows,
-                       /*accumulate=*/Value(), /*finish=*/true,
-                       chunkState(starts, blocks[2]));
-      });
-  return toTensor(output, op.getOutput().getType());
-}
-
 void RetentionKernelEmitter::emitParallel() {
   // Outputs: one block per (batch, head, query tile); key tiles up to the
   // diagonal accumulate in `accumulator` (compute type); the last adds the

@@ -2,6 +2,7 @@
 
 #include "retnet/Codegen/GPU/Passes.h"
 
+#include "BlockFusion.h"
 #include "BlockLoops.h"
 #include "ForallTiling.h"
 #include "RetentionKernelEmitter.h"
@@ -35,22 +36,14 @@ KernelShape shapeOf(RetentionOpInterface op) {
           op.getElementType(), op.getScalingKind() == Scaling::decay_sqrt_sum};
 }
 
-/// The kernel shape of chunk_outputs: heads and widths from its chunks'
-/// starting states, the element type from its queries.
-KernelShape shapeOf(ChunkOutputsOp op) {
-  RankedTensorType starts = op.getStarts().getType();
-  return {starts.getDimSize(1), starts.getDimSize(3), starts.getDimSize(4),
-          op.getQ().getType().getElementType(),
-          op.getScaling() == Scaling::decay_sqrt_sum};
-}
+/// Lowers the parallel form to the emitter's kernels (the other forms and
+/// the chunkwise pieces are tiled upstream).
+struct LowerRetentionToKernels
+    : public OpInterfaceRewritePattern<RetentionOpInterface> {
+  LowerRetentionToKernels(MLIRContext *context, const KernelOptions &options)
+      : OpInterfaceRewritePattern(context), options(options) {}
 
-/// Lowers an op of class `OpTy` (the interface for the parallel and
-/// recurrent forms, or a chunkwise piece) to its kernels.
-template <typename OpTy, typename Base> struct LowerToKernels : public Base {
-  LowerToKernels(MLIRContext *context, const KernelOptions &options)
-      : Base(context), options(options) {}
-
-  LogicalResult matchAndRewrite(OpTy op,
+  LogicalResult matchAndRewrite(RetentionOpInterface op,
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder builder(op.getLoc(), rewriter);
     RetentionKernelEmitter emitter(builder, options, shapeOf(op));
@@ -158,72 +151,22 @@ struct TileChunkScan : public OpRewritePattern<ChunkScanOp> {
   int64_t threads;
 };
 
-/// Lowers chunk_states with upstream tiling: one block per (batch row,
-/// head, chunk), mapped to `#gpu.block` z, y and x, whose body is the
-/// chunk's contribution to the state, (K * zeta)^T V, as linalg.
-struct TileChunkStates : public OpRewritePattern<ChunkStatesOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// Lowers a chunk-parallel piece of the chunkwise form (`chunk_states` or
+/// `chunk_outputs`) with upstream tiling: one block per (batch row, head,
+/// chunk), mapped to `#gpu.block` z, y and x, whose body is the chunk's
+/// decomposition: its contribution to the state, (K * zeta)^T V, or its
+/// outputs from its starting state, as linalg.
+template <typename PieceOp>
+struct TileChunkPiece : public OpRewritePattern<PieceOp> {
+  using OpRewritePattern<PieceOp>::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(ChunkStatesOp op,
+  LogicalResult matchAndRewrite(PieceOp op,
                                 PatternRewriter &rewriter) const override {
     retention::TileAndDecomposeOptions options;
     options.mapping = blocksZYX(rewriter.getContext());
     return retention::tileAndDecompose(rewriter, op, options);
   }
 };
-
-/// Whether `op` computes from data (an input indexed by all of its loops),
-/// not from its indices alone as a decay vector does.
-bool readsData(linalg::GenericOp op) {
-  return llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *input) {
-    AffineMap map = op.getMatchingIndexingMap(input);
-    return map.isPermutation() && map.getNumDims() == op.getNumLoops();
-  });
-}
-
-/// Fuses the element-wise producers of the sums in blocks into those sums
-/// (upstream element-wise fusion): an operand scaled or converted before a
-/// product (chunk_states' K * zeta) is then computed per term, instead of
-/// into a [chunk, dk] workgroup buffer that a block of a large head could
-/// not hold. Producers from indices alone (decay vectors) stay, so that
-/// their exponentials run once per element.
-void fuseProducersIntoBlockSums(RewriterBase &rewriter, Operation *root) {
-  SmallVector<linalg::GenericOp> sums;
-  root->walk([&](linalg::GenericOp op) {
-    if (op.getNumReductionLoops() > 0 &&
-        retnet::isBlockForall(op->getParentOfType<scf::ForallOp>()))
-      sums.push_back(op);
-  });
-  for (linalg::GenericOp sum : sums) {
-    for (bool fused = true; fused;) {
-      fused = false;
-      for (OpOperand *input : sum.getDpsInputOperands()) {
-        auto producer = input->get().getDefiningOp<linalg::GenericOp>();
-        if (!producer || !producer->hasOneUse() || !readsData(producer) ||
-            !linalg::areElementwiseOpsFusable(input))
-          continue;
-        rewriter.setInsertionPoint(sum);
-        FailureOr<linalg::ElementwiseOpFusionResult> result =
-            linalg::fuseElementwiseOps(rewriter, input);
-        if (failed(result))
-          continue;
-        for (auto [original, replacement] : result->replacements)
-          rewriter.replaceAllUsesWith(original, replacement);
-        rewriter.eraseOp(sum);
-        rewriter.eraseOp(producer);
-        sum = cast<linalg::GenericOp>(result->fusedOp);
-        fused = true;
-        break;
-      }
-    }
-  }
-}
-
-template <typename OpTy>
-using LowerOpToKernels = LowerToKernels<OpTy, OpRewritePattern<OpTy>>;
-using LowerRetentionToKernels =
-    LowerToKernels<RetentionOpInterface,
-                   OpInterfaceRewritePattern<RetentionOpInterface>>;
 
 /// Chunkwise ops whose block tiles need more workgroup memory than a block
 /// has run with the largest chunk size that fits (the same result up to
@@ -245,7 +188,8 @@ LogicalResult splitChunkwise(Operation *root) {
   RewritePatternSet patterns(root->getContext());
   populateSplitChunkwisePatterns(patterns);
   walkAndApplyPatterns(root, std::move(patterns));
-  // Pieces written by hand must fit too.
+  // chunk_outputs given as such cannot change its chunk size (its starting
+  // states are per chunk): its scores tile must fit as it is.
   WalkResult walk = root->walk([&](ChunkOutputsOp op) {
     Type computeType =
         getStateElementType(op.getQ().getType().getElementType());
@@ -291,15 +235,17 @@ struct ConvertRetentionToGPUPass
     RewritePatternSet tilingPatterns(&getContext());
     tilingPatterns.add<TileTokenByToken>(&getContext());
     tilingPatterns.add<TileChunkScan>(&getContext(), threads);
-    tilingPatterns.add<TileChunkStates>(&getContext());
+    tilingPatterns
+        .add<TileChunkPiece<ChunkStatesOp>, TileChunkPiece<ChunkOutputsOp>>(
+            &getContext());
     walkAndApplyPatterns(getOperation(), std::move(tilingPatterns));
     IRRewriter rewriter(&getContext());
-    fuseProducersIntoBlockSums(rewriter, getOperation());
+    retnet::fuseInBlocks(rewriter, getOperation());
     // What the tiling left must not reach the emitter, which builds only the
     // parallel form and chunk_outputs.
     WalkResult untiled = getOperation()->walk([](Operation *op) {
       auto retention = dyn_cast<RetentionOpInterface>(op);
-      if (!isa<ChunkScanOp, ChunkStatesOp>(op) &&
+      if (!isa<ChunkScanOp, ChunkStatesOp, ChunkOutputsOp>(op) &&
           !(retention && retention.getBlockLength() == 1))
         return WalkResult::advance();
       op->emitOpError("could not be tiled onto GPU blocks");
@@ -308,8 +254,7 @@ struct ConvertRetentionToGPUPass
     if (untiled.wasInterrupted())
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerRetentionToKernels, LowerOpToKernels<ChunkOutputsOp>>(
-        &getContext(), options);
+    patterns.add<LowerRetentionToKernels>(&getContext(), options);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

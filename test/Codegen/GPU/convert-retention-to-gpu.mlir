@@ -7,10 +7,9 @@
 // states [B, H, N, dk, dv]; (2) chunk_scan, per (batch, head, group of 128
 // state elements) the scan over chunks into each chunk's starting state and
 // the final state; (3) chunk_outputs, per (batch, head, chunk) the scores
-// tile and the outputs from the chunk's starting state. (1) and (2) are
+// tile and the outputs from the chunk's starting state. All three are
 // tiled upstream onto blocks and decomposed into linalg, which
-// retnet-gpu-distribute-linalg spreads over the threads later; (3) comes
-// from the kernel emitter, each phase a loop over the 128 threads.
+// retnet-gpu-distribute-linalg spreads over the threads later.
 
 // CHECK-LABEL: func @chunkwise
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x2x?x16xf32>, %[[K:.*]]: tensor<?x2x?x16xf32>, %[[V:.*]]: tensor<?x2x?x32xf32>, %[[S0:.*]]: tensor<?x2x16x32xf32>, %[[P:.*]]: index)
@@ -41,36 +40,29 @@
 // CHECK:     tensor.insert_slice %[[TILE]]
 // CHECK:     linalg.generic {{.*}} outs(%[[TILE]] : tensor<4x32xf32>)
 // CHECK: } {mapping = [#gpu.block<linear_dim_2>, #gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
-// (3) Outputs: row factors (xi, scale), masked scores, outputs.
-// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x32xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}}, 2, %{{.*}}) {
-// CHECK:   %[[SCORES:.*]] = memref.alloca() : memref<16x16xf32, #gpu.address_space<workgroup>>
-// CHECK:   %[[FACTORS:.*]] = memref.alloca() : memref<3x16xf32, #gpu.address_space<workgroup>>
-// CHECK:   scf.forall
-// CHECK:     math.expm1
-// CHECK:     memref.store %{{.*}}, %[[FACTORS]][%c2, %{{.*}}]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
-// CHECK:   scf.forall
-// CHECK:     arith.cmpi ule
-// CHECK:     scf.if
-// CHECK:       math.exp %{{.*}} : f32
-// CHECK:     memref.store %{{.*}}, %[[SCORES]]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
-// CHECK:   scf.forall
-// CHECK:     memref.load %[[SCORES]]
-// CHECK:     tensor.extract %[[SCAN]]#0
-// CHECK:     memref.load %[[FACTORS]][%c0
-// CHECK:     memref.load %[[FACTORS]][%c2
-// CHECK:     memref.store %{{.*}}, %[[OUT]]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
+// (3) Outputs, tiled upstream (the TilingInterface of chunk_outputs) into
+// one block per (batch, head, chunk) as (1), whose body is the chunk's
+// decomposition: per chunk (a full one, then the shorter last one) the
+// scores Q K^T, reading K through a transposed indexing map (the transpose
+// of the CPU's decomposition fused into the sum), the decay mask fused
+// into the scores' scaling (one exponential per score, no [C, C] mask
+// tile), then (scores) V and (xi s Q) S from the chunk's starting state
+// (the scan's first result), written into the chunk's rows of the output.
+// CHECK: %[[OUTPUTS:.*]] = scf.forall (%[[OB:.*]], %[[OH:.*]], %[[OC:.*]]) in (%{{.*}}, 2, %{{.*}}) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK-NOT: linalg.transpose
+// CHECK:   %[[START:.*]] = tensor.extract_slice %[[SCAN]]#0[%[[OB]], %[[OH]], %[[OC]], 0, 0] [1, 1, 1, 16, 32]
+// CHECK:   scf.for
+// CHECK:     %[[QK:.*]] = linalg.generic {indexing_maps = [#[[ROW:.*]], #[[TRANSPOSED:.*]], #[[OUTPUT:.*]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<16x16xf32>, tensor<16x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
+// CHECK:     %[[MASKED:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%{{.*}} : tensor<16xf32>) outs(%[[QK]] : tensor<16x16xf32>)
+// CHECK:       tensor.extract
+// CHECK:     %[[PV:.*]] = linalg.generic {{.*}} ins(%[[MASKED]], %{{.*}} : tensor<16x16xf32>, tensor<16x32xf32>)
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<16x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16x32xf32>) outs(%[[PV]] : tensor<16x32xf32>)
+// CHECK:   scf.if
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x16xf32>) outs(%{{.*}} : tensor<?x?xf32>)
+// CHECK:   tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[OB]], %[[OH]], %{{.*}}, 0] [1, 1, %{{.*}}, 32]
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
-// CHECK: %[[O:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
-// CHECK: return %[[O]], %[[SCAN]]#1
+// CHECK: return %[[OUTPUTS]], %[[SCAN]]#1
 
-// DEFAULT-MEMORY-LABEL: func @chunkwise
-// DEFAULT-MEMORY: memref.alloca() : memref<16x16xf32>
-// DEFAULT-MEMORY-NOT: #gpu.address_space
-// DEFAULT-MEMORY: return
 func.func @chunkwise(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x32xf32>, %s0: tensor<?x2x16x32xf32>, %p: index) -> (tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>) {
   %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
   %o, %s = retention.chunkwise %q, %k, %v gamma %gamma state %s0 offset %p {chunk_size = 16 : i64, scaling = #retention.scaling<decay_sqrt_sum>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x32xf32>, tensor<2xf64>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xf32>, tensor<?x2x16x32xf32>
@@ -140,9 +132,41 @@ func.func @recurrent(%q: tensor<4x2x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: ten
 // CHECK:   scf.for %{{.*}} = %c0 to %[[TILES]] step %c1 {
 // CHECK:     memref.store %{{.*}}, %[[STATE]]
 // CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+
+// Without workgroup memory (kernels run as CPU loops), the same tiles in
+// the default memory space.
+// DEFAULT-MEMORY-LABEL: func @parallel
+// DEFAULT-MEMORY: memref.alloca() : memref<64x64xf32>
+// DEFAULT-MEMORY-NOT: #gpu.address_space
+// DEFAULT-MEMORY: return
 func.func @parallel(%q: tensor<?x2x?x16xbf16>, %k: tensor<?x2x?x16xbf16>, %v: tensor<?x2x?x32xbf16>, %s0: tensor<?x2x16x32xf32>) -> (tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>) {
   %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
   %o, %s = retention.parallel %q, %k, %v gamma %gamma state %s0 : tensor<?x2x?x16xbf16>, tensor<?x2x?x16xbf16>, tensor<?x2x?x32xbf16>, tensor<2xf64>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
   return %o, %s : tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>
 }
 
+
+// -----
+
+// chunk_outputs on bf16: the conversions to f32 are fused into the sums
+// that read them (the queries' into both the scores and the (xi Q) S sum,
+// a copy each), so no f32 copy of a chunk's inputs is made; the outputs
+// accumulate in f32 and convert to bf16 once, at the end of the block.
+
+// CHECK-LABEL: func @chunk_outputs_bf16
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (1, 2, 3) shared_outs(
+// CHECK:   scf.for
+// CHECK:     linalg.generic {{.*}} ins(%[[QROWS:.*]], %{{.*}} : tensor<16x16xbf16>, tensor<16x16xbf16>) outs(%{{.*}} : tensor<16x16xf32>)
+// CHECK:       arith.extf
+// CHECK:       arith.extf
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<16x16xf32>, tensor<16x32xbf16>)
+// CHECK:     linalg.generic {{.*}} ins(%[[QROWS]], %{{.*}}, %{{.*}} : tensor<16x16xbf16>, tensor<16xf32>, tensor<16x32xf32>)
+// CHECK:   scf.if
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}} : tensor<?x32xf32>) outs(%{{.*}} : tensor<?x32xbf16>)
+// CHECK:     arith.truncf
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+func.func @chunk_outputs_bf16(%q: tensor<1x2x40x16xbf16>, %k: tensor<1x2x40x16xbf16>, %v: tensor<1x2x40x32xbf16>, %starts: tensor<1x2x3x16x32xf32>) -> tensor<1x2x40x32xbf16> {
+  %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
+  %o = retention.chunk_outputs %q, %k, %v, %starts gamma %gamma {chunk_size = 16 : i64} : tensor<1x2x40x16xbf16>, tensor<1x2x40x16xbf16>, tensor<1x2x40x32xbf16>, tensor<1x2x3x16x32xf32>, tensor<2xf64> -> tensor<1x2x40x32xbf16>
+  return %o : tensor<1x2x40x32xbf16>
+}

@@ -336,3 +336,35 @@ func.func @fill_taken_over(%a: memref<?x8xf32>, %b: memref<8x?xf32>, %c: memref<
   linalg.matmul ins(%a, %b : memref<?x8xf32>, memref<8x?xf32>) outs(%d : memref<?x?xf32>)
   return
 }
+
+// -----
+
+// Buffers beyond the workgroup memory that a block may use (40 KiB): the
+// largest go to global memory until the rest fit. The 128 x 128 tile of
+// each of the 3 x 5 blocks is its part of one scratch buffer allocated
+// before the blocks (15 x 64 KiB) and freed after them, seen through
+// memref.view at the block's row-major place ((5 i + j) * 65536 bytes);
+// the 16 x 16 tile stays in workgroup memory.
+
+// CHECK: #[[PLACE:.*]] = affine_map<()[s0, s1] -> (s0 * 327680 + s1 * 65536)>
+// CHECK-LABEL: func @global_block_buffers
+// CHECK: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<983040xi8>
+// CHECK: scf.forall (%[[I:.*]], %[[J:.*]]) in (3, 5) {
+// CHECK:   %[[SHIFT:.*]] = affine.apply #[[PLACE]]()[%[[I]], %[[J]]]
+// CHECK:   %[[BIG:.*]] = memref.view %[[SCRATCH]][%[[SHIFT]]][] : memref<983040xi8> to memref<128x128xf32>
+// CHECK:   memref.alloca() : memref<16x16xf32, #gpu.address_space<workgroup>>
+// CHECK:   memref.subview %[[BIG]]
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+// CHECK: memref.dealloc %[[SCRATCH]] : memref<983040xi8>
+func.func @global_block_buffers(%out: memref<3x5xf32>) {
+  %cst = arith.constant 1.0 : f32
+  scf.forall (%i, %j) in (3, 5) {
+    %big = memref.alloc() : memref<128x128xf32>
+    %small = memref.alloc() : memref<16x16xf32>
+    linalg.fill ins(%cst : f32) outs(%big : memref<128x128xf32>)
+    linalg.fill ins(%cst : f32) outs(%small : memref<16x16xf32>)
+    memref.dealloc %big : memref<128x128xf32>
+    memref.dealloc %small : memref<16x16xf32>
+  } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+  return
+}

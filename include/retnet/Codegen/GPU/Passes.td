@@ -10,7 +10,11 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
                 "nests on buffers";
   let description = [{
     Lowers each retention op to `scf.forall` loops mapped to GPU blocks
-    (`#gpu.block<...>`) whose bodies are *phases*: `scf.forall` loops over
+    (`#gpu.block<...>`). The recurrent form and the chunkwise pieces are
+    tiled upstream (below) into blocks whose bodies are linalg on tensors,
+    which retnet-gpu-distribute-linalg later spreads over the threads. The
+    parallel form's blocks are built by the kernel emitter; their bodies
+    are *phases*: `scf.forall` loops over
     the block's threads (`#gpu.thread<x>`), each thread handling the elements
     `t, t + N, ...` of the phase. A phase reads only what earlier phases wrote,
     so the end of each thread loop (a barrier on the GPU) is the only
@@ -21,16 +25,22 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
     - chunkwise: split into its chunk-parallel pieces (the patterns of
       retention-split-chunkwise), each one block loop parallel over chunks
       or state elements (not only batch x heads): `chunk_states`, per
-      (batch, head, chunk) the chunk's state contribution `(K * zeta)^T V`;
+      (batch, head, chunk) the chunk's state contribution `(K * zeta)^T V`,
+      and `chunk_outputs`, per (batch, head, chunk) the outputs
+      `s ((Q K^T * D) V + xi (Q S))` from the chunk's starting state, both
+      tiled upstream through their TilingInterface into one block per
+      chunk mapped to `#gpu.block` z, y, x, whose body is the chunk's
+      decomposition on tensors; in it, a transpose becomes an indexing map
+      of its consumer, slices of element-wise results are computed from
+      slices of their inputs, and element-wise producers fuse into their
+      consumers where that repeats no arithmetic but loads (BlockFusion.h),
+      so that a block of a large head fits in workgroup memory;
       `chunk_scan`, the scan `S = gamma^L S + dS` over chunks into each
       chunk's starting state and the final state, tiled upstream through
       its TilingInterface (as the recurrent form, below) into one block per
       (batch, head, tile of up to 32 state columns by as many rows as the
       threads allow), mapped to linear `#gpu.block` ids, the tile updated in
-      place in workgroup memory; `chunk_outputs`, per (batch, head, chunk) the decay
-      factors of its rows (xi, scale) in a `[3, C]` tile, the masked scores
-      `(Q K^T) * D` in a `[C, C]` tile (both workgroup memory) and the
-      outputs `s ((Q K^T * D) V + xi (Q S))`. A chunk size whose tiles
+      place in workgroup memory. A chunk size whose `[C, C]` tiles
       exceed the 48 KiB of static workgroup memory of a block (C > 64 in
       f64, C > 108 in f32) runs as chunks of the largest power of two that
       fits (the chunkwise formula gives the same result for any chunk size,
