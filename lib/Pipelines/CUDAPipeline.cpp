@@ -25,7 +25,6 @@ void mlir::retnet::buildGPUKernelFormation(OpPassManager &pm, int64_t threads,
                                            TensorCoreMode tensorCores) {
   ConvertRetentionToGPUOptions retention;
   retention.threads = threads;
-  retention.workgroupMemory = workgroupMemory;
   pm.addPass(createConvertRetentionToGPU(retention));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -75,8 +75,8 @@ private:
     return ops;
   }
 
-  /// Computes the element-wise inputs of the kernels built by hand
-  /// (retention's) in their blocks, each block its own slice first.
+  /// Computes the element-wise inputs of the block loops that load them
+  /// with memref.load in their blocks, each block its own slice first.
   LogicalResult computeKernelInputs(RewriterBase &rewriter,
                                     const LinalgDistributor &distributor,
                                     Attribute tileSpace) {

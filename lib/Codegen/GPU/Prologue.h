@@ -58,7 +58,7 @@ tilePrologue(RewriterBase &rewriter, const Prologue &prologue,
 void erasePrologue(RewriterBase &rewriter, const Prologue &prologue);
 
 /// An element-wise linalg op right before `kernel` (a block-mapped
-/// `scf.forall` built by hand, such as retention's) that writes an
+/// `scf.forall` whose body loads its inputs itself) that writes an
 /// allocation that only the kernel reads, with `memref.load`, at its
 /// block's own slice: some dimensions indexed by block induction variables
 /// (the same one for each load), the others static and read at any index.

@@ -5,14 +5,12 @@
 #include "BlockFusion.h"
 #include "BlockLoops.h"
 #include "ForallTiling.h"
-#include "RetentionKernelEmitter.h"
 
 #include "Retention/Transforms/FormConversion.h"
 #include "Retention/Transforms/TileAndDecompose.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
-#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
@@ -23,36 +21,34 @@ namespace mlir::retnet {
 
 using namespace mlir;
 using namespace mlir::retention;
-using mlir::retnet::kWorkgroupBytes;
-using mlir::retnet::RetentionKernelEmitter;
-using mlir::retnet::tileBytes;
 
 namespace {
-using retnet::KernelOptions;
-using retnet::KernelShape;
+/// The static workgroup memory of a block that CUDA grants without opting
+/// in (48 KiB).
+constexpr int64_t kWorkgroupBytes = 48 * 1024;
 
-KernelShape shapeOf(RetentionOpInterface op) {
-  return {op.getNumHeads(), op.getKeyDim(), op.getValueDim(),
-          op.getElementType(), op.getScalingKind() == Scaling::decay_sqrt_sum};
+/// Bytes of a chunk's `[C, C]` scores and three `[C]` vectors of decay
+/// factors in `computeType`: what a block of chunk_outputs keeps in
+/// workgroup memory at the least.
+int64_t chunkTileBytes(int64_t chunk, Type computeType) {
+  // Chunks beyond 2^20 tokens are far beyond any workgroup memory; the
+  // bound keeps the arithmetic from overflowing.
+  if (chunk > (int64_t(1) << 20))
+    return INT64_MAX;
+  return (chunk * chunk + 3 * chunk) * computeType.getIntOrFloatBitWidth() / 8;
 }
 
-/// Lowers the parallel form to the emitter's kernels (the other forms and
-/// the chunkwise pieces are tiled upstream).
-struct LowerRetentionToKernels
-    : public OpInterfaceRewritePattern<RetentionOpInterface> {
-  LowerRetentionToKernels(MLIRContext *context, const KernelOptions &options)
-      : OpInterfaceRewritePattern(context), options(options) {}
-
-  LogicalResult matchAndRewrite(RetentionOpInterface op,
-                                PatternRewriter &rewriter) const override {
-    ImplicitLocOpBuilder builder(op.getLoc(), rewriter);
-    RetentionKernelEmitter emitter(builder, options, shapeOf(op));
-    rewriter.replaceOp(op, emitter.emit(op));
-    return success();
-  }
-
-  KernelOptions options;
-};
+/// The chunk size for `requested`: itself if its tiles fit a block's
+/// workgroup memory, else the largest power of two that does (the
+/// chunkwise formula gives the same result for any chunk size, up to
+/// rounding).
+int64_t fittingChunkSize(int64_t requested, Type computeType) {
+  int64_t chunkSize = requested;
+  while (chunkSize > 1 &&
+         chunkTileBytes(chunkSize, computeType) > kWorkgroupBytes)
+    chunkSize = llvm::PowerOf2Ceil(chunkSize) / 2;
+  return chunkSize;
+}
 
 /// The most value columns of a block of the token-by-token kernel: a
 /// warp's worth.
@@ -176,8 +172,7 @@ LogicalResult splitChunkwise(Operation *root) {
   root->walk([&](ChunkwiseOp op) {
     Type computeType =
         getStateElementType(op.getQ().getType().getElementType());
-    int64_t fitting = RetentionKernelEmitter::fittingChunkSize(
-        op.getChunkSize(), computeType);
+    int64_t fitting = fittingChunkSize(op.getChunkSize(), computeType);
     if (fitting == static_cast<int64_t>(op.getChunkSize()))
       return;
     rewriter.setInsertionPoint(op);
@@ -193,7 +188,7 @@ LogicalResult splitChunkwise(Operation *root) {
   WalkResult walk = root->walk([&](ChunkOutputsOp op) {
     Type computeType =
         getStateElementType(op.getQ().getType().getElementType());
-    if (tileBytes(op.getChunkSize(), computeType) <= kWorkgroupBytes)
+    if (chunkTileBytes(op.getChunkSize(), computeType) <= kWorkgroupBytes)
       return WalkResult::advance();
     op.emitOpError() << "chunk_size " << op.getChunkSize()
                      << " needs more than the " << kWorkgroupBytes
@@ -214,9 +209,9 @@ struct ConvertRetentionToGPUPass
           "parallel-tile positive");
       return signalPassFailure();
     }
-    // The parallel form's tiles in f64 (the widest compute type) must fit a
-    // block's workgroup memory.
-    if (tileBytes(parallelTile, Float64Type::get(&getContext())) >
+    // The parallel form's chunks in f64 (the widest compute type) must fit
+    // a block's workgroup memory.
+    if (chunkTileBytes(parallelTile, Float64Type::get(&getContext())) >
         kWorkgroupBytes) {
       getOperation()->emitError()
           << "convert-retention-to-gpu: parallel-tile "
@@ -225,13 +220,19 @@ struct ConvertRetentionToGPUPass
           << " bytes of workgroup memory of a block (at most 64)";
       return signalPassFailure();
     }
-    Attribute workgroupSpace;
-    if (workgroupMemory)
-      workgroupSpace = gpu::AddressSpaceAttr::get(
-          &getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    // The parallel form runs as the chunkwise form's pieces, with chunks of
+    // parallel-tile tokens: the same result up to rounding, with the
+    // products below the diagonal's chunks summed once into chunk states
+    // (O(T C) work instead of O(T^2)); blocks per chunk fill the GPU as the
+    // parallel form's query tiles would.
+    IRRewriter rewriter(&getContext());
+    getOperation()->walk([&](RetentionOpInterface op) {
+      if (!op.getBlockLength())
+        (void)rewriteToForm(rewriter, op, RetentionForm::Chunkwise,
+                            parallelTile);
+    });
     if (failed(splitChunkwise(getOperation())))
       return signalPassFailure();
-    KernelOptions options{threads, parallelTile, workgroupSpace};
     RewritePatternSet tilingPatterns(&getContext());
     tilingPatterns.add<TileTokenByToken>(&getContext());
     tilingPatterns.add<TileChunkScan>(&getContext(), threads);
@@ -239,23 +240,16 @@ struct ConvertRetentionToGPUPass
         .add<TileChunkPiece<ChunkStatesOp>, TileChunkPiece<ChunkOutputsOp>>(
             &getContext());
     walkAndApplyPatterns(getOperation(), std::move(tilingPatterns));
-    IRRewriter rewriter(&getContext());
     retnet::fuseInBlocks(rewriter, getOperation());
-    // What the tiling left must not reach the emitter, which builds only the
-    // parallel form and chunk_outputs.
     WalkResult untiled = getOperation()->walk([](Operation *op) {
-      auto retention = dyn_cast<RetentionOpInterface>(op);
-      if (!isa<ChunkScanOp, ChunkStatesOp, ChunkOutputsOp>(op) &&
-          !(retention && retention.getBlockLength() == 1))
+      if (!isa<RetentionOpInterface, ChunkScanOp, ChunkStatesOp,
+               ChunkOutputsOp>(op))
         return WalkResult::advance();
       op->emitOpError("could not be tiled onto GPU blocks");
       return WalkResult::interrupt();
     });
     if (untiled.wasInterrupted())
       return signalPassFailure();
-    RewritePatternSet patterns(&getContext());
-    patterns.add<LowerRetentionToKernels>(&getContext(), options);
-    walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
 } // namespace

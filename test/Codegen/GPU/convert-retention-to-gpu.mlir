@@ -1,5 +1,4 @@
 // RUN: retnet-opt %s -convert-retention-to-gpu=threads=128 -canonicalize -cse -split-input-file | FileCheck %s
-// RUN: retnet-opt %s -convert-retention-to-gpu="workgroup-memory=false" -split-input-file | FileCheck %s --check-prefix=DEFAULT-MEMORY
 
 // Chunkwise: split into its chunk-parallel pieces, each a block loop
 // parallel over chunks or state elements: (1) chunk_states, per (batch,
@@ -99,46 +98,22 @@ func.func @recurrent(%q: tensor<4x2x1x16xf32>, %k: tensor<4x2x1x16xf32>, %v: ten
 
 // -----
 
-// Parallel: blocks over (batch, head, query tile of 64 rows); key tiles
-// below the diagonal accumulate in an f32 buffer, the diagonal tile adds the
-// initial state's term and writes bf16. The final state is a second block
-// loop over (batch, head) and key tiles.
+// Parallel: run as the chunkwise form's pieces with chunks of
+// parallel-tile (64) tokens, the same three block loops as above: the
+// chunks' contributions, the scan (which also gives the final state) and
+// the outputs, whose scores come in row tiles of 32 x 64 and which convert
+// to bf16 once per block.
 
 // CHECK-LABEL: func @parallel
-// CHECK-SAME: (%[[Q:.*]]: tensor<?x2x?x16xbf16>
-// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x32xbf16>
-// CHECK: %[[STATE:.*]] = memref.alloc(%{{.*}}) : memref<?x2x16x32xf32>
-// CHECK: %[[ACC:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x32xf32>
-// CHECK: %[[TILES:.*]] = arith.ceildivui %{{.*}}, %c64
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %[[QT:.*]]) in (%{{.*}}, 2, %[[TILES]]) {
-// CHECK:   memref.alloca() : memref<64x64xf32, #gpu.address_space<workgroup>>
-// CHECK:   scf.for %{{.*}} = %c0 to %[[QT]] step %c1 {
-// CHECK:     scf.forall
-// CHECK:       arith.extf %{{.*}} : bf16 to f32
-// CHECK:     } {mapping = [#gpu.thread<x>]}
-// CHECK:     scf.forall
-// CHECK:       arith.select
-// CHECK:       memref.store %{{.*}}, %[[ACC]]
-// CHECK:     } {mapping = [#gpu.thread<x>]}
-// CHECK:   }
-// CHECK:   scf.forall
-// CHECK:   scf.forall
-// CHECK:     memref.load %[[ACC]]
-// CHECK:     arith.truncf %{{.*}} : f32 to bf16
-// CHECK:     memref.store %{{.*}}, %[[OUT]]
-// CHECK:   } {mapping = [#gpu.thread<x>]}
+// CHECK: scf.forall ({{.*}}) in (%{{.*}}, 2, %{{.*}}) shared_outs({{.*}}) -> (tensor<?x2x?x16x32xf32>)
 // CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (%{{.*}}, 2) {
-// CHECK:   scf.for %{{.*}} = %c0 to %[[TILES]] step %c1 {
-// CHECK:     memref.store %{{.*}}, %[[STATE]]
-// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
-
-// Without workgroup memory (kernels run as CPU loops), the same tiles in
-// the default memory space.
-// DEFAULT-MEMORY-LABEL: func @parallel
-// DEFAULT-MEMORY: memref.alloca() : memref<64x64xf32>
-// DEFAULT-MEMORY-NOT: #gpu.address_space
-// DEFAULT-MEMORY: return
+// CHECK: %[[SCAN:.*]]:2 = scf.forall
+// CHECK: } {mapping = [#gpu.block<linear_dim_2>, #gpu.block<linear_dim_1>, #gpu.block<linear_dim_0>]}
+// CHECK: %[[OUT:.*]] = scf.forall ({{.*}}) in (%{{.*}}, 2, %{{.*}}) shared_outs({{.*}}) -> (tensor<?x2x?x32xbf16>)
+// CHECK:   tensor<32x64xf32>
+// CHECK:   arith.truncf %{{.*}} : f32 to bf16
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+// CHECK: return %[[OUT]], %[[SCAN]]#1
 func.func @parallel(%q: tensor<?x2x?x16xbf16>, %k: tensor<?x2x?x16xbf16>, %v: tensor<?x2x?x32xbf16>, %s0: tensor<?x2x16x32xf32>) -> (tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>) {
   %gamma = arith.constant dense<[0.5, 0.25]> : tensor<2xf64>
   %o, %s = retention.parallel %q, %k, %v gamma %gamma state %s0 : tensor<?x2x?x16xbf16>, tensor<?x2x?x16xbf16>, tensor<?x2x?x32xbf16>, tensor<2xf64>, tensor<?x2x16x32xf32> -> tensor<?x2x?x32xbf16>, tensor<?x2x16x32xf32>

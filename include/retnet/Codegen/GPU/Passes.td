@@ -6,21 +6,14 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
-  let summary = "Lower retention ops of every form to GPU block/thread loop "
-                "nests on buffers";
+  let summary = "Lower retention ops of every form to GPU block loops of "
+                "linalg on tensors, with upstream tiling";
   let description = [{
     Lowers each retention op to `scf.forall` loops mapped to GPU blocks
-    (`#gpu.block<...>`). The recurrent form and the chunkwise pieces are
-    tiled upstream (below) into blocks whose bodies are linalg on tensors,
-    which retnet-gpu-distribute-linalg later spreads over the threads. The
-    parallel form's blocks are built by the kernel emitter; their bodies
-    are *phases*: `scf.forall` loops over
-    the block's threads (`#gpu.thread<x>`), each thread handling the elements
-    `t, t + N, ...` of the phase. A phase reads only what earlier phases wrote,
-    so the end of each thread loop (a barrier on the GPU) is the only
-    synchronisation. The operands are read through `bufferization.to_buffer`
-    and the results are fresh buffers (`bufferization.to_tensor restrict`),
-    so the rest of the function bufferizes as usual.
+    (`#gpu.block<...>`), tiled upstream through the ops' TilingInterface
+    (`retention::tileAndDecompose`, as on the CPU), whose bodies are the
+    ops' decompositions into linalg on tensors; retnet-gpu-distribute-linalg
+    later spreads them over the blocks' threads.
 
     - chunkwise: split into its chunk-parallel pieces (the patterns of
       retention-split-chunkwise), each one block loop parallel over chunks
@@ -57,25 +50,25 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
       static (a decoding step). Without an initial state the state is a
       scratch tile of the block (at most 16 KiB: fewer columns per block
       where dk needs it).
-    - parallel: one block per (batch, head, query tile of `parallel-tile`
-      rows), looping over the key tiles up to the diagonal and accumulating
-      in a compute-type buffer; the initial state's term and the scale come
-      with the diagonal tile. The final state, when used, is a second loop
-      nest over (batch, head) and key tiles.
+    - parallel: run as the chunkwise form's pieces (above) with chunks of
+      `parallel-tile` tokens: the same result up to rounding, the products
+      below the diagonal's chunks summed once into chunk states (O(T C)
+      work instead of O(T^2)), one block per chunk as the parallel form's
+      query tiles would be.
 
-    Numerics follow convert-retention-to-linalg: f16/bf16 computed in f32,
-    decay powers as exponentials of ln(gamma), the scale with expm1 in f64.
-    With `workgroup-memory=false` the tiles live in default memory, so the
-    same loop nests run on a CPU (every thread loop in sequence), which is
-    how the kernels' arithmetic is tested without a GPU.
+    Numerics follow convert-retention-to-linalg (the same decompositions):
+    f16/bf16 computed in f32, decay powers as exponentials of ln(gamma),
+    the scale with expm1 in f64. The blocks' own buffers become workgroup
+    memory in retnet-gpu-distribute-linalg; with its
+    `workgroup-memory=false` they stay in default memory, so the same loop
+    nests run on a CPU (every thread loop in sequence), which is how the
+    kernels' arithmetic is tested without a GPU.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"256",
            "Threads of each block (at most 1024)">,
     Option<"parallelTile", "parallel-tile", "int64_t", /*default=*/"64",
-           "Query and key tile of the parallel form (at most 64)">,
-    Option<"workgroupMemory", "workgroup-memory", "bool", /*default=*/"true",
-           "Keep block tiles in GPU workgroup memory">,
+           "Chunk size with which the parallel form runs (at most 64)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -137,19 +130,19 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       Fills of fresh buffers move down to their first access first, so that
       the ops they initialize can take them over.
     - First of all, the linalg ops that a block loop already holds (the
-      tiled recurrent form of convert-retention-to-gpu) spread over that
+      retention ops tiled by convert-retention-to-gpu) spread over that
       block's threads: a sum split into about sqrt(length) slices where its
       points leave threads (an output written once per term, indexed by
       every loop, such as a recurrent step's state, splits its rows as the
       inputs do: each thread updates its own elements in the same pass),
-      else neighbouring points per thread. The block's own static
-      allocations become workgroup buffers (at most 40 KiB per block; a
-      dynamic one is an error). Then an element-wise op right before a
-      kernel built by hand
-      (retention's) whose output only that kernel loads, at each block's own
-      slice of static size (a decoding step's rotated q and k of a head),
-      runs in the kernel's blocks, first, on that slice in workgroup memory:
-      a kernel fewer.
+      else neighbouring points per thread. The block's own allocations
+      become workgroup buffers of their constant upper bound (a dynamic
+      size without one is an error); where they need more than 40 KiB per
+      block, the largest go to global memory instead, each block its part
+      of one scratch buffer. Then an element-wise op right before a
+      block loop whose output only that loop loads with `memref.load`, at
+      each block's own slice of static size, runs in the loop's blocks,
+      first, on that slice in workgroup memory: a kernel fewer.
     - Matrix products over many rows (a prefill's projections: two parallel
       loops, the rows of dynamic extent, the columns static; inputs indexed
       by the rows or by the columns, not both) are versioned on their rows
