@@ -246,10 +246,10 @@ func.func @product_into_product(%x: memref<?x512xf32>, %v: memref<512x512xf32>,
 
 // -----
 
-// An element-wise op whose output only a kernel built by hand loads, at
-// its block's (batch, head) slice (a decoding step's rotated q of a head),
-// runs in the kernel's blocks, first, on that slice in workgroup memory;
-// the kernel loads from there.
+// An element-wise op whose output only a block loop loads (with
+// memref.load), at its block's (batch, head) slice, runs in the loop's
+// blocks, first, on that slice in workgroup memory; the loop loads from
+// there.
 
 // CHECK-LABEL: func @input_of_kernel
 // CHECK-NOT: memref.alloc(
