@@ -58,9 +58,10 @@ bool fuseOneProducer(RewriterBase &rewriter, scf::ForallOp block) {
       rewriter.setInsertionPoint(consumer);
       if (!producer->hasOneUse()) {
         // A copy of its own for this consumer.
+        unsigned resultNumber = cast<OpResult>(input->get()).getResultNumber();
         auto copy = cast<linalg::GenericOp>(rewriter.clone(*producer));
-        rewriter.modifyOpInPlace(consumer,
-                                 [&] { input->set(copy->getResult(0)); });
+        rewriter.modifyOpInPlace(
+            consumer, [&] { input->set(copy->getResult(resultNumber)); });
         producer = copy;
       }
       FailureOr<linalg::ElementwiseOpFusionResult> result =
