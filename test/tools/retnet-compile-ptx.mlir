@@ -7,12 +7,16 @@
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --emit=ptx -o %t.rows.ptx
 // RUN: FileCheck %s --check-prefix=ROWS < %t.rows.ptx
 // RUN: FileCheck %s --check-prefix=MMA < %t.rows.ptx
+// RUN: FileCheck %s --check-prefix=CHUNK-MMA < %t.model.ptx
+// RUN: retnet-compile %S/../../examples/small.json --target=cuda --emit=ptx -o %t.small.ptx
+// RUN: FileCheck %s --check-prefix=CHUNKWISE < %t.small.ptx
+// RUN: %python %S/Inputs/ptxas-usage.py %t.small.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --gpu-tensor-cores=off --emit=ptx -o - | FileCheck %s --check-prefix=NO-MMA
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --gpu-tensor-cores=tf32 --emit=ptx -o - | FileCheck %s --check-prefix=TF32
 // RUN: %python %S/Inputs/ptxas-usage.py %t.rows.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --weight-type=bf16 --emit=ptx -o %t.bf16.ptx
 // RUN: FileCheck %s --check-prefix=ROWS-BF16 < %t.bf16.ptx
-// RUN: FileCheck %s --check-prefix=NO-MMA < %t.bf16.ptx
+// RUN: FileCheck %s --check-prefix=BF16-MMA < %t.bf16.ptx
 // RUN: %python %S/Inputs/ptxas-usage.py %t.bf16.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
 // RUN: retnet-compile %S/Inputs/tiny.json --target=cuda --gpu-row-tile-rows=1 --weight-type=int8 --emit=ptx -o %t.int8.ptx
 // RUN: %python %S/Inputs/ptxas-usage.py %t.int8.ptx sm_90a | FileCheck %s --check-prefix=SPILLS
@@ -79,11 +83,38 @@
 // TF32-COUNT-8: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // TF32-NOT: mma.sync
 // TF32: // gpu.binary @retnet_graph_prefill_all_kernel_3 for
-// Without tensor cores, and for products of bf16 weights (not yet on
-// tensor cores), no mma.
+// Chunkwise retention's products in a block (Q S from the chunk's starting
+// state, the scores Q K^T and the scores times V; f32 activations) run on
+// tensor cores too: at least three 16 x 8 x 8 products, three tf32 mma.sync
+// each, in the prefill's chunk_outputs kernel.
+// CHUNK-MMA: // gpu.binary @retnet_graph_prefill_all_kernel_7 for
+// CHUNK-MMA-COUNT-9: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// CHUNK-MMA: // gpu.binary @retnet_graph_prefill_all_kernel_8 for
+// examples/small.json (dk = 128, dv = 256, chunks of 64): the chunk's state
+// (K * zeta)^T V in 4 row tiles of 32 x 256, each 8 warps of 16 x 64 (8
+// accumulators, three tf32 mma.sync each), and the chunk's outputs.
+// CHUNKWISE: // gpu.binary @retnet_graph_prefill_all_kernel_5 for
+// CHUNKWISE-COUNT-24: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// CHUNKWISE: // gpu.binary @retnet_graph_prefill_all_kernel_6 for
+// CHUNKWISE-NOT: mma.sync
+// CHUNKWISE: // gpu.binary @retnet_graph_prefill_all_kernel_7 for
+// CHUNKWISE-COUNT-9: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// CHUNKWISE: // gpu.binary @retnet_graph_prefill_all_kernel_8 for
+// Without tensor cores, no mma.
 // NO-MMA-NOT: mma.sync
 // NO-MMA: // gpu.binary @retnet_graph_decode_kernel
 // NO-MMA-NOT: mma.sync
+// Products of bf16 weights are not on tensor cores yet: only the retention
+// kernels (f32 activations) have mma.
+// BF16-MMA-NOT: mma.sync
+// BF16-MMA: // gpu.binary @retnet_graph_prefill_all_kernel_7 for
+// BF16-MMA: mma.sync
+// BF16-MMA: // gpu.binary @retnet_graph_prefill_all_kernel_8 for
+// BF16-MMA-NOT: mma.sync
+// BF16-MMA: // gpu.binary @retnet_graph_prefill_last_kernel_29 for
+// BF16-MMA: mma.sync
+// BF16-MMA: // gpu.binary @retnet_graph_prefill_last_kernel_30 for
+// BF16-MMA-NOT: mma.sync
 // ROWS-BF16: // gpu.binary @retnet_graph_prefill_all_kernel for
 // ROWS-BF16: ld.global.v4.b32
 // ROWS-BF16: cvt.f32.bf16

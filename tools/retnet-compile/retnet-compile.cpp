@@ -89,7 +89,8 @@ cl::opt<int64_t> gpuRowTileRows(
 cl::opt<retnet::TensorCoreMode> gpuTensorCores(
     "gpu-tensor-cores",
     cl::desc("With --target=cuda or --gpu-emulation: how the full 64-row "
-             "blocks of row-tiled f32 matrix products run (under "
+             "blocks of row-tiled f32 matrix products and the f32 products "
+             "of a full retention chunk run (under "
              "--gpu-emulation, both tensor-core modes run the same warp "
              "tiles as CPU vector code, in f32)"),
     cl::init(retnet::TensorCoreMode::TF32x3),

@@ -310,8 +310,8 @@ Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
                                     body);
   };
   // The output scale s_i of each row (decay_sqrt_sum) is folded into the
-  // scores' mask and into the queries' decay, so that no pass over the
-  // output scales it: s (P V + xi Q S) = (s P) V + (s xi Q) S.
+  // scores' mask and into the factor of the rows of Q S, so that no pass
+  // over the output scales it: s (P V + xi Q S) = (s P) V + (s xi) (Q S).
   Value rowScale;
   if (scaling == Scaling::decay_sqrt_sum)
     rowScale = generate(
@@ -331,7 +331,35 @@ Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
     rowMaps.push_back(map(context, 2, {0}));
   }
 
-  // Intra-block: (Q K^T * D * s) V.
+  // Zeros written into the destination's own rows: each row tile's
+  // accumulator then bufferizes in place there (zeros of a new tensor would
+  // be one value for every tile of the same shape, after CSE).
+  auto zeroRows = [&]() -> Value {
+    return destination ? retnet::buildZeroFill(b, b.getLoc(), destination)
+                       : zeros({length, dv});
+  };
+  // Inter-block first: (Q S) * (xi * s), its rows scaled in place, so that
+  // both products are plain sums of products (a row factor of Q inside the
+  // sum would be applied once per term).
+  Value output;
+  if (state) {
+    output = contract(queries, state, zeroRows(), map(context, 3, {0, 2}),
+                      map(context, 3, {2, 1}));
+    SmallVector<Value> factors = {decay.queryDecay};
+    SmallVector<AffineMap> factorMaps = {map(context, 2, {0})};
+    if (rowScale) {
+      factors.push_back(rowScale);
+      factorMaps.push_back(map(context, 2, {0}));
+    }
+    output = update(output, factors, factorMaps,
+                    [&](OpBuilder &builder, Location loc, ValueRange args) {
+                      Value decayed = arith::MulFOp::create(
+                          builder, loc, args.back(), args[0]);
+                      return timesRowScale(builder, loc, decayed, args);
+                    });
+  }
+
+  // Intra-block: (Q K^T * D * s) V, accumulated into the same rows.
   Value scores = contract(queries, keysTransposed, zeros({length, width}),
                           map(context, 3, {0, 2}), map(context, 3, {2, 1}));
   scores = update(scores, rowInputs, rowMaps,
@@ -340,29 +368,8 @@ Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
                                                          args.back(), args[0]);
                     return timesRowScale(builder, loc, masked, args);
                   });
-  // Zeros written into the destination's own rows: each row tile's
-  // accumulator then bufferizes in place there (zeros of a new tensor would
-  // be one value for every tile of the same shape, after CSE).
-  Value init = destination ? retnet::buildZeroFill(b, b.getLoc(), destination)
-                           : zeros({length, dv});
-  Value output = contract(scores, values, init, map(context, 3, {0, 2}),
-                          map(context, 3, {2, 1}));
-  if (!state)
-    return output;
-
-  // Inter-block: (xi * s * Q) S, accumulated into the same rows.
-  rowInputs[0] = queries;
-  rowMaps[0] = map(context, 2, {0, 1});
-  rowInputs.insert(rowInputs.begin() + 1, decay.queryDecay);
-  rowMaps.insert(rowMaps.begin() + 1, map(context, 2, {0}));
-  Value decayedQueries = update(
-      emptyTensor({length, b.getIndexAttr(keyDim)}, computeType), rowInputs,
-      rowMaps, [&](OpBuilder &builder, Location loc, ValueRange args) {
-        Value decayed = arith::MulFOp::create(builder, loc, args[0], args[1]);
-        return timesRowScale(builder, loc, decayed, args.drop_front());
-      });
-  return contract(decayedQueries, state, output, map(context, 3, {0, 2}),
-                  map(context, 3, {2, 1}));
+  return contract(scores, values, output ? output : zeroRows(),
+                  map(context, 3, {0, 2}), map(context, 3, {2, 1}));
 }
 
 Value BlockEmitter::emitBlockState(Value keys, Value values, Value state,

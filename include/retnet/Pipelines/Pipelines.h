@@ -57,7 +57,8 @@ struct FormOptions : public PassPipelineOptions<Derived> {
   PassOptions::Option<TensorCoreMode> gpuTensorCores{
       *this, "gpu-tensor-cores",
       llvm::cl::desc("GPU kernels: the full blocks of row-tiled f32 matrix "
-                     "products as warp tiles on tensor cores"),
+                     "products, and those of a full retention chunk, as "
+                     "warp tiles on tensor cores"),
       llvm::cl::init(TensorCoreMode::TF32x3),
       llvm::cl::values(
           clEnumValN(TensorCoreMode::Off, "off", "FFMA register tiles"),

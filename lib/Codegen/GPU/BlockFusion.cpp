@@ -22,6 +22,15 @@ bool readsData(linalg::GenericOp op) {
   });
 }
 
+/// Whether the payload of `op` only converts or copies its inputs: fused
+/// into a sum, it repeats loads and conversions, no arithmetic (a scaled
+/// operand stays a tile of its own, which keeps the sum a plain product).
+bool onlyConverts(linalg::GenericOp op) {
+  return llvm::all_of(
+      op.getBlock()->without_terminator(),
+      [](Operation &inner) { return isa<CastOpInterface>(inner); });
+}
+
 /// Whether `op` is element-wise and its payload reads none of its outputs.
 bool isElementwiseProducer(linalg::GenericOp op) {
   return op.getNumLoops() == op.getNumParallelLoops() &&
@@ -39,7 +48,7 @@ linalg::GenericOp fusableProducer(OpOperand *input) {
       !linalg::areElementwiseOpsFusable(input))
     return nullptr;
   if (consumer.getNumReductionLoops() > 0)
-    return readsData(producer) ? producer : nullptr;
+    return readsData(producer) && onlyConverts(producer) ? producer : nullptr;
   AffineMap map = consumer.getMatchingIndexingMap(input);
   return map.isPermutation() && map.getNumDims() == consumer.getNumLoops()
              ? producer
@@ -81,6 +90,14 @@ bool fuseOneProducer(RewriterBase &rewriter, scf::ForallOp block) {
   return fused;
 }
 
+/// Whether `slice` takes all of its static source, unchanged.
+bool isWholeSlice(tensor::ExtractSliceOp slice) {
+  RankedTensorType source = slice.getSourceType();
+  return source.hasStaticShape() && source == slice.getType() &&
+         llvm::all_of(slice.getStaticOffsets(),
+                      [](int64_t offset) { return offset == 0; });
+}
+
 /// Replaces one slice of an element-wise generic's result in `block` by
 /// that generic on slices of its inputs; returns whether it did.
 bool tileOneSlicedProducer(RewriterBase &rewriter, scf::ForallOp block) {
@@ -92,6 +109,13 @@ bool tileOneSlicedProducer(RewriterBase &rewriter, scf::ForallOp block) {
         slice.getSourceType().getRank() != slice.getType().getRank() ||
         !slice.hasUnitStride())
       return WalkResult::advance();
+    // A slice of the whole result (left by tiling on a loop that the
+    // producer does not have) is the result itself: not made again.
+    if (isWholeSlice(slice)) {
+      rewriter.replaceOp(slice, slice.getSource());
+      tiled = true;
+      return WalkResult::interrupt();
+    }
     rewriter.setInsertionPoint(slice);
     FailureOr<TilingResult> result =
         tensor::replaceExtractSliceWithTiledProducer(

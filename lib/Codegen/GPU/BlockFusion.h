@@ -19,8 +19,9 @@ namespace mlir::retnet {
 ///   a row tile's scores mask is made for that tile only;
 /// - an element-wise producer is fused into its consumer (upstream
 ///   linalg::fuseElementwiseOps) where that repeats no arithmetic but
-///   loads and cheap per-element work: a producer that reads data (an
-///   operand scaled, converted or transposed) into a sum, and any producer
+///   loads and cheap per-element work: a producer that reads data and only
+///   converts or copies it (an operand converted or transposed) into a sum,
+///   and any producer
 ///   into an element-wise consumer that reads each of its elements once (a
 ///   mask into the scores it multiplies). A producer with several such
 ///   consumers is copied for each of them.

@@ -129,6 +129,8 @@ LogicalResult
 LinalgDistributor::distributeInBlock(RewriterBase &rewriter,
                                      linalg::LinalgOp op,
                                      DenseSet<Operation *> *takenOver) const {
+  if (tensorCores && runOnWarps(rewriter, op, takenOver))
+    return success();
   SmallVector<int64_t> extents = boundedLoopRanges(op);
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   // Points of a dynamic size count with its upper bound (the last chunk's
@@ -167,6 +169,33 @@ LinalgDistributor::distributeInBlock(RewriterBase &rewriter,
       initial);
 }
 
+bool LinalgDistributor::runOnWarps(RewriterBase &rewriter, linalg::LinalgOp op,
+                                   DenseSet<Operation *> *takenOver) const {
+  if (op.getNumLoops() != 3 || op.getNumDpsInits() != 1 || op.hasDynamicShape())
+    return false;
+  AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (outputMap.getNumResults() != 2 || !outputMap.isProjectedPermutation())
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned rowLoop = outputMap.getDimPosition(0);
+  unsigned columnLoop = outputMap.getDimPosition(1);
+  linalg::FillOp fill = takenOver ? initializingFill(op) : nullptr;
+  std::optional<Value> initial;
+  if (fill)
+    initial = fill.value();
+  std::optional<WarpTileShape> shape = warpTileShape(
+      op, {rowLoop, columnLoop, ranges[rowLoop], ranges[columnLoop]}, threads,
+      initial);
+  if (!shape)
+    return false;
+  if (fill) {
+    takenOver->insert(fill);
+    rewriter.eraseOp(fill);
+  }
+  lowerToWarpProducts(rewriter, op, *shape, initial);
+  return true;
+}
+
 LogicalResult
 LinalgDistributor::distributeRowTiles(RewriterBase &rewriter,
                                       linalg::LinalgOp op, linalg::FillOp init,
@@ -185,7 +214,10 @@ LinalgDistributor::distributeRowTiles(RewriterBase &rewriter,
   }
   std::optional<WarpTileShape> warpShape;
   if (tensorCores)
-    warpShape = warpTileShape(op, *shape, threads, initial);
+    warpShape = warpTileShape(op,
+                              {shape->rowLoop, shape->columnLoop,
+                               shape->blockRows(), shape->blockColumns()},
+                              threads, initial);
   FailureOr<linalg::LinalgOp> block =
       tileToBlocks(rewriter, op, blockTile, nullptr, epilogues, nullptr);
   if (succeeded(block) && warpShape)

@@ -91,6 +91,13 @@ public:
                     DenseSet<Operation *> *takenOver = nullptr) const;
 
 private:
+  /// Runs `op` (a product in a block, of static shape) on tensor cores as
+  /// the block's warp tiles of its whole output (lowerToWarpProducts) if it
+  /// suits them (warpTileShape), starting from the fill before it as
+  /// distributeInBlock does; returns whether it did.
+  bool runOnWarps(RewriterBase &rewriter, linalg::LinalgOp op,
+                  DenseSet<Operation *> *takenOver) const;
+
   /// Distributes `op`, marked for row tiles, over blocks of rows x columns
   /// and each block's threads as register tiles (rowTileShape); `init`, if
   /// not null, fills its output first: the register tiles start from its

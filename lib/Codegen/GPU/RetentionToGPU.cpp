@@ -4,6 +4,7 @@
 
 #include "BlockFusion.h"
 #include "BlockLoops.h"
+#include "BlockProductRows.h"
 #include "ForallTiling.h"
 
 #include "Retention/Transforms/FormConversion.h"
@@ -49,6 +50,10 @@ int64_t fittingChunkSize(int64_t requested, Type computeType) {
     chunkSize = llvm::PowerOf2Ceil(chunkSize) / 2;
   return chunkSize;
 }
+
+/// The rows of a tile of a product in a block: those of chunk_outputs' row
+/// tiles, two rows of 16-row warp tiles.
+constexpr int64_t kProductRowTile = 32;
 
 /// The most value columns of a block of the token-by-token kernel: a
 /// warp's worth.
@@ -240,6 +245,7 @@ struct ConvertRetentionToGPUPass
         .add<TileChunkPiece<ChunkStatesOp>, TileChunkPiece<ChunkOutputsOp>>(
             &getContext());
     walkAndApplyPatterns(getOperation(), std::move(tilingPatterns));
+    retnet::tileBlockProductRows(rewriter, getOperation(), kProductRowTile);
     retnet::fuseInBlocks(rewriter, getOperation());
     WalkResult untiled = getOperation()->walk([](Operation *op) {
       if (!isa<RetentionOpInterface, ChunkScanOp, ChunkStatesOp,

@@ -50,7 +50,7 @@ std::optional<WarpTileShape> splitBlock(int64_t warps, int64_t blockRows,
 } // namespace
 
 std::optional<WarpTileShape>
-retnet::warpTileShape(linalg::LinalgOp op, const RowTileShape &rows,
+retnet::warpTileShape(linalg::LinalgOp op, const BlockTile &block,
                       int64_t threads, std::optional<Value> initial) {
   if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1 ||
@@ -68,26 +68,29 @@ retnet::warpTileShape(linalg::LinalgOp op, const RowTileShape &rows,
   };
   if (!linalg::detail::isContractionBody(*op.getBlock(), multiplyAdd))
     return std::nullopt;
-  unsigned sum = 3 - rows.rowLoop - rows.columnLoop;
+  unsigned sum = 3 - block.rowLoop - block.columnLoop;
   std::optional<WarpTileShape> shape =
-      splitBlock(threads / kWarpThreads, rows.blockRows(), rows.blockColumns());
+      splitBlock(threads / kWarpThreads, block.rows, block.columns);
   if (!shape)
     return std::nullopt;
   shape->sumLength = op.getStaticLoopRanges()[sum];
   if (ShapedType::isDynamic(shape->sumLength) ||
       shape->sumLength % kMmaSum != 0 ||
-      !isPair(op.getIndexingMapsArray()[2], rows.rowLoop, rows.columnLoop))
+      !isPair(op.getIndexingMapsArray()[2], block.rowLoop, block.columnLoop))
     return std::nullopt;
+  // Which input indexes the rows (the left-hand side), and how each input
+  // is indexed.
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  for (unsigned input : {0u, 1u}) {
-    if (isPair(maps[input], rows.rowLoop, sum))
-      shape->lhs = input;
-    else if (isPair(maps[input], sum, rows.columnLoop))
-      shape->rhs = input;
-    else
-      return std::nullopt;
-  }
-  if (shape->lhs == shape->rhs)
+  auto isRowInput = [&](AffineMap map) {
+    return isPair(map, block.rowLoop, sum) || isPair(map, sum, block.rowLoop);
+  };
+  shape->lhs = isRowInput(maps[0]) ? 0 : 1;
+  shape->rhs = 1 - shape->lhs;
+  AffineMap lhsMap = maps[shape->lhs], rhsMap = maps[shape->rhs];
+  shape->lhsTransposed = isPair(lhsMap, sum, block.rowLoop);
+  shape->rhsTransposed = isPair(rhsMap, block.columnLoop, sum);
+  if (!isRowInput(lhsMap) ||
+      !(shape->rhsTransposed || isPair(rhsMap, sum, block.columnLoop)))
     return std::nullopt;
   return shape;
 }
@@ -163,13 +166,23 @@ void retnet::lowerToWarpProducts(RewriterBase &rewriter, linalg::LinalgOp tile,
       arith::ConstantIndexOp::create(rewriter, loc, kMmaSum), accumulators,
       [&](OpBuilder &b, Location loc, Value step, ValueRange carried) {
         SmallVector<Value> lhsSlices, rhsSlices, sums;
+        // A slice at (outer, step) of an operand read as [outer, sum]:
+        // through the transposing map where it is indexed [sum, outer].
+        auto readSlice = [&](VectorType type, Value operand, Value outer,
+                             bool asIndexed) -> Value {
+          if (asIndexed)
+            return vector::TransferReadOp::create(
+                b, loc, type, operand, ValueRange{outer, step}, zero, inBounds);
+          return vector::TransferReadOp::create(b, loc, type, operand,
+                                                ValueRange{step, outer}, zero,
+                                                transposed, inBounds);
+        };
         for (Value row : rowOffsets)
-          lhsSlices.push_back(vector::TransferReadOp::create(
-              b, loc, lhsType, lhs, ValueRange{row, step}, zero, inBounds));
+          lhsSlices.push_back(
+              readSlice(lhsType, lhs, row, !shape.lhsTransposed));
         for (Value column : columnOffsets)
-          rhsSlices.push_back(vector::TransferReadOp::create(
-              b, loc, rhsType, rhs, ValueRange{step, column}, zero, transposed,
-              inBounds));
+          rhsSlices.push_back(
+              readSlice(rhsType, rhs, column, shape.rhsTransposed));
         for (auto [i, lhsSlice] : llvm::enumerate(lhsSlices))
           for (auto [j, rhsSlice] : llvm::enumerate(rhsSlices))
             sums.push_back(vector::ContractionOp::create(

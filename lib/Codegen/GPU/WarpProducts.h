@@ -19,31 +19,45 @@ constexpr int64_t kMmaRows = 16, kMmaColumns = 8, kMmaSum = 8;
 /// each computing a tileRows x tileColumns part of the output as
 /// (tileRows / 16) x (tileColumns / 8) accumulators of the mma shape,
 /// carried together through the sum in steps of 8 terms.
+/// The left-hand side is indexed [row, sum], or with `lhsTransposed` [sum,
+/// row] (the keys of K^T V); the right-hand side [sum, column], or with
+/// `rhsTransposed` [column, sum] (the keys of Q K^T).
 struct WarpTileShape {
   unsigned lhs, rhs;
+  bool lhsTransposed, rhsTransposed;
   int64_t warpRows, warpColumns, tileRows, tileColumns, sumLength;
 };
 
-/// The warp tiles of `op` (whose blocks are `rows`' tiles, of `threads`
+/// A block's tile of a product: the loops of its output's rows and columns,
+/// and how many of each the block computes.
+struct BlockTile {
+  unsigned rowLoop, columnLoop;
+  int64_t rows, columns;
+};
+
+/// The warp tiles of `op` (whose blocks compute `block`, with `threads`
 /// threads) if it is a product that they suit: f32 operands, loops (row,
-/// column, sum) with the left-hand side indexed [row, sum], the right-hand
-/// side [sum, column] and the output [row, column], a multiply-add body,
-/// a static sum of a multiple of 8 terms, and an output that `initial`
-/// fills first with a constant, if given.
+/// column, sum) with the left-hand side indexed [row, sum] or [sum, row],
+/// the right-hand side [sum, column] or [column, sum] and the output [row,
+/// column], a
+/// multiply-add body, a static sum of a multiple of 8 terms, and an output
+/// that `initial` fills first with a constant, if given.
 std::optional<WarpTileShape> warpTileShape(linalg::LinalgOp op,
-                                           const RowTileShape &rows,
+                                           const BlockTile &block,
                                            int64_t threads,
                                            std::optional<Value> initial);
 
 /// Replaces `tile` (a block's full tile of a product of `shape`: exactly
 /// blockRows rows) by a `#gpu.warp` forall whose warps each carry their
 /// accumulators through an scf.for over the sum: per step, transfer reads
-/// of 16 x 8 slices of the left-hand side and of transposed 8 x 8 slices of
-/// the right-hand side, and a vector.contract of the mma shape for each
-/// accumulator; then the accumulators' transfer writes. The accumulators
-/// start from `initial` if given, else from the output. These are the ops
-/// that upstream convert-vector-to-gpu turns into nvgpu.mma.sync; as CPU
-/// code (--gpu-emulation) they are plain vector arithmetic.
+/// of 16 x 8 slices of the left-hand side as [row, sum] and of 8 x 8 slices
+/// of the right-hand side as [column, sum] (through a transposing
+/// permutation map where an operand is indexed the other way), and a
+/// vector.contract of the mma shape for each accumulator; then the
+/// accumulators' transfer writes. The accumulators start from `initial` if
+/// given, else from the output. These are the ops that upstream
+/// convert-vector-to-gpu turns into nvgpu.mma.sync; as CPU code
+/// (--gpu-emulation) they are plain vector arithmetic.
 void lowerToWarpProducts(RewriterBase &rewriter, linalg::LinalgOp tile,
                          const WarpTileShape &shape,
                          std::optional<Value> initial);

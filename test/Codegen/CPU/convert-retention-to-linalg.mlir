@@ -86,16 +86,17 @@ func.func @parallel(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tens
 // CHECK:     %[[START:.*]] = arith.muli %[[C]], %c4
 // CHECK:     tensor.extract_slice %{{.*}}[%[[START]], 0] [4, 16] [1, 1] : tensor<?x16xf32> to tensor<4x16xf32>
 // The output scale of each row (decay_sqrt_sum) is folded into the mask
-// and into the queries' decay; Q S accumulates into the rows of P V.
+// and into the factor of the rows of Q S: Q S first, its rows scaled by
+// xi s, then P V accumulated into the same rows.
 // CHECK:     linalg.transpose ins(%{{.*}} : tensor<4x16xf32>) outs(%{{.*}} : tensor<16x4xf32>)
 // CHECK:     %[[SCALE:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4xf32>)
 // CHECK:       math.expm1
 // CHECK:       math.sqrt
+// CHECK:     %[[QS:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[SACC]] : tensor<4x16xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<4x8xf32>)
+// CHECK:     %[[DQS:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[SCALE]] : tensor<4xf32>, tensor<4xf32>) outs(%[[QS]] : tensor<4x8xf32>)
 // CHECK:     %[[QK:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<16x4xf32>) outs(%{{.*}} : tensor<4x4xf32>)
 // CHECK:     %[[P:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[SCALE]] : tensor<4x4xf32>, tensor<4xf32>) outs(%[[QK]] : tensor<4x4xf32>)
-// CHECK:     %[[PV:.*]] = linalg.generic {{.*}} ins(%[[P]], %{{.*}} : tensor<4x4xf32>, tensor<4x8xf32>) outs(%{{.*}} : tensor<4x8xf32>)
-// CHECK:     %[[DQ:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %[[SCALE]] : tensor<4x16xf32>, tensor<4xf32>, tensor<4xf32>) outs(%{{.*}} : tensor<4x16xf32>)
-// CHECK:     linalg.generic {{.*}} ins(%[[DQ]], %[[SACC]] : tensor<4x16xf32>, tensor<16x8xf32>) outs(%[[PV]] : tensor<4x8xf32>)
+// CHECK:     linalg.generic {{.*}} ins(%[[P]], %{{.*}} : tensor<4x4xf32>, tensor<4x8xf32>) outs(%[[DQS]] : tensor<4x8xf32>)
 // CHECK:     %[[DECAYED:.*]] = linalg.generic {{.*}} outs(%[[SACC]] : tensor<16x8xf32>)
 // CHECK:     %[[NEW_STATE:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<4x8xf32>) outs(%[[DECAYED]] : tensor<16x8xf32>)
 // CHECK:     %[[INSERTED:.*]] = tensor.insert_slice %{{.*}} into %[[OACC]][%[[START]], 0] [4, 8] [1, 1]
@@ -265,7 +266,8 @@ func.func @pieces(%k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x4xf32>, %t: inde
 // static shapes, so the [32, 32] tile above the diagonal is not computed;
 // each tile's mask is a slice of the chunk's hoisted [64, 64] mask. Each
 // tile accumulates in its own rows of the output's chunk (its zeros are
-// written there), so that the output bufferizes in place, with no copy.
+// written there, then Q S from the carried state, then P V), so that the
+// output bufferizes in place, with no copy.
 // CHECK-LABEL: func @chunk_row_tiles
 // CHECK: %[[MASK:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<64x64xf32>)
 // CHECK: scf.for %{{.*}} iter_args(%[[OUT:.*]] = %{{.*}}, %{{.*}} = %{{.*}})
@@ -273,15 +275,17 @@ func.func @pieces(%k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x4xf32>, %t: inde
 // CHECK:   linalg.transpose ins(%{{.*}} : tensor<64x16xf32>) outs(%{{.*}} : tensor<16x64xf32>)
 // CHECK:   tensor.extract_slice %[[MASK]][0, 0] [32, 32] [1, 1] : tensor<64x64xf32> to tensor<32x32xf32>
 // CHECK:   %[[TOP:.*]] = tensor.extract_slice %[[CHUNK]][0, 0] [32, 8] [1, 1] : tensor<64x8xf32> to tensor<32x8xf32>
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<32x32xf32>)
 // CHECK:   %[[TOP_ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[TOP]] : tensor<32x8xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x32xf32>, tensor<32x8xf32>) outs(%[[TOP_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x8xf32>) outs(%[[TOP_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<32x32xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
 // CHECK:   %[[WITH_TOP:.*]] = tensor.insert_slice %{{.*}} into %[[CHUNK]][0, 0] [32, 8] [1, 1]
 // CHECK:   tensor.extract_slice %[[MASK]][32, 0] [32, 64] [1, 1] : tensor<64x64xf32> to tensor<32x64xf32>
 // CHECK:   %[[BOTTOM:.*]] = tensor.extract_slice %[[WITH_TOP]][32, 0] [32, 8] [1, 1] : tensor<64x8xf32> to tensor<32x8xf32>
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
 // CHECK:   %[[BOTTOM_ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[BOTTOM]] : tensor<32x8xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x8xf32>) outs(%[[BOTTOM_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x8xf32>) outs(%[[BOTTOM_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
 // CHECK:   %[[WITH_BOTH:.*]] = tensor.insert_slice %{{.*}} into %[[WITH_TOP]][32, 0] [32, 8] [1, 1]
 // CHECK:   tensor.insert_slice %[[WITH_BOTH]] into %[[OUT]][0, 0, %[[AT]], 0] [1, 1, 64, 8] [1, 1, 1, 1]
 // CHECK-NOT: tensor<64x64xf32>, tensor<64x8xf32>

@@ -239,6 +239,48 @@ func.func @in_block(%q: memref<64xf32>, %v: memref<32xf32>, %s: memref<2x64x32xf
 
 // -----
 
+// A product in a block (the scores Q K^T of a retention chunk: f32, static,
+// the keys indexed [column, sum]) runs on tensor cores: the block's 128
+// threads as 4 warps, 2 x 2 over its 32 x 16 output, each one 16 x 8
+// accumulator that starts from the fill's value (the fill is taken over)
+// and adds a vector.contract of the mma shape per 8 terms; the keys are
+// read as they are stored, [column, sum], without a permutation map.
+
+// CHECK-LABEL: func @block_product_on_warps
+// CHECK-SAME: (%[[Q:.*]]: memref<2x32x16xf32>, %[[K:.*]]: memref<2x16x16xf32>, %[[S:.*]]: memref<2x32x16xf32>)
+// CHECK: scf.forall (%[[BLOCK:.*]]) in (2) {
+// CHECK-NOT: linalg.fill
+// CHECK:   scf.forall (%[[WARP:.*]]) in (4) {
+// CHECK:     %[[AT:.*]]:2 = affine.delinearize_index %[[WARP]] into (2, 2)
+// CHECK:     %[[SUM:.*]] = scf.for %[[STEP:.*]] = %c0 to %c16 step %c8 iter_args(%[[ACC:.*]] = %cst{{.*}}) -> (vector<16x8xf32>) {
+// CHECK:       %[[LHS:.*]] = vector.transfer_read %{{.*}}[%{{.*}}, %[[STEP]]], %{{.*}} {in_bounds = [true, true]} : memref<32x16xf32, {{.*}}>, vector<16x8xf32>
+// CHECK:       %[[RHS:.*]] = vector.transfer_read %{{.*}}[%{{.*}}, %[[STEP]]], %{{.*}} {in_bounds = [true, true]} : memref<16x16xf32, {{.*}}>, vector<8x8xf32>
+// CHECK:       vector.contract {{.*}} %[[LHS]], %[[RHS]], %[[ACC]] : vector<16x8xf32>, vector<8x8xf32> into vector<16x8xf32>
+// CHECK:     vector.transfer_write %[[SUM]], %{{.*}} {in_bounds = [true, true]} : vector<16x8xf32>, memref<32x16xf32, {{.*}}>
+// CHECK:   } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHECK: } {mapping = [#gpu.block<x>]}
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @block_product_on_warps(%q: memref<2x32x16xf32>, %k: memref<2x16x16xf32>, %s: memref<2x32x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%b) in (2) {
+    %qb = memref.subview %q[%b, 0, 0] [1, 32, 16] [1, 1, 1] : memref<2x32x16xf32> to memref<32x16xf32, strided<[16, 1], offset: ?>>
+    %kb = memref.subview %k[%b, 0, 0] [1, 16, 16] [1, 1, 1] : memref<2x16x16xf32> to memref<16x16xf32, strided<[16, 1], offset: ?>>
+    %sb = memref.subview %s[%b, 0, 0] [1, 32, 16] [1, 1, 1] : memref<2x32x16xf32> to memref<32x16xf32, strided<[16, 1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%sb : memref<32x16xf32, strided<[16, 1], offset: ?>>)
+    linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%qb, %kb : memref<32x16xf32, strided<[16, 1], offset: ?>>, memref<16x16xf32, strided<[16, 1], offset: ?>>) outs(%sb : memref<32x16xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %n = arith.addf %acc, %p : f32
+      linalg.yield %n : f32
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
 // A chunk's contribution to the state in a block (chunk_states tiled per
 // chunk): the last chunk's rows are dynamic, at most 16 (affine.min). Its
 // scaled keys become a workgroup buffer of that bound (alloca 16 x 8) seen

@@ -175,3 +175,56 @@ func.func @out_of_bounds(%a: memref<?x8xf32>, %w: memref<8x8xf32>,
   } {mapping = [#gpu.warp<linear_dim_0>]}
   return
 }
+
+// -----
+
+// The operands of the retention blocks' products: a left-hand side in
+// workgroup memory (the scores) loads with ldmatrix, four 8 x 8 b16
+// matrices, that is 8 x 4 f32 each: lanes 8j to 8j + 7 give the rows of
+// matrix j (rows 0-7 and 8-15 of words 0-3, then of words 4-7), so that a
+// lane's register j holds a0 = [g, t], a1 = [g + 8, t], a2 = [g, t + 4],
+// a3 = [g + 8, t + 4] as above. A right-hand side stored [n, k] (the keys
+// of Q K^T), read without a transpose, gives b0 = [n g, k t] and b1 =
+// [n g, k t + 4].
+// LAYOUT-DAG: #[[ROW16:.*]] = affine_map<()[s0] -> (s0 mod 16)>
+// LAYOUT-DAG: #[[WORDS:.*]] = affine_map<()[s0] -> ((s0 floordiv 16) * 4)>
+// LAYOUT-DAG: #[[G:.*]] = affine_map<()[s0] -> (s0 floordiv 4)>
+// LAYOUT-DAG: #[[T:.*]] = affine_map<()[s0] -> (s0 mod 4)>
+// LAYOUT-DAG: #[[T4:.*]] = affine_map<()[s0] -> (s0 mod 4 + 4)>
+// LAYOUT-LABEL: func @staged_operands
+// LAYOUT: %[[LANE:.*]] = gpu.lane_id
+// LAYOUT: %[[AR:.*]] = affine.apply #[[ROW16]]()[%[[LANE]]]
+// LAYOUT: %[[AC:.*]] = affine.apply #[[WORDS]]()[%[[LANE]]]
+// LAYOUT: nvgpu.ldmatrix %{{.*}}[%[[AR]], %[[AC]]] {numTiles = 4 : i32, transpose = false} : memref<16x8xf32, #gpu.address_space<workgroup>> -> vector<4x1xf32>
+// LAYOUT: %[[BLANE:.*]] = gpu.lane_id
+// LAYOUT: %[[B0N:.*]] = affine.apply #[[G]]()[%[[BLANE]]]
+// LAYOUT: %[[B0K:.*]] = affine.apply #[[T]]()[%[[BLANE]]]
+// LAYOUT: vector.load %{{.*}}[%[[B0N]], %[[B0K]]] : memref<8x8xf32>, vector<1xf32>
+// LAYOUT: %[[B1N:.*]] = affine.apply #[[G]]()[%[[BLANE]]]
+// LAYOUT: %[[B1K:.*]] = affine.apply #[[T4]]()[%[[BLANE]]]
+// LAYOUT: vector.load %{{.*}}[%[[B1N]], %[[B1K]]] : memref<8x8xf32>, vector<1xf32>
+// LAYOUT: nvgpu.mma.sync
+
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @staged_operands(
+    %a: memref<16x8xf32, #gpu.address_space<workgroup>>,
+    %w: memref<8x8xf32>, %c: memref<16x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %zeros = arith.constant dense<0.0> : vector<16x8xf32>
+  scf.forall (%warp) in (1) {
+    %lhs = vector.transfer_read %a[%c0, %c0], %zero {in_bounds = [true, true]}
+        : memref<16x8xf32, #gpu.address_space<workgroup>>, vector<16x8xf32>
+    %rhs = vector.transfer_read %w[%c0, %c0], %zero {in_bounds = [true, true]}
+        : memref<8x8xf32>, vector<8x8xf32>
+    %sum = vector.contract {indexing_maps = [#lhs, #rhs, #out],
+                            iterator_types = ["parallel", "parallel", "reduction"],
+                            kind = #vector.kind<add>}
+        %lhs, %rhs, %zeros : vector<16x8xf32>, vector<8x8xf32> into vector<16x8xf32>
+    vector.transfer_write %sum, %c[%c0, %c0] {in_bounds = [true, true]}
+        : vector<16x8xf32>, memref<16x8xf32>
+  } {mapping = [#gpu.warp<linear_dim_0>]}
+  return
+}

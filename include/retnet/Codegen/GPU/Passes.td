@@ -131,7 +131,10 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
       the ops they initialize can take them over.
     - First of all, the linalg ops that a block loop already holds (the
       retention ops tiled by convert-retention-to-gpu) spread over that
-      block's threads: a sum split into about sqrt(length) slices where its
+      block's threads: an f32 product of static shape as warp tiles of its
+      whole output (with tensor-cores, where 16 x 8 tiles divide it among
+      the warps and the sum is a multiple of 8); a sum split into about
+      sqrt(length) slices where its
       points leave threads (an output written once per term, indexed by
       every loop, such as a recurrent step's state, splits its rows as the
       inputs do: each thread updates its own elements in the same pass),
@@ -176,9 +179,9 @@ def RetNetGPUDistributeLinalg : Pass<"retnet-gpu-distribute-linalg"> {
            "(0: enough blocks for one per multiprocessor of a 132-SM GPU; "
            "negative: never)">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
-           "Run the full blocks of row-tiled f32 products as warp tiles of "
-           "vector.contract in the mma.sync shape (16 x 8 x 8), for tensor "
-           "cores">,
+           "Run the full blocks of row-tiled f32 products, and the static "
+           "f32 products in block loops, as warp tiles of vector.contract "
+           "in the mma.sync shape (16 x 8 x 8), for tensor cores">,
   ];
   let statistics = [
     Statistic<"numRowTiled", "num-row-tiled",
