@@ -12,7 +12,8 @@
 # Tests (each PASS/FAIL line is also in DIR/results.md):
 #   - every retention kernel of retention-kernel-test (every form, chunk
 #     sizes 1 to 128, f32 and f64, odd shapes, split sequences) compiled with
-#     --target=cuda, run on the GPU against the float64 reference;
+#     --target=cuda, run on the GPU against the float64 reference (in f32,
+#     the four products of each full chunk on tensor cores, 3xTF32);
 #   - the tiny model compiled with --target=cuda in every form: prefill
 #     logits of every position against the float64 reference (npy-compare),
 #     and greedy generation (prefill then decode) equal to the CPU library's;
