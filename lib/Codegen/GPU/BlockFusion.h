@@ -16,7 +16,9 @@ namespace mlir::retnet {
 ///   fusion below);
 /// - a slice of an element-wise op's result is computed from slices of its
 ///   inputs instead (upstream tensor::replaceExtractSliceWithTiledProducer):
-///   a row tile's scores mask is made for that tile only;
+///   a row tile's scores mask is made for that tile only; a slice of the
+///   whole result is the result itself (a decay vector in a loop of row
+///   tiles is not made again per tile);
 /// - an element-wise producer is fused into its consumer (upstream
 ///   linalg::fuseElementwiseOps) where that repeats no arithmetic but
 ///   loads and cheap per-element work: a producer that reads data and only

@@ -2,6 +2,7 @@
 
 #include "LinalgDistributor.h"
 
+#include "BufferRoots.h"
 #include "ForallTiling.h"
 #include "LoopSplit.h"
 #include "OutputFills.h"
@@ -175,6 +176,12 @@ bool LinalgDistributor::runOnWarps(RewriterBase &rewriter, linalg::LinalgOp op,
     return false;
   AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   if (outputMap.getNumResults() != 2 || !outputMap.isProjectedPermutation())
+    return false;
+  // The warps write their tiles while others still read the inputs.
+  Value outputRoot = rootBuffer(op.getDpsInits()[0]);
+  if (llvm::any_of(op.getDpsInputs(), [&](Value input) {
+        return mayAlias(rootBuffer(input), outputRoot);
+      }))
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   unsigned rowLoop = outputMap.getDimPosition(0);

@@ -78,7 +78,9 @@ public:
   /// the GPU.
   int64_t splitPoints(linalg::LinalgOp op) const;
 
-  /// Distributes `op`, which already runs in a block, over its threads: a
+  /// Distributes `op`, which already runs in a block, over its threads: an
+  /// f32 product of static shape as warp tiles on tensor cores where it
+  /// suits them (runOnWarps, with tensorCores); else a
   /// long sum split into slices across the threads that its points leave
   /// (distributeSplitTile), at most the square root of its length;
   /// otherwise neighbouring points per thread, the

@@ -30,6 +30,38 @@ bool isPair(AffineMap map, unsigned first, unsigned second) {
          map.getResult(1) == getAffineDimExpr(second, map.getContext());
 }
 
+/// Whether the body of `op` is exactly out + in0 * in1 (either order of
+/// each), nothing else applied to any of them.
+bool isPlainMultiplyAdd(linalg::LinalgOp op) {
+  Block &body = *op.getBlock();
+  if (body.getNumArguments() != 3 || body.getOperations().size() != 3)
+    return false;
+  auto multiply = dyn_cast<arith::MulFOp>(&body.front());
+  auto add = dyn_cast_or_null<arith::AddFOp>(body.front().getNextNode());
+  if (!multiply || !add ||
+      body.getTerminator()->getOperand(0) != add.getResult())
+    return false;
+  auto isPair = [](Value first, Value second, Value a, Value b) {
+    return (first == a && second == b) || (first == b && second == a);
+  };
+  return isPair(multiply.getLhs(), multiply.getRhs(), body.getArgument(0),
+                body.getArgument(1)) &&
+         isPair(add.getLhs(), add.getRhs(), body.getArgument(2),
+                multiply.getResult());
+}
+
+/// Whether `type` is a memref whose innermost stride is 1, as the
+/// fragments' loads and stores need.
+bool hasUnitInnerStride(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  if (!memref)
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(memref.getStridesAndOffset(strides, offset)) &&
+         !strides.empty() && strides.back() == 1;
+}
+
 /// The warps' split of a block's tile of blockRows x blockColumns: two rows
 /// of warps where each warp still gets whole mma tiles, else one.
 std::optional<WarpTileShape> splitBlock(int64_t warps, int64_t blockRows,
@@ -63,10 +95,8 @@ retnet::warpTileShape(linalg::LinalgOp op, const BlockTile &block,
   FloatAttr initialValue;
   if (initial && !matchPattern(*initial, m_Constant(&initialValue)))
     return std::nullopt;
-  auto multiplyAdd = [](Operation *first, Operation *second) {
-    return isa<arith::MulFOp>(first) && isa<arith::AddFOp>(second);
-  };
-  if (!linalg::detail::isContractionBody(*op.getBlock(), multiplyAdd))
+  if (!isPlainMultiplyAdd(op) ||
+      !llvm::all_of(op->getOperandTypes(), hasUnitInnerStride))
     return std::nullopt;
   unsigned sum = 3 - block.rowLoop - block.columnLoop;
   std::optional<WarpTileShape> shape =

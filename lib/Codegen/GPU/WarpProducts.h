@@ -36,12 +36,12 @@ struct BlockTile {
 };
 
 /// The warp tiles of `op` (whose blocks compute `block`, with `threads`
-/// threads) if it is a product that they suit: f32 operands, loops (row,
-/// column, sum) with the left-hand side indexed [row, sum] or [sum, row],
-/// the right-hand side [sum, column] or [column, sum] and the output [row,
-/// column], a
-/// multiply-add body, a static sum of a multiple of 8 terms, and an output
-/// that `initial` fills first with a constant, if given.
+/// threads) if it is a product that they suit: f32 memrefs whose innermost
+/// stride is 1, loops (row, column, sum) with the left-hand side indexed
+/// [row, sum] or [sum, row], the right-hand side [sum, column] or [column,
+/// sum] and the output [row, column], a body that is exactly out + lhs *
+/// rhs, a static sum of a multiple of 8 terms, and an output that
+/// `initial` fills first with a constant, if given.
 std::optional<WarpTileShape> warpTileShape(linalg::LinalgOp op,
                                            const BlockTile &block,
                                            int64_t threads,

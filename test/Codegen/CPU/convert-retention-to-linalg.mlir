@@ -276,16 +276,18 @@ func.func @pieces(%k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x4xf32>, %t: inde
 // CHECK:   tensor.extract_slice %[[MASK]][0, 0] [32, 32] [1, 1] : tensor<64x64xf32> to tensor<32x32xf32>
 // CHECK:   %[[TOP:.*]] = tensor.extract_slice %[[CHUNK]][0, 0] [32, 8] [1, 1] : tensor<64x8xf32> to tensor<32x8xf32>
 // CHECK:   %[[TOP_ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[TOP]] : tensor<32x8xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x8xf32>) outs(%[[TOP_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   %[[TOP_QS:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x8xf32>) outs(%[[TOP_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   %[[TOP_SCALED:.*]] = linalg.generic {{.*}} outs(%[[TOP_QS]] : tensor<32x8xf32>)
 // CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<32x32xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x32xf32>, tensor<32x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x32xf32>, tensor<32x8xf32>) outs(%[[TOP_SCALED]] : tensor<32x8xf32>)
 // CHECK:   %[[WITH_TOP:.*]] = tensor.insert_slice %{{.*}} into %[[CHUNK]][0, 0] [32, 8] [1, 1]
 // CHECK:   tensor.extract_slice %[[MASK]][32, 0] [32, 64] [1, 1] : tensor<64x64xf32> to tensor<32x64xf32>
 // CHECK:   %[[BOTTOM:.*]] = tensor.extract_slice %[[WITH_TOP]][32, 0] [32, 8] [1, 1] : tensor<64x8xf32> to tensor<32x8xf32>
 // CHECK:   %[[BOTTOM_ZEROS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[BOTTOM]] : tensor<32x8xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x8xf32>) outs(%[[BOTTOM_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   %[[BOTTOM_QS:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x8xf32>) outs(%[[BOTTOM_ZEROS]] : tensor<32x8xf32>)
+// CHECK:   %[[BOTTOM_SCALED:.*]] = linalg.generic {{.*}} outs(%[[BOTTOM_QS]] : tensor<32x8xf32>)
 // CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x16xf32>, tensor<16x64xf32>) outs(%{{.*}} : tensor<32x64xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x8xf32>) outs(%{{.*}} : tensor<32x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<32x64xf32>, tensor<64x8xf32>) outs(%[[BOTTOM_SCALED]] : tensor<32x8xf32>)
 // CHECK:   %[[WITH_BOTH:.*]] = tensor.insert_slice %{{.*}} into %[[WITH_TOP]][32, 0] [32, 8] [1, 1]
 // CHECK:   tensor.insert_slice %[[WITH_BOTH]] into %[[OUT]][0, 0, %[[AT]], 0] [1, 1, 64, 8] [1, 1, 1, 1]
 // CHECK-NOT: tensor<64x64xf32>, tensor<64x8xf32>

@@ -248,11 +248,12 @@ func.func @in_block(%q: memref<64xf32>, %v: memref<32xf32>, %s: memref<2x64x32xf
 
 // CHECK-LABEL: func @block_product_on_warps
 // CHECK-SAME: (%[[Q:.*]]: memref<2x32x16xf32>, %[[K:.*]]: memref<2x16x16xf32>, %[[S:.*]]: memref<2x32x16xf32>)
+// CHECK: %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<16x8xf32>
 // CHECK: scf.forall (%[[BLOCK:.*]]) in (2) {
 // CHECK-NOT: linalg.fill
 // CHECK:   scf.forall (%[[WARP:.*]]) in (4) {
 // CHECK:     %[[AT:.*]]:2 = affine.delinearize_index %[[WARP]] into (2, 2)
-// CHECK:     %[[SUM:.*]] = scf.for %[[STEP:.*]] = %c0 to %c16 step %c8 iter_args(%[[ACC:.*]] = %cst{{.*}}) -> (vector<16x8xf32>) {
+// CHECK:     %[[SUM:.*]] = scf.for %[[STEP:.*]] = %c0 to %c16 step %c8 iter_args(%[[ACC:.*]] = %[[ZEROS]]) -> (vector<16x8xf32>) {
 // CHECK:       %[[LHS:.*]] = vector.transfer_read %{{.*}}[%{{.*}}, %[[STEP]]], %{{.*}} {in_bounds = [true, true]} : memref<32x16xf32, {{.*}}>, vector<16x8xf32>
 // CHECK:       %[[RHS:.*]] = vector.transfer_read %{{.*}}[%{{.*}}, %[[STEP]]], %{{.*}} {in_bounds = [true, true]} : memref<16x16xf32, {{.*}}>, vector<8x8xf32>
 // CHECK:       vector.contract {{.*}} %[[LHS]], %[[RHS]], %[[ACC]] : vector<16x8xf32>, vector<8x8xf32> into vector<16x8xf32>
@@ -273,6 +274,53 @@ func.func @block_product_on_warps(%q: memref<2x32x16xf32>, %k: memref<2x16x16xf3
     ^bb0(%x: f32, %y: f32, %acc: f32):
       %p = arith.mulf %x, %y : f32
       %n = arith.addf %acc, %p : f32
+      linalg.yield %n : f32
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// A product whose left-hand side is indexed [sum, row] (the scaled keys of a
+// chunk's state, (K * zeta)^T V) reads it through the transposing map, at
+// [step, row]; the right-hand side [sum, column] likewise, at [step,
+// column]. A product whose body does more than out + lhs * rhs (here a
+// negated term) stays on the threads: no warp loop for it.
+
+// CHECK-LABEL: func @block_product_transposed_lhs
+// CHECK: scf.forall (%{{.*}}) in (2) {
+// CHECK:   scf.forall (%{{.*}}) in (4) {
+// CHECK:     scf.for %[[STEP:.*]] = %c0 to %c16 step %c8
+// CHECK:       vector.transfer_read %{{.*}}[%[[STEP]], %{{.*}}], %{{.*}} {in_bounds = [true, true], permutation_map = #[[SWAP:.*]]} : memref<16x32xf32, {{.*}}>, vector<16x8xf32>
+// CHECK:       vector.transfer_read %{{.*}}[%[[STEP]], %{{.*}}], %{{.*}} {in_bounds = [true, true], permutation_map = #[[SWAP]]} : memref<16x16xf32, {{.*}}>, vector<8x8xf32>
+// CHECK:       vector.contract
+// CHECK:   } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHECK-NOT: gpu.warp
+// CHECK:   arith.negf
+// CHECK: } {mapping = [#gpu.block<x>]}
+#keys = affine_map<(m, n, k) -> (k, m)>
+#values = affine_map<(m, n, k) -> (k, n)>
+#state = affine_map<(m, n, k) -> (m, n)>
+func.func @block_product_transposed_lhs(%k: memref<2x16x32xf32>, %v: memref<2x16x16xf32>, %s: memref<2x32x16xf32>, %t: memref<2x32x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%b) in (2) {
+    %kb = memref.subview %k[%b, 0, 0] [1, 16, 32] [1, 1, 1] : memref<2x16x32xf32> to memref<16x32xf32, strided<[32, 1], offset: ?>>
+    %vb = memref.subview %v[%b, 0, 0] [1, 16, 16] [1, 1, 1] : memref<2x16x16xf32> to memref<16x16xf32, strided<[16, 1], offset: ?>>
+    %sb = memref.subview %s[%b, 0, 0] [1, 32, 16] [1, 1, 1] : memref<2x32x16xf32> to memref<32x16xf32, strided<[16, 1], offset: ?>>
+    %tb = memref.subview %t[%b, 0, 0] [1, 32, 16] [1, 1, 1] : memref<2x32x16xf32> to memref<32x16xf32, strided<[16, 1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%sb : memref<32x16xf32, strided<[16, 1], offset: ?>>)
+    linalg.generic {indexing_maps = [#keys, #values, #state], iterator_types = ["parallel", "parallel", "reduction"]} ins(%kb, %vb : memref<16x32xf32, strided<[32, 1], offset: ?>>, memref<16x16xf32, strided<[16, 1], offset: ?>>) outs(%sb : memref<32x16xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %n = arith.addf %acc, %p : f32
+      linalg.yield %n : f32
+    }
+    linalg.generic {indexing_maps = [#keys, #values, #state], iterator_types = ["parallel", "parallel", "reduction"]} ins(%kb, %vb : memref<16x32xf32, strided<[32, 1], offset: ?>>, memref<16x16xf32, strided<[16, 1], offset: ?>>) outs(%tb : memref<32x16xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %m = arith.negf %p : f32
+      %n = arith.addf %acc, %m : f32
       linalg.yield %n : f32
     }
   } {mapping = [#gpu.block<x>]}

@@ -23,7 +23,10 @@ def ConvertRetentionToGPU : Pass<"convert-retention-to-gpu"> {
       `s ((Q K^T * D) V + xi (Q S))` from the chunk's starting state, both
       tiled upstream through their TilingInterface into one block per
       chunk mapped to `#gpu.block` z, y, x, whose body is the chunk's
-      decomposition on tensors; in it, a transpose becomes an indexing map
+      decomposition on tensors; in it, a product with more than 32 static
+      rows (`(K * zeta)^T V` of dk rows) runs in row tiles of 32, its
+      scaled operand and zeros fused per tile (BlockProductRows.h), a
+      transpose becomes an indexing map
       of its consumer, slices of element-wise results are computed from
       slices of their inputs, and element-wise producers fuse into their
       consumers where that repeats no arithmetic but loads (BlockFusion.h),
