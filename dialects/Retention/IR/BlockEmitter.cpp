@@ -345,12 +345,11 @@ Value BlockEmitter::emitRowsOutput(Value queries, Value keysTransposed,
   if (state) {
     output = contract(queries, state, zeroRows(), map(context, 3, {0, 2}),
                       map(context, 3, {2, 1}));
-    SmallVector<Value> factors = {decay.queryDecay};
-    SmallVector<AffineMap> factorMaps = {map(context, 2, {0})};
-    if (rowScale) {
-      factors.push_back(rowScale);
-      factorMaps.push_back(map(context, 2, {0}));
-    }
+    // The scores' row inputs with xi in place of the mask.
+    SmallVector<Value> factors(rowInputs);
+    SmallVector<AffineMap> factorMaps(rowMaps);
+    factors[0] = decay.queryDecay;
+    factorMaps[0] = map(context, 2, {0});
     output = update(output, factors, factorMaps,
                     [&](OpBuilder &builder, Location loc, ValueRange args) {
                       Value decayed = arith::MulFOp::create(

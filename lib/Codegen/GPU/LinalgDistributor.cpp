@@ -172,7 +172,8 @@ LinalgDistributor::distributeInBlock(RewriterBase &rewriter,
 
 bool LinalgDistributor::runOnWarps(RewriterBase &rewriter, linalg::LinalgOp op,
                                    DenseSet<Operation *> *takenOver) const {
-  if (op.getNumLoops() != 3 || op.getNumDpsInits() != 1 || op.hasDynamicShape())
+  // The rest of the shape is warpTileShape's to check.
+  if (op.getNumDpsInits() != 1 || op.hasDynamicShape())
     return false;
   AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   if (outputMap.getNumResults() != 2 || !outputMap.isProjectedPermutation())

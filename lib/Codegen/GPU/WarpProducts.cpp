@@ -41,13 +41,12 @@ bool isPlainMultiplyAdd(linalg::LinalgOp op) {
   if (!multiply || !add ||
       body.getTerminator()->getOperand(0) != add.getResult())
     return false;
-  auto isPair = [](Value first, Value second, Value a, Value b) {
+  auto operandsAre = [](Operation *op, Value a, Value b) {
+    Value first = op->getOperand(0), second = op->getOperand(1);
     return (first == a && second == b) || (first == b && second == a);
   };
-  return isPair(multiply.getLhs(), multiply.getRhs(), body.getArgument(0),
-                body.getArgument(1)) &&
-         isPair(add.getLhs(), add.getRhs(), body.getArgument(2),
-                multiply.getResult());
+  return operandsAre(multiply, body.getArgument(0), body.getArgument(1)) &&
+         operandsAre(add, body.getArgument(2), multiply.getResult());
 }
 
 /// Whether `type` is a memref whose innermost stride is 1, as the
